@@ -1,0 +1,65 @@
+//! The one error type every ferrovec surface reports.
+//!
+//! Each variant has a stable negative status code ([`Error::code`]) that the C ABI and the
+//! wasm ABI return; the message ([`core::fmt::Display`]) is what `fv_last_error_message()`
+//! and the language bindings show.
+
+use alloc::string::String;
+
+/// Everything that can go wrong in ferrovec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A required pointer argument was null (C and wasm ABIs only).
+    #[error("null pointer passed for `{arg}`")]
+    NullPointer {
+        /// Name of the offending argument.
+        arg: &'static str,
+    },
+    /// Two inputs that must have the same length do not.
+    #[error("dimension mismatch: expected {expected}, got {actual}")]
+    DimensionMismatch {
+        /// The length the call required.
+        expected: usize,
+        /// The length it was given.
+        actual: usize,
+    },
+    /// An argument is outside its documented domain.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A metric code that does not name a metric.
+    #[error("unknown metric code {0} (expected 0 = dot, 1 = cosine, 2 = squared L2)")]
+    UnknownMetric(i32),
+    /// The requested instruction set cannot run on this CPU or was not compiled in.
+    #[error("instruction set `{0}` is not available on this machine")]
+    UnsupportedIsa(String),
+    /// A panic was caught at an FFI boundary; this is a bug in ferrovec.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable status code of this error: always negative.
+    ///
+    /// | code | variant |
+    /// | ---: | --- |
+    /// | -1 | `NullPointer` |
+    /// | -2 | `DimensionMismatch` |
+    /// | -3 | `InvalidArgument` |
+    /// | -4 | `UnknownMetric` |
+    /// | -5 | `UnsupportedIsa` |
+    /// | -99 | `Internal` |
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::NullPointer { .. } => -1,
+            Error::DimensionMismatch { .. } => -2,
+            Error::InvalidArgument(_) => -3,
+            Error::UnknownMetric(_) => -4,
+            Error::UnsupportedIsa(_) => -5,
+            Error::Internal(_) => -99,
+        }
+    }
+}
+
+/// `Result` with ferrovec's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;

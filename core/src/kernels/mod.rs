@@ -1,0 +1,424 @@
+//! Distance kernels: one portable scalar implementation and one module per instruction set.
+//!
+//! Every kernel is reachable three ways:
+//! - the free functions here ([`dot_f32`], [`scan_f32`], ...) run on the *active* kernel table,
+//!   chosen once per process (the best the CPU supports, unless [`force`]d or overridden by the
+//!   `FERROVEC_ISA` environment variable when the `std` feature is on);
+//! - [`Kernels::for_isa`] hands out the table of one instruction set, if this machine runs it;
+//! - [`Kernels::variants`] lists every table this machine can run, including sub-variants such
+//!   as AVX-512 with and without VNNI, so tests and benchmarks can reach every code path.
+//!
+//! # Conventions
+//!
+//! * Distances are "smaller is closer": [`Metric::Dot`] in [`scan_f32`] is the *negated* inner
+//!   product; cosine distance is `1 - cos(a, b)`, in `[0, 2]`.
+//! * Empty inputs are valid: dot = 0, squared L2 = 0, cosine distance = 0, hamming = 0,
+//!   jaccard = 0.
+//! * Cosine with zero vectors: both zero gives 0 (identical); exactly one zero gives 1.
+//! * NaN in any f32 input gives NaN out of `dot`, `cosine`, `l2sq` and the scan; infinities
+//!   follow IEEE 754 (`inf * 0 = NaN`, `inf - inf = NaN`). No kernel clamps a NaN away.
+//! * i8 kernels are exact for `n <= 65536` (the dot fits `i32`, the squared L2 fits `u32`).
+//!   Longer inputs get the exact result reduced modulo 2^32 (two's-complement wrapping),
+//!   identically on every instruction set.
+//! * Binary vectors are bits packed in bytes; both kernels count bits over whole bytes, so
+//!   bit order within a byte does not matter. Inputs are limited to [`MAX_B1_BYTES`] so the
+//!   hamming distance fits `u32`. Jaccard distance is `1 - |a & b| / |a | b|`, 0 when both
+//!   vectors are all zeros.
+//!
+//! # Accuracy of f32 results
+//!
+//! Every instruction set accumulates in f32 with at least 8 independent partial sums
+//! (scalar 8, NEON 16, AVX2 32, AVX-512 64 lanes), then adds the partial sums pairwise. With
+//! `u = 2^-24` and `L >= 8` partial sums, the rounding error of `dot` is bounded by
+//! `(ceil(n / L) + log2(L) + 1) * u * sum|a_i * b_i|`, and `l2sq` likewise against
+//! `sum (a_i - b_i)^2` (plus one rounding per subtraction). For the sizes embeddings use
+//! (`n <= 4096`) that is at most `1e-5 * sum|a_i * b_i|`, the tolerance the test suite
+//! enforces against an f64 reference for every instruction set. Cosine distance combines
+//! three such sums in f64; its absolute error is at most `2e-5` for `n <= 4096`.
+
+mod dispatch;
+mod scalar;
+mod topk;
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm32;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+use alloc::string::ToString;
+use core::fmt;
+
+use crate::{Error, Result};
+
+pub use dispatch::{active_isa, force};
+pub use topk::{top_k, Hit};
+
+/// The longest binary vector (in bytes) the b1 kernels accept: its hamming distance still
+/// fits a `u32`.
+pub const MAX_B1_BYTES: usize = (u32::MAX / 8) as usize;
+
+/// An instruction set ferrovec has kernels for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Isa {
+    /// Portable Rust, the reference every other path is tested against.
+    Scalar,
+    /// x86_64 AVX2 with FMA.
+    Avx2,
+    /// x86_64 AVX-512 F/BW/VL, using VNNI and VPOPCNTDQ where the CPU has them.
+    Avx512,
+    /// aarch64 Advanced SIMD (baseline on every aarch64 CPU).
+    Neon,
+    /// WebAssembly 128-bit SIMD, chosen at compile time.
+    Simd128,
+}
+
+impl Isa {
+    /// Every instruction set, from the most portable to the most specialised.
+    pub const ALL: [Isa; 5] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon, Isa::Simd128];
+
+    /// The lowercase name used by `fv_isa_name()` and `FERROVEC_ISA`:
+    /// `"scalar"`, `"avx2"`, `"avx512"`, `"neon"` or `"simd128"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+            Isa::Simd128 => "simd128",
+        }
+    }
+
+    /// The name as a NUL-terminated C string, for the C ABI.
+    pub const fn c_name(self) -> &'static core::ffi::CStr {
+        match self {
+            Isa::Scalar => c"scalar",
+            Isa::Avx2 => c"avx2",
+            Isa::Avx512 => c"avx512",
+            Isa::Neon => c"neon",
+            Isa::Simd128 => c"simd128",
+        }
+    }
+
+    /// Parses a name produced by [`Isa::name`] (ASCII case-insensitive).
+    pub fn from_name(name: &str) -> Option<Isa> {
+        Isa::ALL
+            .into_iter()
+            .find(|isa| isa.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether this machine (and this build) can run the instruction set.
+    pub fn is_available(self) -> bool {
+        Kernels::for_isa(self).is_ok()
+    }
+}
+
+impl fmt::Display for Isa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The distance a one-to-many scan computes. Smaller is always closer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum Metric {
+    /// Negated inner product, `-(a . b)`.
+    Dot = 0,
+    /// Cosine distance, `1 - cos(a, b)`.
+    Cosine = 1,
+    /// Squared Euclidean distance.
+    L2sq = 2,
+}
+
+impl Metric {
+    /// The metric with the given ABI code (0 dot, 1 cosine, 2 squared L2).
+    pub fn from_code(code: i32) -> Result<Metric> {
+        match code {
+            0 => Ok(Metric::Dot),
+            1 => Ok(Metric::Cosine),
+            2 => Ok(Metric::L2sq),
+            other => Err(Error::UnknownMetric(other)),
+        }
+    }
+
+    /// The ABI code of this metric.
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+type F32PairFn = unsafe fn(&[f32], &[f32]) -> f32;
+type F32PartsFn = unsafe fn(&[f32], &[f32]) -> CosineParts;
+type F32NormalizeFn = unsafe fn(&mut [f32]) -> f32;
+type F32ScanFn = unsafe fn(Metric, &[f32], &[f32], &mut [f32]);
+type I8DotFn = unsafe fn(&[i8], &[i8]) -> i32;
+type I8L2sqFn = unsafe fn(&[i8], &[i8]) -> u32;
+type B1HammingFn = unsafe fn(&[u8], &[u8]) -> u64;
+type B1JaccardFn = unsafe fn(&[u8], &[u8]) -> (u64, u64);
+
+/// The three sums a cosine distance is made of: `a.b`, `a.a`, `b.b`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CosineParts {
+    pub ab: f32,
+    pub aa: f32,
+    pub bb: f32,
+}
+
+impl CosineParts {
+    /// `1 - ab / sqrt(aa * bb)` in f64, with the zero-vector conventions of this module.
+    #[inline]
+    pub(crate) fn distance(self) -> f32 {
+        let (ab, aa, bb) = (self.ab as f64, self.aa as f64, self.bb as f64);
+        if ab.is_nan() || aa.is_nan() || bb.is_nan() {
+            return f32::NAN;
+        }
+        if aa == 0.0 && bb == 0.0 {
+            return 0.0;
+        }
+        if aa == 0.0 || bb == 0.0 {
+            return 1.0;
+        }
+        let d = 1.0 - ab / libm::sqrt(aa * bb);
+        // Rounding can push |cos| a hair past 1; NaN (inf/inf) must pass through untouched.
+        if d < 0.0 {
+            0.0
+        } else if d > 2.0 {
+            2.0
+        } else {
+            d as f32
+        }
+    }
+}
+
+/// One instruction set's table of kernels.
+///
+/// A `&'static Kernels` is only ever handed out for a table this machine can run, which is
+/// what makes calling its functions sound; get one from [`Kernels::active`],
+/// [`Kernels::for_isa`] or [`Kernels::variants`].
+pub struct Kernels {
+    isa: Isa,
+    variant: &'static str,
+    /// Whether the running CPU (or the compile-time target) supports this table.
+    supported: fn() -> bool,
+    dot_f32: F32PairFn,
+    cosine_parts_f32: F32PartsFn,
+    l2sq_f32: F32PairFn,
+    l2_normalize_f32: F32NormalizeFn,
+    scan_f32: F32ScanFn,
+    dot_i8: I8DotFn,
+    l2sq_i8: I8L2sqFn,
+    hamming_b1: B1HammingFn,
+    jaccard_b1: B1JaccardFn,
+}
+
+impl fmt::Debug for Kernels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Kernels")
+            .field("isa", &self.isa)
+            .field("variant", &self.variant)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_same_len(a: usize, b: usize) -> Result<()> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(Error::DimensionMismatch {
+            expected: a,
+            actual: b,
+        })
+    }
+}
+
+impl Kernels {
+    /// The table in use by the free functions of this module.
+    pub fn active() -> &'static Kernels {
+        dispatch::active()
+    }
+
+    /// The best table of `isa` this machine can run.
+    pub fn for_isa(isa: Isa) -> Result<&'static Kernels> {
+        dispatch::variants()
+            .filter(|k| k.isa == isa)
+            .last()
+            .ok_or_else(|| Error::UnsupportedIsa(isa.name().to_string()))
+    }
+
+    /// Every table this machine can run, from the most portable to the best. Sub-variants
+    /// (e.g. AVX-512 with and without VNNI/VPOPCNTDQ) are listed separately.
+    pub fn variants() -> impl Iterator<Item = &'static Kernels> {
+        dispatch::variants()
+    }
+
+    /// The instruction set of this table.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// A precise name of this table, e.g. `"avx512+vnni+vpopcntdq"`.
+    pub fn variant(&self) -> &'static str {
+        self.variant
+    }
+
+    /// Inner product `sum a_i * b_i`.
+    pub fn dot_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports (see the type's docs).
+        Ok(unsafe { (self.dot_f32)(a, b) })
+    }
+
+    /// Cosine distance `1 - cos(a, b)` in `[0, 2]`.
+    pub fn cosine_distance_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.cosine_parts_f32)(a, b) }.distance())
+    }
+
+    /// Squared Euclidean distance `sum (a_i - b_i)^2`.
+    pub fn l2sq_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.l2sq_f32)(a, b) })
+    }
+
+    /// Scales `x` to unit Euclidean length in place and returns its length before scaling.
+    ///
+    /// A vector whose length is zero, infinite or NaN is left unchanged (its length is still
+    /// returned, so the caller can tell).
+    pub fn l2_normalize_f32(&self, x: &mut [f32]) -> f32 {
+        // SAFETY: `self` is a table this CPU supports.
+        unsafe { (self.l2_normalize_f32)(x) }
+    }
+
+    /// One query against many rows: `out[i] = metric(query, rows[i*d .. (i+1)*d])` with
+    /// `d = query.len()`.
+    ///
+    /// `rows.len()` must be `out.len() * query.len()`. For `Metric::Cosine` the query's norm
+    /// is computed once.
+    pub fn scan_f32(
+        &self,
+        metric: Metric,
+        query: &[f32],
+        rows: &[f32],
+        out: &mut [f32],
+    ) -> Result<()> {
+        let dims = query.len();
+        let expected = out
+            .len()
+            .checked_mul(dims)
+            .ok_or_else(|| Error::InvalidArgument("n_rows * dims overflows".to_string()))?;
+        check_same_len(expected, rows.len())?;
+        if dims == 0 {
+            // Empty vectors: every metric's value for two empty vectors.
+            out.fill(match metric {
+                Metric::Dot => -0.0,
+                Metric::Cosine | Metric::L2sq => 0.0,
+            });
+            return Ok(());
+        }
+        // SAFETY: `self` is a table this CPU supports.
+        unsafe { (self.scan_f32)(metric, query, rows, out) };
+        Ok(())
+    }
+
+    /// Inner product of i8 vectors, exact for `n <= 65536`, wrapping modulo 2^32 beyond.
+    pub fn dot_i8(&self, a: &[i8], b: &[i8]) -> Result<i32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.dot_i8)(a, b) })
+    }
+
+    /// Squared Euclidean distance of i8 vectors, exact for `n <= 65536`, wrapping modulo
+    /// 2^32 beyond.
+    pub fn l2sq_i8(&self, a: &[i8], b: &[i8]) -> Result<u32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.l2sq_i8)(a, b) })
+    }
+
+    /// Number of differing bits between two packed binary vectors.
+    pub fn hamming_b1(&self, a: &[u8], b: &[u8]) -> Result<u32> {
+        check_b1(a, b)?;
+        // SAFETY: `self` is a table this CPU supports.
+        let bits = unsafe { (self.hamming_b1)(a, b) };
+        // check_b1 bounds the length so the count fits.
+        Ok(bits as u32)
+    }
+
+    /// Jaccard distance `1 - |a & b| / |a | b|` of two packed binary vectors (0 if both are
+    /// all zeros).
+    pub fn jaccard_b1(&self, a: &[u8], b: &[u8]) -> Result<f32> {
+        check_b1(a, b)?;
+        // SAFETY: `self` is a table this CPU supports.
+        let (intersection, union) = unsafe { (self.jaccard_b1)(a, b) };
+        Ok(jaccard_from_counts(intersection, union))
+    }
+}
+
+fn check_b1(a: &[u8], b: &[u8]) -> Result<()> {
+    check_same_len(a.len(), b.len())?;
+    if a.len() > MAX_B1_BYTES {
+        return Err(Error::InvalidArgument(alloc::format!(
+            "binary vectors are limited to {MAX_B1_BYTES} bytes, got {}",
+            a.len()
+        )));
+    }
+    Ok(())
+}
+
+#[inline]
+fn jaccard_from_counts(intersection: u64, union: u64) -> f32 {
+    if union == 0 {
+        0.0
+    } else {
+        (1.0 - intersection as f64 / union as f64) as f32
+    }
+}
+
+/// Inner product on the active kernel table. See [`Kernels::dot_f32`].
+pub fn dot_f32(a: &[f32], b: &[f32]) -> Result<f32> {
+    Kernels::active().dot_f32(a, b)
+}
+
+/// Cosine distance on the active kernel table. See [`Kernels::cosine_distance_f32`].
+pub fn cosine_distance_f32(a: &[f32], b: &[f32]) -> Result<f32> {
+    Kernels::active().cosine_distance_f32(a, b)
+}
+
+/// Squared Euclidean distance on the active kernel table. See [`Kernels::l2sq_f32`].
+pub fn l2sq_f32(a: &[f32], b: &[f32]) -> Result<f32> {
+    Kernels::active().l2sq_f32(a, b)
+}
+
+/// In-place L2 normalization on the active kernel table. See [`Kernels::l2_normalize_f32`].
+pub fn l2_normalize_f32(x: &mut [f32]) -> f32 {
+    Kernels::active().l2_normalize_f32(x)
+}
+
+/// One-to-many scan on the active kernel table. See [`Kernels::scan_f32`].
+pub fn scan_f32(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) -> Result<()> {
+    Kernels::active().scan_f32(metric, query, rows, out)
+}
+
+/// i8 inner product on the active kernel table. See [`Kernels::dot_i8`].
+pub fn dot_i8(a: &[i8], b: &[i8]) -> Result<i32> {
+    Kernels::active().dot_i8(a, b)
+}
+
+/// i8 squared Euclidean distance on the active kernel table. See [`Kernels::l2sq_i8`].
+pub fn l2sq_i8(a: &[i8], b: &[i8]) -> Result<u32> {
+    Kernels::active().l2sq_i8(a, b)
+}
+
+/// Hamming distance on the active kernel table. See [`Kernels::hamming_b1`].
+pub fn hamming_b1(a: &[u8], b: &[u8]) -> Result<u32> {
+    Kernels::active().hamming_b1(a, b)
+}
+
+/// Jaccard distance on the active kernel table. See [`Kernels::jaccard_b1`].
+pub fn jaccard_b1(a: &[u8], b: &[u8]) -> Result<f32> {
+    Kernels::active().jaccard_b1(a, b)
+}

@@ -1,0 +1,180 @@
+//! Portable kernels: the fallback on every target and the reference the SIMD paths are
+//! tested against.
+//!
+//! f32 sums use 8 independent partial sums. That keeps the error bound of the module docs,
+//! and because the lanes are explicit LLVM can vectorize the loops without reassociating
+//! float additions.
+
+use super::{CosineParts, Isa, Kernels, Metric};
+
+pub(super) static KERNELS: Kernels = Kernels {
+    isa: Isa::Scalar,
+    variant: "scalar",
+    supported: || true,
+    dot_f32: dot_f32_scalar,
+    cosine_parts_f32: cosine_parts_f32_scalar,
+    l2sq_f32: l2sq_f32_scalar,
+    l2_normalize_f32: l2_normalize_f32_scalar,
+    scan_f32: scan_f32_scalar,
+    dot_i8: dot_i8_scalar,
+    l2sq_i8: l2sq_i8_scalar,
+    hamming_b1: hamming_b1_scalar,
+    jaccard_b1: jaccard_b1_scalar,
+};
+
+const LANES: usize = 8;
+
+/// Adds 8 partial sums pairwise.
+#[inline(always)]
+fn reduce_lanes(acc: [f32; LANES]) -> f32 {
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
+/// `sum term(a_i, b_i)` with 8 partial sums, over the common length of `a` and `b`.
+#[inline(always)]
+fn sum_terms(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            acc[i] += term(x[i], y[i]);
+        }
+    }
+    for (lane, (&x, &y)) in acc.iter_mut().zip(ta.iter().zip(tb)) {
+        *lane += term(x, y);
+    }
+    reduce_lanes(acc)
+}
+
+pub(super) fn dot_f32_scalar(a: &[f32], b: &[f32]) -> f32 {
+    sum_terms(a, b, |x, y| x * y)
+}
+
+pub(super) fn l2sq_f32_scalar(a: &[f32], b: &[f32]) -> f32 {
+    sum_terms(a, b, |x, y| (x - y) * (x - y))
+}
+
+pub(super) fn cosine_parts_f32_scalar(a: &[f32], b: &[f32]) -> CosineParts {
+    let mut ab = [0.0f32; LANES];
+    let mut aa = [0.0f32; LANES];
+    let mut bb = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            ab[i] += x[i] * y[i];
+            aa[i] += x[i] * x[i];
+            bb[i] += y[i] * y[i];
+        }
+    }
+    for (i, (&x, &y)) in ta.iter().zip(tb).enumerate() {
+        ab[i] += x * y;
+        aa[i] += x * x;
+        bb[i] += y * y;
+    }
+    CosineParts {
+        ab: reduce_lanes(ab),
+        aa: reduce_lanes(aa),
+        bb: reduce_lanes(bb),
+    }
+}
+
+/// Scales `x` by `1 / norm` unless the norm is zero or not finite; returns the norm.
+#[inline(always)]
+pub(super) fn scale_to_unit(x: &mut [f32], norm_sq: f32, scale: impl FnOnce(&mut [f32], f32)) -> f32 {
+    let norm = libm::sqrtf(norm_sq);
+    if norm > 0.0 && norm.is_finite() {
+        scale(x, 1.0 / norm);
+    }
+    norm
+}
+
+pub(super) fn l2_normalize_f32_scalar(x: &mut [f32]) -> f32 {
+    let norm_sq = dot_f32_scalar(x, x);
+    scale_to_unit(x, norm_sq, |x, inv| x.iter_mut().for_each(|v| *v *= inv))
+}
+
+/// Runs `row_distance` over every `query.len()`-sized row of `rows`.
+///
+/// Shared by every instruction set: each passes in its own (inlined) row kernels, so the
+/// loop compiles with that instruction set's features.
+#[inline(always)]
+pub(super) fn scan_rows(
+    metric: Metric,
+    query: &[f32],
+    rows: &[f32],
+    out: &mut [f32],
+    dot: impl Fn(&[f32], &[f32]) -> f32,
+    l2sq: impl Fn(&[f32], &[f32]) -> f32,
+) {
+    let dims = query.len();
+    if dims == 0 {
+        return;
+    }
+    let pairs = rows.chunks_exact(dims).zip(out.iter_mut());
+    match metric {
+        Metric::Dot => pairs.for_each(|(row, o)| *o = -dot(query, row)),
+        Metric::L2sq => pairs.for_each(|(row, o)| *o = l2sq(query, row)),
+        Metric::Cosine => {
+            let aa = dot(query, query);
+            pairs.for_each(|(row, o)| {
+                // Two passes over a row that is in L1 by the second pass beat a fused
+                // three-sum kernel whose query norm is thrown away.
+                let parts = CosineParts {
+                    ab: dot(query, row),
+                    aa,
+                    bb: dot(row, row),
+                };
+                *o = parts.distance();
+            })
+        }
+    }
+}
+
+pub(super) fn scan_f32_scalar(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+    scan_rows(metric, query, rows, out, dot_f32_scalar, l2sq_f32_scalar)
+}
+
+pub(super) fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .fold(0i32, |acc, (&x, &y)| acc.wrapping_add(x as i32 * y as i32))
+}
+
+pub(super) fn l2sq_i8_scalar(a: &[i8], b: &[i8]) -> u32 {
+    a.iter().zip(b).fold(0u32, |acc, (&x, &y)| {
+        let d = x as i32 - y as i32;
+        acc.wrapping_add((d * d) as u32)
+    })
+}
+
+/// Applies `op` to 8-byte words of `a` and `b` and sums the population counts.
+#[inline(always)]
+pub(super) fn popcount_with(a: &[u8], b: &[u8], op: impl Fn(u64, u64) -> u64) -> u64 {
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    let words: u64 = ca
+        .zip(cb)
+        .map(|(x, y)| op(word(x), word(y)).count_ones() as u64)
+        .sum();
+    let tail: u64 = ta
+        .iter()
+        .zip(tb)
+        .map(|(&x, &y)| op(x as u64, y as u64).count_ones() as u64)
+        .sum();
+    words + tail
+}
+
+pub(super) fn hamming_b1_scalar(a: &[u8], b: &[u8]) -> u64 {
+    popcount_with(a, b, |x, y| x ^ y)
+}
+
+pub(super) fn jaccard_b1_scalar(a: &[u8], b: &[u8]) -> (u64, u64) {
+    (popcount_with(a, b, |x, y| x & y), popcount_with(a, b, |x, y| x | y))
+}
