@@ -1,0 +1,112 @@
+# ferrovec: `make demo` runs the demo, `make test` runs every test. Both install what they
+# need on a fresh Debian machine (idempotently) before doing anything else.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+CBINDGEN_VERSION := 0.29.4
+C_FLAGS := -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all
+C_LIBS := -lpthread -ldl -lm
+RELEASE_LIB := target/release/libferrovec.a
+
+# The Debian toolchain that builds std for wasm32 and aarch64 (see DESIGN.md).
+DEBIAN_PACKAGES := rustc-web cargo-web rust-web-src lld-22 binaryen \
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+CROSS_ENV := RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+AARCH64_ENV := $(CROSS_ENV) \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+
+.PHONY: help
+help:
+	@echo "make demo   build and run the demo (scan a generated dataset natively)"
+	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, wasm"
+	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
+	@echo "make header regenerate include/ferrovec.h"
+
+# ---------------------------------------------------------------- set-up (idempotent)
+
+.PHONY: deps deps-native deps-debian deps-cbindgen
+deps: deps-native deps-debian deps-cbindgen
+
+deps-native:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
+	@if command -v rustup >/dev/null; then rustup component add clippy rustfmt >/dev/null 2>&1 || true; fi
+	@command -v gcc >/dev/null || { echo "gcc not found"; exit 1; }
+
+deps-debian:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+deps-cbindgen:
+	@if [ "$$(cbindgen --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
+		echo "installing cbindgen $(CBINDGEN_VERSION)"; \
+		$(CARGO) install --locked --quiet cbindgen --version $(CBINDGEN_VERSION); \
+	fi
+
+# ---------------------------------------------------------------- build
+
+.PHONY: build header
+build:
+	$(CARGO) build --release -p ferrovec
+
+header: deps-cbindgen
+	cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h ffi
+
+# ---------------------------------------------------------------- demo
+
+.PHONY: demo
+demo: deps-native
+	$(CARGO) run --release -p ferrovec --example demo
+
+# ---------------------------------------------------------------- tests
+
+.PHONY: test lint check-header test-rust test-c test-aarch64 test-wasm-build
+test: deps lint check-header test-rust test-c test-aarch64 test-wasm-build
+	@echo "make test: all passed"
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+check-header: deps-cbindgen
+	@cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h --verify ffi \
+		|| { echo "include/ferrovec.h is stale: run 'make header' and commit it"; exit 1; }
+
+# Debug (overflow checks, debug assertions) and release (the code that ships).
+test-rust:
+	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked --release
+
+test-c: build
+	mkdir -p target/c
+	gcc $(C_FLAGS) -Iinclude tests/c/test_kernels.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_kernels
+	./target/c/test_kernels
+
+# NEON for real, under qemu-aarch64, with std built from Debian's rust-web-src.
+test-aarch64: deps-debian
+	$(AARCH64_ENV) /usr/bin/cargo test -p ferrovec-core --release --locked \
+		--target aarch64-unknown-linux-gnu -Zbuild-std --target-dir target/aarch64
+
+# The core compiles for wasm32 with and without simd128 (run under wasmi/Node: wasm issue).
+test-wasm-build: deps-debian
+	$(CROSS_ENV) /usr/bin/cargo build -p ferrovec-core --no-default-features --release --locked \
+		--target wasm32-unknown-unknown -Zbuild-std=core,alloc --target-dir target/wasm-scalar
+	$(CROSS_ENV) RUSTFLAGS="-C target-feature=+simd128" /usr/bin/cargo build -p ferrovec-core \
+		--no-default-features --release --locked \
+		--target wasm32-unknown-unknown -Zbuild-std=core,alloc --target-dir target/wasm-simd
+
+# ---------------------------------------------------------------- benchmarks (not tests)
+
+.PHONY: bench
+bench: deps-native
+	$(CARGO) bench -p ferrovec --bench kernels

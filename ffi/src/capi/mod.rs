@@ -1,0 +1,180 @@
+//! The C ABI: `fv_*` functions, status codes and the thread-local last error.
+//!
+//! Rules every function here keeps:
+//! - No panic crosses the boundary: bodies run under [`guard`], which turns a panic into
+//!   `FV_ERR_INTERNAL` plus a message.
+//! - A null pointer is accepted only with a zero length; otherwise it is `FV_ERR_NULL_POINTER`.
+//! - On failure the message is available from [`fv_last_error_message`] on the same thread
+//!   until the next failing call there; successful calls leave it alone.
+//! - Inputs are never written; outputs are written only on success.
+
+mod kernels;
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ferrovec_core::Error;
+
+pub use kernels::*;
+
+/// Success.
+pub const FV_OK: i32 = 0;
+/// A required pointer argument was null.
+pub const FV_ERR_NULL_POINTER: i32 = -1;
+/// Lengths that must agree do not.
+pub const FV_ERR_DIMENSION_MISMATCH: i32 = -2;
+/// An argument is outside its documented domain (misaligned or overlapping buffers,
+/// overflowing sizes, ...).
+pub const FV_ERR_INVALID_ARGUMENT: i32 = -3;
+/// A metric code that is not one of the `FV_METRIC_*` constants.
+pub const FV_ERR_UNKNOWN_METRIC: i32 = -4;
+/// The requested instruction set is not available on this machine.
+pub const FV_ERR_UNSUPPORTED_ISA: i32 = -5;
+/// A bug in ferrovec was caught before it could cross into C; please report it.
+pub const FV_ERR_INTERNAL: i32 = -99;
+
+/// `fv_dot_i8` returns this on error (no valid result for `n <= 65536` can be this value).
+pub const FV_ERROR_I32: i32 = i32::MIN;
+/// `fv_l2sq_i8` and `fv_hamming_b1` return this on error (no valid result for
+/// `n <= 65536` bytes can be this value).
+pub const FV_ERROR_U32: u32 = u32::MAX;
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+}
+
+fn set_last_error(err: &Error) {
+    // Display output of our own enum never contains NUL; if it ever did, say so.
+    let text = CString::new(err.to_string())
+        .unwrap_or_else(|_| CString::from(c"error message contained a NUL byte"));
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(text));
+}
+
+/// Runs `body`, turning a panic into `Error::Internal`.
+fn run<T>(body: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        Err(Error::Internal(what))
+    })
+}
+
+/// Runs `body` for a function that returns a value: an error (or panic) records its message
+/// and yields `on_error`.
+pub(crate) fn guard<T>(on_error: T, body: impl FnOnce() -> Result<T, Error>) -> T {
+    run(body).unwrap_or_else(|err| {
+        set_last_error(&err);
+        on_error
+    })
+}
+
+/// Runs `body` for a function that returns a status code: `FV_OK` or the error's code.
+pub(crate) fn guard_status(body: impl FnOnce() -> Result<(), Error>) -> i32 {
+    match run(body) {
+        Ok(()) => FV_OK,
+        Err(err) => {
+            set_last_error(&err);
+            err.code()
+        }
+    }
+}
+
+/// Borrows `n` elements at `ptr` as a slice after checking what C can get wrong.
+///
+/// # Safety
+/// If `ptr` is non-null and `n > 0`, it must point to `n` readable, initialised elements
+/// that nothing writes for the lifetime `'a`.
+pub(crate) unsafe fn c_slice<'a, T>(
+    ptr: *const T,
+    n: usize,
+    arg: &'static str,
+) -> Result<&'a [T], Error> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    check_pointer(ptr, n, arg)?;
+    // SAFETY: non-null, aligned, size in range (checked above); validity is the caller's
+    // contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, n) })
+}
+
+/// Mutable counterpart of [`c_slice`].
+///
+/// # Safety
+/// If `ptr` is non-null and `n > 0`, it must point to `n` writable elements that nothing
+/// else reads or writes for the lifetime `'a`.
+pub(crate) unsafe fn c_slice_mut<'a, T>(
+    ptr: *mut T,
+    n: usize,
+    arg: &'static str,
+) -> Result<&'a mut [T], Error> {
+    if n == 0 {
+        return Ok(&mut []);
+    }
+    check_pointer(ptr, n, arg)?;
+    // SAFETY: as in `c_slice`, plus exclusivity, which is the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, n) })
+}
+
+fn check_pointer<T>(ptr: *const T, n: usize, arg: &'static str) -> Result<(), Error> {
+    if ptr.is_null() {
+        return Err(Error::NullPointer { arg });
+    }
+    if !ptr.is_aligned() {
+        return Err(Error::InvalidArgument(format!(
+            "`{arg}` is not aligned to {} bytes",
+            std::mem::align_of::<T>()
+        )));
+    }
+    if n.checked_mul(std::mem::size_of::<T>())
+        .is_none_or(|bytes| bytes > isize::MAX as usize)
+    {
+        return Err(Error::InvalidArgument(format!(
+            "`{arg}` length {n} is too large"
+        )));
+    }
+    Ok(())
+}
+
+/// Fails if the byte ranges of two buffers overlap (an output must not alias an input).
+pub(crate) fn check_disjoint<T, U>(
+    a: &[T],
+    a_name: &str,
+    b: &[U],
+    b_name: &str,
+) -> Result<(), Error> {
+    let a_range = a.as_ptr_range();
+    let (a0, a1) = (a_range.start as usize, a_range.end as usize);
+    let b_range = b.as_ptr_range();
+    let (b0, b1) = (b_range.start as usize, b_range.end as usize);
+    if a0 < b1 && b0 < a1 {
+        return Err(Error::InvalidArgument(format!(
+            "`{a_name}` overlaps `{b_name}`"
+        )));
+    }
+    Ok(())
+}
+
+/// The message of the last failed call on this thread, as NUL-terminated UTF-8.
+///
+/// Never null: an empty string if no call has failed on this thread yet. The pointer stays
+/// valid until the next failing `fv_*` call on the same thread; copy the text to keep it.
+/// Successful calls do not clear it.
+#[no_mangle]
+pub extern "C" fn fv_last_error_message() -> *const c_char {
+    LAST_ERROR.with(|slot| match &*slot.borrow() {
+        Some(message) => message.as_ptr(),
+        None => c"".as_ptr(),
+    })
+}
+
+/// The version of the ferrovec library, e.g. `"0.1.0"` (static, never null).
+#[no_mangle]
+pub extern "C" fn fv_version() -> *const c_char {
+    const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    VERSION.as_ptr().cast()
+}
