@@ -95,7 +95,7 @@ test-c: build
 # NEON for real, under qemu-aarch64, with std built from Debian's rust-web-src.
 test-aarch64: deps-debian
 	$(AARCH64_ENV) /usr/bin/cargo test -p ferrovec-core --release --locked \
-		--target aarch64-unknown-linux-gnu -Zbuild-std --target-dir target/aarch64
+		--target aarch64-unknown-linux-gnu -Zbuild-std --target-dir target/aarch64 --lib --tests
 
 # The core compiles for wasm32 with and without simd128 (run under wasmi/Node: wasm issue).
 test-wasm-build: deps-debian

@@ -1,2 +1,2 @@
 //! ferrovec's wasm32 module. The ABI lands with the wasm issue; natively this crate is empty.
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]

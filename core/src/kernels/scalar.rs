@@ -82,7 +82,11 @@ pub(super) fn cosine_parts_f32_scalar(a: &[f32], b: &[f32]) -> CosineParts {
 
 /// Scales `x` by `1 / norm` unless the norm is zero or not finite; returns the norm.
 #[inline(always)]
-pub(super) fn scale_to_unit(x: &mut [f32], norm_sq: f32, scale: impl FnOnce(&mut [f32], f32)) -> f32 {
+pub(super) fn scale_to_unit(
+    x: &mut [f32],
+    norm_sq: f32,
+    scale: impl FnOnce(&mut [f32], f32),
+) -> f32 {
     let norm = libm::sqrtf(norm_sq);
     if norm > 0.0 && norm.is_finite() {
         scale(x, 1.0 / norm);
@@ -176,5 +180,8 @@ pub(super) fn hamming_b1_scalar(a: &[u8], b: &[u8]) -> u64 {
 }
 
 pub(super) fn jaccard_b1_scalar(a: &[u8], b: &[u8]) -> (u64, u64) {
-    (popcount_with(a, b, |x, y| x & y), popcount_with(a, b, |x, y| x | y))
+    (
+        popcount_with(a, b, |x, y| x & y),
+        popcount_with(a, b, |x, y| x | y),
+    )
 }

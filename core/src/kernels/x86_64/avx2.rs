@@ -67,12 +67,20 @@ unsafe fn accumulate_f32(
         while i + 32 <= n {
             for (j, lane) in acc.iter_mut().enumerate() {
                 let off = i + 8 * j;
-                *lane = step(_mm256_loadu_ps(pa.add(off)), _mm256_loadu_ps(pb.add(off)), *lane);
+                *lane = step(
+                    _mm256_loadu_ps(pa.add(off)),
+                    _mm256_loadu_ps(pb.add(off)),
+                    *lane,
+                );
             }
             i += 32;
         }
         while i + 8 <= n {
-            acc[0] = step(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc[0]);
+            acc[0] = step(
+                _mm256_loadu_ps(pa.add(i)),
+                _mm256_loadu_ps(pb.add(i)),
+                acc[0],
+            );
             i += 8;
         }
         if i < n {
@@ -138,7 +146,10 @@ pub(crate) unsafe fn cosine_parts_f32_avx2(a: &[f32], b: &[f32]) -> CosineParts 
                 (_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)))
             } else {
                 let mask = tail_mask(n - i);
-                (_mm256_maskload_ps(pa.add(i), mask), _mm256_maskload_ps(pb.add(i), mask))
+                (
+                    _mm256_maskload_ps(pa.add(i), mask),
+                    _mm256_maskload_ps(pb.add(i), mask),
+                )
             };
             ab[0] = _mm256_fmadd_ps(x, y, ab[0]);
             aa[0] = _mm256_fmadd_ps(x, x, aa[0]);
@@ -244,7 +255,10 @@ pub(crate) unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i32 {
     // SAFETY: this function's own contract. i16 products pair-summed fit i32 exactly.
     let (acc, done) = unsafe { accumulate_i8(a, b, |x, y| _mm256_madd_epi16(x, y)) };
     let n = a.len().min(b.len());
-    reduce_add_epi32(acc).wrapping_add(super::super::scalar::dot_i8_scalar(&a[done..n], &b[done..n]))
+    reduce_add_epi32(acc).wrapping_add(super::super::scalar::dot_i8_scalar(
+        &a[done..n],
+        &b[done..n],
+    ))
 }
 
 /// i8 squared Euclidean distance (wrapping modulo 2^32 past 65536 elements).
@@ -262,8 +276,10 @@ pub(crate) unsafe fn l2sq_i8_avx2(a: &[i8], b: &[i8]) -> u32 {
         })
     };
     let n = a.len().min(b.len());
-    (reduce_add_epi32(acc) as u32)
-        .wrapping_add(super::super::scalar::l2sq_i8_scalar(&a[done..n], &b[done..n]))
+    (reduce_add_epi32(acc) as u32).wrapping_add(super::super::scalar::l2sq_i8_scalar(
+        &a[done..n],
+        &b[done..n],
+    ))
 }
 
 /// Per-byte population counts via a 4-bit lookup table (Mula's method).

@@ -48,12 +48,20 @@ unsafe fn accumulate_f32(
         while i + 64 <= n {
             for (j, lane) in acc.iter_mut().enumerate() {
                 let off = i + 16 * j;
-                *lane = step(_mm512_loadu_ps(pa.add(off)), _mm512_loadu_ps(pb.add(off)), *lane);
+                *lane = step(
+                    _mm512_loadu_ps(pa.add(off)),
+                    _mm512_loadu_ps(pb.add(off)),
+                    *lane,
+                );
             }
             i += 64;
         }
         while i + 16 <= n {
-            acc[0] = step(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)), acc[0]);
+            acc[0] = step(
+                _mm512_loadu_ps(pa.add(i)),
+                _mm512_loadu_ps(pb.add(i)),
+                acc[0],
+            );
             i += 16;
         }
         if i < n {
@@ -166,12 +174,7 @@ pub(crate) unsafe fn l2_normalize_f32_avx512(x: &mut [f32]) -> f32 {
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn scan_f32_avx512(
-    metric: Metric,
-    query: &[f32],
-    rows: &[f32],
-    out: &mut [f32],
-) {
+pub(crate) unsafe fn scan_f32_avx512(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
     // SAFETY (both closures): this function's own contract.
     scan_rows(
         metric,
@@ -334,7 +337,14 @@ unsafe fn popcount_op(
 #[target_feature(enable = "avx512f,avx512bw")]
 pub(crate) unsafe fn hamming_b1_avx512(a: &[u8], b: &[u8]) -> u64 {
     // SAFETY: this function's own contract.
-    unsafe { popcount_op(a, b, |x, y| _mm512_xor_si512(x, y), |v| popcount_u64_lanes_bw(v)) }
+    unsafe {
+        popcount_op(
+            a,
+            b,
+            |x, y| _mm512_xor_si512(x, y),
+            |v| popcount_u64_lanes_bw(v),
+        )
+    }
 }
 
 /// Intersection and union bit counts, AVX-512BW.
@@ -346,8 +356,18 @@ pub(crate) unsafe fn jaccard_b1_avx512(a: &[u8], b: &[u8]) -> (u64, u64) {
     // SAFETY: this function's own contract.
     unsafe {
         (
-            popcount_op(a, b, |x, y| _mm512_and_si512(x, y), |v| popcount_u64_lanes_bw(v)),
-            popcount_op(a, b, |x, y| _mm512_or_si512(x, y), |v| popcount_u64_lanes_bw(v)),
+            popcount_op(
+                a,
+                b,
+                |x, y| _mm512_and_si512(x, y),
+                |v| popcount_u64_lanes_bw(v),
+            ),
+            popcount_op(
+                a,
+                b,
+                |x, y| _mm512_or_si512(x, y),
+                |v| popcount_u64_lanes_bw(v),
+            ),
         )
     }
 }
@@ -359,7 +379,14 @@ pub(crate) unsafe fn jaccard_b1_avx512(a: &[u8], b: &[u8]) -> (u64, u64) {
 #[target_feature(enable = "avx512f,avx512bw,avx512vpopcntdq")]
 pub(crate) unsafe fn hamming_b1_avx512vpopcntdq(a: &[u8], b: &[u8]) -> u64 {
     // SAFETY: this function's own contract.
-    unsafe { popcount_op(a, b, |x, y| _mm512_xor_si512(x, y), |v| popcount_u64_lanes_vpopcntdq(v)) }
+    unsafe {
+        popcount_op(
+            a,
+            b,
+            |x, y| _mm512_xor_si512(x, y),
+            |v| popcount_u64_lanes_vpopcntdq(v),
+        )
+    }
 }
 
 /// Intersection and union bit counts with VPOPCNTDQ.
@@ -371,8 +398,18 @@ pub(crate) unsafe fn jaccard_b1_avx512vpopcntdq(a: &[u8], b: &[u8]) -> (u64, u64
     // SAFETY: this function's own contract.
     unsafe {
         (
-            popcount_op(a, b, |x, y| _mm512_and_si512(x, y), |v| popcount_u64_lanes_vpopcntdq(v)),
-            popcount_op(a, b, |x, y| _mm512_or_si512(x, y), |v| popcount_u64_lanes_vpopcntdq(v)),
+            popcount_op(
+                a,
+                b,
+                |x, y| _mm512_and_si512(x, y),
+                |v| popcount_u64_lanes_vpopcntdq(v),
+            ),
+            popcount_op(
+                a,
+                b,
+                |x, y| _mm512_or_si512(x, y),
+                |v| popcount_u64_lanes_vpopcntdq(v),
+            ),
         )
     }
 }

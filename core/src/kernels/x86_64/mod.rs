@@ -90,8 +90,7 @@ const fn avx512_table(
 }
 
 pub(super) static AVX512: Kernels = avx512_table("avx512", has_avx512, false, false);
-pub(super) static AVX512_VNNI: Kernels =
-    avx512_table("avx512+vnni", has_avx512_vnni, true, false);
+pub(super) static AVX512_VNNI: Kernels = avx512_table("avx512+vnni", has_avx512_vnni, true, false);
 pub(super) static AVX512_VPOPCNTDQ: Kernels =
     avx512_table("avx512+vpopcntdq", has_avx512_vpopcntdq, false, true);
 pub(super) static AVX512_VNNI_VPOPCNTDQ: Kernels = avx512_table(

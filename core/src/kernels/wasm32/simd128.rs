@@ -1,0 +1,402 @@
+//! WebAssembly 128-bit SIMD kernels.
+//!
+//! `simd128` is a compile-time feature (this module only exists when it is on), so unlike the
+//! x86_64 kernels these are plain safe functions: the only `unsafe` is the raw-pointer loads.
+//! Every function accepts slices of different lengths and works on the common prefix, so no
+//! caller can make it read out of bounds, and none of them can panic.
+//!
+//! # Shaped for an interpreter
+//!
+//! These kernels run at native speed under V8, but their main customer is the wasmi
+//! interpreter, where every wasm operator costs a dispatch (and a unit of fuel). So the loops
+//! are shaped by what measured fastest in wasmi 2.0, not by what a superscalar CPU likes:
+//!
+//! * Every hot loop is [`for_each_block`]: loads with folded offsets, two address bumps, a
+//!   counter and a branch, and no other address arithmetic.
+//! * f32 loops take 16 elements per iteration into two `f32x4` accumulators (the dot loop is
+//!   8 loads, 4 `f32x4.mul`, 4 `f32x4.add`, 3 `i32.add`, 1 `br_if`: 1.25 operators per
+//!   element). In wasmi that beat 8 per iteration by ~15% and 32 per iteration by ~10%; 4
+//!   accumulators instead of 2 made no difference. Plain simd128 has no FMA; relaxed-simd
+//!   was slower in wasmi and is not used.
+//! * The integer kernels use the operators that are cheap in wasmi (see [`dot_i8x16`] and
+//!   [`popcount128`]).
+//!
+//! # Same results as the scalar kernels
+//!
+//! The two f32 accumulators hold the same 8 partial sums as the scalar kernel (element `i`
+//! goes to lane `i % 8`, tails included, zero-padded lanes add `+0`), multiply and add are
+//! rounded separately in both, and the final reduction adds the lanes in the same pairwise
+//! order. The f32 results are therefore bit-identical to [`scalar`](super::super::scalar),
+//! which keeps the interpreted and native-scalar backends in exact agreement. Integer and
+//! bit-count results are exact (wrapping modulo 2^32 past 65536 i8 elements, as scalar).
+
+use core::arch::wasm32::*;
+use core::ptr::with_exposed_provenance;
+
+use super::super::scalar::{
+    dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit, scan_rows,
+};
+use super::super::{CosineParts, Metric};
+
+/// Loads 4 f32 starting at `p`.
+///
+/// # Safety
+/// `p .. p + 4` must be readable. There is no alignment requirement.
+#[inline(always)]
+unsafe fn load4(p: *const f32) -> v128 {
+    // SAFETY: the caller's contract; `v128.load` is a 1-aligned load.
+    unsafe { v128_load(p.cast()) }
+}
+
+/// Loads the first `r` (1..=3) f32 at `p` into lanes `0..r` and zeroes the other lanes.
+///
+/// # Safety
+/// `p .. p + r` must be readable.
+#[inline(always)]
+unsafe fn load_partial(p: *const f32, r: usize) -> v128 {
+    debug_assert!((1..=3).contains(&r));
+    // SAFETY: the caller's contract: lanes 0..r are readable, nothing past them is read.
+    // `load32_zero` / `load64_zero` are 1-aligned loads.
+    unsafe {
+        match r {
+            1 => v128_load32_zero(p.cast()),
+            2 => v128_load64_zero(p.cast()),
+            _ => f32x4_replace_lane::<2>(v128_load64_zero(p.cast()), *p.add(2)),
+        }
+    }
+}
+
+/// `(v0 + v2) + (v1 + v3)`: with `v = acc0 + acc1` this is exactly the scalar kernel's
+/// pairwise reduction of its 8 lanes.
+#[inline(always)]
+fn reduce_f32(v: v128) -> f32 {
+    let s = f32x4_add(v, i32x4_shuffle::<2, 3, 2, 3>(v, v));
+    f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s)
+}
+
+/// Calls `body` on `blocks` consecutive blocks of `BYTES` bytes of each input, starting at
+/// `pa` and at `pb`.
+///
+/// This is the one loop every hot kernel runs, written so that LLVM emits what an
+/// interpreter runs fastest: each load is a `v128.load offset=k` from the block's address
+/// and the loop adds only two address bumps, a counter and a branch. A plain pointer loop
+/// does not get there: loop strength reduction rewrites pointer induction variables and drops
+/// the `nuw` flags that let the wasm backend fold `p + 16` into a load's offset immediate,
+/// which costs an `i32.add` per load. Carrying the addresses as integers (re-derived with
+/// their exposed provenance, see [`Block`]) keeps them out of that rewrite. Bumping the
+/// addresses before the loads rather than after keeps the old and the new address from being
+/// live at once, which would cost a `local.tee` copy per address per iteration.
+///
+/// # Safety
+/// `blocks * BYTES` bytes must be readable from both `pa` and `pb`.
+#[inline(always)]
+unsafe fn for_each_block<const BYTES: usize, T>(
+    pa: *const T,
+    pb: *const T,
+    blocks: usize,
+    mut body: impl FnMut(Block<BYTES>),
+) {
+    let mut a = pa.expose_provenance().wrapping_sub(BYTES);
+    let mut b = pb.expose_provenance().wrapping_sub(BYTES);
+    for _ in 0..blocks {
+        a = a.wrapping_add(BYTES);
+        b = b.wrapping_add(BYTES);
+        body(Block { a, b });
+    }
+}
+
+/// The addresses of one block of `BYTES` bytes of each input, as [`for_each_block`] hands
+/// them out.
+///
+/// Invariant: `BYTES` bytes are readable at both addresses, whose provenance is exposed. The
+/// addresses are plain integers (passed in registers) rather than pointers so that LLVM's
+/// argument promotion cannot rebuild the loads' address arithmetic without its `nuw` flag
+/// before the body is inlined.
+#[derive(Clone, Copy)]
+struct Block<const BYTES: usize> {
+    a: usize,
+    b: usize,
+}
+
+impl<const BYTES: usize> Block<BYTES> {
+    /// The 16 bytes at byte offset `OFF` of this block of `a` and of `b`.
+    #[inline(always)]
+    fn load<const OFF: usize>(self) -> (v128, v128) {
+        const { assert!(OFF + 16 <= BYTES) };
+        let pa = with_exposed_provenance::<u8>(self.a);
+        let pb = with_exposed_provenance::<u8>(self.b);
+        // SAFETY: by the type's invariant `BYTES` bytes are readable at both addresses, and
+        // OFF + 16 <= BYTES. `v128.load` is a 1-aligned load.
+        unsafe { (v128_load(pa.add(OFF).cast()), v128_load(pb.add(OFF).cast())) }
+    }
+}
+
+/// Runs `step(acc, x, y)` over the common prefix of `a` and `b`, 4 elements at a time and 16
+/// per loop iteration, with elements `8k .. 8k + 4` going to `acc[0]` and `8k + 4 .. 8k + 8`
+/// to `acc[1]` (the scalar kernel's lane assignment). A tail of 1..=3 elements is
+/// zero-padded.
+#[inline(always)]
+fn fold_f32<A>(a: &[f32], b: &[f32], mut acc: [A; 2], step: impl Fn(&mut A, v128, v128)) -> [A; 2] {
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let [acc0, acc1] = &mut acc;
+    // SAFETY: n / 16 blocks of 16 f32 lie within the common prefix; the body reads only
+    // elements 0..16 of each block.
+    unsafe {
+        for_each_block::<64, f32>(pa, pb, n / 16, |block| {
+            let (x, y) = block.load::<0>();
+            step(acc0, x, y);
+            let (x, y) = block.load::<16>();
+            step(acc1, x, y);
+            let (x, y) = block.load::<32>();
+            step(acc0, x, y);
+            let (x, y) = block.load::<48>();
+            step(acc1, x, y);
+        })
+    };
+    let mut done = n & !15;
+    if n - done >= 8 {
+        // SAFETY: elements done..done + 8 are within the common prefix.
+        let (x0, y0, x1, y1) = unsafe {
+            let (qa, qb) = (pa.add(done), pb.add(done));
+            (load4(qa), load4(qb), load4(qa.add(4)), load4(qb.add(4)))
+        };
+        step(acc0, x0, y0);
+        step(acc1, x1, y1);
+        done += 8;
+    }
+    let rest = n - done;
+    if rest >= 4 {
+        // SAFETY: elements done..done + 4 are within the common prefix.
+        let (x, y) = unsafe { (load4(pa.add(done)), load4(pb.add(done))) };
+        step(acc0, x, y);
+        if rest > 4 {
+            // SAFETY: elements done + 4..n (1..=3 of them) are within the common prefix.
+            let (x, y) = unsafe {
+                (
+                    load_partial(pa.add(done + 4), rest - 4),
+                    load_partial(pb.add(done + 4), rest - 4),
+                )
+            };
+            step(acc1, x, y);
+        }
+    } else if rest > 0 {
+        // SAFETY: elements done..n (1..=3 of them) are within the common prefix.
+        let (x, y) = unsafe {
+            (
+                load_partial(pa.add(done), rest),
+                load_partial(pb.add(done), rest),
+            )
+        };
+        step(acc0, x, y);
+    }
+    acc
+}
+
+/// Inner product.
+#[inline]
+pub(super) fn dot_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
+    let zero = f32x4_splat(0.0);
+    let [acc0, acc1] = fold_f32(a, b, [zero; 2], |acc, x, y| {
+        *acc = f32x4_add(*acc, f32x4_mul(x, y))
+    });
+    reduce_f32(f32x4_add(acc0, acc1))
+}
+
+/// Squared Euclidean distance.
+#[inline]
+pub(super) fn l2sq_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
+    let zero = f32x4_splat(0.0);
+    let [acc0, acc1] = fold_f32(a, b, [zero; 2], |acc, x, y| {
+        let d = f32x4_sub(x, y);
+        *acc = f32x4_add(*acc, f32x4_mul(d, d));
+    });
+    reduce_f32(f32x4_add(acc0, acc1))
+}
+
+/// The three sums of a cosine distance, 8 partial sums each.
+pub(super) fn cosine_parts_f32_simd128(a: &[f32], b: &[f32]) -> CosineParts {
+    let zero = f32x4_splat(0.0);
+    let [s0, s1] = fold_f32(a, b, [[zero; 3]; 2], |[ab, aa, bb], x, y| {
+        *ab = f32x4_add(*ab, f32x4_mul(x, y));
+        *aa = f32x4_add(*aa, f32x4_mul(x, x));
+        *bb = f32x4_add(*bb, f32x4_mul(y, y));
+    });
+    CosineParts {
+        ab: reduce_f32(f32x4_add(s0[0], s1[0])),
+        aa: reduce_f32(f32x4_add(s0[1], s1[1])),
+        bb: reduce_f32(f32x4_add(s0[2], s1[2])),
+    }
+}
+
+/// Multiplies every element by `s`.
+#[inline(always)]
+fn scale_f32(x: &mut [f32], s: f32) {
+    let vs = f32x4_splat(s);
+    let mut chunks = x.chunks_exact_mut(4);
+    for chunk in &mut chunks {
+        let p = chunk.as_mut_ptr();
+        // SAFETY: `chunk` is 4 f32 = 16 bytes we borrow mutably; both accesses are 1-aligned.
+        unsafe { v128_store(p.cast(), f32x4_mul(v128_load(p.cast()), vs)) };
+    }
+    chunks.into_remainder().iter_mut().for_each(|v| *v *= s);
+}
+
+/// In-place L2 normalization; returns the norm before scaling.
+pub(super) fn l2_normalize_f32_simd128(x: &mut [f32]) -> f32 {
+    let norm_sq = dot_f32_simd128(x, x);
+    scale_to_unit(x, norm_sq, scale_f32)
+}
+
+/// One query against many rows.
+pub(super) fn scan_f32_simd128(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+    scan_rows(metric, query, rows, out, dot_f32_simd128, l2sq_f32_simd128)
+}
+
+/// `(v0 + v2) + (v1 + v3)`, wrapping.
+#[inline(always)]
+fn reduce_i32(v: v128) -> i32 {
+    let s = i32x4_add(v, i32x4_shuffle::<2, 3, 2, 3>(v, v));
+    i32x4_extract_lane::<0>(s).wrapping_add(i32x4_extract_lane::<1>(s))
+}
+
+/// The elements `from..` of the common prefix of `a` and `b` (empty if `from` is past it).
+#[inline(always)]
+fn tails<'a, T>(a: &'a [T], b: &'a [T], from: usize) -> (&'a [T], &'a [T]) {
+    let n = a.len().min(b.len());
+    (
+        a.get(from..n).unwrap_or_default(),
+        b.get(from..n).unwrap_or_default(),
+    )
+}
+
+/// Loads 16 bytes starting at `p`.
+///
+/// # Safety
+/// `p .. p + 16` must be readable. There is no alignment requirement.
+#[inline(always)]
+unsafe fn load16<T>(p: *const T) -> v128 {
+    // SAFETY: the caller's contract; `v128.load` is a 1-aligned load.
+    unsafe { v128_load(p.cast()) }
+}
+
+/// `sum x_i * y_i` of 16 i8 lanes as 4 i32 lanes. Products of i8 fit i16 and the sum of two
+/// (at most 2 * 16384) fits i32.
+///
+/// wasmi's integer SIMD operators differ a lot in cost. Sign-extending both halves and
+/// `i32x4.dot_i16x8_s` measured 12-20% faster there than `i16x8.extmul_*_i8x16_s` +
+/// `i32x4.extadd_pairwise_i16x8_s` (though it takes 4 more operators, i.e. fuel, per 32
+/// bytes), and faster than `i16x8.load8x8_s` + `i32x4.dot_i16x8_s`. V8 compiles all of them
+/// to a few native instructions.
+#[inline(always)]
+fn dot_i8x16(x: v128, y: v128) -> v128 {
+    let lo = i32x4_dot_i16x8(i16x8_extend_low_i8x16(x), i16x8_extend_low_i8x16(y));
+    let hi = i32x4_dot_i16x8(i16x8_extend_high_i8x16(x), i16x8_extend_high_i8x16(y));
+    i32x4_add(lo, hi)
+}
+
+/// `sum (x_i - y_i)^2` of 16 i8 lanes as 4 i32 lanes. Differences of i8 fit i16
+/// (|d| <= 255), and the sum of two squares (at most 130050) fits i32. In wasmi this beat
+/// the unsigned `|x - y|` (`max - min`) forms.
+#[inline(always)]
+fn l2sq_i8x16(x: v128, y: v128) -> v128 {
+    let lo = i16x8_sub(i16x8_extend_low_i8x16(x), i16x8_extend_low_i8x16(y));
+    let hi = i16x8_sub(i16x8_extend_high_i8x16(x), i16x8_extend_high_i8x16(y));
+    i32x4_add(i32x4_dot_i16x8(lo, lo), i32x4_dot_i16x8(hi, hi))
+}
+
+/// Sum of `pair(x, y)` (4 i32 lanes per 16 bytes) over the common prefix of `a` and `b` in
+/// 16-byte chunks, 32 bytes per loop iteration; returns the lanes and the bytes covered.
+#[inline(always)]
+fn fold_i8(a: &[i8], b: &[i8], pair: impl Fn(v128, v128) -> v128) -> (v128, usize) {
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut acc = i32x4_splat(0);
+    // SAFETY: n / 32 blocks of 32 bytes lie within the common prefix; the body reads only
+    // bytes 0..32 of each block.
+    unsafe {
+        for_each_block::<32, i8>(pa, pb, n / 32, |block| {
+            let ((x0, y0), (x1, y1)) = (block.load::<0>(), block.load::<16>());
+            acc = i32x4_add(acc, i32x4_add(pair(x0, y0), pair(x1, y1)));
+        })
+    };
+    let mut done = n & !31;
+    if n - done >= 16 {
+        // SAFETY: bytes done..done + 16 are within the common prefix.
+        let (x, y) = unsafe { (load16(pa.add(done)), load16(pb.add(done))) };
+        acc = i32x4_add(acc, pair(x, y));
+        done += 16;
+    }
+    (acc, done)
+}
+
+/// i8 inner product (wrapping modulo 2^32 past 65536 elements).
+pub(super) fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
+    let (acc, done) = fold_i8(a, b, dot_i8x16);
+    let (ta, tb) = tails(a, b, done);
+    reduce_i32(acc).wrapping_add(dot_i8_scalar(ta, tb))
+}
+
+/// i8 squared Euclidean distance (wrapping modulo 2^32 past 65536 elements).
+pub(super) fn l2sq_i8_simd128(a: &[i8], b: &[i8]) -> u32 {
+    let (acc, done) = fold_i8(a, b, l2sq_i8x16);
+    let (ta, tb) = tails(a, b, done);
+    (reduce_i32(acc) as u32).wrapping_add(l2sq_i8_scalar(ta, tb))
+}
+
+/// Population count of the 128 bits of `v`: `i64.popcnt` on both halves, which in wasmi is
+/// ~2.5x faster than `i8x16.popcnt` with byte-wise accumulators (and needs no widening
+/// every 31 chunks). V8 turns it into two `popcnt`.
+#[inline(always)]
+fn popcount128(v: v128) -> u64 {
+    u64::from(u64x2_extract_lane::<0>(v).count_ones() + u64x2_extract_lane::<1>(v).count_ones())
+}
+
+/// For each of the `K` words `ops(a, b)` makes per 16-byte chunk, its population count summed
+/// over the whole chunks of the common prefix (32 bytes per loop iteration); also returns the
+/// bytes covered.
+#[inline(always)]
+fn popcount_chunks<const K: usize>(
+    a: &[u8],
+    b: &[u8],
+    ops: impl Fn(v128, v128) -> [v128; K],
+) -> ([u64; K], usize) {
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut sums = [0u64; K];
+    // SAFETY: n / 32 blocks of 32 bytes lie within the common prefix; the body reads only
+    // bytes 0..32 of each block.
+    unsafe {
+        for_each_block::<32, u8>(pa, pb, n / 32, |block| {
+            let ((x0, y0), (x1, y1)) = (block.load::<0>(), block.load::<16>());
+            let (w0, w1) = (ops(x0, y0), ops(x1, y1));
+            sums = core::array::from_fn(|k| sums[k] + popcount128(w0[k]) + popcount128(w1[k]));
+        })
+    };
+    let mut done = n & !31;
+    if n - done >= 16 {
+        // SAFETY: bytes done..done + 16 are within the common prefix.
+        let (x, y) = unsafe { (load16(pa.add(done)), load16(pb.add(done))) };
+        let w = ops(x, y);
+        sums = core::array::from_fn(|k| sums[k] + popcount128(w[k]));
+        done += 16;
+    }
+    (sums, done)
+}
+
+/// Hamming distance of packed bits.
+pub(super) fn hamming_b1_simd128(a: &[u8], b: &[u8]) -> u64 {
+    let ([diff], done) = popcount_chunks(a, b, |x, y| [v128_xor(x, y)]);
+    let (ta, tb) = tails(a, b, done);
+    diff + popcount_with(ta, tb, |x, y| x ^ y)
+}
+
+/// Intersection and union bit counts of packed bits, in one pass.
+pub(super) fn jaccard_b1_simd128(a: &[u8], b: &[u8]) -> (u64, u64) {
+    let ([inter, union], done) = popcount_chunks(a, b, |x, y| [v128_and(x, y), v128_or(x, y)]);
+    let (ta, tb) = tails(a, b, done);
+    (
+        inter + popcount_with(ta, tb, |x, y| x & y),
+        union + popcount_with(ta, tb, |x, y| x | y),
+    )
+}
