@@ -179,8 +179,11 @@ fn normalize_leaves_degenerate_vectors_unchanged() {
 fn scan_matches_pairwise_reference() {
     let mut rng = Rng(3);
     for k in all_variants() {
-        for dims in lengths().filter(|&d| d <= 1536) {
-            let n_rows = 5;
+        // Row counts around the 4-row blocks of the AVX kernels: tail only, one block, both.
+        for (dims, n_rows) in lengths()
+            .filter(|&d| d <= 1536)
+            .flat_map(|d| [(d, 1), (d, 4), (d, 9)])
+        {
             let query = rng.f32s(dims);
             for off in [0, 1, 3] {
                 let mut buf = vec![0.0f32; off];

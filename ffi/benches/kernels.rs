@@ -946,6 +946,17 @@ fn read_bandwidth_candidates(data: &[f32]) -> Vec<Candidate<'_>> {
         candidates.push(Candidate::new("read avx512 x4", move || {
             avx512.read_all_avx512::<4>(black_box(data))
         }));
+        // The scan kernels prefetch in software, so the bound they are held to must too:
+        // the same loop with a prefetch per line 2, 6 and 12 KiB ahead.
+        candidates.push(Candidate::new("read avx512 pf 2K", move || {
+            avx512.read_all_prefetch_avx512::<512>(black_box(data))
+        }));
+        candidates.push(Candidate::new("read avx512 pf 6K", move || {
+            avx512.read_all_prefetch_avx512::<1536>(black_box(data))
+        }));
+        candidates.push(Candidate::new("read avx512 pf 12K", move || {
+            avx512.read_all_prefetch_avx512::<3072>(black_box(data))
+        }));
     }
     candidates
 }
@@ -1030,6 +1041,13 @@ impl X86 {
         unsafe { x86::read_all_avx512::<ACC>(data) }
     }
 
+    /// Streams through `data` with 512-bit loads into 4 accumulators, prefetching each line
+    /// `AHEAD` elements ahead.
+    fn read_all_prefetch_avx512<const AHEAD: usize>(self, data: &[f32]) -> i32 {
+        // SAFETY: `self` comes from `detect_avx512`, so the CPU has AVX-512F.
+        unsafe { x86::read_all_prefetch_avx512::<AHEAD>(data) }
+    }
+
     /// Streams through `STREAMS` far-apart parts of `data` at once with 256-bit loads,
     /// `ACC` accumulators per part.
     fn read_streams_avx2<const STREAMS: usize, const ACC: usize>(self, data: &[f32]) -> i32 {
@@ -1053,6 +1071,10 @@ impl X86 {
     }
 
     fn read_all_avx512<const ACC: usize>(self, _: &[f32]) -> i32 {
+        unreachable!("no X86 value exists off x86_64")
+    }
+
+    fn read_all_prefetch_avx512<const AHEAD: usize>(self, _: &[f32]) -> i32 {
         unreachable!("no X86 value exists off x86_64")
     }
 
@@ -1138,6 +1160,34 @@ mod x86 {
             acc.iter()
                 .fold(_mm512_setzero_si512(), |all, &x| _mm512_or_si512(all, x)),
         )
+    }
+
+    /// ORs every 64-byte line of `data` into 4 accumulators, prefetching `AHEAD` elements
+    /// ahead of each load (whole lines only; the tail is read without prefetch).
+    #[inline(never)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn read_all_prefetch_avx512<const AHEAD: usize>(data: &[f32]) -> i32 {
+        let lines = data.chunks_exact(64);
+        let tail = lines
+            .remainder()
+            .iter()
+            .fold(0u32, |acc, x| acc | x.to_bits());
+        let p = data.as_ptr();
+        let mut acc = [_mm512_setzero_si512(); 4];
+        for (k, _) in lines.enumerate() {
+            let i = 64 * k;
+            for (j, lane) in acc.iter_mut().enumerate() {
+                // A prefetch never faults, so it may point past the end of `data`.
+                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(i + 16 * j + AHEAD).cast());
+                // SAFETY: indices i + 16 * j + 0..16 lie in this chunk of 64.
+                let x = unsafe { _mm512_loadu_ps(p.add(i + 16 * j)) };
+                *lane = _mm512_or_si512(*lane, _mm512_castps_si512(x));
+            }
+        }
+        let all = acc
+            .iter()
+            .fold(_mm512_setzero_si512(), |all, &x| _mm512_or_si512(all, x));
+        _mm512_reduce_or_epi32(all) | tail as i32
     }
 
     /// Splits `data` into `STREAMS` equal parts and ORs them in step (so the hardware

@@ -87,7 +87,7 @@ pub(super) fn scale_to_unit(
     norm_sq: f32,
     scale: impl FnOnce(&mut [f32], f32),
 ) -> f32 {
-    let norm = libm::sqrtf(norm_sq);
+    let norm = super::sqrt_f32(norm_sq);
     if norm > 0.0 && norm.is_finite() {
         scale(x, 1.0 / norm);
     }

@@ -8,6 +8,7 @@ use core::arch::x86_64::*;
 
 use super::super::scalar::{popcount_with, scale_to_unit, scan_rows};
 use super::super::{CosineParts, Metric};
+use super::SCAN_PREFETCH_ELEMENTS;
 
 /// `MASK_TABLE[8 - r ..]` starts with `r` all-ones lanes followed by zeros.
 static MASK_TABLE: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -197,18 +198,109 @@ pub(crate) unsafe fn l2_normalize_f32_avx2(x: &mut [f32]) -> f32 {
     scale_to_unit(x, norm_sq, |x, s| scale_f32_avx2(x, s))
 }
 
-/// One query against many rows.
+/// The per-row sums of one query against 4 consecutive rows starting at `rows`: each query
+/// chunk is loaded once and applied to all 4 rows, one set of `K` accumulators per row.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `query` must have `dims` readable elements and `rows`
+/// `4 * dims`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sums_4rows_avx2<const K: usize>(
+    query: *const f32,
+    rows: *const f32,
+    dims: usize,
+    step: impl Fn(__m256, __m256, &mut [__m256; K]),
+) -> [[f32; K]; 4] {
+    let mut acc = [[_mm256_setzero_ps(); K]; 4];
+    let mut i = 0;
+    // SAFETY: unmasked loads cover elements i..i + 8 <= dims of the query and of each row;
+    // the masked tail reads only lanes below dims - i.
+    unsafe {
+        while i + 8 <= dims {
+            let q = _mm256_loadu_ps(query.add(i));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let ahead = rows.wrapping_add(r * dims + i + SCAN_PREFETCH_ELEMENTS);
+                // A prefetch never faults, so it may point past the end of `rows`.
+                _mm_prefetch::<_MM_HINT_T0>(ahead.cast());
+                step(q, _mm256_loadu_ps(rows.add(r * dims + i)), acc);
+            }
+            i += 8;
+        }
+        if i < dims {
+            let mask = tail_mask(dims - i);
+            let q = _mm256_maskload_ps(query.add(i), mask);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                step(q, _mm256_maskload_ps(rows.add(r * dims + i), mask), acc);
+            }
+        }
+    }
+    acc.map(|row| row.map(|v| reduce_add_ps(v)))
+}
+
+/// One query against many rows, 4 rows per step so the query is loaded once per 4 rows and
+/// the row stream is the only memory traffic (the scan is bound by read bandwidth).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn scan_f32_avx2(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+    let dims = query.len();
+    if dims == 0 {
+        return;
+    }
+    let q = query.as_ptr();
+    let blocks = rows.chunks_exact(4 * dims).zip(out.chunks_exact_mut(4));
+    // SAFETY (every call below): the CPU supports AVX2 and FMA (this function's contract),
+    // the query has `dims` elements and each block `4 * dims`.
+    match metric {
+        Metric::Dot => {
+            for (block, out) in blocks {
+                let sums = unsafe {
+                    sums_4rows_avx2::<1>(q, block.as_ptr(), dims, |q, r, [ab]| {
+                        *ab = _mm256_fmadd_ps(q, r, *ab)
+                    })
+                };
+                for (o, [ab]) in out.iter_mut().zip(sums) {
+                    *o = -ab;
+                }
+            }
+        }
+        Metric::L2sq => {
+            for (block, out) in blocks {
+                let sums = unsafe {
+                    sums_4rows_avx2::<1>(q, block.as_ptr(), dims, |q, r, [dd]| {
+                        let d = _mm256_sub_ps(q, r);
+                        *dd = _mm256_fmadd_ps(d, d, *dd)
+                    })
+                };
+                for (o, [dd]) in out.iter_mut().zip(sums) {
+                    *o = dd;
+                }
+            }
+        }
+        Metric::Cosine => {
+            let aa = unsafe { dot_f32_avx2(query, query) };
+            for (block, out) in blocks {
+                let sums = unsafe {
+                    sums_4rows_avx2::<2>(q, block.as_ptr(), dims, |q, r, [ab, bb]| {
+                        *ab = _mm256_fmadd_ps(q, r, *ab);
+                        *bb = _mm256_fmadd_ps(r, r, *bb);
+                    })
+                };
+                for (o, [ab, bb]) in out.iter_mut().zip(sums) {
+                    *o = CosineParts { ab, aa, bb }.distance();
+                }
+            }
+        }
+    }
+    let rest = (out.len() / 4 * 4).min(rows.len() / dims);
     // SAFETY (both closures): this function's own contract.
     scan_rows(
         metric,
         query,
-        rows,
-        out,
+        &rows[rest * dims..],
+        &mut out[rest..],
         |a, b| unsafe { dot_f32_avx2(a, b) },
         |a, b| unsafe { l2sq_f32_avx2(a, b) },
     )
@@ -296,30 +388,35 @@ fn popcount_bytes(v: __m256i) -> __m256i {
     _mm256_add_epi8(lo, hi)
 }
 
-/// Sum of popcount(op(a, b)) over 32-byte chunks, then the scalar kernel on the rest.
+/// For each of the `K` words `ops(a, b)` makes per 32-byte chunk, its population count
+/// summed over the whole chunks of the common prefix, plus `ops_scalar` on the rest. One
+/// pass, so jaccard reads its inputs once.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn popcount_op(
+unsafe fn popcount_ops<const K: usize>(
     a: &[u8],
     b: &[u8],
-    op: impl Fn(__m256i, __m256i) -> __m256i,
-    op_scalar: impl Fn(u64, u64) -> u64,
-) -> u64 {
+    ops: impl Fn(__m256i, __m256i) -> [__m256i; K],
+    ops_scalar: [fn(u64, u64) -> u64; K],
+) -> [u64; K] {
     let n = a.len().min(b.len());
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut acc = _mm256_setzero_si256();
+    let mut acc = [_mm256_setzero_si256(); K];
     let mut i = 0;
-    // SAFETY: each 32-byte load covers indices i..i+32 <= n.
+    // SAFETY: each 32-byte load covers bytes i..i + 32 <= n.
     unsafe {
         while i + 32 <= n {
             let x = _mm256_loadu_si256(pa.add(i).cast());
             let y = _mm256_loadu_si256(pb.add(i).cast());
-            let counts = popcount_bytes(op(x, y));
-            acc = _mm256_add_epi64(acc, _mm256_sad_epu8(counts, _mm256_setzero_si256()));
+            for (acc, word) in acc.iter_mut().zip(ops(x, y)) {
+                let counts = popcount_bytes(word);
+                *acc = _mm256_add_epi64(*acc, _mm256_sad_epu8(counts, _mm256_setzero_si256()));
+            }
             i += 32;
         }
     }
-    reduce_add_epi64(acc) + popcount_with(&a[i..n], &b[i..n], op_scalar)
+    let (ta, tb) = (&a[i..n], &b[i..n]);
+    core::array::from_fn(|k| reduce_add_epi64(acc[k]) + popcount_with(ta, tb, ops_scalar[k]))
 }
 
 /// Hamming distance of packed bits.
@@ -329,7 +426,8 @@ unsafe fn popcount_op(
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn hamming_b1_avx2(a: &[u8], b: &[u8]) -> u64 {
     // SAFETY: this function's own contract.
-    unsafe { popcount_op(a, b, |x, y| _mm256_xor_si256(x, y), |x, y| x ^ y) }
+    let [diff] = unsafe { popcount_ops(a, b, |x, y| [_mm256_xor_si256(x, y)], [|x, y| x ^ y]) };
+    diff
 }
 
 /// Intersection and union bit counts of packed bits.
@@ -339,10 +437,13 @@ pub(crate) unsafe fn hamming_b1_avx2(a: &[u8], b: &[u8]) -> u64 {
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn jaccard_b1_avx2(a: &[u8], b: &[u8]) -> (u64, u64) {
     // SAFETY: this function's own contract.
-    unsafe {
-        (
-            popcount_op(a, b, |x, y| _mm256_and_si256(x, y), |x, y| x & y),
-            popcount_op(a, b, |x, y| _mm256_or_si256(x, y), |x, y| x | y),
+    let [inter, union] = unsafe {
+        popcount_ops(
+            a,
+            b,
+            |x, y| [_mm256_and_si256(x, y), _mm256_or_si256(x, y)],
+            [|x, y| x & y, |x, y| x | y],
         )
-    }
+    };
+    (inter, union)
 }

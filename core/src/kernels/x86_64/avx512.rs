@@ -10,6 +10,7 @@ use core::arch::x86_64::*;
 
 use super::super::scalar::{scale_to_unit, scan_rows};
 use super::super::{CosineParts, Metric};
+use super::SCAN_PREFETCH_ELEMENTS;
 
 /// Mask of the first `r` lanes, `r < 16`.
 #[inline(always)]
@@ -169,18 +170,109 @@ pub(crate) unsafe fn l2_normalize_f32_avx512(x: &mut [f32]) -> f32 {
     scale_to_unit(x, norm_sq, |x, s| scale_f32_avx512(x, s))
 }
 
-/// One query against many rows.
+/// The per-row sums of one query against 4 consecutive rows starting at `rows`: each query
+/// chunk is loaded once and applied to all 4 rows, one set of `K` accumulators per row.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `query` must have `dims` readable elements and `rows`
+/// `4 * dims`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn sums_4rows_avx512<const K: usize>(
+    query: *const f32,
+    rows: *const f32,
+    dims: usize,
+    step: impl Fn(__m512, __m512, &mut [__m512; K]),
+) -> [[f32; K]; 4] {
+    let mut acc = [[_mm512_setzero_ps(); K]; 4];
+    let mut i = 0;
+    // SAFETY: unmasked loads cover elements i..i + 16 <= dims of the query and of each row;
+    // the masked tail reads only lanes below dims - i (masked-off lanes never fault).
+    unsafe {
+        while i + 16 <= dims {
+            let q = _mm512_loadu_ps(query.add(i));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let ahead = rows.wrapping_add(r * dims + i + SCAN_PREFETCH_ELEMENTS);
+                // A prefetch never faults, so it may point past the end of `rows`.
+                _mm_prefetch::<_MM_HINT_T0>(ahead.cast());
+                step(q, _mm512_loadu_ps(rows.add(r * dims + i)), acc);
+            }
+            i += 16;
+        }
+        if i < dims {
+            let mask = mask16(dims - i);
+            let q = _mm512_maskz_loadu_ps(mask, query.add(i));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                step(q, _mm512_maskz_loadu_ps(mask, rows.add(r * dims + i)), acc);
+            }
+        }
+    }
+    acc.map(|row| row.map(|v| _mm512_reduce_add_ps(v)))
+}
+
+/// One query against many rows, 4 rows per step so the query is loaded once per 4 rows and
+/// the row stream is the only memory traffic (the scan is bound by read bandwidth).
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn scan_f32_avx512(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+    let dims = query.len();
+    if dims == 0 {
+        return;
+    }
+    let q = query.as_ptr();
+    let blocks = rows.chunks_exact(4 * dims).zip(out.chunks_exact_mut(4));
+    // SAFETY (every call below): the CPU supports AVX-512F (this function's contract), the
+    // query has `dims` elements and each block `4 * dims`.
+    match metric {
+        Metric::Dot => {
+            for (block, out) in blocks {
+                let sums = unsafe {
+                    sums_4rows_avx512::<1>(q, block.as_ptr(), dims, |q, r, [ab]| {
+                        *ab = _mm512_fmadd_ps(q, r, *ab)
+                    })
+                };
+                for (o, [ab]) in out.iter_mut().zip(sums) {
+                    *o = -ab;
+                }
+            }
+        }
+        Metric::L2sq => {
+            for (block, out) in blocks {
+                let sums = unsafe {
+                    sums_4rows_avx512::<1>(q, block.as_ptr(), dims, |q, r, [dd]| {
+                        let d = _mm512_sub_ps(q, r);
+                        *dd = _mm512_fmadd_ps(d, d, *dd)
+                    })
+                };
+                for (o, [dd]) in out.iter_mut().zip(sums) {
+                    *o = dd;
+                }
+            }
+        }
+        Metric::Cosine => {
+            let aa = unsafe { dot_f32_avx512(query, query) };
+            for (block, out) in blocks {
+                let sums = unsafe {
+                    sums_4rows_avx512::<2>(q, block.as_ptr(), dims, |q, r, [ab, bb]| {
+                        *ab = _mm512_fmadd_ps(q, r, *ab);
+                        *bb = _mm512_fmadd_ps(r, r, *bb);
+                    })
+                };
+                for (o, [ab, bb]) in out.iter_mut().zip(sums) {
+                    *o = CosineParts { ab, aa, bb }.distance();
+                }
+            }
+        }
+    }
+    let rest = (out.len() / 4 * 4).min(rows.len() / dims);
     // SAFETY (both closures): this function's own contract.
     scan_rows(
         metric,
         query,
-        rows,
-        out,
+        &rows[rest * dims..],
+        &mut out[rest..],
         |a, b| unsafe { dot_f32_avx512(a, b) },
         |a, b| unsafe { l2sq_f32_avx512(a, b) },
     )
@@ -303,31 +395,46 @@ fn popcount_u64_lanes_vpopcntdq(v: __m512i) -> __m512i {
     _mm512_popcnt_epi64(v)
 }
 
-/// Sum of popcount(op(a, b)) over 64-byte chunks, the last one masked (masked-off lanes are
-/// zero in both inputs, and every `op` used here maps 0, 0 to 0).
+/// For each of the `K` words `ops(a, b)` makes per 64-byte chunk, its population count
+/// summed over the common prefix: whole chunks unmasked, then one masked chunk (masked-off
+/// lanes are zero in both inputs, and every `op` used here maps 0, 0 to 0). One pass, so
+/// jaccard reads its inputs once.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn popcount_op(
+unsafe fn popcount_ops<const K: usize>(
     a: &[u8],
     b: &[u8],
-    op: impl Fn(__m512i, __m512i) -> __m512i,
+    ops: impl Fn(__m512i, __m512i) -> [__m512i; K],
     popcount: impl Fn(__m512i) -> __m512i,
-) -> u64 {
+) -> [u64; K] {
     let n = a.len().min(b.len());
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut acc = _mm512_setzero_si512();
+    let mut acc = [_mm512_setzero_si512(); K];
     let mut i = 0;
-    // SAFETY: loads read lanes below n - i only; masked-off lanes never fault.
+    let mut add = |x, y| {
+        for (acc, word) in acc.iter_mut().zip(ops(x, y)) {
+            *acc = _mm512_add_epi64(*acc, popcount(word));
+        }
+    };
+    // SAFETY: unmasked loads read bytes i..i + 64 <= n; the masked loads read only lanes
+    // below n - i, and masked-off lanes never fault.
     unsafe {
-        while i < n {
-            let mask = if i + 64 <= n { u64::MAX } else { mask64(n - i) };
-            let x = _mm512_maskz_loadu_epi8(mask, pa.add(i).cast());
-            let y = _mm512_maskz_loadu_epi8(mask, pb.add(i).cast());
-            acc = _mm512_add_epi64(acc, popcount(op(x, y)));
+        while i + 64 <= n {
+            add(
+                _mm512_loadu_si512(pa.add(i).cast()),
+                _mm512_loadu_si512(pb.add(i).cast()),
+            );
             i += 64;
         }
+        if i < n {
+            let mask = mask64(n - i);
+            add(
+                _mm512_maskz_loadu_epi8(mask, pa.add(i).cast()),
+                _mm512_maskz_loadu_epi8(mask, pb.add(i).cast()),
+            );
+        }
     }
-    _mm512_reduce_add_epi64(acc) as u64
+    acc.map(|v| _mm512_reduce_add_epi64(v) as u64)
 }
 
 /// Hamming distance of packed bits, AVX-512BW.
@@ -337,14 +444,15 @@ unsafe fn popcount_op(
 #[target_feature(enable = "avx512f,avx512bw")]
 pub(crate) unsafe fn hamming_b1_avx512(a: &[u8], b: &[u8]) -> u64 {
     // SAFETY: this function's own contract.
-    unsafe {
-        popcount_op(
+    let [diff] = unsafe {
+        popcount_ops(
             a,
             b,
-            |x, y| _mm512_xor_si512(x, y),
+            |x, y| [_mm512_xor_si512(x, y)],
             |v| popcount_u64_lanes_bw(v),
         )
-    }
+    };
+    diff
 }
 
 /// Intersection and union bit counts, AVX-512BW.
@@ -354,22 +462,15 @@ pub(crate) unsafe fn hamming_b1_avx512(a: &[u8], b: &[u8]) -> u64 {
 #[target_feature(enable = "avx512f,avx512bw")]
 pub(crate) unsafe fn jaccard_b1_avx512(a: &[u8], b: &[u8]) -> (u64, u64) {
     // SAFETY: this function's own contract.
-    unsafe {
-        (
-            popcount_op(
-                a,
-                b,
-                |x, y| _mm512_and_si512(x, y),
-                |v| popcount_u64_lanes_bw(v),
-            ),
-            popcount_op(
-                a,
-                b,
-                |x, y| _mm512_or_si512(x, y),
-                |v| popcount_u64_lanes_bw(v),
-            ),
+    let [inter, union] = unsafe {
+        popcount_ops(
+            a,
+            b,
+            |x, y| [_mm512_and_si512(x, y), _mm512_or_si512(x, y)],
+            |v| popcount_u64_lanes_bw(v),
         )
-    }
+    };
+    (inter, union)
 }
 
 /// Hamming distance of packed bits with VPOPCNTDQ.
@@ -379,14 +480,15 @@ pub(crate) unsafe fn jaccard_b1_avx512(a: &[u8], b: &[u8]) -> (u64, u64) {
 #[target_feature(enable = "avx512f,avx512bw,avx512vpopcntdq")]
 pub(crate) unsafe fn hamming_b1_avx512vpopcntdq(a: &[u8], b: &[u8]) -> u64 {
     // SAFETY: this function's own contract.
-    unsafe {
-        popcount_op(
+    let [diff] = unsafe {
+        popcount_ops(
             a,
             b,
-            |x, y| _mm512_xor_si512(x, y),
+            |x, y| [_mm512_xor_si512(x, y)],
             |v| popcount_u64_lanes_vpopcntdq(v),
         )
-    }
+    };
+    diff
 }
 
 /// Intersection and union bit counts with VPOPCNTDQ.
@@ -396,20 +498,13 @@ pub(crate) unsafe fn hamming_b1_avx512vpopcntdq(a: &[u8], b: &[u8]) -> u64 {
 #[target_feature(enable = "avx512f,avx512bw,avx512vpopcntdq")]
 pub(crate) unsafe fn jaccard_b1_avx512vpopcntdq(a: &[u8], b: &[u8]) -> (u64, u64) {
     // SAFETY: this function's own contract.
-    unsafe {
-        (
-            popcount_op(
-                a,
-                b,
-                |x, y| _mm512_and_si512(x, y),
-                |v| popcount_u64_lanes_vpopcntdq(v),
-            ),
-            popcount_op(
-                a,
-                b,
-                |x, y| _mm512_or_si512(x, y),
-                |v| popcount_u64_lanes_vpopcntdq(v),
-            ),
+    let [inter, union] = unsafe {
+        popcount_ops(
+            a,
+            b,
+            |x, y| [_mm512_and_si512(x, y), _mm512_or_si512(x, y)],
+            |v| popcount_u64_lanes_vpopcntdq(v),
         )
-    }
+    };
+    (inter, union)
 }
