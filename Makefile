@@ -25,6 +25,7 @@ help:
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, wasm"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
 	@echo "make header regenerate include/ferrovec.h"
+	@echo "make bindings regenerate the UniFFI bindings in bindings/{kotlin,python,swift}"
 
 # ---------------------------------------------------------------- set-up (idempotent)
 
@@ -62,6 +63,21 @@ build:
 header: deps-cbindgen
 	cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h ffi
 
+# UniFFI bindings (Kotlin, Python, Swift) from the built library, with the pinned generator
+# (uniffi-bindgen/, a debug build: it runs for a second and compiles faster).
+UNIFFI_BINDGEN_DIR := target/debug
+CDYLIB := target/release/libferrovec.so
+GENERATE_BINDINGS := uniffi-bindgen/generate.sh $(UNIFFI_BINDGEN_DIR) $(CDYLIB)
+GENERATED_BINDINGS := bindings/kotlin/src/generated bindings/python/ferrovec/_uniffi \
+	bindings/swift/Sources/Ferrovec/Generated bindings/swift/Generated
+
+.PHONY: bindings uniffi-bindgen
+uniffi-bindgen:
+	$(CARGO) build --locked --quiet -p uniffi-bindgen
+
+bindings: build uniffi-bindgen
+	$(GENERATE_BINDINGS) .
+
 # ---------------------------------------------------------------- demo
 
 .PHONY: demo
@@ -70,8 +86,8 @@ demo: deps-native
 
 # ---------------------------------------------------------------- tests
 
-.PHONY: test lint check-header test-rust test-c test-aarch64 test-wasm-build
-test: deps lint check-header test-rust test-c test-aarch64 test-wasm-build
+.PHONY: test lint check-header check-bindings test-rust test-c test-aarch64 test-wasm-build
+test: deps lint check-header check-bindings test-rust test-c test-aarch64 test-wasm-build
 	@echo "make test: all passed"
 
 lint:
@@ -81,6 +97,14 @@ lint:
 check-header: deps-cbindgen
 	@cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h --verify ffi \
 		|| { echo "include/ferrovec.h is stale: run 'make header' and commit it"; exit 1; }
+
+check-bindings: build uniffi-bindgen
+	rm -rf target/bindings-check
+	$(GENERATE_BINDINGS) target/bindings-check
+	@for d in $(GENERATED_BINDINGS); do \
+		diff -r -x '*.so' -x __pycache__ $$d target/bindings-check/$$d >/dev/null \
+			|| { echo "$$d is stale: run 'make bindings' and commit it"; diff -r -x '*.so' -x __pycache__ $$d target/bindings-check/$$d | head -20; exit 1; }; \
+	done
 
 # Debug (overflow checks, debug assertions) and release (the code that ships).
 test-rust:

@@ -7,7 +7,13 @@
 use alloc::string::String;
 
 /// Everything that can go wrong in ferrovec.
+///
+/// With the `uniffi` feature this is the `FerrovecError` exception of the Swift, Kotlin and
+/// Python bindings: one subclass per variant, carrying the [`core::fmt::Display`] message
+/// (flat, because fields such as `&'static str` do not cross UniFFI).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
+#[cfg_attr(feature = "uniffi", uniffi(flat_error, name = "FerrovecError"))]
 #[non_exhaustive]
 pub enum Error {
     /// A required pointer argument was null (C and wasm ABIs only).

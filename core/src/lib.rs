@@ -27,3 +27,7 @@ mod error;
 pub mod kernels;
 
 pub use error::{Error, Result};
+
+// The UniFFI component of this crate (it only holds `Error`, exported as `FerrovecError`).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("ferrovec_core");

@@ -20,4 +20,7 @@
 pub use ferrovec_core::kernels;
 pub use ferrovec_core::{Error, Result};
 
+pub mod bindings;
 pub mod capi;
+
+uniffi::setup_scaffolding!("ferrovec");
