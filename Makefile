@@ -86,8 +86,8 @@ demo: deps-native
 
 # ---------------------------------------------------------------- tests
 
-.PHONY: test lint check-header check-bindings test-rust test-c test-aarch64 test-wasm-build
-test: deps lint check-header check-bindings test-rust test-c test-aarch64 test-wasm-build
+.PHONY: test lint check-header check-bindings test-rust test-c test-python test-aarch64 test-wasm-build
+test: deps lint check-header check-bindings test-rust test-c test-python test-aarch64 test-wasm-build
 	@echo "make test: all passed"
 
 lint:
@@ -105,6 +105,16 @@ check-bindings: build uniffi-bindgen
 		diff -r -x '*.so' -x __pycache__ $$d target/bindings-check/$$d >/dev/null \
 			|| { echo "$$d is stale: run 'make bindings' and commit it"; diff -r -x '*.so' -x __pycache__ $$d target/bindings-check/$$d | head -20; exit 1; }; \
 	done
+
+# Python: the generated module loads libferrovec.so from its own directory, so the build is
+# copied there. pytest and numpy live in a venv under target/ (installed once, then offline).
+PY_VENV := target/python-venv
+test-python: build
+	@test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	@$(PY_VENV)/bin/python -c "import pytest, numpy" 2>/dev/null \
+		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check pytest numpy
+	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
+	cd bindings/python && ../../$(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 # Debug (overflow checks, debug assertions) and release (the code that ships).
 test-rust:

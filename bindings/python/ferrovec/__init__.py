@@ -17,7 +17,7 @@ A thin layer over the UniFFI-generated module (``ferrovec._uniffi``) that
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, List, NamedTuple
 
 from . import _buffers
 from ._buffers import f32_arg, f32_result, i8_arg, bytes_arg
@@ -32,7 +32,13 @@ InternalError = _ffi.InternalError
 
 Metric = _ffi.Metric
 Isa = _ffi.Isa
-Hit = _ffi.Hit
+
+
+class Hit(NamedTuple):
+    """One selected score: its position in the input and its value."""
+
+    index: int
+    score: float
 
 __all__ = [
     "FerrovecError",
@@ -114,7 +120,8 @@ def top_k(scores: Any, k: int) -> List[Hit]:
     lower index, NaN last."""
     if k < 0:
         raise ValueError("k must be >= 0")
-    return _ffi.top_k(f32_arg(scores, "scores"), min(k, 2**32 - 1))
+    hits = _ffi.top_k(f32_arg(scores, "scores"), min(k, 2**32 - 1))
+    return [Hit(h.index, h.score) for h in hits]
 
 
 def dot_i8(a: Any, b: Any) -> int:
