@@ -48,6 +48,16 @@ deps-debian:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Maven 3.8+ and a JDK 17 for the Kotlin tests.
+.PHONY: deps-jvm
+deps-jvm:
+	@if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then \
+		echo "installing Maven and a JDK"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends maven openjdk-17-jdk-headless >/dev/null; \
+	fi
+
 deps-cbindgen:
 	@if [ "$$(cbindgen --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
 		echo "installing cbindgen $(CBINDGEN_VERSION)"; \
@@ -86,8 +96,8 @@ demo: deps-native
 
 # ---------------------------------------------------------------- tests
 
-.PHONY: test lint check-header check-bindings test-rust test-c test-python test-aarch64 test-wasm-build
-test: deps lint check-header check-bindings test-rust test-c test-python test-aarch64 test-wasm-build
+.PHONY: test lint check-header check-bindings test-rust test-c test-python test-kotlin test-aarch64 test-wasm-build
+test: deps lint check-header check-bindings test-rust test-c test-python test-kotlin test-aarch64 test-wasm-build
 	@echo "make test: all passed"
 
 lint:
@@ -115,6 +125,15 @@ test-python: build
 		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check pytest numpy
 	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
 	cd bindings/python && ../../$(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+
+# Kotlin on the JVM: the Maven project compiles the generated Kotlin plus dev.ferrovec and runs
+# JUnit against target/release/libferrovec.so. Maven's repository is cached in target/m2, so
+# only the first run needs Maven Central.
+M2_REPO := $(CURDIR)/target/m2
+test-kotlin: build deps-jvm
+	cd bindings/kotlin && mvn -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test
+	@cat target/kotlin/surefire-reports/*.txt | grep -h "^Tests run" \
+		| awk -F'[ ,:]+' '{n+=$$3} END {print "kotlin: " n " JUnit tests passed"}'
 
 # Debug (overflow checks, debug assertions) and release (the code that ships).
 test-rust:

@@ -5,7 +5,7 @@
 #   uniffi-bindgen/generate.sh <uniffi-bindgen dir> <libferrovec.so> <OUT_ROOT>
 #
 # Layout written under OUT_ROOT:
-#   bindings/kotlin/src/generated/kotlin/dev/ferrovec/generated/{ferrovec.kt,core/ferrovec_core.kt}
+#   bindings/kotlin/src/generated/kotlin/dev/ferrovec/{ffi/ferrovec.kt,error/ferrovec_core.kt}
 #   bindings/python/ferrovec/_uniffi/{__init__.py,ferrovec.py,ferrovec_core.py}
 #   bindings/swift/Sources/Ferrovec/Generated/{ferrovec.swift,ferrovec_core.swift}
 #   bindings/swift/Generated/include/{ferrovecFFI.h,ferrovec_coreFFI.h,module.modulemap}

@@ -3,7 +3,7 @@
 
 @file:Suppress("NAME_SHADOWING")
 
-package dev.ferrovec.generated.core
+package dev.ferrovec.error
 
 // Common helper code.
 //

@@ -3,7 +3,7 @@
 
 @file:Suppress("NAME_SHADOWING")
 
-package dev.ferrovec.generated
+package dev.ferrovec.ffi
 
 // Common helper code.
 //
@@ -30,9 +30,9 @@ import java.nio.CharBuffer
 import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
-import dev.ferrovec.generated.core.FerrovecException
-import dev.ferrovec.generated.core.FfiConverterTypeFerrovecError
-import dev.ferrovec.generated.core.RustBuffer as RustBufferFerrovecError
+import dev.ferrovec.error.FerrovecException
+import dev.ferrovec.error.FfiConverterTypeFerrovecError
+import dev.ferrovec.error.RustBuffer as RustBufferFerrovecError
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -716,7 +716,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "ferrovec"))
-        dev.ferrovec.generated.core.uniffiEnsureInitialized()
+        dev.ferrovec.error.uniffiEnsureInitialized()
         
     }
 
@@ -1428,7 +1428,7 @@ public object FfiConverterSequenceTypeIsa: FfiConverterRustBuffer<List<Isa>> {
 
 object FerrovecExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<FerrovecException> {
     override fun lift(error_buf: RustBuffer.ByValue): FerrovecException =
-        dev.ferrovec.generated.core.FerrovecException.ErrorHandler.lift(
+        dev.ferrovec.error.FerrovecException.ErrorHandler.lift(
             RustBufferFerrovecError.ByValue().apply {
                 capacity = error_buf.capacity
                 len = error_buf.len
