@@ -88,6 +88,27 @@ uniffi-bindgen:
 bindings: build uniffi-bindgen
 	$(GENERATE_BINDINGS) .
 
+# ---------------------------------------------------------------- install (C and C++)
+
+# `make install PREFIX=/opt/ferrovec` installs lib/libferrovec.{a,so}, include/ferrovec.h{,pp},
+# lib/pkgconfig/ferrovec.pc and lib/cmake/ferrovec/ (find_package(ferrovec)).
+PREFIX ?= /usr/local
+INSTALL_PREFIX = $(abspath $(PREFIX))
+FERROVEC_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+
+.PHONY: install
+install: build
+	install -d $(DESTDIR)$(INSTALL_PREFIX)/lib/pkgconfig $(DESTDIR)$(INSTALL_PREFIX)/lib/cmake/ferrovec \
+		$(DESTDIR)$(INSTALL_PREFIX)/include
+	install -m 644 target/release/libferrovec.a $(DESTDIR)$(INSTALL_PREFIX)/lib/
+	install -m 755 target/release/libferrovec.so $(DESTDIR)$(INSTALL_PREFIX)/lib/
+	install -m 644 include/ferrovec.h include/ferrovec.hpp $(DESTDIR)$(INSTALL_PREFIX)/include/
+	sed -e 's|@PREFIX@|$(INSTALL_PREFIX)|' -e 's|@VERSION@|$(FERROVEC_VERSION)|' \
+		ffi/packaging/ferrovec.pc.in > $(DESTDIR)$(INSTALL_PREFIX)/lib/pkgconfig/ferrovec.pc
+	install -m 644 ffi/packaging/ferrovecConfig.cmake $(DESTDIR)$(INSTALL_PREFIX)/lib/cmake/ferrovec/
+	sed -e 's|@VERSION@|$(FERROVEC_VERSION)|' ffi/packaging/ferrovecConfigVersion.cmake.in \
+		> $(DESTDIR)$(INSTALL_PREFIX)/lib/cmake/ferrovec/ferrovecConfigVersion.cmake
+
 # ---------------------------------------------------------------- demo
 
 .PHONY: demo
@@ -96,8 +117,8 @@ demo: deps-native
 
 # ---------------------------------------------------------------- tests
 
-.PHONY: test lint check-header check-bindings test-rust test-c test-python test-kotlin test-aarch64 test-wasm-build
-test: deps lint check-header check-bindings test-rust test-c test-python test-kotlin test-aarch64 test-wasm-build
+.PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 test-wasm-build
+test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 test-wasm-build
 	@echo "make test: all passed"
 
 lint:
@@ -134,6 +155,17 @@ test-kotlin: build deps-jvm
 	cd bindings/kotlin && mvn -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test
 	@cat target/kotlin/surefire-reports/*.txt | grep -h "^Tests run" \
 		| awk -F'[ ,:]+' '{n+=$$3} END {print "kotlin: " n " JUnit tests passed"}'
+
+# C++: install into a scratch prefix, then build tests/cpp against it with find_package and
+# pkg-config (C++17, -Wall -Wextra -Werror, ASan + UBSan) and run it with ctest.
+CPP_DIR := $(CURDIR)/target/cpp
+test-cpp: build
+	rm -rf $(CPP_DIR)/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(CPP_DIR)/prefix >/dev/null
+	cmake -S tests/cpp -B $(CPP_DIR)/build -DCMAKE_PREFIX_PATH=$(CPP_DIR)/prefix \
+		-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc >/dev/null
+	cmake --build $(CPP_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
+	cd $(CPP_DIR)/build && ctest --output-on-failure
 
 # Debug (overflow checks, debug assertions) and release (the code that ships).
 test-rust:
