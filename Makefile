@@ -24,6 +24,9 @@ help:
 	@echo "make demo   build and run the demo (scan a generated dataset natively)"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, wasm"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
+	@echo "make wasm   build target/wasm/ferrovec.wasm and ferrovec-simd.wasm (ABI: wasm/README.md)"
+	@echo "make golden regenerate tests/golden/kernels.json"
+	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
 	@echo "make header regenerate include/ferrovec.h"
 	@echo "make bindings regenerate the UniFFI bindings in bindings/{kotlin,python,swift}"
 
@@ -58,6 +61,16 @@ deps-jvm:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends maven openjdk-17-jdk-headless >/dev/null; \
 	fi
 
+# Node 18+ for the JS wrapper's tests (node:test, wasm simd128). No npm packages needed.
+.PHONY: deps-node
+deps-node:
+	@if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' 2>/dev/null; then \
+		echo "installing Node.js"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs >/dev/null; \
+	fi
+
 deps-cbindgen:
 	@if [ "$$(cbindgen --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
 		echo "installing cbindgen $(CBINDGEN_VERSION)"; \
@@ -66,12 +79,47 @@ deps-cbindgen:
 
 # ---------------------------------------------------------------- build
 
-.PHONY: build header
+.PHONY: build header wasm golden
 build:
 	$(CARGO) build --release -p ferrovec
 
 header: deps-cbindgen
 	cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h ffi
+
+# The wasm modules (ABI: wasm/README.md), built with Debian's rustc-web (DESIGN.md):
+# target/wasm/ferrovec.wasm (scalar) and target/wasm/ferrovec-simd.wasm (simd128), each in its
+# own target dir (different RUSTFLAGS), optimized by binaryen's wasm-opt, then checked: no
+# imports at all, and at most WASM_MAX_BYTES. Paths are remapped so the bytes do not depend
+# on where the tree or the cargo registry lives.
+WASM_DIR := target/wasm
+WASM_MAX_BYTES := 102400
+WASM_BUILD := $(CROSS_ENV) /usr/bin/cargo build -p ferrovec-wasm --lib --profile wasm --locked \
+	--target wasm32-unknown-unknown -Zbuild-std=core,alloc,panic_abort
+WASM_RUSTFLAGS = --remap-path-prefix=$(CURDIR)=/ferrovec \
+	--remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=/cargo
+WASM_OUT := wasm32-unknown-unknown/wasm/ferrovec_wasm.wasm
+# binaryen 108 (Debian 12) reads no feature section: name what rustc's wasm32 target emits.
+WASM_OPT := wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
+	--enable-mutable-globals --enable-nontrapping-float-to-int --enable-multivalue \
+	--enable-reference-types
+
+wasm: deps-debian
+	RUSTFLAGS="$(WASM_RUSTFLAGS)" $(WASM_BUILD) --target-dir target/wasm-scalar
+	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128" $(WASM_BUILD) --target-dir target/wasm-simd
+	@mkdir -p $(WASM_DIR)
+	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o $(WASM_DIR)/ferrovec.wasm
+	$(WASM_OPT) --enable-simd target/wasm-simd/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-simd.wasm
+	@for m in $(WASM_DIR)/ferrovec.wasm $(WASM_DIR)/ferrovec-simd.wasm; do \
+		imports=$$(wasm-dis $$m | grep -c '^ (import' || true); \
+		size=$$(stat -c %s $$m); \
+		printf '%-28s %6d bytes (%d KiB), %d imports\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
+		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
+		[ $$size -le $(WASM_MAX_BYTES) ] || { echo "$$m exceeds $(WASM_MAX_BYTES) bytes"; exit 1; }; \
+	done
+
+golden:
+	$(CARGO) run -q --locked -p ferrovec-wasm --example golden > tests/golden/kernels.json.tmp
+	mv tests/golden/kernels.json.tmp tests/golden/kernels.json
 
 # UniFFI bindings (Kotlin, Python, Swift) from the built library, with the pinned generator
 # (uniffi-bindgen/, a debug build: it runs for a second and compiles faster).
@@ -117,8 +165,8 @@ demo: deps-native
 
 # ---------------------------------------------------------------- tests
 
-.PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 test-wasm-build
-test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 test-wasm-build
+.PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js
+test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm
 	@echo "make test: all passed"
 
 lint:
@@ -182,13 +230,18 @@ test-aarch64: deps-debian
 	$(AARCH64_ENV) /usr/bin/cargo test -p ferrovec-core --release --locked \
 		--target aarch64-unknown-linux-gnu -Zbuild-std --target-dir target/aarch64 --lib --tests
 
-# The core compiles for wasm32 with and without simd128 (run under wasmi/Node: wasm issue).
-test-wasm-build: deps-debian
-	$(CROSS_ENV) /usr/bin/cargo build -p ferrovec-core --no-default-features --release --locked \
-		--target wasm32-unknown-unknown -Zbuild-std=core,alloc --target-dir target/wasm-scalar
-	$(CROSS_ENV) RUSTFLAGS="-C target-feature=+simd128" /usr/bin/cargo build -p ferrovec-core \
-		--no-default-features --release --locked \
-		--target wasm32-unknown-unknown -Zbuild-std=core,alloc --target-dir target/wasm-simd
+# Golden kernel cases (tests/golden/README.md): regenerate into target/ and compare. The
+# generator also checks every case against every native kernel table.
+check-golden:
+	@mkdir -p target/golden
+	$(CARGO) run -q --locked -p ferrovec-wasm --example golden > target/golden/kernels.json
+	@cmp -s tests/golden/kernels.json target/golden/kernels.json \
+		|| { echo "tests/golden/kernels.json is stale: run 'make golden' and commit it"; exit 1; }
+
+# V8 (Node) runs both modules through bindings/js: every golden case, the error paths, and
+# the ABI checks (no imports, version, capabilities).
+test-js: wasm deps-node
+	node --test bindings/js/test/*.test.mjs
 
 # ---------------------------------------------------------------- benchmarks (not tests)
 

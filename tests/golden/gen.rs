@@ -134,14 +134,8 @@ fn ref_cosine(a: &[f32], b: &[f32]) -> f64 {
     if aa == 0.0 || bb == 0.0 {
         return 1.0;
     }
-    let d = 1.0 - ab / (aa * bb).sqrt();
-    if d < 0.0 {
-        0.0
-    } else if d > 2.0 {
-        2.0
-    } else {
-        d // NaN (inf / inf) passes through
-    }
+    // NaN (inf / inf) passes through `clamp`.
+    (1.0 - ab / (aa * bb).sqrt()).clamp(0.0, 2.0)
 }
 
 fn ref_jaccard(a: &[u8], b: &[u8]) -> f64 {

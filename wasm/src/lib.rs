@@ -1,2 +1,56 @@
-//! ferrovec's wasm32 module. The ABI lands with the wasm issue; natively this crate is empty.
+//! # ferrovec-wasm
+//!
+//! ferrovec's kernels as a `wasm32-unknown-unknown` module with a flat `extern "C"` ABI
+//! (version [`ABI_VERSION`], specified in `wasm/README.md`) that imports nothing, so it
+//! instantiates in wasmi, Node and browsers with an empty import object. `make wasm` builds
+//! `target/wasm/ferrovec.wasm` (scalar) and `target/wasm/ferrovec-simd.wasm` (simd128).
+//!
+//! On wasm32 the crate is `#![no_std]` with `dlmalloc` as the global allocator and a panic
+//! handler that traps (panics are bugs: every input is validated instead). Natively it is
+//! an ordinary library so that the parts that do not need wasm — the argument checks
+//! ([`memory`]), the kernel call bodies ([`ops`]) and the [`handles`] registry — are
+//! unit-tested on the host.
 #![cfg_attr(target_arch = "wasm32", no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod handles;
+pub mod memory;
+pub mod ops;
+
+#[cfg(target_arch = "wasm32")]
+mod abi;
+
+// The ABI keeps its state (the last error) in plain statics; a threaded build would race.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+compile_error!("ferrovec-wasm is single-threaded: build it without the `atomics` feature");
+
+/// The version of the ABI in wasm/README.md; `fv_abi_version()` returns it. Hosts refuse a
+/// module with another version.
+pub const ABI_VERSION: u32 = 1;
+
+/// `fv_capabilities()` bit: the module was built with `simd128`.
+pub const CAP_SIMD128: u32 = 1 << 0;
+
+/// The capability bits of this build.
+pub const fn capabilities() -> u32 {
+    if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+        CAP_SIMD128
+    } else {
+        0
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// A panic is a bug (inputs are validated, never trusted): trap, which the host sees as an
+/// error from the call. The instance should be discarded afterwards.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
