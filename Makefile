@@ -22,7 +22,7 @@ AARCH64_ENV := $(CROSS_ENV) \
 .PHONY: help
 help:
 	@echo "make demo   build and run the demo (scan a generated dataset natively)"
-	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, wasm"
+	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
 	@echo "make wasm   build target/wasm/ferrovec.wasm and ferrovec-simd.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json"
@@ -166,7 +166,7 @@ demo: deps-native
 # ---------------------------------------------------------------- tests
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js
-test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm
+test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js
 	@echo "make test: all passed"
 
 lint:
@@ -248,3 +248,9 @@ test-js: wasm deps-node
 .PHONY: bench
 bench: deps-native
 	$(CARGO) bench -p ferrovec --bench kernels
+
+# V8: both wasm modules, one query vs 20,000 rows of d = 384, per kernel (`--json` for
+# machine-readable lines: node bindings/js/bench/scan.mjs --json).
+.PHONY: bench-js
+bench-js: wasm deps-node
+	node bindings/js/bench/scan.mjs

@@ -1,0 +1,123 @@
+// Types for ferrovec.mjs (ferrovec wasm ABI version 1, see wasm/README.md).
+
+/** The ABI version this wrapper implements. */
+export declare const ABI_VERSION: 1;
+
+/** `capabilities` bit: the module was built with simd128. */
+export declare const CAP_SIMD128: 1;
+
+/** Metric codes of `scanF32` (smaller is always closer). */
+export declare const Metric: Readonly<{
+  /** Negated inner product, `-(q . r)`. */
+  Dot: 0;
+  /** Cosine distance, `1 - cos(q, r)`, in [0, 2]. */
+  Cosine: 1;
+  /** Squared Euclidean distance. */
+  L2sq: 2;
+}>;
+
+export type MetricCode = (typeof Metric)[keyof typeof Metric];
+export type MetricName = 'dot' | 'cosine' | 'l2sq';
+
+/** Status codes: exactly `ferrovec_core::Error::code()` and the C ABI's `FV_ERR_*`. */
+export declare const ErrorCode: Readonly<{
+  NullPointer: -1;
+  DimensionMismatch: -2;
+  InvalidArgument: -3;
+  UnknownMetric: -4;
+  UnsupportedIsa: -5;
+  Internal: -99;
+}>;
+
+export type ErrorVariant = keyof typeof ErrorCode;
+
+/** A failure reported by ferrovec. */
+export declare class FerrovecError extends Error {
+  constructor(code: number, message: string);
+  readonly name: 'FerrovecError';
+  /** Negative status code (see `ErrorCode`). */
+  readonly code: number;
+  /** The core `Error` variant, e.g. `"DimensionMismatch"`. */
+  readonly variant: ErrorVariant;
+}
+
+type F32Array = Float32Array;
+
+/** A typed array living in the module's memory (no copy per call). Free it with `free()`. */
+export declare class WasmBuffer<T extends Float32Array | Int8Array | Uint8Array = Float32Array> {
+  private constructor();
+  /** Number of elements. */
+  readonly length: number;
+  /** Byte offset in the module's memory (0 once freed). */
+  readonly ptr: number;
+  /** A view of the block; re-take it after any call that may grow memory. */
+  readonly array: T;
+  /** Copies `values` (same length) into the block. */
+  set(values: ArrayLike<number>): void;
+  /** Returns the block to the module. Idempotent. */
+  free(): void;
+}
+
+/** Raw exports of the module (wasm/README.md); pointers are byte offsets into `memory`. */
+export interface FerrovecExports {
+  readonly memory: WebAssembly.Memory;
+  fv_abi_version(): number;
+  fv_capabilities(): number;
+  fv_alloc(size: number): number;
+  fv_free(ptr: number, size: number): void;
+  fv_last_error(outLenPtr: number): number;
+  fv_dot_f32(a: number, b: number, n: number): number;
+  fv_cosine_distance_f32(a: number, b: number, n: number): number;
+  fv_l2sq_f32(a: number, b: number, n: number): number;
+  fv_dot_i8(a: number, b: number, n: number): number;
+  fv_l2sq_i8(a: number, b: number, n: number): number;
+  fv_hamming_b1(a: number, b: number, nBytes: number): number;
+  fv_jaccard_b1(a: number, b: number, nBytes: number): number;
+  fv_scan_f32(metric: number, query: number, rows: number, nRows: number, dims: number, out: number): number;
+}
+
+export type ModuleSource = string | URL | Response | BufferSource | WebAssembly.Module;
+
+/** One instance of ferrovec.wasm or ferrovec-simd.wasm. */
+export declare class Ferrovec {
+  /** Loads a module (Node: local paths and file: URLs are read from disk). */
+  static load(source: ModuleSource): Promise<Ferrovec>;
+  /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
+  static simdSupported(): boolean;
+  /** Wraps an instance (throws FerrovecError on a wrong ABI version). */
+  constructor(instance: WebAssembly.Instance);
+
+  readonly exports: FerrovecExports;
+  readonly memory: WebAssembly.Memory;
+  readonly abiVersion: number;
+  readonly capabilities: number;
+  /** Whether this is the simd128 build. */
+  readonly simd: boolean;
+  /** The module's last-error message ('' if the last kernel call succeeded). */
+  lastError(): string;
+
+  f32Buffer(length: number): WasmBuffer<Float32Array>;
+  i8Buffer(length: number): WasmBuffer<Int8Array>;
+  u8Buffer(length: number): WasmBuffer<Uint8Array>;
+
+  dotF32(a: F32Array | WasmBuffer<Float32Array>, b: F32Array | WasmBuffer<Float32Array>): number;
+  cosineDistanceF32(a: F32Array | WasmBuffer<Float32Array>, b: F32Array | WasmBuffer<Float32Array>): number;
+  l2sqF32(a: F32Array | WasmBuffer<Float32Array>, b: F32Array | WasmBuffer<Float32Array>): number;
+  dotI8(a: Int8Array | WasmBuffer<Int8Array>, b: Int8Array | WasmBuffer<Int8Array>): number;
+  l2sqI8(a: Int8Array | WasmBuffer<Int8Array>, b: Int8Array | WasmBuffer<Int8Array>): number;
+  hammingB1(a: Uint8Array | WasmBuffer<Uint8Array>, b: Uint8Array | WasmBuffer<Uint8Array>): number;
+  jaccardB1(a: Uint8Array | WasmBuffer<Uint8Array>, b: Uint8Array | WasmBuffer<Uint8Array>): number;
+
+  /** `out[i] = metric(query, rows[i*d .. (i+1)*d])`; returns a new array unless `out` is given. */
+  scanF32(
+    metric: MetricCode | MetricName | number,
+    query: F32Array | WasmBuffer<Float32Array>,
+    rows: F32Array | WasmBuffer<Float32Array>,
+  ): Float32Array;
+  scanF32<O extends Float32Array | WasmBuffer<Float32Array>>(
+    metric: MetricCode | MetricName | number,
+    query: F32Array | WasmBuffer<Float32Array>,
+    rows: F32Array | WasmBuffer<Float32Array>,
+    out: O,
+  ): O;
+}
