@@ -241,7 +241,7 @@ check-golden:
 # V8 (Node) runs both modules through bindings/js: every golden case, the error paths, and
 # the ABI checks (no imports, version, capabilities).
 test-js: wasm deps-node
-	node --test bindings/js/test/*.test.mjs
+	node --test --test-reporter=spec bindings/js/test/*.test.mjs
 
 # ---------------------------------------------------------------- benchmarks (not tests)
 

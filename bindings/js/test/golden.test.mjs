@@ -30,6 +30,27 @@ test('the golden file covers every ABI kernel and every scan metric', () => {
   assert.ok(cases.length > 200, `only ${cases.length} cases`);
 });
 
+/** Why a case fails on `fv`, or null. */
+function check(fv, c) {
+  if (c.op === 'scan_f32') {
+    const query = goldenF32(c.query);
+    const rows = goldenF32(c.rows);
+    assert.equal(query.length, c.dims);
+    assert.equal(rows.length, c.n_rows * c.dims);
+    // `out` fixes n_rows (needed when dims = 0).
+    const out = fv.scanF32(c.metric, query, rows, new Float32Array(c.n_rows));
+    const bad = [];
+    out.forEach((got, i) => {
+      const why = goldenMismatch(got, c.expected[i], c.tol[i]);
+      if (why) bad.push(`row ${i}: ${why}`);
+    });
+    return bad.length > 0 ? bad.join('; ') : null;
+  }
+  const [method, type] = PAIR_OPS[c.op];
+  return goldenMismatch(fv[method](input(c.a, type), input(c.b, type)), c.expected, c.tol);
+}
+
+// One test per module and op; a failure lists every failing case by name.
 for (const [name, file] of MODULES) {
   describe(`golden cases on ${name}`, () => {
     let fv;
@@ -37,29 +58,15 @@ for (const [name, file] of MODULES) {
       fv = await Ferrovec.load(moduleBytes(file));
     });
 
-    for (const c of cases) {
-      test(c.name, () => {
-        if (c.op === 'scan_f32') {
-          const query = goldenF32(c.query);
-          const rows = goldenF32(c.rows);
-          assert.equal(query.length, c.dims);
-          assert.equal(rows.length, c.n_rows * c.dims);
-          // `out` fixes n_rows (needed when dims = 0).
-          const out = fv.scanF32(c.metric, query, rows, new Float32Array(c.n_rows));
-          assert.equal(out.length, c.expected.length);
-          const bad = [];
-          out.forEach((got, i) => {
-            const why = goldenMismatch(got, c.expected[i], c.tol[i]);
-            if (why) bad.push(`row ${i}: ${why}`);
-          });
-          assert.deepEqual(bad, []);
-          return;
+    for (const op of [...Object.keys(PAIR_OPS), 'scan_f32']) {
+      const mine = cases.filter((c) => c.op === op);
+      test(`${op} (${mine.length} cases)`, () => {
+        const failures = [];
+        for (const c of mine) {
+          const why = check(fv, c);
+          if (why) failures.push(`${c.name}: ${why}`);
         }
-        const [method, type] = PAIR_OPS[c.op];
-        assert.ok(method, `unknown op ${c.op}`);
-        const got = fv[method](input(c.a, type), input(c.b, type));
-        const why = goldenMismatch(got, c.expected, c.tol);
-        assert.equal(why, null, why ?? '');
+        assert.deepEqual(failures, []);
       });
     }
   });
