@@ -80,8 +80,10 @@ deps-cbindgen:
 # ---------------------------------------------------------------- build
 
 .PHONY: build header wasm golden
-build:
-	$(CARGO) build --release -p ferrovec
+# The library embeds both wasm modules (the Interpreted backend's default; feature
+# bundled-wasm), so it needs them built first.
+build: wasm
+	$(CARGO) build --release -p ferrovec --features bundled-wasm
 
 header: deps-cbindgen
 	cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h ffi
@@ -216,14 +218,18 @@ test-cpp: build
 	cd $(CPP_DIR)/build && ctest --output-on-failure
 
 # Debug (overflow checks, debug assertions) and release (the code that ships).
-test-rust:
-	$(CARGO) test --workspace --locked
-	$(CARGO) test --workspace --locked --release
+# The Interpreted backend's tests load target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a
+# missing module a failure instead of a loud skip. Release also embeds them (bundled-wasm).
+test-rust: wasm
+	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked
+	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked --release --features ferrovec/bundled-wasm
 
 test-c: build
 	mkdir -p target/c
 	gcc $(C_FLAGS) -Iinclude tests/c/test_kernels.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_kernels
 	./target/c/test_kernels
+	gcc $(C_FLAGS) -Iinclude tests/c/test_engine.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_engine
+	./target/c/test_engine $(WASM_DIR)
 
 # NEON for real, under qemu-aarch64, with std built from Debian's rust-web-src.
 test-aarch64: deps-debian

@@ -24,6 +24,19 @@
 #include <stdint.h>
 
 /**
+ * The version of the module ABI (`fv_abi_version()`) this host implements; modules of any
+ * other version are refused.
+ */
+#define SUPPORTED_ABI_VERSION 1
+
+/**
+ * Fuel for instantiating the module and checking its ABI, when a per-call budget is set.
+ * ferrovec's modules have no start function (one is refused), so this is only the data
+ * segments and two constant functions; it cannot be exhausted by a conforming module.
+ */
+#define INSTANTIATION_FUEL 10000000
+
+/**
  * Success.
  */
 #define FV_OK 0
@@ -55,6 +68,27 @@
 #define FV_ERR_UNSUPPORTED_ISA -5
 
 /**
+ * The wasm module given to an interpreted engine was refused (malformed, wrong SHA-256,
+ * has imports, lacks an export, or speaks another ABI version).
+ */
+#define FV_ERR_INVALID_MODULE -6
+
+/**
+ * An interpreted call used up its fuel budget; the engine stays usable.
+ */
+#define FV_ERR_OUT_OF_FUEL -7
+
+/**
+ * Memory ran out (for an interpreted engine: its linear-memory cap); the engine stays usable.
+ */
+#define FV_ERR_OUT_OF_MEMORY -8
+
+/**
+ * The wasm module trapped; the engine replaces its instance and stays usable.
+ */
+#define FV_ERR_TRAP -9
+
+/**
  * A bug in ferrovec was caught before it could cross into C; please report it.
  */
 #define FV_ERR_INTERNAL -99
@@ -71,6 +105,17 @@
 #define FV_ERROR_U32 UINT32_MAX
 
 /**
+ * `fv_engine_new` backend: the compiled kernels of this library.
+ */
+#define FV_BACKEND_NATIVE 0
+
+/**
+ * `fv_engine_new` backend: ferrovec's wasm module run by the embedded wasmi interpreter,
+ * for hosts that may not load native code; with an optional fuel budget and memory cap.
+ */
+#define FV_BACKEND_INTERPRETED 1
+
+/**
  * `fv_scan_f32` metric: negated inner product, `-(a . b)` (smaller is closer).
  */
 #define FV_METRIC_DOT 0
@@ -84,6 +129,53 @@
  * `fv_scan_f32` metric: squared Euclidean distance.
  */
 #define FV_METRIC_L2SQ 2
+
+/**
+ * An engine: every kernel on one backend. Create with `fv_engine_new`, destroy with
+ * `fv_engine_free`.
+ *
+ * Thread-safe: any thread may call any `fv_engine_*` function on it, concurrently.
+ * Interpreted calls on one engine run one at a time (the wasm instance is single-threaded);
+ * create one engine per thread for parallel interpreted work.
+ */
+typedef struct fv_engine fv_engine;
+
+/**
+ * Options for `fv_engine_new`. Start from `fv_engine_options_default()` so fields added
+ * later get their defaults; a zeroed struct means the same defaults.
+ */
+typedef struct fv_engine_options {
+  /**
+   * Interpreted: the `.wasm` module to run (ABI v1, see wasm/README.md), or NULL for the
+   * SIMD module bundled in this library. Copied by `fv_engine_new`; may be freed after.
+   */
+  const uint8_t *module;
+  /**
+   * Interpreted: length of `module` in bytes (ignored when `module` is NULL).
+   */
+  size_t module_len;
+  /**
+   * Interpreted: fuel (roughly, wasm instructions) each call may use; 0 = unlimited.
+   * A call that runs out fails with `FV_ERR_OUT_OF_FUEL`; the engine stays usable.
+   */
+  uint64_t fuel;
+  /**
+   * Interpreted: the most bytes the module's linear memory may grow to; 0 = unlimited
+   * (4 GiB). Must hold the module's initial memory (about 1 MiB) plus the largest call's
+   * inputs and outputs; a call that does not fit fails with `FV_ERR_OUT_OF_MEMORY`.
+   */
+  size_t memory_limit;
+  /**
+   * Interpreted: NULL, or 32 bytes: the SHA-256 the module must have
+   * (`FV_ERR_INVALID_MODULE` otherwise).
+   */
+  const uint8_t *sha256;
+  /**
+   * Native: NULL to follow the process-wide instruction set (`fv_isa_name()`), or the
+   * name of one to pin (`"scalar"`, `"avx2"`, ...).
+   */
+  const char *isa;
+} fv_engine_options;
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,6 +194,156 @@ const char *fv_last_error_message(void);
  * The version of the ferrovec library, e.g. `"0.1.0"` (static, never null).
  */
 const char *fv_version(void);
+
+/**
+ * The default options: bundled module, no fuel limit, no memory cap, any SHA-256, the
+ * process-wide instruction set.
+ */
+struct fv_engine_options fv_engine_options_default(void);
+
+/**
+ * Creates an engine on `backend` (`FV_BACKEND_NATIVE` or `FV_BACKEND_INTERPRETED`) with
+ * `options` (NULL for the defaults) and stores it in `*out`.
+ *
+ * Returns `FV_OK`, or a negative `FV_ERR_*` code with a message, leaving `*out` untouched:
+ * `FV_ERR_NULL_POINTER` (`out` is NULL), `FV_ERR_INVALID_ARGUMENT` (unknown backend or
+ * instruction set name; no module given and none bundled), `FV_ERR_UNSUPPORTED_ISA`,
+ * `FV_ERR_INVALID_MODULE` (malformed module, wrong SHA-256, imports, missing exports, other
+ * ABI version), `FV_ERR_OUT_OF_MEMORY` (memory cap below the module's initial memory).
+ *
+ * # Safety
+ * `options` must be NULL or point to a valid `fv_engine_options` whose pointers follow its
+ * field docs; `out` must be NULL or point to writable storage for a pointer.
+ */
+int32_t fv_engine_new(int32_t backend,
+                      const struct fv_engine_options *options,
+                      struct fv_engine **out);
+
+/**
+ * Destroys an engine made by `fv_engine_new`. NULL does nothing.
+ *
+ * # Safety
+ * `engine` must be NULL or a pointer returned by `fv_engine_new` that was not freed yet and
+ * that no other thread is using.
+ */
+void fv_engine_free(struct fv_engine *engine);
+
+/**
+ * The engine's backend: `"native"` or `"interpreted"` (static, never freed); NULL if
+ * `engine` is NULL.
+ *
+ * # Safety
+ * `engine` must be NULL or a live engine.
+ */
+const char *fv_engine_backend_name(const struct fv_engine *engine);
+
+/**
+ * `fv_dot_f32` on `engine`'s backend.
+ *
+ * Returns NaN with a message on a NULL engine, a NULL (or misaligned) vector while `n > 0`,
+ * or an interpreted failure (out of fuel, out of memory, trap).
+ *
+ * # Safety
+ * `engine` must be NULL or live; `a` and `b` must each point to `n` readable floats (or be
+ * anything when `n = 0`).
+ */
+float fv_engine_dot_f32(const struct fv_engine *engine, const float *a, const float *b, size_t n);
+
+/**
+ * `fv_cosine_distance_f32` on `engine`'s backend; NaN with a message on error (as
+ * `fv_engine_dot_f32`).
+ *
+ * # Safety
+ * As `fv_engine_dot_f32`.
+ */
+float fv_engine_cosine_distance_f32(const struct fv_engine *engine,
+                                    const float *a,
+                                    const float *b,
+                                    size_t n);
+
+/**
+ * `fv_l2sq_f32` on `engine`'s backend; NaN with a message on error (as
+ * `fv_engine_dot_f32`).
+ *
+ * # Safety
+ * As `fv_engine_dot_f32`.
+ */
+float fv_engine_l2sq_f32(const struct fv_engine *engine, const float *a, const float *b, size_t n);
+
+/**
+ * `fv_l2_normalize_f32` on `engine`'s backend: scales `x` to unit length in place and
+ * returns its length before scaling. NaN with a message on error, with `x` unchanged.
+ *
+ * # Safety
+ * `engine` must be NULL or live; `x` must point to `n` readable and writable floats (or be
+ * anything when `n = 0`).
+ */
+float fv_engine_l2_normalize_f32(const struct fv_engine *engine, float *x, size_t n);
+
+/**
+ * `fv_dot_i8` on `engine`'s backend; `FV_ERROR_I32` with a message on error.
+ *
+ * # Safety
+ * `engine` must be NULL or live; `a` and `b` must each point to `n` readable bytes (or be
+ * anything when `n = 0`).
+ */
+int32_t fv_engine_dot_i8(const struct fv_engine *engine,
+                         const int8_t *a,
+                         const int8_t *b,
+                         size_t n);
+
+/**
+ * `fv_l2sq_i8` on `engine`'s backend; `FV_ERROR_U32` with a message on error.
+ *
+ * # Safety
+ * As `fv_engine_dot_i8`.
+ */
+uint32_t fv_engine_l2sq_i8(const struct fv_engine *engine,
+                           const int8_t *a,
+                           const int8_t *b,
+                           size_t n);
+
+/**
+ * `fv_hamming_b1` on `engine`'s backend; `FV_ERROR_U32` with a message on error.
+ *
+ * # Safety
+ * `engine` must be NULL or live; `a` and `b` must each point to `n_bytes` readable bytes
+ * (or be anything when `n_bytes = 0`).
+ */
+uint32_t fv_engine_hamming_b1(const struct fv_engine *engine,
+                              const uint8_t *a,
+                              const uint8_t *b,
+                              size_t n_bytes);
+
+/**
+ * `fv_jaccard_b1` on `engine`'s backend; NaN with a message on error.
+ *
+ * # Safety
+ * As `fv_engine_hamming_b1`.
+ */
+float fv_engine_jaccard_b1(const struct fv_engine *engine,
+                           const uint8_t *a,
+                           const uint8_t *b,
+                           size_t n_bytes);
+
+/**
+ * `fv_scan_f32` on `engine`'s backend: `out_scores[i] = metric(query, rows + i * dims)`.
+ *
+ * Returns `FV_OK`, or a negative `FV_ERR_*` code with a message (everything
+ * `fv_scan_f32` checks, a NULL engine, and for an interpreted engine
+ * `FV_ERR_OUT_OF_FUEL`, `FV_ERR_OUT_OF_MEMORY`, `FV_ERR_TRAP`). On error `out_scores` is
+ * not written.
+ *
+ * # Safety
+ * `engine` must be NULL or live; otherwise as `fv_scan_f32`.
+ */
+int32_t fv_engine_scan_f32(const struct fv_engine *engine,
+                           int32_t metric,
+                           const float *query,
+                           const float *rows,
+                           size_t n_rows,
+                           size_t dims,
+                           float *out_scores);
 
 /**
  * Inner product of two f32 vectors of length `n`.

@@ -39,6 +39,25 @@ pub enum Error {
     /// The requested instruction set cannot run on this CPU or was not compiled in.
     #[error("instruction set `{0}` is not available on this machine")]
     UnsupportedIsa(String),
+    /// A wasm module given to the interpreted backend was refused: malformed, not the
+    /// expected SHA-256, importing something, missing an export, or of an unsupported ABI
+    /// version.
+    #[error("invalid wasm module: {0}")]
+    InvalidModule(String),
+    /// An interpreted call used up its fuel (instruction budget) before finishing.
+    #[error("out of fuel: the interpreted call used its whole budget of {budget} fuel units")]
+    OutOfFuel {
+        /// The budget each call gets.
+        budget: u64,
+    },
+    /// Memory could not be allocated, e.g. the interpreted backend's linear-memory cap is
+    /// reached.
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
+    /// The wasm module trapped (other than by running out of fuel); the interpreted backend
+    /// discards the instance and starts a fresh one for the next call.
+    #[error("the wasm module trapped: {0}")]
+    Trap(String),
     /// A panic was caught at an FFI boundary; this is a bug in ferrovec.
     #[error("internal error: {0}")]
     Internal(String),
@@ -54,6 +73,10 @@ impl Error {
     /// | -3 | `InvalidArgument` |
     /// | -4 | `UnknownMetric` |
     /// | -5 | `UnsupportedIsa` |
+    /// | -6 | `InvalidModule` |
+    /// | -7 | `OutOfFuel` |
+    /// | -8 | `OutOfMemory` |
+    /// | -9 | `Trap` |
     /// | -99 | `Internal` |
     pub fn code(&self) -> i32 {
         match self {
@@ -62,6 +85,10 @@ impl Error {
             Error::InvalidArgument(_) => -3,
             Error::UnknownMetric(_) => -4,
             Error::UnsupportedIsa(_) => -5,
+            Error::InvalidModule(_) => -6,
+            Error::OutOfFuel { .. } => -7,
+            Error::OutOfMemory(_) => -8,
+            Error::Trap(_) => -9,
             Error::Internal(_) => -99,
         }
     }

@@ -16,11 +16,20 @@
 //! println!("ran on {}", kernels::active_isa());
 //! # Ok::<(), ferrovec::Error>(())
 //! ```
+//!
+//! The same kernels run on a backend chosen at run time through [`Engine`]: natively, or
+//! inside the embedded wasmi interpreter running ferrovec's own wasm module (with fuel and
+//! a memory cap) where an app may not load native code; see [`backend`].
 
 pub use ferrovec_core::kernels;
 pub use ferrovec_core::{Error, Result};
 
+pub mod backend;
 pub mod bindings;
 pub mod capi;
+mod engine;
+
+pub use backend::BackendKind;
+pub use engine::Engine;
 
 uniffi::setup_scaffolding!("ferrovec");

@@ -8,6 +8,7 @@
 //!   until the next failing call there; successful calls leave it alone.
 //! - Inputs are never written; outputs are written only on success.
 
+mod engine;
 mod kernels;
 
 use std::cell::RefCell;
@@ -16,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ferrovec_core::Error;
 
+pub use engine::*;
 pub use kernels::*;
 
 /// Success.
@@ -31,6 +33,15 @@ pub const FV_ERR_INVALID_ARGUMENT: i32 = -3;
 pub const FV_ERR_UNKNOWN_METRIC: i32 = -4;
 /// The requested instruction set is not available on this machine.
 pub const FV_ERR_UNSUPPORTED_ISA: i32 = -5;
+/// The wasm module given to an interpreted engine was refused (malformed, wrong SHA-256,
+/// has imports, lacks an export, or speaks another ABI version).
+pub const FV_ERR_INVALID_MODULE: i32 = -6;
+/// An interpreted call used up its fuel budget; the engine stays usable.
+pub const FV_ERR_OUT_OF_FUEL: i32 = -7;
+/// Memory ran out (for an interpreted engine: its linear-memory cap); the engine stays usable.
+pub const FV_ERR_OUT_OF_MEMORY: i32 = -8;
+/// The wasm module trapped; the engine replaces its instance and stays usable.
+pub const FV_ERR_TRAP: i32 = -9;
 /// A bug in ferrovec was caught before it could cross into C; please report it.
 pub const FV_ERR_INTERNAL: i32 = -99;
 

@@ -627,6 +627,38 @@ class FerrovecError:  # type: ignore
         def __repr__(self):
             return "FerrovecError.UnsupportedIsa({})".format(repr(str(self)))
     _UniffiTempFerrovecError.UnsupportedIsa = UnsupportedIsa # type: ignore
+    class InvalidModule(_UniffiTempFerrovecError):
+        """
+        A wasm module given to the interpreted backend was refused: malformed, not the
+        expected SHA-256, importing something, missing an export, or of an unsupported ABI
+        version.
+"""
+        def __repr__(self):
+            return "FerrovecError.InvalidModule({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.InvalidModule = InvalidModule # type: ignore
+    class OutOfFuel(_UniffiTempFerrovecError):
+        """
+        An interpreted call used up its fuel (instruction budget) before finishing.
+"""
+        def __repr__(self):
+            return "FerrovecError.OutOfFuel({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.OutOfFuel = OutOfFuel # type: ignore
+    class OutOfMemory(_UniffiTempFerrovecError):
+        """
+        Memory could not be allocated, e.g. the interpreted backend's linear-memory cap is
+        reached.
+"""
+        def __repr__(self):
+            return "FerrovecError.OutOfMemory({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.OutOfMemory = OutOfMemory # type: ignore
+    class Trap(_UniffiTempFerrovecError):
+        """
+        The wasm module trapped (other than by running out of fuel); the interpreted backend
+        discards the instance and starts a fresh one for the next call.
+"""
+        def __repr__(self):
+            return "FerrovecError.Trap({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.Trap = Trap # type: ignore
     class Internal(_UniffiTempFerrovecError):
         """
         A panic was caught at an FFI boundary; this is a bug in ferrovec.
@@ -664,6 +696,22 @@ class _UniffiFfiConverterTypeFerrovecError(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 6:
+            return FerrovecError.InvalidModule(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 7:
+            return FerrovecError.OutOfFuel(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 8:
+            return FerrovecError.OutOfMemory(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 9:
+            return FerrovecError.Trap(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 10:
             return FerrovecError.Internal(
                 _UniffiFfiConverterString.read(buf),
             )
@@ -681,6 +729,14 @@ class _UniffiFfiConverterTypeFerrovecError(_UniffiConverterRustBuffer):
             return
         if isinstance(value, FerrovecError.UnsupportedIsa):
             return
+        if isinstance(value, FerrovecError.InvalidModule):
+            return
+        if isinstance(value, FerrovecError.OutOfFuel):
+            return
+        if isinstance(value, FerrovecError.OutOfMemory):
+            return
+        if isinstance(value, FerrovecError.Trap):
+            return
         if isinstance(value, FerrovecError.Internal):
             return
 
@@ -696,8 +752,16 @@ class _UniffiFfiConverterTypeFerrovecError(_UniffiConverterRustBuffer):
             buf.write_i32(4)
         if isinstance(value, FerrovecError.UnsupportedIsa):
             buf.write_i32(5)
-        if isinstance(value, FerrovecError.Internal):
+        if isinstance(value, FerrovecError.InvalidModule):
             buf.write_i32(6)
+        if isinstance(value, FerrovecError.OutOfFuel):
+            buf.write_i32(7)
+        if isinstance(value, FerrovecError.OutOfMemory):
+            buf.write_i32(8)
+        if isinstance(value, FerrovecError.Trap):
+            buf.write_i32(9)
+        if isinstance(value, FerrovecError.Internal):
+            buf.write_i32(10)
 
 class _UniffiFfiConverterString:
     @staticmethod

@@ -547,6 +547,30 @@ enum FerrovecError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case UnsupportedIsa(message: String)
     
     /**
+     * A wasm module given to the interpreted backend was refused: malformed, not the
+     * expected SHA-256, importing something, missing an export, or of an unsupported ABI
+     * version.
+     */
+    case InvalidModule(message: String)
+    
+    /**
+     * An interpreted call used up its fuel (instruction budget) before finishing.
+     */
+    case OutOfFuel(message: String)
+    
+    /**
+     * Memory could not be allocated, e.g. the interpreted backend's linear-memory cap is
+     * reached.
+     */
+    case OutOfMemory(message: String)
+    
+    /**
+     * The wasm module trapped (other than by running out of fuel); the interpreted backend
+     * discards the instance and starts a fresh one for the next call.
+     */
+    case Trap(message: String)
+    
+    /**
      * A panic was caught at an FFI boundary; this is a bug in ferrovec.
      */
     case Internal(message: String)
@@ -600,7 +624,23 @@ public struct FfiConverterTypeFerrovecError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 6: return .Internal(
+        case 6: return .InvalidModule(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 7: return .OutOfFuel(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .OutOfMemory(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 9: return .Trap(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 10: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -625,8 +665,16 @@ public struct FfiConverterTypeFerrovecError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(4))
         case .UnsupportedIsa(_ /* message is ignored*/):
             writeInt(&buf, Int32(5))
-        case .Internal(_ /* message is ignored*/):
+        case .InvalidModule(_ /* message is ignored*/):
             writeInt(&buf, Int32(6))
+        case .OutOfFuel(_ /* message is ignored*/):
+            writeInt(&buf, Int32(7))
+        case .OutOfMemory(_ /* message is ignored*/):
+            writeInt(&buf, Int32(8))
+        case .Trap(_ /* message is ignored*/):
+            writeInt(&buf, Int32(9))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(10))
 
         
         }

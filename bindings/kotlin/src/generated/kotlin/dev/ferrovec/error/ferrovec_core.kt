@@ -997,6 +997,30 @@ sealed class FerrovecException(message: String): kotlin.Exception(message) {
         class UnsupportedIsa(message: String) : FerrovecException(message)
         
     /**
+     * A wasm module given to the interpreted backend was refused: malformed, not the
+     * expected SHA-256, importing something, missing an export, or of an unsupported ABI
+     * version.
+     */
+        class InvalidModule(message: String) : FerrovecException(message)
+        
+    /**
+     * An interpreted call used up its fuel (instruction budget) before finishing.
+     */
+        class OutOfFuel(message: String) : FerrovecException(message)
+        
+    /**
+     * Memory could not be allocated, e.g. the interpreted backend's linear-memory cap is
+     * reached.
+     */
+        class OutOfMemory(message: String) : FerrovecException(message)
+        
+    /**
+     * The wasm module trapped (other than by running out of fuel); the interpreted backend
+     * discards the instance and starts a fresh one for the next call.
+     */
+        class Trap(message: String) : FerrovecException(message)
+        
+    /**
      * A panic was caught at an FFI boundary; this is a bug in ferrovec.
      */
         class Internal(message: String) : FerrovecException(message)
@@ -1019,7 +1043,11 @@ public object FfiConverterTypeFerrovecError : FfiConverterRustBuffer<FerrovecExc
             3 -> FerrovecException.InvalidArgument(FfiConverterString.read(buf))
             4 -> FerrovecException.UnknownMetric(FfiConverterString.read(buf))
             5 -> FerrovecException.UnsupportedIsa(FfiConverterString.read(buf))
-            6 -> FerrovecException.Internal(FfiConverterString.read(buf))
+            6 -> FerrovecException.InvalidModule(FfiConverterString.read(buf))
+            7 -> FerrovecException.OutOfFuel(FfiConverterString.read(buf))
+            8 -> FerrovecException.OutOfMemory(FfiConverterString.read(buf))
+            9 -> FerrovecException.Trap(FfiConverterString.read(buf))
+            10 -> FerrovecException.Internal(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -1051,8 +1079,24 @@ public object FfiConverterTypeFerrovecError : FfiConverterRustBuffer<FerrovecExc
                 buf.putInt(5)
                 Unit
             }
-            is FerrovecException.Internal -> {
+            is FerrovecException.InvalidModule -> {
                 buf.putInt(6)
+                Unit
+            }
+            is FerrovecException.OutOfFuel -> {
+                buf.putInt(7)
+                Unit
+            }
+            is FerrovecException.OutOfMemory -> {
+                buf.putInt(8)
+                Unit
+            }
+            is FerrovecException.Trap -> {
+                buf.putInt(9)
+                Unit
+            }
+            is FerrovecException.Internal -> {
+                buf.putInt(10)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

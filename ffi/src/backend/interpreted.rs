@@ -1,0 +1,840 @@
+//! The Interpreted backend: ferrovec's wasm module (ABI v1, `wasm/README.md`) inside the
+//! embedded wasmi interpreter.
+//!
+//! This is for hosts that may not load new native code or JIT (iOS rules for downloaded
+//! code, consoles, plugin sandboxes) or that run kernels they do not trust: the module is
+//! confined to its linear memory, each call can be given a fuel budget (an instruction
+//! count) and the memory a cap, and running out of either is an error after which the
+//! backend keeps working.
+//!
+//! # How a call runs
+//!
+//! The arguments are checked on the host exactly as the core checks them (so a bad call
+//! fails the same way as on [`Native`](super::Native) and the module never sees it), copied
+//! into one scratch block of the module's memory (allocated with `fv_alloc` and kept for
+//! the next call, grown when a call needs more), the export runs, and outputs are copied
+//! back. A NaN (or an error sentinel) result is checked against `fv_last_error`, so a real
+//! module error is never mistaken for a number.
+//!
+//! # Threads
+//!
+//! [`Interpreted`] is `Send + Sync`. One wasm instance runs one call at a time (the module
+//! is single-threaded), so calls from several threads are serialized by a mutex around the
+//! wasmi `Store`; for parallel throughput make one `Interpreted` per thread.
+//!
+//! # Failures
+//!
+//! * Out of fuel: [`Error::OutOfFuel`]. The call is abandoned mid-way, so the instance is
+//!   discarded; the next call instantiates the (already compiled) module afresh.
+//! * A trap (a module bug, or a module that is not ferrovec's): [`Error::Trap`], then as
+//!   for fuel.
+//! * The memory cap: [`Error::OutOfMemory`] when the scratch block cannot be allocated; the
+//!   instance is intact and keeps its other state.
+//!
+//! The budget covers everything one call runs inside the module: growing the scratch block
+//! (`fv_free` + `fv_alloc`), the kernel, and reading an error message. Instantiation (also
+//! after a discarded instance) runs with its own budget of [`INSTANTIATION_FUEL`].
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ferrovec_core::kernels::Metric;
+use ferrovec_core::{Error, Result};
+use sha2::{Digest, Sha256};
+use wasmi::{
+    CompilationMode, Config, Engine as WasmEngine, ExternType, Instance, Memory, Module, Store,
+    StoreLimits, StoreLimitsBuilder, TrapCode, TypedFunc, WasmParams, WasmResults,
+};
+
+use super::{check_b1, check_same_len, check_scan, Backend, BackendKind};
+
+/// The version of the module ABI (`fv_abi_version()`) this host implements; modules of any
+/// other version are refused.
+pub const SUPPORTED_ABI_VERSION: u32 = 1;
+
+/// Fuel for instantiating the module and checking its ABI, when a per-call budget is set.
+/// ferrovec's modules have no start function (one is refused), so this is only the data
+/// segments and two constant functions; it cannot be exhausted by a conforming module.
+pub const INSTANTIATION_FUEL: u64 = 10_000_000;
+
+/// `fv_capabilities()` bit 0: the module was built with simd128.
+const CAP_SIMD128: u32 = 1;
+/// Longest error message read from the module (the core's messages are far shorter).
+const MAX_MESSAGE: usize = 4096;
+/// Scratch blocks grow in steps of this many bytes, so a run of slightly growing calls does
+/// not reallocate every time.
+const SCRATCH_STEP: usize = 64 * 1024;
+/// Wasm page size (custom page sizes are not enabled).
+const PAGE: u64 = 64 * 1024;
+
+/// One of the modules built by `make wasm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BundledModule {
+    /// `ferrovec.wasm`: portable scalar kernels.
+    Scalar,
+    /// `ferrovec-simd.wasm`: simd128 kernels, the fast one and the default.
+    Simd,
+}
+
+impl BundledModule {
+    /// The file name `make wasm` gives the module.
+    pub const fn file_name(self) -> &'static str {
+        match self {
+            BundledModule::Scalar => "ferrovec.wasm",
+            BundledModule::Simd => "ferrovec-simd.wasm",
+        }
+    }
+}
+
+/// The bytes of a module embedded in this library at build time, or `None` if the library
+/// was built without the `bundled-wasm` feature (`make build` turns it on).
+pub fn bundled_module(which: BundledModule) -> Option<&'static [u8]> {
+    #[cfg(feature = "bundled-wasm")]
+    {
+        // build.rs points these at target/wasm/ and fails the build if the files are missing.
+        Some(match which {
+            BundledModule::Scalar => include_bytes!(env!("FERROVEC_WASM_SCALAR")),
+            BundledModule::Simd => include_bytes!(env!("FERROVEC_WASM_SIMD")),
+        })
+    }
+    #[cfg(not(feature = "bundled-wasm"))]
+    {
+        let _ = which;
+        None
+    }
+}
+
+#[derive(Clone)]
+enum ModuleSource {
+    Bundled(BundledModule),
+    Bytes(Arc<[u8]>),
+}
+
+/// How to build an [`Interpreted`] backend.
+///
+/// ```no_run
+/// use ferrovec::backend::InterpretedOptions;
+///
+/// # fn main() -> ferrovec::Result<()> {
+/// let bytes = std::fs::read("target/wasm/ferrovec-simd.wasm").unwrap();
+/// let backend = InterpretedOptions::new()
+///     .module(bytes)
+///     .fuel(Some(50_000_000))
+///     .memory_limit(Some(64 << 20))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct InterpretedOptions {
+    source: ModuleSource,
+    fuel: Option<u64>,
+    memory_limit: Option<usize>,
+    sha256: Option<[u8; 32]>,
+}
+
+impl Default for InterpretedOptions {
+    fn default() -> Self {
+        InterpretedOptions::new()
+    }
+}
+
+impl fmt::Debug for InterpretedOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match &self.source {
+            ModuleSource::Bundled(which) => format!("bundled {}", which.file_name()),
+            ModuleSource::Bytes(bytes) => format!("{} bytes", bytes.len()),
+        };
+        f.debug_struct("InterpretedOptions")
+            .field("module", &source)
+            .field("fuel", &self.fuel)
+            .field("memory_limit", &self.memory_limit)
+            .field("sha256", &self.sha256.map(|h| hex(&h)))
+            .finish()
+    }
+}
+
+impl InterpretedOptions {
+    /// The defaults: the bundled simd module, no fuel limit, no memory cap, any SHA-256.
+    pub fn new() -> InterpretedOptions {
+        InterpretedOptions {
+            source: ModuleSource::Bundled(BundledModule::Simd),
+            fuel: None,
+            memory_limit: None,
+            sha256: None,
+        }
+    }
+
+    /// Run these module bytes (a `.wasm` binary implementing ABI v1) instead of the bundled
+    /// module.
+    pub fn module(mut self, bytes: impl Into<Arc<[u8]>>) -> InterpretedOptions {
+        self.source = ModuleSource::Bytes(bytes.into());
+        self
+    }
+
+    /// Run one of the bundled modules (only in builds with the `bundled-wasm` feature).
+    pub fn bundled(mut self, which: BundledModule) -> InterpretedOptions {
+        self.source = ModuleSource::Bundled(which);
+        self
+    }
+
+    /// The fuel (roughly, wasm instructions) each call may use; `None` (the default) for no
+    /// limit. `Some(0)` is refused by [`build`](Self::build).
+    pub fn fuel(mut self, per_call: Option<u64>) -> InterpretedOptions {
+        self.fuel = per_call;
+        self
+    }
+
+    /// The most bytes the module's linear memory may grow to; `None` (the default) for the
+    /// wasm32 limit of 4 GiB. It must hold the module's initial memory (about 1 MiB for
+    /// ferrovec's modules) plus the largest call's inputs and outputs.
+    pub fn memory_limit(mut self, bytes: Option<usize>) -> InterpretedOptions {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// Refuse any module whose SHA-256 is not `digest`.
+    pub fn expect_sha256(mut self, digest: [u8; 32]) -> InterpretedOptions {
+        self.sha256 = Some(digest);
+        self
+    }
+
+    /// Checks, compiles and instantiates the module.
+    ///
+    /// Fails with [`Error::InvalidModule`] if the module is not the expected SHA-256, is not
+    /// valid wasm (or uses features wasmi lacks), has imports or a start function, lacks an
+    /// export of the ABI (or has it with another signature), or reports another ABI version;
+    /// [`Error::OutOfMemory`] if the memory cap is below the module's initial memory;
+    /// [`Error::InvalidArgument`] for a zero fuel budget or a bundled module this build
+    /// does not have.
+    pub fn build(&self) -> Result<Interpreted> {
+        Interpreted::new(self)
+    }
+}
+
+/// What a loaded module says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// `fv_abi_version()`; always [`SUPPORTED_ABI_VERSION`] for a loaded module.
+    pub abi_version: u32,
+    /// `fv_capabilities()` (bit 0: simd128).
+    pub capabilities: u32,
+    /// SHA-256 of the module bytes.
+    pub sha256: [u8; 32],
+    /// Size of the module in bytes.
+    pub size: usize,
+    /// The module's initial linear memory in bytes.
+    pub initial_memory: u64,
+}
+
+impl ModuleInfo {
+    /// Whether the module was built with simd128 kernels.
+    pub fn simd128(&self) -> bool {
+        self.capabilities & CAP_SIMD128 != 0
+    }
+
+    /// The SHA-256 as 64 lowercase hex digits.
+    pub fn sha256_hex(&self) -> String {
+        hex(&self.sha256)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The typed exports of ABI v1.
+struct Exports {
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
+    last_error: TypedFunc<u32, u32>,
+    dot_f32: TypedFunc<(u32, u32, u32), f32>,
+    cosine_distance_f32: TypedFunc<(u32, u32, u32), f32>,
+    l2sq_f32: TypedFunc<(u32, u32, u32), f32>,
+    dot_i8: TypedFunc<(u32, u32, u32), i32>,
+    l2sq_i8: TypedFunc<(u32, u32, u32), u32>,
+    hamming_b1: TypedFunc<(u32, u32, u32), u32>,
+    jaccard_b1: TypedFunc<(u32, u32, u32), f32>,
+    scan_f32: TypedFunc<(i32, u32, u32, u32, u32, u32), i32>,
+}
+
+/// One instance of the module and its scratch block.
+struct Live {
+    store: Store<StoreLimits>,
+    exports: Exports,
+    /// `(offset, size)` of the block kept for staging arguments; size 0 = none.
+    scratch: (u32, u32),
+    /// The cap on linear memory (for messages; the store's limiter enforces it).
+    memory_limit: Option<usize>,
+}
+
+/// Why a call inside the module failed.
+enum Fail {
+    /// The module (or the host on its behalf) refused cleanly; the instance is intact.
+    Clean(Error),
+    /// wasmi stopped the call (out of fuel or a trap): the instance is discarded.
+    Wasm(wasmi::Error),
+    /// The module broke the ABI (e.g. handed out an out-of-bounds block): discarded.
+    Broken(String),
+}
+
+impl From<wasmi::Error> for Fail {
+    fn from(err: wasmi::Error) -> Fail {
+        Fail::Wasm(err)
+    }
+}
+
+type CallResult<T> = std::result::Result<T, Fail>;
+
+/// The wasm module inside wasmi. Build one with [`InterpretedOptions`].
+pub struct Interpreted {
+    engine: WasmEngine,
+    module: Module,
+    fuel: Option<u64>,
+    memory_limit: Option<usize>,
+    info: ModuleInfo,
+    /// `None` after a call abandoned the instance; the next call instantiates again.
+    live: Mutex<Option<Live>>,
+}
+
+impl fmt::Debug for Interpreted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interpreted")
+            .field("info", &self.info)
+            .field("fuel", &self.fuel)
+            .field("memory_limit", &self.memory_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Interpreted {
+    fn new(options: &InterpretedOptions) -> Result<Interpreted> {
+        if options.fuel == Some(0) {
+            return Err(Error::InvalidArgument(
+                "a fuel budget of 0 would fail every call; use None for no limit".to_string(),
+            ));
+        }
+        let bytes: &[u8] = match &options.source {
+            ModuleSource::Bytes(bytes) => bytes,
+            ModuleSource::Bundled(which) => bundled_module(*which).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "this build of ferrovec has no bundled {} (it was built without the \
+                     `bundled-wasm` feature): pass the module bytes",
+                    which.file_name()
+                ))
+            })?,
+        };
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        if let Some(expected) = options.sha256 {
+            if expected != sha256 {
+                return Err(Error::InvalidModule(format!(
+                    "its SHA-256 is {}, expected {}",
+                    hex(&sha256),
+                    hex(&expected)
+                )));
+            }
+        }
+
+        let mut config = Config::default();
+        config
+            .consume_fuel(options.fuel.is_some())
+            .wasm_simd(true)
+            // No code may run on instantiation: ferrovec's modules have no start function.
+            .allow_start_fn(false)
+            // Compile everything now: later calls then cost the same fuel every time and
+            // never fail on a function body that does not validate.
+            .compilation_mode(CompilationMode::Eager);
+        let engine = WasmEngine::new(&config);
+        let module = Module::new(&engine, bytes)
+            .map_err(|e| Error::InvalidModule(format!("not a valid wasm module: {e}")))?;
+        if let Some(import) = module.imports().next() {
+            return Err(Error::InvalidModule(format!(
+                "it imports `{}`.`{}`, but a ferrovec module must import nothing",
+                import.module(),
+                import.name()
+            )));
+        }
+        let initial_memory = match module.get_export("memory") {
+            Some(ExternType::Memory(ty)) => ty.minimum().saturating_mul(PAGE),
+            _ => {
+                return Err(Error::InvalidModule(
+                    "it does not export a linear memory named `memory`".to_string(),
+                ))
+            }
+        };
+        if let Some(cap) = options.memory_limit {
+            if (cap as u64) < initial_memory {
+                return Err(Error::OutOfMemory(format!(
+                    "the memory limit of {cap} bytes is below the module's initial memory of \
+                     {initial_memory} bytes"
+                )));
+            }
+        }
+        let mut backend = Interpreted {
+            engine,
+            module,
+            fuel: options.fuel,
+            memory_limit: options.memory_limit,
+            info: ModuleInfo {
+                abi_version: 0,
+                capabilities: 0,
+                sha256,
+                size: bytes.len(),
+                initial_memory,
+            },
+            live: Mutex::new(None),
+        };
+        let (live, abi_version, capabilities) = backend.instantiate()?;
+        backend.info.abi_version = abi_version;
+        backend.info.capabilities = capabilities;
+        backend.live = Mutex::new(Some(live));
+        Ok(backend)
+    }
+
+    /// What the module says about itself.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+
+    /// The fuel budget per call, if any.
+    pub fn fuel(&self) -> Option<u64> {
+        self.fuel
+    }
+
+    /// The cap on the module's linear memory, if any.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.memory_limit
+    }
+
+    /// The current size of the module's linear memory in bytes (0 while no instance is
+    /// live, i.e. right after a call was abandoned).
+    pub fn memory_size(&self) -> usize {
+        let live = self.lock();
+        live.as_ref()
+            .map_or(0, |l| l.exports.memory.data_size(&l.store))
+    }
+
+    /// A fresh store and instance, with the ABI checked. Returns the ABI version and the
+    /// capabilities too.
+    fn instantiate(&self) -> Result<(Live, u32, u32)> {
+        let mut limits = StoreLimitsBuilder::new().instances(1).memories(1);
+        if let Some(cap) = self.memory_limit {
+            limits = limits.memory_size(cap);
+        }
+        let mut store = Store::new(&self.engine, limits.build());
+        store.limiter(|limits| limits);
+        if self.fuel.is_some() {
+            store.set_fuel(INSTANTIATION_FUEL).map_err(internal)?;
+        }
+        let instance = Instance::new(&mut store, &self.module, &[]).map_err(|e| {
+            if e.as_trap_code() == Some(TrapCode::OutOfFuel) {
+                Error::InvalidModule(format!(
+                    "instantiating it took more than {INSTANTIATION_FUEL} fuel"
+                ))
+            } else {
+                Error::InvalidModule(format!("it could not be instantiated: {e}"))
+            }
+        })?;
+        let memory = instance.get_memory(&store, "memory").ok_or_else(|| {
+            Error::InvalidModule("it does not export a linear memory named `memory`".into())
+        })?;
+        fn func<P: WasmParams, R: WasmResults>(
+            instance: &Instance,
+            store: &Store<StoreLimits>,
+            name: &str,
+        ) -> Result<TypedFunc<P, R>> {
+            instance.get_typed_func::<P, R>(store, name).map_err(|e| {
+                Error::InvalidModule(format!(
+                    "export `{name}` is missing or has the wrong signature ({e}); \
+                     see wasm/README.md for ABI version {SUPPORTED_ABI_VERSION}"
+                ))
+            })
+        }
+        let abi_version = func::<(), u32>(&instance, &store, "fv_abi_version")?
+            .call(&mut store, ())
+            .map_err(|e| Error::InvalidModule(format!("`fv_abi_version` failed: {e}")))?;
+        if abi_version != SUPPORTED_ABI_VERSION {
+            return Err(Error::InvalidModule(format!(
+                "it implements ABI version {abi_version}, this host implements version \
+                 {SUPPORTED_ABI_VERSION}"
+            )));
+        }
+        let capabilities = func::<(), u32>(&instance, &store, "fv_capabilities")?
+            .call(&mut store, ())
+            .map_err(|e| Error::InvalidModule(format!("`fv_capabilities` failed: {e}")))?;
+        let exports = Exports {
+            memory,
+            alloc: func(&instance, &store, "fv_alloc")?,
+            free: func(&instance, &store, "fv_free")?,
+            last_error: func(&instance, &store, "fv_last_error")?,
+            dot_f32: func(&instance, &store, "fv_dot_f32")?,
+            cosine_distance_f32: func(&instance, &store, "fv_cosine_distance_f32")?,
+            l2sq_f32: func(&instance, &store, "fv_l2sq_f32")?,
+            dot_i8: func(&instance, &store, "fv_dot_i8")?,
+            l2sq_i8: func(&instance, &store, "fv_l2sq_i8")?,
+            hamming_b1: func(&instance, &store, "fv_hamming_b1")?,
+            jaccard_b1: func(&instance, &store, "fv_jaccard_b1")?,
+            scan_f32: func(&instance, &store, "fv_scan_f32")?,
+        };
+        let live = Live {
+            store,
+            exports,
+            scratch: (0, 0),
+            memory_limit: self.memory_limit,
+        };
+        Ok((live, abi_version, capabilities))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Live>> {
+        self.live.lock().unwrap_or_else(|poisoned| {
+            // A panic inside a call (a bug) may have left the instance mid-call: drop it.
+            let mut guard = poisoned.into_inner();
+            *guard = None;
+            self.live.clear_poison();
+            guard
+        })
+    }
+
+    /// Runs `body` on the live instance (instantiating one if needed) with a fresh fuel
+    /// budget, and turns its failure into an [`Error`], discarding the instance if wasmi
+    /// stopped the call or the module broke the ABI.
+    fn run<R>(&self, body: impl FnOnce(&mut Live) -> CallResult<R>) -> Result<R> {
+        let mut guard = self.lock();
+        let live = match &mut *guard {
+            Some(live) => live,
+            None => guard.insert(self.instantiate()?.0),
+        };
+        if let Some(budget) = self.fuel {
+            live.store.set_fuel(budget).map_err(internal)?;
+        }
+        match body(live) {
+            Ok(value) => Ok(value),
+            Err(Fail::Clean(err)) => Err(err),
+            Err(Fail::Wasm(err)) => {
+                *guard = None;
+                Err(match (err.as_trap_code(), self.fuel) {
+                    (Some(TrapCode::OutOfFuel), Some(budget)) => Error::OutOfFuel { budget },
+                    _ => Error::Trap(err.to_string()),
+                })
+            }
+            Err(Fail::Broken(what)) => {
+                *guard = None;
+                Err(Error::Trap(format!("the module broke its ABI: {what}")))
+            }
+        }
+    }
+
+    /// The common shape of the pairwise kernels: stage `a` and `b`, call, and if the result
+    /// is `sentinel` (NaN for f32) ask the module whether that was an error.
+    fn pair<T: Elem, R: WasmResults + Copy>(
+        &self,
+        a: &[T],
+        b: &[T],
+        func: impl FnOnce(&Exports) -> TypedFunc<(u32, u32, u32), R>,
+        is_sentinel: impl FnOnce(R) -> bool,
+    ) -> Result<R> {
+        self.run(|live| {
+            let [pa, pb] = live.stage([size_of_val(a), size_of_val(b)])?;
+            live.write(pa, a)?;
+            live.write(pb, b)?;
+            let f = func(&live.exports);
+            let result = f.call(&mut live.store, (pa, pb, a.len() as u32))?;
+            if is_sentinel(result) {
+                live.check_error(None)?;
+            }
+            Ok(result)
+        })
+    }
+}
+
+/// Maps a wasmi error that should not happen to [`Error::Internal`].
+fn internal(err: wasmi::Error) -> Error {
+    Error::Internal(format!("wasmi: {err}"))
+}
+
+impl Live {
+    /// Makes room for buffers of the given byte sizes in the scratch block and returns their
+    /// offsets: each 16-byte aligned and at least 1 byte long, so no two overlap, not even
+    /// empty ones.
+    fn stage<const N: usize>(&mut self, sizes: [usize; N]) -> CallResult<[u32; N]> {
+        let mut offsets = [0u32; N];
+        let mut total: u64 = 0;
+        for (offset, size) in offsets.iter_mut().zip(sizes) {
+            *offset = total.min(u64::from(u32::MAX)) as u32;
+            total = total.saturating_add((size.max(1) as u64).next_multiple_of(16));
+        }
+        if total > u64::from(u32::MAX) {
+            return Err(Fail::Clean(Error::OutOfMemory(format!(
+                "the call needs {total} bytes of module memory, more than the 4 GiB a wasm32 \
+                 module can address"
+            ))));
+        }
+        let base = self.reserve(total as u32)?;
+        for offset in &mut offsets {
+            *offset += base;
+        }
+        Ok(offsets)
+    }
+
+    /// Returns a scratch block of at least `size` bytes.
+    fn reserve(&mut self, size: u32) -> CallResult<u32> {
+        let (block, have) = self.scratch;
+        if have >= size {
+            return Ok(block);
+        }
+        if have > 0 {
+            self.scratch = (0, 0);
+            self.exports.free.call(&mut self.store, (block, have))?;
+        }
+        // Round up so slowly growing calls do not reallocate each time, unless only the
+        // exact size still fits under the memory cap.
+        let rounded = (size as usize)
+            .next_multiple_of(SCRATCH_STEP)
+            .min(u32::MAX as usize) as u32;
+        for want in [rounded, size] {
+            let block = self.exports.alloc.call(&mut self.store, want)?;
+            if block != 0 {
+                let end = u64::from(block) + u64::from(want);
+                if end > self.exports.memory.data_size(&self.store) as u64 {
+                    return Err(Fail::Broken(format!(
+                        "fv_alloc({want}) returned {block}, past the end of memory"
+                    )));
+                }
+                self.scratch = (block, want);
+                return Ok(block);
+            }
+        }
+        let reason = self.message()?;
+        let memory = self.exports.memory.data_size(&self.store);
+        Err(Fail::Clean(Error::OutOfMemory(format!(
+            "the wasm module could not allocate {size} bytes (its memory is {memory} bytes{}): \
+             {reason}",
+            match self.memory_limit {
+                Some(cap) => format!(", capped at {cap}"),
+                None => String::new(),
+            }
+        ))))
+    }
+
+    fn write<T: Elem>(&mut self, at: u32, src: &[T]) -> CallResult<()> {
+        let memory = self.exports.memory.data_mut(&mut self.store);
+        let dst = memory
+            .get_mut(at as usize..at as usize + size_of_val(src))
+            .ok_or_else(|| Fail::Broken(format!("buffer at {at} is out of bounds")))?;
+        T::to_le_bytes(src, dst);
+        Ok(())
+    }
+
+    fn read<T: Elem>(&self, at: u32, dst: &mut [T]) -> CallResult<()> {
+        let memory = self.exports.memory.data(&self.store);
+        let src = memory
+            .get(at as usize..at as usize + size_of_val(dst))
+            .ok_or_else(|| Fail::Broken(format!("buffer at {at} is out of bounds")))?;
+        T::from_le_bytes(src, dst);
+        Ok(())
+    }
+
+    /// The module's last error message ("" if none).
+    fn message(&mut self) -> CallResult<String> {
+        let at = self.exports.last_error.call(&mut self.store, 0)? as usize;
+        let memory = self.exports.memory.data(&self.store);
+        let text = memory
+            .get(at..)
+            .ok_or_else(|| Fail::Broken(format!("fv_last_error returned {at}, out of bounds")))?;
+        let text = &text[..text.len().min(MAX_MESSAGE)];
+        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        Ok(String::from_utf8_lossy(&text[..end]).into_owned())
+    }
+
+    /// After a sentinel result or a non-zero `status`: fails if the module reports an error.
+    fn check_error(&mut self, status: Option<(i32, Metric)>) -> CallResult<()> {
+        let message = self.message()?;
+        if message.is_empty() && status.is_none() {
+            return Ok(());
+        }
+        // The host checked every argument the way the core does, so the module refusing one
+        // means it disagrees with the core: say so, with its own words.
+        let code = status.map(|(code, _)| code);
+        Err(Fail::Clean(
+            match (code, message.strip_prefix("invalid argument: ")) {
+                (Some(-4), _) => Error::UnknownMetric(status.map_or(0, |(_, m)| m.code())),
+                (Some(-3) | None, Some(rest)) => Error::InvalidArgument(rest.to_string()),
+                _ => Error::Internal(format!(
+                    "the wasm module refused arguments the host accepted (status {}): {message}",
+                    code.map_or("none".to_string(), |c| c.to_string())
+                )),
+            },
+        ))
+    }
+}
+
+/// Element types copied to and from module memory (little-endian there).
+trait Elem: Copy {
+    fn to_le_bytes(src: &[Self], dst: &mut [u8]);
+    fn from_le_bytes(src: &[u8], dst: &mut [Self]);
+}
+
+impl Elem for u8 {
+    fn to_le_bytes(src: &[u8], dst: &mut [u8]) {
+        dst.copy_from_slice(src);
+    }
+    fn from_le_bytes(src: &[u8], dst: &mut [u8]) {
+        dst.copy_from_slice(src);
+    }
+}
+
+impl Elem for i8 {
+    fn to_le_bytes(src: &[i8], dst: &mut [u8]) {
+        // SAFETY: i8 and u8 have the same size and every bit pattern is valid for both.
+        let src = unsafe { std::slice::from_raw_parts(src.as_ptr().cast::<u8>(), src.len()) };
+        dst.copy_from_slice(src);
+    }
+    fn from_le_bytes(src: &[u8], dst: &mut [i8]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s as i8;
+        }
+    }
+}
+
+impl Elem for f32 {
+    fn to_le_bytes(src: &[f32], dst: &mut [u8]) {
+        if cfg!(target_endian = "little") {
+            // SAFETY: an f32 is 4 plain bytes with no padding; the view covers exactly `src`.
+            let src =
+                unsafe { std::slice::from_raw_parts(src.as_ptr().cast::<u8>(), size_of_val(src)) };
+            dst.copy_from_slice(src);
+        } else {
+            for (d, s) in dst.chunks_exact_mut(4).zip(src) {
+                d.copy_from_slice(&s.to_le_bytes());
+            }
+        }
+    }
+    fn from_le_bytes(src: &[u8], dst: &mut [f32]) {
+        if cfg!(target_endian = "little") {
+            // SAFETY: every 4-byte pattern is a valid f32; the view covers exactly `dst`,
+            // which we borrow mutably.
+            let dst = unsafe {
+                std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<u8>(), size_of_val(dst))
+            };
+            dst.copy_from_slice(src);
+        } else {
+            for (d, s) in dst.iter_mut().zip(src.chunks_exact(4)) {
+                *d = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+            }
+        }
+    }
+}
+
+/// Tells a NaN that reports an error from one computed from NaN inputs.
+fn nan(x: f32) -> bool {
+    x.is_nan()
+}
+
+impl Backend for Interpreted {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Interpreted
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "interpreted (wasmi; {} module, abi {}, sha256 {}…{}{})",
+            if self.info.simd128() {
+                "simd128"
+            } else {
+                "scalar"
+            },
+            self.info.abi_version,
+            &self.info.sha256_hex()[..12],
+            match self.fuel {
+                Some(fuel) => format!(", fuel {fuel}/call"),
+                None => String::new(),
+            },
+            match self.memory_limit {
+                Some(cap) => format!(", memory cap {cap} bytes"),
+                None => String::new(),
+            }
+        )
+    }
+
+    fn dot_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        self.pair(a, b, |x| x.dot_f32, nan)
+    }
+
+    fn cosine_distance_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        self.pair(a, b, |x| x.cosine_distance_f32, nan)
+    }
+
+    fn l2sq_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        self.pair(a, b, |x| x.l2sq_f32, nan)
+    }
+
+    /// ABI v1 has no normalize export: the module computes the squared norm (`fv_dot_f32`
+    /// of `x` with itself, the kernel's only reduction) and the host scales, exactly as
+    /// every core kernel does (`sqrt`, then one multiply by `1 / norm` per element, unless the
+    /// norm is zero or not finite).
+    fn l2_normalize_f32(&self, x: &mut [f32]) -> Result<f32> {
+        let norm_sq = self.run(|live| {
+            let [p] = live.stage([size_of_val(x)])?;
+            live.write(p, x)?;
+            let dot = live.exports.dot_f32;
+            let norm_sq = dot.call(&mut live.store, (p, p, x.len() as u32))?;
+            if norm_sq.is_nan() {
+                live.check_error(None)?;
+            }
+            Ok(norm_sq)
+        })?;
+        let norm = norm_sq.sqrt();
+        if norm > 0.0 && norm.is_finite() {
+            let inv = 1.0 / norm;
+            x.iter_mut().for_each(|v| *v *= inv);
+        }
+        Ok(norm)
+    }
+
+    fn scan_f32(&self, metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) -> Result<()> {
+        check_scan(query, rows, out)?;
+        self.run(|live| {
+            let [pq, pr, po] =
+                live.stage([size_of_val(query), size_of_val(rows), size_of_val(out)])?;
+            live.write(pq, query)?;
+            live.write(pr, rows)?;
+            let args = (
+                metric.code(),
+                pq,
+                pr,
+                out.len() as u32,
+                query.len() as u32,
+                po,
+            );
+            let scan = live.exports.scan_f32;
+            let status = scan.call(&mut live.store, args)?;
+            if status != 0 {
+                live.check_error(Some((status, metric)))?;
+            }
+            live.read(po, out)
+        })
+    }
+
+    fn dot_i8(&self, a: &[i8], b: &[i8]) -> Result<i32> {
+        check_same_len(a.len(), b.len())?;
+        self.pair(a, b, |x| x.dot_i8, |r| r == i32::MIN)
+    }
+
+    fn l2sq_i8(&self, a: &[i8], b: &[i8]) -> Result<u32> {
+        check_same_len(a.len(), b.len())?;
+        self.pair(a, b, |x| x.l2sq_i8, |r| r == u32::MAX)
+    }
+
+    fn hamming_b1(&self, a: &[u8], b: &[u8]) -> Result<u32> {
+        check_b1(a, b)?;
+        self.pair(a, b, |x| x.hamming_b1, |r| r == u32::MAX)
+    }
+
+    fn jaccard_b1(&self, a: &[u8], b: &[u8]) -> Result<f32> {
+        check_b1(a, b)?;
+        self.pair(a, b, |x| x.jaccard_b1, nan)
+    }
+}
