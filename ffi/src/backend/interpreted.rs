@@ -64,6 +64,9 @@ const MAX_MESSAGE: usize = 4096;
 /// Scratch blocks grow in steps of this many bytes, so a run of slightly growing calls does
 /// not reallocate every time.
 const SCRATCH_STEP: usize = 64 * 1024;
+/// Rows per `fv_scan_f32` call are chosen to fill about this many bytes (see `scan_f32`):
+/// well inside a core's L2 cache next to the module's own working set.
+const SCAN_CHUNK_BYTES: usize = 128 * 1024;
 /// Wasm page size (custom page sizes are not enabled).
 const PAGE: u64 = 64 * 1024;
 
@@ -794,25 +797,46 @@ impl Backend for Interpreted {
         Ok(norm)
     }
 
+    /// The rows go through the module in chunks of about [`SCAN_CHUNK_BYTES`]: each chunk
+    /// is copied into the scratch block right before the module scans it, so the module
+    /// reads rows the copy just left in the cache. (Copying all rows first and scanning them
+    /// after makes every row load in the interpreter a cache miss that its serial dispatch
+    /// cannot hide: twice as slow for 30 MB of rows.) It also keeps the module's memory
+    /// small. The scores are collected in module memory and copied out only when every
+    /// chunk succeeded, so a failure still leaves `out` untouched.
     fn scan_f32(&self, metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) -> Result<()> {
         check_scan(query, rows, out)?;
+        let dims = query.len();
+        let chunk_rows = match dims {
+            0 => out.len().max(1),
+            _ => (SCAN_CHUNK_BYTES / (dims * 4)).clamp(1, out.len().max(1)),
+        };
         self.run(|live| {
-            let [pq, pr, po] =
-                live.stage([size_of_val(query), size_of_val(rows), size_of_val(out)])?;
+            let [pq, po, pr] =
+                live.stage([size_of_val(query), size_of_val(out), chunk_rows * dims * 4])?;
             live.write(pq, query)?;
-            live.write(pr, rows)?;
-            let args = (
-                metric.code(),
-                pq,
-                pr,
-                out.len() as u32,
-                query.len() as u32,
-                po,
-            );
             let scan = live.exports.scan_f32;
-            let status = scan.call(&mut live.store, args)?;
-            if status != 0 {
-                live.check_error(Some((status, metric)))?;
+            let mut first = 0;
+            // One call even for zero rows, so the module sees every call.
+            loop {
+                let n = chunk_rows.min(out.len() - first);
+                live.write(pr, &rows[first * dims..(first + n) * dims])?;
+                let args = (
+                    metric.code(),
+                    pq,
+                    pr,
+                    n as u32,
+                    dims as u32,
+                    po + 4 * first as u32,
+                );
+                let status = scan.call(&mut live.store, args)?;
+                if status != 0 {
+                    live.check_error(Some((status, metric)))?;
+                }
+                first += n;
+                if first >= out.len() {
+                    break;
+                }
             }
             live.read(po, out)
         })
