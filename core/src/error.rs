@@ -58,6 +58,22 @@ pub enum Error {
     /// discards the instance and starts a fresh one for the next call.
     #[error("the wasm module trapped: {0}")]
     Trap(String),
+    /// No vector is stored under this key (index `remove`, `get`).
+    #[error("key {0} not found")]
+    KeyNotFound(u64),
+    /// The key is already in the index and the caller asked for an error on duplicates.
+    #[error("key {0} is already in the index")]
+    DuplicateKey(u64),
+    /// A saved file or byte buffer is not a valid ferrovec file: bad magic, checksum
+    /// mismatch, truncated, or a length / count / id that does not fit the data.
+    #[error("corrupt file: {0}")]
+    CorruptFile(String),
+    /// A saved file has a format version this build cannot read.
+    #[error("unsupported file format version {0}")]
+    UnsupportedVersion(u32),
+    /// A handle (wasm handle registry, C object) is stale, freed, or was never issued.
+    #[error("invalid handle: stale, freed, or never issued")]
+    InvalidHandle,
     /// A panic was caught at an FFI boundary; this is a bug in ferrovec.
     #[error("internal error: {0}")]
     Internal(String),
@@ -77,6 +93,11 @@ impl Error {
     /// | -7 | `OutOfFuel` |
     /// | -8 | `OutOfMemory` |
     /// | -9 | `Trap` |
+    /// | -10 | `KeyNotFound` |
+    /// | -11 | `DuplicateKey` |
+    /// | -12 | `CorruptFile` |
+    /// | -13 | `UnsupportedVersion` |
+    /// | -14 | `InvalidHandle` |
     /// | -99 | `Internal` |
     pub fn code(&self) -> i32 {
         match self {
@@ -89,6 +110,11 @@ impl Error {
             Error::OutOfFuel { .. } => -7,
             Error::OutOfMemory(_) => -8,
             Error::Trap(_) => -9,
+            Error::KeyNotFound(_) => -10,
+            Error::DuplicateKey(_) => -11,
+            Error::CorruptFile(_) => -12,
+            Error::UnsupportedVersion(_) => -13,
+            Error::InvalidHandle => -14,
             Error::Internal(_) => -99,
         }
     }

@@ -659,6 +659,42 @@ class FerrovecError:  # type: ignore
         def __repr__(self):
             return "FerrovecError.Trap({})".format(repr(str(self)))
     _UniffiTempFerrovecError.Trap = Trap # type: ignore
+    class KeyNotFound(_UniffiTempFerrovecError):
+        """
+        No vector is stored under this key (index `remove`, `get`).
+"""
+        def __repr__(self):
+            return "FerrovecError.KeyNotFound({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.KeyNotFound = KeyNotFound # type: ignore
+    class DuplicateKey(_UniffiTempFerrovecError):
+        """
+        The key is already in the index and the caller asked for an error on duplicates.
+"""
+        def __repr__(self):
+            return "FerrovecError.DuplicateKey({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.DuplicateKey = DuplicateKey # type: ignore
+    class CorruptFile(_UniffiTempFerrovecError):
+        """
+        A saved file or byte buffer is not a valid ferrovec file: bad magic, checksum
+        mismatch, truncated, or a length / count / id that does not fit the data.
+"""
+        def __repr__(self):
+            return "FerrovecError.CorruptFile({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.CorruptFile = CorruptFile # type: ignore
+    class UnsupportedVersion(_UniffiTempFerrovecError):
+        """
+        A saved file has a format version this build cannot read.
+"""
+        def __repr__(self):
+            return "FerrovecError.UnsupportedVersion({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.UnsupportedVersion = UnsupportedVersion # type: ignore
+    class InvalidHandle(_UniffiTempFerrovecError):
+        """
+        A handle (wasm handle registry, C object) is stale, freed, or was never issued.
+"""
+        def __repr__(self):
+            return "FerrovecError.InvalidHandle({})".format(repr(str(self)))
+    _UniffiTempFerrovecError.InvalidHandle = InvalidHandle # type: ignore
     class Internal(_UniffiTempFerrovecError):
         """
         A panic was caught at an FFI boundary; this is a bug in ferrovec.
@@ -712,6 +748,26 @@ class _UniffiFfiConverterTypeFerrovecError(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 10:
+            return FerrovecError.KeyNotFound(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 11:
+            return FerrovecError.DuplicateKey(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 12:
+            return FerrovecError.CorruptFile(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 13:
+            return FerrovecError.UnsupportedVersion(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 14:
+            return FerrovecError.InvalidHandle(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 15:
             return FerrovecError.Internal(
                 _UniffiFfiConverterString.read(buf),
             )
@@ -737,6 +793,16 @@ class _UniffiFfiConverterTypeFerrovecError(_UniffiConverterRustBuffer):
             return
         if isinstance(value, FerrovecError.Trap):
             return
+        if isinstance(value, FerrovecError.KeyNotFound):
+            return
+        if isinstance(value, FerrovecError.DuplicateKey):
+            return
+        if isinstance(value, FerrovecError.CorruptFile):
+            return
+        if isinstance(value, FerrovecError.UnsupportedVersion):
+            return
+        if isinstance(value, FerrovecError.InvalidHandle):
+            return
         if isinstance(value, FerrovecError.Internal):
             return
 
@@ -760,8 +826,18 @@ class _UniffiFfiConverterTypeFerrovecError(_UniffiConverterRustBuffer):
             buf.write_i32(8)
         if isinstance(value, FerrovecError.Trap):
             buf.write_i32(9)
-        if isinstance(value, FerrovecError.Internal):
+        if isinstance(value, FerrovecError.KeyNotFound):
             buf.write_i32(10)
+        if isinstance(value, FerrovecError.DuplicateKey):
+            buf.write_i32(11)
+        if isinstance(value, FerrovecError.CorruptFile):
+            buf.write_i32(12)
+        if isinstance(value, FerrovecError.UnsupportedVersion):
+            buf.write_i32(13)
+        if isinstance(value, FerrovecError.InvalidHandle):
+            buf.write_i32(14)
+        if isinstance(value, FerrovecError.Internal):
+            buf.write_i32(15)
 
 class _UniffiFfiConverterString:
     @staticmethod

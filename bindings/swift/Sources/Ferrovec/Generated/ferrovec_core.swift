@@ -571,6 +571,32 @@ enum FerrovecError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case Trap(message: String)
     
     /**
+     * No vector is stored under this key (index `remove`, `get`).
+     */
+    case KeyNotFound(message: String)
+    
+    /**
+     * The key is already in the index and the caller asked for an error on duplicates.
+     */
+    case DuplicateKey(message: String)
+    
+    /**
+     * A saved file or byte buffer is not a valid ferrovec file: bad magic, checksum
+     * mismatch, truncated, or a length / count / id that does not fit the data.
+     */
+    case CorruptFile(message: String)
+    
+    /**
+     * A saved file has a format version this build cannot read.
+     */
+    case UnsupportedVersion(message: String)
+    
+    /**
+     * A handle (wasm handle registry, C object) is stale, freed, or was never issued.
+     */
+    case InvalidHandle(message: String)
+    
+    /**
      * A panic was caught at an FFI boundary; this is a bug in ferrovec.
      */
     case Internal(message: String)
@@ -640,7 +666,27 @@ public struct FfiConverterTypeFerrovecError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 10: return .Internal(
+        case 10: return .KeyNotFound(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 11: return .DuplicateKey(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 12: return .CorruptFile(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 13: return .UnsupportedVersion(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 14: return .InvalidHandle(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 15: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -673,8 +719,18 @@ public struct FfiConverterTypeFerrovecError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(8))
         case .Trap(_ /* message is ignored*/):
             writeInt(&buf, Int32(9))
-        case .Internal(_ /* message is ignored*/):
+        case .KeyNotFound(_ /* message is ignored*/):
             writeInt(&buf, Int32(10))
+        case .DuplicateKey(_ /* message is ignored*/):
+            writeInt(&buf, Int32(11))
+        case .CorruptFile(_ /* message is ignored*/):
+            writeInt(&buf, Int32(12))
+        case .UnsupportedVersion(_ /* message is ignored*/):
+            writeInt(&buf, Int32(13))
+        case .InvalidHandle(_ /* message is ignored*/):
+            writeInt(&buf, Int32(14))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(15))
 
         
         }

@@ -1021,6 +1021,32 @@ sealed class FerrovecException(message: String): kotlin.Exception(message) {
         class Trap(message: String) : FerrovecException(message)
         
     /**
+     * No vector is stored under this key (index `remove`, `get`).
+     */
+        class KeyNotFound(message: String) : FerrovecException(message)
+        
+    /**
+     * The key is already in the index and the caller asked for an error on duplicates.
+     */
+        class DuplicateKey(message: String) : FerrovecException(message)
+        
+    /**
+     * A saved file or byte buffer is not a valid ferrovec file: bad magic, checksum
+     * mismatch, truncated, or a length / count / id that does not fit the data.
+     */
+        class CorruptFile(message: String) : FerrovecException(message)
+        
+    /**
+     * A saved file has a format version this build cannot read.
+     */
+        class UnsupportedVersion(message: String) : FerrovecException(message)
+        
+    /**
+     * A handle (wasm handle registry, C object) is stale, freed, or was never issued.
+     */
+        class InvalidHandle(message: String) : FerrovecException(message)
+        
+    /**
      * A panic was caught at an FFI boundary; this is a bug in ferrovec.
      */
         class Internal(message: String) : FerrovecException(message)
@@ -1047,7 +1073,12 @@ public object FfiConverterTypeFerrovecError : FfiConverterRustBuffer<FerrovecExc
             7 -> FerrovecException.OutOfFuel(FfiConverterString.read(buf))
             8 -> FerrovecException.OutOfMemory(FfiConverterString.read(buf))
             9 -> FerrovecException.Trap(FfiConverterString.read(buf))
-            10 -> FerrovecException.Internal(FfiConverterString.read(buf))
+            10 -> FerrovecException.KeyNotFound(FfiConverterString.read(buf))
+            11 -> FerrovecException.DuplicateKey(FfiConverterString.read(buf))
+            12 -> FerrovecException.CorruptFile(FfiConverterString.read(buf))
+            13 -> FerrovecException.UnsupportedVersion(FfiConverterString.read(buf))
+            14 -> FerrovecException.InvalidHandle(FfiConverterString.read(buf))
+            15 -> FerrovecException.Internal(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -1095,8 +1126,28 @@ public object FfiConverterTypeFerrovecError : FfiConverterRustBuffer<FerrovecExc
                 buf.putInt(9)
                 Unit
             }
-            is FerrovecException.Internal -> {
+            is FerrovecException.KeyNotFound -> {
                 buf.putInt(10)
+                Unit
+            }
+            is FerrovecException.DuplicateKey -> {
+                buf.putInt(11)
+                Unit
+            }
+            is FerrovecException.CorruptFile -> {
+                buf.putInt(12)
+                Unit
+            }
+            is FerrovecException.UnsupportedVersion -> {
+                buf.putInt(13)
+                Unit
+            }
+            is FerrovecException.InvalidHandle -> {
+                buf.putInt(14)
+                Unit
+            }
+            is FerrovecException.Internal -> {
+                buf.putInt(15)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
