@@ -24,6 +24,7 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+pub mod index;
 pub mod kernels;
 
 pub use error::{Error, Result};

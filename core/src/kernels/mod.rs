@@ -161,6 +161,23 @@ type I8L2sqFn = unsafe fn(&[i8], &[i8]) -> u32;
 type B1HammingFn = unsafe fn(&[u8], &[u8]) -> u64;
 type B1JaccardFn = unsafe fn(&[u8], &[u8]) -> (u64, u64);
 
+/// Function pointers of one supported table (see [`Kernels::raw`]): call them only with
+/// `unsafe`, which is sound because the table they came from runs on this CPU.
+#[derive(Clone, Copy)]
+pub(crate) struct RawKernels {
+    pub dot_f32: F32PairFn,
+    pub l2sq_f32: F32PairFn,
+    pub dot_i8: I8DotFn,
+    pub hamming_b1: B1HammingFn,
+    pub jaccard_b1: B1JaccardFn,
+}
+
+/// `1 - intersection / union` as the jaccard kernels define it, for [`RawKernels`] users.
+#[inline]
+pub(crate) fn jaccard_distance(intersection: u64, union: u64) -> f32 {
+    jaccard_from_counts(intersection, union)
+}
+
 /// The three sums a cosine distance is made of: `a.b`, `a.a`, `b.b`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct CosineParts {
@@ -302,6 +319,20 @@ impl Kernels {
     /// A precise name of this table, e.g. `"avx512+vnni+vpopcntdq"`.
     pub fn variant(&self) -> &'static str {
         self.variant
+    }
+
+    /// The raw kernels for hot loops that have already checked their lengths (the index).
+    /// Every kernel works on the common prefix of its inputs, so a wrong length gives a
+    /// wrong number, never an out-of-bounds read; calling them is sound because a
+    /// `&'static Kernels` only exists for a table this CPU supports.
+    pub(crate) fn raw(&self) -> RawKernels {
+        RawKernels {
+            dot_f32: self.dot_f32,
+            l2sq_f32: self.l2sq_f32,
+            dot_i8: self.dot_i8,
+            hamming_b1: self.hamming_b1,
+            jaccard_b1: self.jaccard_b1,
+        }
     }
 
     /// Inner product `sum a_i * b_i`.

@@ -1,0 +1,491 @@
+//! The HNSW graph (Malkov & Yashunin, 2018) over the slots of an index.
+//!
+//! Layout for speed: level-0 neighbor lists are one flat `Vec<u32>` with a fixed stride of
+//! `1 + 2M` (count, then ids), upper levels a second flat vector addressed through a
+//! per-slot offset. Levels come from a splitmix64 stream seeded by the user, so a graph is a
+//! pure function of the insertion order, the seed and the distances.
+
+use alloc::collections::BinaryHeap;
+use alloc::collections::TryReserveError;
+use alloc::vec::Vec;
+use core::cmp::{Ordering, Reverse};
+
+use super::vectors::{Dist, Vectors};
+
+/// No node (empty graph, or a slot without upper levels).
+pub(crate) const NONE: u32 = u32::MAX;
+/// The highest level a node may get.
+pub(crate) const MAX_LEVEL: u8 = 31;
+
+/// A candidate: a distance and a slot, ordered by distance then slot.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Item {
+    pub d: f32,
+    pub id: u32,
+}
+
+impl Eq for Item {}
+
+impl Ord for Item {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.d
+            .total_cmp(&other.d)
+            .then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+impl PartialOrd for Item {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// One bit per slot.
+pub(crate) struct Visited {
+    bits: Vec<u64>,
+}
+
+impl Visited {
+    pub(crate) fn new(n: usize) -> Visited {
+        Visited {
+            bits: alloc::vec![0; n.div_ceil(64)],
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.bits.fill(0);
+    }
+
+    /// Marks `id`; `true` if it was already marked.
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, id: u32) -> bool {
+        let (w, b) = ((id >> 6) as usize, id & 63);
+        let word = &mut self.bits[w];
+        let seen = (*word >> b) & 1 == 1;
+        *word |= 1 << b;
+        seen
+    }
+
+    #[inline(always)]
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        (self.bits[(id >> 6) as usize] >> (id & 63)) & 1 == 1
+    }
+}
+
+/// Reusable buffers of one search.
+pub(crate) struct Scratch {
+    pub visited: Visited,
+    cands: BinaryHeap<Reverse<Item>>,
+    pub results: BinaryHeap<Item>,
+    buf: Vec<u32>,
+}
+
+impl Scratch {
+    pub(crate) fn new(n: usize) -> Scratch {
+        Scratch {
+            visited: Visited::new(n),
+            cands: BinaryHeap::new(),
+            results: BinaryHeap::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.visited.clear();
+        self.cands.clear();
+        self.results.clear();
+    }
+}
+
+/// splitmix64: the level generator.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The graph. Slots are the index's rows; every slot has a node (tombstoned ones included,
+/// they keep routing searches until `compact`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Hnsw {
+    pub(crate) m: usize,
+    pub(crate) ef_construction: usize,
+    pub(crate) ef_search: usize,
+    pub(crate) seed: u64,
+    /// The level generator's state (advanced once per inserted node).
+    pub(crate) rng: u64,
+    pub(crate) levels: Vec<u8>,
+    /// Per slot `1 + 2M` words: count, then neighbor ids.
+    pub(crate) links0: Vec<u32>,
+    /// Per slot: start of its upper-level lists in `upper`, or [`NONE`] at level 0.
+    pub(crate) upper_offsets: Vec<u32>,
+    /// Per node of level `L >= 1`, `L` blocks of `1 + M` words (levels 1..=L).
+    pub(crate) upper: Vec<u32>,
+    pub(crate) entry: u32,
+    pub(crate) max_level: u8,
+}
+
+impl Hnsw {
+    pub(crate) fn new(m: usize, ef_construction: usize, ef_search: usize, seed: u64) -> Hnsw {
+        Hnsw {
+            m,
+            ef_construction,
+            ef_search,
+            seed,
+            rng: seed,
+            levels: Vec::new(),
+            links0: Vec::new(),
+            upper_offsets: Vec::new(),
+            upper: Vec::new(),
+            entry: NONE,
+            max_level: 0,
+        }
+    }
+
+    /// The same parameters, no nodes, the generator restarted from the seed.
+    pub(crate) fn empty_like(&self) -> Hnsw {
+        Hnsw::new(self.m, self.ef_construction, self.ef_search, self.seed)
+    }
+
+    #[inline(always)]
+    pub(crate) fn stride0(&self) -> usize {
+        1 + 2 * self.m
+    }
+
+    #[inline(always)]
+    pub(crate) fn stride_upper(&self) -> usize {
+        1 + self.m
+    }
+
+    pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        self.levels.try_reserve(additional)?;
+        self.upper_offsets.try_reserve(additional)?;
+        self.links0
+            .try_reserve(additional.saturating_mul(self.stride0()))?;
+        // About 1/M of the nodes have upper levels; reserve for twice that.
+        self.upper
+            .try_reserve((additional / self.m.max(1) * 2 + 2).saturating_mul(self.stride_upper()))
+    }
+
+    fn random_level(&mut self) -> u8 {
+        let r = splitmix64(&mut self.rng);
+        // Uniform in (0, 1].
+        let u = ((r >> 11) as f64 + 1.0) * (1.0 / (1u64 << 53) as f64);
+        let ml = 1.0 / libm::log(self.m as f64);
+        let level = -libm::log(u) * ml;
+        if level >= MAX_LEVEL as f64 {
+            MAX_LEVEL
+        } else {
+            level as u8
+        }
+    }
+
+    /// The start of the list of `slot` at `level` (the count word) in links0 or upper.
+    #[inline(always)]
+    fn list_start(&self, slot: u32, level: usize) -> usize {
+        if level == 0 {
+            slot as usize * self.stride0()
+        } else {
+            self.upper_offsets[slot as usize] as usize + (level - 1) * self.stride_upper()
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn neighbors(&self, slot: u32, level: usize) -> &[u32] {
+        let start = self.list_start(slot, level);
+        let store = if level == 0 {
+            &self.links0
+        } else {
+            &self.upper
+        };
+        let count = store[start] as usize;
+        &store[start + 1..start + 1 + count]
+    }
+
+    fn set_neighbors(&mut self, slot: u32, level: usize, ids: impl Iterator<Item = u32>) {
+        let start = self.list_start(slot, level);
+        let cap = if level == 0 { 2 * self.m } else { self.m };
+        let store = if level == 0 {
+            &mut self.links0
+        } else {
+            &mut self.upper
+        };
+        let mut n = 0;
+        for id in ids.take(cap) {
+            store[start + 1 + n] = id;
+            n += 1;
+        }
+        store[start] = n as u32;
+    }
+
+    /// Greedy descent (ef = 1) on one level.
+    fn greedy(&self, dist: &Dist<'_>, mut cur: Item, level: usize) -> Item {
+        loop {
+            let mut changed = false;
+            for &nb in self.neighbors(cur.id, level) {
+                let d = dist.to(nb);
+                if d < cur.d {
+                    cur = Item { d, id: nb };
+                    changed = true;
+                }
+            }
+            if !changed {
+                return cur;
+            }
+        }
+    }
+
+    /// The entry of level 0 for a query: greedy descent through the upper levels.
+    pub(crate) fn descend(&self, dist: &Dist<'_>, down_to: usize) -> Option<Item> {
+        if self.entry == NONE {
+            return None;
+        }
+        let mut cur = Item {
+            d: dist.to(self.entry),
+            id: self.entry,
+        };
+        let mut level = self.max_level as usize;
+        while level > down_to {
+            cur = self.greedy(dist, cur, level);
+            level -= 1;
+        }
+        Some(cur)
+    }
+
+    /// Beam search on one level from `entries`. Every visited node routes the search, only
+    /// `accept`ed ones enter `scratch.results` (at most `ef`, the worst on top). The search
+    /// stops when the closest unexpanded candidate is farther than the worst of `ef`
+    /// accepted results, so with a selective `accept` it keeps walking until it has `ef`
+    /// accepted nodes or has seen every node reachable from the entries.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn search_layer<A: Fn(u32) -> bool>(
+        &self,
+        vecs: &Vectors,
+        dist: &Dist<'_>,
+        entries: &[Item],
+        ef: usize,
+        level: usize,
+        accept: &A,
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            visited,
+            cands,
+            results,
+            buf,
+        } = scratch;
+        for &e in entries {
+            if visited.insert(e.id) {
+                continue;
+            }
+            cands.push(Reverse(e));
+            if accept(e.id) {
+                results.push(e);
+                if results.len() > ef {
+                    results.pop();
+                }
+            }
+        }
+        let mut bound = if results.len() >= ef {
+            results.peek().map_or(f32::INFINITY, |w| w.d)
+        } else {
+            f32::INFINITY
+        };
+        while let Some(Reverse(c)) = cands.pop() {
+            if c.d > bound {
+                break;
+            }
+            buf.clear();
+            for &nb in self.neighbors(c.id, level) {
+                if !visited.insert(nb) {
+                    buf.push(nb);
+                }
+            }
+            if let Some(&first) = buf.first() {
+                vecs.prefetch(first);
+            }
+            for i in 0..buf.len() {
+                if let Some(&next) = buf.get(i + 1) {
+                    vecs.prefetch(next);
+                }
+                let nb = buf[i];
+                let d = dist.to(nb);
+                if results.len() < ef || d < bound {
+                    cands.push(Reverse(Item { d, id: nb }));
+                    if accept(nb) {
+                        results.push(Item { d, id: nb });
+                        if results.len() > ef {
+                            results.pop();
+                        }
+                        if results.len() >= ef {
+                            bound = results.peek().map_or(f32::INFINITY, |w| w.d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The heuristic of the HNSW paper (Algorithm 4, without extending the candidates):
+    /// walk the candidates from the closest and keep one only if it is closer to the base
+    /// than to every neighbor kept so far. Keeps at most `m`; `cands` is sorted ascending.
+    fn select(vecs: &Vectors, cands: &[Item], m: usize, out: &mut Vec<Item>) {
+        out.clear();
+        if cands.len() <= m {
+            out.extend_from_slice(cands);
+            return;
+        }
+        for &c in cands {
+            let dc = Dist::new(vecs, vecs.row_query(c.id));
+            if out.iter().all(|s| dc.to(s.id) >= c.d) {
+                out.push(c);
+                if out.len() >= m {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Adds the node of `slot` (the next slot; its row is already in `vecs`). Memory must
+    /// have been reserved for the node lists of `slot`, or this may abort on OOM like any
+    /// `Vec` growth; [`Index`](super::Index) reserves first.
+    pub(crate) fn insert(&mut self, vecs: &Vectors, slot: u32, scratch: &mut Scratch) {
+        debug_assert_eq!(self.levels.len(), slot as usize);
+        let level = self.random_level();
+        self.levels.push(level);
+        let stride0 = self.stride0();
+        self.links0.extend(core::iter::repeat_n(0u32, stride0));
+        if level > 0 {
+            self.upper_offsets.push(self.upper.len() as u32);
+            let words = level as usize * self.stride_upper();
+            self.upper.extend(core::iter::repeat_n(0u32, words));
+        } else {
+            self.upper_offsets.push(NONE);
+        }
+        if self.entry == NONE {
+            self.entry = slot;
+            self.max_level = level;
+            return;
+        }
+        let dist = Dist::new(vecs, vecs.row_query(slot));
+        let top = level.min(self.max_level) as usize;
+        let Some(start) = self.descend(&dist, top) else {
+            return;
+        };
+        let mut entries: Vec<Item> = alloc::vec![start];
+        let mut sorted: Vec<Item> = Vec::new();
+        let mut chosen: Vec<Item> = Vec::new();
+        let ef = self.ef_construction.max(self.m);
+        for l in (0..=top).rev() {
+            scratch.reset();
+            self.search_layer(vecs, &dist, &entries, ef, l, &|_| true, scratch);
+            sorted.clear();
+            sorted.extend(scratch.results.drain());
+            sorted.sort_unstable();
+            Self::select(vecs, &sorted, self.m, &mut chosen);
+            self.set_neighbors(slot, l, chosen.iter().map(|c| c.id));
+            for c in &chosen {
+                self.link(vecs, c.id, slot, c.d, l);
+            }
+            core::mem::swap(&mut entries, &mut sorted);
+        }
+        if level > self.max_level {
+            self.entry = slot;
+            self.max_level = level;
+        }
+    }
+
+    /// Adds `new` (at distance `d`) to the list of `node` at `level`, pruning the list with
+    /// the heuristic when it is full.
+    fn link(&mut self, vecs: &Vectors, node: u32, new: u32, d: f32, level: usize) {
+        let cap = if level == 0 { 2 * self.m } else { self.m };
+        let start = self.list_start(node, level);
+        let store = if level == 0 {
+            &mut self.links0
+        } else {
+            &mut self.upper
+        };
+        let count = store[start] as usize;
+        if count < cap {
+            store[start + 1 + count] = new;
+            store[start] = count as u32 + 1;
+            return;
+        }
+        let dist = Dist::new(vecs, vecs.row_query(node));
+        let mut cands: Vec<Item> = Vec::with_capacity(cap + 1);
+        cands.push(Item { d, id: new });
+        for &id in &store[start + 1..start + 1 + count] {
+            cands.push(Item { d: dist.to(id), id });
+        }
+        cands.sort_unstable();
+        let mut kept = Vec::with_capacity(cap);
+        Self::select(vecs, &cands, cap, &mut kept);
+        self.set_neighbors(node, level, kept.iter().map(|c| c.id));
+    }
+
+    /// Checks the structure of a graph read from a file: sizes, offsets, levels and every
+    /// neighbor id in range. `Err` names the first problem.
+    #[allow(dead_code)] // The file loader's check (next commit).
+    pub(crate) fn validate(&self, slots: usize) -> Result<(), &'static str> {
+        if self.levels.len() != slots || self.upper_offsets.len() != slots {
+            return Err("graph size differs from the slot count");
+        }
+        if self.links0.len() != slots * self.stride0() {
+            return Err("level-0 lists have the wrong size");
+        }
+        if slots == 0 {
+            return if self.entry == NONE {
+                Ok(())
+            } else {
+                Err("entry point in an empty graph")
+            };
+        }
+        if self.entry as usize >= slots || self.levels[self.entry as usize] != self.max_level {
+            return Err("bad entry point");
+        }
+        let mut expected_offset = 0usize;
+        for s in 0..slots {
+            let level = self.levels[s];
+            if level > self.max_level {
+                return Err("node level above the graph's top level");
+            }
+            if level == 0 {
+                if self.upper_offsets[s] != NONE {
+                    return Err("level-0 node with upper lists");
+                }
+            } else {
+                if self.upper_offsets[s] as usize != expected_offset {
+                    return Err("upper-level offsets are not consecutive");
+                }
+                expected_offset += level as usize * self.stride_upper();
+            }
+        }
+        if expected_offset != self.upper.len() {
+            return Err("upper-level lists have the wrong size");
+        }
+        for s in 0..slots {
+            for l in 0..=self.levels[s] as usize {
+                let start = self.list_start(s as u32, l);
+                let (store, cap) = if l == 0 {
+                    (&self.links0, 2 * self.m)
+                } else {
+                    (&self.upper, self.m)
+                };
+                let count = store[start] as usize;
+                if count > cap {
+                    return Err("neighbor count above the list capacity");
+                }
+                for &id in &store[start + 1..start + 1 + count] {
+                    if id as usize >= slots || self.levels[id as usize] < l as u8 {
+                        return Err("neighbor id out of range");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

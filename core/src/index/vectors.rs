@@ -1,0 +1,370 @@
+//! Row storage of the index (one row per slot, contiguous) and the distance of a query to a
+//! stored row, for every storage.
+
+use alloc::collections::TryReserveError;
+use alloc::vec::Vec;
+
+use super::{IndexMetric, Storage};
+use crate::kernels::{self, Kernels, RawKernels};
+
+/// Rows of one storage kind; only the vectors of that kind are non-empty.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Vectors {
+    pub(crate) dims: usize,
+    pub(crate) metric: IndexMetric,
+    pub(crate) storage: Storage,
+    /// F32: `dims` floats per slot (cosine: unit length).
+    pub(crate) f32s: Vec<f32>,
+    /// I8: `dims` values per slot.
+    pub(crate) i8s: Vec<i8>,
+    /// I8: the scale of each slot (`x ~ q * scale`).
+    pub(crate) scales: Vec<f32>,
+    /// I8: `sum q_i^2` of each slot, for squared L2 between rows of different scales. Derived
+    /// from `i8s` (not stored in files).
+    pub(crate) sqnorms: Vec<f32>,
+    /// B1: `bytes` per slot.
+    pub(crate) bits: Vec<u8>,
+    pub(crate) slots: usize,
+}
+
+/// A query (or a stored row used as one) in the storage's own encoding.
+#[derive(Clone, Copy)]
+pub(crate) enum QueryRef<'a> {
+    F32(&'a [f32]),
+    I8(&'a [i8], f32, f32),
+    B1(&'a [u8]),
+}
+
+/// An owned encoded query.
+pub(crate) enum Query {
+    F32(Vec<f32>),
+    I8(Vec<i8>, f32, f32),
+    B1(Vec<u8>),
+}
+
+impl Query {
+    pub(crate) fn as_ref(&self) -> QueryRef<'_> {
+        match self {
+            Query::F32(v) => QueryRef::F32(v),
+            Query::I8(v, s, n) => QueryRef::I8(v, *s, *n),
+            Query::B1(v) => QueryRef::B1(v),
+        }
+    }
+}
+
+/// Bytes of a packed binary row of `dims` bits.
+pub(crate) fn b1_bytes(dims: usize) -> usize {
+    dims.div_ceil(8)
+}
+
+/// Symmetric scalar quantization: `scale = max|x| / 127`, `q = round(x / scale)`.
+fn quantize(x: &[f32], out: &mut Vec<i8>) -> (f32, f32) {
+    let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if max == 0.0 {
+        out.extend(core::iter::repeat_n(0i8, x.len()));
+        return (0.0, 0.0);
+    }
+    let scale = max / 127.0;
+    let inv = 127.0 / max;
+    let mut sq = 0i64;
+    for &v in x {
+        let q = libm::roundf(v * inv).clamp(-127.0, 127.0) as i8;
+        sq += (q as i64) * (q as i64);
+        out.push(q);
+    }
+    (scale, sq as f32)
+}
+
+#[allow(dead_code)] // For the file loader (next commit).
+fn sqnorm_i8(row: &[i8]) -> f32 {
+    row.iter().map(|&q| (q as i64) * (q as i64)).sum::<i64>() as f32
+}
+
+/// Sign bits, bit `i` of the row in byte `i / 8`, bit `i % 8` (LSB first); padding is 0.
+fn pack_bits(x: &[f32], out: &mut Vec<u8>) {
+    for chunk in x.chunks(8) {
+        let mut byte = 0u8;
+        for (i, &v) in chunk.iter().enumerate() {
+            if v > 0.0 {
+                byte |= 1 << i;
+            }
+        }
+        out.push(byte);
+    }
+}
+
+impl Vectors {
+    pub(crate) fn new(dims: usize, metric: IndexMetric, storage: Storage) -> Vectors {
+        Vectors {
+            dims,
+            metric,
+            storage,
+            f32s: Vec::new(),
+            i8s: Vec::new(),
+            scales: Vec::new(),
+            sqnorms: Vec::new(),
+            bits: Vec::new(),
+            slots: 0,
+        }
+    }
+
+    /// An empty store of the same shape.
+    pub(crate) fn empty_like(&self) -> Vectors {
+        Vectors::new(self.dims, self.metric, self.storage)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        *self = self.empty_like();
+    }
+
+    fn row_len(&self) -> usize {
+        match self.storage {
+            Storage::B1 => b1_bytes(self.dims),
+            _ => self.dims,
+        }
+    }
+
+    /// Room for `additional` more rows, or nothing changes.
+    pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        let elems = additional.saturating_mul(self.row_len());
+        match self.storage {
+            Storage::F32 => self.f32s.try_reserve(elems),
+            Storage::I8 => {
+                self.i8s.try_reserve(elems)?;
+                self.scales.try_reserve(additional)?;
+                self.sqnorms.try_reserve(additional)
+            }
+            Storage::B1 => self.bits.try_reserve(elems),
+        }
+    }
+
+    /// Rows that fit without reallocating.
+    pub(crate) fn capacity(&self) -> usize {
+        let row = self.row_len().max(1);
+        match self.storage {
+            Storage::F32 => self.f32s.capacity() / row,
+            Storage::I8 => (self.i8s.capacity() / row)
+                .min(self.scales.capacity())
+                .min(self.sqnorms.capacity()),
+            Storage::B1 => self.bits.capacity() / row,
+        }
+    }
+
+    /// Appends a validated vector (`dims` finite floats). Call [`try_reserve`] first: then
+    /// this cannot fail.
+    pub(crate) fn push(&mut self, x: &[f32]) {
+        debug_assert_eq!(x.len(), self.dims);
+        match self.storage {
+            Storage::F32 => {
+                let start = self.f32s.len();
+                self.f32s.extend_from_slice(x);
+                if self.metric == IndexMetric::Cosine {
+                    Kernels::active().l2_normalize_f32(&mut self.f32s[start..]);
+                }
+            }
+            Storage::I8 => {
+                let (scale, sq) = if self.metric == IndexMetric::Cosine {
+                    let mut tmp = x.to_vec();
+                    Kernels::active().l2_normalize_f32(&mut tmp);
+                    quantize(&tmp, &mut self.i8s)
+                } else {
+                    quantize(x, &mut self.i8s)
+                };
+                self.scales.push(scale);
+                self.sqnorms.push(sq);
+            }
+            Storage::B1 => pack_bits(x, &mut self.bits),
+        }
+        self.slots += 1;
+    }
+
+    /// Appends slot `slot` of `other` (same shape) bit for bit.
+    pub(crate) fn push_from(&mut self, other: &Vectors, slot: usize) {
+        let r = self.row_len();
+        match self.storage {
+            Storage::F32 => self
+                .f32s
+                .extend_from_slice(&other.f32s[slot * r..(slot + 1) * r]),
+            Storage::I8 => {
+                self.i8s
+                    .extend_from_slice(&other.i8s[slot * r..(slot + 1) * r]);
+                self.scales.push(other.scales[slot]);
+                self.sqnorms.push(other.sqnorms[slot]);
+            }
+            Storage::B1 => self
+                .bits
+                .extend_from_slice(&other.bits[slot * r..(slot + 1) * r]),
+        }
+        self.slots += 1;
+    }
+
+    /// Recomputes the derived per-row data after loading raw rows.
+    #[allow(dead_code)] // For the file loader (next commit).
+    pub(crate) fn rebuild_derived(&mut self) {
+        if self.storage == Storage::I8 {
+            let d = self.dims;
+            self.sqnorms = self.i8s.chunks_exact(d).map(sqnorm_i8).collect();
+        }
+    }
+
+    /// The stored vector of `slot`, dequantized: f32 as stored (unit length for cosine), i8
+    /// as `q * scale`, b1 as 1.0 for a set bit and 0.0 otherwise.
+    pub(crate) fn get(&self, slot: usize) -> Vec<f32> {
+        let d = self.dims;
+        match self.storage {
+            Storage::F32 => self.f32s[slot * d..(slot + 1) * d].to_vec(),
+            Storage::I8 => {
+                let s = self.scales[slot];
+                self.i8s[slot * d..(slot + 1) * d]
+                    .iter()
+                    .map(|&q| q as f32 * s)
+                    .collect()
+            }
+            Storage::B1 => {
+                let r = self.row_len();
+                let row = &self.bits[slot * r..(slot + 1) * r];
+                (0..d)
+                    .map(|i| ((row[i / 8] >> (i % 8)) & 1) as f32)
+                    .collect()
+            }
+        }
+    }
+
+    /// Encodes a validated query the way rows are stored.
+    pub(crate) fn encode_query(&self, x: &[f32]) -> Query {
+        match self.storage {
+            Storage::F32 => {
+                let mut v = x.to_vec();
+                if self.metric == IndexMetric::Cosine {
+                    Kernels::active().l2_normalize_f32(&mut v);
+                }
+                Query::F32(v)
+            }
+            Storage::I8 => {
+                let mut out = Vec::with_capacity(x.len());
+                let (scale, sq) = if self.metric == IndexMetric::Cosine {
+                    let mut tmp = x.to_vec();
+                    Kernels::active().l2_normalize_f32(&mut tmp);
+                    quantize(&tmp, &mut out)
+                } else {
+                    quantize(x, &mut out)
+                };
+                Query::I8(out, scale, sq)
+            }
+            Storage::B1 => {
+                let mut out = Vec::with_capacity(b1_bytes(x.len()));
+                pack_bits(x, &mut out);
+                Query::B1(out)
+            }
+        }
+    }
+
+    /// Stored row `slot` as a query (for distances between two stored rows).
+    #[inline]
+    pub(crate) fn row_query(&self, slot: u32) -> QueryRef<'_> {
+        let s = slot as usize;
+        let r = self.row_len();
+        match self.storage {
+            Storage::F32 => QueryRef::F32(&self.f32s[s * r..(s + 1) * r]),
+            Storage::I8 => QueryRef::I8(
+                &self.i8s[s * r..(s + 1) * r],
+                self.scales[s],
+                self.sqnorms[s],
+            ),
+            Storage::B1 => QueryRef::B1(&self.bits[s * r..(s + 1) * r]),
+        }
+    }
+
+    /// Hints the CPU to start loading row `slot`.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, slot: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let s = slot as usize;
+            let (ptr, bytes) = match self.storage {
+                Storage::F32 => (
+                    self.f32s.as_ptr().wrapping_add(s * self.dims) as *const i8,
+                    self.dims * 4,
+                ),
+                Storage::I8 => (self.i8s.as_ptr().wrapping_add(s * self.dims), self.dims),
+                Storage::B1 => {
+                    let r = self.row_len();
+                    (self.bits.as_ptr().wrapping_add(s * r) as *const i8, r)
+                }
+            };
+            let lines = bytes.div_ceil(64).min(32);
+            for i in 0..lines {
+                // SAFETY: prefetch never faults, whatever the address; `wrapping_add` keeps
+                // the pointer arithmetic itself defined.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(i * 64)) };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
+    }
+}
+
+/// The distance of one query to stored rows.
+pub(crate) struct Dist<'a> {
+    vecs: &'a Vectors,
+    q: QueryRef<'a>,
+    k: RawKernels,
+}
+
+impl<'a> Dist<'a> {
+    #[inline]
+    pub(crate) fn new(vecs: &'a Vectors, q: QueryRef<'a>) -> Dist<'a> {
+        Dist {
+            vecs,
+            q,
+            k: Kernels::active().raw(),
+        }
+    }
+
+    /// Distance to stored slot `slot` (smaller is closer): cosine and inner product
+    /// `1 - a.b`, squared L2, hamming (bit count) or jaccard.
+    #[inline(always)]
+    pub(crate) fn to(&self, slot: u32) -> f32 {
+        let v = self.vecs;
+        let s = slot as usize;
+        match self.q {
+            QueryRef::F32(q) => {
+                let d = v.dims;
+                let row = &v.f32s[s * d..(s + 1) * d];
+                if v.metric == IndexMetric::L2sq {
+                    // SAFETY: the table came from `Kernels::active()` (this CPU runs it).
+                    unsafe { (self.k.l2sq_f32)(q, row) }
+                } else {
+                    // SAFETY: as above.
+                    1.0 - unsafe { (self.k.dot_f32)(q, row) }
+                }
+            }
+            QueryRef::I8(q, qs, qn) => {
+                let d = v.dims;
+                let row = &v.i8s[s * d..(s + 1) * d];
+                // SAFETY: as above.
+                let dot = unsafe { (self.k.dot_i8)(q, row) } as f32;
+                let rs = v.scales[s];
+                if v.metric == IndexMetric::L2sq {
+                    let l2 = qs * qs * qn + rs * rs * v.sqnorms[s] - 2.0 * qs * rs * dot;
+                    l2.max(0.0)
+                } else {
+                    1.0 - qs * rs * dot
+                }
+            }
+            QueryRef::B1(q) => {
+                let r = q.len();
+                let row = &v.bits[s * r..(s + 1) * r];
+                if v.metric == IndexMetric::Jaccard {
+                    // SAFETY: as above.
+                    let (i, u) = unsafe { (self.k.jaccard_b1)(q, row) };
+                    kernels::jaccard_distance(i, u)
+                } else {
+                    // SAFETY: as above.
+                    unsafe { (self.k.hamming_b1)(q, row) as f32 }
+                }
+            }
+        }
+    }
+}
