@@ -27,6 +27,7 @@ help:
 	@echo "make wasm   build target/wasm/ferrovec.wasm and ferrovec-simd.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
+	@echo "make bench-index  vector index vs usearch on real embeddings (bench-index-synthetic: generated data)"
 	@echo "make header regenerate include/ferrovec.h"
 	@echo "make bindings regenerate the UniFFI bindings in bindings/{kotlin,python,swift}"
 
@@ -260,3 +261,20 @@ bench: deps-native
 .PHONY: bench-js
 bench-js: wasm deps-node
 	node bindings/js/bench/scan.mjs
+
+# The vector index against usearch (issue 4), one thread, one run: build rate, recall@10 vs
+# QPS for ef 16..512, bytes/vector, exact search, ratios and a verdict per target. The real
+# set (Debian package descriptions as MiniLM embeddings, 1,000 held-out queries, exact
+# top-100) is made once and cached outside git by bench/data/prepare.sh ($FERROVEC_DATA or
+# ~/.cache/ferrovec; 15-25 min the first time). Not part of `make test`: usearch is C++.
+BENCH_INDEX := $(CARGO) bench --locked -p ferrovec-bench --features usearch --bench index --
+.PHONY: bench-index bench-index-synthetic
+bench-index: deps-native
+	@command -v g++ >/dev/null || { echo "g++ not found: usearch is built from C++"; exit 1; }
+	CARGO="$(CARGO)" bench/data/prepare.sh
+	$(BENCH_INDEX) --data debian
+
+# The same on a generated clustered set (20,000 x 384, deterministic; no download).
+bench-index-synthetic: deps-native
+	@command -v g++ >/dev/null || { echo "g++ not found: usearch is built from C++"; exit 1; }
+	$(BENCH_INDEX) --data synthetic
