@@ -1,14 +1,579 @@
-//! Serialization (see FORMAT.md).
+//! The portable index file: layout, versioning and validation rules in `FORMAT.md` (next
+//! to this file).
+//!
+//! Writing goes through the `export_*` items and reading through the `import*` items of the
+//! "serialization support" sections at the end of mod.rs, vectors.rs and hnsw.rs, so the
+//! file layout does not follow the in-memory one. Reading checks the checksum, then every
+//! count against the bytes left before allocating anything, then every value against its
+//! bound; nothing in a file is trusted.
 
+use alloc::format;
 use alloc::vec::Vec;
 
-use super::Index;
+use super::hnsw::{max_neighbors, GraphHeader, Hnsw, MAX_LEVEL, NONE};
+use super::vectors::{b1_bytes, Rows, RowsRef, Vectors};
+use super::{HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Storage, MAX_SLOTS};
 use crate::{Error, Result};
 
-pub(crate) fn to_bytes(_index: &Index) -> Result<Vec<u8>> {
-    Err(Error::Internal("not implemented yet".into()))
+/// The first four bytes of every index file.
+pub(crate) const MAGIC: [u8; 4] = *b"FVIX";
+/// The format version this build writes and reads.
+pub(crate) const VERSION: u32 = 1;
+/// Bytes of the fixed header (magic and version included).
+pub(crate) const HEADER_LEN: usize = 88;
+const KIND_EXACT: u32 = 0;
+const KIND_HNSW: u32 = 1;
+/// No quantization scale (f32 and b1 storage).
+const SCALES_NONE: u32 = 0;
+/// I8: one f32 scale per vector, `scale = max|x| / 127`, `x ~ q * scale`.
+const SCALES_I8_PER_VECTOR: u32 = 1;
+
+fn corrupt(msg: &str) -> Error {
+    Error::CorruptFile(msg.into())
 }
 
-pub(crate) fn from_bytes(_bytes: &[u8]) -> Result<Index> {
-    Err(Error::Internal("not implemented yet".into()))
+fn too_large() -> Error {
+    Error::OutOfMemory("could not allocate the index file".into())
+}
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and final xor
+/// 0xFFFFFFFF): the checksum of iSCSI (RFC 3720), ext4 and SSE 4.2's `crc32`. It detects
+/// every error burst up to 32 bits long, so every single flipped byte. Slicing-by-8 with
+/// tables built per call (8 KiB of stack, about 4,000 operations) rather than stored, which
+/// keeps them out of the wasm module's data.
+pub(crate) fn crc32c(data: &[u8]) -> u32 {
+    let mut t = [[0u32; 256]; 8];
+    for (i, e) in t[0].iter_mut().enumerate() {
+        let mut c = i as u32;
+        for _ in 0..8 {
+            c = (c >> 1) ^ (0x82F6_3B78 & (c & 1).wrapping_neg());
+        }
+        *e = c;
+    }
+    for k in 1..8 {
+        for i in 0..256 {
+            let prev = t[k - 1][i];
+            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
+        }
+    }
+    let mut crc = !0u32;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
+        let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
+        crc = t[7][(lo & 0xff) as usize]
+            ^ t[6][((lo >> 8) & 0xff) as usize]
+            ^ t[5][((lo >> 16) & 0xff) as usize]
+            ^ t[4][(lo >> 24) as usize]
+            ^ t[3][(hi & 0xff) as usize]
+            ^ t[2][((hi >> 8) & 0xff) as usize]
+            ^ t[1][((hi >> 16) & 0xff) as usize]
+            ^ t[0][(hi >> 24) as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = (crc >> 8) ^ t[0][((crc ^ b as u32) & 0xff) as usize];
+    }
+    !crc
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+/// `a * b + c` in usize, or the file would not fit in memory.
+fn size(a: usize, b: usize, c: usize) -> Result<usize> {
+    a.checked_mul(b)
+        .and_then(|x| x.checked_add(c))
+        .ok_or_else(too_large)
+}
+
+pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
+    let p = index.export_parts();
+    let n = p.keys.len();
+    let o = p.options;
+    let rows = p.vecs.export_rows();
+    let row_bytes = match rows {
+        RowsRef::F32(f) => size(f.len(), 4, 0)?,
+        RowsRef::I8(q, s) => size(s.len(), 4, q.len())?,
+        RowsRef::B1(b) => b.len(),
+    };
+    let mut graph_words = 0usize;
+    if let Some(g) = p.hnsw {
+        for slot in 0..n {
+            for level in 0..=g.export_level(slot) as usize {
+                graph_words = size(1, 1, graph_words)?;
+                graph_words = size(1, g.export_neighbors(slot, level).len(), graph_words)?;
+            }
+        }
+    }
+    let graph_bytes = match p.hnsw {
+        Some(_) => size(graph_words, 4, n)?,
+        None => 0,
+    };
+    let mut total = size(n, 8, HEADER_LEN + 4)?;
+    total = size(1, n.div_ceil(8), total)?;
+    total = size(1, row_bytes, total)?;
+    total = size(1, graph_bytes, total)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(total).map_err(|_| too_large())?;
+
+    // Header.
+    out.extend_from_slice(&MAGIC);
+    put_u32(&mut out, VERSION);
+    put_u32(&mut out, o.dims as u32);
+    put_u32(&mut out, o.metric as i32 as u32);
+    put_u32(&mut out, o.storage as i32 as u32);
+    let scales = if o.storage == Storage::I8 {
+        SCALES_I8_PER_VECTOR
+    } else {
+        SCALES_NONE
+    };
+    let h = p.hnsw.map(Hnsw::export_header);
+    put_u32(&mut out, if h.is_some() { KIND_HNSW } else { KIND_EXACT });
+    put_u32(&mut out, scales);
+    let h = h.unwrap_or(GraphHeader {
+        m: 0,
+        ef_construction: 0,
+        ef_search: 0,
+        seed: 0,
+        rng: 0,
+        entry: NONE,
+        max_level: 0,
+    });
+    put_u32(&mut out, h.m as u32);
+    put_u32(&mut out, h.ef_construction as u32);
+    put_u32(&mut out, h.ef_search as u32);
+    put_u64(&mut out, h.seed);
+    put_u64(&mut out, h.rng);
+    put_u64(&mut out, n as u64);
+    put_u64(&mut out, p.dead.iter().filter(|&&d| !d).count() as u64);
+    put_u32(&mut out, h.entry);
+    put_u32(&mut out, h.max_level as u32);
+    put_u64(&mut out, graph_words as u64);
+    debug_assert_eq!(out.len(), HEADER_LEN);
+
+    // Body.
+    for &k in p.keys {
+        put_u64(&mut out, k);
+    }
+    for chunk in p.dead.chunks(8) {
+        let mut byte = 0u8;
+        for (i, &d) in chunk.iter().enumerate() {
+            byte |= (d as u8) << i;
+        }
+        out.push(byte);
+    }
+    match rows {
+        RowsRef::F32(f) => {
+            for &x in f {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        RowsRef::I8(q, s) => {
+            out.extend(q.iter().map(|&x| x as u8));
+            for &x in s {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        RowsRef::B1(b) => out.extend_from_slice(b),
+    }
+    if let Some(g) = p.hnsw {
+        out.extend((0..n).map(|s| g.export_level(s)));
+        for slot in 0..n {
+            for level in 0..=g.export_level(slot) as usize {
+                let ids = g.export_neighbors(slot, level);
+                put_u32(&mut out, ids.len() as u32);
+                for &id in ids {
+                    put_u32(&mut out, id);
+                }
+            }
+        }
+    }
+    let sum = crc32c(&out);
+    put_u32(&mut out, sum);
+    debug_assert_eq!(out.len(), total);
+    Ok(out)
+}
+
+/// A cursor over the bytes of a file that never reads past the end.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn left(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The next `len` bytes.
+    fn take(&mut self, len: usize, what: &str) -> Result<&'a [u8]> {
+        if len > self.left() {
+            return Err(Error::CorruptFile(format!(
+                "truncated: {what} needs {len} bytes but {} are left",
+                self.left()
+            )));
+        }
+        let s = &self.buf[self.pos..self.pos + len];
+        self.pos += len;
+        Ok(s)
+    }
+
+    /// The next `count` items of `item` bytes: checked against the bytes left before the
+    /// caller allocates anything for them.
+    fn items(&mut self, count: u64, item: u64, what: &str) -> Result<&'a [u8]> {
+        match count.checked_mul(item) {
+            Some(len) if len <= self.left() as u64 => self.take(len as usize, what),
+            _ => Err(Error::CorruptFile(format!(
+                "{what}: {count} items of {item} bytes do not fit in the {} bytes left",
+                self.left()
+            ))),
+        }
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        let b = self.take(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+}
+
+/// An empty vector with room for `n` items, or [`Error::OutOfMemory`].
+fn with_room<T>(n: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| Error::OutOfMemory("could not allocate memory for the loaded index".into()))?;
+    Ok(v)
+}
+
+fn f32_at(b: &[u8]) -> f32 {
+    f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// Reads `count` f32s; every one must be finite (and non-negative with `non_negative`).
+fn read_f32s(r: &mut Reader<'_>, count: u64, non_negative: bool, what: &str) -> Result<Vec<f32>> {
+    let bytes = r.items(count, 4, what)?;
+    let mut v = with_room(bytes.len() / 4)?;
+    for b in bytes.chunks_exact(4) {
+        let x = f32_at(b);
+        if !x.is_finite() || (non_negative && x < 0.0) {
+            return Err(Error::CorruptFile(format!(
+                "{what}: value {} is not finite or out of range",
+                v.len()
+            )));
+        }
+        v.push(x);
+    }
+    Ok(v)
+}
+
+pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
+    if bytes.len() < 4 {
+        return Err(corrupt("truncated: shorter than the magic number"));
+    }
+    if bytes[..4] != MAGIC {
+        return Err(corrupt("bad magic: not a ferrovec index file"));
+    }
+    if bytes.len() < 8 {
+        return Err(corrupt("truncated: no format version"));
+    }
+    let version = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    if version != VERSION {
+        return Err(Error::UnsupportedVersion(version));
+    }
+    if bytes.len() < HEADER_LEN + 4 {
+        return Err(corrupt("truncated: shorter than the header and checksum"));
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - 4);
+    if crc32c(body) != u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]) {
+        return Err(corrupt(
+            "checksum mismatch: the file is truncated or was modified",
+        ));
+    }
+    let mut r = Reader { buf: body, pos: 8 };
+
+    // Header: every field is checked before anything is allocated.
+    let dims = r.u32("dims")?;
+    let metric = r.u32("metric")?;
+    let storage = r.u32("storage")?;
+    let kind = r.u32("kind")?;
+    let scales = r.u32("scale scheme")?;
+    let m = r.u32("m")?;
+    let ef_construction = r.u32("ef_construction")?;
+    let ef_search = r.u32("ef_search")?;
+    let seed = r.u64("seed")?;
+    let rng = r.u64("generator state")?;
+    let n = r.u64("slot count")?;
+    let live = r.u64("live count")?;
+    let entry = r.u32("entry point")?;
+    let max_level = r.u32("top level")?;
+    let graph_words = r.u64("graph size")?;
+
+    let metric = i32::try_from(metric)
+        .ok()
+        .and_then(|c| IndexMetric::from_code(c).ok())
+        .ok_or_else(|| Error::CorruptFile(format!("unknown metric code {metric}")))?;
+    let storage = i32::try_from(storage)
+        .ok()
+        .and_then(|c| Storage::from_code(c).ok())
+        .ok_or_else(|| Error::CorruptFile(format!("unknown storage code {storage}")))?;
+    let hnsw = match kind {
+        KIND_EXACT => {
+            if (m, ef_construction, ef_search, entry, max_level) != (0, 0, 0, NONE, 0)
+                || (seed, rng, graph_words) != (0, 0, 0)
+            {
+                return Err(corrupt("graph fields set in an exact index"));
+            }
+            None
+        }
+        KIND_HNSW => Some(HnswParams {
+            m: m as usize,
+            ef_construction: ef_construction as usize,
+            ef_search: ef_search as usize,
+            seed,
+        }),
+        other => return Err(Error::CorruptFile(format!("unknown index kind {other}"))),
+    };
+    let options = IndexOptions {
+        dims: dims as usize,
+        metric,
+        storage,
+        kind: hnsw.map_or(IndexKind::Exact, IndexKind::Hnsw),
+    };
+    options
+        .validate()
+        .map_err(|e| Error::CorruptFile(format!("bad header: {e}")))?;
+    let expected_scales = if storage == Storage::I8 {
+        SCALES_I8_PER_VECTOR
+    } else {
+        SCALES_NONE
+    };
+    if scales != expected_scales {
+        return Err(Error::CorruptFile(format!(
+            "scale scheme {scales} does not match the storage (expected {expected_scales})"
+        )));
+    }
+    if n > MAX_SLOTS as u64 {
+        return Err(Error::CorruptFile(format!(
+            "slot count {n} above the limit {MAX_SLOTS}"
+        )));
+    }
+    if live > n {
+        return Err(corrupt("live count above the slot count"));
+    }
+    if max_level > MAX_LEVEL as u32 {
+        return Err(corrupt("top level above the limit"));
+    }
+    let dims = dims as usize;
+
+    // Keys: the first section that depends on `n`, so a hostile `n` stops here.
+    let raw = r.items(n, 8, "keys")?;
+    let n = n as usize;
+    let mut keys = with_room::<u64>(n)?;
+    for b in raw.chunks_exact(8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        keys.push(u64::from_le_bytes(a));
+    }
+
+    // Removed slots: a bitmap, LSB first.
+    let raw = r.items(n.div_ceil(8) as u64, 1, "removed-slot bitmap")?;
+    let mut dead = with_room::<bool>(n)?;
+    for (i, &byte) in raw.iter().enumerate() {
+        let valid = (n - i * 8).min(8);
+        if valid < 8 && byte >> valid != 0 {
+            return Err(corrupt("padding bits set in the removed-slot bitmap"));
+        }
+        dead.extend((0..valid).map(|b| (byte >> b) & 1 == 1));
+    }
+    let removed = dead.iter().filter(|&&d| d).count() as u64;
+    if removed + live != n as u64 {
+        return Err(corrupt("live count does not match the removed-slot bitmap"));
+    }
+
+    // Rows, in their storage form.
+    let rows = match storage {
+        Storage::F32 => Rows::F32(read_f32s(
+            &mut r,
+            n as u64 * dims as u64,
+            false,
+            "f32 rows",
+        )?),
+        Storage::I8 => {
+            let raw = r.items(n as u64 * dims as u64, 1, "i8 rows")?;
+            if raw.contains(&0x80) {
+                return Err(corrupt(
+                    "i8 rows hold -128 (quantized values are -127..=127)",
+                ));
+            }
+            let mut q = with_room::<i8>(raw.len())?;
+            q.extend(raw.iter().map(|&b| b as i8));
+            Rows::I8(q, read_f32s(&mut r, n as u64, true, "i8 scales")?)
+        }
+        Storage::B1 => {
+            let row = b1_bytes(dims);
+            let raw = r.items(n as u64 * row as u64, 1, "b1 rows")?;
+            if !dims.is_multiple_of(8) {
+                let pad = 0xffu8 << (dims % 8);
+                if raw.chunks_exact(row).any(|c| c[row - 1] & pad != 0) {
+                    return Err(corrupt("padding bits set in a b1 row"));
+                }
+            }
+            let mut b = with_room::<u8>(raw.len())?;
+            b.extend_from_slice(raw);
+            Rows::B1(b)
+        }
+    };
+    let vecs = Vectors::import(dims, metric, storage, n, rows);
+
+    let graph = match hnsw {
+        None => None,
+        Some(p) => Some(read_graph(
+            &mut r,
+            p,
+            rng,
+            n,
+            entry,
+            max_level,
+            graph_words,
+        )?),
+    };
+    if r.left() != 0 {
+        return Err(corrupt("unexpected bytes after the last section"));
+    }
+    Index::import_parts(options, keys, dead, vecs, graph)
+}
+
+/// The HNSW section: a level per slot, then every slot's neighbor lists (levels 0 up, each
+/// a count and that many ids). Checks every level, count and id before building the graph.
+fn read_graph(
+    r: &mut Reader<'_>,
+    p: HnswParams,
+    rng: u64,
+    n: usize,
+    entry: u32,
+    max_level: u32,
+    graph_words: u64,
+) -> Result<Hnsw> {
+    let levels = r.items(n as u64, 1, "node levels")?;
+    if let Some(s) = levels.iter().position(|&l| l as u32 > max_level) {
+        return Err(Error::CorruptFile(format!(
+            "node {s} has a level above the graph's top level"
+        )));
+    }
+    if n == 0 {
+        if entry != NONE || max_level != 0 {
+            return Err(corrupt("entry point in an empty graph"));
+        }
+    } else if entry as usize >= n || levels[entry as usize] as u32 != max_level {
+        return Err(corrupt("entry point out of range or not on the top level"));
+    }
+    // The lists must fill the rest of the file exactly.
+    let raw = r.items(graph_words, 4, "neighbor lists")?;
+    if r.left() != 0 {
+        return Err(corrupt("neighbor lists do not end where the file does"));
+    }
+    let mut words = raw
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let mut lists = with_room::<u32>(graph_words as usize)?;
+    for (slot, &top) in levels.iter().enumerate() {
+        for level in 0..=top as usize {
+            let count = words
+                .next()
+                .ok_or_else(|| corrupt("neighbor lists too short"))?;
+            if count as usize > max_neighbors(p.m, level) {
+                return Err(Error::CorruptFile(format!(
+                    "node {slot} has {count} neighbors at level {level}, above the limit"
+                )));
+            }
+            lists.push(count);
+            for _ in 0..count {
+                let id = words
+                    .next()
+                    .ok_or_else(|| corrupt("neighbor lists too short"))?;
+                if id as usize >= n || (levels[id as usize] as usize) < level {
+                    return Err(Error::CorruptFile(format!(
+                        "node {slot} links to {id} at level {level}: no such node there"
+                    )));
+                }
+                lists.push(id);
+            }
+        }
+    }
+    if words.next().is_some() {
+        return Err(corrupt("neighbor lists longer than the graph"));
+    }
+    let header = GraphHeader {
+        m: p.m,
+        ef_construction: p.ef_construction,
+        ef_search: p.ef_search,
+        seed: p.seed,
+        rng,
+        entry,
+        max_level: max_level as u8,
+    };
+    let mut own = with_room::<u8>(n)?;
+    own.extend_from_slice(levels);
+    Hnsw::import(header, own, &lists)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bit-at-a-time CRC-32C, the definition the table-driven one must match.
+    fn crc32c_bitwise(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0x82F6_3B78
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn crc32c_matches_published_vectors() {
+        // The CRC catalogue's check value, and RFC 3720 appendix B.4.
+        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+        assert_eq!(crc32c(&[0u8; 32]), 0x8A91_36AA);
+        assert_eq!(crc32c(&[0xffu8; 32]), 0x62A8_AB43);
+        let inc: Vec<u8> = (0..32).collect();
+        assert_eq!(crc32c(&inc), 0x46DD_794E);
+        let dec: Vec<u8> = (0..32).rev().collect();
+        assert_eq!(crc32c(&dec), 0x113F_DB5C);
+        assert_eq!(crc32c(b""), 0);
+    }
+
+    #[test]
+    fn crc32c_slicing_matches_bitwise_at_every_length_and_offset() {
+        let data: Vec<u8> = (0..300u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for start in 0..9 {
+            for end in start..data.len() {
+                assert_eq!(
+                    crc32c(&data[start..end]),
+                    crc32c_bitwise(&data[start..end]),
+                    "{start}..{end}"
+                );
+            }
+        }
+    }
 }

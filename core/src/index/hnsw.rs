@@ -489,3 +489,118 @@ impl Hnsw {
         Ok(())
     }
 }
+
+// ---- serialization support (format.rs) ----
+// format.rs reads and writes graphs only through the items below, so the file layout does
+// not depend on the in-memory one: a layout change only has to keep these working (the
+// round trips in core/tests/index_format.rs check that a reload gives identical results).
+
+/// The scalar state of a graph, as a file stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GraphHeader {
+    pub m: usize,
+    pub ef_construction: usize,
+    pub ef_search: usize,
+    pub seed: u64,
+    /// The level generator's state, so adds after a reload draw the same levels.
+    pub rng: u64,
+    /// [`NONE`] for an empty graph.
+    pub entry: u32,
+    pub max_level: u8,
+}
+
+/// The most neighbors a node keeps at `level` (level 0 has twice the room).
+pub(crate) fn max_neighbors(m: usize, level: usize) -> usize {
+    if level == 0 {
+        2 * m
+    } else {
+        m
+    }
+}
+
+impl Hnsw {
+    pub(crate) fn export_header(&self) -> GraphHeader {
+        GraphHeader {
+            m: self.m,
+            ef_construction: self.ef_construction,
+            ef_search: self.ef_search,
+            seed: self.seed,
+            rng: self.rng,
+            entry: self.entry,
+            max_level: self.max_level,
+        }
+    }
+
+    /// The top level of `slot`'s node.
+    pub(crate) fn export_level(&self, slot: usize) -> u8 {
+        self.levels[slot]
+    }
+
+    /// The neighbor list of `slot` at `level` (0..=its level), in stored order.
+    pub(crate) fn export_neighbors(&self, slot: usize, level: usize) -> &[u32] {
+        self.neighbors(slot as u32, level)
+    }
+
+    /// A graph from parts format.rs read and checked: the level of every slot, and `lists`
+    /// holding, for each slot in order and each of its levels from 0 up, a count followed
+    /// by that many neighbor ids. Memory failures are [`crate::Error::OutOfMemory`];
+    /// anything inconsistent (which format.rs already refuses) [`crate::Error::CorruptFile`].
+    pub(crate) fn import(h: GraphHeader, levels: Vec<u8>, lists: &[u32]) -> crate::Result<Hnsw> {
+        use crate::Error;
+        let corrupt = |msg: &str| Error::CorruptFile(msg.into());
+        let oom = |_| Error::OutOfMemory("could not allocate the HNSW graph".into());
+        let n = levels.len();
+        let mut g = Hnsw::new(h.m, h.ef_construction, h.ef_search, h.seed);
+        g.rng = h.rng;
+        g.entry = h.entry;
+        g.max_level = h.max_level;
+        let (stride0, stride_up) = (g.stride0(), g.stride_upper());
+        let words0 = n
+            .checked_mul(stride0)
+            .ok_or_else(|| corrupt("graph too large"))?;
+        let mut upper_words = 0usize;
+        g.upper_offsets.try_reserve_exact(n).map_err(oom)?;
+        for &level in &levels {
+            if level == 0 {
+                g.upper_offsets.push(NONE);
+            } else {
+                let offset = u32::try_from(upper_words)
+                    .ok()
+                    .filter(|&o| o != NONE)
+                    .ok_or_else(|| corrupt("graph too large"))?;
+                g.upper_offsets.push(offset);
+                upper_words = (level as usize)
+                    .checked_mul(stride_up)
+                    .and_then(|w| w.checked_add(upper_words))
+                    .ok_or_else(|| corrupt("graph too large"))?;
+            }
+        }
+        g.links0.try_reserve_exact(words0).map_err(oom)?;
+        g.links0.resize(words0, 0);
+        g.upper.try_reserve_exact(upper_words).map_err(oom)?;
+        g.upper.resize(upper_words, 0);
+        g.levels = levels;
+        let mut pos = 0usize;
+        for slot in 0..n {
+            for level in 0..=g.levels[slot] as usize {
+                let count = *lists
+                    .get(pos)
+                    .ok_or_else(|| corrupt("neighbor lists too short"))?;
+                let count = count as usize;
+                if count > max_neighbors(g.m, level) {
+                    return Err(corrupt("neighbor count above the list capacity"));
+                }
+                let ids = lists
+                    .get(pos + 1..pos + 1 + count)
+                    .ok_or_else(|| corrupt("neighbor lists too short"))?;
+                g.set_neighbors(slot as u32, level, ids.iter().copied());
+                pos += 1 + count;
+            }
+        }
+        if pos != lists.len() {
+            return Err(corrupt("neighbor lists too long"));
+        }
+        g.validate(n).map_err(corrupt)?;
+        Ok(g)
+    }
+}

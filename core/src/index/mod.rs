@@ -804,3 +804,59 @@ impl Index {
 
 #[cfg(test)]
 mod tests;
+
+// ---- serialization support (format.rs) ----
+// format.rs reads and writes an index only through these items (and the ones at the end of
+// vectors.rs and hnsw.rs), so the file layout does not depend on the in-memory one.
+
+/// What a file stores of an index, borrowed.
+pub(crate) struct Parts<'a> {
+    pub options: &'a IndexOptions,
+    /// The key of every slot (removed ones included).
+    pub keys: &'a [u64],
+    /// Whether each slot was removed.
+    pub dead: &'a [bool],
+    pub vecs: &'a Vectors,
+    pub hnsw: Option<&'a Hnsw>,
+}
+
+impl Index {
+    pub(crate) fn export_parts(&self) -> Parts<'_> {
+        Parts {
+            options: &self.options,
+            keys: &self.keys,
+            dead: &self.dead,
+            vecs: &self.vecs,
+            hnsw: self.hnsw.as_ref(),
+        }
+    }
+
+    /// An index from parts format.rs read and checked (`options` valid; `keys`, `dead`,
+    /// `vecs` and `hnsw` cover the same slots). Rebuilds the key map: a key live in two
+    /// slots is [`Error::CorruptFile`].
+    pub(crate) fn import_parts(
+        options: IndexOptions,
+        keys: Vec<u64>,
+        dead: Vec<bool>,
+        vecs: Vectors,
+        hnsw: Option<Hnsw>,
+    ) -> Result<Index> {
+        let mut map = BTreeMap::new();
+        for (slot, (&key, &removed)) in keys.iter().zip(&dead).enumerate() {
+            if !removed && map.insert(key, slot as u32).is_some() {
+                return Err(Error::CorruptFile(format!(
+                    "key {key} is live in two slots"
+                )));
+            }
+        }
+        Ok(Index {
+            options,
+            live: map.len(),
+            keys,
+            dead,
+            map,
+            vecs,
+            hnsw,
+        })
+    }
+}

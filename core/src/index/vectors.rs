@@ -368,3 +368,57 @@ impl<'a> Dist<'a> {
         }
     }
 }
+
+// ---- serialization support (format.rs) ----
+// format.rs reads and writes rows only through the items below, so the file layout does
+// not depend on the in-memory one: a layout change only has to keep these working.
+
+/// The stored rows of every slot in their storage form, slot after slot.
+pub(crate) enum RowsRef<'a> {
+    /// `dims` floats per slot.
+    F32(&'a [f32]),
+    /// `dims` values per slot and one scale per slot.
+    I8(&'a [i8], &'a [f32]),
+    /// `ceil(dims / 8)` bytes per slot.
+    B1(&'a [u8]),
+}
+
+/// Owned [`RowsRef`], as read from a file.
+pub(crate) enum Rows {
+    F32(Vec<f32>),
+    I8(Vec<i8>, Vec<f32>),
+    B1(Vec<u8>),
+}
+
+impl Vectors {
+    pub(crate) fn export_rows(&self) -> RowsRef<'_> {
+        match self.storage {
+            Storage::F32 => RowsRef::F32(&self.f32s),
+            Storage::I8 => RowsRef::I8(&self.i8s, &self.scales),
+            Storage::B1 => RowsRef::B1(&self.bits),
+        }
+    }
+
+    /// The store of `slots` rows read from a file (format.rs checked that `rows` matches
+    /// `storage` and holds exactly `slots` rows); derived data is recomputed.
+    pub(crate) fn import(
+        dims: usize,
+        metric: IndexMetric,
+        storage: Storage,
+        slots: usize,
+        rows: Rows,
+    ) -> Vectors {
+        let mut v = Vectors::new(dims, metric, storage);
+        match rows {
+            Rows::F32(f) => v.f32s = f,
+            Rows::I8(q, s) => {
+                v.i8s = q;
+                v.scales = s;
+            }
+            Rows::B1(b) => v.bits = b,
+        }
+        v.slots = slots;
+        v.rebuild_derived();
+        v
+    }
+}

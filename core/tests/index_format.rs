@@ -1,0 +1,638 @@
+//! The index file format (core/src/index/FORMAT.md): save -> load -> search gives identical
+//! results and later adds stay deterministic, for every kind x storage x metric; every
+//! truncation, every flipped byte, wrong versions and hostile headers (checksum recomputed,
+//! so validation must catch them) fail with the right error and never panic.
+
+use ferrovec_core::index::{
+    HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,
+};
+use ferrovec_core::Error;
+
+// Header offsets (FORMAT.md).
+const VERSION: usize = 4;
+const DIMS: usize = 8;
+const METRIC: usize = 12;
+const STORAGE: usize = 16;
+const KIND: usize = 20;
+const SCALES: usize = 24;
+const M: usize = 28;
+const EF_CONSTRUCTION: usize = 32;
+const EF_SEARCH: usize = 36;
+const N: usize = 56;
+const LIVE: usize = 64;
+const ENTRY: usize = 72;
+const MAX_LEVEL: usize = 76;
+const GRAPH_WORDS: usize = 80;
+const HEADER: usize = 88;
+
+/// Bit-at-a-time CRC-32C: an implementation independent of the one in core.
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Rewrites the trailing checksum after an edit.
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len() - 4;
+    let sum = crc32c(&bytes[..n]);
+    bytes[n..].copy_from_slice(&sum.to_le_bytes());
+}
+
+fn get_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+fn get_u64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+fn set_u32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn set_u64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn f32(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    fn vecs(&mut self, n: usize, dims: usize) -> Vec<f32> {
+        (0..n * dims).map(|_| self.f32()).collect()
+    }
+}
+
+const PAIRS: [(IndexMetric, Storage); 8] = [
+    (IndexMetric::Cosine, Storage::F32),
+    (IndexMetric::L2sq, Storage::F32),
+    (IndexMetric::InnerProduct, Storage::F32),
+    (IndexMetric::Cosine, Storage::I8),
+    (IndexMetric::L2sq, Storage::I8),
+    (IndexMetric::InnerProduct, Storage::I8),
+    (IndexMetric::Hamming, Storage::B1),
+    (IndexMetric::Jaccard, Storage::B1),
+];
+
+fn params() -> HnswParams {
+    HnswParams {
+        m: 6,
+        ef_construction: 40,
+        ef_search: 24,
+        seed: 77,
+    }
+}
+
+fn every_options(dims: usize) -> Vec<IndexOptions> {
+    let mut all = Vec::new();
+    for (metric, storage) in PAIRS {
+        let o = IndexOptions::new(dims, metric).storage(storage);
+        all.push(o.clone().exact());
+        all.push(o.hnsw(params()));
+    }
+    all
+}
+
+fn err_of(r: Result<Index, Error>) -> Error {
+    match r {
+        Ok(_) => panic!("a corrupt file loaded"),
+        Err(e) => e,
+    }
+}
+
+fn assert_corrupt(r: Result<Index, Error>, what: &str) {
+    match err_of(r) {
+        Error::CorruptFile(_) => {}
+        other => panic!("{what}: expected CorruptFile, got {other:?}"),
+    }
+}
+
+/// Bitwise equality of result lists (distances compared by bits, not by `==`).
+fn same(a: &[Match], b: &[Match]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.key == y.key && x.distance.to_bits() == y.distance.to_bits())
+}
+
+/// Both indexes answer every query form identically.
+fn assert_same_answers(a: &Index, b: &Index, queries: &[f32], what: &str) {
+    let dims = a.dims();
+    assert_eq!(a.len(), b.len(), "{what}: len");
+    assert_eq!(a.options(), b.options(), "{what}: options");
+    for (i, q) in queries.chunks_exact(dims).enumerate() {
+        for k in [1, 10, 1000] {
+            let (x, y) = (a.search(q, k).unwrap(), b.search(q, k).unwrap());
+            assert!(same(&x, &y), "{what}: query {i} k {k}: {x:?} vs {y:?}");
+        }
+        let odd = |key: u64| key % 2 == 1;
+        let (x, y) = (
+            a.search_filtered(q, 5, &odd).unwrap(),
+            b.search_filtered(q, 5, &odd).unwrap(),
+        );
+        assert!(same(&x, &y), "{what}: filtered query {i}");
+        let allowed: Vec<u64> = (0..400).step_by(7).collect();
+        let (x, y) = (
+            a.search_allowed(q, 5, &allowed).unwrap(),
+            b.search_allowed(q, 5, &allowed).unwrap(),
+        );
+        assert!(same(&x, &y), "{what}: allowed query {i}");
+    }
+}
+
+/// An index of `n` vectors, some removed and some replaced (tombstones), keys 0..n.
+fn build(options: &IndexOptions, n: usize, rng: &mut Rng) -> Index {
+    let dims = options.dims;
+    let mut index = Index::new(options.clone()).unwrap();
+    let keys: Vec<u64> = (0..n as u64).collect();
+    index
+        .add_batch(&keys, &rng.vecs(n, dims), OnDuplicate::Error)
+        .unwrap();
+    for key in (0..n as u64).step_by(9) {
+        index.remove(key).unwrap();
+    }
+    for key in (1..n as u64).step_by(13) {
+        if index.contains(key) {
+            index
+                .add_with(key, &rng.vecs(1, dims), OnDuplicate::Replace)
+                .unwrap();
+        }
+    }
+    index
+}
+
+#[test]
+fn round_trip_every_kind_storage_and_metric() {
+    let dims = 19;
+    for options in every_options(dims) {
+        let what = format!("{options:?}");
+        let mut rng = Rng(42);
+        let mut original = build(&options, 300, &mut rng);
+        let bytes = original.to_bytes().unwrap();
+        let mut loaded = Index::from_bytes(&bytes).unwrap();
+        // Byte-identical when saved again.
+        assert_eq!(loaded.to_bytes().unwrap(), bytes, "{what}: re-save");
+        for key in 0..300u64 {
+            assert_eq!(original.contains(key), loaded.contains(key), "{what}");
+            if original.contains(key) {
+                let (x, y) = (original.get(key).unwrap(), loaded.get(key).unwrap());
+                assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()));
+            }
+        }
+        let queries = rng.vecs(12, dims);
+        assert_same_answers(&original, &loaded, &queries, &what);
+
+        // Adds, replaces and removes after the load: the same as on the original.
+        let keys: Vec<u64> = (300..380).collect();
+        let more = rng.vecs(keys.len(), dims);
+        for index in [&mut original, &mut loaded] {
+            index.add_batch(&keys, &more, OnDuplicate::Error).unwrap();
+            index.remove(301).unwrap();
+            index
+                .add_with(5, &more[..dims], OnDuplicate::Replace)
+                .unwrap();
+        }
+        assert_same_answers(&original, &loaded, &queries, &what);
+        assert_eq!(
+            original.to_bytes().unwrap(),
+            loaded.to_bytes().unwrap(),
+            "{what}"
+        );
+
+        // Compaction rebuilds the same graph on both.
+        original.compact().unwrap();
+        loaded.compact().unwrap();
+        assert_same_answers(&original, &loaded, &queries, &what);
+        assert_eq!(
+            original.to_bytes().unwrap(),
+            loaded.to_bytes().unwrap(),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn empty_index_round_trips_and_grows_the_same() {
+    for options in every_options(9) {
+        let what = format!("{options:?}");
+        let mut original = Index::new(options.clone()).unwrap();
+        let bytes = original.to_bytes().unwrap();
+        let mut loaded = Index::from_bytes(&bytes).unwrap();
+        assert!(loaded.is_empty(), "{what}");
+        assert_eq!(loaded.options(), &options, "{what}");
+        assert_eq!(loaded.search(&[0.5; 9], 3).unwrap(), vec![], "{what}");
+        let mut rng = Rng(5);
+        let keys: Vec<u64> = (0..50).collect();
+        let v = rng.vecs(50, 9);
+        original.add_batch(&keys, &v, OnDuplicate::Error).unwrap();
+        loaded.add_batch(&keys, &v, OnDuplicate::Error).unwrap();
+        assert_same_answers(&original, &loaded, &rng.vecs(5, 9), &what);
+    }
+}
+
+#[test]
+fn all_removed_and_cleared_indexes_round_trip() {
+    let options = IndexOptions::new(4, IndexMetric::L2sq).hnsw(params());
+    let mut index = Index::new(options).unwrap();
+    let mut rng = Rng(3);
+    index
+        .add_batch(&[1, 2, 3], &rng.vecs(3, 4), OnDuplicate::Error)
+        .unwrap();
+    for k in [1, 2, 3] {
+        index.remove(k).unwrap();
+    }
+    let loaded = Index::from_bytes(&index.to_bytes().unwrap()).unwrap();
+    assert!(loaded.is_empty());
+    assert_eq!(loaded.search(&[0.0; 4], 2).unwrap(), vec![]);
+    index.clear();
+    let loaded = Index::from_bytes(&index.to_bytes().unwrap()).unwrap();
+    assert!(loaded.is_empty());
+}
+
+#[test]
+fn ef_search_and_seed_survive() {
+    let options = IndexOptions::new(8, IndexMetric::Cosine).hnsw(HnswParams {
+        m: 5,
+        ef_construction: 30,
+        ef_search: 10,
+        seed: u64::MAX - 3,
+    });
+    let mut index = build(&options, 60, &mut Rng(1));
+    index.set_ef_search(333).unwrap();
+    let loaded = Index::from_bytes(&index.to_bytes().unwrap()).unwrap();
+    assert_eq!(loaded.options(), index.options());
+    match loaded.kind() {
+        ferrovec_core::index::IndexKind::Hnsw(p) => {
+            assert_eq!(p.ef_search, 333);
+            assert_eq!(p.seed, u64::MAX - 3);
+        }
+        other => panic!("kind {other:?}"),
+    }
+}
+
+/// Small files of every storage and kind (with a tombstone) for the exhaustive tests.
+fn small_files() -> Vec<Vec<u8>> {
+    let mut files = Vec::new();
+    for (i, options) in every_options(5).into_iter().enumerate() {
+        if i % 2 == 1 || i < 2 || i == 12 {
+            let index = build(&options, 10, &mut Rng(i as u64));
+            files.push(index.to_bytes().unwrap());
+        }
+    }
+    files
+}
+
+#[test]
+fn every_truncation_is_corrupt() {
+    for bytes in small_files() {
+        for len in 0..bytes.len() {
+            assert_corrupt(Index::from_bytes(&bytes[..len]), &format!("length {len}"));
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_corrupt(Index::from_bytes(&longer), "one extra byte");
+    }
+}
+
+#[test]
+fn every_flipped_byte_is_an_error() {
+    for bytes in small_files() {
+        for at in 0..bytes.len() {
+            for mask in [0x01u8, 0x80, 0xff, 0x5a] {
+                let mut b = bytes.clone();
+                b[at] ^= mask;
+                let what = format!("byte {at} ^ {mask:#x}");
+                match err_of(Index::from_bytes(&b)) {
+                    Error::UnsupportedVersion(v) if (VERSION..VERSION + 4).contains(&at) => {
+                        assert_ne!(v, 1, "{what}")
+                    }
+                    Error::CorruptFile(_) => {}
+                    other => panic!("{what}: {other:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bit_flips_in_a_bigger_file_are_corrupt() {
+    let options = IndexOptions::new(64, IndexMetric::Cosine).hnsw(HnswParams::default());
+    let bytes = build(&options, 2000, &mut Rng(9)).to_bytes().unwrap();
+    let mut rng = Rng(10);
+    for _ in 0..40 {
+        let at = 8 + (rng.next_u64() as usize % (bytes.len() - 8));
+        let bit = rng.next_u64() % 8;
+        let mut b = bytes.clone();
+        b[at] ^= 1 << bit;
+        assert_corrupt(Index::from_bytes(&b), &format!("bit {bit} of byte {at}"));
+    }
+}
+
+#[test]
+fn wrong_version_and_bad_magic() {
+    let bytes = small_files().swap_remove(1);
+    for v in [0u32, 2, 0xffff_ffff] {
+        let mut b = bytes.clone();
+        set_u32(&mut b, VERSION, v);
+        reseal(&mut b);
+        assert_eq!(err_of(Index::from_bytes(&b)), Error::UnsupportedVersion(v));
+        // The version is checked before the checksum (a newer format may change it).
+        b.truncate(12);
+        assert_eq!(err_of(Index::from_bytes(&b)), Error::UnsupportedVersion(v));
+    }
+    let mut b = bytes.clone();
+    b[..4].copy_from_slice(b"FVIY");
+    reseal(&mut b);
+    let e = err_of(Index::from_bytes(&b));
+    assert!(
+        matches!(&e, Error::CorruptFile(m) if m.contains("magic")),
+        "{e:?}"
+    );
+    assert_corrupt(Index::from_bytes(b""), "empty");
+    assert_corrupt(Index::from_bytes(&[0u8; 200]), "zeros");
+}
+
+/// Parses the sections of a file the way FORMAT.md lays them out: (rows start, levels
+/// start, lists start) for an HNSW file.
+fn sections(b: &[u8]) -> (usize, usize, usize) {
+    let n = get_u64(b, N) as usize;
+    let dims = get_u32(b, DIMS) as usize;
+    let rows = HEADER + 8 * n + n.div_ceil(8);
+    let row_bytes = match get_u32(b, STORAGE) {
+        0 => 4 * dims * n,
+        1 => (dims + 4) * n,
+        _ => dims.div_ceil(8) * n,
+    };
+    let levels = rows + row_bytes;
+    (rows, levels, levels + n)
+}
+
+/// The layout in FORMAT.md is the one written: sections add up to the file length.
+#[test]
+fn layout_matches_the_documentation() {
+    for bytes in small_files() {
+        assert_eq!(&bytes[..4], b"FVIX");
+        assert_eq!(get_u32(&bytes, VERSION), 1);
+        let (_, levels, lists) = sections(&bytes);
+        let end = if get_u32(&bytes, KIND) == 1 {
+            lists + 4 * get_u64(&bytes, GRAPH_WORDS) as usize
+        } else {
+            levels
+        };
+        assert_eq!(end + 4, bytes.len());
+        assert_eq!(
+            get_u32(&bytes, bytes.len() - 4),
+            crc32c(&bytes[..bytes.len() - 4])
+        );
+        let scales = if get_u32(&bytes, STORAGE) == 1 { 1 } else { 0 };
+        assert_eq!(get_u32(&bytes, SCALES), scales);
+    }
+}
+
+/// An HNSW f32 file with tombstones whose graph has upper levels.
+fn hnsw_file() -> Vec<u8> {
+    let options = IndexOptions::new(3, IndexMetric::L2sq).hnsw(HnswParams {
+        m: 2,
+        ef_construction: 8,
+        ef_search: 8,
+        seed: 1,
+    });
+    let index = build(&options, 40, &mut Rng(2));
+    let b = index.to_bytes().unwrap();
+    assert!(get_u32(&b, MAX_LEVEL) >= 1, "test file needs upper levels");
+    b
+}
+
+/// Applies `edit`, reseals, and expects CorruptFile whose message contains `needle`.
+fn hostile(base: &[u8], what: &str, needle: &str, edit: impl Fn(&mut Vec<u8>)) {
+    let mut b = base.to_vec();
+    edit(&mut b);
+    reseal(&mut b);
+    match err_of(Index::from_bytes(&b)) {
+        Error::CorruptFile(msg) => assert!(
+            msg.contains(needle),
+            "{what}: message {msg:?} lacks {needle:?}"
+        ),
+        other => panic!("{what}: expected CorruptFile, got {other:?}"),
+    }
+}
+
+#[test]
+fn hostile_headers_are_caught_by_validation() {
+    let base = hnsw_file();
+    let n = get_u64(&base, N);
+    hostile(&base, "n = 2^60", "slot count", |b| set_u64(b, N, 1 << 60));
+    hostile(&base, "n = 2^32 - 2", "keys", |b| {
+        set_u64(b, N, (1 << 32) - 2)
+    });
+    hostile(&base, "n = u64::MAX", "slot count", |b| {
+        set_u64(b, N, u64::MAX)
+    });
+    hostile(&base, "n = 2^32", "slot count", |b| set_u64(b, N, 1 << 32));
+    hostile(&base, "n + 1", "", |b| set_u64(b, N, n + 1));
+    hostile(&base, "n - 1", "", |b| set_u64(b, N, n - 1));
+    hostile(&base, "live > n", "live", |b| set_u64(b, LIVE, n + 1));
+    hostile(&base, "live off by one", "live", |b| {
+        let live = get_u64(b, LIVE);
+        set_u64(b, LIVE, live - 1)
+    });
+    hostile(&base, "dims 0", "dims", |b| set_u32(b, DIMS, 0));
+    hostile(&base, "dims huge", "dims", |b| set_u32(b, DIMS, u32::MAX));
+    hostile(&base, "dims 65537", "dims", |b| set_u32(b, DIMS, 65537));
+    hostile(&base, "dims + 1", "", |b| set_u32(b, DIMS, 4));
+    hostile(&base, "metric 99", "metric", |b| set_u32(b, METRIC, 99));
+    hostile(&base, "metric -1", "metric", |b| {
+        set_u32(b, METRIC, u32::MAX)
+    });
+    hostile(&base, "hamming on f32", "unsupported", |b| {
+        set_u32(b, METRIC, 3)
+    });
+    hostile(&base, "storage 7", "storage", |b| set_u32(b, STORAGE, 7));
+    hostile(&base, "kind 2", "kind", |b| set_u32(b, KIND, 2));
+    hostile(&base, "exact kind with a graph", "exact", |b| {
+        set_u32(b, KIND, 0)
+    });
+    hostile(&base, "scale scheme", "scale", |b| set_u32(b, SCALES, 1));
+    hostile(&base, "m 0", "m must", |b| set_u32(b, M, 0));
+    hostile(&base, "m huge", "m must", |b| set_u32(b, M, 1 << 30));
+    hostile(&base, "ef_construction 0", "ef_construction", |b| {
+        set_u32(b, EF_CONSTRUCTION, 0)
+    });
+    hostile(&base, "ef_search huge", "ef_search", |b| {
+        set_u32(b, EF_SEARCH, u32::MAX)
+    });
+    hostile(&base, "entry out of range", "entry", |b| {
+        set_u32(b, ENTRY, n as u32)
+    });
+    hostile(&base, "entry none", "entry", |b| {
+        set_u32(b, ENTRY, u32::MAX)
+    });
+    hostile(&base, "top level 32", "top level", |b| {
+        set_u32(b, MAX_LEVEL, 32)
+    });
+    hostile(&base, "top level + 1", "entry", |b| {
+        let l = get_u32(b, MAX_LEVEL);
+        set_u32(b, MAX_LEVEL, l + 1)
+    });
+    hostile(&base, "graph words huge", "neighbor lists", |b| {
+        set_u64(b, GRAPH_WORDS, 1 << 62)
+    });
+    hostile(&base, "graph words - 1", "neighbor lists", |b| {
+        let w = get_u64(b, GRAPH_WORDS);
+        set_u64(b, GRAPH_WORDS, w - 1)
+    });
+}
+
+#[test]
+fn hostile_bodies_are_caught_by_validation() {
+    let base = hnsw_file();
+    let n = get_u64(&base, N) as usize;
+    let (rows, levels, lists) = sections(&base);
+    let keys = HEADER;
+    let bitmap = keys + 8 * n;
+
+    // Two live slots with one key: slots 2 and 3 are live in build().
+    hostile(&base, "duplicate live key", "live in two slots", |b| {
+        let k = get_u64(b, keys + 16);
+        set_u64(b, keys + 24, k)
+    });
+    hostile(&base, "bitmap padding", "padding", |b| {
+        let last = bitmap + n.div_ceil(8) - 1;
+        b[last] |= 0x80
+    });
+    hostile(&base, "NaN row", "f32 rows", |b| {
+        set_u32(b, rows + 4, f32::NAN.to_bits())
+    });
+    hostile(&base, "infinite row", "f32 rows", |b| {
+        set_u32(b, rows, f32::INFINITY.to_bits())
+    });
+    hostile(&base, "level 200", "level", |b| b[levels] = 200);
+    hostile(&base, "level above top", "level", |b| {
+        let top = get_u32(b, MAX_LEVEL) as u8;
+        b[levels + 1] = top + 1
+    });
+    // Slot 0's level-0 list: a count, then ids.
+    let count = get_u32(&base, lists);
+    assert!(count >= 1);
+    hostile(&base, "neighbor id = n", "links to", |b| {
+        set_u32(b, lists + 4, n as u32)
+    });
+    hostile(&base, "neighbor id u32::MAX", "links to", |b| {
+        set_u32(b, lists + 4, u32::MAX)
+    });
+    hostile(
+        &base,
+        "neighbor count above 2M",
+        "neighbors at level 0",
+        |b| set_u32(b, lists, 5),
+    );
+    hostile(&base, "neighbor count huge", "neighbors at level 0", |b| {
+        set_u32(b, lists, u32::MAX)
+    });
+    // An upper-level link to a node that has no such level.
+    let lv = &base[levels..levels + n];
+    let upper = (0..n).find(|&s| lv[s] >= 1).unwrap();
+    let ground = (0..n).find(|&s| lv[s] == 0).unwrap() as u32;
+    let mut at = lists;
+    for &level in &lv[..upper] {
+        for _ in 0..=level {
+            at += 4 + 4 * get_u32(&base, at) as usize;
+        }
+    }
+    at += 4 + 4 * get_u32(&base, at) as usize; // Past `upper`'s level-0 list.
+    assert!(
+        get_u32(&base, at) >= 1,
+        "node {upper} has level-1 neighbors"
+    );
+    hostile(&base, "upper link to a level-0 node", "links to", |b| {
+        set_u32(b, at + 4, ground)
+    });
+}
+
+#[test]
+fn hostile_quantized_rows_are_caught() {
+    let i8file = build(
+        &IndexOptions::new(6, IndexMetric::L2sq).storage(Storage::I8),
+        10,
+        &mut Rng(4),
+    )
+    .to_bytes()
+    .unwrap();
+    let (rows, _, _) = sections(&i8file);
+    let scales = rows + 6 * get_u64(&i8file, N) as usize;
+    hostile(&i8file, "i8 -128", "-128", |b| b[rows + 3] = 0x80);
+    hostile(&i8file, "negative scale", "scales", |b| {
+        set_u32(b, scales, (-1.0f32).to_bits())
+    });
+    hostile(&i8file, "NaN scale", "scales", |b| {
+        set_u32(b, scales + 8, f32::NAN.to_bits())
+    });
+    let b1file = build(
+        &IndexOptions::new(5, IndexMetric::Hamming).storage(Storage::B1),
+        10,
+        &mut Rng(4),
+    )
+    .to_bytes()
+    .unwrap();
+    let (rows, _, _) = sections(&b1file);
+    hostile(&b1file, "b1 padding bits", "padding", |b| {
+        b[rows + 2] |= 0x20
+    });
+}
+
+/// Random edits with the checksum recomputed: whatever loads must be safe to use (search,
+/// add, remove, compact, save) and everything else is CorruptFile or UnsupportedVersion.
+#[test]
+fn resealed_random_edits_never_panic() {
+    let files = [hnsw_file(), small_files().swap_remove(3)];
+    let mut rng = Rng(11);
+    let mut loaded = 0;
+    for round in 0..3000 {
+        let mut b = files[round % 2].clone();
+        for _ in 0..1 + rng.next_u64() % 3 {
+            let at = rng.next_u64() as usize % (b.len() - 4);
+            b[at] = rng.next_u64() as u8;
+        }
+        reseal(&mut b);
+        match Index::from_bytes(&b) {
+            Ok(mut index) => {
+                loaded += 1;
+                let q = vec![0.25f32; index.dims()];
+                let hits = index.search(&q, 5).unwrap();
+                assert!(hits.len() <= 5);
+                let _ = index.add(1 << 40, &q);
+                if let Some(h) = hits.first() {
+                    index.remove(h.key).unwrap();
+                }
+                index.compact().unwrap();
+                index.search(&q, 3).unwrap();
+                Index::from_bytes(&index.to_bytes().unwrap()).unwrap();
+            }
+            Err(Error::CorruptFile(_) | Error::UnsupportedVersion(_)) => {}
+            Err(other) => panic!("round {round}: {other:?}"),
+        }
+    }
+    // Edits of keys and vector values are legal, so some of the files must have loaded.
+    assert!(loaded > 0);
+}
