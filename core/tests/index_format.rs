@@ -636,3 +636,73 @@ fn resealed_random_edits_never_panic() {
     // Edits of keys and vector values are legal, so some of the files must have loaded.
     assert!(loaded > 0);
 }
+
+/// v1 files written by an independent implementation of FORMAT.md (a Python script, not
+/// the Rust writer): pinned so that every later release keeps loading today's files.
+const PINNED_EXACT_L2_F32: &str = "465649580100000003000000010000000000000000000000000000000000000000000000000000000000000000000000000000000000000004000000000000000300000000000000ffffffff0000000000000000000000000a0000000000000014000000000000001e000000000000001400000000000000020000803f0000000000000000000000000000803f0000000000000000000000000000803f00000000000000400000000099484081";
+const PINNED_HNSW_HAMMING_B1: &str = "46564958010000000a0000000300000002000000010000000000000002000000080000000400000007000000000000004674df7d2c6da6da0300000000000000030000000000000000000000010000000a0000000000000001000000000000000200000000000000030000000000000000070238000f02010000020000000100000002000000000000000200000000000000020000000200000000000000010000006ce2e839";
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn pinned_v1_files_load_and_save_identically() {
+    // Exact, squared L2, f32: keys 10, 20 (removed, then re-added by a replace), 30.
+    let bytes = unhex(PINNED_EXACT_L2_F32);
+    let mut index = Index::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        index.options(),
+        &IndexOptions::new(3, IndexMetric::L2sq).exact()
+    );
+    assert_eq!(index.len(), 3);
+    assert_eq!(index.get(20).unwrap(), vec![0.0, 2.0, 0.0]);
+    let hits = index.search(&[0.0, 1.9, 0.0], 10).unwrap();
+    let keys: Vec<u64> = hits.iter().map(|h| h.key).collect();
+    assert_eq!(keys, vec![20, 10, 30]);
+    assert!((hits[0].distance - 0.01).abs() < 1e-6, "{hits:?}");
+    assert!((hits[1].distance - 4.61).abs() < 1e-5, "{hits:?}");
+    assert_eq!(index.to_bytes().unwrap(), bytes);
+    index.add(40, &[5.0, 5.0, 5.0]).unwrap();
+    assert_eq!(index.search(&[5.0, 5.0, 4.0], 1).unwrap()[0].key, 40);
+
+    // HNSW (m 2), hamming, b1 over 10 dims: three nodes, node 0 on level 1.
+    let bytes = unhex(PINNED_HNSW_HAMMING_B1);
+    let mut index = Index::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        index.options(),
+        &IndexOptions::new(10, IndexMetric::Hamming)
+            .storage(Storage::B1)
+            .hnsw(HnswParams {
+                m: 2,
+                ef_construction: 8,
+                ef_search: 4,
+                seed: 7
+            })
+    );
+    let q = [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 1.0];
+    let hits = index.search(&q, 3).unwrap();
+    assert_eq!(
+        hits,
+        vec![
+            Match {
+                key: 1,
+                distance: 0.0
+            },
+            Match {
+                key: 3,
+                distance: 1.0
+            },
+            Match {
+                key: 2,
+                distance: 7.0
+            },
+        ]
+    );
+    assert_eq!(index.to_bytes().unwrap(), bytes);
+    index.add(4, &[1.0; 10]).unwrap();
+    assert_eq!(index.search(&[1.0; 10], 1).unwrap()[0].key, 4);
+}
