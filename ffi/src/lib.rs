@@ -28,8 +28,12 @@ pub mod backend;
 pub mod bindings;
 pub mod capi;
 mod engine;
+pub mod index;
 
 pub use backend::BackendKind;
 pub use engine::Engine;
+pub use index::{
+    HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,
+};
 
 uniffi::setup_scaffolding!("ferrovec");

@@ -71,7 +71,7 @@ fn real_modules_report_abi_and_capabilities() {
             continue;
         };
         let info = backend.info();
-        assert_eq!(info.abi_version, 1);
+        assert_eq!(info.abi_version, 2);
         assert_eq!(info.simd128(), which == BundledModule::Simd, "{info:?}");
         assert_eq!(backend.kind(), BackendKind::Interpreted);
         assert!(backend.describe().starts_with("interpreted"));
@@ -437,7 +437,8 @@ fn an_export_with_the_wrong_signature_is_refused() {
 
 #[test]
 fn other_abi_versions_are_refused() {
-    for abi in [0, 2, 0xffff_ffff] {
+    // 1: the kernel-only ABI before indexes; a v2 host refuses it.
+    for abi in [0, 1, 3, 0xffff_ffff] {
         let wasm = FakeModule {
             abi,
             ..FakeModule::default()
@@ -449,7 +450,7 @@ fn other_abi_versions_are_refused() {
             "{abi}: {message}"
         );
     }
-    // The fake module itself is fine at version 1.
+    // The fake module itself is fine at version 2.
     let ok = InterpretedOptions::new()
         .module(FakeModule::default().wasm())
         .build()

@@ -1,4 +1,5 @@
-//! The `extern "C"` exports of the module (ABI version 1, documented in wasm/README.md).
+//! The `extern "C"` exports of the module (ABI version 2, documented in wasm/README.md);
+//! the index functions are in `index_abi.rs`.
 
 use alloc::alloc::{alloc, dealloc, Layout};
 use alloc::format;
@@ -18,7 +19,7 @@ struct LastError {
     set: bool,
 }
 
-struct Global<T>(UnsafeCell<T>);
+pub(crate) struct Global<T>(pub(crate) UnsafeCell<T>);
 
 // SAFETY: this build is single-threaded (wasm32 without the `atomics` feature, enforced
 // by a compile_error in lib.rs), so there is no concurrent access at all.
@@ -37,7 +38,7 @@ fn with_last_error<R>(f: impl FnOnce(&mut LastError) -> R) -> R {
 /// Every kernel (and, later, object) export starts here, so that right after such a call a
 /// non-empty message means that call failed. `fv_alloc`/`fv_free` do not clear it.
 #[inline(always)]
-fn begin() {
+pub(crate) fn begin() {
     with_last_error(|e| e.set = false);
 }
 
@@ -58,7 +59,7 @@ fn value<T>(on_error: T, result: Result<T>) -> T {
     })
 }
 
-fn status(result: Result<()>) -> i32 {
+pub(crate) fn status(result: Result<()>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(err) => {
@@ -68,7 +69,8 @@ fn status(result: Result<()>) -> i32 {
     }
 }
 
-/// The ABI version this module implements: 1. A host must refuse other versions.
+/// The ABI version this module implements ([`ABI_VERSION`]). A host must refuse other
+/// versions.
 #[no_mangle]
 pub extern "C" fn fv_abi_version() -> u32 {
     ABI_VERSION

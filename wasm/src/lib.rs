@@ -17,11 +17,14 @@
 extern crate alloc;
 
 pub mod handles;
+pub mod index_ops;
 pub mod memory;
 pub mod ops;
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
+#[cfg(target_arch = "wasm32")]
+mod index_abi;
 
 // The ABI keeps its state (the last error) in plain statics; a threaded build would race.
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
@@ -29,7 +32,7 @@ compile_error!("ferrovec-wasm is single-threaded: build it without the `atomics`
 
 /// The version of the ABI in wasm/README.md; `fv_abi_version()` returns it. Hosts refuse a
 /// module with another version.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// `fv_capabilities()` bit: the module was built with `simd128`.
 pub const CAP_SIMD128: u32 = 1 << 0;

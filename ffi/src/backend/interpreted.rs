@@ -47,10 +47,11 @@ use wasmi::{
 };
 
 use super::{check_b1, check_same_len, check_scan, Backend, BackendKind};
+use crate::index::{IndexBackend, IndexOptions};
 
 /// The version of the module ABI (`fv_abi_version()`) this host implements; modules of any
 /// other version are refused.
-pub const SUPPORTED_ABI_VERSION: u32 = 1;
+pub const SUPPORTED_ABI_VERSION: u32 = 2;
 
 /// Fuel for instantiating the module and checking its ABI, when a per-call budget is set.
 /// ferrovec's modules have no start function (one is refused), so this is only the data
@@ -407,6 +408,12 @@ impl Interpreted {
     /// The cap on the module's linear memory, if any.
     pub fn memory_limit(&self) -> Option<usize> {
         self.memory_limit
+    }
+
+    /// The compiled module and its wasmi engine, for indexes that run in their own
+    /// instances of it (`interpreted_index.rs`).
+    pub(crate) fn wasm_parts(&self) -> (&WasmEngine, &Module) {
+        (&self.engine, &self.module)
     }
 
     /// The current size of the module's linear memory in bytes (0 while no instance is
@@ -860,5 +867,14 @@ impl Backend for Interpreted {
     fn jaccard_b1(&self, a: &[u8], b: &[u8]) -> Result<f32> {
         check_b1(a, b)?;
         self.pair(a, b, |x| x.jaccard_b1, nan)
+    }
+
+    /// The index lives in its own instance of this module (`interpreted_index.rs`).
+    fn new_index(&self, options: IndexOptions) -> Result<Box<dyn IndexBackend>> {
+        super::interpreted_index::new_index(self, options)
+    }
+
+    fn load_index(&self, bytes: &[u8]) -> Result<Box<dyn IndexBackend>> {
+        super::interpreted_index::load_index(self, bytes)
     }
 }

@@ -10,12 +10,15 @@
 //! [`Error::Trap`]).
 
 mod interpreted;
+mod interpreted_index;
 mod native;
 
 use std::fmt;
 
 use ferrovec_core::kernels::{Metric, MAX_B1_BYTES};
 use ferrovec_core::{Error, Result};
+
+use crate::index::{IndexBackend, IndexOptions, NativeIndex};
 
 pub use interpreted::{
     bundled_module, BundledModule, Interpreted, InterpretedOptions, ModuleInfo, INSTANTIATION_FUEL,
@@ -95,6 +98,19 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Jaccard distance of packed bits. See
     /// [`Kernels::jaccard_b1`](crate::kernels::Kernels::jaccard_b1).
     fn jaccard_b1(&self, a: &[u8], b: &[u8]) -> Result<f32>;
+
+    /// A new, empty index on this backend (what [`Index::new`](crate::Index::new) wraps).
+    /// The default is the core's index, run natively.
+    fn new_index(&self, options: IndexOptions) -> Result<Box<dyn IndexBackend>> {
+        Ok(Box::new(NativeIndex(ferrovec_core::index::Index::new(options)?)))
+    }
+
+    /// An index on this backend from saved bytes (what
+    /// [`Index::from_bytes`](crate::Index::from_bytes) wraps). The default is the core's
+    /// index, run natively.
+    fn load_index(&self, bytes: &[u8]) -> Result<Box<dyn IndexBackend>> {
+        Ok(Box::new(NativeIndex(ferrovec_core::index::Index::from_bytes(bytes)?)))
+    }
 }
 
 // The core's argument checks, with the core's messages, for backends that do not call the

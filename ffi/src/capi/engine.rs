@@ -188,7 +188,7 @@ pub unsafe extern "C" fn fv_engine_backend_name(engine: *const fv_engine) -> *co
 
 /// # Safety
 /// `engine` must be NULL or a live engine for the lifetime `'a`.
-unsafe fn engine_ref<'a>(engine: *const fv_engine) -> Result<&'a Engine, Error> {
+pub(super) unsafe fn engine_ref<'a>(engine: *const fv_engine) -> Result<&'a Engine, Error> {
     // SAFETY: NULL or live, by the caller's contract.
     unsafe { engine.as_ref() }
         .map(|e| &e.engine)

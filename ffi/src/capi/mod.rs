@@ -9,6 +9,7 @@
 //! - Inputs are never written; outputs are written only on success.
 
 mod engine;
+mod index;
 mod kernels;
 
 use std::cell::RefCell;
@@ -18,6 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use ferrovec_core::Error;
 
 pub use engine::*;
+pub use index::*;
 pub use kernels::*;
 
 /// Success.
@@ -42,6 +44,17 @@ pub const FV_ERR_OUT_OF_FUEL: i32 = -7;
 pub const FV_ERR_OUT_OF_MEMORY: i32 = -8;
 /// The wasm module trapped; the engine replaces its instance and stays usable.
 pub const FV_ERR_TRAP: i32 = -9;
+/// No vector is stored under the key (`fv_index_remove`, `fv_index_get`).
+pub const FV_ERR_KEY_NOT_FOUND: i32 = -10;
+/// The key is already in the index and the caller asked for an error on duplicates.
+pub const FV_ERR_DUPLICATE_KEY: i32 = -11;
+/// Bytes or a file that are not a valid ferrovec index: bad magic, checksum mismatch,
+/// truncated, or hostile lengths.
+pub const FV_ERR_CORRUPT_FILE: i32 = -12;
+/// A saved index of a format version this library cannot read.
+pub const FV_ERR_UNSUPPORTED_VERSION: i32 = -13;
+/// A stale, freed or never-issued handle (wasm handle registry).
+pub const FV_ERR_INVALID_HANDLE: i32 = -14;
 /// A bug in ferrovec was caught before it could cross into C; please report it.
 pub const FV_ERR_INTERNAL: i32 = -99;
 

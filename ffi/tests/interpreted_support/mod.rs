@@ -32,7 +32,8 @@ pub fn built_module(which: BundledModule) -> Option<Vec<u8>> {
     }
 }
 
-/// A tiny module in the text format that implements ABI v1 badly or partly, to reach the
+/// A tiny module in the text format that implements ABI v2's kernels (not its index
+/// functions) badly or partly, to reach the
 /// host's error paths. Every field changes one thing from a minimal working module.
 pub struct FakeModule {
     /// What `fv_abi_version` returns.
@@ -57,7 +58,7 @@ pub struct FakeModule {
 impl Default for FakeModule {
     fn default() -> Self {
         FakeModule {
-            abi: 1,
+            abi: 2,
             import: false,
             skip: None,
             dot_body: "(f32.const 42)",

@@ -1,0 +1,755 @@
+//! C entry points for [`Index`]: an opaque `fv_index*` holding vectors under `uint64_t`
+//! keys, searched exactly or with HNSW, on the backend of the engine it was created from.
+
+use std::collections::HashSet;
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use ferrovec_core::Error;
+
+use super::engine::{engine_ref, fv_engine};
+use super::{c_slice, c_slice_mut, check_disjoint, guard_status};
+use crate::index::{HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate, Storage};
+
+/// Index metric: cosine distance `1 - cos(a, b)` (f32 or i8 storage).
+pub const FV_INDEX_METRIC_COSINE: i32 = 0;
+/// Index metric: squared Euclidean distance (f32 or i8 storage).
+pub const FV_INDEX_METRIC_L2SQ: i32 = 1;
+/// Index metric: `1 - a.b` (f32 or i8 storage; smaller is closer).
+pub const FV_INDEX_METRIC_INNER_PRODUCT: i32 = 2;
+/// Index metric: Hamming distance of the sign bits (b1 storage only).
+pub const FV_INDEX_METRIC_HAMMING: i32 = 3;
+/// Index metric: Jaccard distance of the sign bits (b1 storage only).
+pub const FV_INDEX_METRIC_JACCARD: i32 = 4;
+
+/// Storage: the vectors as given (4 bytes per dimension).
+pub const FV_STORAGE_F32: i32 = 0;
+/// Storage: symmetric 8-bit quantization with one f32 scale per vector.
+pub const FV_STORAGE_I8: i32 = 1;
+/// Storage: one sign bit per dimension (`x > 0`).
+pub const FV_STORAGE_B1: i32 = 2;
+
+/// Index kind: a flat, exact scan.
+pub const FV_INDEX_EXACT: i32 = 0;
+/// Index kind: an HNSW graph (approximate; `m`, `ef_construction`, `ef_search`, `seed`).
+pub const FV_INDEX_HNSW: i32 = 1;
+
+/// `fv_index_add*`: a key that is already in the index is `FV_ERR_DUPLICATE_KEY`.
+pub const FV_ON_DUPLICATE_ERROR: i32 = 0;
+/// `fv_index_add*`: a key that is already in the index gets the new vector.
+pub const FV_ON_DUPLICATE_REPLACE: i32 = 1;
+
+/// A vector index. Create with `fv_index_new` / `fv_index_load_bytes` /
+/// `fv_index_load_file`, destroy with `fv_index_free`.
+///
+/// Thread-safe: searches (`fv_index_search*`, `fv_index_get`, `fv_index_contains`,
+/// `fv_index_len`, `fv_index_save_*`) may run on many threads at once; writers
+/// (`fv_index_add*`, `fv_index_remove`, `fv_index_compact`, `fv_index_clear`,
+/// `fv_index_reserve`, `fv_index_set_ef_search`) are serialized inside the index and a
+/// search sees the index before or after a write, never in between. Only `fv_index_free`
+/// must not race with any other call on the same index.
+#[allow(non_camel_case_types)]
+pub struct fv_index {
+    index: Index,
+}
+
+/// Options for `fv_index_new`. Start from `fv_index_options_default()` and set `dims`.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct fv_index_options {
+    /// Dimension of every vector (> 0).
+    pub dims: usize,
+    /// `FV_INDEX_METRIC_*`.
+    pub metric: i32,
+    /// `FV_STORAGE_*`. Hamming and Jaccard need `FV_STORAGE_B1`, the others F32 or I8;
+    /// any other pair is `FV_ERR_INVALID_ARGUMENT`.
+    pub storage: i32,
+    /// `FV_INDEX_EXACT` or `FV_INDEX_HNSW`.
+    pub kind: i32,
+    /// HNSW: links per node (default 16).
+    pub m: usize,
+    /// HNSW: candidates kept while inserting (default 128).
+    pub ef_construction: usize,
+    /// HNSW: candidates kept while searching (default 64; see `fv_index_set_ef_search`).
+    pub ef_search: usize,
+    /// HNSW: seed of the level generator (the graph is deterministic for a given seed and
+    /// insertion order).
+    pub seed: u64,
+}
+
+impl Default for fv_index_options {
+    fn default() -> Self {
+        let p = HnswParams::default();
+        fv_index_options {
+            dims: 0,
+            metric: FV_INDEX_METRIC_COSINE,
+            storage: FV_STORAGE_F32,
+            kind: FV_INDEX_EXACT,
+            m: p.m,
+            ef_construction: p.ef_construction,
+            ef_search: p.ef_search,
+            seed: p.seed,
+        }
+    }
+}
+
+/// The default options: `dims` 0 (set it), cosine, f32 storage, exact, and HNSW's defaults
+/// (m 16, ef_construction 128, ef_search 64, seed 0x5eed) for when `kind` is set to HNSW.
+#[no_mangle]
+pub extern "C" fn fv_index_options_default() -> fv_index_options {
+    fv_index_options::default()
+}
+
+impl fv_index_options {
+    fn to_options(self) -> Result<IndexOptions, Error> {
+        let metric = IndexMetric::from_code(self.metric)?;
+        let storage = Storage::from_code(self.storage)?;
+        let options = IndexOptions::new(self.dims, metric).storage(storage);
+        match self.kind {
+            FV_INDEX_EXACT => Ok(options.exact()),
+            FV_INDEX_HNSW => Ok(options.hnsw(HnswParams {
+                m: self.m,
+                ef_construction: self.ef_construction,
+                ef_search: self.ef_search,
+                seed: self.seed,
+            })),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown index kind {other} (expected FV_INDEX_EXACT or FV_INDEX_HNSW)"
+            ))),
+        }
+    }
+}
+
+/// Filter for `fv_index_search_filtered`: return true to accept `key`. `user` is the
+/// pointer given to the search, passed through untouched. Called from the searching
+/// thread, possibly many times, only during the search; it must not free or write to the
+/// index being searched.
+#[allow(non_camel_case_types)]
+pub type fv_index_filter = Option<unsafe extern "C" fn(key: u64, user: *mut c_void) -> bool>;
+
+// Every live `fv_index*`, so a double free or a freed index passed back in is reported
+// (FV_ERR_INVALID_HANDLE) instead of being undefined behaviour, unless its address was
+// reused by a newer index in the meantime.
+fn live() -> MutexGuard<'static, HashSet<usize>> {
+    static LIVE: OnceLock<Mutex<HashSet<usize>>> = OnceLock::new();
+    LIVE.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn publish(index: Index, out: *mut *mut fv_index) {
+    let ptr = Box::into_raw(Box::new(fv_index { index }));
+    live().insert(ptr as usize);
+    // SAFETY: `out` is non-null and writable by the caller's contract (checked non-null).
+    unsafe { out.write(ptr) };
+}
+
+/// # Safety
+/// `index` must be NULL, an index from this library, or a freed one (detected).
+unsafe fn index_ref<'a>(index: *const fv_index) -> Result<&'a Index, Error> {
+    if index.is_null() {
+        return Err(Error::NullPointer { arg: "index" });
+    }
+    if !live().contains(&(index as usize)) {
+        return Err(Error::InvalidHandle);
+    }
+    // SAFETY: live (checked above) and not freed concurrently (the caller's contract).
+    Ok(unsafe { &(*index).index })
+}
+
+fn on_duplicate(code: i32) -> Result<OnDuplicate, Error> {
+    match code {
+        FV_ON_DUPLICATE_ERROR => Ok(OnDuplicate::Error),
+        FV_ON_DUPLICATE_REPLACE => Ok(OnDuplicate::Replace),
+        other => Err(Error::InvalidArgument(format!(
+            "unknown on_duplicate {other} (expected FV_ON_DUPLICATE_ERROR or \
+             FV_ON_DUPLICATE_REPLACE)"
+        ))),
+    }
+}
+
+fn check_out<T>(ptr: *mut T, arg: &'static str) -> Result<(), Error> {
+    if ptr.is_null() {
+        return Err(Error::NullPointer { arg });
+    }
+    if !ptr.is_aligned() {
+        return Err(Error::InvalidArgument(format!("`{arg}` is not aligned")));
+    }
+    Ok(())
+}
+
+/// Creates an empty index on `engine`'s backend (native, or inside the interpreted wasm
+/// module) and stores it in `*out`.
+///
+/// Returns `FV_OK`, or leaves `*out` untouched and returns `FV_ERR_NULL_POINTER` (`engine`,
+/// `options` or `out` NULL), `FV_ERR_INVALID_ARGUMENT` (dims 0, unknown codes, an
+/// unsupported metric/storage pair, bad HNSW parameters), or an interpreted failure.
+///
+/// @param engine  borrowed for this call only; the index does not keep it (it may be freed
+///                before the index).
+/// @param options borrowed for this call only.
+/// @param out     receives a new index owned by the caller: free it with `fv_index_free`.
+///
+/// # Safety
+/// `engine` NULL or live; `options` NULL or valid; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_new(
+    engine: *const fv_engine,
+    options: *const fv_index_options,
+    out: *mut *mut fv_index,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let engine = unsafe { engine_ref(engine)? };
+        // SAFETY: NULL or valid, by this function's contract.
+        let options = unsafe { options.as_ref() }.ok_or(Error::NullPointer { arg: "options" })?;
+        check_out(out, "out")?;
+        let index = Index::new(engine, options.to_options()?)?;
+        publish(index, out);
+        Ok(())
+    })
+}
+
+/// Destroys an index. NULL does nothing and returns `FV_OK`; a pointer that is not a live
+/// index (e.g. freed already) returns `FV_ERR_INVALID_HANDLE` and frees nothing (detected
+/// unless the address was reused by a newer index).
+///
+/// @param index owned by the caller until this call; invalid afterwards.
+///
+/// # Safety
+/// `index` must be NULL or a pointer from this library; no other thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_free(index: *mut fv_index) -> i32 {
+    if index.is_null() {
+        return super::FV_OK;
+    }
+    guard_status(|| {
+        if !live().remove(&(index as usize)) {
+            return Err(Error::InvalidHandle);
+        }
+        // SAFETY: made by Box::into_raw in `publish` and live until the line above.
+        drop(unsafe { Box::from_raw(index) });
+        Ok(())
+    })
+}
+
+/// Adds `n` floats at `vector` under `key`. `n` must equal the index's dims
+/// (`FV_ERR_DIMENSION_MISMATCH`), every value finite (`FV_ERR_INVALID_ARGUMENT`);
+/// `on_duplicate` is `FV_ON_DUPLICATE_ERROR` (`FV_ERR_DUPLICATE_KEY` for a live key) or
+/// `FV_ON_DUPLICATE_REPLACE`. On failure the index is unchanged.
+///
+/// @param vector borrowed for this call only (copied into the index).
+///
+/// # Safety
+/// `index` NULL or live; `vector` points to `n` readable floats.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_add(
+    index: *mut fv_index,
+    key: u64,
+    vector: *const f32,
+    n: usize,
+    on_duplicate: i32,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, vector) = unsafe { (index_ref(index)?, c_slice(vector, n, "vector")?) };
+        index.add_with(key, vector, self::on_duplicate(on_duplicate)?)
+    })
+}
+
+/// Adds `n` vectors: `keys[i]` gets floats `vectors[i * dims .. (i + 1) * dims]`
+/// (`n_floats` must be `n * dims`). All or nothing: everything is checked first.
+///
+/// @param keys    borrowed for this call only.
+/// @param vectors borrowed for this call only (copied).
+///
+/// # Safety
+/// `index` NULL or live; `keys` points to `n` keys, `vectors` to `n_floats` floats.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_add_batch(
+    index: *mut fv_index,
+    keys: *const u64,
+    n: usize,
+    vectors: *const f32,
+    n_floats: usize,
+    on_duplicate: i32,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, keys, vectors) = unsafe {
+            (
+                index_ref(index)?,
+                c_slice(keys, n, "keys")?,
+                c_slice(vectors, n_floats, "vectors")?,
+            )
+        };
+        index.add_batch(keys, vectors, self::on_duplicate(on_duplicate)?)
+    })
+}
+
+/// Removes `key` (`FV_ERR_KEY_NOT_FOUND` if it is not live). Space is reclaimed by
+/// `fv_index_compact`.
+///
+/// # Safety
+/// `index` NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_remove(index: *mut fv_index, key: u64) -> i32 {
+    // SAFETY: forwarded from this function's contract.
+    guard_status(|| unsafe { index_ref(index)? }.remove(key))
+}
+
+/// Reclaims removed vectors' space and repairs the HNSW graph around them.
+///
+/// # Safety
+/// `index` NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_compact(index: *mut fv_index) -> i32 {
+    // SAFETY: forwarded from this function's contract.
+    guard_status(|| unsafe { index_ref(index)? }.compact())
+}
+
+/// Removes every vector, keeping the options.
+///
+/// # Safety
+/// `index` NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_clear(index: *mut fv_index) -> i32 {
+    // SAFETY: forwarded from this function's contract.
+    guard_status(|| unsafe { index_ref(index)? }.clear())
+}
+
+/// Makes room for `additional` more vectors (`FV_ERR_OUT_OF_MEMORY` if it cannot).
+///
+/// # Safety
+/// `index` NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_reserve(index: *mut fv_index, additional: usize) -> i32 {
+    // SAFETY: forwarded from this function's contract.
+    guard_status(|| unsafe { index_ref(index)? }.reserve(additional))
+}
+
+/// HNSW: sets how many candidates a search keeps (`FV_ERR_INVALID_ARGUMENT` on an exact
+/// index or for 0).
+///
+/// # Safety
+/// `index` NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_set_ef_search(index: *mut fv_index, ef: usize) -> i32 {
+    // SAFETY: forwarded from this function's contract.
+    guard_status(|| unsafe { index_ref(index)? }.set_ef_search(ef))
+}
+
+/// Writes 1 to `*out` if `key` is live, else 0.
+///
+/// @param out written on success only.
+///
+/// # Safety
+/// `index` NULL or live; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_contains(index: *const fv_index, key: u64, out: *mut i32) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let index = unsafe { index_ref(index)? };
+        check_out(out, "out")?;
+        let found = index.contains(key)?;
+        // SAFETY: checked non-null and aligned; writable by the contract.
+        unsafe { out.write(i32::from(found)) };
+        Ok(())
+    })
+}
+
+/// Writes the number of live vectors to `*out`.
+///
+/// # Safety
+/// `index` NULL or live; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_len(index: *const fv_index, out: *mut usize) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let index = unsafe { index_ref(index)? };
+        check_out(out, "out")?;
+        // SAFETY: checked non-null and aligned; writable by the contract.
+        unsafe { out.write(index.len()) };
+        Ok(())
+    })
+}
+
+/// Writes the index's dimension to `*out` (useful after loading a file).
+///
+/// # Safety
+/// `index` NULL or live; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_dims(index: *const fv_index, out: *mut usize) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let index = unsafe { index_ref(index)? };
+        check_out(out, "out")?;
+        // SAFETY: checked non-null and aligned; writable by the contract.
+        unsafe { out.write(index.dims()) };
+        Ok(())
+    })
+}
+
+/// Copies the vector stored under `key` (dequantized) into `out`, which holds `n` = dims
+/// floats (`FV_ERR_DIMENSION_MISMATCH` otherwise; `FV_ERR_KEY_NOT_FOUND` for an unknown
+/// key). `out` is written on success only.
+///
+/// # Safety
+/// `index` NULL or live; `out` points to `n` writable floats.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_get(
+    index: *const fv_index,
+    key: u64,
+    out: *mut f32,
+    n: usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, out) = unsafe { (index_ref(index)?, c_slice_mut(out, n, "out")?) };
+        if n != index.dims() {
+            return Err(Error::DimensionMismatch {
+                expected: index.dims(),
+                actual: n,
+            });
+        }
+        let vector = index.get(key)?;
+        out.copy_from_slice(&vector);
+        Ok(())
+    })
+}
+
+/// Checks and borrows a search's outputs (`cap` matches each) and writes the matches.
+struct Outputs<'a> {
+    keys: &'a mut [u64],
+    distances: &'a mut [f32],
+}
+
+/// # Safety
+/// As the search functions' contracts for `out_keys` and `out_distances` (`cap` each).
+unsafe fn outputs<'a>(
+    out_keys: *mut u64,
+    out_distances: *mut f32,
+    cap: usize,
+) -> Result<Outputs<'a>, Error> {
+    // SAFETY: forwarded from the caller's contract.
+    let (keys, distances) = unsafe {
+        (
+            c_slice_mut(out_keys, cap, "out_keys")?,
+            c_slice_mut(out_distances, cap, "out_distances")?,
+        )
+    };
+    check_disjoint(keys, "out_keys", distances, "out_distances")?;
+    Ok(Outputs { keys, distances })
+}
+
+impl Outputs<'_> {
+    fn write(&mut self, at: usize, matches: &[Match]) {
+        for (i, m) in matches.iter().enumerate() {
+            self.keys[at + i] = m.key;
+            self.distances[at + i] = m.distance;
+        }
+    }
+}
+
+/// The `k` nearest live vectors to `query` (`n` = dims floats, finite), ascending by
+/// distance (ties by key). Writes up to `k` keys and distances to `out_keys[0..]` and
+/// `out_distances[0..]` and their number (`min(k, len)`) to `*out_count`. `k = 0` is
+/// `FV_ERR_INVALID_ARGUMENT`; an empty index gives a count of 0.
+///
+/// @param query         borrowed for this call only.
+/// @param out_keys      caller-owned room for `k` keys; written on success only.
+/// @param out_distances caller-owned room for `k` floats; written on success only.
+/// @param out_count     caller-owned; written on success only.
+///
+/// # Safety
+/// `index` NULL or live; `query` points to `n` floats; the outputs as described, not
+/// overlapping `query` or each other.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_search(
+    index: *const fv_index,
+    query: *const f32,
+    n: usize,
+    k: usize,
+    out_keys: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, query) = unsafe { (index_ref(index)?, c_slice(query, n, "query")?) };
+        check_out(out_count, "out_count")?;
+        let cap = k.min(index.len());
+        // SAFETY: forwarded from this function's contract.
+        let mut out = unsafe { outputs(out_keys, out_distances, cap)? };
+        let matches = index.search(query, k)?;
+        let matches = &matches[..matches.len().min(cap)];
+        out.write(0, matches);
+        // SAFETY: checked non-null and aligned; writable by the contract.
+        unsafe { out_count.write(matches.len()) };
+        Ok(())
+    })
+}
+
+/// `fv_index_search` among the keys `filter(key, user)` accepts: up to `k` accepted
+/// matches (HNSW keeps exploring until `k` pass or the graph is exhausted). A filter that
+/// rejects everything gives a count of 0.
+///
+/// @param filter called during this call only; must not write to or free `index`.
+/// @param user   passed to `filter` untouched; never dereferenced by ferrovec.
+///
+/// # Safety
+/// As `fv_index_search`; `filter` must be safe to call with `user`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fv_index_search_filtered(
+    index: *const fv_index,
+    query: *const f32,
+    n: usize,
+    k: usize,
+    filter: fv_index_filter,
+    user: *mut c_void,
+    out_keys: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, query) = unsafe { (index_ref(index)?, c_slice(query, n, "query")?) };
+        let filter = filter.ok_or(Error::NullPointer { arg: "filter" })?;
+        check_out(out_count, "out_count")?;
+        let cap = k.min(index.len());
+        // SAFETY: forwarded from this function's contract.
+        let mut out = unsafe { outputs(out_keys, out_distances, cap)? };
+        // SAFETY: the caller vouches that `filter` may be called with `user`.
+        let matches = index.search_filtered(query, k, |key| unsafe { filter(key, user) })?;
+        let matches = &matches[..matches.len().min(cap)];
+        out.write(0, matches);
+        // SAFETY: checked non-null and aligned; writable by the contract.
+        unsafe { out_count.write(matches.len()) };
+        Ok(())
+    })
+}
+
+/// `fv_index_search` among the `n_allowed` keys at `allowed` only (any order, duplicates
+/// fine, unknown keys ignored). Works on every backend without a callback.
+///
+/// @param allowed borrowed for this call only.
+///
+/// # Safety
+/// As `fv_index_search`; `allowed` points to `n_allowed` keys.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fv_index_search_allowed(
+    index: *const fv_index,
+    query: *const f32,
+    n: usize,
+    k: usize,
+    allowed: *const u64,
+    n_allowed: usize,
+    out_keys: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, query, allowed) = unsafe {
+            (
+                index_ref(index)?,
+                c_slice(query, n, "query")?,
+                c_slice(allowed, n_allowed, "allowed")?,
+            )
+        };
+        check_out(out_count, "out_count")?;
+        let cap = k.min(index.len());
+        // SAFETY: forwarded from this function's contract.
+        let mut out = unsafe { outputs(out_keys, out_distances, cap)? };
+        let matches = index.search_allowed(query, k, allowed)?;
+        let matches = &matches[..matches.len().min(cap)];
+        out.write(0, matches);
+        // SAFETY: checked non-null and aligned; writable by the contract.
+        unsafe { out_count.write(matches.len()) };
+        Ok(())
+    })
+}
+
+/// `n_queries` searches at once (`queries`: `n_floats` = `n_queries * dims` floats,
+/// row-major). Query `i`'s matches go to `out_keys[i * k ..]` / `out_distances[i * k ..]`
+/// and their number to `out_counts[i]`.
+///
+/// @param out_keys      caller-owned room for `n_queries * k` keys; written on success only.
+/// @param out_distances caller-owned room for `n_queries * k` floats.
+/// @param out_counts    caller-owned room for `n_queries` counts.
+///
+/// # Safety
+/// `index` NULL or live; every pointer as described, outputs not overlapping.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fv_index_search_batch(
+    index: *const fv_index,
+    queries: *const f32,
+    n_queries: usize,
+    n_floats: usize,
+    k: usize,
+    out_keys: *mut u64,
+    out_distances: *mut f32,
+    out_counts: *mut usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, queries) =
+            unsafe { (index_ref(index)?, c_slice(queries, n_floats, "queries")?) };
+        let expected = n_queries
+            .checked_mul(index.dims())
+            .ok_or_else(|| Error::InvalidArgument("n_queries * dims overflows".into()))?;
+        if expected != n_floats {
+            return Err(Error::DimensionMismatch {
+                expected,
+                actual: n_floats,
+            });
+        }
+        let total = n_queries
+            .checked_mul(k)
+            .ok_or_else(|| Error::InvalidArgument("n_queries * k overflows".into()))?;
+        // SAFETY: forwarded from this function's contract.
+        let mut out = unsafe { outputs(out_keys, out_distances, total)? };
+        // SAFETY: as above.
+        let counts = unsafe { c_slice_mut(out_counts, n_queries, "out_counts")? };
+        check_disjoint(counts, "out_counts", out.keys, "out_keys")?;
+        check_disjoint(counts, "out_counts", out.distances, "out_distances")?;
+        let lists = index.search_batch(queries, k)?;
+        for (i, matches) in lists.iter().enumerate().take(n_queries) {
+            let matches = &matches[..matches.len().min(k)];
+            out.write(i * k, matches);
+            counts[i] = matches.len();
+        }
+        Ok(())
+    })
+}
+
+/// Serializes the index (ferrovec's portable format, `core/src/index/FORMAT.md`: the same
+/// bytes load on every backend, in wasm and in JS) into a new buffer.
+///
+/// @param out_bytes receives a buffer owned by the caller: free it with
+///                  `fv_bytes_free(*out_bytes, *out_len)` (not `free()`).
+/// @param out_len   receives its length.
+///
+/// # Safety
+/// `index` NULL or live; `out_bytes` and `out_len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_save_bytes(
+    index: *const fv_index,
+    out_bytes: *mut *mut u8,
+    out_len: *mut usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let index = unsafe { index_ref(index)? };
+        check_out(out_bytes, "out_bytes")?;
+        check_out(out_len, "out_len")?;
+        let bytes = index.to_bytes()?.into_boxed_slice();
+        let len = bytes.len();
+        let ptr = Box::into_raw(bytes).cast::<u8>();
+        // SAFETY: both checked non-null and aligned; writable by the contract.
+        unsafe {
+            out_bytes.write(ptr);
+            out_len.write(len);
+        }
+        Ok(())
+    })
+}
+
+/// Frees a buffer from `fv_index_save_bytes`; `len` must be the length it returned. NULL
+/// does nothing.
+///
+/// # Safety
+/// `bytes` must be NULL or an unfreed buffer from `fv_index_save_bytes` of length `len`.
+#[no_mangle]
+pub unsafe extern "C" fn fv_bytes_free(bytes: *mut u8, len: usize) {
+    if bytes.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: made by Box::into_raw of a boxed slice of `len` bytes (the contract).
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes, len)) });
+    });
+}
+
+/// Loads an index saved by `fv_index_save_bytes` (on any backend or surface) onto
+/// `engine`'s backend. `FV_ERR_CORRUPT_FILE` (bad magic, checksum, truncation, hostile
+/// lengths) or `FV_ERR_UNSUPPORTED_VERSION`, leaving `*out` untouched.
+///
+/// @param bytes borrowed for this call only.
+/// @param out   receives a new index owned by the caller (`fv_index_free`).
+///
+/// # Safety
+/// `engine` NULL or live; `bytes` points to `len` readable bytes; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_load_bytes(
+    engine: *const fv_engine,
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut fv_index,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (engine, bytes) = unsafe { (engine_ref(engine)?, c_slice(bytes, len, "bytes")?) };
+        check_out(out, "out")?;
+        let index = Index::from_bytes(engine, bytes)?;
+        publish(index, out);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `path` NULL or a NUL-terminated string.
+unsafe fn path_arg<'a>(path: *const c_char) -> Result<&'a str, Error> {
+    if path.is_null() {
+        return Err(Error::NullPointer { arg: "path" });
+    }
+    // SAFETY: non-null and NUL-terminated by the contract.
+    unsafe { CStr::from_ptr(path) }
+        .to_str()
+        .map_err(|_| Error::InvalidArgument("`path` is not valid UTF-8".into()))
+}
+
+/// Saves the index to the file at `path` atomically (a temporary file in the same
+/// directory, synced, then renamed over `path`). I/O failures are
+/// `FV_ERR_INVALID_ARGUMENT` with the OS error in the message.
+///
+/// @param path borrowed for this call only (UTF-8, NUL-terminated).
+///
+/// # Safety
+/// `index` NULL or live; `path` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_save_file(index: *const fv_index, path: *const c_char) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, path) = unsafe { (index_ref(index)?, path_arg(path)?) };
+        index.save(path)
+    })
+}
+
+/// Loads an index from the file at `path` onto `engine`'s backend (errors as
+/// `fv_index_load_bytes`, plus `FV_ERR_INVALID_ARGUMENT` if the file cannot be read).
+///
+/// @param path borrowed for this call only.
+/// @param out  receives a new index owned by the caller (`fv_index_free`).
+///
+/// # Safety
+/// `engine` NULL or live; `path` NULL or NUL-terminated; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_load_file(
+    engine: *const fv_engine,
+    path: *const c_char,
+    out: *mut *mut fv_index,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (engine, path) = unsafe { (engine_ref(engine)?, path_arg(path)?) };
+        check_out(out, "out")?;
+        let index = Index::load(engine, path)?;
+        publish(index, out);
+        Ok(())
+    })
+}
