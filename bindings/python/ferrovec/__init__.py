@@ -13,6 +13,10 @@ A thin layer over the UniFFI-generated module (``ferrovec._uniffi``) that
 >>> import ferrovec
 >>> ferrovec.dot([1, 2, 3], [4, 5, 6])
 32.0
+>>> with ferrovec.Engine.interpreted() as engine, engine.index(3, "l2sq") as index:
+...     index.add(7, [1, 0, 0])
+...     index.search([0.9, 0, 0], k=1)[0].key
+7
 """
 
 from __future__ import annotations
@@ -40,8 +44,28 @@ class Hit(NamedTuple):
     index: int
     score: float
 
+from ._engine import BackendKind, Engine  # noqa: E402
+from ._index import (  # noqa: E402
+    HnswConfig,
+    Index,
+    IndexConfig,
+    IndexMetric,
+    Match,
+    Storage,
+    default_engine,
+)
+
 __all__ = [
     "FerrovecError",
+    "Engine",
+    "BackendKind",
+    "Index",
+    "IndexConfig",
+    "IndexMetric",
+    "Storage",
+    "HnswConfig",
+    "Match",
+    "default_engine",
     "InternalError",
     "Metric",
     "Isa",

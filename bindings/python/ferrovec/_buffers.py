@@ -161,3 +161,28 @@ def f32_result(data: bytes):
     if _np is not None:
         return _np.frombuffer(data, dtype="<f4")
     return list(struct.unpack(f"<{len(data) // 4}f", data))
+
+
+def u64_arg(x: Any, name: str = "keys") -> bytes | Pinned:
+    """A list of u64 keys as little-endian bytes: zero-copy for C-contiguous uint64 numpy
+    arrays and ``array.array('Q')``; sequences of ints are converted once."""
+    if isinstance(x, bytes):
+        return x
+    if _np is not None and isinstance(x, _np.ndarray):
+        if x.dtype.kind not in "ui":
+            raise TypeError(f"`{name}` must hold integers, got dtype {x.dtype}")
+        if x.dtype.kind == "i" and x.size and int(x.min()) < 0:
+            raise ValueError(f"`{name}` must be non-negative (u64 keys)")
+        arr = _np.ascontiguousarray(x, dtype="<u8")  # a no-op for the right layout
+        return Pinned(arr.ctypes.data, arr.nbytes, arr)
+    if isinstance(x, array.array) and x.typecode in ("Q", "L") and x.itemsize == 8 and _LITTLE:
+        address, count = x.buffer_info()
+        return Pinned(address, count * 8, x)
+    try:
+        keys = array.array("Q", x if isinstance(x, (list, tuple, range)) else list(x))
+    except (TypeError, OverflowError) as err:
+        raise TypeError(f"`{name}` must be a sequence of ints in [0, 2**64): {err}") from None
+    if not _LITTLE:
+        return struct.pack(f"<{len(keys)}Q", *keys)
+    address, count = keys.buffer_info()
+    return Pinned(address, count * 8, keys)

@@ -11,6 +11,10 @@
 //! - Objects are `Arc`-shared, lock internally, and have an explicit `close()`.
 
 mod bytes;
+mod engine;
+mod index;
 mod kernels;
 
+pub use engine::*;
+pub use index::*;
 pub use kernels::*;

@@ -553,6 +553,92 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_func_version() != 13785:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32() != 4432:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_describe() != 989:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_dot_f32() != 21377:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_dot_i8() != 6645:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_hamming_b1() != 16629:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_is_released() != 64577:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_jaccard_b1() != 14093:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_kind() != 32500:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_l2_normalize_f32() != 47212:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_l2sq_f32() != 18419:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_l2sq_i8() != 18038:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_new_index() != 64049:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_release() != 3655:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_scan_f32() != 21286:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_top_k() != 7983:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_engine_interpreted() != 60445:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_engine_native() != 45466:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_engine_native_with_isa() != 33195:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_add() != 13673:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_add_batch() != 57112:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_backend_kind() != 55005:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_capacity() != 53487:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_clear() != 13838:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_compact() != 44490:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_config() != 23098:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_contains() != 33523:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_dims() != 17989:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_get() != 13548:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_is_empty() != 40134:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_is_released() != 40184:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_len() != 55976:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_release() != 46309:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_remove() != 9881:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_reserve() != 63594:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_save() != 38921:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_search() != 44650:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_search_allowed() != 17469:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_search_batch() != 40884:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_to_bytes() != 30276:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_index_from_bytes() != 14698:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_index_load() != 22398:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_index_new() != 53498:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
 # This is an implementation detail which will be called internally by the public API.
@@ -624,6 +710,135 @@ _UniffiLib.uniffi_ferrovec_checksum_func_top_k.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_func_version.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_func_version.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_describe.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_describe.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_dot_f32.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_dot_f32.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_dot_i8.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_dot_i8.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_hamming_b1.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_hamming_b1.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_is_released.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_is_released.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_jaccard_b1.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_jaccard_b1.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_kind.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_kind.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_l2_normalize_f32.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_l2_normalize_f32.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_l2sq_f32.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_l2sq_f32.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_l2sq_i8.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_l2sq_i8.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_new_index.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_new_index.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_release.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_release.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_scan_f32.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_scan_f32.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_top_k.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_top_k.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_engine_interpreted.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_engine_interpreted.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_engine_native.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_engine_native.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_engine_native_with_isa.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_engine_native_with_isa.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add_batch.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add_batch.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_backend_kind.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_backend_kind.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_capacity.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_capacity.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_clear.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_clear.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_compact.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_compact.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_config.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_config.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_contains.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_contains.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_dims.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_dims.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_get.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_get.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_is_empty.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_is_empty.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_is_released.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_is_released.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_len.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_len.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_release.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_release.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_remove.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_remove.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_reserve.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_reserve.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_save.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_save.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_allowed.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_allowed.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_set_ef_search.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_set_ef_search.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_to_bytes.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_to_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_from_bytes.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_from_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_load.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_load.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_new.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_new.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_fn_func_active_isa.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -701,6 +916,283 @@ _UniffiLib.uniffi_ferrovec_fn_func_version.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_func_version.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_engine_cosine_distance_f32.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_cosine_distance_f32.restype = ctypes.c_float
+_UniffiLib.uniffi_ferrovec_fn_method_engine_describe.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_describe.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_engine_dot_f32.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_dot_f32.restype = ctypes.c_float
+_UniffiLib.uniffi_ferrovec_fn_method_engine_dot_i8.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_dot_i8.restype = ctypes.c_int32
+_UniffiLib.uniffi_ferrovec_fn_method_engine_hamming_b1.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_hamming_b1.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_engine_is_released.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_is_released.restype = ctypes.c_int8
+_UniffiLib.uniffi_ferrovec_fn_method_engine_jaccard_b1.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_jaccard_b1.restype = ctypes.c_float
+_UniffiLib.uniffi_ferrovec_fn_method_engine_kind.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_kind.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_engine_l2_normalize_f32.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_l2_normalize_f32.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_f32.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_f32.restype = ctypes.c_float
+_UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_i8.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_i8.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_engine_new_index.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_new_index.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_engine_release.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_release.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_engine_scan_f32.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_scan_f32.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_engine_top_k.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_top_k.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_constructor_engine_interpreted.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_engine_interpreted.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_engine_native.argtypes = (
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_engine_native.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_engine_native_with_isa.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_engine_native_with_isa.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_index_add.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_int8,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_add.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_add_batch.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.c_int8,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_add_batch.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_backend_kind.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_backend_kind.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_capacity.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_capacity.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_index_clear.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_clear.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_compact.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_compact.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_config.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_config.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_contains.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_contains.restype = ctypes.c_int8
+_UniffiLib.uniffi_ferrovec_fn_method_index_dims.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_dims.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_index_get.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_get.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_is_empty.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_is_empty.restype = ctypes.c_int8
+_UniffiLib.uniffi_ferrovec_fn_method_index_is_released.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_is_released.restype = ctypes.c_int8
+_UniffiLib.uniffi_ferrovec_fn_method_index_len.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_len.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_index_release.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_release.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_remove.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_remove.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_reserve.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_reserve.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_save.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_save.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_search.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_search.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_allowed.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_uint32,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_allowed.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_batch.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_batch.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_set_ef_search.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_set_ef_search.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_to_bytes.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_to_bytes.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_load.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_load.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_new.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_clone_engine.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_clone_engine.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_free_engine.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_free_engine.restype = None
+_UniffiLib.uniffi_ferrovec_fn_clone_index.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_clone_index.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_free_index.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_free_index.restype = None
 
 _uniffi_check_contract_api_version(_UniffiLib)
 # _uniffi_check_api_checksums(_UniffiLib)
@@ -771,6 +1263,291 @@ class _UniffiFfiConverterTypeHit(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.index, buf)
         _UniffiFfiConverterFloat32.write(value.score, buf)
 
+class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u32"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**32
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u32()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u32(value)
+
+@dataclass
+class HnswConfig:
+    """
+    HNSW parameters (the defaults are the core's).
+"""
+    def __init__(self, *, m:int = 16, ef_construction:int = 128, ef_search:int = 64, seed:int = 24301):
+        self.m = m
+        self.ef_construction = ef_construction
+        self.ef_search = ef_search
+        self.seed = seed
+        
+        
+
+    
+    def __str__(self):
+        return "HnswConfig(m={}, ef_construction={}, ef_search={}, seed={})".format(self.m, self.ef_construction, self.ef_search, self.seed)
+    def __eq__(self, other):
+        if self.m != other.m:
+            return False
+        if self.ef_construction != other.ef_construction:
+            return False
+        if self.ef_search != other.ef_search:
+            return False
+        if self.seed != other.seed:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeHnswConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return HnswConfig(
+            m=_UniffiFfiConverterUInt32.read(buf),
+            ef_construction=_UniffiFfiConverterUInt32.read(buf),
+            ef_search=_UniffiFfiConverterUInt32.read(buf),
+            seed=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.m)
+        _UniffiFfiConverterUInt32.check_lower(value.ef_construction)
+        _UniffiFfiConverterUInt32.check_lower(value.ef_search)
+        _UniffiFfiConverterUInt64.check_lower(value.seed)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.m, buf)
+        _UniffiFfiConverterUInt32.write(value.ef_construction, buf)
+        _UniffiFfiConverterUInt32.write(value.ef_search, buf)
+        _UniffiFfiConverterUInt64.write(value.seed, buf)
+
+
+
+
+
+
+class IndexMetric(enum.Enum):
+    """
+    How distances are measured; smaller is always closer.
+"""
+    
+    COSINE = 0
+    """
+    `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+"""
+    
+    L2SQ = 1
+    """
+    Squared Euclidean distance. F32 or I8 storage.
+"""
+    
+    INNER_PRODUCT = 2
+    """
+    `1 - a.b` (may be negative). F32 or I8 storage.
+"""
+    
+    HAMMING = 3
+    """
+    Number of differing sign bits. B1 storage only.
+"""
+    
+    JACCARD = 4
+    """
+    `1 - |a & b| / |a | b|` of the sign bits. B1 storage only.
+"""
+    
+
+
+class _UniffiFfiConverterTypeIndexMetric(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return IndexMetric.COSINE
+        if variant == 2:
+            return IndexMetric.L2SQ
+        if variant == 3:
+            return IndexMetric.INNER_PRODUCT
+        if variant == 4:
+            return IndexMetric.HAMMING
+        if variant == 5:
+            return IndexMetric.JACCARD
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == IndexMetric.COSINE:
+            return
+        if value == IndexMetric.L2SQ:
+            return
+        if value == IndexMetric.INNER_PRODUCT:
+            return
+        if value == IndexMetric.HAMMING:
+            return
+        if value == IndexMetric.JACCARD:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == IndexMetric.COSINE:
+            buf.write_i32(1)
+        if value == IndexMetric.L2SQ:
+            buf.write_i32(2)
+        if value == IndexMetric.INNER_PRODUCT:
+            buf.write_i32(3)
+        if value == IndexMetric.HAMMING:
+            buf.write_i32(4)
+        if value == IndexMetric.JACCARD:
+            buf.write_i32(5)
+
+
+
+
+
+
+
+
+class Storage(enum.Enum):
+    """
+    How vectors are stored. Queries are always f32.
+"""
+    
+    F32 = 0
+    """
+    32-bit floats as given.
+"""
+    
+    I8 = 1
+    """
+    int8 with one f32 scale per vector (`max|x| / 127`): a quarter of the memory.
+"""
+    
+    B1 = 2
+    """
+    One sign bit per dimension (`x > 0`).
+"""
+    
+
+
+class _UniffiFfiConverterTypeStorage(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Storage.F32
+        if variant == 2:
+            return Storage.I8
+        if variant == 3:
+            return Storage.B1
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Storage.F32:
+            return
+        if value == Storage.I8:
+            return
+        if value == Storage.B1:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Storage.F32:
+            buf.write_i32(1)
+        if value == Storage.I8:
+            buf.write_i32(2)
+        if value == Storage.B1:
+            buf.write_i32(3)
+
+
+
+class _UniffiFfiConverterOptionalTypeHnswConfig(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeHnswConfig.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeHnswConfig.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeHnswConfig.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class IndexConfig:
+    """
+    Everything fixed when an index is created.
+"""
+    def __init__(self, *, dims:int, metric:IndexMetric, storage:Storage, hnsw:typing.Optional[HnswConfig] = _DEFAULT):
+        self.dims = dims
+        self.metric = metric
+        self.storage = storage
+        if hnsw is _DEFAULT:
+            self.hnsw = None
+        else:
+            self.hnsw = hnsw
+        
+        
+
+    
+    def __str__(self):
+        return "IndexConfig(dims={}, metric={}, storage={}, hnsw={})".format(self.dims, self.metric, self.storage, self.hnsw)
+    def __eq__(self, other):
+        if self.dims != other.dims:
+            return False
+        if self.metric != other.metric:
+            return False
+        if self.storage != other.storage:
+            return False
+        if self.hnsw != other.hnsw:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeIndexConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return IndexConfig(
+            dims=_UniffiFfiConverterUInt32.read(buf),
+            metric=_UniffiFfiConverterTypeIndexMetric.read(buf),
+            storage=_UniffiFfiConverterTypeStorage.read(buf),
+            hnsw=_UniffiFfiConverterOptionalTypeHnswConfig.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.dims)
+        _UniffiFfiConverterTypeIndexMetric.check_lower(value.metric)
+        _UniffiFfiConverterTypeStorage.check_lower(value.storage)
+        _UniffiFfiConverterOptionalTypeHnswConfig.check_lower(value.hnsw)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.dims, buf)
+        _UniffiFfiConverterTypeIndexMetric.write(value.metric, buf)
+        _UniffiFfiConverterTypeStorage.write(value.storage, buf)
+        _UniffiFfiConverterOptionalTypeHnswConfig.write(value.hnsw, buf)
+
 class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
@@ -790,6 +1567,243 @@ class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
     def write(value, buf):
         buf.write_i32(len(value))
         buf.write(value)
+
+class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterBytes.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterBytes.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterBytes.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterBoolean:
+    @classmethod
+    def check_lower(cls, value):
+        return not not value
+
+    @classmethod
+    def lower(cls, value):
+        return 1 if value else 0
+
+    @staticmethod
+    def lift(value):
+        return value != 0
+
+    @classmethod
+    def read(cls, buf):
+        return cls.lift(buf.read_u8())
+
+    @classmethod
+    def write(cls, value, buf):
+        buf.write_u8(value)
+
+class _UniffiFfiConverterOptionalUInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterUInt64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterUInt64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterUInt64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterString:
+    @staticmethod
+    def check_lower(value):
+        if not isinstance(value, str):
+            raise TypeError("argument must be str, not {}".format(type(value).__name__))
+        return value
+
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative string length")
+        utf8_bytes = buf.read(size)
+        return utf8_bytes.decode("utf-8")
+
+    @staticmethod
+    def write(value, buf):
+        utf8_bytes = value.encode("utf-8")
+        buf.write_i32(len(utf8_bytes))
+        buf.write(utf8_bytes)
+
+    @staticmethod
+    def lift(buf):
+        with buf.consume_with_stream() as stream:
+            return stream.read(stream.remaining()).decode("utf-8")
+
+    @staticmethod
+    def lower(value):
+        with _UniffiRustBuffer.alloc_with_builder() as builder:
+            builder.write(value.encode("utf-8"))
+            return builder.finalize()
+
+class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterString.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterString.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterString.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class InterpretedConfig:
+    """
+    How to build an Interpreted engine. Every field has a default: the bundled simd128
+    module, no fuel limit, no memory cap, any SHA-256.
+"""
+    def __init__(self, *, module:typing.Optional[bytes] = _DEFAULT, simd:bool = True, fuel:typing.Optional[int] = _DEFAULT, memory_limit:typing.Optional[int] = _DEFAULT, sha256:typing.Optional[str] = _DEFAULT):
+        if module is _DEFAULT:
+            self.module = None
+        else:
+            self.module = module
+        self.simd = simd
+        if fuel is _DEFAULT:
+            self.fuel = None
+        else:
+            self.fuel = fuel
+        if memory_limit is _DEFAULT:
+            self.memory_limit = None
+        else:
+            self.memory_limit = memory_limit
+        if sha256 is _DEFAULT:
+            self.sha256 = None
+        else:
+            self.sha256 = sha256
+        
+        
+
+    
+    def __str__(self):
+        return "InterpretedConfig(module={}, simd={}, fuel={}, memory_limit={}, sha256={})".format(self.module, self.simd, self.fuel, self.memory_limit, self.sha256)
+    def __eq__(self, other):
+        if self.module != other.module:
+            return False
+        if self.simd != other.simd:
+            return False
+        if self.fuel != other.fuel:
+            return False
+        if self.memory_limit != other.memory_limit:
+            return False
+        if self.sha256 != other.sha256:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeInterpretedConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return InterpretedConfig(
+            module=_UniffiFfiConverterOptionalBytes.read(buf),
+            simd=_UniffiFfiConverterBoolean.read(buf),
+            fuel=_UniffiFfiConverterOptionalUInt64.read(buf),
+            memory_limit=_UniffiFfiConverterOptionalUInt64.read(buf),
+            sha256=_UniffiFfiConverterOptionalString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalBytes.check_lower(value.module)
+        _UniffiFfiConverterBoolean.check_lower(value.simd)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.fuel)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.memory_limit)
+        _UniffiFfiConverterOptionalString.check_lower(value.sha256)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalBytes.write(value.module, buf)
+        _UniffiFfiConverterBoolean.write(value.simd, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.fuel, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.memory_limit, buf)
+        _UniffiFfiConverterOptionalString.write(value.sha256, buf)
+
+@dataclass
+class Match:
+    """
+    One search result.
+"""
+    def __init__(self, *, key:int, distance:float):
+        self.key = key
+        self.distance = distance
+        
+        
+
+    
+    def __str__(self):
+        return "Match(key={}, distance={})".format(self.key, self.distance)
+    def __eq__(self, other):
+        if self.key != other.key:
+            return False
+        if self.distance != other.distance:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMatch(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Match(
+            key=_UniffiFfiConverterUInt64.read(buf),
+            distance=_UniffiFfiConverterFloat32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.key)
+        _UniffiFfiConverterFloat32.check_lower(value.distance)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.key, buf)
+        _UniffiFfiConverterFloat32.write(value.distance, buf)
 
 @dataclass
 class Normalized:
@@ -829,6 +1843,55 @@ class _UniffiFfiConverterTypeNormalized(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterBytes.write(value.vector, buf)
         _UniffiFfiConverterFloat32.write(value.norm, buf)
+
+
+
+
+
+
+class BackendKind(enum.Enum):
+    """
+    Where an [`Engine`] (and every index made from it) runs.
+"""
+    
+    NATIVE = 0
+    """
+    The compiled kernels of this library.
+"""
+    
+    INTERPRETED = 1
+    """
+    ferrovec's wasm module inside the embedded wasmi interpreter.
+"""
+    
+
+
+class _UniffiFfiConverterTypeBackendKind(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return BackendKind.NATIVE
+        if variant == 2:
+            return BackendKind.INTERPRETED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == BackendKind.NATIVE:
+            return
+        if value == BackendKind.INTERPRETED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == BackendKind.NATIVE:
+            buf.write_i32(1)
+        if value == BackendKind.INTERPRETED:
+            buf.write_i32(2)
+
+
 
 
 
@@ -972,61 +2035,6 @@ class _UniffiFfiConverterTypeMetric(_UniffiConverterRustBuffer):
 
 
 
-class _UniffiFfiConverterString:
-    @staticmethod
-    def check_lower(value):
-        if not isinstance(value, str):
-            raise TypeError("argument must be str, not {}".format(type(value).__name__))
-        return value
-
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative string length")
-        utf8_bytes = buf.read(size)
-        return utf8_bytes.decode("utf-8")
-
-    @staticmethod
-    def write(value, buf):
-        utf8_bytes = value.encode("utf-8")
-        buf.write_i32(len(utf8_bytes))
-        buf.write(utf8_bytes)
-
-    @staticmethod
-    def lift(buf):
-        with buf.consume_with_stream() as stream:
-            return stream.read(stream.remaining()).decode("utf-8")
-
-    @staticmethod
-    def lower(value):
-        with _UniffiRustBuffer.alloc_with_builder() as builder:
-            builder.write(value.encode("utf-8"))
-            return builder.finalize()
-
-class _UniffiFfiConverterSequenceTypeIsa(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeIsa.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeIsa.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeIsa.read(buf) for i in range(count)
-        ]
-
 
 
 class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
@@ -1042,18 +2050,705 @@ class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_i32(value)
 
-class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u32"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**32
+class _UniffiFfiConverterSequenceTypeMatch(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMatch.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMatch.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMatch.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterSequenceSequenceTypeMatch(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterSequenceTypeMatch.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterSequenceTypeMatch.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterSequenceTypeMatch.read(buf) for i in range(count)
+        ]
+
+
+class IndexProtocol(typing.Protocol):
+    """
+    A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
+    HNSW, on the backend of the engine it was made from.
+
+    Vectors are little-endian f32 bytes (`dims * 4` each, batches row-major); key lists
+    (`add_batch`, `search_allowed`) are little-endian u64 bytes. Thread-safe: any number of
+    threads may search while one adds or removes (writers are serialized; on the
+    Interpreted backend searches are serialized too). A failed call leaves the index
+    unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+"""
+    
+    def add(self, key: int,vector: bytes,replace: bool = False) -> None:
+        """
+        Adds `vector` (dims little-endian f32) under `key`. A live key is `DuplicateKey`
+        unless `replace` is true, which replaces its vector.
+"""
+        raise NotImplementedError
+    def add_batch(self, keys: bytes,vectors: bytes,replace: bool = False) -> None:
+        """
+        Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
+        little-endian f32, row-major. All or nothing.
+"""
+        raise NotImplementedError
+    def backend_kind(self, ) -> BackendKind:
+        """
+        Which backend the index runs on.
+"""
+        raise NotImplementedError
+    def capacity(self, ) -> int:
+        """
+        Vectors the index holds before it reallocates.
+"""
+        raise NotImplementedError
+    def clear(self, ) -> None:
+        """
+        Removes every vector, keeping the options.
+"""
+        raise NotImplementedError
+    def compact(self, ) -> None:
+        """
+        Reclaims the space of removed vectors and repairs the HNSW graph.
+"""
+        raise NotImplementedError
+    def config(self, ) -> IndexConfig:
+        """
+        The options the index was created (or loaded) with.
+"""
+        raise NotImplementedError
+    def contains(self, key: int) -> bool:
+        """
+        Whether `key` is live.
+"""
+        raise NotImplementedError
+    def dims(self, ) -> int:
+        """
+        The dimension of every vector.
+"""
+        raise NotImplementedError
+    def get(self, key: int) -> bytes:
+        """
+        The vector stored under `key`, dequantized, as little-endian f32 bytes
+        (`KeyNotFound` if not live).
+"""
+        raise NotImplementedError
+    def is_empty(self, ) -> bool:
+        """
+        Whether no vector is live.
+"""
+        raise NotImplementedError
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        raise NotImplementedError
+    def len(self, ) -> int:
+        """
+        Live (added and not removed) vectors.
+"""
+        raise NotImplementedError
+    def release(self, ) -> None:
+        """
+        Frees the index now (calls in flight on other threads finish first). Later calls fail
+        with `InvalidHandle`. Idempotent.
+"""
+        raise NotImplementedError
+    def remove(self, key: int) -> None:
+        """
+        Removes `key` (`KeyNotFound` if it is not live); `compact` reclaims the space.
+"""
+        raise NotImplementedError
+    def reserve(self, additional: int) -> None:
+        """
+        Makes room for `additional` more vectors (`OutOfMemory` if it cannot).
+"""
+        raise NotImplementedError
+    def save(self, path: str) -> None:
+        """
+        Writes `to_bytes` to `path` atomically (temporary file, then rename). I/O failures
+        are `InvalidArgument` naming the path.
+"""
+        raise NotImplementedError
+    def search(self, query: bytes,k: int) -> typing.List[Match]:
+        """
+        The `k` nearest live vectors to `query` (dims little-endian f32), ascending by
+        distance, ties by key. `k = 0` is `InvalidArgument`; `k > len` returns every live
+        vector; an empty index returns nothing.
+"""
+        raise NotImplementedError
+    def search_allowed(self, query: bytes,k: int,allowed: bytes) -> typing.List[Match]:
+        """
+        `search` among the keys in `allowed` only (little-endian u64s, any order, duplicates
+        and unknown keys fine). HNSW still returns `k` results when at least `k` allowed keys
+        are live.
+"""
+        raise NotImplementedError
+    def search_batch(self, queries: bytes,k: int) -> typing.List[typing.List[Match]]:
+        """
+        One `search` per query (`queries`: n * dims little-endian f32, row-major).
+"""
+        raise NotImplementedError
+    def set_ef_search(self, ef: int) -> None:
+        """
+        HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
+"""
+        raise NotImplementedError
+    def to_bytes(self, ) -> bytes:
+        """
+        The index in ferrovec's portable file format (loads on every backend and in JS).
+"""
+        raise NotImplementedError
+
+class Index(IndexProtocol):
+    """
+    A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
+    HNSW, on the backend of the engine it was made from.
+
+    Vectors are little-endian f32 bytes (`dims * 4` each, batches row-major); key lists
+    (`add_batch`, `search_allowed`) are little-endian u64 bytes. Thread-safe: any number of
+    threads may search while one adds or removes (writers are serialized; on the
+    Interpreted backend searches are serialized too). A failed call leaves the index
+    unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_bytes(cls, engine: Engine,bytes: bytes) -> Index:
+        """
+        An index on `engine`'s backend from bytes made by `to_bytes` (on any backend or
+        surface). `CorruptFile` / `UnsupportedVersion` for bytes that are not a valid index.
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterByRefBytes.check_lower(bytes)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterByRefBytes.lower(bytes),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def load(cls, engine: Engine,path: str) -> Index:
+        """
+        An index on `engine`'s backend from a file written by `save`.
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterString.check_lower(path)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterString.lower(path),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_index_load,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    def __init__(self, engine: Engine,config: IndexConfig):
+        """
+        An empty index on `engine`'s backend (`InvalidArgument` for options the core refuses,
+        e.g. hamming on f32 storage).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterTypeIndexConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterTypeIndexConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_index_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_free_index, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_clone_index, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def add(self, key: int,vector: bytes,replace: bool = False) -> None:
+        """
+        Adds `vector` (dims little-endian f32) under `key`. A live key is `DuplicateKey`
+        unless `replace` is true, which replaces its vector.
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(key)
+
+        _UniffiFfiConverterByRefBytes.check_lower(vector)
+
+        _UniffiFfiConverterBoolean.check_lower(replace)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(key),
+            _UniffiFfiConverterByRefBytes.lower(vector),
+            _UniffiFfiConverterBoolean.lower(replace),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_add,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def add_batch(self, keys: bytes,vectors: bytes,replace: bool = False) -> None:
+        """
+        Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
+        little-endian f32, row-major. All or nothing.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(keys)
+
+        _UniffiFfiConverterByRefBytes.check_lower(vectors)
+
+        _UniffiFfiConverterBoolean.check_lower(replace)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(keys),
+            _UniffiFfiConverterByRefBytes.lower(vectors),
+            _UniffiFfiConverterBoolean.lower(replace),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_add_batch,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def backend_kind(self, ) -> BackendKind:
+        """
+        Which backend the index runs on.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBackendKind.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_backend_kind,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def capacity(self, ) -> int:
+        """
+        Vectors the index holds before it reallocates.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_capacity,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def clear(self, ) -> None:
+        """
+        Removes every vector, keeping the options.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_clear,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def compact(self, ) -> None:
+        """
+        Reclaims the space of removed vectors and repairs the HNSW graph.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_compact,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def config(self, ) -> IndexConfig:
+        """
+        The options the index was created (or loaded) with.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndexConfig.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_config,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def contains(self, key: int) -> bool:
+        """
+        Whether `key` is live.
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(key)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(key),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_contains,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def dims(self, ) -> int:
+        """
+        The dimension of every vector.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_dims,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def get(self, key: int) -> bytes:
+        """
+        The vector stored under `key`, dequantized, as little-endian f32 bytes
+        (`KeyNotFound` if not live).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(key)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(key),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_get,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_empty(self, ) -> bool:
+        """
+        Whether no vector is live.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_is_empty,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_is_released,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def len(self, ) -> int:
+        """
+        Live (added and not removed) vectors.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_len,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def release(self, ) -> None:
+        """
+        Frees the index now (calls in flight on other threads finish first). Later calls fail
+        with `InvalidHandle`. Idempotent.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_release,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def remove(self, key: int) -> None:
+        """
+        Removes `key` (`KeyNotFound` if it is not live); `compact` reclaims the space.
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(key)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(key),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_remove,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def reserve(self, additional: int) -> None:
+        """
+        Makes room for `additional` more vectors (`OutOfMemory` if it cannot).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(additional)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(additional),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_reserve,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def save(self, path: str) -> None:
+        """
+        Writes `to_bytes` to `path` atomically (temporary file, then rename). I/O failures
+        are `InvalidArgument` naming the path.
+"""
+        
+        _UniffiFfiConverterString.check_lower(path)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(path),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_save,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def search(self, query: bytes,k: int) -> typing.List[Match]:
+        """
+        The `k` nearest live vectors to `query` (dims little-endian f32), ascending by
+        distance, ties by key. `k = 0` is `InvalidArgument`; `k > len` returns every live
+        vector; an empty index returns nothing.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(query)
+
+        _UniffiFfiConverterUInt32.check_lower(k)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(query),
+            _UniffiFfiConverterUInt32.lower(k),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeMatch.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_search,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def search_allowed(self, query: bytes,k: int,allowed: bytes) -> typing.List[Match]:
+        """
+        `search` among the keys in `allowed` only (little-endian u64s, any order, duplicates
+        and unknown keys fine). HNSW still returns `k` results when at least `k` allowed keys
+        are live.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(query)
+
+        _UniffiFfiConverterUInt32.check_lower(k)
+
+        _UniffiFfiConverterByRefBytes.check_lower(allowed)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(query),
+            _UniffiFfiConverterUInt32.lower(k),
+            _UniffiFfiConverterByRefBytes.lower(allowed),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeMatch.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_search_allowed,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def search_batch(self, queries: bytes,k: int) -> typing.List[typing.List[Match]]:
+        """
+        One `search` per query (`queries`: n * dims little-endian f32, row-major).
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(queries)
+
+        _UniffiFfiConverterUInt32.check_lower(k)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(queries),
+            _UniffiFfiConverterUInt32.lower(k),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceSequenceTypeMatch.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_search_batch,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def set_ef_search(self, ef: int) -> None:
+        """
+        HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
+"""
+        
+        _UniffiFfiConverterUInt32.check_lower(ef)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt32.lower(ef),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_set_ef_search,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def to_bytes(self, ) -> bytes:
+        """
+        The index in ferrovec's portable file format (loads on every backend and in JS).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_to_bytes,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeIndex:
+    @staticmethod
+    def lift(value: int) -> Index:
+        return Index._uniffi_make_instance(value)
 
     @staticmethod
-    def read(buf):
-        return buf.read_u32()
+    def check_lower(value: Index):
+        if not isinstance(value, Index):
+            raise TypeError("Expected Index instance, {} found".format(type(value).__name__))
 
     @staticmethod
-    def write(value, buf):
-        buf.write_u32(value)
+    def lower(value: Index) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Index:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Index, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
 
 class _UniffiFfiConverterSequenceTypeHit(_UniffiConverterRustBuffer):
     @classmethod
@@ -1076,6 +2771,525 @@ class _UniffiFfiConverterSequenceTypeHit(_UniffiConverterRustBuffer):
 
         return [
             _UniffiFfiConverterTypeHit.read(buf) for i in range(count)
+        ]
+
+
+class EngineProtocol(typing.Protocol):
+    """
+    Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
+    (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
+    goes.
+
+    Same arguments, results and errors as the free kernel functions on either backend; the
+    Interpreted one adds `OutOfFuel`, `OutOfMemory` and `Trap`, after which the engine keeps
+    working. Interpreted calls on one engine run one at a time.
+"""
+    
+    def cosine_distance_f32(self, a: bytes,b: bytes) -> float:
+        """
+        Cosine distance `1 - cos(a, b)` of two f32 vectors.
+"""
+        raise NotImplementedError
+    def describe(self, ) -> str:
+        """
+        A human-readable description of the backend, e.g. `"native (avx512+vnni+vpopcntdq)"`.
+"""
+        raise NotImplementedError
+    def dot_f32(self, a: bytes,b: bytes) -> float:
+        """
+        Inner product of two f32 vectors.
+"""
+        raise NotImplementedError
+    def dot_i8(self, a: bytes,b: bytes) -> int:
+        """
+        Inner product of two i8 vectors.
+"""
+        raise NotImplementedError
+    def hamming_b1(self, a: bytes,b: bytes) -> int:
+        """
+        Number of differing bits of two packed binary vectors.
+"""
+        raise NotImplementedError
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        raise NotImplementedError
+    def jaccard_b1(self, a: bytes,b: bytes) -> float:
+        """
+        Jaccard distance of two packed binary vectors.
+"""
+        raise NotImplementedError
+    def kind(self, ) -> BackendKind:
+        """
+        Which backend this engine runs on.
+"""
+        raise NotImplementedError
+    def l2_normalize_f32(self, x: bytes) -> Normalized:
+        """
+        `x` scaled to unit length, and its length before scaling.
+"""
+        raise NotImplementedError
+    def l2sq_f32(self, a: bytes,b: bytes) -> float:
+        """
+        Squared Euclidean distance of two f32 vectors.
+"""
+        raise NotImplementedError
+    def l2sq_i8(self, a: bytes,b: bytes) -> int:
+        """
+        Squared Euclidean distance of two i8 vectors.
+"""
+        raise NotImplementedError
+    def new_index(self, config: IndexConfig) -> Index:
+        """
+        An empty index on this engine's backend; the same as `Index(engine, config)`.
+"""
+        raise NotImplementedError
+    def release(self, ) -> None:
+        """
+        Frees the engine now (a call in flight on another thread finishes first). Later calls
+        fail with `InvalidHandle`; indexes made from it keep working. Idempotent.
+"""
+        raise NotImplementedError
+    def scan_f32(self, metric: Metric,query: bytes,rows: bytes) -> bytes:
+        """
+        Distances from `query` to each row of `rows` (`n_rows * dims` floats), as
+        little-endian f32 bytes.
+"""
+        raise NotImplementedError
+    def top_k(self, scores: bytes,k: int) -> typing.List[Hit]:
+        """
+        The `k` smallest of `scores` (little-endian f32), ascending, ties by lower index.
+"""
+        raise NotImplementedError
+
+class Engine(EngineProtocol):
+    """
+    Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
+    (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
+    goes.
+
+    Same arguments, results and errors as the free kernel functions on either backend; the
+    Interpreted one adds `OutOfFuel`, `OutOfMemory` and `Trap`, after which the engine keeps
+    working. Interpreted calls on one engine run one at a time.
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def interpreted(cls, config: InterpretedConfig) -> Engine:
+        """
+        The Interpreted backend. `InvalidModule` for a module that is not ferrovec's ABI or
+        not the expected SHA-256, `OutOfMemory` for a memory cap below the module's initial
+        memory, `InvalidArgument` for a zero fuel budget.
+"""
+        
+        _UniffiFfiConverterTypeInterpretedConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeInterpretedConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeEngine.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_engine_interpreted,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def native(cls, ) -> Engine:
+        """
+        The native backend, on the process-wide active instruction set.
+"""
+        _uniffi_lowered_args = (
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeEngine.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_engine_native,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def native_with_isa(cls, isa: Isa) -> Engine:
+        """
+        The native backend pinned to `isa` (`UnsupportedIsa` if this machine cannot run it).
+"""
+        
+        _UniffiFfiConverterTypeIsa.check_lower(isa)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeIsa.lower(isa),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeEngine.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_engine_native_with_isa,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_free_engine, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_clone_engine, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def cosine_distance_f32(self, a: bytes,b: bytes) -> float:
+        """
+        Cosine distance `1 - cos(a, b)` of two f32 vectors.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(a)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(a),
+            _UniffiFfiConverterByRefBytes.lower(b),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterFloat32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_cosine_distance_f32,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def describe(self, ) -> str:
+        """
+        A human-readable description of the backend, e.g. `"native (avx512+vnni+vpopcntdq)"`.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_describe,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def dot_f32(self, a: bytes,b: bytes) -> float:
+        """
+        Inner product of two f32 vectors.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(a)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(a),
+            _UniffiFfiConverterByRefBytes.lower(b),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterFloat32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_dot_f32,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def dot_i8(self, a: bytes,b: bytes) -> int:
+        """
+        Inner product of two i8 vectors.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(a)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(a),
+            _UniffiFfiConverterByRefBytes.lower(b),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_dot_i8,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def hamming_b1(self, a: bytes,b: bytes) -> int:
+        """
+        Number of differing bits of two packed binary vectors.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(a)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(a),
+            _UniffiFfiConverterByRefBytes.lower(b),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_hamming_b1,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_is_released,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def jaccard_b1(self, a: bytes,b: bytes) -> float:
+        """
+        Jaccard distance of two packed binary vectors.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(a)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(a),
+            _UniffiFfiConverterByRefBytes.lower(b),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterFloat32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_jaccard_b1,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def kind(self, ) -> BackendKind:
+        """
+        Which backend this engine runs on.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBackendKind.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_kind,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def l2_normalize_f32(self, x: bytes) -> Normalized:
+        """
+        `x` scaled to unit length, and its length before scaling.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(x)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(x),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeNormalized.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_l2_normalize_f32,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def l2sq_f32(self, a: bytes,b: bytes) -> float:
+        """
+        Squared Euclidean distance of two f32 vectors.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(a)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(a),
+            _UniffiFfiConverterByRefBytes.lower(b),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterFloat32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_f32,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def l2sq_i8(self, a: bytes,b: bytes) -> int:
+        """
+        Squared Euclidean distance of two i8 vectors.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(a)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(a),
+            _UniffiFfiConverterByRefBytes.lower(b),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_i8,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def new_index(self, config: IndexConfig) -> Index:
+        """
+        An empty index on this engine's backend; the same as `Index(engine, config)`.
+"""
+        
+        _UniffiFfiConverterTypeIndexConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeIndexConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_new_index,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def release(self, ) -> None:
+        """
+        Frees the engine now (a call in flight on another thread finishes first). Later calls
+        fail with `InvalidHandle`; indexes made from it keep working. Idempotent.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_release,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def scan_f32(self, metric: Metric,query: bytes,rows: bytes) -> bytes:
+        """
+        Distances from `query` to each row of `rows` (`n_rows * dims` floats), as
+        little-endian f32 bytes.
+"""
+        
+        _UniffiFfiConverterTypeMetric.check_lower(metric)
+
+        _UniffiFfiConverterByRefBytes.check_lower(query)
+
+        _UniffiFfiConverterByRefBytes.check_lower(rows)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeMetric.lower(metric),
+            _UniffiFfiConverterByRefBytes.lower(query),
+            _UniffiFfiConverterByRefBytes.lower(rows),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_scan_f32,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def top_k(self, scores: bytes,k: int) -> typing.List[Hit]:
+        """
+        The `k` smallest of `scores` (little-endian f32), ascending, ties by lower index.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(scores)
+
+        _UniffiFfiConverterUInt32.check_lower(k)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(scores),
+            _UniffiFfiConverterUInt32.lower(k),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeHit.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_top_k,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeEngine:
+    @staticmethod
+    def lift(value: int) -> Engine:
+        return Engine._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: Engine):
+        if not isinstance(value, Engine):
+            raise TypeError("Expected Engine instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: Engine) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Engine:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Engine, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceTypeIsa(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeIsa.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeIsa.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeIsa.read(buf) for i in range(count)
         ]
 def active_isa() -> Isa:
     """
@@ -1347,9 +3561,16 @@ def version() -> str:
 
 __all__ = [
     "InternalError",
+    "IndexMetric",
+    "Storage",
+    "BackendKind",
     "Isa",
     "Metric",
     "Hit",
+    "HnswConfig",
+    "IndexConfig",
+    "InterpretedConfig",
+    "Match",
     "Normalized",
     "active_isa",
     "available_isas",
@@ -1365,4 +3586,8 @@ __all__ = [
     "scan_f32",
     "top_k",
     "version",
+    "Index",
+    "IndexProtocol",
+    "Engine",
+    "EngineProtocol",
 ]

@@ -243,6 +243,242 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_ENGINE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_ENGINE
+uint64_t uniffi_ferrovec_fn_clone_engine(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_ENGINE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_ENGINE
+void uniffi_ferrovec_fn_free_engine(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_INTERPRETED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_INTERPRETED
+uint64_t uniffi_ferrovec_fn_constructor_engine_interpreted(RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_NATIVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_NATIVE
+uint64_t uniffi_ferrovec_fn_constructor_engine_native(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_NATIVE_WITH_ISA
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_NATIVE_WITH_ISA
+uint64_t uniffi_ferrovec_fn_constructor_engine_native_with_isa(RustBuffer isa, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_COSINE_DISTANCE_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_COSINE_DISTANCE_F32
+float uniffi_ferrovec_fn_method_engine_cosine_distance_f32(uint64_t ptr, ForeignBytes a, ForeignBytes b, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_DESCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_DESCRIBE
+RustBuffer uniffi_ferrovec_fn_method_engine_describe(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_DOT_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_DOT_F32
+float uniffi_ferrovec_fn_method_engine_dot_f32(uint64_t ptr, ForeignBytes a, ForeignBytes b, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_DOT_I8
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_DOT_I8
+int32_t uniffi_ferrovec_fn_method_engine_dot_i8(uint64_t ptr, ForeignBytes a, ForeignBytes b, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_HAMMING_B1
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_HAMMING_B1
+uint32_t uniffi_ferrovec_fn_method_engine_hamming_b1(uint64_t ptr, ForeignBytes a, ForeignBytes b, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_IS_RELEASED
+int8_t uniffi_ferrovec_fn_method_engine_is_released(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_JACCARD_B1
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_JACCARD_B1
+float uniffi_ferrovec_fn_method_engine_jaccard_b1(uint64_t ptr, ForeignBytes a, ForeignBytes b, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_KIND
+RustBuffer uniffi_ferrovec_fn_method_engine_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_L2_NORMALIZE_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_L2_NORMALIZE_F32
+RustBuffer uniffi_ferrovec_fn_method_engine_l2_normalize_f32(uint64_t ptr, ForeignBytes x, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_L2SQ_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_L2SQ_F32
+float uniffi_ferrovec_fn_method_engine_l2sq_f32(uint64_t ptr, ForeignBytes a, ForeignBytes b, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_L2SQ_I8
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_L2SQ_I8
+uint32_t uniffi_ferrovec_fn_method_engine_l2sq_i8(uint64_t ptr, ForeignBytes a, ForeignBytes b, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_RELEASE
+void uniffi_ferrovec_fn_method_engine_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_SCAN_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_SCAN_F32
+RustBuffer uniffi_ferrovec_fn_method_engine_scan_f32(uint64_t ptr, RustBuffer metric, ForeignBytes query, ForeignBytes rows, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_TOP_K
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_TOP_K
+RustBuffer uniffi_ferrovec_fn_method_engine_top_k(uint64_t ptr, ForeignBytes scores, uint32_t k, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_NEW_INDEX
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_NEW_INDEX
+uint64_t uniffi_ferrovec_fn_method_engine_new_index(uint64_t ptr, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_INDEX
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_INDEX
+uint64_t uniffi_ferrovec_fn_clone_index(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_INDEX
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_INDEX
+void uniffi_ferrovec_fn_free_index(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_FROM_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_FROM_BYTES
+uint64_t uniffi_ferrovec_fn_constructor_index_from_bytes(uint64_t engine, ForeignBytes bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_LOAD
+uint64_t uniffi_ferrovec_fn_constructor_index_load(uint64_t engine, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_NEW
+uint64_t uniffi_ferrovec_fn_constructor_index_new(uint64_t engine, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD
+void uniffi_ferrovec_fn_method_index_add(uint64_t ptr, uint64_t key, ForeignBytes vector, int8_t replace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_BATCH
+void uniffi_ferrovec_fn_method_index_add_batch(uint64_t ptr, ForeignBytes keys, ForeignBytes vectors, int8_t replace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_BACKEND_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_BACKEND_KIND
+RustBuffer uniffi_ferrovec_fn_method_index_backend_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CAPACITY
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CAPACITY
+uint64_t uniffi_ferrovec_fn_method_index_capacity(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CLEAR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CLEAR
+void uniffi_ferrovec_fn_method_index_clear(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_COMPACT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_COMPACT
+void uniffi_ferrovec_fn_method_index_compact(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CONFIG
+RustBuffer uniffi_ferrovec_fn_method_index_config(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CONTAINS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_CONTAINS
+int8_t uniffi_ferrovec_fn_method_index_contains(uint64_t ptr, uint64_t key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_DIMS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_DIMS
+uint32_t uniffi_ferrovec_fn_method_index_dims(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_GET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_GET
+RustBuffer uniffi_ferrovec_fn_method_index_get(uint64_t ptr, uint64_t key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_IS_EMPTY
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_IS_EMPTY
+int8_t uniffi_ferrovec_fn_method_index_is_empty(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_IS_RELEASED
+int8_t uniffi_ferrovec_fn_method_index_is_released(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_LEN
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_LEN
+uint64_t uniffi_ferrovec_fn_method_index_len(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_RELEASE
+void uniffi_ferrovec_fn_method_index_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_REMOVE
+void uniffi_ferrovec_fn_method_index_remove(uint64_t ptr, uint64_t key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_RESERVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_RESERVE
+void uniffi_ferrovec_fn_method_index_reserve(uint64_t ptr, uint64_t additional, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SAVE
+void uniffi_ferrovec_fn_method_index_save(uint64_t ptr, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH
+RustBuffer uniffi_ferrovec_fn_method_index_search(uint64_t ptr, ForeignBytes query, uint32_t k, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_ALLOWED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_ALLOWED
+RustBuffer uniffi_ferrovec_fn_method_index_search_allowed(uint64_t ptr, ForeignBytes query, uint32_t k, ForeignBytes allowed, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_BATCH
+RustBuffer uniffi_ferrovec_fn_method_index_search_batch(uint64_t ptr, ForeignBytes queries, uint32_t k, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SET_EF_SEARCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SET_EF_SEARCH
+void uniffi_ferrovec_fn_method_index_set_ef_search(uint64_t ptr, uint32_t ef, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_TO_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_TO_BYTES
+RustBuffer uniffi_ferrovec_fn_method_index_to_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FUNC_ACTIVE_ISA
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FUNC_ACTIVE_ISA
 RustBuffer uniffi_ferrovec_fn_func_active_isa(RustCallStatus *_Nonnull out_status
@@ -657,6 +893,264 @@ uint16_t uniffi_ferrovec_checksum_func_top_k(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_FUNC_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_FUNC_VERSION
 uint16_t uniffi_ferrovec_checksum_func_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_COSINE_DISTANCE_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_COSINE_DISTANCE_F32
+uint16_t uniffi_ferrovec_checksum_method_engine_cosine_distance_f32(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_DESCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_DESCRIBE
+uint16_t uniffi_ferrovec_checksum_method_engine_describe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_DOT_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_DOT_F32
+uint16_t uniffi_ferrovec_checksum_method_engine_dot_f32(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_DOT_I8
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_DOT_I8
+uint16_t uniffi_ferrovec_checksum_method_engine_dot_i8(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_HAMMING_B1
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_HAMMING_B1
+uint16_t uniffi_ferrovec_checksum_method_engine_hamming_b1(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_IS_RELEASED
+uint16_t uniffi_ferrovec_checksum_method_engine_is_released(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_JACCARD_B1
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_JACCARD_B1
+uint16_t uniffi_ferrovec_checksum_method_engine_jaccard_b1(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_KIND
+uint16_t uniffi_ferrovec_checksum_method_engine_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_L2_NORMALIZE_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_L2_NORMALIZE_F32
+uint16_t uniffi_ferrovec_checksum_method_engine_l2_normalize_f32(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_L2SQ_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_L2SQ_F32
+uint16_t uniffi_ferrovec_checksum_method_engine_l2sq_f32(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_L2SQ_I8
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_L2SQ_I8
+uint16_t uniffi_ferrovec_checksum_method_engine_l2sq_i8(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_RELEASE
+uint16_t uniffi_ferrovec_checksum_method_engine_release(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_SCAN_F32
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_SCAN_F32
+uint16_t uniffi_ferrovec_checksum_method_engine_scan_f32(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_TOP_K
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_TOP_K
+uint16_t uniffi_ferrovec_checksum_method_engine_top_k(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_NEW_INDEX
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_NEW_INDEX
+uint16_t uniffi_ferrovec_checksum_method_engine_new_index(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD
+uint16_t uniffi_ferrovec_checksum_method_index_add(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD_BATCH
+uint16_t uniffi_ferrovec_checksum_method_index_add_batch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_BACKEND_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_BACKEND_KIND
+uint16_t uniffi_ferrovec_checksum_method_index_backend_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CAPACITY
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CAPACITY
+uint16_t uniffi_ferrovec_checksum_method_index_capacity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CLEAR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CLEAR
+uint16_t uniffi_ferrovec_checksum_method_index_clear(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_COMPACT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_COMPACT
+uint16_t uniffi_ferrovec_checksum_method_index_compact(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CONFIG
+uint16_t uniffi_ferrovec_checksum_method_index_config(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CONTAINS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_CONTAINS
+uint16_t uniffi_ferrovec_checksum_method_index_contains(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_DIMS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_DIMS
+uint16_t uniffi_ferrovec_checksum_method_index_dims(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_GET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_GET
+uint16_t uniffi_ferrovec_checksum_method_index_get(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_IS_EMPTY
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_IS_EMPTY
+uint16_t uniffi_ferrovec_checksum_method_index_is_empty(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_IS_RELEASED
+uint16_t uniffi_ferrovec_checksum_method_index_is_released(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_LEN
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_LEN
+uint16_t uniffi_ferrovec_checksum_method_index_len(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_RELEASE
+uint16_t uniffi_ferrovec_checksum_method_index_release(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_REMOVE
+uint16_t uniffi_ferrovec_checksum_method_index_remove(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_RESERVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_RESERVE
+uint16_t uniffi_ferrovec_checksum_method_index_reserve(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SAVE
+uint16_t uniffi_ferrovec_checksum_method_index_save(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH
+uint16_t uniffi_ferrovec_checksum_method_index_search(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_ALLOWED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_ALLOWED
+uint16_t uniffi_ferrovec_checksum_method_index_search_allowed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_BATCH
+uint16_t uniffi_ferrovec_checksum_method_index_search_batch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SET_EF_SEARCH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SET_EF_SEARCH
+uint16_t uniffi_ferrovec_checksum_method_index_set_ef_search(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_TO_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_TO_BYTES
+uint16_t uniffi_ferrovec_checksum_method_index_to_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_INTERPRETED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_INTERPRETED
+uint16_t uniffi_ferrovec_checksum_constructor_engine_interpreted(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_NATIVE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_NATIVE
+uint16_t uniffi_ferrovec_checksum_constructor_engine_native(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_NATIVE_WITH_ISA
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_NATIVE_WITH_ISA
+uint16_t uniffi_ferrovec_checksum_constructor_engine_native_with_isa(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_FROM_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_FROM_BYTES
+uint16_t uniffi_ferrovec_checksum_constructor_index_from_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_LOAD
+uint16_t uniffi_ferrovec_checksum_constructor_index_load(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW
+uint16_t uniffi_ferrovec_checksum_constructor_index_new(void
     
 );
 #endif

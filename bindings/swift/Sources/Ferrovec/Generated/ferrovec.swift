@@ -529,6 +529,30 @@ fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterString: FfiConverter {
     typealias SwiftType = String
     typealias FfiType = RustBuffer
@@ -589,6 +613,1067 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         writeBytes(&buf, value)
     }
 }
+
+
+
+
+/**
+ * Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
+ * (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
+ * goes.
+ *
+ * Same arguments, results and errors as the free kernel functions on either backend; the
+ * Interpreted one adds `OutOfFuel`, `OutOfMemory` and `Trap`, after which the engine keeps
+ * working. Interpreted calls on one engine run one at a time.
+ */
+public protocol EngineProtocol: AnyObject, Sendable {
+    
+    /**
+     * Cosine distance `1 - cos(a, b)` of two f32 vectors.
+     */
+    func cosineDistanceF32(a: Data, b: Data) throws  -> Float
+    
+    /**
+     * A human-readable description of the backend, e.g. `"native (avx512+vnni+vpopcntdq)"`.
+     */
+    func describe() throws  -> String
+    
+    /**
+     * Inner product of two f32 vectors.
+     */
+    func dotF32(a: Data, b: Data) throws  -> Float
+    
+    /**
+     * Inner product of two i8 vectors.
+     */
+    func dotI8(a: Data, b: Data) throws  -> Int32
+    
+    /**
+     * Number of differing bits of two packed binary vectors.
+     */
+    func hammingB1(a: Data, b: Data) throws  -> UInt32
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    func isReleased()  -> Bool
+    
+    /**
+     * Jaccard distance of two packed binary vectors.
+     */
+    func jaccardB1(a: Data, b: Data) throws  -> Float
+    
+    /**
+     * Which backend this engine runs on.
+     */
+    func kind()  -> BackendKind
+    
+    /**
+     * `x` scaled to unit length, and its length before scaling.
+     */
+    func l2NormalizeF32(x: Data) throws  -> Normalized
+    
+    /**
+     * Squared Euclidean distance of two f32 vectors.
+     */
+    func l2sqF32(a: Data, b: Data) throws  -> Float
+    
+    /**
+     * Squared Euclidean distance of two i8 vectors.
+     */
+    func l2sqI8(a: Data, b: Data) throws  -> UInt32
+    
+    /**
+     * Frees the engine now (a call in flight on another thread finishes first). Later calls
+     * fail with `InvalidHandle`; indexes made from it keep working. Idempotent.
+     */
+    func release() 
+    
+    /**
+     * Distances from `query` to each row of `rows` (`n_rows * dims` floats), as
+     * little-endian f32 bytes.
+     */
+    func scanF32(metric: Metric, query: Data, rows: Data) throws  -> Data
+    
+    /**
+     * The `k` smallest of `scores` (little-endian f32), ascending, ties by lower index.
+     */
+    func topK(scores: Data, k: UInt32) throws  -> [Hit]
+    
+    /**
+     * An empty index on this engine's backend; the same as `Index(engine, config)`.
+     */
+    func newIndex(config: IndexConfig) throws  -> Index
+    
+}
+/**
+ * Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
+ * (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
+ * goes.
+ *
+ * Same arguments, results and errors as the free kernel functions on either backend; the
+ * Interpreted one adds `OutOfFuel`, `OutOfMemory` and `Trap`, after which the engine keeps
+ * working. Interpreted calls on one engine run one at a time.
+ */
+open class Engine: EngineProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ferrovec_fn_clone_engine(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ferrovec_fn_free_engine(handle, $0) }
+    }
+
+    
+    /**
+     * The Interpreted backend. `InvalidModule` for a module that is not ferrovec's ABI or
+     * not the expected SHA-256, `OutOfMemory` for a memory cap below the module's initial
+     * memory, `InvalidArgument` for a zero fuel budget.
+     */
+public static func interpreted(config: InterpretedConfig)throws  -> Engine  {
+    return try  FfiConverterTypeEngine_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_engine_interpreted(
+        FfiConverterTypeInterpretedConfig_lower(config),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The native backend, on the process-wide active instruction set.
+     */
+public static func native() -> Engine  {
+    return try!  FfiConverterTypeEngine_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_engine_native(uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The native backend pinned to `isa` (`UnsupportedIsa` if this machine cannot run it).
+     */
+public static func nativeWithIsa(isa: Isa)throws  -> Engine  {
+    return try  FfiConverterTypeEngine_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_engine_native_with_isa(
+        FfiConverterTypeIsa_lower(isa),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Cosine distance `1 - cos(a, b)` of two f32 vectors.
+     */
+open func cosineDistanceF32(a: Data, b: Data)throws  -> Float  {
+    return try  FfiConverterFloat.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(a) { aFb in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_engine_cosine_distance_f32(
+            self.uniffiCloneHandle(),
+        aFb,
+        bFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * A human-readable description of the backend, e.g. `"native (avx512+vnni+vpopcntdq)"`.
+     */
+open func describe()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_engine_describe(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Inner product of two f32 vectors.
+     */
+open func dotF32(a: Data, b: Data)throws  -> Float  {
+    return try  FfiConverterFloat.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(a) { aFb in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_engine_dot_f32(
+            self.uniffiCloneHandle(),
+        aFb,
+        bFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Inner product of two i8 vectors.
+     */
+open func dotI8(a: Data, b: Data)throws  -> Int32  {
+    return try  FfiConverterInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(a) { aFb in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_engine_dot_i8(
+            self.uniffiCloneHandle(),
+        aFb,
+        bFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Number of differing bits of two packed binary vectors.
+     */
+open func hammingB1(a: Data, b: Data)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(a) { aFb in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_engine_hamming_b1(
+            self.uniffiCloneHandle(),
+        aFb,
+        bFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+open func isReleased() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_engine_is_released(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Jaccard distance of two packed binary vectors.
+     */
+open func jaccardB1(a: Data, b: Data)throws  -> Float  {
+    return try  FfiConverterFloat.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(a) { aFb in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_engine_jaccard_b1(
+            self.uniffiCloneHandle(),
+        aFb,
+        bFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Which backend this engine runs on.
+     */
+open func kind() -> BackendKind  {
+    return try!  FfiConverterTypeBackendKind_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_engine_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `x` scaled to unit length, and its length before scaling.
+     */
+open func l2NormalizeF32(x: Data)throws  -> Normalized  {
+    return try  FfiConverterTypeNormalized_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(x) { xFb in
+    uniffi_ferrovec_fn_method_engine_l2_normalize_f32(
+            self.uniffiCloneHandle(),
+        xFb,uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * Squared Euclidean distance of two f32 vectors.
+     */
+open func l2sqF32(a: Data, b: Data)throws  -> Float  {
+    return try  FfiConverterFloat.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(a) { aFb in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_engine_l2sq_f32(
+            self.uniffiCloneHandle(),
+        aFb,
+        bFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Squared Euclidean distance of two i8 vectors.
+     */
+open func l2sqI8(a: Data, b: Data)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(a) { aFb in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_engine_l2sq_i8(
+            self.uniffiCloneHandle(),
+        aFb,
+        bFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Frees the engine now (a call in flight on another thread finishes first). Later calls
+     * fail with `InvalidHandle`; indexes made from it keep working. Idempotent.
+     */
+open func release()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_engine_release(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Distances from `query` to each row of `rows` (`n_rows * dims` floats), as
+     * little-endian f32 bytes.
+     */
+open func scanF32(metric: Metric, query: Data, rows: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(query) { queryFb in
+        FfiConverterByRefBytes.lower(rows) { rowsFb in
+    uniffi_ferrovec_fn_method_engine_scan_f32(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMetric_lower(metric),
+        queryFb,
+        rowsFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * The `k` smallest of `scores` (little-endian f32), ascending, ties by lower index.
+     */
+open func topK(scores: Data, k: UInt32)throws  -> [Hit]  {
+    return try  FfiConverterSequenceTypeHit.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(scores) { scoresFb in
+    uniffi_ferrovec_fn_method_engine_top_k(
+            self.uniffiCloneHandle(),
+        scoresFb,
+        FfiConverterUInt32.lower(k),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * An empty index on this engine's backend; the same as `Index(engine, config)`.
+     */
+open func newIndex(config: IndexConfig)throws  -> Index  {
+    return try  FfiConverterTypeIndex_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_engine_new_index(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIndexConfig_lower(config),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngine: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Engine
+
+    public static func lift(_ handle: UInt64) throws -> Engine {
+        return Engine(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Engine) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Engine {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Engine, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngine_lift(_ handle: UInt64) throws -> Engine {
+    return try FfiConverterTypeEngine.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
+    return FfiConverterTypeEngine.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
+ * HNSW, on the backend of the engine it was made from.
+ *
+ * Vectors are little-endian f32 bytes (`dims * 4` each, batches row-major); key lists
+ * (`add_batch`, `search_allowed`) are little-endian u64 bytes. Thread-safe: any number of
+ * threads may search while one adds or removes (writers are serialized; on the
+ * Interpreted backend searches are serialized too). A failed call leaves the index
+ * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ */
+public protocol IndexProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds `vector` (dims little-endian f32) under `key`. A live key is `DuplicateKey`
+     * unless `replace` is true, which replaces its vector.
+     */
+    func add(key: UInt64, vector: Data, replace: Bool) throws 
+    
+    /**
+     * Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
+     * little-endian f32, row-major. All or nothing.
+     */
+    func addBatch(keys: Data, vectors: Data, replace: Bool) throws 
+    
+    /**
+     * Which backend the index runs on.
+     */
+    func backendKind() throws  -> BackendKind
+    
+    /**
+     * Vectors the index holds before it reallocates.
+     */
+    func capacity() throws  -> UInt64
+    
+    /**
+     * Removes every vector, keeping the options.
+     */
+    func clear() throws 
+    
+    /**
+     * Reclaims the space of removed vectors and repairs the HNSW graph.
+     */
+    func compact() throws 
+    
+    /**
+     * The options the index was created (or loaded) with.
+     */
+    func config() throws  -> IndexConfig
+    
+    /**
+     * Whether `key` is live.
+     */
+    func contains(key: UInt64) throws  -> Bool
+    
+    /**
+     * The dimension of every vector.
+     */
+    func dims() throws  -> UInt32
+    
+    /**
+     * The vector stored under `key`, dequantized, as little-endian f32 bytes
+     * (`KeyNotFound` if not live).
+     */
+    func get(key: UInt64) throws  -> Data
+    
+    /**
+     * Whether no vector is live.
+     */
+    func isEmpty() throws  -> Bool
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    func isReleased()  -> Bool
+    
+    /**
+     * Live (added and not removed) vectors.
+     */
+    func len() throws  -> UInt64
+    
+    /**
+     * Frees the index now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */
+    func release() 
+    
+    /**
+     * Removes `key` (`KeyNotFound` if it is not live); `compact` reclaims the space.
+     */
+    func remove(key: UInt64) throws 
+    
+    /**
+     * Makes room for `additional` more vectors (`OutOfMemory` if it cannot).
+     */
+    func reserve(additional: UInt64) throws 
+    
+    /**
+     * Writes `to_bytes` to `path` atomically (temporary file, then rename). I/O failures
+     * are `InvalidArgument` naming the path.
+     */
+    func save(path: String) throws 
+    
+    /**
+     * The `k` nearest live vectors to `query` (dims little-endian f32), ascending by
+     * distance, ties by key. `k = 0` is `InvalidArgument`; `k > len` returns every live
+     * vector; an empty index returns nothing.
+     */
+    func search(query: Data, k: UInt32) throws  -> [Match]
+    
+    /**
+     * `search` among the keys in `allowed` only (little-endian u64s, any order, duplicates
+     * and unknown keys fine). HNSW still returns `k` results when at least `k` allowed keys
+     * are live.
+     */
+    func searchAllowed(query: Data, k: UInt32, allowed: Data) throws  -> [Match]
+    
+    /**
+     * One `search` per query (`queries`: n * dims little-endian f32, row-major).
+     */
+    func searchBatch(queries: Data, k: UInt32) throws  -> [[Match]]
+    
+    /**
+     * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
+     */
+    func setEfSearch(ef: UInt32) throws 
+    
+    /**
+     * The index in ferrovec's portable file format (loads on every backend and in JS).
+     */
+    func toBytes() throws  -> Data
+    
+}
+/**
+ * A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
+ * HNSW, on the backend of the engine it was made from.
+ *
+ * Vectors are little-endian f32 bytes (`dims * 4` each, batches row-major); key lists
+ * (`add_batch`, `search_allowed`) are little-endian u64 bytes. Thread-safe: any number of
+ * threads may search while one adds or removes (writers are serialized; on the
+ * Interpreted backend searches are serialized too). A failed call leaves the index
+ * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ */
+open class Index: IndexProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ferrovec_fn_clone_index(self.handle, $0) }
+    }
+    /**
+     * An empty index on `engine`'s backend (`InvalidArgument` for options the core refuses,
+     * e.g. hamming on f32 storage).
+     */
+public convenience init(engine: Engine, config: IndexConfig)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_index_new(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterTypeIndexConfig_lower(config),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ferrovec_fn_free_index(handle, $0) }
+    }
+
+    
+    /**
+     * An index on `engine`'s backend from bytes made by `to_bytes` (on any backend or
+     * surface). `CorruptFile` / `UnsupportedVersion` for bytes that are not a valid index.
+     */
+public static func fromBytes(engine: Engine, bytes: Data)throws  -> Index  {
+    return try  FfiConverterTypeIndex_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(bytes) { bytesFb in
+    uniffi_ferrovec_fn_constructor_index_from_bytes(
+        FfiConverterTypeEngine_lower(engine),
+        bytesFb,uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * An index on `engine`'s backend from a file written by `save`.
+     */
+public static func load(engine: Engine, path: String)throws  -> Index  {
+    return try  FfiConverterTypeIndex_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_index_load(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Adds `vector` (dims little-endian f32) under `key`. A live key is `DuplicateKey`
+     * unless `replace` is true, which replaces its vector.
+     */
+open func add(key: UInt64, vector: Data, replace: Bool = false)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(vector) { vectorFb in
+    uniffi_ferrovec_fn_method_index_add(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(key),
+        vectorFb,
+        FfiConverterBool.lower(replace),uniffiCallStatus
+    )
+        }
+}
+}
+    
+    /**
+     * Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
+     * little-endian f32, row-major. All or nothing.
+     */
+open func addBatch(keys: Data, vectors: Data, replace: Bool = false)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(keys) { keysFb in
+        FfiConverterByRefBytes.lower(vectors) { vectorsFb in
+    uniffi_ferrovec_fn_method_index_add_batch(
+            self.uniffiCloneHandle(),
+        keysFb,
+        vectorsFb,
+        FfiConverterBool.lower(replace),uniffiCallStatus
+    )
+        }
+        }
+}
+}
+    
+    /**
+     * Which backend the index runs on.
+     */
+open func backendKind()throws  -> BackendKind  {
+    return try  FfiConverterTypeBackendKind_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_backend_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Vectors the index holds before it reallocates.
+     */
+open func capacity()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_capacity(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes every vector, keeping the options.
+     */
+open func clear()throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_clear(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Reclaims the space of removed vectors and repairs the HNSW graph.
+     */
+open func compact()throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_compact(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The options the index was created (or loaded) with.
+     */
+open func config()throws  -> IndexConfig  {
+    return try  FfiConverterTypeIndexConfig_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_config(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether `key` is live.
+     */
+open func contains(key: UInt64)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_contains(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The dimension of every vector.
+     */
+open func dims()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_dims(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The vector stored under `key`, dequantized, as little-endian f32 bytes
+     * (`KeyNotFound` if not live).
+     */
+open func get(key: UInt64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_get(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether no vector is live.
+     */
+open func isEmpty()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_is_empty(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+open func isReleased() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_is_released(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Live (added and not removed) vectors.
+     */
+open func len()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_len(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Frees the index now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */
+open func release()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_release(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Removes `key` (`KeyNotFound` if it is not live); `compact` reclaims the space.
+     */
+open func remove(key: UInt64)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_remove(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(key),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Makes room for `additional` more vectors (`OutOfMemory` if it cannot).
+     */
+open func reserve(additional: UInt64)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_reserve(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(additional),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Writes `to_bytes` to `path` atomically (temporary file, then rename). I/O failures
+     * are `InvalidArgument` naming the path.
+     */
+open func save(path: String)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_save(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The `k` nearest live vectors to `query` (dims little-endian f32), ascending by
+     * distance, ties by key. `k = 0` is `InvalidArgument`; `k > len` returns every live
+     * vector; an empty index returns nothing.
+     */
+open func search(query: Data, k: UInt32)throws  -> [Match]  {
+    return try  FfiConverterSequenceTypeMatch.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(query) { queryFb in
+    uniffi_ferrovec_fn_method_index_search(
+            self.uniffiCloneHandle(),
+        queryFb,
+        FfiConverterUInt32.lower(k),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * `search` among the keys in `allowed` only (little-endian u64s, any order, duplicates
+     * and unknown keys fine). HNSW still returns `k` results when at least `k` allowed keys
+     * are live.
+     */
+open func searchAllowed(query: Data, k: UInt32, allowed: Data)throws  -> [Match]  {
+    return try  FfiConverterSequenceTypeMatch.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(query) { queryFb in
+        FfiConverterByRefBytes.lower(allowed) { allowedFb in
+    uniffi_ferrovec_fn_method_index_search_allowed(
+            self.uniffiCloneHandle(),
+        queryFb,
+        FfiConverterUInt32.lower(k),
+        allowedFb,uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * One `search` per query (`queries`: n * dims little-endian f32, row-major).
+     */
+open func searchBatch(queries: Data, k: UInt32)throws  -> [[Match]]  {
+    return try  FfiConverterSequenceSequenceTypeMatch.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(queries) { queriesFb in
+    uniffi_ferrovec_fn_method_index_search_batch(
+            self.uniffiCloneHandle(),
+        queriesFb,
+        FfiConverterUInt32.lower(k),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
+     */
+open func setEfSearch(ef: UInt32)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_set_ef_search(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(ef),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The index in ferrovec's portable file format (loads on every backend and in JS).
+     */
+open func toBytes()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_to_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIndex: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Index
+
+    public static func lift(_ handle: UInt64) throws -> Index {
+        return Index(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Index) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Index {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Index, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIndex_lift(_ handle: UInt64) throws -> Index {
+    return try FfiConverterTypeIndex.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIndex_lower(_ value: Index) -> UInt64 {
+    return FfiConverterTypeIndex.lower(value)
+}
+
+
 
 
 /**
@@ -661,6 +1746,357 @@ public func FfiConverterTypeHit_lower(_ value: Hit) -> RustBuffer {
 
 
 /**
+ * HNSW parameters (the defaults are the core's).
+ */
+public struct HnswConfig: Equatable, Hashable {
+    /**
+     * Neighbors per node on the upper levels (twice as many on level 0), 2..=512.
+     */
+    public var m: UInt32
+    /**
+     * Beam width while inserting.
+     */
+    public var efConstruction: UInt32
+    /**
+     * Default beam width while searching (see `Index.set_ef_search`).
+     */
+    public var efSearch: UInt32
+    /**
+     * Seeds the level generator: same seed and insertion order, same graph.
+     */
+    public var seed: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Neighbors per node on the upper levels (twice as many on level 0), 2..=512.
+         */m: UInt32 = UInt32(16), 
+        /**
+         * Beam width while inserting.
+         */efConstruction: UInt32 = UInt32(128), 
+        /**
+         * Default beam width while searching (see `Index.set_ef_search`).
+         */efSearch: UInt32 = UInt32(64), 
+        /**
+         * Seeds the level generator: same seed and insertion order, same graph.
+         */seed: UInt64 = UInt64(24301)) {
+        self.m = m
+        self.efConstruction = efConstruction
+        self.efSearch = efSearch
+        self.seed = seed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HnswConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHnswConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HnswConfig {
+        return
+            try HnswConfig(
+                m: FfiConverterUInt32.read(from: &buf), 
+                efConstruction: FfiConverterUInt32.read(from: &buf), 
+                efSearch: FfiConverterUInt32.read(from: &buf), 
+                seed: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HnswConfig, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.m, into: &buf)
+        FfiConverterUInt32.write(value.efConstruction, into: &buf)
+        FfiConverterUInt32.write(value.efSearch, into: &buf)
+        FfiConverterUInt64.write(value.seed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHnswConfig_lift(_ buf: RustBuffer) throws -> HnswConfig {
+    return try FfiConverterTypeHnswConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHnswConfig_lower(_ value: HnswConfig) -> RustBuffer {
+    return FfiConverterTypeHnswConfig.lower(value)
+}
+
+
+/**
+ * Everything fixed when an index is created.
+ */
+public struct IndexConfig: Equatable, Hashable {
+    /**
+     * Dimension of every vector.
+     */
+    public var dims: UInt32
+    /**
+     * The distance.
+     */
+    public var metric: IndexMetric
+    /**
+     * The row encoding.
+     */
+    public var storage: Storage
+    /**
+     * HNSW parameters, or absent for an exact (flat scan) index.
+     */
+    public var hnsw: HnswConfig?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Dimension of every vector.
+         */dims: UInt32, 
+        /**
+         * The distance.
+         */metric: IndexMetric, 
+        /**
+         * The row encoding.
+         */storage: Storage, 
+        /**
+         * HNSW parameters, or absent for an exact (flat scan) index.
+         */hnsw: HnswConfig? = nil) {
+        self.dims = dims
+        self.metric = metric
+        self.storage = storage
+        self.hnsw = hnsw
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IndexConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIndexConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IndexConfig {
+        return
+            try IndexConfig(
+                dims: FfiConverterUInt32.read(from: &buf), 
+                metric: FfiConverterTypeIndexMetric.read(from: &buf), 
+                storage: FfiConverterTypeStorage.read(from: &buf), 
+                hnsw: FfiConverterOptionTypeHnswConfig.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IndexConfig, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.dims, into: &buf)
+        FfiConverterTypeIndexMetric.write(value.metric, into: &buf)
+        FfiConverterTypeStorage.write(value.storage, into: &buf)
+        FfiConverterOptionTypeHnswConfig.write(value.hnsw, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIndexConfig_lift(_ buf: RustBuffer) throws -> IndexConfig {
+    return try FfiConverterTypeIndexConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIndexConfig_lower(_ value: IndexConfig) -> RustBuffer {
+    return FfiConverterTypeIndexConfig.lower(value)
+}
+
+
+/**
+ * How to build an Interpreted engine. Every field has a default: the bundled simd128
+ * module, no fuel limit, no memory cap, any SHA-256.
+ */
+public struct InterpretedConfig: Equatable, Hashable {
+    /**
+     * A `.wasm` module (ferrovec's ABI) to run instead of a bundled one.
+     */
+    public var module: Data?
+    /**
+     * Which bundled module runs when `module` is absent: `ferrovec-simd.wasm` (true, the
+     * fast one) or the scalar `ferrovec.wasm` (false).
+     */
+    public var simd: Bool
+    /**
+     * The fuel (roughly, wasm instructions) each call may use; absent for no limit. A call
+     * that runs out fails with `OutOfFuel` and the engine keeps working.
+     */
+    public var fuel: UInt64?
+    /**
+     * The most bytes the module's linear memory may grow to; absent for no cap (4 GiB).
+     */
+    public var memoryLimit: UInt64?
+    /**
+     * Refuse a module whose SHA-256 is not this (64 hex digits).
+     */
+    public var sha256: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A `.wasm` module (ferrovec's ABI) to run instead of a bundled one.
+         */module: Data? = nil, 
+        /**
+         * Which bundled module runs when `module` is absent: `ferrovec-simd.wasm` (true, the
+         * fast one) or the scalar `ferrovec.wasm` (false).
+         */simd: Bool = true, 
+        /**
+         * The fuel (roughly, wasm instructions) each call may use; absent for no limit. A call
+         * that runs out fails with `OutOfFuel` and the engine keeps working.
+         */fuel: UInt64? = nil, 
+        /**
+         * The most bytes the module's linear memory may grow to; absent for no cap (4 GiB).
+         */memoryLimit: UInt64? = nil, 
+        /**
+         * Refuse a module whose SHA-256 is not this (64 hex digits).
+         */sha256: String? = nil) {
+        self.module = module
+        self.simd = simd
+        self.fuel = fuel
+        self.memoryLimit = memoryLimit
+        self.sha256 = sha256
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InterpretedConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInterpretedConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InterpretedConfig {
+        return
+            try InterpretedConfig(
+                module: FfiConverterOptionData.read(from: &buf), 
+                simd: FfiConverterBool.read(from: &buf), 
+                fuel: FfiConverterOptionUInt64.read(from: &buf), 
+                memoryLimit: FfiConverterOptionUInt64.read(from: &buf), 
+                sha256: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InterpretedConfig, into buf: inout [UInt8]) {
+        FfiConverterOptionData.write(value.module, into: &buf)
+        FfiConverterBool.write(value.simd, into: &buf)
+        FfiConverterOptionUInt64.write(value.fuel, into: &buf)
+        FfiConverterOptionUInt64.write(value.memoryLimit, into: &buf)
+        FfiConverterOptionString.write(value.sha256, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInterpretedConfig_lift(_ buf: RustBuffer) throws -> InterpretedConfig {
+    return try FfiConverterTypeInterpretedConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInterpretedConfig_lower(_ value: InterpretedConfig) -> RustBuffer {
+    return FfiConverterTypeInterpretedConfig.lower(value)
+}
+
+
+/**
+ * One search result.
+ */
+public struct Match: Equatable, Hashable {
+    /**
+     * The key the vector was added under.
+     */
+    public var key: UInt64
+    /**
+     * Its distance to the query.
+     */
+    public var distance: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key the vector was added under.
+         */key: UInt64, 
+        /**
+         * Its distance to the query.
+         */distance: Float) {
+        self.key = key
+        self.distance = distance
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Match: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMatch: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Match {
+        return
+            try Match(
+                key: FfiConverterUInt64.read(from: &buf), 
+                distance: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Match, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.key, into: &buf)
+        FfiConverterFloat.write(value.distance, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatch_lift(_ buf: RustBuffer) throws -> Match {
+    return try FfiConverterTypeMatch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatch_lower(_ value: Match) -> RustBuffer {
+    return FfiConverterTypeMatch.lower(value)
+}
+
+
+/**
  * A vector scaled to unit length, and its length before scaling.
  */
 public struct Normalized: Equatable, Hashable {
@@ -729,6 +2165,186 @@ public func FfiConverterTypeNormalized_lift(_ buf: RustBuffer) throws -> Normali
 public func FfiConverterTypeNormalized_lower(_ value: Normalized) -> RustBuffer {
     return FfiConverterTypeNormalized.lower(value)
 }
+
+
+/**
+ * Where an [`Engine`] (and every index made from it) runs.
+ */
+
+public enum BackendKind: Equatable, Hashable {
+    
+    /**
+     * The compiled kernels of this library.
+     */
+    case native
+    /**
+     * ferrovec's wasm module inside the embedded wasmi interpreter.
+     */
+    case interpreted
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BackendKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackendKind: FfiConverterRustBuffer {
+    typealias SwiftType = BackendKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackendKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .native
+        
+        case 2: return .interpreted
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BackendKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .native:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .interpreted:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackendKind_lift(_ buf: RustBuffer) throws -> BackendKind {
+    return try FfiConverterTypeBackendKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackendKind_lower(_ value: BackendKind) -> RustBuffer {
+    return FfiConverterTypeBackendKind.lower(value)
+}
+
+
+
+/**
+ * How distances are measured; smaller is always closer.
+ */
+
+public enum IndexMetric: Equatable, Hashable {
+    
+    /**
+     * `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+     */
+    case cosine
+    /**
+     * Squared Euclidean distance. F32 or I8 storage.
+     */
+    case l2sq
+    /**
+     * `1 - a.b` (may be negative). F32 or I8 storage.
+     */
+    case innerProduct
+    /**
+     * Number of differing sign bits. B1 storage only.
+     */
+    case hamming
+    /**
+     * `1 - |a & b| / |a | b|` of the sign bits. B1 storage only.
+     */
+    case jaccard
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IndexMetric: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIndexMetric: FfiConverterRustBuffer {
+    typealias SwiftType = IndexMetric
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IndexMetric {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .cosine
+        
+        case 2: return .l2sq
+        
+        case 3: return .innerProduct
+        
+        case 4: return .hamming
+        
+        case 5: return .jaccard
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IndexMetric, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .cosine:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .l2sq:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .innerProduct:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .hamming:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .jaccard:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIndexMetric_lift(_ buf: RustBuffer) throws -> IndexMetric {
+    return try FfiConverterTypeIndexMetric.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIndexMetric_lower(_ value: IndexMetric) -> RustBuffer {
+    return FfiConverterTypeIndexMetric.lower(value)
+}
+
 
 
 /**
@@ -920,6 +2536,187 @@ public func FfiConverterTypeMetric_lower(_ value: Metric) -> RustBuffer {
 }
 
 
+
+/**
+ * How vectors are stored. Queries are always f32.
+ */
+
+public enum Storage: Equatable, Hashable {
+    
+    /**
+     * 32-bit floats as given.
+     */
+    case f32
+    /**
+     * int8 with one f32 scale per vector (`max|x| / 127`): a quarter of the memory.
+     */
+    case i8
+    /**
+     * One sign bit per dimension (`x > 0`).
+     */
+    case b1
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Storage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStorage: FfiConverterRustBuffer {
+    typealias SwiftType = Storage
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Storage {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .f32
+        
+        case 2: return .i8
+        
+        case 3: return .b1
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Storage, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .f32:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .i8:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .b1:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStorage_lift(_ buf: RustBuffer) throws -> Storage {
+    return try FfiConverterTypeStorage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStorage_lower(_ value: Storage) -> RustBuffer {
+    return FfiConverterTypeStorage.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeHnswConfig: FfiConverterRustBuffer {
+    typealias SwiftType = HnswConfig?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHnswConfig.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHnswConfig.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -948,6 +2745,31 @@ fileprivate struct FfiConverterSequenceTypeHit: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMatch: FfiConverterRustBuffer {
+    typealias SwiftType = [Match]
+
+    public static func write(_ value: [Match], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMatch.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Match] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Match]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMatch.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeIsa: FfiConverterRustBuffer {
     typealias SwiftType = [Isa]
 
@@ -965,6 +2787,31 @@ fileprivate struct FfiConverterSequenceTypeIsa: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeIsa.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceSequenceTypeMatch: FfiConverterRustBuffer {
+    typealias SwiftType = [[Match]]
+
+    public static func write(_ value: [[Match]], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterSequenceTypeMatch.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [[Match]] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [[Match]]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterSequenceTypeMatch.read(from: &buf))
         }
         return seq
     }
@@ -1229,6 +3076,135 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_func_version() != 13785) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_cosine_distance_f32() != 4432) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_describe() != 989) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_dot_f32() != 21377) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_dot_i8() != 6645) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_hamming_b1() != 16629) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_is_released() != 64577) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_jaccard_b1() != 14093) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_kind() != 32500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_l2_normalize_f32() != 47212) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_l2sq_f32() != 18419) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_l2sq_i8() != 18038) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_release() != 3655) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_scan_f32() != 21286) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_top_k() != 7983) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_new_index() != 64049) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_add() != 13673) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_add_batch() != 57112) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_backend_kind() != 55005) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_capacity() != 53487) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_clear() != 13838) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_compact() != 44490) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_config() != 23098) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_contains() != 33523) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_dims() != 17989) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_get() != 13548) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_is_empty() != 40134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_is_released() != 40184) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_len() != 55976) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_release() != 46309) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_remove() != 9881) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_reserve() != 63594) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_save() != 38921) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_search() != 44650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_search_allowed() != 17469) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_search_batch() != 40884) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_to_bytes() != 30276) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_engine_interpreted() != 60445) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_engine_native() != 45466) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_engine_native_with_isa() != 33195) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_index_from_bytes() != 14698) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_index_load() != 22398) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_index_new() != 53498) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -39,6 +39,14 @@ object Vectors {
         return buf
     }
 
+    /** A direct little-endian buffer holding [keys] as u64 (for `Index.addBatch`, allow-lists). */
+    @JvmStatic
+    fun ofKeys(keys: LongArray): ByteBuffer {
+        val buf = ByteBuffer.allocateDirect(Math.multiplyExact(keys.size, 8)).order(ByteOrder.LITTLE_ENDIAN)
+        buf.asLongBuffer().put(keys)
+        return buf
+    }
+
     /** Little-endian f32 bytes (as returned by the native library) as floats. */
     @JvmStatic
     fun toFloatArray(bytes: ByteArray): FloatArray {
@@ -78,7 +86,7 @@ internal object Scratch {
 
     private val local = ThreadLocal<ByteBuffer>()
 
-    private fun region(bytes: Int): ByteBuffer {
+    internal fun region(bytes: Int): ByteBuffer {
         if (bytes > KEEP_LIMIT) return ByteBuffer.allocateDirect(bytes)
         var buf = local.get()
         if (buf == null || buf.capacity() < bytes) {
@@ -103,6 +111,28 @@ internal object Scratch {
             offset += bytes
             slice
         }
+    }
+
+    /**
+     * Direct little-endian copies of [floats] and then [longs] (u64 keys; null for none), in
+     * one region, valid until the next scratch use on this thread.
+     */
+    fun floatsAndLongs(floats: FloatArray, longs: LongArray?): Pair<ByteBuffer, ByteBuffer?> {
+        val fBytes = floats.size.toLong() * 4
+        val lBytes = (longs?.size ?: 0).toLong() * 8
+        require(fBytes + lBytes <= Int.MAX_VALUE) { "arguments too large for one call (${fBytes + lBytes} bytes)" }
+        // Keys first, so they stay 8-byte aligned (the region is page-aligned); Rust copies
+        // misaligned data but aligned data is borrowed as is.
+        val buf = region((fBytes + lBytes).toInt())
+        val keys = longs?.let {
+            val slice = buf.duplicate().position(0).limit(lBytes.toInt()).slice().order(ByteOrder.LITTLE_ENDIAN)
+            slice.asLongBuffer().put(it)
+            slice
+        }
+        val vec = buf.duplicate().position(lBytes.toInt()).limit((lBytes + fBytes).toInt()).slice()
+            .order(ByteOrder.LITTLE_ENDIAN)
+        vec.asFloatBuffer().put(floats)
+        return vec to keys
     }
 
     /** Direct copies of [arrays], valid until the next scratch use on this thread. */

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import dev.ferrovec.error.FerrovecException
 import dev.ferrovec.error.FfiConverterTypeFerrovecError
+import java.util.concurrent.atomic.AtomicBoolean
 import dev.ferrovec.error.RustBuffer as RustBufferFerrovecError
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
@@ -705,6 +706,92 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_func_version(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_cosine_distance_f32(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_describe(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_dot_f32(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_dot_i8(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_hamming_b1(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_is_released(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_jaccard_b1(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_kind(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_l2_normalize_f32(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_l2sq_f32(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_l2sq_i8(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_release(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_scan_f32(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_top_k(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_new_index(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_add(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_add_batch(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_backend_kind(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_capacity(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_clear(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_compact(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_config(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_contains(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_dims(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_get(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_is_empty(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_is_released(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_len(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_release(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_remove(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_reserve(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_save(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_search(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_search_allowed(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_search_batch(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_set_ef_search(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_to_bytes(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_engine_interpreted(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_engine_native(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_engine_native_with_isa(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_index_from_bytes(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_index_load(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_index_new(
+    ): Int
     external fun ffi_ferrovec_uniffi_contract_version(
     ): Int
 
@@ -712,6 +799,11 @@ internal object IntegrityCheckingUniffiLib {
 }
 
 internal object UniffiLib {
+    
+    // The Cleaner for the whole library
+    internal val CLEANER: UniffiCleaner by lazy {
+        UniffiCleaner.create()
+    }
     
 
     init {
@@ -721,6 +813,100 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_ferrovec_fn_clone_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_free_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_constructor_engine_interpreted(`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_engine_native(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_engine_native_with_isa(`isa`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_engine_cosine_distance_f32(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Float
+    external fun uniffi_ferrovec_fn_method_engine_describe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_engine_dot_f32(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Float
+    external fun uniffi_ferrovec_fn_method_engine_dot_i8(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_ferrovec_fn_method_engine_hamming_b1(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_ferrovec_fn_method_engine_is_released(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_ferrovec_fn_method_engine_jaccard_b1(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Float
+    external fun uniffi_ferrovec_fn_method_engine_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_engine_l2_normalize_f32(`ptr`: Long,`x`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_engine_l2sq_f32(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Float
+    external fun uniffi_ferrovec_fn_method_engine_l2sq_i8(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_ferrovec_fn_method_engine_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_engine_scan_f32(`ptr`: Long,`metric`: RustBuffer.ByValue,`query`: ForeignBytes.ByValue,`rows`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_engine_top_k(`ptr`: Long,`scores`: ForeignBytes.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_engine_new_index(`ptr`: Long,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_clone_index(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_free_index(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_constructor_index_from_bytes(`engine`: Long,`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_index_load(`engine`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_index_new(`engine`: Long,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_index_add(`ptr`: Long,`key`: Long,`vector`: ForeignBytes.ByValue,`replace`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_add_batch(`ptr`: Long,`keys`: ForeignBytes.ByValue,`vectors`: ForeignBytes.ByValue,`replace`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_backend_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_capacity(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_index_clear(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_compact(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_config(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_contains(`ptr`: Long,`key`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_ferrovec_fn_method_index_dims(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_ferrovec_fn_method_index_get(`ptr`: Long,`key`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_is_empty(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_ferrovec_fn_method_index_is_released(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_ferrovec_fn_method_index_len(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_index_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_remove(`ptr`: Long,`key`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_reserve(`ptr`: Long,`additional`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_save(`ptr`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_search(`ptr`: Long,`query`: ForeignBytes.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_search_allowed(`ptr`: Long,`query`: ForeignBytes.ByValue,`k`: Int,`allowed`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_search_batch(`ptr`: Long,`queries`: ForeignBytes.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_set_ef_search(`ptr`: Long,`ef`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_to_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_func_active_isa(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_func_available_isas(uniffi_out_err: UniffiRustCallStatus, 
@@ -910,6 +1096,135 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_func_version() and 0xFFFF) != 13785) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32() and 0xFFFF) != 4432) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_describe() and 0xFFFF) != 989) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_dot_f32() and 0xFFFF) != 21377) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_dot_i8() and 0xFFFF) != 6645) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_hamming_b1() and 0xFFFF) != 16629) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_is_released() and 0xFFFF) != 64577) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_jaccard_b1() and 0xFFFF) != 14093) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_kind() and 0xFFFF) != 32500) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_l2_normalize_f32() and 0xFFFF) != 47212) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_l2sq_f32() and 0xFFFF) != 18419) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_l2sq_i8() and 0xFFFF) != 18038) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_release() and 0xFFFF) != 3655) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_scan_f32() and 0xFFFF) != 21286) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_top_k() and 0xFFFF) != 7983) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_new_index() and 0xFFFF) != 64049) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_add() and 0xFFFF) != 13673) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_add_batch() and 0xFFFF) != 57112) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_backend_kind() and 0xFFFF) != 55005) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_capacity() and 0xFFFF) != 53487) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_clear() and 0xFFFF) != 13838) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_compact() and 0xFFFF) != 44490) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_config() and 0xFFFF) != 23098) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_contains() and 0xFFFF) != 33523) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_dims() and 0xFFFF) != 17989) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_get() and 0xFFFF) != 13548) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_is_empty() and 0xFFFF) != 40134) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_is_released() and 0xFFFF) != 40184) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_len() and 0xFFFF) != 55976) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_release() and 0xFFFF) != 46309) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_remove() and 0xFFFF) != 9881) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_reserve() and 0xFFFF) != 63594) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_save() and 0xFFFF) != 38921) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_search() and 0xFFFF) != 44650) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_search_allowed() and 0xFFFF) != 17469) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_search_batch() and 0xFFFF) != 40884) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_set_ef_search() and 0xFFFF) != 31799) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_to_bytes() and 0xFFFF) != 30276) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_engine_interpreted() and 0xFFFF) != 60445) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_engine_native() and 0xFFFF) != 45466) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_engine_native_with_isa() and 0xFFFF) != 33195) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_index_from_bytes() and 0xFFFF) != 14698) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_index_load() and 0xFFFF) != 22398) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_index_new() and 0xFFFF) != 53498) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
 }
 
 /**
@@ -1002,6 +1317,70 @@ object UniffiWithHandle
  * @suppress
  * */
 object NoHandle
+/**
+ * The cleaner interface for Object finalization code to run.
+ * This is the entry point to any implementation that we're using.
+ *
+ * The cleaner registers objects and returns cleanables, so now we are
+ * defining a `UniffiCleaner` with a `UniffiClenaer.Cleanable` to abstract the
+ * different implmentations available at compile time.
+ *
+ * @suppress
+ */
+interface UniffiCleaner {
+    interface Cleanable {
+        fun clean()
+    }
+
+    fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable
+
+    companion object
+}
+
+// The fallback Jna cleaner, which is available for both Android, and the JVM.
+private class UniffiJnaCleaner : UniffiCleaner {
+    private val cleaner = com.sun.jna.internal.Cleaner.getCleaner()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        UniffiJnaCleanable(cleaner.register(value, cleanUpTask))
+}
+
+private class UniffiJnaCleanable(
+    private val cleanable: com.sun.jna.internal.Cleaner.Cleanable,
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
+
+
+// We decide at uniffi binding generation time whether we were
+// using Android or not.
+// There are further runtime checks to chose the correct implementation
+// of the cleaner.
+private fun UniffiCleaner.Companion.create(): UniffiCleaner =
+    try {
+        // For safety's sake: if the library hasn't been run in android_cleaner = true
+        // mode, but is being run on Android, then we still need to think about
+        // Android API versions.
+        // So we check if java.lang.ref.Cleaner is there, and use that…
+        java.lang.Class.forName("java.lang.ref.Cleaner")
+        JavaLangRefCleaner()
+    } catch (e: ClassNotFoundException) {
+        // … otherwise, fallback to the JNA cleaner.
+        UniffiJnaCleaner()
+    }
+
+private class JavaLangRefCleaner : UniffiCleaner {
+    val cleaner = java.lang.ref.Cleaner.create()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        JavaLangRefCleanable(cleaner.register(value, cleanUpTask))
+}
+
+private class JavaLangRefCleanable(
+    val cleanable: java.lang.ref.Cleaner.Cleanable
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
 
 /**
  * @suppress
@@ -1098,6 +1477,29 @@ public object FfiConverterFloat: FfiConverter<Float, Float> {
 /**
  * @suppress
  */
+public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
+    override fun lift(value: Byte): Boolean {
+        return value.toInt() != 0
+    }
+
+    override fun read(buf: ByteBuffer): Boolean {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: Boolean): Byte {
+        return if (value) 1.toByte() else 0.toByte()
+    }
+
+    override fun allocationSize(value: Boolean) = 1UL
+
+    override fun write(value: Boolean, buf: ByteBuffer) {
+        buf.put(lower(value))
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     // Note: we don't inherit from FfiConverterRustBuffer, because we use a
     // special encoding when lowering/lifting.  We can use `RustBuffer.len` to
@@ -1172,6 +1574,1478 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 }
 
 
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
+ * (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
+ * goes.
+ *
+ * Same arguments, results and errors as the free kernel functions on either backend; the
+ * Interpreted one adds `OutOfFuel`, `OutOfMemory` and `Trap`, after which the engine keeps
+ * working. Interpreted calls on one engine run one at a time.
+ */
+public interface EngineInterface {
+    
+    /**
+     * Cosine distance `1 - cos(a, b)` of two f32 vectors.
+     */
+    fun `cosineDistanceF32`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float
+    
+    /**
+     * A human-readable description of the backend, e.g. `"native (avx512+vnni+vpopcntdq)"`.
+     */
+    fun `describe`(): kotlin.String
+    
+    /**
+     * Inner product of two f32 vectors.
+     */
+    fun `dotF32`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float
+    
+    /**
+     * Inner product of two i8 vectors.
+     */
+    fun `dotI8`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Int
+    
+    /**
+     * Number of differing bits of two packed binary vectors.
+     */
+    fun `hammingB1`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.UInt
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    fun `isReleased`(): kotlin.Boolean
+    
+    /**
+     * Jaccard distance of two packed binary vectors.
+     */
+    fun `jaccardB1`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float
+    
+    /**
+     * Which backend this engine runs on.
+     */
+    fun `kind`(): BackendKind
+    
+    /**
+     * `x` scaled to unit length, and its length before scaling.
+     */
+    fun `l2NormalizeF32`(`x`: java.nio.ByteBuffer): Normalized
+    
+    /**
+     * Squared Euclidean distance of two f32 vectors.
+     */
+    fun `l2sqF32`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float
+    
+    /**
+     * Squared Euclidean distance of two i8 vectors.
+     */
+    fun `l2sqI8`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.UInt
+    
+    /**
+     * Frees the engine now (a call in flight on another thread finishes first). Later calls
+     * fail with `InvalidHandle`; indexes made from it keep working. Idempotent.
+     */
+    fun `release`()
+    
+    /**
+     * Distances from `query` to each row of `rows` (`n_rows * dims` floats), as
+     * little-endian f32 bytes.
+     */
+    fun `scanF32`(`metric`: Metric, `query`: java.nio.ByteBuffer, `rows`: java.nio.ByteBuffer): kotlin.ByteArray
+    
+    /**
+     * The `k` smallest of `scores` (little-endian f32), ascending, ties by lower index.
+     */
+    fun `topK`(`scores`: java.nio.ByteBuffer, `k`: kotlin.UInt): List<Hit>
+    
+    /**
+     * An empty index on this engine's backend; the same as `Index(engine, config)`.
+     */
+    fun `newIndex`(`config`: IndexConfig): Index
+    
+    companion object
+}
+
+/**
+ * Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
+ * (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
+ * goes.
+ *
+ * Same arguments, results and errors as the free kernel functions on either backend; the
+ * Interpreted one adds `OutOfFuel`, `OutOfMemory` and `Trap`, after which the engine keeps
+ * working. Interpreted calls on one engine run one at a time.
+ */
+open class Engine: Disposable, AutoCloseable, EngineInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_ferrovec_fn_free_engine(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_ferrovec_fn_clone_engine(handle, status)
+        }
+    }
+
+    
+    /**
+     * Cosine distance `1 - cos(a, b)` of two f32 vectors.
+     */
+    @Throws(FerrovecException::class)override fun `cosineDistanceF32`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float {
+            return FfiConverterFloat.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_cosine_distance_f32(
+        it,
+        
+        FfiConverterByRefBytes.lower(`a`),
+        FfiConverterByRefBytes.lower(`b`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A human-readable description of the backend, e.g. `"native (avx512+vnni+vpopcntdq)"`.
+     */
+    @Throws(FerrovecException::class)override fun `describe`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_describe(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Inner product of two f32 vectors.
+     */
+    @Throws(FerrovecException::class)override fun `dotF32`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float {
+            return FfiConverterFloat.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_dot_f32(
+        it,
+        
+        FfiConverterByRefBytes.lower(`a`),
+        FfiConverterByRefBytes.lower(`b`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Inner product of two i8 vectors.
+     */
+    @Throws(FerrovecException::class)override fun `dotI8`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Int {
+            return FfiConverterInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_dot_i8(
+        it,
+        
+        FfiConverterByRefBytes.lower(`a`),
+        FfiConverterByRefBytes.lower(`b`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Number of differing bits of two packed binary vectors.
+     */
+    @Throws(FerrovecException::class)override fun `hammingB1`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_hamming_b1(
+        it,
+        
+        FfiConverterByRefBytes.lower(`a`),
+        FfiConverterByRefBytes.lower(`b`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */override fun `isReleased`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_is_released(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Jaccard distance of two packed binary vectors.
+     */
+    @Throws(FerrovecException::class)override fun `jaccardB1`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float {
+            return FfiConverterFloat.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_jaccard_b1(
+        it,
+        
+        FfiConverterByRefBytes.lower(`a`),
+        FfiConverterByRefBytes.lower(`b`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Which backend this engine runs on.
+     */override fun `kind`(): BackendKind {
+            return FfiConverterTypeBackendKind.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_kind(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `x` scaled to unit length, and its length before scaling.
+     */
+    @Throws(FerrovecException::class)override fun `l2NormalizeF32`(`x`: java.nio.ByteBuffer): Normalized {
+            return FfiConverterTypeNormalized.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_l2_normalize_f32(
+        it,
+        
+        FfiConverterByRefBytes.lower(`x`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Squared Euclidean distance of two f32 vectors.
+     */
+    @Throws(FerrovecException::class)override fun `l2sqF32`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.Float {
+            return FfiConverterFloat.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_f32(
+        it,
+        
+        FfiConverterByRefBytes.lower(`a`),
+        FfiConverterByRefBytes.lower(`b`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Squared Euclidean distance of two i8 vectors.
+     */
+    @Throws(FerrovecException::class)override fun `l2sqI8`(`a`: java.nio.ByteBuffer, `b`: java.nio.ByteBuffer): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_i8(
+        it,
+        
+        FfiConverterByRefBytes.lower(`a`),
+        FfiConverterByRefBytes.lower(`b`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Frees the engine now (a call in flight on another thread finishes first). Later calls
+     * fail with `InvalidHandle`; indexes made from it keep working. Idempotent.
+     */override fun `release`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_release(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Distances from `query` to each row of `rows` (`n_rows * dims` floats), as
+     * little-endian f32 bytes.
+     */
+    @Throws(FerrovecException::class)override fun `scanF32`(`metric`: Metric, `query`: java.nio.ByteBuffer, `rows`: java.nio.ByteBuffer): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_scan_f32(
+        it,
+        
+        FfiConverterTypeMetric.lower(`metric`),
+        FfiConverterByRefBytes.lower(`query`),
+        FfiConverterByRefBytes.lower(`rows`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The `k` smallest of `scores` (little-endian f32), ascending, ties by lower index.
+     */
+    @Throws(FerrovecException::class)override fun `topK`(`scores`: java.nio.ByteBuffer, `k`: kotlin.UInt): List<Hit> {
+            return FfiConverterSequenceTypeHit.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_top_k(
+        it,
+        
+        FfiConverterByRefBytes.lower(`scores`),
+        FfiConverterUInt.lower(`k`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * An empty index on this engine's backend; the same as `Index(engine, config)`.
+     */
+    @Throws(FerrovecException::class)override fun `newIndex`(`config`: IndexConfig): Index {
+            return FfiConverterTypeIndex.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_new_index(
+        it,
+        
+        FfiConverterTypeIndexConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * The Interpreted backend. `InvalidModule` for a module that is not ferrovec's ABI or
+     * not the expected SHA-256, `OutOfMemory` for a memory cap below the module's initial
+     * memory, `InvalidArgument` for a zero fuel budget.
+     */
+    @Throws(FerrovecException::class) fun `interpreted`(`config`: InterpretedConfig): Engine {
+            return FfiConverterTypeEngine.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_engine_interpreted(
+    
+        
+        FfiConverterTypeInterpretedConfig.lower(`config`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * The native backend, on the process-wide active instruction set.
+     */ fun `native`(): Engine {
+            return FfiConverterTypeEngine.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_engine_native(
+    
+        _status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * The native backend pinned to `isa` (`UnsupportedIsa` if this machine cannot run it).
+     */
+    @Throws(FerrovecException::class) fun `nativeWithIsa`(`isa`: Isa): Engine {
+            return FfiConverterTypeEngine.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_engine_native_with_isa(
+    
+        
+        FfiConverterTypeIsa.lower(`isa`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEngine: FfiConverter<Engine, Long> {
+    override fun lower(value: Engine): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Engine {
+        return Engine(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Engine {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Engine) = 8UL
+
+    override fun write(value: Engine, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
+ * HNSW, on the backend of the engine it was made from.
+ *
+ * Vectors are little-endian f32 bytes (`dims * 4` each, batches row-major); key lists
+ * (`add_batch`, `search_allowed`) are little-endian u64 bytes. Thread-safe: any number of
+ * threads may search while one adds or removes (writers are serialized; on the
+ * Interpreted backend searches are serialized too). A failed call leaves the index
+ * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ */
+public interface IndexInterface {
+    
+    /**
+     * Adds `vector` (dims little-endian f32) under `key`. A live key is `DuplicateKey`
+     * unless `replace` is true, which replaces its vector.
+     */
+    fun `add`(`key`: kotlin.ULong, `vector`: java.nio.ByteBuffer, `replace`: kotlin.Boolean = false)
+    
+    /**
+     * Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
+     * little-endian f32, row-major. All or nothing.
+     */
+    fun `addBatch`(`keys`: java.nio.ByteBuffer, `vectors`: java.nio.ByteBuffer, `replace`: kotlin.Boolean = false)
+    
+    /**
+     * Which backend the index runs on.
+     */
+    fun `backendKind`(): BackendKind
+    
+    /**
+     * Vectors the index holds before it reallocates.
+     */
+    fun `capacity`(): kotlin.ULong
+    
+    /**
+     * Removes every vector, keeping the options.
+     */
+    fun `clear`()
+    
+    /**
+     * Reclaims the space of removed vectors and repairs the HNSW graph.
+     */
+    fun `compact`()
+    
+    /**
+     * The options the index was created (or loaded) with.
+     */
+    fun `config`(): IndexConfig
+    
+    /**
+     * Whether `key` is live.
+     */
+    fun `contains`(`key`: kotlin.ULong): kotlin.Boolean
+    
+    /**
+     * The dimension of every vector.
+     */
+    fun `dims`(): kotlin.UInt
+    
+    /**
+     * The vector stored under `key`, dequantized, as little-endian f32 bytes
+     * (`KeyNotFound` if not live).
+     */
+    fun `get`(`key`: kotlin.ULong): kotlin.ByteArray
+    
+    /**
+     * Whether no vector is live.
+     */
+    fun `isEmpty`(): kotlin.Boolean
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    fun `isReleased`(): kotlin.Boolean
+    
+    /**
+     * Live (added and not removed) vectors.
+     */
+    fun `len`(): kotlin.ULong
+    
+    /**
+     * Frees the index now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */
+    fun `release`()
+    
+    /**
+     * Removes `key` (`KeyNotFound` if it is not live); `compact` reclaims the space.
+     */
+    fun `remove`(`key`: kotlin.ULong)
+    
+    /**
+     * Makes room for `additional` more vectors (`OutOfMemory` if it cannot).
+     */
+    fun `reserve`(`additional`: kotlin.ULong)
+    
+    /**
+     * Writes `to_bytes` to `path` atomically (temporary file, then rename). I/O failures
+     * are `InvalidArgument` naming the path.
+     */
+    fun `save`(`path`: kotlin.String)
+    
+    /**
+     * The `k` nearest live vectors to `query` (dims little-endian f32), ascending by
+     * distance, ties by key. `k = 0` is `InvalidArgument`; `k > len` returns every live
+     * vector; an empty index returns nothing.
+     */
+    fun `search`(`query`: java.nio.ByteBuffer, `k`: kotlin.UInt): List<Match>
+    
+    /**
+     * `search` among the keys in `allowed` only (little-endian u64s, any order, duplicates
+     * and unknown keys fine). HNSW still returns `k` results when at least `k` allowed keys
+     * are live.
+     */
+    fun `searchAllowed`(`query`: java.nio.ByteBuffer, `k`: kotlin.UInt, `allowed`: java.nio.ByteBuffer): List<Match>
+    
+    /**
+     * One `search` per query (`queries`: n * dims little-endian f32, row-major).
+     */
+    fun `searchBatch`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): List<List<Match>>
+    
+    /**
+     * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
+     */
+    fun `setEfSearch`(`ef`: kotlin.UInt)
+    
+    /**
+     * The index in ferrovec's portable file format (loads on every backend and in JS).
+     */
+    fun `toBytes`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
+ * HNSW, on the backend of the engine it was made from.
+ *
+ * Vectors are little-endian f32 bytes (`dims * 4` each, batches row-major); key lists
+ * (`add_batch`, `search_allowed`) are little-endian u64 bytes. Thread-safe: any number of
+ * threads may search while one adds or removes (writers are serialized; on the
+ * Interpreted backend searches are serialized too). A failed call leaves the index
+ * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ */
+open class Index: Disposable, AutoCloseable, IndexInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * An empty index on `engine`'s backend (`InvalidArgument` for options the core refuses,
+     * e.g. hamming on f32 storage).
+     */
+    constructor(`engine`: Engine, `config`: IndexConfig) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_index_new(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterTypeIndexConfig.lower(`config`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_ferrovec_fn_free_index(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_ferrovec_fn_clone_index(handle, status)
+        }
+    }
+
+    
+    /**
+     * Adds `vector` (dims little-endian f32) under `key`. A live key is `DuplicateKey`
+     * unless `replace` is true, which replaces its vector.
+     */
+    @Throws(FerrovecException::class)override fun `add`(`key`: kotlin.ULong, `vector`: java.nio.ByteBuffer, `replace`: kotlin.Boolean)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_add(
+        it,
+        
+        FfiConverterULong.lower(`key`),
+        FfiConverterByRefBytes.lower(`vector`),
+        FfiConverterBoolean.lower(`replace`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
+     * little-endian f32, row-major. All or nothing.
+     */
+    @Throws(FerrovecException::class)override fun `addBatch`(`keys`: java.nio.ByteBuffer, `vectors`: java.nio.ByteBuffer, `replace`: kotlin.Boolean)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_add_batch(
+        it,
+        
+        FfiConverterByRefBytes.lower(`keys`),
+        FfiConverterByRefBytes.lower(`vectors`),
+        FfiConverterBoolean.lower(`replace`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Which backend the index runs on.
+     */
+    @Throws(FerrovecException::class)override fun `backendKind`(): BackendKind {
+            return FfiConverterTypeBackendKind.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_backend_kind(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Vectors the index holds before it reallocates.
+     */
+    @Throws(FerrovecException::class)override fun `capacity`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_capacity(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Removes every vector, keeping the options.
+     */
+    @Throws(FerrovecException::class)override fun `clear`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_clear(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Reclaims the space of removed vectors and repairs the HNSW graph.
+     */
+    @Throws(FerrovecException::class)override fun `compact`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_compact(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The options the index was created (or loaded) with.
+     */
+    @Throws(FerrovecException::class)override fun `config`(): IndexConfig {
+            return FfiConverterTypeIndexConfig.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_config(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether `key` is live.
+     */
+    @Throws(FerrovecException::class)override fun `contains`(`key`: kotlin.ULong): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_contains(
+        it,
+        
+        FfiConverterULong.lower(`key`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The dimension of every vector.
+     */
+    @Throws(FerrovecException::class)override fun `dims`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_dims(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The vector stored under `key`, dequantized, as little-endian f32 bytes
+     * (`KeyNotFound` if not live).
+     */
+    @Throws(FerrovecException::class)override fun `get`(`key`: kotlin.ULong): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_get(
+        it,
+        
+        FfiConverterULong.lower(`key`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether no vector is live.
+     */
+    @Throws(FerrovecException::class)override fun `isEmpty`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_is_empty(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */override fun `isReleased`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_is_released(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Live (added and not removed) vectors.
+     */
+    @Throws(FerrovecException::class)override fun `len`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_len(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Frees the index now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */override fun `release`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_release(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Removes `key` (`KeyNotFound` if it is not live); `compact` reclaims the space.
+     */
+    @Throws(FerrovecException::class)override fun `remove`(`key`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_remove(
+        it,
+        
+        FfiConverterULong.lower(`key`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Makes room for `additional` more vectors (`OutOfMemory` if it cannot).
+     */
+    @Throws(FerrovecException::class)override fun `reserve`(`additional`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_reserve(
+        it,
+        
+        FfiConverterULong.lower(`additional`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Writes `to_bytes` to `path` atomically (temporary file, then rename). I/O failures
+     * are `InvalidArgument` naming the path.
+     */
+    @Throws(FerrovecException::class)override fun `save`(`path`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_save(
+        it,
+        
+        FfiConverterString.lower(`path`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The `k` nearest live vectors to `query` (dims little-endian f32), ascending by
+     * distance, ties by key. `k = 0` is `InvalidArgument`; `k > len` returns every live
+     * vector; an empty index returns nothing.
+     */
+    @Throws(FerrovecException::class)override fun `search`(`query`: java.nio.ByteBuffer, `k`: kotlin.UInt): List<Match> {
+            return FfiConverterSequenceTypeMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_search(
+        it,
+        
+        FfiConverterByRefBytes.lower(`query`),
+        FfiConverterUInt.lower(`k`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `search` among the keys in `allowed` only (little-endian u64s, any order, duplicates
+     * and unknown keys fine). HNSW still returns `k` results when at least `k` allowed keys
+     * are live.
+     */
+    @Throws(FerrovecException::class)override fun `searchAllowed`(`query`: java.nio.ByteBuffer, `k`: kotlin.UInt, `allowed`: java.nio.ByteBuffer): List<Match> {
+            return FfiConverterSequenceTypeMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_search_allowed(
+        it,
+        
+        FfiConverterByRefBytes.lower(`query`),
+        FfiConverterUInt.lower(`k`),
+        FfiConverterByRefBytes.lower(`allowed`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One `search` per query (`queries`: n * dims little-endian f32, row-major).
+     */
+    @Throws(FerrovecException::class)override fun `searchBatch`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): List<List<Match>> {
+            return FfiConverterSequenceSequenceTypeMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_search_batch(
+        it,
+        
+        FfiConverterByRefBytes.lower(`queries`),
+        FfiConverterUInt.lower(`k`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
+     */
+    @Throws(FerrovecException::class)override fun `setEfSearch`(`ef`: kotlin.UInt)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_set_ef_search(
+        it,
+        
+        FfiConverterUInt.lower(`ef`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The index in ferrovec's portable file format (loads on every backend and in JS).
+     */
+    @Throws(FerrovecException::class)override fun `toBytes`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_to_bytes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * An index on `engine`'s backend from bytes made by `to_bytes` (on any backend or
+     * surface). `CorruptFile` / `UnsupportedVersion` for bytes that are not a valid index.
+     */
+    @Throws(FerrovecException::class) fun `fromBytes`(`engine`: Engine, `bytes`: java.nio.ByteBuffer): Index {
+            return FfiConverterTypeIndex.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterByRefBytes.lower(`bytes`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * An index on `engine`'s backend from a file written by `save`.
+     */
+    @Throws(FerrovecException::class) fun `load`(`engine`: Engine, `path`: kotlin.String): Index {
+            return FfiConverterTypeIndex.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_index_load(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterString.lower(`path`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIndex: FfiConverter<Index, Long> {
+    override fun lower(value: Index): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Index {
+        return Index(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Index {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Index) = 8UL
+
+    override fun write(value: Index, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
 
 /**
  * One entry of a [`top_k`] result.
@@ -1215,6 +3089,253 @@ public object FfiConverterTypeHit: FfiConverterRustBuffer<Hit> {
     override fun write(value: Hit, buf: ByteBuffer) {
             FfiConverterULong.write(value.`index`, buf)
             FfiConverterFloat.write(value.`score`, buf)
+    }
+}
+
+
+
+/**
+ * HNSW parameters (the defaults are the core's).
+ */
+data class HnswConfig (
+    /**
+     * Neighbors per node on the upper levels (twice as many on level 0), 2..=512.
+     */
+    var `m`: kotlin.UInt = 16u 
+    , 
+    /**
+     * Beam width while inserting.
+     */
+    var `efConstruction`: kotlin.UInt = 128u 
+    , 
+    /**
+     * Default beam width while searching (see `Index.set_ef_search`).
+     */
+    var `efSearch`: kotlin.UInt = 64u 
+    , 
+    /**
+     * Seeds the level generator: same seed and insertion order, same graph.
+     */
+    var `seed`: kotlin.ULong = 24301uL 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHnswConfig: FfiConverterRustBuffer<HnswConfig> {
+    override fun read(buf: ByteBuffer): HnswConfig {
+        return HnswConfig(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HnswConfig) = (
+            FfiConverterUInt.allocationSize(value.`m`) +
+            FfiConverterUInt.allocationSize(value.`efConstruction`) +
+            FfiConverterUInt.allocationSize(value.`efSearch`) +
+            FfiConverterULong.allocationSize(value.`seed`)
+    )
+
+    override fun write(value: HnswConfig, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`m`, buf)
+            FfiConverterUInt.write(value.`efConstruction`, buf)
+            FfiConverterUInt.write(value.`efSearch`, buf)
+            FfiConverterULong.write(value.`seed`, buf)
+    }
+}
+
+
+
+/**
+ * Everything fixed when an index is created.
+ */
+data class IndexConfig (
+    /**
+     * Dimension of every vector.
+     */
+    var `dims`: kotlin.UInt
+    , 
+    /**
+     * The distance.
+     */
+    var `metric`: IndexMetric
+    , 
+    /**
+     * The row encoding.
+     */
+    var `storage`: Storage
+    , 
+    /**
+     * HNSW parameters, or absent for an exact (flat scan) index.
+     */
+    var `hnsw`: HnswConfig? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIndexConfig: FfiConverterRustBuffer<IndexConfig> {
+    override fun read(buf: ByteBuffer): IndexConfig {
+        return IndexConfig(
+            FfiConverterUInt.read(buf),
+            FfiConverterTypeIndexMetric.read(buf),
+            FfiConverterTypeStorage.read(buf),
+            FfiConverterOptionalTypeHnswConfig.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: IndexConfig) = (
+            FfiConverterUInt.allocationSize(value.`dims`) +
+            FfiConverterTypeIndexMetric.allocationSize(value.`metric`) +
+            FfiConverterTypeStorage.allocationSize(value.`storage`) +
+            FfiConverterOptionalTypeHnswConfig.allocationSize(value.`hnsw`)
+    )
+
+    override fun write(value: IndexConfig, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`dims`, buf)
+            FfiConverterTypeIndexMetric.write(value.`metric`, buf)
+            FfiConverterTypeStorage.write(value.`storage`, buf)
+            FfiConverterOptionalTypeHnswConfig.write(value.`hnsw`, buf)
+    }
+}
+
+
+
+/**
+ * How to build an Interpreted engine. Every field has a default: the bundled simd128
+ * module, no fuel limit, no memory cap, any SHA-256.
+ */
+data class InterpretedConfig (
+    /**
+     * A `.wasm` module (ferrovec's ABI) to run instead of a bundled one.
+     */
+    var `module`: kotlin.ByteArray? = null 
+    , 
+    /**
+     * Which bundled module runs when `module` is absent: `ferrovec-simd.wasm` (true, the
+     * fast one) or the scalar `ferrovec.wasm` (false).
+     */
+    var `simd`: kotlin.Boolean = true 
+    , 
+    /**
+     * The fuel (roughly, wasm instructions) each call may use; absent for no limit. A call
+     * that runs out fails with `OutOfFuel` and the engine keeps working.
+     */
+    var `fuel`: kotlin.ULong? = null 
+    , 
+    /**
+     * The most bytes the module's linear memory may grow to; absent for no cap (4 GiB).
+     */
+    var `memoryLimit`: kotlin.ULong? = null 
+    , 
+    /**
+     * Refuse a module whose SHA-256 is not this (64 hex digits).
+     */
+    var `sha256`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeInterpretedConfig: FfiConverterRustBuffer<InterpretedConfig> {
+    override fun read(buf: ByteBuffer): InterpretedConfig {
+        return InterpretedConfig(
+            FfiConverterOptionalByteArray.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: InterpretedConfig) = (
+            FfiConverterOptionalByteArray.allocationSize(value.`module`) +
+            FfiConverterBoolean.allocationSize(value.`simd`) +
+            FfiConverterOptionalULong.allocationSize(value.`fuel`) +
+            FfiConverterOptionalULong.allocationSize(value.`memoryLimit`) +
+            FfiConverterOptionalString.allocationSize(value.`sha256`)
+    )
+
+    override fun write(value: InterpretedConfig, buf: ByteBuffer) {
+            FfiConverterOptionalByteArray.write(value.`module`, buf)
+            FfiConverterBoolean.write(value.`simd`, buf)
+            FfiConverterOptionalULong.write(value.`fuel`, buf)
+            FfiConverterOptionalULong.write(value.`memoryLimit`, buf)
+            FfiConverterOptionalString.write(value.`sha256`, buf)
+    }
+}
+
+
+
+/**
+ * One search result.
+ */
+data class Match (
+    /**
+     * The key the vector was added under.
+     */
+    var `key`: kotlin.ULong
+    , 
+    /**
+     * Its distance to the query.
+     */
+    var `distance`: kotlin.Float
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMatch: FfiConverterRustBuffer<Match> {
+    override fun read(buf: ByteBuffer): Match {
+        return Match(
+            FfiConverterULong.read(buf),
+            FfiConverterFloat.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Match) = (
+            FfiConverterULong.allocationSize(value.`key`) +
+            FfiConverterFloat.allocationSize(value.`distance`)
+    )
+
+    override fun write(value: Match, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`key`, buf)
+            FfiConverterFloat.write(value.`distance`, buf)
     }
 }
 
@@ -1265,6 +3386,104 @@ public object FfiConverterTypeNormalized: FfiConverterRustBuffer<Normalized> {
             FfiConverterFloat.write(value.`norm`, buf)
     }
 }
+
+
+
+/**
+ * Where an [`Engine`] (and every index made from it) runs.
+ */
+
+enum class BackendKind {
+    
+    /**
+     * The compiled kernels of this library.
+     */
+    NATIVE,
+    /**
+     * ferrovec's wasm module inside the embedded wasmi interpreter.
+     */
+    INTERPRETED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBackendKind: FfiConverterRustBuffer<BackendKind> {
+    override fun read(buf: ByteBuffer) = try {
+        BackendKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: BackendKind) = 4UL
+
+    override fun write(value: BackendKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How distances are measured; smaller is always closer.
+ */
+
+enum class IndexMetric {
+    
+    /**
+     * `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+     */
+    COSINE,
+    /**
+     * Squared Euclidean distance. F32 or I8 storage.
+     */
+    L2SQ,
+    /**
+     * `1 - a.b` (may be negative). F32 or I8 storage.
+     */
+    INNER_PRODUCT,
+    /**
+     * Number of differing sign bits. B1 storage only.
+     */
+    HAMMING,
+    /**
+     * `1 - |a & b| / |a | b|` of the sign bits. B1 storage only.
+     */
+    JACCARD;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIndexMetric: FfiConverterRustBuffer<IndexMetric> {
+    override fun read(buf: ByteBuffer) = try {
+        IndexMetric.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: IndexMetric) = 4UL
+
+    override fun write(value: IndexMetric, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -1370,6 +3589,181 @@ public object FfiConverterTypeMetric: FfiConverterRustBuffer<Metric> {
 
 
 
+/**
+ * How vectors are stored. Queries are always f32.
+ */
+
+enum class Storage {
+    
+    /**
+     * 32-bit floats as given.
+     */
+    F32,
+    /**
+     * int8 with one f32 scale per vector (`max|x| / 127`): a quarter of the memory.
+     */
+    I8,
+    /**
+     * One sign bit per dimension (`x > 0`).
+     */
+    B1;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStorage: FfiConverterRustBuffer<Storage> {
+    override fun read(buf: ByteBuffer) = try {
+        Storage.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Storage) = 4UL
+
+    override fun write(value: Storage, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
+    override fun read(buf: ByteBuffer): kotlin.String? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterString.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.String?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.String?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeHnswConfig: FfiConverterRustBuffer<HnswConfig?> {
+    override fun read(buf: ByteBuffer): HnswConfig? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeHnswConfig.read(buf)
+    }
+
+    override fun allocationSize(value: HnswConfig?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeHnswConfig.allocationSize(value)
+        }
+    }
+
+    override fun write(value: HnswConfig?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeHnswConfig.write(value, buf)
+        }
+    }
+}
+
+
+
 
 /**
  * @suppress
@@ -1402,6 +3796,34 @@ public object FfiConverterSequenceTypeHit: FfiConverterRustBuffer<List<Hit>> {
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeMatch: FfiConverterRustBuffer<List<Match>> {
+    override fun read(buf: ByteBuffer): List<Match> {
+        val len = buf.getInt()
+        return List<Match>(len) {
+            FfiConverterTypeMatch.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Match>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMatch.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Match>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMatch.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeIsa: FfiConverterRustBuffer<List<Isa>> {
     override fun read(buf: ByteBuffer): List<Isa> {
         val len = buf.getInt()
@@ -1420,6 +3842,34 @@ public object FfiConverterSequenceTypeIsa: FfiConverterRustBuffer<List<Isa>> {
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeIsa.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceSequenceTypeMatch: FfiConverterRustBuffer<List<List<Match>>> {
+    override fun read(buf: ByteBuffer): List<List<Match>> {
+        val len = buf.getInt()
+        return List<List<Match>>(len) {
+            FfiConverterSequenceTypeMatch.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<List<Match>>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterSequenceTypeMatch.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<List<Match>>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterSequenceTypeMatch.write(it, buf)
         }
     }
 }

@@ -1,0 +1,196 @@
+package dev.ferrovec
+
+import dev.ferrovec.ffi.Index as FfiIndex
+import dev.ferrovec.ffi.IndexConfig
+import java.nio.ByteBuffer
+
+/** How an index measures distance; smaller is always closer. */
+typealias IndexMetric = dev.ferrovec.ffi.IndexMetric
+
+/** How an index stores vectors (queries are always f32). */
+typealias Storage = dev.ferrovec.ffi.Storage
+
+/** HNSW parameters: `HnswConfig()` for the defaults (m 16, efConstruction 128, efSearch 64). */
+typealias HnswConfig = dev.ferrovec.ffi.HnswConfig
+
+/** One search result: a key and its distance to the query. Keys are u64 bits in a Long. */
+data class Match(val key: Long, val distance: Float)
+
+private fun List<dev.ferrovec.ffi.Match>.toMatches(): List<Match> = map { Match(it.key.toLong(), it.distance) }
+
+/**
+ * A vector index: vectors of [dims] floats under `Long` keys (read as u64), searched exactly
+ * (hnsw = null) or with HNSW, on the backend of [engine] (default: native).
+ *
+ * Vectors are `FloatArray`s (copied into per-thread direct memory) or direct little-endian
+ * `ByteBuffer`s ([Vectors.of], [Vectors.allocate]; passed to Rust without a copy, the way to
+ * move bulk data). Errors throw `dev.ferrovec.error.FerrovecException` subclasses
+ * (`DimensionMismatch`, `DuplicateKey`, `KeyNotFound`, `CorruptFile`, ...) and leave the
+ * index unchanged.
+ *
+ * Thread-safe: any number of threads may search while one adds or removes. [close] it (or
+ * `use { }`) to free its memory at a known point.
+ */
+class Index private constructor(private val ffi: FfiIndex) : AutoCloseable {
+    @JvmOverloads
+    constructor(
+        dims: Int,
+        metric: IndexMetric = IndexMetric.COSINE,
+        storage: Storage = Storage.F32,
+        hnsw: HnswConfig? = null,
+        engine: Engine = Engine.default,
+    ) : this(FfiIndex(engine.raw, IndexConfig(checkedDims(dims), metric, storage, hnsw)))
+
+    companion object {
+        private fun checkedDims(dims: Int): UInt {
+            require(dims >= 0) { "dims must be >= 0, got $dims" }
+            return dims.toUInt()
+        }
+
+        /** An index from [toBytes] output (any backend, any language). */
+        @JvmStatic
+        @JvmOverloads
+        fun fromBytes(bytes: ByteArray, engine: Engine = Engine.default): Index {
+            val buf = ByteBuffer.allocateDirect(bytes.size)
+            buf.put(bytes).flip()
+            return Index(FfiIndex.fromBytes(engine.raw, buf))
+        }
+
+        /** An index from a file written by [save]. */
+        @JvmStatic
+        @JvmOverloads
+        fun load(path: String, engine: Engine = Engine.default): Index = Index(FfiIndex.load(engine.raw, path))
+    }
+
+    @Volatile
+    private var closed = false
+
+    private val raw: FfiIndex
+        get() {
+            if (closed) throw dev.ferrovec.error.FerrovecException.InvalidHandle("index is closed")
+            return ffi
+        }
+
+    /** Frees the index now (idempotent); later calls throw `FerrovecException.InvalidHandle`. */
+    override fun close() {
+        if (closed) return
+        closed = true
+        ffi.release()
+        ffi.close()
+    }
+
+    /** Whether [close] was called. */
+    val isClosed: Boolean get() = closed
+
+    /** The options the index was created or loaded with. */
+    val config: IndexConfig get() = raw.config()
+
+    /** Dimension of every vector. */
+    val dims: Int get() = raw.dims().toInt()
+
+    /** Live (added and not removed) vectors. */
+    val size: Int get() = raw.len().toInt()
+
+    /** Vectors the index holds before it reallocates. */
+    val capacity: Long get() = raw.capacity().toLong()
+
+    /** Which backend the index runs on. */
+    val backend: BackendKind get() = raw.backendKind()
+
+    fun isEmpty(): Boolean = raw.isEmpty()
+
+    override fun toString(): String =
+        if (closed) "Index(closed)" else config.let { "Index(dims=${it.dims}, ${it.metric}, ${it.storage}, " +
+            "${if (it.hnsw == null) "exact" else "hnsw"}, size=$size, $backend)" }
+
+    /** Makes room for [additional] more vectors. */
+    fun reserve(additional: Long) {
+        require(additional >= 0) { "additional must be >= 0" }
+        raw.reserve(additional.toULong())
+    }
+
+    /** Adds [vector] under [key]; an existing key throws `DuplicateKey` unless [replace]. */
+    @JvmOverloads
+    fun add(key: Long, vector: FloatArray, replace: Boolean = false) =
+        raw.add(key.toULong(), Scratch.floats(vector)[0], replace)
+
+    /** Adds a direct little-endian f32 [vector] under [key] (no copy). */
+    @JvmOverloads
+    fun add(key: Long, vector: ByteBuffer, replace: Boolean = false) =
+        raw.add(key.toULong(), vector.asArgument("vector"), replace)
+
+    /** Adds `keys.size` vectors ([vectors]: keys.size * dims floats, row-major), all or nothing. */
+    @JvmOverloads
+    fun addBatch(keys: LongArray, vectors: FloatArray, replace: Boolean = false) {
+        val (vec, k) = Scratch.floatsAndLongs(vectors, keys)
+        raw.addBatch(k!!, vec, replace)
+    }
+
+    /** Adds one vector per row of [rows] under [keys], all or nothing. */
+    @JvmOverloads
+    fun addBatch(keys: LongArray, rows: List<FloatArray>, replace: Boolean = false) =
+        raw.addBatch(Vectors.ofKeys(keys), Vectors.of(rows), replace)
+
+    /**
+     * Adds a batch from direct little-endian buffers: [keys] (u64 each, see [Vectors.ofKeys]) and
+     * [vectors] (f32, row-major), without copying either.
+     */
+    @JvmOverloads
+    fun addBatch(keys: ByteBuffer, vectors: ByteBuffer, replace: Boolean = false) =
+        raw.addBatch(keys.asArgument("keys"), vectors.asArgument("vectors"), replace)
+
+    /** Removes [key] (`KeyNotFound` if absent); [compact] reclaims the space. */
+    fun remove(key: Long) = raw.remove(key.toULong())
+
+    /** Reclaims removed vectors' space and repairs the HNSW graph. */
+    fun compact() = raw.compact()
+
+    /** Removes every vector. */
+    fun clear() = raw.clear()
+
+    /** Whether [key] is live (`key in index`). */
+    operator fun contains(key: Long): Boolean = raw.contains(key.toULong())
+
+    /** The stored vector (dequantized); `KeyNotFound` if absent. */
+    operator fun get(key: Long): FloatArray = Vectors.toFloatArray(raw.get(key.toULong()))
+
+    /** HNSW search beam width (`InvalidArgument` on an exact index). */
+    fun setEfSearch(ef: Int) {
+        require(ef >= 0) { "ef must be >= 0" }
+        raw.setEfSearch(ef.toUInt())
+    }
+
+    /**
+     * The [k] nearest vectors to [query], ascending by distance (ties by key); only keys in
+     * [allowed] when given. `k > size` returns everything; `k = 0` throws `InvalidArgument`.
+     */
+    @JvmOverloads
+    fun search(query: FloatArray, k: Int = 10, allowed: LongArray? = null): List<Match> {
+        require(k >= 0) { "k must be >= 0, got $k" }
+        val (q, keys) = Scratch.floatsAndLongs(query, allowed)
+        return if (keys == null) raw.search(q, k.toUInt()).toMatches()
+        else raw.searchAllowed(q, k.toUInt(), keys).toMatches()
+    }
+
+    /** [search] with a direct little-endian f32 [query] (and u64 [allowed] keys). */
+    @JvmOverloads
+    fun search(query: ByteBuffer, k: Int = 10, allowed: ByteBuffer? = null): List<Match> {
+        require(k >= 0) { "k must be >= 0, got $k" }
+        val q = query.asArgument("query")
+        return if (allowed == null) raw.search(q, k.toUInt()).toMatches()
+        else raw.searchAllowed(q, k.toUInt(), allowed.asArgument("allowed")).toMatches()
+    }
+
+    /** One [search] per query ([queries]: n * dims floats, row-major). */
+    @JvmOverloads
+    fun searchBatch(queries: FloatArray, k: Int = 10): List<List<Match>> {
+        require(k >= 0) { "k must be >= 0, got $k" }
+        return raw.searchBatch(Scratch.floats(queries)[0], k.toUInt()).map { it.toMatches() }
+    }
+
+    /** The index in ferrovec's portable file format. */
+    fun toBytes(): ByteArray = raw.toBytes()
+
+    /** Writes [toBytes] to [path] atomically. */
+    fun save(path: String) = raw.save(path)
+}

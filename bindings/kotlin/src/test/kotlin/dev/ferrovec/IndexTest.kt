@@ -1,0 +1,202 @@
+package dev.ferrovec
+
+import dev.ferrovec.error.FerrovecException
+import java.nio.file.Files
+import kotlin.random.Random
+import org.junit.jupiter.api.Assertions.assertArrayEquals
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.params.ParameterizedTest
+import org.junit.jupiter.params.provider.ValueSource
+
+/** Index on the Native and Interpreted backends through the dev.ferrovec layer. */
+class IndexTest {
+    private val dims = 16
+
+    private fun rows(n: Int, seed: Int, d: Int = dims): FloatArray {
+        val rng = Random(seed)
+        return FloatArray(n * d) { rng.nextFloat() * 2 - 1 }
+    }
+
+    private fun row(data: FloatArray, i: Int, d: Int = dims) = data.copyOfRange(i * d, (i + 1) * d)
+
+    private fun bruteForce(data: FloatArray, keys: LongArray, q: FloatArray, k: Int, allowed: Set<Long>? = null): List<Long> {
+        val d = keys.indices.filter { allowed == null || keys[it] in allowed }.map { i ->
+            var s = 0.0
+            for (j in 0 until dims) { val x = data[i * dims + j].toDouble() - q[j]; s += x * x }
+            keys[i] to s
+        }
+        return d.sortedWith(compareBy({ it.second }, { it.first })).take(k).map { it.first }
+    }
+
+    private fun filled(e: Engine, n: Int = 300, hnsw: HnswConfig? = null): Triple<Index, FloatArray, LongArray> {
+        val index = e.newIndex(dims, IndexMetric.L2SQ, Storage.F32, hnsw)
+        val data = rows(n, 1)
+        val keys = LongArray(n) { 1000L + 3 * it }
+        index.addBatch(keys, data)
+        return Triple(index, data, keys)
+    }
+
+    private fun state(index: Index): Triple<Int, List<List<Match>>, List<Float>> {
+        val q = rows(3, 77)
+        return Triple(index.size, (0 until 3).map { index.search(row(q, it), 7) }, index[1000].toList())
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = ["native", "interpreted-simd"])
+    fun exactSearchMatchesBruteForce(backend: String) {
+        EngineTest.engine(backend).use { e ->
+            val (index, data, keys) = filled(e)
+            index.use {
+                assertEquals(e.kind, index.backend)
+                val queries = rows(10, 5)
+                for (i in 0 until 10) {
+                    val q = row(queries, i)
+                    assertEquals(bruteForce(data, keys, q, 10), index.search(q, 10).map { it.key })
+                    // The direct-buffer overload gives the same answer.
+                    assertEquals(index.search(q, 10), index.search(Vectors.of(q), 10))
+                }
+                val allowed = keys.filterIndexed { i, _ -> i % 7 == 0 }.toLongArray()
+                val q = row(queries, 0)
+                assertEquals(bruteForce(data, keys, q, 5, allowed.toSet()), index.search(q, 5, allowed).map { it.key })
+                assertEquals(index.search(q, 5, allowed), index.search(Vectors.of(q), 5, Vectors.ofKeys(allowed)))
+                assertEquals(emptyList<Match>(), index.search(q, 5, LongArray(0)))
+                val batch = index.searchBatch(queries, 4)
+                assertEquals((0 until 10).map { index.search(row(queries, it), 4) }, batch)
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = ["native", "interpreted-simd"])
+    fun hnswRecallAgainstExact(backend: String) {
+        EngineTest.engine(backend).use { e ->
+            val (index, data, keys) = filled(e, n = 1500, hnsw = HnswConfig(m = 12u, seed = 7u))
+            index.use {
+                assertEquals(12u, index.config.hnsw!!.m)
+                val queries = rows(30, 9)
+                var hits = 0
+                for (i in 0 until 30) {
+                    val q = row(queries, i)
+                    hits += index.search(q, 10).map { it.key }.intersect(bruteForce(data, keys, q, 10).toSet()).size
+                }
+                assertTrue(hits / 300.0 >= 0.9, "recall ${hits / 300.0}")
+                index.setEfSearch(200)
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = ["native", "interpreted-simd"])
+    fun writersAndErrorsLeaveTheIndexUnchanged(backend: String) {
+        EngineTest.engine(backend).use { e ->
+            val (index, data, keys) = filled(e, n = 60, hnsw = HnswConfig())
+            index.use {
+                val before = state(index)
+                assertThrows<FerrovecException.DimensionMismatch> { index.add(1, FloatArray(dims - 1)) }
+                assertThrows<FerrovecException.InvalidArgument> { index.add(1, FloatArray(dims) { Float.NaN }) }
+                val dup = assertThrows<FerrovecException.DuplicateKey> { index.addBatch(longArrayOf(1, 2, keys[0]), rows(3, 4)) }
+                assertTrue(dup.message!!.contains(keys[0].toString()), dup.message)
+                assertThrows<FerrovecException.DimensionMismatch> { index.addBatch(longArrayOf(1, 2), rows(1, 4)) }
+                assertThrows<FerrovecException.InvalidArgument> { index.search(row(data, 0), 0) }
+                assertThrows<FerrovecException.KeyNotFound> { index.remove(5) }
+                assertThrows<FerrovecException.KeyNotFound> { index[5] }
+                assertEquals(before, state(index))
+
+                assertArrayEquals(row(data, 3), index[keys[3]])
+                index.add(keys[3], row(data, 0), replace = true)
+                assertArrayEquals(row(data, 0), index[keys[3]])
+                index.remove(keys[4])
+                assertFalse(keys[4] in index)
+                assertTrue(keys[5] in index)
+                index.compact()
+                assertEquals(59, index.size)
+                assertEquals(59, index.search(row(data, 4), 1000).size)
+                index.reserve(1000)
+                assertTrue(index.capacity >= 1059)
+                index.clear()
+                assertTrue(index.isEmpty())
+            }
+            assertThrows<FerrovecException.InvalidArgument> { e.newIndex(dims, IndexMetric.HAMMING, Storage.F32) }
+            assertThrows<FerrovecException.InvalidArgument> { e.newIndex(dims).use { it.setEfSearch(10) } }
+            e.newIndex(dims, IndexMetric.HAMMING, Storage.B1).use { b1 ->
+                val data = rows(50, 2)
+                b1.addBatch(LongArray(50) { it.toLong() }, data)
+                assertEquals(Match(17, 0f), b1.search(row(data, 17), 1)[0])
+            }
+        }
+    }
+
+    @Test
+    fun saveAndLoadAcrossBackends() {
+        val native = Engine.native()
+        val interp = Engine.interpreted()
+        val queries = rows(5, 8)
+        val (index, _, _) = filled(native, hnsw = HnswConfig())
+        val want = index.searchBatch(queries, 5)
+        val blob = index.toBytes()
+        assertEquals("FVIX", String(blob.copyOfRange(0, 4)))
+        for (e in listOf(native, interp)) {
+            Index.fromBytes(blob, e).use { loaded ->
+                assertEquals(e.kind, loaded.backend)
+                assertEquals(want, loaded.searchBatch(queries, 5))
+                assertArrayEquals(blob, loaded.toBytes())
+            }
+        }
+        val dir = Files.createTempDirectory("ferrovec-kotlin")
+        val path = dir.resolve("index.fvix").toString()
+        index.save(path)
+        Index.load(path, interp).use { assertEquals(want, it.searchBatch(queries, 5)) }
+        assertThrows<FerrovecException.CorruptFile> { Index.fromBytes(blob.copyOf(blob.size - 1)) }
+        val flipped = blob.copyOf().also { it[it.size / 2] = (it[it.size / 2].toInt() xor 0x40).toByte() }
+        assertThrows<FerrovecException.CorruptFile> { Index.fromBytes(flipped, interp) }
+        assertThrows<FerrovecException.InvalidArgument> { Index.load(dir.resolve("missing/x.fvix").toString()) }
+        dir.toFile().deleteRecursively()
+        index.close()
+        interp.close()
+        native.close()
+    }
+
+    @Test
+    fun closeAndEngineLifetime() {
+        val index = Index(4, IndexMetric.L2SQ)
+        index.use { it.add(1, floatArrayOf(1f, 2f, 3f, 4f)) }
+        assertTrue(index.isClosed)
+        assertThrows<FerrovecException.InvalidHandle> { index.search(floatArrayOf(1f, 2f, 3f, 4f), 1) }
+        val engine = Engine.interpreted()
+        val survivor = engine.newIndex(2)
+        engine.close()
+        survivor.use {
+            it.add(9, floatArrayOf(1f, 0f))
+            assertEquals(9L, it.search(floatArrayOf(1f, 0f), 1)[0].key)
+        }
+        assertThrows<FerrovecException.InvalidHandle> { engine.newIndex(2) }
+    }
+
+    @Test
+    fun concurrentSearchesWhileAdding() {
+        Index(dims, IndexMetric.L2SQ, hnsw = HnswConfig()).use { index ->
+            index.addBatch(LongArray(500) { it.toLong() }, rows(500, 1))
+            val errors = java.util.concurrent.ConcurrentLinkedQueue<Throwable>()
+            val threads = (0 until 3).map { t ->
+                Thread {
+                    try {
+                        val q = rows(50, 100 + t)
+                        for (i in 0 until 50) {
+                            val found = index.search(row(q, i), 5)
+                            check(found.size == 5 && found.all { it.key in 0 until 1000 })
+                        }
+                    } catch (err: Throwable) { errors.add(err) }
+                }.also { it.start() }
+            }
+            val extra = rows(500, 2)
+            for (i in 0 until 500) index.add(500L + i, row(extra, i))
+            threads.forEach { it.join() }
+            assertTrue(errors.isEmpty(), errors.toString())
+            assertEquals(1000, index.size)
+        }
+    }
+}

@@ -1,0 +1,252 @@
+"""`Index`: ferrovec's vector index (exact or HNSW) on a Native or Interpreted engine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, List, NamedTuple, Optional, Union
+
+from ._buffers import f32_arg, f32_result, u64_arg
+from ._engine import Engine, _closed
+from ._uniffi import ferrovec as _ffi
+
+IndexMetric = _ffi.IndexMetric
+Storage = _ffi.Storage
+HnswConfig = _ffi.HnswConfig
+IndexConfig = _ffi.IndexConfig
+
+_METRICS = {
+    "cosine": IndexMetric.COSINE,
+    "l2sq": IndexMetric.L2SQ,
+    "l2": IndexMetric.L2SQ,
+    "ip": IndexMetric.INNER_PRODUCT,
+    "inner_product": IndexMetric.INNER_PRODUCT,
+    "hamming": IndexMetric.HAMMING,
+    "jaccard": IndexMetric.JACCARD,
+}
+_STORAGES = {"f32": Storage.F32, "i8": Storage.I8, "b1": Storage.B1}
+
+_default_engine: Optional[Engine] = None
+
+
+def default_engine() -> Engine:
+    """The process-wide native engine that indexes use when no ``engine`` is given."""
+    global _default_engine
+    if _default_engine is None or _default_engine.closed:
+        _default_engine = Engine.native()
+    return _default_engine
+
+
+class Match(NamedTuple):
+    """One search result: the key and its distance to the query (smaller is closer)."""
+
+    key: int
+    distance: float
+
+
+def _metric(m: Any) -> "IndexMetric":
+    if isinstance(m, IndexMetric):
+        return m
+    try:
+        return _METRICS[str(m).lower()]
+    except KeyError:
+        raise ValueError(f"unknown metric {m!r}; expected one of {sorted(_METRICS)}") from None
+
+
+def _storage(s: Any) -> "Storage":
+    if isinstance(s, Storage):
+        return s
+    try:
+        return _STORAGES[str(s).lower()]
+    except KeyError:
+        raise ValueError(f"unknown storage {s!r}; expected one of {sorted(_STORAGES)}") from None
+
+
+def _hnsw(h: Any) -> Optional["HnswConfig"]:
+    if h is None or h is False:
+        return None
+    if h is True:
+        return HnswConfig()
+    if isinstance(h, HnswConfig):
+        return h
+    if isinstance(h, dict):
+        return HnswConfig(**h)
+    raise TypeError("hnsw must be None/False (exact), True (defaults), a dict or HnswConfig")
+
+
+def _matches(found) -> List[Match]:
+    return [Match(m.key, m.distance) for m in found]
+
+
+class Index:
+    """A vector index: vectors of ``dims`` floats under integer keys in ``[0, 2**64)``.
+
+    >>> import numpy as np
+    >>> with Index(3, "l2sq") as index:
+    ...     index.add_batch([10, 11], np.array([[0, 0, 1], [1, 0, 0]], dtype=np.float32))
+    ...     index.search([1, 0, 0.1], k=1)
+    [Match(key=11, distance=0.010000...)]
+
+    ``metric``: ``"cosine"`` (default), ``"l2sq"``, ``"ip"`` (``1 - a.b``), ``"hamming"``,
+    ``"jaccard"`` (the last two with ``storage="b1"``). ``storage``: ``"f32"``, ``"i8"``
+    (int8, a scale per vector), ``"b1"`` (sign bits). ``hnsw``: ``None`` for exact search,
+    ``True`` for HNSW with default parameters, or a dict / :class:`HnswConfig` with ``m``,
+    ``ef_construction``, ``ef_search``, ``seed``. ``engine``: the backend (default: native).
+
+    Vectors may be numpy arrays (float32, C-contiguous: passed without a copy), ``bytes``
+    (little-endian float32), ``array('f')`` or sequences of numbers; keys may be a uint64
+    numpy array (no copy) or a sequence of ints. Errors raise :class:`ferrovec.FerrovecError`
+    subclasses and leave the index unchanged. Thread-safe (searches run in parallel on the
+    native backend while the GIL is released in the call).
+    """
+
+    __slots__ = ("_raw", "__weakref__")
+
+    def __init__(
+        self,
+        dims: int,
+        metric: Any = "cosine",
+        storage: Any = "f32",
+        *,
+        hnsw: Any = None,
+        engine: Optional[Engine] = None,
+    ):
+        config = IndexConfig(
+            dims=dims, metric=_metric(metric), storage=_storage(storage), hnsw=_hnsw(hnsw)
+        )
+        engine = engine or default_engine()
+        self._raw = _ffi.Index(engine.raw, config)
+
+    @classmethod
+    def _wrap(cls, raw: "_ffi.Index") -> "Index":
+        self = cls.__new__(cls)
+        self._raw = raw
+        return self
+
+    @classmethod
+    def from_bytes(cls, data: Any, engine: Optional[Engine] = None) -> "Index":
+        """An index from :meth:`to_bytes` output (from any backend or language)."""
+        data = data if isinstance(data, bytes) else bytes(data)
+        return cls._wrap(_ffi.Index.from_bytes((engine or default_engine()).raw, data))
+
+    @classmethod
+    def load(cls, path: Union[str, os.PathLike], engine: Optional[Engine] = None) -> "Index":
+        """An index from a file written by :meth:`save`."""
+        return cls._wrap(_ffi.Index.load((engine or default_engine()).raw, os.fspath(path)))
+
+    @property
+    def raw(self) -> "_ffi.Index":
+        """The generated object (raises ``FerrovecError.InvalidHandle`` once closed)."""
+        if self._raw is None:
+            raise _closed()
+        return self._raw
+
+    def close(self) -> None:
+        """Frees the index (idempotent); later calls raise ``FerrovecError.InvalidHandle``."""
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.release()
+
+    @property
+    def closed(self) -> bool:
+        return self._raw is None
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._raw is None:
+            return "Index(closed)"
+        c = self.config
+        kind = "exact" if c.hnsw is None else f"hnsw(m={c.hnsw.m})"
+        return (
+            f"Index(dims={c.dims}, metric={c.metric.name.lower()}, "
+            f"storage={c.storage.name.lower()}, {kind}, len={len(self)}, "
+            f"backend={self.backend.name.lower()})"
+        )
+
+    # Properties.
+
+    @property
+    def config(self) -> "IndexConfig":
+        """The options the index was created or loaded with."""
+        return self.raw.config()
+
+    @property
+    def dims(self) -> int:
+        return self.raw.dims()
+
+    @property
+    def backend(self) -> "_ffi.BackendKind":
+        return self.raw.backend_kind()
+
+    @property
+    def capacity(self) -> int:
+        return self.raw.capacity()
+
+    def __len__(self) -> int:
+        return self.raw.len()
+
+    def __contains__(self, key: int) -> bool:
+        return self.raw.contains(key)
+
+    # Writers.
+
+    def reserve(self, additional: int) -> None:
+        """Make room for ``additional`` more vectors."""
+        self.raw.reserve(additional)
+
+    def add(self, key: int, vector: Any, *, replace: bool = False) -> None:
+        """Add ``vector`` under ``key``; an existing key raises
+        ``FerrovecError.DuplicateKey`` unless ``replace=True``."""
+        self.raw.add(key, f32_arg(vector, "vector"), replace)
+
+    def add_batch(self, keys: Any, vectors: Any, *, replace: bool = False) -> None:
+        """Add ``len(keys)`` vectors (``vectors``: an ``(n, dims)`` array or n*dims floats),
+        all or nothing."""
+        self.raw.add_batch(u64_arg(keys, "keys"), f32_arg(vectors, "vectors"), replace)
+
+    def remove(self, key: int) -> None:
+        """Remove ``key`` (``FerrovecError.KeyNotFound`` if absent); see :meth:`compact`."""
+        self.raw.remove(key)
+
+    def compact(self) -> None:
+        """Reclaim removed vectors' space and repair the HNSW graph."""
+        self.raw.compact()
+
+    def clear(self) -> None:
+        """Remove every vector."""
+        self.raw.clear()
+
+    def set_ef_search(self, ef: int) -> None:
+        """HNSW search beam width (``FerrovecError.InvalidArgument`` on an exact index)."""
+        self.raw.set_ef_search(ef)
+
+    # Readers.
+
+    def get(self, key: int):
+        """The stored vector (dequantized) as float32 numpy array (a list without numpy)."""
+        return f32_result(self.raw.get(key))
+
+    def search(self, query: Any, k: int = 10, *, allowed: Optional[Iterable[int]] = None) -> List[Match]:
+        """The ``k`` nearest vectors as :class:`Match` ``(key, distance)``, ascending
+        (ties by key). ``allowed``: only these keys (a uint64 array or ints)."""
+        if allowed is None:
+            return _matches(self.raw.search(f32_arg(query, "query"), k))
+        return _matches(
+            self.raw.search_allowed(f32_arg(query, "query"), k, u64_arg(allowed, "allowed"))
+        )
+
+    def search_batch(self, queries: Any, k: int = 10) -> List[List[Match]]:
+        """One :meth:`search` per row of ``queries`` (an ``(n, dims)`` array)."""
+        return [_matches(r) for r in self.raw.search_batch(f32_arg(queries, "queries"), k)]
+
+    def to_bytes(self) -> bytes:
+        """The index in ferrovec's portable file format."""
+        return self.raw.to_bytes()
+
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Write :meth:`to_bytes` to ``path`` atomically."""
+        self.raw.save(os.fspath(path))

@@ -1,0 +1,263 @@
+"""Index through the Python layer on the Native and Interpreted backends: results against a
+numpy brute force, HNSW recall, allow-lists, batches, duplicates, remove/compact, bad input
+leaving the index unchanged, save/load (bytes and files, across backends), close()."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ferrovec
+from ferrovec import BackendKind, Engine, FerrovecError, Index, Match
+
+DIMS = 16
+
+
+def data(n=300, dims=DIMS, seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, dims), dtype=np.float32)
+
+
+def brute_force(rows, keys, q, k, metric):
+    rows64, q64 = rows.astype(np.float64), q.astype(np.float64)
+    if metric == "l2sq":
+        d = ((rows64 - q64) ** 2).sum(axis=1)
+    elif metric == "cosine":
+        d = 1 - rows64 @ q64 / (np.linalg.norm(rows64, axis=1) * np.linalg.norm(q64))
+    else:  # ip
+        d = 1 - rows64 @ q64
+    order = sorted(range(len(keys)), key=lambda i: (d[i], keys[i]))[:k]
+    return [keys[i] for i in order], [d[i] for i in order]
+
+
+def filled(engine, metric="l2sq", n=300, hnsw=None, storage="f32"):
+    index = engine.index(DIMS, metric, storage, hnsw=hnsw)
+    rows = data(n)
+    keys = np.arange(1000, 1000 + 3 * n, 3, dtype=np.uint64)
+    index.add_batch(keys, rows)
+    return index, rows, [int(k) for k in keys]
+
+
+def state(index):
+    q = data(3, seed=77)
+    return len(index), [index.search(row, 7) for row in q], list(index.get(1000))
+
+
+@pytest.mark.parametrize("metric", ["l2sq", "cosine", "ip"])
+def test_exact_search_matches_brute_force(index_engine, metric):
+    index, rows, keys = filled(index_engine, metric)
+    assert index.backend == index_engine.kind
+    for q in data(10, seed=5):
+        got = index.search(q, k=10)
+        want_keys, want_d = brute_force(rows, keys, q, 10, metric)
+        assert [m.key for m in got] == want_keys
+        np.testing.assert_allclose([m.distance for m in got], want_d, rtol=1e-4, atol=1e-4)
+        assert all(isinstance(m, Match) for m in got)
+
+
+def test_hnsw_recall_against_exact(index_engine):
+    index, rows, keys = filled(index_engine, "cosine", n=1500, hnsw={"m": 12, "seed": 7})
+    assert index.config.hnsw.m == 12 and index.config.hnsw.ef_construction == 128
+    hits = total = 0
+    for q in data(40, seed=9):
+        want, _ = brute_force(rows, keys, q, 10, "cosine")
+        got = [m.key for m in index.search(q, 10)]
+        hits += len(set(got) & set(want))
+        total += 10
+    assert hits / total >= 0.9, hits / total
+    index.set_ef_search(256)
+    with index_engine.index(DIMS) as exact, pytest.raises(FerrovecError.InvalidArgument):
+        exact.set_ef_search(10)
+
+
+@pytest.mark.parametrize("hnsw", [None, True])
+def test_allow_list(index_engine, hnsw):
+    index, rows, keys = filled(index_engine, hnsw=hnsw)
+    allowed = keys[::7] + [999_999]  # unknown keys are ignored
+    q = data(1, seed=3)[0]
+    got = index.search(q, 5, allowed=np.array(allowed, dtype=np.uint64))
+    idx = list(range(0, len(keys), 7))
+    want, _ = brute_force(rows[idx], [keys[i] for i in idx], q, 5, "l2sq")
+    assert [m.key for m in got] == want
+    # A list of ints works the same; a filter that rejects everything returns nothing.
+    assert index.search(q, 5, allowed=allowed) == got
+    assert index.search(q, 5, allowed=[]) == []
+
+
+def test_search_batch_equals_single_searches(index_engine):
+    index, _, _ = filled(index_engine, hnsw=True)
+    queries = data(6, seed=4)
+    batch = index.search_batch(queries, 4)
+    assert batch == [index.search(q, 4) for q in queries]
+
+
+def test_duplicates_remove_compact_get(index_engine):
+    index, rows, keys = filled(index_engine, n=50)
+    np.testing.assert_array_equal(index.get(keys[3]), rows[3])
+    with pytest.raises(FerrovecError.DuplicateKey, match=str(keys[3])):
+        index.add(keys[3], rows[0])
+    np.testing.assert_array_equal(index.get(keys[3]), rows[3])
+    index.add(keys[3], rows[0], replace=True)
+    np.testing.assert_array_equal(index.get(keys[3]), rows[0])
+    assert len(index) == 50
+    index.remove(keys[4])
+    assert keys[4] not in index and keys[5] in index and len(index) == 49
+    with pytest.raises(FerrovecError.KeyNotFound):
+        index.remove(keys[4])
+    with pytest.raises(FerrovecError.KeyNotFound):
+        index.get(keys[4])
+    index.compact()
+    assert len(index) == 49
+    assert keys[4] not in [m.key for m in index.search(rows[4], 49)]
+    index.reserve(1000)
+    assert index.capacity >= 1049
+    index.clear()
+    assert len(index) == 0 and index.search(rows[0], 3) == []
+
+
+@pytest.mark.parametrize("hnsw", [None, True])
+def test_bad_input_leaves_index_unchanged(index_engine, hnsw):
+    index, rows, keys = filled(index_engine, n=60, hnsw=hnsw)
+    before = state(index)
+    bad = [
+        (FerrovecError.DimensionMismatch, lambda: index.add(1, np.ones(DIMS - 1, np.float32))),
+        (FerrovecError.InvalidArgument, lambda: index.add(1, [float("nan")] * DIMS)),
+        (FerrovecError.InvalidArgument, lambda: index.add(1, b"\0" * 7)),
+        (FerrovecError.DuplicateKey, lambda: index.add_batch([1, 2, keys[0]], data(3))),
+        (FerrovecError.DuplicateKey, lambda: index.add_batch([1, 1], data(2))),
+        (FerrovecError.DimensionMismatch, lambda: index.add_batch([1, 2], data(1))),
+        (FerrovecError.InvalidArgument, lambda: index.search(rows[0], 0)),
+        (FerrovecError.DimensionMismatch, lambda: index.search(rows[0][:3], 3)),
+        (FerrovecError.InvalidArgument, lambda: index.search([float("inf")] * DIMS, 3)),
+        (FerrovecError.KeyNotFound, lambda: index.remove(5)),
+    ]
+    for err, call in bad:
+        with pytest.raises(err) as info:
+            call()
+        assert str(info.value), "errors carry ferrovec's message"
+        assert state(index) == before, f"{err.__name__} changed the index"
+    # k > len returns everything (not an error); an empty index returns nothing.
+    assert len(index.search(rows[0], 1000)) == 60
+    with index_engine.index(DIMS) as empty:
+        assert empty.search(rows[0], 5) == []
+
+
+def test_unsupported_options(index_engine):
+    with pytest.raises(FerrovecError.InvalidArgument, match="metric/storage"):
+        index_engine.index(DIMS, "hamming", "f32")
+    with pytest.raises(FerrovecError.InvalidArgument, match="dims"):
+        index_engine.index(0)
+    with pytest.raises(FerrovecError.InvalidArgument, match="m must"):
+        index_engine.index(DIMS, hnsw={"m": 1})
+    with pytest.raises(ValueError, match="unknown metric"):
+        index_engine.index(DIMS, "manhattan")
+
+
+def test_quantized_storages(index_engine):
+    rows = data(200)
+    keys = list(range(200))
+    with index_engine.index(DIMS, "cosine", "i8") as i8:
+        i8.add_batch(keys, rows)
+        # int8 rows: the nearest neighbor of a stored row is itself.
+        assert [i8.search(rows[i], 1)[0].key for i in range(0, 200, 20)] == list(range(0, 200, 20))
+        np.testing.assert_allclose(i8.get(5), rows[5] / np.linalg.norm(rows[5]), atol=0.02)
+    with index_engine.index(DIMS, "hamming", "b1") as b1:
+        b1.add_batch(keys, rows)
+        assert b1.search(rows[17], 1)[0] == Match(17, 0.0)
+        np.testing.assert_array_equal(b1.get(17), (rows[17] > 0).astype(np.float32))
+
+
+def test_save_and_load_across_backends(tmp_path):
+    native = Engine.native()
+    interp = Engine.interpreted()
+    queries = data(5, seed=8)
+    for hnsw in (None, True):
+        index, _, _ = filled(native, "cosine", hnsw=hnsw)
+        want = index.search_batch(queries, 5)
+        blob = index.to_bytes()
+        assert blob[:4] == b"FVIX"
+        for engine in (native, interp):
+            loaded = Index.from_bytes(blob, engine=engine)
+            assert loaded.backend == engine.kind
+            assert loaded.search_batch(queries, 5) == want
+            assert loaded.config == index.config
+            # ... and back: the interpreted index saves the same bytes.
+            assert loaded.to_bytes() == blob
+        path = tmp_path / "index.fvix"
+        index.save(path)
+        with Index.load(path, engine=interp) as from_file:
+            assert from_file.search_batch(queries, 5) == want
+    with pytest.raises(FerrovecError.CorruptFile):
+        Index.from_bytes(blob[:-1])
+    flipped = bytearray(blob)
+    flipped[len(flipped) // 2] ^= 0x40
+    for engine in (native, interp):
+        with pytest.raises(FerrovecError.CorruptFile):
+            Index.from_bytes(bytes(flipped), engine=engine)
+    with pytest.raises(FerrovecError.InvalidArgument, match="missing"):
+        Index.load(tmp_path / "missing" / "x.fvix")
+
+
+def test_close_and_context_manager(index_engine):
+    with index_engine.index(4, "l2sq") as index:
+        index.add(1, [1, 2, 3, 4])
+        assert "len=1" in repr(index)
+    assert index.closed
+    with pytest.raises(FerrovecError.InvalidHandle):
+        index.search([1, 2, 3, 4], 1)
+    index.close()
+    # Indexes outlive their engine.
+    engine = Engine.interpreted() if index_engine.kind == BackendKind.INTERPRETED else Engine.native()
+    index = engine.index(2)
+    engine.close()
+    index.add(1, [1, 0])
+    assert index.search([1, 0], 1)[0].key == 1
+    with pytest.raises(FerrovecError.InvalidHandle):
+        engine.index(2)
+
+
+def test_numpy_inputs_are_not_copied():
+    import tracemalloc
+
+    index = Index(384, "l2sq")
+    rows = data(2000, dims=384)
+    keys = np.arange(2000, dtype=np.uint64)
+    tracemalloc.start()
+    index.add_batch(keys, rows)
+    index.search(rows[0], 10)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < rows.nbytes // 10, f"peak Python allocation {peak} bytes for {rows.nbytes} of rows"
+    # Non-contiguous and float64 inputs are converted, with the same result.
+    assert index.search(rows[0].astype(np.float64), 3) == index.search(rows[0], 3)
+
+
+def test_concurrent_searches_while_adding():
+    index = Index(DIMS, "l2sq", hnsw=True)
+    base = data(500)
+    index.add_batch(range(500), base)
+    errors = []
+
+    def searcher():
+        try:
+            for q in data(50, seed=threading.get_ident() % 1000):
+                found = index.search(q, 5)
+                assert len(found) == 5 and all(0 <= m.key < 1000 for m in found)
+        except Exception as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=searcher) for _ in range(3)]
+    for t in threads:
+        t.start()
+    extra = data(500, seed=2)
+    for i in range(500):
+        index.add(500 + i, extra[i])
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(index) == 1000
+
+
+def test_default_engine_is_native():
+    assert ferrovec.default_engine().kind == BackendKind.NATIVE
+    assert Index(3).backend == BackendKind.NATIVE

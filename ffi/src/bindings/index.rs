@@ -1,0 +1,467 @@
+//! [`Index`] for the foreign languages: the vector index of [`crate::Index`] (exact or HNSW,
+//! on the backend of the [`Engine`] it was made from), with vectors and keys as bytes.
+
+use std::sync::{Arc, RwLock};
+
+use ferrovec_core::index::{self as core_index, HnswParams, IndexKind, OnDuplicate};
+use ferrovec_core::{Error, Result};
+
+use super::bytes::{f32s_from_le_bytes, f32s_to_le_bytes, u64s_from_le_bytes};
+use super::engine::Engine;
+use crate::BackendKind;
+
+/// How distances are measured; smaller is always closer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum IndexMetric {
+    /// `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+    Cosine,
+    /// Squared Euclidean distance. F32 or I8 storage.
+    L2sq,
+    /// `1 - a.b` (may be negative). F32 or I8 storage.
+    InnerProduct,
+    /// Number of differing sign bits. B1 storage only.
+    Hamming,
+    /// `1 - |a & b| / |a | b|` of the sign bits. B1 storage only.
+    Jaccard,
+}
+
+/// How vectors are stored. Queries are always f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum Storage {
+    /// 32-bit floats as given.
+    F32,
+    /// int8 with one f32 scale per vector (`max|x| / 127`): a quarter of the memory.
+    I8,
+    /// One sign bit per dimension (`x > 0`).
+    B1,
+}
+
+/// HNSW parameters (the defaults are the core's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct HnswConfig {
+    /// Neighbors per node on the upper levels (twice as many on level 0), 2..=512.
+    #[uniffi(default = 16)]
+    pub m: u32,
+    /// Beam width while inserting.
+    #[uniffi(default = 128)]
+    pub ef_construction: u32,
+    /// Default beam width while searching (see `Index.set_ef_search`).
+    #[uniffi(default = 64)]
+    pub ef_search: u32,
+    /// Seeds the level generator: same seed and insertion order, same graph.
+    #[uniffi(default = 24301)]
+    pub seed: u64,
+}
+
+/// Everything fixed when an index is created.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct IndexConfig {
+    /// Dimension of every vector.
+    pub dims: u32,
+    /// The distance.
+    pub metric: IndexMetric,
+    /// The row encoding.
+    pub storage: Storage,
+    /// HNSW parameters, or absent for an exact (flat scan) index.
+    #[uniffi(default = None)]
+    pub hnsw: Option<HnswConfig>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct Match {
+    /// The key the vector was added under.
+    pub key: u64,
+    /// Its distance to the query.
+    pub distance: f32,
+}
+
+fn to_usize(value: u64, what: &str) -> Result<usize> {
+    usize::try_from(value)
+        .map_err(|_| Error::InvalidArgument(format!("{what} {value} does not fit this platform")))
+}
+
+impl IndexConfig {
+    fn to_core(&self) -> Result<core_index::IndexOptions> {
+        let metric = match self.metric {
+            IndexMetric::Cosine => core_index::IndexMetric::Cosine,
+            IndexMetric::L2sq => core_index::IndexMetric::L2sq,
+            IndexMetric::InnerProduct => core_index::IndexMetric::InnerProduct,
+            IndexMetric::Hamming => core_index::IndexMetric::Hamming,
+            IndexMetric::Jaccard => core_index::IndexMetric::Jaccard,
+        };
+        let storage = match self.storage {
+            Storage::F32 => core_index::Storage::F32,
+            Storage::I8 => core_index::Storage::I8,
+            Storage::B1 => core_index::Storage::B1,
+        };
+        let options = core_index::IndexOptions::new(self.dims as usize, metric).storage(storage);
+        Ok(match self.hnsw {
+            None => options,
+            Some(h) => options.hnsw(HnswParams {
+                m: h.m as usize,
+                ef_construction: h.ef_construction as usize,
+                ef_search: h.ef_search as usize,
+                seed: h.seed,
+            }),
+        })
+    }
+
+    fn from_core(options: &core_index::IndexOptions) -> Result<IndexConfig> {
+        let unknown = || Error::Internal(format!("options this binding cannot name: {options:?}"));
+        let metric = match options.metric {
+            core_index::IndexMetric::Cosine => IndexMetric::Cosine,
+            core_index::IndexMetric::L2sq => IndexMetric::L2sq,
+            core_index::IndexMetric::InnerProduct => IndexMetric::InnerProduct,
+            core_index::IndexMetric::Hamming => IndexMetric::Hamming,
+            core_index::IndexMetric::Jaccard => IndexMetric::Jaccard,
+            _ => return Err(unknown()),
+        };
+        let storage = match options.storage {
+            core_index::Storage::F32 => Storage::F32,
+            core_index::Storage::I8 => Storage::I8,
+            core_index::Storage::B1 => Storage::B1,
+            _ => return Err(unknown()),
+        };
+        // The core bounds dims, m and ef far below u32::MAX.
+        let narrow = |v: usize| u32::try_from(v).map_err(|_| unknown());
+        let hnsw = match options.kind {
+            IndexKind::Exact => None,
+            IndexKind::Hnsw(p) => Some(HnswConfig {
+                m: narrow(p.m)?,
+                ef_construction: narrow(p.ef_construction)?,
+                ef_search: narrow(p.ef_search)?,
+                seed: p.seed,
+            }),
+        };
+        Ok(IndexConfig {
+            dims: narrow(options.dims)?,
+            metric,
+            storage,
+            hnsw,
+        })
+    }
+}
+
+fn matches(found: Vec<core_index::Match>) -> Vec<Match> {
+    found
+        .into_iter()
+        .map(|m| Match {
+            key: m.key,
+            distance: m.distance,
+        })
+        .collect()
+}
+
+/// A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
+/// HNSW, on the backend of the engine it was made from.
+///
+/// Vectors are little-endian f32 bytes (`dims * 4` each, batches row-major); key lists
+/// (`add_batch`, `search_allowed`) are little-endian u64 bytes. Thread-safe: any number of
+/// threads may search while one adds or removes (writers are serialized; on the
+/// Interpreted backend searches are serialized too). A failed call leaves the index
+/// unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+#[derive(Debug, uniffi::Object)]
+pub struct Index {
+    inner: RwLock<Option<crate::Index>>,
+}
+
+impl Index {
+    fn wrap(index: crate::Index) -> Arc<Index> {
+        Arc::new(Index {
+            inner: RwLock::new(Some(index)),
+        })
+    }
+
+    /// The index (a cheap shared clone), or `InvalidHandle` once released.
+    fn index(&self) -> Result<crate::Index> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(Error::InvalidHandle)
+    }
+}
+
+#[uniffi::export]
+impl Index {
+    /// An empty index on `engine`'s backend (`InvalidArgument` for options the core refuses,
+    /// e.g. hamming on f32 storage).
+    #[uniffi::constructor]
+    pub fn new(engine: &Arc<Engine>, config: IndexConfig) -> Result<Arc<Index>> {
+        Ok(Index::wrap(crate::Index::new(
+            &*engine.engine()?,
+            config.to_core()?,
+        )?))
+    }
+
+    /// An index on `engine`'s backend from bytes made by `to_bytes` (on any backend or
+    /// surface). `CorruptFile` / `UnsupportedVersion` for bytes that are not a valid index.
+    #[uniffi::constructor]
+    pub fn from_bytes(engine: &Arc<Engine>, bytes: &[u8]) -> Result<Arc<Index>> {
+        Ok(Index::wrap(crate::Index::from_bytes(
+            &*engine.engine()?,
+            bytes,
+        )?))
+    }
+
+    /// An index on `engine`'s backend from a file written by `save`.
+    #[uniffi::constructor]
+    pub fn load(engine: &Arc<Engine>, path: String) -> Result<Arc<Index>> {
+        Ok(Index::wrap(crate::Index::load(&*engine.engine()?, path)?))
+    }
+
+    /// Frees the index now (calls in flight on other threads finish first). Later calls fail
+    /// with `InvalidHandle`. Idempotent.
+    pub fn release(&self) {
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Whether [`release`](Self::release) was called.
+    pub fn is_released(&self) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    /// Which backend the index runs on.
+    pub fn backend_kind(&self) -> Result<BackendKind> {
+        Ok(self.index()?.backend_kind())
+    }
+
+    /// The options the index was created (or loaded) with.
+    pub fn config(&self) -> Result<IndexConfig> {
+        IndexConfig::from_core(&self.index()?.options())
+    }
+
+    /// The dimension of every vector.
+    pub fn dims(&self) -> Result<u32> {
+        Ok(self.index()?.dims() as u32)
+    }
+
+    /// Live (added and not removed) vectors.
+    pub fn len(&self) -> Result<u64> {
+        Ok(self.index()?.len() as u64)
+    }
+
+    /// Whether no vector is live.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.index()?.is_empty())
+    }
+
+    /// Vectors the index holds before it reallocates.
+    pub fn capacity(&self) -> Result<u64> {
+        Ok(self.index()?.capacity() as u64)
+    }
+
+    /// Makes room for `additional` more vectors (`OutOfMemory` if it cannot).
+    pub fn reserve(&self, additional: u64) -> Result<()> {
+        self.index()?.reserve(to_usize(additional, "reserve of")?)
+    }
+
+    /// Adds `vector` (dims little-endian f32) under `key`. A live key is `DuplicateKey`
+    /// unless `replace` is true, which replaces its vector.
+    #[uniffi::method(default(replace = false))]
+    pub fn add(&self, key: u64, vector: &[u8], replace: bool) -> Result<()> {
+        let vector = f32s_from_le_bytes(vector, "vector")?;
+        self.index()?.add_with(key, &vector, on_duplicate(replace))
+    }
+
+    /// Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
+    /// little-endian f32, row-major. All or nothing.
+    #[uniffi::method(default(replace = false))]
+    pub fn add_batch(&self, keys: &[u8], vectors: &[u8], replace: bool) -> Result<()> {
+        let keys = u64s_from_le_bytes(keys, "keys")?;
+        let vectors = f32s_from_le_bytes(vectors, "vectors")?;
+        self.index()?
+            .add_batch(&keys, &vectors, on_duplicate(replace))
+    }
+
+    /// Removes `key` (`KeyNotFound` if it is not live); `compact` reclaims the space.
+    pub fn remove(&self, key: u64) -> Result<()> {
+        self.index()?.remove(key)
+    }
+
+    /// Reclaims the space of removed vectors and repairs the HNSW graph.
+    pub fn compact(&self) -> Result<()> {
+        self.index()?.compact()
+    }
+
+    /// Whether `key` is live.
+    pub fn contains(&self, key: u64) -> Result<bool> {
+        self.index()?.contains(key)
+    }
+
+    /// The vector stored under `key`, dequantized, as little-endian f32 bytes
+    /// (`KeyNotFound` if not live).
+    pub fn get(&self, key: u64) -> Result<Vec<u8>> {
+        Ok(f32s_to_le_bytes(&self.index()?.get(key)?))
+    }
+
+    /// Removes every vector, keeping the options.
+    pub fn clear(&self) -> Result<()> {
+        self.index()?.clear()
+    }
+
+    /// HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
+    pub fn set_ef_search(&self, ef: u32) -> Result<()> {
+        self.index()?.set_ef_search(ef as usize)
+    }
+
+    /// The `k` nearest live vectors to `query` (dims little-endian f32), ascending by
+    /// distance, ties by key. `k = 0` is `InvalidArgument`; `k > len` returns every live
+    /// vector; an empty index returns nothing.
+    pub fn search(&self, query: &[u8], k: u32) -> Result<Vec<Match>> {
+        let query = f32s_from_le_bytes(query, "query")?;
+        Ok(matches(self.index()?.search(&query, k as usize)?))
+    }
+
+    /// `search` among the keys in `allowed` only (little-endian u64s, any order, duplicates
+    /// and unknown keys fine). HNSW still returns `k` results when at least `k` allowed keys
+    /// are live.
+    pub fn search_allowed(&self, query: &[u8], k: u32, allowed: &[u8]) -> Result<Vec<Match>> {
+        let query = f32s_from_le_bytes(query, "query")?;
+        let allowed = u64s_from_le_bytes(allowed, "allowed")?;
+        Ok(matches(
+            self.index()?.search_allowed(&query, k as usize, &allowed)?,
+        ))
+    }
+
+    /// One `search` per query (`queries`: n * dims little-endian f32, row-major).
+    pub fn search_batch(&self, queries: &[u8], k: u32) -> Result<Vec<Vec<Match>>> {
+        let queries = f32s_from_le_bytes(queries, "queries")?;
+        Ok(self
+            .index()?
+            .search_batch(&queries, k as usize)?
+            .into_iter()
+            .map(matches)
+            .collect())
+    }
+
+    /// The index in ferrovec's portable file format (loads on every backend and in JS).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.index()?.to_bytes()
+    }
+
+    /// Writes `to_bytes` to `path` atomically (temporary file, then rename). I/O failures
+    /// are `InvalidArgument` naming the path.
+    pub fn save(&self, path: String) -> Result<()> {
+        self.index()?.save(path)
+    }
+}
+
+#[uniffi::export]
+impl Engine {
+    /// An empty index on this engine's backend; the same as `Index(engine, config)`.
+    pub fn new_index(self: Arc<Self>, config: IndexConfig) -> Result<Arc<Index>> {
+        Index::new(&self, config)
+    }
+}
+
+fn on_duplicate(replace: bool) -> OnDuplicate {
+    if replace {
+        OnDuplicate::Replace
+    } else {
+        OnDuplicate::Error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le(values: &[f32]) -> Vec<u8> {
+        f32s_to_le_bytes(values)
+    }
+
+    fn keys(keys: &[u64]) -> Vec<u8> {
+        keys.iter().flat_map(|k| k.to_le_bytes()).collect()
+    }
+
+    fn config(hnsw: Option<HnswConfig>) -> IndexConfig {
+        IndexConfig {
+            dims: 2,
+            metric: IndexMetric::L2sq,
+            storage: Storage::F32,
+            hnsw,
+        }
+    }
+
+    #[test]
+    fn add_search_get_remove_round_trip() {
+        let engine = Engine::native();
+        let index = engine.clone().new_index(config(None)).unwrap();
+        index
+            .add_batch(
+                &keys(&[1, 2, 3]),
+                &le(&[0.0, 0.0, 1.0, 0.0, 5.0, 5.0]),
+                false,
+            )
+            .unwrap();
+        assert_eq!(index.len().unwrap(), 3);
+        let hits = index.search(&le(&[0.9, 0.0]), 2).unwrap();
+        assert_eq!(hits.iter().map(|m| m.key).collect::<Vec<_>>(), [2, 1]);
+        let allowed = index
+            .search_allowed(&le(&[0.9, 0.0]), 2, &keys(&[3, 1]))
+            .unwrap();
+        assert_eq!(allowed.iter().map(|m| m.key).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(index.get(3).unwrap(), le(&[5.0, 5.0]));
+        assert_eq!(
+            index.add(3, &le(&[1.0, 1.0]), false),
+            Err(Error::DuplicateKey(3))
+        );
+        index.add(3, &le(&[1.0, 1.0]), true).unwrap();
+        assert_eq!(index.get(3).unwrap(), le(&[1.0, 1.0]));
+        index.remove(1).unwrap();
+        assert_eq!(index.remove(1), Err(Error::KeyNotFound(1)));
+        assert!(!index.contains(1).unwrap());
+        let batch = index.search_batch(&le(&[0.0, 0.0, 1.0, 1.0]), 1).unwrap();
+        assert_eq!(batch.len(), 2);
+        assert_eq!(batch[1][0].key, 3);
+    }
+
+    #[test]
+    fn config_round_trips_and_bytes_reload() {
+        let engine = Engine::native();
+        let cfg = config(Some(HnswConfig {
+            m: 8,
+            ef_construction: 40,
+            ef_search: 20,
+            seed: 7,
+        }));
+        let index = Index::new(&engine, cfg.clone()).unwrap();
+        assert_eq!(index.config().unwrap(), cfg);
+        index.add(9, &le(&[1.0, 2.0]), false).unwrap();
+        let bytes = index.to_bytes().unwrap();
+        let loaded = Index::from_bytes(&engine, &bytes).unwrap();
+        assert_eq!(loaded.config().unwrap(), cfg);
+        assert_eq!(loaded.get(9).unwrap(), le(&[1.0, 2.0]));
+        assert!(matches!(
+            Index::from_bytes(&engine, &bytes[..bytes.len() - 1]),
+            Err(Error::CorruptFile(_))
+        ));
+    }
+
+    #[test]
+    fn bad_bytes_and_release_are_errors() {
+        let engine = Engine::native();
+        let index = Index::new(&engine, config(None)).unwrap();
+        assert!(matches!(
+            index.add(1, &[0u8; 7], false),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            index.add_batch(&[0u8; 9], &le(&[1.0, 2.0]), false),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert_eq!(index.len().unwrap(), 0);
+        index.release();
+        assert_eq!(index.len(), Err(Error::InvalidHandle));
+        engine.release();
+        assert_eq!(
+            Index::new(&engine, config(None)).err(),
+            Some(Error::InvalidHandle)
+        );
+    }
+}
