@@ -1,9 +1,9 @@
 // ferrovec for JavaScript: a thin wrapper over ferrovec.wasm / ferrovec-simd.wasm (ABI
-// version 1, specified in wasm/README.md). Works in Node >= 18, browsers and edge workers;
+// version 2, specified in wasm/README.md): the kernels and the vector index (`FerrovecIndex`). Works in Node >= 18, browsers and edge workers;
 // the modules import nothing, so instantiation needs no import object.
 
 /** The ABI version this wrapper implements. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** `capabilities` bit: the module was built with simd128. */
 export const CAP_SIMD128 = 1;
@@ -31,6 +31,15 @@ export const ErrorCode = Object.freeze({
   InvalidArgument: -3,
   UnknownMetric: -4,
   UnsupportedIsa: -5,
+  InvalidModule: -6,
+  OutOfFuel: -7,
+  OutOfMemory: -8,
+  Trap: -9,
+  KeyNotFound: -10,
+  DuplicateKey: -11,
+  CorruptFile: -12,
+  UnsupportedVersion: -13,
+  InvalidHandle: -14,
   Internal: -99,
 });
 
@@ -85,6 +94,24 @@ const EXPORTS = [
   'fv_hamming_b1',
   'fv_jaccard_b1',
   'fv_scan_f32',
+  'fv_index_new',
+  'fv_index_load',
+  'fv_index_free',
+  'fv_index_info',
+  'fv_index_add',
+  'fv_index_add_batch',
+  'fv_index_remove',
+  'fv_index_compact',
+  'fv_index_clear',
+  'fv_index_reserve',
+  'fv_index_set_ef_search',
+  'fv_index_contains',
+  'fv_index_len',
+  'fv_index_get',
+  'fv_index_search',
+  'fv_index_search_allowed',
+  'fv_index_search_batch',
+  'fv_index_save',
 ];
 
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;

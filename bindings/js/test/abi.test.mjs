@@ -20,6 +20,25 @@ const ABI_FUNCTIONS = [
   'fv_hamming_b1',
   'fv_jaccard_b1',
   'fv_scan_f32',
+  // ABI version 2: the vector index (bindings/js/test/index.test.mjs exercises them).
+  'fv_index_new',
+  'fv_index_load',
+  'fv_index_free',
+  'fv_index_info',
+  'fv_index_add',
+  'fv_index_add_batch',
+  'fv_index_remove',
+  'fv_index_compact',
+  'fv_index_clear',
+  'fv_index_reserve',
+  'fv_index_set_ef_search',
+  'fv_index_contains',
+  'fv_index_len',
+  'fv_index_get',
+  'fv_index_search',
+  'fv_index_search_allowed',
+  'fv_index_search_batch',
+  'fv_index_save',
 ];
 
 const INT32_MIN = -2147483648;
@@ -58,8 +77,8 @@ for (const [name, file, capabilities] of MODULES) {
       assert.deepEqual(others.sort(), ['__data_end', '__heap_base']);
     });
 
-    test('version 1, capabilities', () => {
-      assert.equal(x.fv_abi_version(), 1);
+    test('version 2, capabilities', () => {
+      assert.equal(x.fv_abi_version(), 2);
       assert.equal(x.fv_capabilities(), capabilities);
     });
 
@@ -186,7 +205,7 @@ for (const [name, file, capabilities] of MODULES) {
       x.fv_free(q, 4);
       assert.match(lastError(), /null pointer/);
       f32At(q, [0]);
-      assert.equal(x.fv_abi_version(), 1);
+      assert.equal(x.fv_abi_version(), 2);
       assert.match(lastError(), /null pointer/);
       // A genuine NaN result (NaN input) is not an error: the message is empty.
       const p = alloc(8);

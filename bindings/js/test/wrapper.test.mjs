@@ -22,13 +22,13 @@ test('load() takes a path, a file: URL, bytes or a WebAssembly.Module', async ()
 });
 
 test('a module that is not ferrovec, or has another ABI version, is refused', async () => {
-  // (module (func (export "fv_abi_version") (result i32) i32.const 2))
+  // (module (func (export "fv_abi_version") (result i32) i32.const 3))
   const wrongVersion = new Uint8Array([
     0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 18, 1, 14, 102, 118, 95, 97, 98, 105, 95, 118, 101,
-    114, 115, 105, 111, 110, 0, 0, 10, 6, 1, 4, 0, 65, 2, 11,
+    114, 115, 105, 111, 110, 0, 0, 10, 6, 1, 4, 0, 65, 3, 11,
   ]);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(wrongVersion), {});
-  assert.equal(instance.exports.fv_abi_version(), 2);
+  assert.equal(instance.exports.fv_abi_version(), 3);
   await assert.rejects(Ferrovec.load(wrongVersion), (err) => {
     assert.ok(err instanceof FerrovecError);
     assert.equal(err.code, ErrorCode.InvalidArgument);
