@@ -1,7 +1,7 @@
-// Types for ferrovec.mjs (ferrovec wasm ABI version 1, see wasm/README.md).
+// Types for ferrovec.mjs (ferrovec wasm ABI version 2, see wasm/README.md).
 
 /** The ABI version this wrapper implements. */
-export declare const ABI_VERSION: 1;
+export declare const ABI_VERSION: 2;
 
 /** `capabilities` bit: the module was built with simd128. */
 export declare const CAP_SIMD128: 1;
@@ -26,6 +26,15 @@ export declare const ErrorCode: Readonly<{
   InvalidArgument: -3;
   UnknownMetric: -4;
   UnsupportedIsa: -5;
+  InvalidModule: -6;
+  OutOfFuel: -7;
+  OutOfMemory: -8;
+  Trap: -9;
+  KeyNotFound: -10;
+  DuplicateKey: -11;
+  CorruptFile: -12;
+  UnsupportedVersion: -13;
+  InvalidHandle: -14;
   Internal: -99;
 }>;
 
@@ -120,4 +129,80 @@ export declare class Ferrovec {
     rows: F32Array | WasmBuffer<Float32Array>,
     out: O,
   ): O;
+
+  /** A new, empty vector index in this instance. */
+  newIndex(options: IndexOptions): FerrovecIndex;
+  /** An index from bytes in ferrovec's file format (from any surface or backend). */
+  loadIndex(bytes: Uint8Array | ArrayBuffer): FerrovecIndex;
+}
+
+/** Index metric codes (smaller distance is closer). */
+export declare const IndexMetric: Readonly<{ Cosine: 0; L2sq: 1; InnerProduct: 2; Hamming: 3; Jaccard: 4 }>;
+/** Index storage codes. */
+export declare const Storage: Readonly<{ F32: 0; I8: 1; B1: 2 }>;
+
+export type IndexMetricName = 'cosine' | 'l2sq' | 'ip' | 'inner_product' | 'hamming' | 'jaccard';
+export type StorageName = 'f32' | 'i8' | 'b1';
+/** A u64 key: a bigint, or a non-negative safe integer number. */
+export type Key = bigint | number;
+
+export interface HnswOptions {
+  m?: number;
+  efConstruction?: number;
+  efSearch?: number;
+  seed?: bigint | number;
+}
+
+export interface IndexOptions {
+  dims: number;
+  /** Default 'cosine'. */
+  metric?: IndexMetricName | number;
+  /** Default 'f32'. */
+  storage?: StorageName | number;
+  /** Absent/null/false: exact search; true: HNSW with defaults (m 16, efConstruction 128, efSearch 64). */
+  hnsw?: boolean | HnswOptions | null;
+}
+
+export interface IndexInfo {
+  dims: number;
+  metric: number;
+  storage: number;
+  kind: 'exact' | 'hnsw';
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  size: number;
+  capacity: number;
+  seed: bigint;
+}
+
+/** One search result. */
+export interface Match {
+  key: bigint;
+  distance: number;
+}
+
+/** A vector index inside a module instance (ABI v2 `fv_index_*`). Free it with `free()`. */
+export declare class FerrovecIndex {
+  private constructor();
+  /** The module handle (0 once freed). */
+  readonly handle: number;
+  readonly dims: number;
+  /** Live vectors. */
+  readonly size: number;
+  info(): IndexInfo;
+  add(key: Key, vector: Float32Array, options?: { replace?: boolean }): void;
+  addBatch(keys: BigUint64Array | Key[], vectors: Float32Array, options?: { replace?: boolean }): void;
+  remove(key: Key): void;
+  compact(): void;
+  clear(): void;
+  reserve(additional: number): void;
+  setEfSearch(ef: number): void;
+  contains(key: Key): boolean;
+  get(key: Key): Float32Array;
+  search(query: Float32Array, k?: number, options?: { allowed?: BigUint64Array | Key[] }): Match[];
+  searchBatch(queries: Float32Array, k?: number): Match[][];
+  /** The index in ferrovec's portable file format. */
+  save(): Uint8Array;
+  free(): void;
 }

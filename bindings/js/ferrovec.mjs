@@ -371,6 +371,92 @@ export class Ferrovec {
     }
   }
 
+  // ---------------------------------------------------------------- index
+
+  /**
+   * A new, empty vector index in this module instance (see `FerrovecIndex`).
+   * `options`: `dims` (required), `metric` ('cosine' (default), 'l2sq', 'ip', 'hamming',
+   * 'jaccard' or an `IndexMetric` code), `storage` ('f32' (default), 'i8', 'b1' or a
+   * `Storage` code), `hnsw` (absent/null/false: exact; true: HNSW defaults; or
+   * `{ m, efConstruction, efSearch, seed }`).
+   */
+  newIndex(options) {
+    const { dims, metric = 'cosine', storage = 'f32', hnsw = null } = options ?? {};
+    if (!Number.isInteger(dims) || dims < 0 || dims > 0xffffffff) {
+      throw new RangeError(`dims must be an integer in 0..2^32-1, got ${dims}`);
+    }
+    const p = hnsw === true ? {} : hnsw || null;
+    const kind = p === null ? 0 : 1;
+    const m = p?.m ?? HNSW_DEFAULTS.m;
+    const efc = p?.efConstruction ?? HNSW_DEFAULTS.efConstruction;
+    const efs = p?.efSearch ?? HNSW_DEFAULTS.efSearch;
+    const seed = BigInt.asUintN(64, BigInt(p?.seed ?? HNSW_DEFAULTS.seed));
+    const code = (table, value, what) => {
+      if (typeof value === 'number') return value;
+      const c = table.get(String(value).toLowerCase());
+      if (c === undefined) throw new TypeError(`unknown ${what} '${value}' (expected ${[...table.keys()].join(', ')})`);
+      return c;
+    };
+    const blocks = [];
+    try {
+      const out = this.#block(4, blocks);
+      this.#check(
+        this.#x.fv_index_new(
+          dims,
+          code(INDEX_METRICS, metric, 'metric'),
+          code(STORAGES, storage, 'storage'),
+          kind,
+          u32(m, 'm'),
+          u32(efc, 'efConstruction'),
+          u32(efs, 'efSearch'),
+          seed,
+          out,
+        ),
+      );
+      return new FerrovecIndex(this, new DataView(this.#x.memory.buffer).getUint32(out, true));
+    } finally {
+      this.#release(blocks);
+    }
+  }
+
+  /**
+   * An index from bytes in ferrovec's portable file format (`FerrovecIndex.save()` here, or
+   * `to_bytes` / `save` of any other surface). `CorruptFile` / `UnsupportedVersion` errors
+   * for anything else.
+   */
+  loadIndex(bytes) {
+    if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes: expected a Uint8Array or ArrayBuffer');
+    const blocks = [];
+    try {
+      const b = this.#input(bytes, U8, blocks);
+      const out = this.#block(4, blocks);
+      this.#check(this.#x.fv_index_load(b, bytes.length, out));
+      return new FerrovecIndex(this, new DataView(this.#x.memory.buffer).getUint32(out, true));
+    } finally {
+      this.#release(blocks);
+    }
+  }
+
+  /** @internal Runs `fn(alloc)` with temporary blocks freed afterwards; throws on status. */
+  _withBlocks(fn) {
+    const blocks = [];
+    try {
+      return fn({
+        input: (value, kind) => this.#input(value, kind, blocks),
+        block: (size) => this.#block(size, blocks),
+        check: (status) => this.#check(status),
+        view: () => new DataView(this.#x.memory.buffer),
+      });
+    } finally {
+      this.#release(blocks);
+    }
+  }
+
+  #check(status) {
+    if (status !== 0) throw new FerrovecError(status, this.lastError());
+  }
+
   // ---------------------------------------------------------------- internals
 
   #pair(fn, kind, a, b) {
@@ -483,3 +569,298 @@ function metricCode(metric) {
   }
   return metric; // the module validates it (UnknownMetric)
 }
+
+const HNSW_DEFAULTS = Object.freeze({ m: 16, efConstruction: 128, efSearch: 64, seed: 0x5eed });
+
+/** Index metric codes (`IndexMetric as i32` in the core). Smaller distance is closer. */
+export const IndexMetric = Object.freeze({
+  /** `1 - cos(a, b)`; vectors are normalized on insert and query. f32 / i8 storage. */
+  Cosine: 0,
+  /** Squared Euclidean distance. f32 / i8 storage. */
+  L2sq: 1,
+  /** `1 - a.b` (may be negative). f32 / i8 storage. */
+  InnerProduct: 2,
+  /** Differing sign bits. b1 storage only. */
+  Hamming: 3,
+  /** `1 - |a & b| / |a | b|` of the sign bits. b1 storage only. */
+  Jaccard: 4,
+});
+
+/** Index storage codes. */
+export const Storage = Object.freeze({ F32: 0, I8: 1, B1: 2 });
+
+const INDEX_METRICS = new Map([
+  ['cosine', 0],
+  ['l2sq', 1],
+  ['ip', 2],
+  ['inner_product', 2],
+  ['hamming', 3],
+  ['jaccard', 4],
+]);
+const STORAGES = new Map([
+  ['f32', 0],
+  ['i8', 1],
+  ['b1', 2],
+]);
+const U64 = { array: BigUint64Array, bytes: 8, name: 'BigUint64Array' };
+const INFO_WORDS = 12;
+
+function u32(value, name) {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError(`${name} must be an integer in 0..2^32-1, got ${value}`);
+  }
+  return value;
+}
+
+function keyOf(key) {
+  if (typeof key === 'bigint') {
+    if (key < 0n || key > 0xffffffffffffffffn) throw new RangeError(`key ${key} is not a u64`);
+    return key;
+  }
+  if (!Number.isSafeInteger(key) || key < 0) {
+    throw new RangeError(`key must be a non-negative safe integer or a bigint, got ${key}`);
+  }
+  return BigInt(key);
+}
+
+function keysOf(keys, name) {
+  if (keys instanceof BigUint64Array) return keys;
+  if (!Array.isArray(keys) && !ArrayBuffer.isView(keys)) throw new TypeError(`${name}: expected a BigUint64Array or an array of keys`);
+  const out = new BigUint64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) out[i] = keyOf(typeof keys[i] === 'bigint' ? keys[i] : Number(keys[i]));
+  return out;
+}
+
+/**
+ * A vector index living in a `Ferrovec` module instance (ABI v2 `fv_index_*`): vectors of
+ * `dims` floats under u64 keys (bigint; numbers are accepted as input), searched exactly or
+ * with HNSW. Results are `{ key: bigint, distance: number }`, ascending by distance, ties
+ * by key. Errors throw `FerrovecError` (`variant` 'DuplicateKey', 'KeyNotFound',
+ * 'CorruptFile', ...) and leave the index unchanged. Call `free()` when done (a
+ * FinalizationRegistry frees it otherwise).
+ */
+export class FerrovecIndex {
+  #fv;
+  #h;
+  #dims;
+
+  /** @internal Use `Ferrovec.newIndex` / `Ferrovec.loadIndex`. */
+  constructor(fv, handle) {
+    this.#fv = fv;
+    this.#h = handle;
+    this.#dims = this.info().dims;
+    INDEX_FINALIZER?.register(this, { x: fv.exports, h: handle }, this);
+  }
+
+  /** The module handle (0 once freed). */
+  get handle() {
+    return this.#h;
+  }
+
+  /** Dimension of every vector. */
+  get dims() {
+    return this.#dims;
+  }
+
+  /** Live vectors. */
+  get size() {
+    return this.#u32Out((x, h, out) => x.fv_index_len(h, out));
+  }
+
+  /**
+   * `{ dims, metric, storage, kind ('exact' | 'hnsw'), m, efConstruction, efSearch, size,
+   * capacity, seed (bigint) }` (HNSW fields are 0 for an exact index).
+   */
+  info() {
+    const h = this.#handle();
+    return this.#fv._withBlocks(({ block, check, view }) => {
+      const out = block(INFO_WORDS * 4);
+      check(this.#fv.exports.fv_index_info(h, out));
+      const w = (i) => view().getUint32(out + 4 * i, true);
+      return {
+        dims: w(0),
+        metric: w(1) | 0,
+        storage: w(2) | 0,
+        kind: w(3) === 1 ? 'hnsw' : 'exact',
+        m: w(4),
+        efConstruction: w(5),
+        efSearch: w(6),
+        size: w(7),
+        capacity: w(8),
+        seed: (BigInt(w(10)) << 32n) | BigInt(w(9)),
+      };
+    });
+  }
+
+  /** Adds `vector` (a Float32Array of dims) under `key`; `{ replace: true }` replaces a live key. */
+  add(key, vector, { replace = false } = {}) {
+    checkArg(vector, F32, 'vector');
+    const h = this.#handle();
+    this.#fv._withBlocks(({ input, check }) => {
+      check(this.#fv.exports.fv_index_add(h, keyOf(key), input(vector, F32), vector.length, replace ? 1 : 0));
+    });
+  }
+
+  /** Adds `keys.length` vectors (`vectors`: keys.length * dims floats, row-major), all or nothing. */
+  addBatch(keys, vectors, { replace = false } = {}) {
+    const k = keysOf(keys, 'keys');
+    checkArg(vectors, F32, 'vectors');
+    const h = this.#handle();
+    this.#fv._withBlocks(({ input, check }) => {
+      const pk = input(k, U64);
+      const pv = input(vectors, F32);
+      check(this.#fv.exports.fv_index_add_batch(h, pk, k.length, pv, vectors.length, replace ? 1 : 0));
+    });
+  }
+
+  /** Removes `key` ('KeyNotFound' if it is not live); `compact()` reclaims the space. */
+  remove(key) {
+    this.#status((x, h) => x.fv_index_remove(h, keyOf(key)));
+  }
+
+  /** Reclaims removed vectors' space and repairs the HNSW graph. */
+  compact() {
+    this.#status((x, h) => x.fv_index_compact(h));
+  }
+
+  /** Removes every vector. */
+  clear() {
+    this.#status((x, h) => x.fv_index_clear(h));
+  }
+
+  /** Makes room for `additional` more vectors. */
+  reserve(additional) {
+    this.#status((x, h) => x.fv_index_reserve(h, u32(additional, 'additional')));
+  }
+
+  /** HNSW search beam width ('InvalidArgument' on an exact index). */
+  setEfSearch(ef) {
+    this.#status((x, h) => x.fv_index_set_ef_search(h, u32(ef, 'ef')));
+  }
+
+  /** Whether `key` is live. */
+  contains(key) {
+    return this.#u32Out((x, h, out) => x.fv_index_contains(h, keyOf(key), out)) === 1;
+  }
+
+  /** The vector stored under `key` (dequantized) as a new Float32Array. */
+  get(key) {
+    const h = this.#handle();
+    const dims = this.#dims;
+    return this.#fv._withBlocks(({ block, check }) => {
+      const out = block(dims * 4);
+      check(this.#fv.exports.fv_index_get(h, keyOf(key), out, dims));
+      return new Float32Array(this.#fv.memory.buffer, out, dims).slice();
+    });
+  }
+
+  /**
+   * The `k` nearest vectors to `query` (a Float32Array of dims); `{ allowed }` (keys: a
+   * BigUint64Array or an array) restricts the result to those keys. `k = 0` throws
+   * 'InvalidArgument'; `k > size` returns every live vector.
+   */
+  search(query, k = 10, { allowed } = {}) {
+    checkArg(query, F32, 'query');
+    u32(k, 'k');
+    const h = this.#handle();
+    const allow = allowed === undefined || allowed === null ? null : keysOf(allowed, 'allowed');
+    const cap = Math.min(k, this.size);
+    return this.#fv._withBlocks(({ input, block, check, view }) => {
+      const q = input(query, F32);
+      const pa = allow === null ? 0 : input(allow, U64);
+      const keys = block(cap * 8);
+      const dist = block(cap * 4);
+      const n = block(4);
+      const x = this.#fv.exports;
+      check(
+        allow === null
+          ? x.fv_index_search(h, q, query.length, k, keys, dist, n)
+          : x.fv_index_search_allowed(h, q, query.length, k, pa, allow.length, keys, dist, n),
+      );
+      return this.#matches(view, keys, dist, 0, view().getUint32(n, true));
+    });
+  }
+
+  /** One `search` per query (`queries`: n * dims floats, row-major) -> n result lists. */
+  searchBatch(queries, k = 10) {
+    checkArg(queries, F32, 'queries');
+    u32(k, 'k');
+    const h = this.#handle();
+    const nq = this.#dims === 0 ? 0 : Math.floor(queries.length / this.#dims);
+    const cap = Math.min(k, this.size);
+    return this.#fv._withBlocks(({ input, block, check, view }) => {
+      const q = input(queries, F32);
+      const keys = block(nq * cap * 8);
+      const dist = block(nq * cap * 4);
+      const counts = block(nq * 4);
+      check(this.#fv.exports.fv_index_search_batch(h, q, nq, queries.length, k, keys, dist, counts));
+      const out = [];
+      for (let i = 0; i < nq; i++) {
+        out.push(this.#matches(view, keys, dist, i * cap, view().getUint32(counts + 4 * i, true)));
+      }
+      return out;
+    });
+  }
+
+  /** The index in ferrovec's portable file format, as a new Uint8Array. */
+  save() {
+    const h = this.#handle();
+    const fv = this.#fv;
+    return fv._withBlocks(({ block, check, view }) => {
+      const out = block(8);
+      check(fv.exports.fv_index_save(h, out, out + 4));
+      const ptr = view().getUint32(out, true);
+      const len = view().getUint32(out + 4, true);
+      try {
+        return new Uint8Array(fv.memory.buffer, ptr, len).slice();
+      } finally {
+        fv._free(ptr, len);
+      }
+    });
+  }
+
+  /** Frees the index in the module; later calls throw 'InvalidHandle'. Idempotent. */
+  free() {
+    if (this.#h === 0) return;
+    INDEX_FINALIZER?.unregister(this);
+    const h = this.#h;
+    this.#h = 0;
+    const status = this.#fv.exports.fv_index_free(h);
+    if (status !== 0) throw new FerrovecError(status, this.#fv.lastError());
+  }
+
+  #handle() {
+    if (this.#h === 0) throw new FerrovecError(ErrorCode.InvalidHandle, 'invalid handle: the index was freed');
+    return this.#h;
+  }
+
+  #status(fn) {
+    const h = this.#handle();
+    const status = fn(this.#fv.exports, h);
+    if (status !== 0) throw new FerrovecError(status, this.#fv.lastError());
+  }
+
+  #u32Out(fn) {
+    const h = this.#handle();
+    return this.#fv._withBlocks(({ block, check, view }) => {
+      const out = block(4);
+      check(fn(this.#fv.exports, h, out));
+      return view().getUint32(out, true);
+    });
+  }
+
+  #matches(view, keys, dist, base, n) {
+    const v = view();
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = {
+        key: v.getBigUint64(keys + 8 * (base + i), true),
+        distance: v.getFloat32(dist + 4 * (base + i), true),
+      };
+    }
+    return out;
+  }
+}
+
+const INDEX_FINALIZER =
+  typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry(({ x, h }) => x.fv_index_free(h));
