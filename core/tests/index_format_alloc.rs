@@ -1,0 +1,203 @@
+//! Loading allocates in proportion to the file, never to a length it declares: a counting
+//! allocator measures the peak heap use of `Index::from_bytes` on valid files and on files
+//! with random edits (checksum recomputed, so they reach the validation), and checks it
+//! against the bound FORMAT.md states: at most `64 KiB + len * (m + 16)` bytes, `m` being
+//! the HNSW parameter the file declares (0 for an exact index).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, OnDuplicate, Storage};
+
+/// Counts this thread's live and peak heap bytes (tests run on several threads).
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+fn add(bytes: usize) {
+    let _ = LIVE.try_with(|l| {
+        let now = l.get() + bytes;
+        l.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+fn sub(bytes: usize) {
+    let _ = LIVE.try_with(|l| l.set(l.get().saturating_sub(bytes)));
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; the bookkeeping only
+// touches const-initialized thread-locals (no allocation, no reentrancy).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        add(layout.size());
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        add(layout.size());
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        sub(layout.size());
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        add(new_size);
+        sub(layout.size());
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Peak heap bytes allocated (beyond what was live before) while loading `bytes`.
+fn peak_of_load(bytes: &[u8]) -> (usize, bool) {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(base));
+    let ok = Index::from_bytes(bytes).is_ok();
+    (PEAK.with(Cell::get) - base, ok)
+}
+
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn bound(bytes: &[u8]) -> usize {
+    let kind = u32::from_le_bytes(bytes[20..24].try_into().unwrap());
+    let m = if kind == 1 {
+        u32::from_le_bytes(bytes[28..32].try_into().unwrap()) as usize
+    } else {
+        0
+    };
+    65536 + bytes.len() * (m.min(512) + 16)
+}
+
+fn files() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut seed = 1u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    };
+    let p = HnswParams {
+        m: 8,
+        ef_construction: 32,
+        ef_search: 16,
+        seed: 3,
+    };
+    let sets = [
+        (IndexOptions::new(8, IndexMetric::L2sq).hnsw(p), 300),
+        (
+            IndexOptions::new(1, IndexMetric::Hamming)
+                .storage(Storage::B1)
+                .hnsw(p),
+            300,
+        ),
+        (
+            IndexOptions::new(12, IndexMetric::Cosine).storage(Storage::I8),
+            200,
+        ),
+        (IndexOptions::new(3, IndexMetric::L2sq), 200),
+    ];
+    for (options, n) in sets {
+        let dims = options.dims;
+        let mut index = Index::new(options).unwrap();
+        let keys: Vec<u64> = (0..n).collect();
+        let v: Vec<f32> = (0..n as usize * dims).map(|_| next()).collect();
+        index.add_batch(&keys, &v, OnDuplicate::Error).unwrap();
+        for k in (0..n).step_by(5) {
+            index.remove(k).unwrap();
+        }
+        out.push(index.to_bytes().unwrap());
+    }
+    out
+}
+
+#[test]
+fn loading_allocates_in_proportion_to_the_file() {
+    let mut rng = 99u64;
+    let mut next = move || {
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        rng >> 16
+    };
+    let mut loaded = 0;
+    for file in files() {
+        let (peak, ok) = peak_of_load(&file);
+        assert!(ok);
+        assert!(
+            peak <= bound(&file),
+            "valid file: {peak} > {}",
+            bound(&file)
+        );
+        for _ in 0..400 {
+            let mut b = file.clone();
+            // Header fields are the interesting targets: hit them half the time.
+            for _ in 0..1 + next() % 3 {
+                let at = if next() % 2 == 0 {
+                    next() as usize % 88
+                } else {
+                    next() as usize % (b.len() - 4)
+                };
+                b[at] = next() as u8;
+            }
+            let n = b.len() - 4;
+            let sum = crc32c(&b[..n]);
+            b[n..].copy_from_slice(&sum.to_le_bytes());
+            let (peak, ok) = peak_of_load(&b);
+            loaded += ok as usize;
+            assert!(
+                peak <= bound(&b),
+                "edited file of {} bytes: peak {peak} > bound {}",
+                b.len(),
+                bound(&b)
+            );
+        }
+    }
+    assert!(loaded > 0);
+}
+
+#[test]
+fn hostile_counts_allocate_nothing_large() {
+    let file = &files()[0];
+    for (at, value) in [
+        (56usize, 1u64 << 60),
+        (56, (1 << 32) - 2),
+        (80, 1 << 62),
+        (80, u64::MAX),
+    ] {
+        let mut b = file.clone();
+        b[at..at + 8].copy_from_slice(&value.to_le_bytes());
+        let n = b.len() - 4;
+        let sum = crc32c(&b[..n]);
+        b[n..].copy_from_slice(&sum.to_le_bytes());
+        let (peak, ok) = peak_of_load(&b);
+        assert!(!ok);
+        assert!(peak <= b.len() * 8, "offset {at} = {value}: peak {peak}");
+    }
+}
