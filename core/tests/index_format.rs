@@ -335,6 +335,28 @@ fn every_flipped_byte_is_an_error() {
     }
 }
 
+/// Every other value of every byte of a small HNSW file (CRC-32C detects any error within
+/// 32 consecutive bits, so this must hold exhaustively, not just with high probability).
+#[test]
+fn every_value_of_every_byte_is_an_error() {
+    let options = IndexOptions::new(2, IndexMetric::L2sq).hnsw(params());
+    let bytes = build(&options, 4, &mut Rng(8)).to_bytes().unwrap();
+    for at in 0..bytes.len() {
+        for value in 0..=255u8 {
+            if value == bytes[at] {
+                continue;
+            }
+            let mut b = bytes.clone();
+            b[at] = value;
+            match err_of(Index::from_bytes(&b)) {
+                Error::UnsupportedVersion(_) if (VERSION..VERSION + 4).contains(&at) => {}
+                Error::CorruptFile(_) => {}
+                other => panic!("byte {at} = {value}: {other:?}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn bit_flips_in_a_bigger_file_are_corrupt() {
     let options = IndexOptions::new(64, IndexMetric::Cosine).hnsw(HnswParams::default());
