@@ -40,7 +40,7 @@ use alloc::vec::Vec;
 
 use crate::kernels::{Kernels, Metric};
 use crate::{Error, Result};
-use hnsw::{Hnsw, Scratch};
+use hnsw::Hnsw;
 use vectors::{Dist, QueryRef, Vectors};
 
 /// The largest dimension an index accepts (i8 dot products stay exact up to it).
@@ -481,10 +481,6 @@ impl Index {
             return Err(invalid(format!("an index holds at most {MAX_SLOTS} slots")));
         }
         self.reserve(keys.len())?;
-        let mut scratch = self
-            .hnsw
-            .as_ref()
-            .map(|_| Scratch::new(self.keys.len() + keys.len()));
         for (&key, row) in keys.iter().zip(vectors.chunks_exact(dims)) {
             if let Some(old) = self.map.get(&key).copied() {
                 self.dead[old as usize] = true;
@@ -496,8 +492,8 @@ impl Index {
             self.vecs.push(row);
             self.map.insert(key, slot);
             self.live += 1;
-            if let (Some(h), Some(s)) = (&mut self.hnsw, &mut scratch) {
-                h.insert(&self.vecs, slot, s);
+            if let Some(h) = &mut self.hnsw {
+                h.insert(&self.vecs, slot);
             }
         }
         Ok(())
@@ -530,7 +526,6 @@ impl Index {
             hnsw: self.hnsw.as_ref().map(Hnsw::empty_like),
         };
         next.reserve(self.live)?;
-        let mut scratch = next.hnsw.as_ref().map(|_| Scratch::new(self.live));
         for slot in 0..self.keys.len() {
             if self.dead[slot] {
                 continue;
@@ -541,8 +536,8 @@ impl Index {
             next.vecs.push_from(&self.vecs, slot);
             next.map.insert(self.keys[slot], new_slot);
             next.live += 1;
-            if let (Some(h), Some(s)) = (&mut next.hnsw, &mut scratch) {
-                h.insert(&next.vecs, new_slot, s);
+            if let Some(h) = &mut next.hnsw {
+                h.insert(&next.vecs, new_slot);
             }
         }
         *self = next;
@@ -768,7 +763,7 @@ impl Index {
         let n = self.keys.len();
         let dist = Dist::new(&self.vecs, q);
         let ef = h.ef_search.max(k);
-        let mut scratch = Scratch::new(n);
+        let mut scratch = h.pool.take(n);
         if let Some(start) = h.descend(&dist, 0) {
             h.search_layer(&self.vecs, &dist, &[start], ef, 0, accept, &mut scratch);
         }
@@ -786,6 +781,7 @@ impl Index {
                 }
             }
         }
+        h.pool.put(scratch);
         top.into_matches(self.clamps())
     }
 
