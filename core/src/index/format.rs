@@ -125,6 +125,8 @@ struct Writer {
 }
 
 impl Writer {
+    // Out of line: one call per field is smaller than inlined bounds checks everywhere.
+    #[inline(never)]
     fn bytes(&mut self, b: &[u8]) {
         self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
         self.pos += b.len();
@@ -298,18 +300,6 @@ impl<'a> Reader<'a> {
             ))),
         }
     }
-
-    fn u32(&mut self, what: &str) -> Result<u32> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn u64(&mut self, what: &str) -> Result<u64> {
-        let b = self.take(8, what)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
-    }
 }
 
 /// An empty vector with room for `n` items, or [`Error::OutOfMemory`].
@@ -363,33 +353,28 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
             "checksum mismatch: the file is truncated or was modified",
         ));
     }
-    let mut r = Reader { buf: body, pos: 8 };
-
-    // Header: every field is checked before anything is allocated.
-    let dims = r.u32("dims")?;
-    let metric = r.u32("metric")?;
-    let storage = r.u32("storage")?;
-    let kind = r.u32("kind")?;
-    let scales = r.u32("scale scheme")?;
-    let m = r.u32("m")?;
-    let ef_construction = r.u32("ef_construction")?;
-    let ef_search = r.u32("ef_search")?;
-    let seed = r.u64("seed")?;
-    let rng = r.u64("generator state")?;
-    let n = r.u64("slot count")?;
-    let live = r.u64("live count")?;
-    let entry = r.u32("entry point")?;
-    let max_level = r.u32("top level")?;
-    let graph_words = r.u64("graph size")?;
+    // Header: every field is checked before anything is allocated. The length check above
+    // covers it, so fields are read without further bounds errors.
+    let h = &body[..HEADER_LEN];
+    let le32 = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+    let le64 = |at: usize| le32(at) as u64 | (le32(at + 4) as u64) << 32;
+    let (dims, metric, storage, kind, scales) = (le32(8), le32(12), le32(16), le32(20), le32(24));
+    let (m, ef_construction, ef_search) = (le32(28), le32(32), le32(36));
+    let (seed, rng, n, live) = (le64(40), le64(48), le64(56), le64(64));
+    let (entry, max_level, graph_words) = (le32(72), le32(76), le64(80));
+    let mut r = Reader {
+        buf: body,
+        pos: HEADER_LEN,
+    };
 
     let metric = i32::try_from(metric)
         .ok()
         .and_then(|c| IndexMetric::from_code(c).ok())
-        .ok_or_else(|| Error::CorruptFile(format!("unknown metric code {metric}")))?;
+        .ok_or_else(|| corrupt("unknown metric code"))?;
     let storage = i32::try_from(storage)
         .ok()
         .and_then(|c| Storage::from_code(c).ok())
-        .ok_or_else(|| Error::CorruptFile(format!("unknown storage code {storage}")))?;
+        .ok_or_else(|| corrupt("unknown storage code"))?;
     let hnsw = match kind {
         KIND_EXACT => {
             if (m, ef_construction, ef_search, entry, max_level) != (0, 0, 0, NONE, 0)
@@ -405,7 +390,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
             ef_search: ef_search as usize,
             seed,
         }),
-        other => return Err(Error::CorruptFile(format!("unknown index kind {other}"))),
+        _ => return Err(corrupt("unknown index kind")),
     };
     let options = IndexOptions {
         dims: dims as usize,
@@ -422,14 +407,10 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
         SCALES_NONE
     };
     if scales != expected_scales {
-        return Err(Error::CorruptFile(format!(
-            "scale scheme {scales} does not match the storage (expected {expected_scales})"
-        )));
+        return Err(corrupt("scale scheme does not match the storage"));
     }
     if n > MAX_SLOTS as u64 {
-        return Err(Error::CorruptFile(format!(
-            "slot count {n} above the limit {MAX_SLOTS}"
-        )));
+        return Err(corrupt("slot count above the limit (2^32 - 2)"));
     }
     if live > n {
         return Err(corrupt("live count above the slot count"));
