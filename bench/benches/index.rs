@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ferrovec_bench::{
-    data_dir, debian_is_prepared, load_debian, mean_recall, synthetic, BenchError, Dataset,
-    DebianFiles, SyntheticSpec,
+    clock_kind, data_dir, debian_is_prepared, load_debian, mean_recall, synthetic, BenchError,
+    CpuClock, Dataset, DebianFiles, SyntheticSpec,
 };
 use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, Storage};
 use usearch::{Index as UIndex, IndexOptions as UOptions, MetricKind, ScalarKind};
@@ -157,7 +157,7 @@ fn build_usearch(data: &Dataset) -> Result<(UIndex, Duration), BenchError> {
     index
         .reserve_capacity_and_threads(data.n_base(), 1)
         .map_err(err)?;
-    let start = Instant::now();
+    let start = CpuClock::now();
     for i in 0..data.n_base() {
         index.add(i as u64, data.base_row(i)).map_err(err)?;
     }
@@ -183,7 +183,7 @@ fn build_ferrovec(data: &Dataset, options: IndexOptions) -> Result<(Index, Durat
     let err = |e: ferrovec_core::Error| BenchError::new(format!("ferrovec: {e}"));
     let mut index = Index::new(options).map_err(err)?;
     index.reserve(data.n_base()).map_err(err)?;
-    let start = Instant::now();
+    let start = CpuClock::now();
     for i in 0..data.n_base() {
         index.add(i as u64, data.base_row(i)).map_err(err)?;
     }
@@ -196,7 +196,7 @@ where
     F: FnMut(&[f32]) -> Result<Vec<u64>, BenchError>,
 {
     let mut out = Vec::with_capacity(n);
-    let start = Instant::now();
+    let start = CpuClock::now();
     for q in 0..n {
         out.push(search(data.query(q))?);
     }
@@ -335,8 +335,9 @@ fn run(args: &Args) -> Result<(), BenchError> {
     );
     println!(
         "parameters: HNSW M={M}, ef_construction={EF_CONSTRUCTION}, cosine, f32, k={K}, one thread; \
-         QPS = best of {} alternating passes",
-        args.reps
+         QPS = best of {} alternating passes; times are {}",
+        args.reps,
+        clock_kind()
     );
     println!("recall@{K}: ann-benchmarks k-NN recall (returned distance <= 10th true distance + 1e-3, distances recomputed in f64)\n");
 
@@ -433,7 +434,7 @@ fn run(args: &Args) -> Result<(), BenchError> {
     let mut exact =
         Index::new(IndexOptions::new(data.dims, IndexMetric::Cosine)).map_err(fv_err)?;
     let keys: Vec<u64> = (0..n as u64).collect();
-    let t = Instant::now();
+    let t = CpuClock::now();
     exact
         .add_batch(&keys, &data.base, Default::default())
         .map_err(fv_err)?;

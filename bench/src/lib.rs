@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub mod npy;
 
@@ -496,6 +497,61 @@ pub fn debian_is_prepared(files: &DebianFiles) -> bool {
         return false;
     };
     files.gt_dist.exists() && files.rows.exists() && nb + nq == n && nq == ng
+}
+
+/// This thread's CPU time (Linux `CLOCK_THREAD_CPUTIME_ID`), wall time elsewhere. Both
+/// libraries run in the calling thread, so CPU time measures their work and not the other
+/// processes sharing the machine (a loaded 2-core box would otherwise decide the ratios).
+#[derive(Clone, Copy)]
+pub struct CpuClock(Duration);
+
+// The struct below is the 64-bit Linux `timespec`; 32-bit targets fall back to wall time.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn thread_cpu_time() -> Option<Duration> {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec (two 64-bit fields on x86_64/aarch64
+    // Linux) and clock_gettime writes nothing else.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
+impl CpuClock {
+    /// The current reading.
+    pub fn now() -> CpuClock {
+        static WALL: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        CpuClock(thread_cpu_time().unwrap_or_else(|| WALL.get_or_init(Instant::now).elapsed()))
+    }
+
+    /// Time since this reading.
+    pub fn elapsed(self) -> Duration {
+        CpuClock::now().0.saturating_sub(self.0)
+    }
+}
+
+/// What [`CpuClock`] measures here, for reports.
+pub fn clock_kind() -> &'static str {
+    if thread_cpu_time().is_some() {
+        "thread CPU time"
+    } else {
+        "wall time"
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,120 @@
+//! ferrovec's HNSW alone, for profiling (`perf record -e cpu-clock`) and quick A/B runs
+//! without building usearch: builds the index over the real set (or loads a graph saved by
+//! an earlier run, to time searches only), then prints recall@10 and queries/s per ef.
+//! Times are this thread's CPU time. Comparisons with usearch belong to `benches/index.rs`.
+//!
+//! Usage: hnsw_profile [--synthetic] [--save FILE | --load FILE] [--reps N] [--ef 16,32,..]
+
+use std::process::ExitCode;
+
+use ferrovec_bench::{
+    clock_kind, data_dir, debian_is_prepared, load_debian, mean_recall, synthetic, BenchError,
+    CpuClock, DebianFiles, SyntheticSpec,
+};
+use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions};
+
+const K: usize = 10;
+
+fn run() -> Result<(), BenchError> {
+    let (mut save, mut load, mut reps, mut use_synthetic) = (None, None, 3usize, false);
+    let mut efs = vec![16usize, 32, 64, 128];
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--synthetic" => use_synthetic = true,
+            "--save" => save = args.next(),
+            "--load" => load = args.next(),
+            "--reps" => {
+                reps = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| BenchError::new("--reps takes a positive number"))?
+            }
+            "--ef" => {
+                efs = args
+                    .next()
+                    .map(|l| l.split(',').filter_map(|x| x.parse().ok()).collect())
+                    .filter(|l: &Vec<usize>| !l.is_empty() && l.iter().all(|&e| e > 0))
+                    .ok_or_else(|| BenchError::new("--ef takes a list like 16,32,64"))?
+            }
+            other => return Err(BenchError::new(format!("unknown argument {other}"))),
+        }
+    }
+    let data = if use_synthetic {
+        synthetic(SyntheticSpec::default())
+    } else {
+        let files = DebianFiles::in_dir(&data_dir());
+        if !debian_is_prepared(&files) {
+            return Err(BenchError::new(
+                "the real set is not prepared: run bench/data/prepare.sh",
+            ));
+        }
+        load_debian(&files)?
+    };
+    let fv = |e: ferrovec_core::Error| BenchError::new(format!("ferrovec: {e}"));
+    let mut index = match &load {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| BenchError::new(format!("reading {path}: {e}")))?;
+            Index::from_bytes(&bytes).map_err(fv)?
+        }
+        None => {
+            let options = IndexOptions::new(data.dims, IndexMetric::Cosine).hnsw(HnswParams {
+                m: 16,
+                ef_construction: 128,
+                ..HnswParams::default()
+            });
+            let mut index = Index::new(options).map_err(fv)?;
+            index.reserve(data.n_base()).map_err(fv)?;
+            let t = CpuClock::now();
+            for i in 0..data.n_base() {
+                index.add(i as u64, data.base_row(i)).map_err(fv)?;
+            }
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "build: {} vectors in {s:.2} s = {:.0} vectors/s ({})",
+                data.n_base(),
+                data.n_base() as f64 / s,
+                clock_kind()
+            );
+            index
+        }
+    };
+    if let Some(path) = &save {
+        let bytes = index.to_bytes().map_err(fv)?;
+        std::fs::write(path, bytes).map_err(|e| BenchError::new(format!("writing {path}: {e}")))?;
+    }
+    for ef in efs {
+        index.set_ef_search(ef).map_err(fv)?;
+        let mut best = f64::MAX;
+        let mut recall = 0.0;
+        for rep in 0..reps {
+            let mut out = Vec::with_capacity(data.n_queries());
+            let t = CpuClock::now();
+            for q in 0..data.n_queries() {
+                let hits = index.search(data.query(q), K).map_err(fv)?;
+                out.push(hits.into_iter().map(|m| m.key).collect::<Vec<u64>>());
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+            if rep == 0 {
+                recall = mean_recall(&data, &out, K);
+            }
+        }
+        println!(
+            "ef {ef:>4}: recall@{K} {recall:.4}, {:>8.0} QPS",
+            data.n_queries() as f64 / best
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hnsw_profile: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
