@@ -21,7 +21,7 @@ AARCH64_ENV := $(CROSS_ENV) \
 
 .PHONY: help
 help:
-	@echo "make demo   build and run the demo (scan a generated dataset natively)"
+	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
 	@echo "make wasm   build target/wasm/ferrovec.wasm and ferrovec-simd.wasm (ABI: wasm/README.md)"
@@ -165,8 +165,10 @@ install: build
 # ---------------------------------------------------------------- demo
 
 .PHONY: demo
-demo: deps-native
-	$(CARGO) run --release -p ferrovec --example demo
+# The index part also runs in the Interpreted backend: the wasm modules are built and
+# embedded (bundled-wasm) first.
+demo: deps-native wasm
+	$(CARGO) run --release -p ferrovec --features bundled-wasm --example demo
 
 # ---------------------------------------------------------------- tests
 
@@ -233,6 +235,8 @@ test-c: build
 	./target/c/test_kernels
 	gcc $(C_FLAGS) -Iinclude tests/c/test_engine.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_engine
 	./target/c/test_engine $(WASM_DIR)
+	gcc $(C_FLAGS) -Iinclude tests/c/test_index.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_index
+	./target/c/test_index target/c
 
 # NEON for real, under qemu-aarch64, with std built from Debian's rust-web-src.
 test-aarch64: deps-debian

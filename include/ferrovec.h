@@ -647,7 +647,9 @@ int32_t fv_index_get(const struct fv_index *index, uint64_t key, float *out, siz
  * The `k` nearest live vectors to `query` (`n` = dims floats, finite), ascending by
  * distance (ties by key). Writes up to `k` keys and distances to `out_keys[0..]` and
  * `out_distances[0..]` and their number (`min(k, len)`) to `*out_count`. `k = 0` is
- * `FV_ERR_INVALID_ARGUMENT`; an empty index gives a count of 0.
+ * `FV_ERR_INVALID_ARGUMENT`; `k > len` is fine (every live vector is returned); an empty
+ * index gives a count of 0. Both output arrays need room for `k` entries whatever `len`
+ * is (another thread may add vectors before the search runs).
  *
  * @param query         borrowed for this call only.
  * @param out_keys      caller-owned room for `k` keys; written on success only.

@@ -455,7 +455,9 @@ impl Outputs<'_> {
 /// The `k` nearest live vectors to `query` (`n` = dims floats, finite), ascending by
 /// distance (ties by key). Writes up to `k` keys and distances to `out_keys[0..]` and
 /// `out_distances[0..]` and their number (`min(k, len)`) to `*out_count`. `k = 0` is
-/// `FV_ERR_INVALID_ARGUMENT`; an empty index gives a count of 0.
+/// `FV_ERR_INVALID_ARGUMENT`; `k > len` is fine (every live vector is returned); an empty
+/// index gives a count of 0. Both output arrays need room for `k` entries whatever `len`
+/// is (another thread may add vectors before the search runs).
 ///
 /// @param query         borrowed for this call only.
 /// @param out_keys      caller-owned room for `k` keys; written on success only.
@@ -479,7 +481,9 @@ pub unsafe extern "C" fn fv_index_search(
         // SAFETY: forwarded from this function's contract.
         let (index, query) = unsafe { (index_ref(index)?, c_slice(query, n, "query")?) };
         check_out(out_count, "out_count")?;
-        let cap = k.min(index.len());
+        // Room for `k`, as documented: `len` may grow under a concurrent writer before the
+        // search runs, so it cannot size the outputs.
+        let cap = k;
         // SAFETY: forwarded from this function's contract.
         let mut out = unsafe { outputs(out_keys, out_distances, cap)? };
         let matches = index.search(query, k)?;
@@ -518,7 +522,9 @@ pub unsafe extern "C" fn fv_index_search_filtered(
         let (index, query) = unsafe { (index_ref(index)?, c_slice(query, n, "query")?) };
         let filter = filter.ok_or(Error::NullPointer { arg: "filter" })?;
         check_out(out_count, "out_count")?;
-        let cap = k.min(index.len());
+        // Room for `k`, as documented: `len` may grow under a concurrent writer before the
+        // search runs, so it cannot size the outputs.
+        let cap = k;
         // SAFETY: forwarded from this function's contract.
         let mut out = unsafe { outputs(out_keys, out_distances, cap)? };
         // SAFETY: the caller vouches that `filter` may be called with `user`.
@@ -561,7 +567,9 @@ pub unsafe extern "C" fn fv_index_search_allowed(
             )
         };
         check_out(out_count, "out_count")?;
-        let cap = k.min(index.len());
+        // Room for `k`, as documented: `len` may grow under a concurrent writer before the
+        // search runs, so it cannot size the outputs.
+        let cap = k;
         // SAFETY: forwarded from this function's contract.
         let mut out = unsafe { outputs(out_keys, out_distances, cap)? };
         let matches = index.search_allowed(query, k, allowed)?;
