@@ -1,7 +1,7 @@
 //! [`Index`] for the foreign languages: the vector index of [`crate::Index`] (exact or HNSW,
 //! on the backend of the [`Engine`] it was made from), with vectors and keys as bytes.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use ferrovec_core::index::{self as core_index, HnswParams, IndexKind, OnDuplicate};
 use ferrovec_core::{Error, Result};
@@ -164,12 +164,23 @@ fn matches(found: Vec<core_index::Match>) -> Vec<Match> {
 #[derive(Debug, uniffi::Object)]
 pub struct Index {
     inner: RwLock<Option<crate::Index>>,
+    /// The id of this index on the search fast path (`fast.rs`), once asked for.
+    fast_id: OnceLock<u64>,
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        if let Some(&id) = self.fast_id.get() {
+            super::fast::unregister(id);
+        }
+    }
 }
 
 impl Index {
     fn wrap(index: crate::Index) -> Arc<Index> {
         Arc::new(Index {
             inner: RwLock::new(Some(index)),
+            fast_id: OnceLock::new(),
         })
     }
 
@@ -215,6 +226,17 @@ impl Index {
     /// with `InvalidHandle`. Idempotent.
     pub fn release(&self) {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(&id) = self.fast_id.get() {
+            super::fast::unregister(id);
+        }
+    }
+
+    /// For the Python and Kotlin layers only: the id of this index on the search fast
+    /// path (`ferrovec_fast_index_search`, see `ffi/src/bindings/fast.rs`). Valid until the
+    /// index is released or dropped; the same id every time.
+    pub fn fast_path_id(&self) -> Result<u64> {
+        let index = self.index()?;
+        Ok(*self.fast_id.get_or_init(|| super::fast::register(index)))
     }
 
     /// Whether [`release`](Self::release) was called.

@@ -12,6 +12,7 @@
 
 mod bytes;
 mod engine;
+mod fast;
 mod index;
 mod kernels;
 

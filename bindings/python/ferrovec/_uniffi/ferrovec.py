@@ -607,6 +607,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_dims() != 17989:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_fast_path_id() != 20242:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_get() != 13548:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_is_empty() != 40134:
@@ -791,6 +793,9 @@ _UniffiLib.uniffi_ferrovec_checksum_method_index_contains.restype = ctypes.c_uin
 _UniffiLib.uniffi_ferrovec_checksum_method_index_dims.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_dims.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_fast_path_id.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_fast_path_id.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_get.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_get.restype = ctypes.c_uint16
@@ -1078,6 +1083,11 @@ _UniffiLib.uniffi_ferrovec_fn_method_index_dims.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_index_dims.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_index_fast_path_id.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_fast_path_id.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_method_index_get.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -2156,6 +2166,13 @@ class IndexProtocol(typing.Protocol):
         The dimension of every vector.
 """
         raise NotImplementedError
+    def fast_path_id(self, ) -> int:
+        """
+        For the Python and Kotlin layers only: the id of this index on the search fast
+        path (`ferrovec_fast_index_search`, see `ffi/src/bindings/fast.rs`). Valid until the
+        index is released or dropped; the same id every time.
+"""
+        raise NotImplementedError
     def get(self, key: int) -> bytes:
         """
         The vector stored under `key`, dequantized, as little-endian f32 bytes
@@ -2479,6 +2496,23 @@ class Index(IndexProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_ferrovec_fn_method_index_dims,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def fast_path_id(self, ) -> int:
+        """
+        For the Python and Kotlin layers only: the id of this index on the search fast
+        path (`ferrovec_fast_index_search`, see `ffi/src/bindings/fast.rs`). Valid until the
+        index is released or dropped; the same id every time.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_fast_path_id,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

@@ -414,6 +414,11 @@ int8_t uniffi_ferrovec_fn_method_index_contains(uint64_t ptr, uint64_t key, Rust
 uint32_t uniffi_ferrovec_fn_method_index_dims(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_FAST_PATH_ID
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_FAST_PATH_ID
+uint64_t uniffi_ferrovec_fn_method_index_fast_path_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_GET
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_GET
 RustBuffer uniffi_ferrovec_fn_method_index_get(uint64_t ptr, uint64_t key, RustCallStatus *_Nonnull out_status
@@ -1037,6 +1042,12 @@ uint16_t uniffi_ferrovec_checksum_method_index_contains(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_DIMS
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_DIMS
 uint16_t uniffi_ferrovec_checksum_method_index_dims(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_FAST_PATH_ID
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_FAST_PATH_ID
+uint16_t uniffi_ferrovec_checksum_method_index_fast_path_id(void
     
 );
 #endif

@@ -1153,6 +1153,13 @@ public protocol IndexProtocol: AnyObject, Sendable {
     func dims() throws  -> UInt32
     
     /**
+     * For the Python and Kotlin layers only: the id of this index on the search fast
+     * path (`ferrovec_fast_index_search`, see `ffi/src/bindings/fast.rs`). Valid until the
+     * index is released or dropped; the same id every time.
+     */
+    func fastPathId() throws  -> UInt64
+    
+    /**
      * The vector stored under `key`, dequantized, as little-endian f32 bytes
      * (`KeyNotFound` if not live).
      */
@@ -1445,6 +1452,20 @@ open func dims()throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
         uniffiCallStatus in
     uniffi_ferrovec_fn_method_index_dims(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * For the Python and Kotlin layers only: the id of this index on the search fast
+     * path (`ferrovec_fast_index_search`, see `ffi/src/bindings/fast.rs`). Valid until the
+     * index is released or dropped; the same id every time.
+     */
+open func fastPathId()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_fast_path_id(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -3148,6 +3169,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_dims() != 17989) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_fast_path_id() != 20242) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_get() != 13548) {

@@ -754,6 +754,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_dims(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_index_fast_path_id(
+    ): Int
     external fun uniffi_ferrovec_checksum_method_index_get(
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_is_empty(
@@ -881,6 +883,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_ferrovec_fn_method_index_dims(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
+    external fun uniffi_ferrovec_fn_method_index_fast_path_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_ferrovec_fn_method_index_get(`ptr`: Long,`key`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_method_index_is_empty(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1166,6 +1170,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_dims() and 0xFFFF) != 17989) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_fast_path_id() and 0xFFFF) != 20242) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_get() and 0xFFFF) != 13548) {
@@ -2384,6 +2391,13 @@ public interface IndexInterface {
     fun `dims`(): kotlin.UInt
     
     /**
+     * For the Python and Kotlin layers only: the id of this index on the search fast
+     * path (`ferrovec_fast_index_search`, see `ffi/src/bindings/fast.rs`). Valid until the
+     * index is released or dropped; the same id every time.
+     */
+    fun `fastPathId`(): kotlin.ULong
+    
+    /**
      * The vector stored under `key`, dequantized, as little-endian f32 bytes
      * (`KeyNotFound` if not live).
      */
@@ -2733,6 +2747,25 @@ open class Index: Disposable, AutoCloseable, IndexInterface
     callWithHandle {
     uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ferrovec_fn_method_index_dims(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * For the Python and Kotlin layers only: the id of this index on the search fast
+     * path (`ferrovec_fast_index_search`, see `ffi/src/bindings/fast.rs`). Valid until the
+     * index is released or dropped; the same id every time.
+     */
+    @Throws(FerrovecException::class)override fun `fastPathId`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_fast_path_id(
         it,
         _status)
 }
