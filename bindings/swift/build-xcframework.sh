@@ -8,7 +8,10 @@
 # megazord build: cargo per target -> lipo per platform -> xcodebuild -create-xcframework.
 #
 # Usage (from anywhere):  bindings/swift/build-xcframework.sh [--debug] [--regenerate]
+#                                                         [--no-wasm] [--rebuild-wasm]
 #   --debug       cargo's dev profile instead of release
+#   --no-wasm     do not embed the wasm modules (Engine.interpreted then needs module bytes)
+#   --rebuild-wasm  rebuild target/wasm/*.wasm even if present
 #   --regenerate  regenerate the Swift sources and headers from the macOS build with the
 #                 workspace's pinned uniffi-bindgen (otherwise the committed ones are used;
 #                 `make test` on Linux keeps those in sync with the Rust code)
@@ -22,10 +25,14 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 PROFILE=release
 PROFILE_DIR=release
 REGENERATE=0
+WITH_WASM=1
+REBUILD_WASM=0
 for arg in "$@"; do
     case "$arg" in
         --debug) PROFILE=dev; PROFILE_DIR=debug ;;
         --regenerate) REGENERATE=1 ;;
+        --no-wasm) WITH_WASM=0 ;;
+        --rebuild-wasm) REBUILD_WASM=1 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -46,9 +53,38 @@ export MACOSX_DEPLOYMENT_TARGET=12.0
 cd "$ROOT"
 rustup target add "${IOS_TARGETS[@]}" "${SIM_TARGETS[@]}" "${MAC_TARGETS[@]}"
 
+# The Interpreted backend's wasm modules, embedded in the library (feature bundled-wasm) so
+# Engine.interpreted() works without shipping .wasm files. On a Mac, rustup's
+# wasm32-unknown-unknown target has a prebuilt core/alloc, so no -Zbuild-std (which Linux CI
+# needs with Debian's rustc) is required. Existing target/wasm/*.wasm (e.g. copied from a
+# Linux `make wasm`, which is byte-reproducible) are kept; --rebuild-wasm forces a build.
+# --no-wasm skips all of this (the app then passes module bytes to Engine.interpreted).
+FEATURES=()
+if [[ "$WITH_WASM" == 1 ]]; then
+    WASM_DIR="$ROOT/target/wasm"
+    if [[ "$REBUILD_WASM" == 1 || ! -f "$WASM_DIR/ferrovec.wasm" || ! -f "$WASM_DIR/ferrovec-simd.wasm" ]]; then
+        rustup target add wasm32-unknown-unknown
+        WASM_OUT=wasm32-unknown-unknown/wasm/ferrovec_wasm.wasm
+        echo "==> cargo build -p ferrovec-wasm (scalar, simd128)"
+        cargo build -p ferrovec-wasm --lib --profile wasm --locked --target wasm32-unknown-unknown \
+            --target-dir "$ROOT/target/wasm-scalar"
+        RUSTFLAGS="-C target-feature=+simd128" cargo build -p ferrovec-wasm --lib --profile wasm --locked \
+            --target wasm32-unknown-unknown --target-dir "$ROOT/target/wasm-simd"
+        mkdir -p "$WASM_DIR"
+        if command -v wasm-opt >/dev/null; then   # brew install binaryen (optional: smaller)
+            wasm-opt -O3 --strip-debug "$ROOT/target/wasm-scalar/$WASM_OUT" -o "$WASM_DIR/ferrovec.wasm"
+            wasm-opt -O3 --strip-debug --enable-simd "$ROOT/target/wasm-simd/$WASM_OUT" -o "$WASM_DIR/ferrovec-simd.wasm"
+        else
+            cp "$ROOT/target/wasm-scalar/$WASM_OUT" "$WASM_DIR/ferrovec.wasm"
+            cp "$ROOT/target/wasm-simd/$WASM_OUT" "$WASM_DIR/ferrovec-simd.wasm"
+        fi
+    fi
+    FEATURES=(--features bundled-wasm)
+fi
+
 for target in "${IOS_TARGETS[@]}" "${SIM_TARGETS[@]}" "${MAC_TARGETS[@]}"; do
-    echo "==> cargo build --target $target"
-    cargo build -p ferrovec --locked --profile "$PROFILE" --target "$target"
+    echo "==> cargo build --target $target ${FEATURES[*]:-}"
+    cargo build -p ferrovec --locked --profile "$PROFILE" --target "$target" ${FEATURES[@]+"${FEATURES[@]}"}
 done
 
 OUT="$ROOT/target/xcframework"

@@ -1,0 +1,176 @@
+// Engine and index in Swift idiom: [Float] / Data arguments, throwing FerrovecError,
+// Sendable objects, and async searches that leave the calling actor (e.g. the main actor)
+// free while a large index is scanned.
+//
+// NOT COMPILED HERE: there is no Swift toolchain on the Linux machines (see README.md).
+
+import Foundation
+
+public extension Engine {
+    /// The process-wide native engine that `VectorIndex` uses when none is given.
+    static let shared: Engine = Engine.native()
+
+    /// ferrovec's wasm module inside the wasmi interpreter: `module` bytes (default: the
+    /// bundled simd128 module, or the scalar one with `simd: false`), a `fuel` budget per
+    /// call, a `memoryLimit` in bytes and the `sha256` (64 hex digits) the module must have.
+    static func interpreted(
+        module: Data? = nil,
+        simd: Bool = true,
+        fuel: UInt64? = nil,
+        memoryLimit: UInt64? = nil,
+        sha256: String? = nil
+    ) throws -> Engine {
+        try Engine.interpreted(config: InterpretedConfig(
+            module: module, simd: simd, fuel: fuel, memoryLimit: memoryLimit, sha256: sha256))
+    }
+
+    /// Inner product of two vectors on this engine's backend.
+    func dot(_ a: [Float], _ b: [Float]) throws -> Float {
+        try Vectors.withData(a, b) { try dotF32(a: $0, b: $1) }
+    }
+
+    /// Cosine distance on this engine's backend.
+    func cosineDistance(_ a: [Float], _ b: [Float]) throws -> Float {
+        try Vectors.withData(a, b) { try cosineDistanceF32(a: $0, b: $1) }
+    }
+
+    /// Squared Euclidean distance on this engine's backend.
+    func l2sq(_ a: [Float], _ b: [Float]) throws -> Float {
+        try Vectors.withData(a, b) { try l2sqF32(a: $0, b: $1) }
+    }
+
+    /// Distances from `query` to each row of `rows` (n * d floats, row-major).
+    func scan(_ query: [Float], rows: [Float], metric: Metric = .cosine) throws -> [Float] {
+        try Vectors.withData(query, rows) { q, r in
+            Vectors.floats(try scanF32(metric: metric, query: q, rows: r))
+        }
+    }
+}
+
+public extension HnswConfig {
+    /// The core's defaults: m 16, efConstruction 128, efSearch 64.
+    static let standard = HnswConfig()
+}
+
+/// A vector index: `dims`-float vectors under `UInt64` keys, searched exactly (`hnsw: nil`)
+/// or with HNSW, on the backend of `engine`.
+///
+/// Thread-safe and `Sendable`: any number of tasks may search while one adds or removes (the
+/// Rust side locks). Every failure throws `FerrovecError` and leaves the index unchanged.
+public final class VectorIndex: Sendable {
+    /// The generated object (every method of the Rust `Index`).
+    public let raw: Index
+
+    public init(
+        dims: Int,
+        metric: IndexMetric = .cosine,
+        storage: Storage = .f32,
+        hnsw: HnswConfig? = nil,
+        engine: Engine = .shared
+    ) throws {
+        precondition(dims >= 0, "dims must be >= 0")
+        raw = try Index(engine: engine, config: IndexConfig(
+            dims: UInt32(clamping: dims), metric: metric, storage: storage, hnsw: hnsw))
+    }
+
+    private init(raw: Index) {
+        self.raw = raw
+    }
+
+    /// An index from `data()` output (written by any surface or backend).
+    public static func load(from data: Data, engine: Engine = .shared) throws -> VectorIndex {
+        VectorIndex(raw: try Index.fromBytes(engine: engine, bytes: data))
+    }
+
+    /// An index from a file written by `save(to:)`.
+    public static func load(contentsOf url: URL, engine: Engine = .shared) throws -> VectorIndex {
+        VectorIndex(raw: try Index.load(engine: engine, path: url.path))
+    }
+
+    /// Live vectors.
+    public var count: Int { Int((try? raw.len()) ?? 0) }
+
+    /// Dimension of every vector.
+    public var dims: Int { Int((try? raw.dims()) ?? 0) }
+
+    /// Which backend runs this index.
+    public var backend: BackendKind? { try? raw.backendKind() }
+
+    /// Adds `vector` under `key`; an existing key throws `.DuplicateKey` unless `replace`.
+    public func add(_ key: UInt64, _ vector: [Float], replace: Bool = false) throws {
+        try Vectors.withData(vector) { try raw.add(key: key, vector: $0, replace: replace) }
+    }
+
+    /// Adds one row per key (all rows `dims` long), all or nothing.
+    public func add(keys: [UInt64], vectors: [[Float]], replace: Bool = false) throws {
+        try raw.addBatch(keys: Vectors.keyData(keys), vectors: Vectors.data(rows: vectors), replace: replace)
+    }
+
+    /// Adds `keys.count` vectors stored back to back in `flat` (row-major), all or nothing.
+    public func add(keys: [UInt64], flat: [Float], replace: Bool = false) throws {
+        try Vectors.withData(flat) {
+            try raw.addBatch(keys: Vectors.keyData(keys), vectors: $0, replace: replace)
+        }
+    }
+
+    /// Removes `key` (`.KeyNotFound` if absent); `compact()` reclaims the space.
+    public func remove(_ key: UInt64) throws { try raw.remove(key: key) }
+
+    /// Reclaims removed vectors' space and repairs the HNSW graph.
+    public func compact() throws { try raw.compact() }
+
+    /// Removes every vector.
+    public func removeAll() throws { try raw.clear() }
+
+    /// Whether `key` is live.
+    public func contains(_ key: UInt64) -> Bool { (try? raw.contains(key: key)) ?? false }
+
+    /// The stored vector (dequantized).
+    public func vector(for key: UInt64) throws -> [Float] { Vectors.floats(try raw.get(key: key)) }
+
+    /// HNSW search beam width (`.InvalidArgument` on an exact index).
+    public func setEfSearch(_ ef: Int) throws { try raw.setEfSearch(ef: UInt32(clamping: ef)) }
+
+    /// The `k` nearest vectors to `query`, ascending by distance (ties by key); only keys in
+    /// `allowed` when given.
+    public func search(_ query: [Float], k: Int = 10, allowed: [UInt64]? = nil) throws -> [Match] {
+        precondition(k >= 0, "k must be >= 0")
+        let k32 = UInt32(clamping: k)
+        return try Vectors.withData(query) { q in
+            if let allowed {
+                return try raw.searchAllowed(query: q, k: k32, allowed: Vectors.keyData(allowed))
+            }
+            return try raw.search(query: q, k: k32)
+        }
+    }
+
+    /// `search` off the calling actor: the work runs on a detached task, so a search of a
+    /// large index (or on the Interpreted backend) does not block the main actor.
+    public func search(_ query: [Float], k: Int = 10, allowed: [UInt64]? = nil) async throws -> [Match] {
+        try await Task.detached(priority: .userInitiated) { [self] in
+            try self.search(query, k: k, allowed: allowed)
+        }.value
+    }
+
+    /// One `search` per query.
+    public func search(batch queries: [[Float]], k: Int = 10) throws -> [[Match]] {
+        try raw.searchBatch(queries: Vectors.data(rows: queries), k: UInt32(clamping: k))
+    }
+
+    /// The index in ferrovec's portable file format.
+    public func data() throws -> Data { try raw.toBytes() }
+
+    /// Writes `data()` to `url` atomically.
+    public func save(to url: URL) throws { try raw.save(path: url.path) }
+
+    /// Frees the index now; later calls throw `.InvalidHandle`. (Otherwise it is freed when
+    /// the last reference goes.)
+    public func close() { raw.release() }
+}
+
+public extension Vectors {
+    /// Keys as the little-endian u64 bytes the native library takes.
+    static func keyData(_ keys: [UInt64]) -> Data {
+        keys.map { $0.littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+}
