@@ -345,10 +345,13 @@ impl Index {
     /// unsupported metric/storage pair (e.g. hamming on f32), or HNSW parameters out of range.
     pub fn new(options: IndexOptions) -> Result<Index> {
         options.validate()?;
-        let vecs = Vectors::new(options.dims, options.metric, options.storage);
+        let mut vecs = Vectors::new(options.dims, options.metric, options.storage);
         let hnsw = match options.kind {
             IndexKind::Exact => None,
-            IndexKind::Hnsw(p) => Some(Hnsw::new(p.m, p.ef_construction, p.ef_search, p.seed)),
+            IndexKind::Hnsw(p) => {
+                vecs.enable_shadow().map_err(|_| oom("vectors"))?;
+                Some(Hnsw::new(p.m, p.ef_construction, p.ef_search, p.seed))
+            }
         };
         Ok(Index {
             options,
@@ -762,15 +765,22 @@ impl Index {
     ) -> Vec<Match> {
         let n = self.keys.len();
         let dist = Dist::new(&self.vecs, q);
+        // F32 rows: walk on their i8 copies, then re-score what the walk found.
+        let walk_query = self.vecs.walk_query(q);
+        let walk = walk_query
+            .as_ref()
+            .map(|w| Dist::new(&self.vecs, w.as_ref()));
+        let walk_dist = walk.as_ref().unwrap_or(&dist);
         let ef = h.ef_search.max(k);
         let mut scratch = h.pool.take(n);
-        if let Some(start) = h.descend(&dist, 0) {
-            h.search_layer(&self.vecs, &dist, &[start], ef, 0, accept, &mut scratch);
+        if let Some(start) = h.descend(walk_dist, 0) {
+            h.search_layer(walk_dist, &[start], ef, 0, accept, &mut scratch);
         }
         let mut top = TopK::new(k);
         let found = scratch.results.len();
         for it in scratch.results.drain() {
-            top.push(it.d, self.keys[it.id as usize]);
+            let d = if walk.is_some() { dist.to(it.id) } else { it.d };
+            top.push(d, self.keys[it.id as usize]);
         }
         if found < k {
             // Fewer than k accepted nodes were reachable (the walk stopped only because it ran
@@ -837,6 +847,12 @@ impl Index {
         vecs: Vectors,
         hnsw: Option<Hnsw>,
     ) -> Result<Index> {
+        let mut vecs = vecs;
+        if hnsw.is_some() {
+            // The i8 copy graph walks use (derived, not in files).
+            vecs.enable_shadow()
+                .map_err(|_| Error::OutOfMemory("could not allocate the vectors".into()))?;
+        }
         let mut map = BTreeMap::new();
         for (slot, (&key, &removed)) in keys.iter().zip(&dead).enumerate() {
             if !removed && map.insert(key, slot as u32).is_some() {

@@ -524,6 +524,50 @@ fn hnsw_removals_and_compaction_keep_results_correct() {
 }
 
 #[test]
+fn hnsw_f32_walks_the_i8_copy_but_returns_f32_distances() {
+    let (n, dims) = (800, 20);
+    let data = clustered(&mut Rng(31), n, dims, 10, 0.3);
+    let queries = clustered(&mut Rng(32), 20, dims, 10, 0.3);
+    for metric in [
+        IndexMetric::Cosine,
+        IndexMetric::L2sq,
+        IndexMetric::InnerProduct,
+    ] {
+        let mut index = build(IndexOptions::new(dims, metric).hnsw(HNSW_TEST), &data);
+        let exact = build(IndexOptions::new(dims, metric), &data);
+        // The copy is derived: present after building, compacting and reloading.
+        assert!(index.vecs.shadow);
+        assert_eq!(index.vecs.i8s.len(), n * dims);
+        index.remove(1).unwrap();
+        index.compact().unwrap();
+        assert_eq!(index.vecs.i8s.len(), (n - 1) * dims);
+        let reloaded = Index::from_bytes(&index.to_bytes().unwrap()).unwrap();
+        assert!(reloaded.vecs.shadow);
+        assert_eq!(reloaded.vecs.i8s, index.vecs.i8s);
+        for q in queries.chunks_exact(dims) {
+            let hits = index.search(q, 10).unwrap();
+            assert_eq!(hits, reloaded.search(q, 10).unwrap());
+            assert!(hits.windows(2).all(|w| w[0].distance <= w[1].distance));
+            // Every distance is the f32 one (as the exact index computes it), not the i8
+            // estimate that steered the walk.
+            let all = exact.search(q, n).unwrap();
+            for h in &hits {
+                let want = all.iter().find(|m| m.key == h.key).unwrap().distance;
+                assert!(
+                    (h.distance - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                    "{metric:?}: key {} distance {} vs exact {want}",
+                    h.key,
+                    h.distance
+                );
+            }
+        }
+    }
+    // Exact indexes and quantized storage keep no copy.
+    let exact = build(IndexOptions::new(dims, IndexMetric::Cosine), &data);
+    assert!(!exact.vecs.shadow && exact.vecs.i8s.is_empty());
+}
+
+#[test]
 fn index_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Index>();

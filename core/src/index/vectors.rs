@@ -25,6 +25,11 @@ pub(crate) struct Vectors {
     /// B1: `bytes` per slot.
     pub(crate) bits: Vec<u8>,
     pub(crate) slots: usize,
+    /// F32 for HNSW: every row also quantized like I8 storage into `i8s`, `scales` and
+    /// `sqnorms` (derived, never in files). Graph walks compare a query with those rows,
+    /// reading a quarter of the bytes of an f32 row (the walk is bound by memory traffic,
+    /// not arithmetic), and the final candidates are re-scored on the f32 rows.
+    pub(crate) shadow: bool,
 }
 
 /// A query (or a stored row used as one) in the storage's own encoding.
@@ -105,12 +110,53 @@ impl Vectors {
             sqnorms: Vec::new(),
             bits: Vec::new(),
             slots: 0,
+            shadow: false,
         }
     }
 
     /// An empty store of the same shape.
     pub(crate) fn empty_like(&self) -> Vectors {
-        Vectors::new(self.dims, self.metric, self.storage)
+        let mut v = Vectors::new(self.dims, self.metric, self.storage);
+        v.shadow = self.shadow;
+        v
+    }
+
+    /// Keeps an i8 copy of every F32 row for graph walks (see `shadow`); other storages
+    /// already are compact. On failure nothing changes.
+    pub(crate) fn enable_shadow(&mut self) -> Result<(), TryReserveError> {
+        if self.storage != Storage::F32 || self.shadow {
+            return Ok(());
+        }
+        let d = self.dims;
+        let mut i8s = Vec::new();
+        i8s.try_reserve_exact(self.slots.saturating_mul(d))?;
+        let mut scales = Vec::new();
+        scales.try_reserve_exact(self.slots)?;
+        let mut sqnorms = Vec::new();
+        sqnorms.try_reserve_exact(self.slots)?;
+        for row in self.f32s.chunks_exact(d) {
+            let (scale, sq) = quantize(row, &mut i8s);
+            scales.push(scale);
+            sqnorms.push(sq);
+        }
+        self.i8s = i8s;
+        self.scales = scales;
+        self.sqnorms = sqnorms;
+        self.shadow = true;
+        Ok(())
+    }
+
+    /// The query a graph walk compares with the rows: the i8 encoding of `q` (an encoded
+    /// F32 query) when rows have an i8 copy, else `None` (walk with `q` itself).
+    pub(crate) fn walk_query(&self, q: QueryRef<'_>) -> Option<Query> {
+        match q {
+            QueryRef::F32(x) if self.shadow => {
+                let mut out = Vec::with_capacity(x.len());
+                let (scale, sq) = quantize(x, &mut out);
+                Some(Query::I8(out, scale, sq))
+            }
+            _ => None,
+        }
     }
 
     pub(crate) fn clear(&mut self) {
@@ -128,7 +174,15 @@ impl Vectors {
     pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
         let elems = additional.saturating_mul(self.row_len());
         match self.storage {
-            Storage::F32 => self.f32s.try_reserve(elems),
+            Storage::F32 => {
+                self.f32s.try_reserve(elems)?;
+                if self.shadow {
+                    self.i8s.try_reserve(elems)?;
+                    self.scales.try_reserve(additional)?;
+                    self.sqnorms.try_reserve(additional)?;
+                }
+                Ok(())
+            }
             Storage::I8 => {
                 self.i8s.try_reserve(elems)?;
                 self.scales.try_reserve(additional)?;
@@ -142,6 +196,10 @@ impl Vectors {
     pub(crate) fn capacity(&self) -> usize {
         let row = self.row_len().max(1);
         match self.storage {
+            Storage::F32 if self.shadow => (self.f32s.capacity() / row)
+                .min(self.i8s.capacity() / row)
+                .min(self.scales.capacity())
+                .min(self.sqnorms.capacity()),
             Storage::F32 => self.f32s.capacity() / row,
             Storage::I8 => (self.i8s.capacity() / row)
                 .min(self.scales.capacity())
@@ -160,6 +218,11 @@ impl Vectors {
                 self.f32s.extend_from_slice(x);
                 if self.metric == IndexMetric::Cosine {
                     Kernels::active().l2_normalize_f32(&mut self.f32s[start..]);
+                }
+                if self.shadow {
+                    let (scale, sq) = quantize(&self.f32s[start..], &mut self.i8s);
+                    self.scales.push(scale);
+                    self.sqnorms.push(sq);
                 }
             }
             Storage::I8 => {
@@ -182,9 +245,16 @@ impl Vectors {
     pub(crate) fn push_from(&mut self, other: &Vectors, slot: usize) {
         let r = self.row_len();
         match self.storage {
-            Storage::F32 => self
-                .f32s
-                .extend_from_slice(&other.f32s[slot * r..(slot + 1) * r]),
+            Storage::F32 => {
+                self.f32s
+                    .extend_from_slice(&other.f32s[slot * r..(slot + 1) * r]);
+                if self.shadow {
+                    self.i8s
+                        .extend_from_slice(&other.i8s[slot * r..(slot + 1) * r]);
+                    self.scales.push(other.scales[slot]);
+                    self.sqnorms.push(other.sqnorms[slot]);
+                }
+            }
             Storage::I8 => {
                 self.i8s
                     .extend_from_slice(&other.i8s[slot * r..(slot + 1) * r]);
@@ -320,6 +390,36 @@ impl<'a> Dist<'a> {
             q,
             k: Kernels::active().raw(),
         }
+    }
+
+    /// Hints the CPU to start loading the row this distance reads for `slot`.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, slot: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let v = self.vecs;
+            let s = slot as usize;
+            let (ptr, bytes) = match self.q {
+                QueryRef::F32(_) => (
+                    v.f32s.as_ptr().wrapping_add(s * v.dims) as *const i8,
+                    v.dims * 4,
+                ),
+                QueryRef::I8(..) => (v.i8s.as_ptr().wrapping_add(s * v.dims), v.dims),
+                QueryRef::B1(q) => (
+                    v.bits.as_ptr().wrapping_add(s * q.len()) as *const i8,
+                    q.len(),
+                ),
+            };
+            let lines = bytes.div_ceil(64).min(32);
+            for i in 0..lines {
+                // SAFETY: prefetch never faults, whatever the address; `wrapping_add` keeps
+                // the pointer arithmetic itself defined.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(ptr.wrapping_add(i * 64)) };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
     }
 
     /// Distance to stored slot `slot` (smaller is closer): cosine and inner product
