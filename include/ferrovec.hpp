@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -226,6 +227,275 @@ inline std::vector<float> scan(Metric metric, Span<const float> query, Span<cons
     scan(metric, query, rows, Span<float>(out));
     return out;
 }
+
+/* ------------------------------------------------------------------ engine and index */
+
+/** Which implementation runs the kernels and indexes. */
+enum class Backend : int32_t {
+    Native = FV_BACKEND_NATIVE,            ///< Compiled Rust with the best SIMD of this CPU.
+    Interpreted = FV_BACKEND_INTERPRETED,  ///< The wasm module in an embedded interpreter.
+};
+
+/**
+ * An engine (owns an `fv_engine*`; movable, not copyable). Thread-safe: share one by
+ * reference. Indexes made from it do not keep it alive and may outlive it.
+ */
+class Engine {
+public:
+    /** `options` as `fv_engine_new` takes them (NULL: the defaults, e.g. the bundled module). */
+    explicit Engine(Backend backend, const fv_engine_options* options = nullptr) {
+        detail::check(fv_engine_new(static_cast<int32_t>(backend), options, &engine_));
+    }
+    static Engine native() { return Engine(Backend::Native); }
+    static Engine interpreted() { return Engine(Backend::Interpreted); }
+
+    Engine(Engine&& other) noexcept : engine_(std::exchange(other.engine_, nullptr)) {}
+    Engine& operator=(Engine&& other) noexcept {
+        if (this != &other) {
+            fv_engine_free(engine_);
+            engine_ = std::exchange(other.engine_, nullptr);
+        }
+        return *this;
+    }
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+    ~Engine() { fv_engine_free(engine_); }
+
+    /** "native" or "interpreted". */
+    std::string backend_name() const { return fv_engine_backend_name(engine_); }
+    /** The C handle, still owned by this object. */
+    const fv_engine* get() const noexcept { return engine_; }
+
+private:
+    fv_engine* engine_ = nullptr;
+};
+
+/** An index's distance; smaller is closer. */
+enum class IndexMetric : int32_t {
+    Cosine = FV_INDEX_METRIC_COSINE,              ///< `1 - cos(a, b)` (f32 or i8 storage).
+    L2sq = FV_INDEX_METRIC_L2SQ,                  ///< Squared Euclidean (f32 or i8).
+    InnerProduct = FV_INDEX_METRIC_INNER_PRODUCT, ///< `1 - a . b` (f32 or i8).
+    Hamming = FV_INDEX_METRIC_HAMMING,            ///< Of the sign bits (b1 storage only).
+    Jaccard = FV_INDEX_METRIC_JACCARD,            ///< Of the sign bits (b1 storage only).
+};
+
+/** How an index stores its vectors. */
+enum class Storage : int32_t {
+    F32 = FV_STORAGE_F32,  ///< As given.
+    I8 = FV_STORAGE_I8,    ///< 8-bit, one scale per vector.
+    B1 = FV_STORAGE_B1,    ///< One sign bit per dimension.
+};
+
+/** What adding an existing key does. */
+enum class OnDuplicate : int32_t {
+    Error = FV_ON_DUPLICATE_ERROR,      ///< Throws (`FV_ERR_DUPLICATE_KEY`).
+    Replace = FV_ON_DUPLICATE_REPLACE,  ///< Replaces the key's vector.
+};
+
+/** Index options: `IndexOptions(384, IndexMetric::Cosine).hnsw().storage(Storage::I8)`. */
+class IndexOptions {
+public:
+    IndexOptions(std::size_t dims, IndexMetric metric) : options_(fv_index_options_default()) {
+        options_.dims = dims;
+        options_.metric = static_cast<int32_t>(metric);
+    }
+    IndexOptions& storage(Storage s) {
+        options_.storage = static_cast<int32_t>(s);
+        return *this;
+    }
+    IndexOptions& exact() {
+        options_.kind = FV_INDEX_EXACT;
+        return *this;
+    }
+    /** HNSW with links per node `m`, build and search candidate lists, and a seed. */
+    IndexOptions& hnsw(std::size_t m = 16, std::size_t ef_construction = 128,
+                       std::size_t ef_search = 64, uint64_t seed = 0x5eed) {
+        options_.kind = FV_INDEX_HNSW;
+        options_.m = m;
+        options_.ef_construction = ef_construction;
+        options_.ef_search = ef_search;
+        options_.seed = seed;
+        return *this;
+    }
+    const fv_index_options& c_options() const noexcept { return options_; }
+
+private:
+    fv_index_options options_;
+};
+
+/** One search result. */
+struct Match {
+    uint64_t key;
+    float distance;
+    bool operator==(const Match& o) const { return key == o.key && distance == o.distance; }
+};
+
+/**
+ * A vector index (owns an `fv_index*`; movable, not copyable). Thread-safe like the C
+ * handle: any number of threads may search while one adds or removes; only destruction
+ * must not race with other calls.
+ */
+class Index {
+public:
+    Index(const Engine& engine, const IndexOptions& options) {
+        detail::check(fv_index_new(engine.get(), &options.c_options(), &index_));
+    }
+    /** An index from `to_bytes()` output (any backend's). */
+    static Index from_bytes(const Engine& engine, Span<const uint8_t> bytes) {
+        fv_index* index = nullptr;
+        detail::check(fv_index_load_bytes(engine.get(), bytes.data(), bytes.size(), &index));
+        return Index(index);
+    }
+    static Index load(const Engine& engine, const std::string& path) {
+        fv_index* index = nullptr;
+        detail::check(fv_index_load_file(engine.get(), path.c_str(), &index));
+        return Index(index);
+    }
+
+    Index(Index&& other) noexcept : index_(std::exchange(other.index_, nullptr)) {}
+    Index& operator=(Index&& other) noexcept {
+        if (this != &other) {
+            fv_index_free(index_);
+            index_ = std::exchange(other.index_, nullptr);
+        }
+        return *this;
+    }
+    Index(const Index&) = delete;
+    Index& operator=(const Index&) = delete;
+    ~Index() { fv_index_free(index_); }
+
+    void add(uint64_t key, Span<const float> vector, OnDuplicate on_duplicate = OnDuplicate::Error) {
+        detail::check(fv_index_add(index_, key, vector.data(), vector.size(),
+                                   static_cast<int32_t>(on_duplicate)));
+    }
+    /** `vectors`: `keys.size() * dims()` floats, row-major. All or nothing. */
+    void add_batch(Span<const uint64_t> keys, Span<const float> vectors,
+                   OnDuplicate on_duplicate = OnDuplicate::Error) {
+        detail::check(fv_index_add_batch(index_, keys.data(), keys.size(), vectors.data(),
+                                         vectors.size(), static_cast<int32_t>(on_duplicate)));
+    }
+    void remove(uint64_t key) { detail::check(fv_index_remove(index_, key)); }
+    void compact() { detail::check(fv_index_compact(index_)); }
+    void clear() { detail::check(fv_index_clear(index_)); }
+    void reserve(std::size_t additional) { detail::check(fv_index_reserve(index_, additional)); }
+    void set_ef_search(std::size_t ef) { detail::check(fv_index_set_ef_search(index_, ef)); }
+
+    bool contains(uint64_t key) const {
+        int32_t found = 0;
+        detail::check(fv_index_contains(index_, key, &found));
+        return found != 0;
+    }
+    std::size_t size() const {
+        std::size_t n = 0;
+        detail::check(fv_index_len(index_, &n));
+        return n;
+    }
+    std::size_t dims() const {
+        std::size_t n = 0;
+        detail::check(fv_index_dims(index_, &n));
+        return n;
+    }
+    /** The stored vector (dequantized). */
+    std::vector<float> get(uint64_t key) const {
+        std::vector<float> out(dims());
+        detail::check(fv_index_get(index_, key, out.data(), out.size()));
+        return out;
+    }
+
+    /** The `k` nearest, ascending by distance (ties by key). */
+    std::vector<Match> search(Span<const float> query, std::size_t k) const {
+        Results r(k);
+        detail::check(fv_index_search(index_, query.data(), query.size(), k, r.keys.data(),
+                                      r.distances.data(), &r.count));
+        return r.matches();
+    }
+    /** Only keys with `filter(key)` true. An exception thrown by `filter` ends the search
+     *  (the rest of the candidates are rejected) and is rethrown here. */
+    template <typename F>
+    std::vector<Match> search_filtered(Span<const float> query, std::size_t k, F&& filter) const {
+        struct Ctx {
+            std::remove_reference_t<F>* filter;
+            std::exception_ptr error;
+        } ctx{&filter, nullptr};
+        // Exceptions must not unwind through the library's frames: caught here.
+        auto trampoline = [](uint64_t key, void* user) -> bool {
+            auto* c = static_cast<Ctx*>(user);
+            if (c->error) return false;
+            try {
+                return static_cast<bool>((*c->filter)(key));
+            } catch (...) {
+                c->error = std::current_exception();
+                return false;
+            }
+        };
+        Results r(k);
+        int32_t status = fv_index_search_filtered(index_, query.data(), query.size(), k,
+                                                  trampoline, &ctx, r.keys.data(),
+                                                  r.distances.data(), &r.count);
+        if (ctx.error) std::rethrow_exception(ctx.error);
+        detail::check(status);
+        return r.matches();
+    }
+    /** Only keys in `allowed` (any order, duplicates and unknown keys fine). */
+    std::vector<Match> search_allowed(Span<const float> query, std::size_t k,
+                                      Span<const uint64_t> allowed) const {
+        Results r(k);
+        detail::check(fv_index_search_allowed(index_, query.data(), query.size(), k,
+                                              allowed.data(), allowed.size(), r.keys.data(),
+                                              r.distances.data(), &r.count));
+        return r.matches();
+    }
+    /** One search per query (`queries`: `n * dims()` floats, row-major). */
+    std::vector<std::vector<Match>> search_batch(Span<const float> queries, std::size_t k) const {
+        std::size_t d = dims();
+        std::size_t n = d == 0 ? 0 : queries.size() / d;
+        if (n * d != queries.size()) detail::throw_dimension_mismatch((n + 1) * d, queries.size());
+        Results r(n * k);
+        std::vector<std::size_t> counts(n);
+        detail::check(fv_index_search_batch(index_, queries.data(), n, queries.size(), k,
+                                            r.keys.data(), r.distances.data(), counts.data()));
+        std::vector<std::vector<Match>> out(n);
+        for (std::size_t q = 0; q < n; q++)
+            for (std::size_t i = 0; i < counts[q]; i++)
+                out[q].push_back(Match{r.keys[q * k + i], r.distances[q * k + i]});
+        return out;
+    }
+
+    /** The portable file format (loads on every backend and surface). */
+    std::vector<uint8_t> to_bytes() const {
+        uint8_t* bytes = nullptr;
+        std::size_t len = 0;
+        detail::check(fv_index_save_bytes(index_, &bytes, &len));
+        std::vector<uint8_t> out(bytes, bytes + len);
+        fv_bytes_free(bytes, len);
+        return out;
+    }
+    /** Saves atomically (temporary file, then rename). */
+    void save(const std::string& path) const {
+        detail::check(fv_index_save_file(index_, path.c_str()));
+    }
+
+    /** The C handle, still owned by this object. */
+    fv_index* get_handle() const noexcept { return index_; }
+
+private:
+    explicit Index(fv_index* index) : index_(index) {}
+
+    struct Results {
+        explicit Results(std::size_t k) : keys(k), distances(k) {}
+        std::vector<uint64_t> keys;
+        std::vector<float> distances;
+        std::size_t count = 0;
+        std::vector<Match> matches() const {
+            std::vector<Match> out;
+            out.reserve(count);
+            for (std::size_t i = 0; i < count; i++) out.push_back(Match{keys[i], distances[i]});
+            return out;
+        }
+    };
+
+    fv_index* index_ = nullptr;
+};
 
 }  // namespace ferrovec
 
