@@ -48,6 +48,12 @@ pub const FV_ON_DUPLICATE_REPLACE: i32 = 1;
 /// `fv_index_reserve`, `fv_index_set_ef_search`) are serialized inside the index and a
 /// search sees the index before or after a write, never in between. Only `fv_index_free`
 /// must not race with any other call on the same index.
+///
+/// Ownership, for every `fv_index_*` function: the `fv_index*` argument is borrowed for the
+/// call only (the caller keeps owning it until `fv_index_free`); input arrays are borrowed
+/// for the call only and never written or kept; output pointers are caller-owned memory,
+/// written only when the call returns `FV_OK`. The library never keeps a caller's pointer
+/// after a call returns. The index does not keep its engine: either may be freed first.
 #[allow(non_camel_case_types)]
 pub struct fv_index {
     index: Index,
@@ -361,6 +367,8 @@ pub unsafe extern "C" fn fv_index_contains(index: *const fv_index, key: u64, out
 
 /// Writes the number of live vectors to `*out`.
 ///
+/// @param out caller-owned; written on success only.
+///
 /// # Safety
 /// `index` NULL or live; `out` NULL or writable.
 #[no_mangle]
@@ -376,6 +384,8 @@ pub unsafe extern "C" fn fv_index_len(index: *const fv_index, out: *mut usize) -
 }
 
 /// Writes the index's dimension to `*out` (useful after loading a file).
+///
+/// @param out caller-owned; written on success only.
 ///
 /// # Safety
 /// `index` NULL or live; `out` NULL or writable.
@@ -393,7 +403,9 @@ pub unsafe extern "C" fn fv_index_dims(index: *const fv_index, out: *mut usize) 
 
 /// Copies the vector stored under `key` (dequantized) into `out`, which holds `n` = dims
 /// floats (`FV_ERR_DIMENSION_MISMATCH` otherwise; `FV_ERR_KEY_NOT_FOUND` for an unknown
-/// key). `out` is written on success only.
+/// key).
+///
+/// @param out caller-owned room for `n` floats; written on success only.
 ///
 /// # Safety
 /// `index` NULL or live; `out` points to `n` writable floats.
@@ -585,6 +597,7 @@ pub unsafe extern "C" fn fv_index_search_allowed(
 /// row-major). Query `i`'s matches go to `out_keys[i * k ..]` / `out_distances[i * k ..]`
 /// and their number to `out_counts[i]`.
 ///
+/// @param queries       borrowed for this call only.
 /// @param out_keys      caller-owned room for `n_queries * k` keys; written on success only.
 /// @param out_distances caller-owned room for `n_queries * k` floats.
 /// @param out_counts    caller-owned room for `n_queries` counts.
