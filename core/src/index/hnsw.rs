@@ -92,6 +92,7 @@ pub(crate) struct Scratch {
     // Insertion only.
     entries: Vec<Item>,
     sorted: Vec<Item>,
+    rescored: Vec<Item>,
     chosen: Vec<Item>,
     link_cands: Vec<Item>,
     link_kept: Vec<Item>,
@@ -501,12 +502,18 @@ impl Hnsw {
             return;
         }
         let dist = Dist::new(vecs, vecs.row_query(slot));
+        // Like searches, walk on the i8 copies (when F32 rows have them) and choose the
+        // neighbors by exact distances: the heuristic and the pruning only ever see f32.
+        let walk_query = vecs.walk_query(vecs.row_query(slot));
+        let walk = walk_query.as_ref().map(|w| Dist::new(vecs, w.as_ref()));
+        let walk_dist = walk.as_ref().unwrap_or(&dist);
         let top = level.min(self.max_level) as usize;
-        let Some(start) = self.descend(&dist, top) else {
+        let Some(start) = self.descend(walk_dist, top) else {
             return;
         };
         let mut entries = core::mem::take(&mut scratch.entries);
         let mut sorted = core::mem::take(&mut scratch.sorted);
+        let mut rescored = core::mem::take(&mut scratch.rescored);
         let mut chosen = core::mem::take(&mut scratch.chosen);
         entries.clear();
         entries.push(start);
@@ -514,11 +521,22 @@ impl Hnsw {
         let n = slot as usize + 1;
         for l in (0..=top).rev() {
             scratch.reset(n);
-            self.search_layer(&dist, &entries, ef, l, &|_| true, scratch);
+            self.search_layer(walk_dist, &entries, ef, l, &|_| true, scratch);
             sorted.clear();
             sorted.extend(scratch.results.drain());
             sorted.sort_unstable();
-            Self::select(vecs, &sorted, self.m, &mut chosen);
+            let exact = if walk.is_some() {
+                rescored.clear();
+                rescored.extend(sorted.iter().map(|it| Item {
+                    d: dist.to(it.id),
+                    id: it.id,
+                }));
+                rescored.sort_unstable();
+                &rescored
+            } else {
+                &sorted
+            };
+            Self::select(vecs, exact, self.m, &mut chosen);
             self.set_neighbors(slot, l, chosen.iter().map(|c| c.id));
             for c in &chosen {
                 self.link(vecs, c.id, slot, c.d, l, scratch);
@@ -527,6 +545,7 @@ impl Hnsw {
         }
         scratch.entries = entries;
         scratch.sorted = sorted;
+        scratch.rescored = rescored;
         scratch.chosen = chosen;
         if level > self.max_level {
             self.entry = slot;
