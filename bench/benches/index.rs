@@ -391,12 +391,16 @@ fn run(args: &Args) -> Result<(), BenchError> {
             "bytes/vector (file)", u_ser, "n/a"
         ),
     }
+    let f_mem = fidx.memory_usage() as f64 / n as f64;
     println!(
-        "  {:<24} {:>12.0} {:>12}",
-        "bytes/vector (memory)", u_mem, "n/a"
+        "  {:<24} {:>12.0} {:>12.0} {:>9.2}x",
+        "bytes/vector (memory)",
+        u_mem,
+        f_mem,
+        f_mem / u_mem
     );
     println!(
-        "  (file = usearch serialized_length() / n, ferrovec to_bytes().len() / n; memory = usearch memory_usage() / n; raw f32 is {} bytes)\n",
+        "  (file = usearch serialized_length() / n, ferrovec to_bytes().len() / n; memory = memory_usage() / n of each; raw f32 is {} bytes)\n",
         data.dims * 4
     );
 

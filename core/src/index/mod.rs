@@ -795,6 +795,29 @@ impl Index {
         top.into_matches(self.clamps())
     }
 
+    /// Approximate heap bytes the index holds: rows (with the i8 copy HNSW keeps of F32
+    /// rows), graph, keys and tombstones by allocated capacity, plus an estimate of 32 bytes
+    /// per live key for the key map. Search scratch buffers are not counted.
+    pub fn memory_usage(&self) -> usize {
+        fn bytes<T>(v: &Vec<T>) -> usize {
+            v.capacity() * core::mem::size_of::<T>()
+        }
+        let v = &self.vecs;
+        let mut total = bytes(&self.keys)
+            + bytes(&self.dead)
+            + self.map.len() * 32
+            + bytes(&v.f32s)
+            + bytes(&v.i8s)
+            + bytes(&v.scales)
+            + bytes(&v.sqnorms)
+            + bytes(&v.bits);
+        if let Some(h) = &self.hnsw {
+            total +=
+                bytes(&h.levels) + bytes(&h.links0) + bytes(&h.upper_offsets) + bytes(&h.upper);
+        }
+        total
+    }
+
     /// Serializes the index (format: `core/src/index/FORMAT.md`).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         format::to_bytes(self)

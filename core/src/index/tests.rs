@@ -565,6 +565,14 @@ fn hnsw_f32_walks_the_i8_copy_but_returns_f32_distances() {
     // Exact indexes and quantized storage keep no copy.
     let exact = build(IndexOptions::new(dims, IndexMetric::Cosine), &data);
     assert!(!exact.vecs.shadow && exact.vecs.i8s.is_empty());
+    // memory_usage counts rows, the copy, the graph and keys.
+    let hnsw = build(
+        IndexOptions::new(dims, IndexMetric::Cosine).hnsw(HNSW_TEST),
+        &data,
+    );
+    let rows = n * dims * 4;
+    assert!(exact.memory_usage() >= rows + n * 8);
+    assert!(hnsw.memory_usage() >= rows + n * dims + n * (1 + 2 * HNSW_TEST.m) * 4);
 }
 
 #[test]
