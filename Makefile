@@ -24,7 +24,7 @@ help:
 	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
-	@echo "make wasm   build target/wasm/ferrovec.wasm and ferrovec-simd.wasm (ABI: wasm/README.md)"
+	@echo "make wasm   build target/wasm/ferrovec.wasm, ferrovec-simd.wasm and ferrovec-host.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
 	@echo "make bench-index  vector index vs usearch on real embeddings (bench-index-synthetic: generated data)"
@@ -122,6 +122,18 @@ wasm: deps-debian
 		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
 		[ $$size -le $(WASM_MAX_BYTES) ] || { echo "$$m exceeds $(WASM_MAX_BYTES) bytes"; exit 1; }; \
 	done
+# The host-kernels build (simd128 too): its kernels are imports from "ferrovec_host" that the
+# Interpreted backend supplies natively (InterpretedOptions::host_kernels); nothing else may
+# be imported.
+	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128" $(WASM_BUILD) \
+		--features ferrovec-core/host-kernels --target-dir target/wasm-host
+	$(WASM_OPT) --enable-simd target/wasm-host/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-host.wasm
+	@m=$(WASM_DIR)/ferrovec-host.wasm; size=$$(stat -c %s $$m); \
+		imports=$$(wasm-dis $$m | grep -c '^ (import' || true); \
+		others=$$(wasm-dis $$m | grep '^ (import' | grep -vc '^ (import "ferrovec_host" "fv_host_[a-z0-9_]*" (func ' || true); \
+		printf '%-28s %6d bytes (%d KiB), %d imports (host kernels)\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
+		[ "$$imports" -gt 0 ] && [ "$$others" = 0 ] || { echo "$$m must import only ferrovec_host.fv_host_* functions"; exit 1; }; \
+		[ $$size -le $(WASM_MAX_BYTES) ] || { echo "$$m exceeds $(WASM_MAX_BYTES) bytes"; exit 1; }
 
 golden:
 	$(CARGO) run -q --locked -p ferrovec-wasm --example golden > tests/golden/kernels.json.tmp

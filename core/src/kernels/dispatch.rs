@@ -23,6 +23,9 @@ static ALL: &[&Kernels] = &[
     &super::aarch64::NEON,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     &super::wasm32::SIMD128,
+    // Last, so the host-kernels build of the wasm module uses it (wasm32/host.rs).
+    #[cfg(all(target_arch = "wasm32", feature = "host-kernels"))]
+    &super::wasm32::HOST,
 ];
 
 /// Index into `ALL` of the active table, or `UNSET` before the first call.

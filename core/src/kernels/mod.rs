@@ -45,7 +45,7 @@ mod topk;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(target_arch = "wasm32")]
 mod wasm32;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
@@ -347,6 +347,25 @@ impl Kernels {
         check_same_len(a.len(), b.len())?;
         // SAFETY: `self` is a table this CPU supports.
         Ok(unsafe { (self.cosine_parts_f32)(a, b) }.distance())
+    }
+
+    /// The three sums of [`cosine_distance_f32`](Self::cosine_distance_f32), `[a.b, a.a,
+    /// b.b]`, over the common prefix: for hosts that supply kernels to ferrovec's wasm module
+    /// (its host-kernels build computes the distance from them itself).
+    #[doc(hidden)]
+    pub fn cosine_parts_f32(&self, a: &[f32], b: &[f32]) -> [f32; 3] {
+        // SAFETY: `self` is a table this CPU supports.
+        let p = unsafe { (self.cosine_parts_f32)(a, b) };
+        [p.ab, p.aa, p.bb]
+    }
+
+    /// The intersection and union bit counts of [`jaccard_b1`](Self::jaccard_b1), for the
+    /// same hosts as [`cosine_parts_f32`](Self::cosine_parts_f32).
+    #[doc(hidden)]
+    pub fn jaccard_counts_b1(&self, a: &[u8], b: &[u8]) -> Result<(u64, u64)> {
+        check_b1(a, b)?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.jaccard_b1)(a, b) })
     }
 
     /// Squared Euclidean distance `sum (a_i - b_i)^2`.

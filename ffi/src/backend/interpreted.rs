@@ -134,6 +134,7 @@ pub struct InterpretedOptions {
     fuel: Option<u64>,
     memory_limit: Option<usize>,
     sha256: Option<[u8; 32]>,
+    host_kernels: bool,
 }
 
 impl Default for InterpretedOptions {
@@ -153,6 +154,7 @@ impl fmt::Debug for InterpretedOptions {
             .field("fuel", &self.fuel)
             .field("memory_limit", &self.memory_limit)
             .field("sha256", &self.sha256.map(|h| hex(&h)))
+            .field("host_kernels", &self.host_kernels)
             .finish()
     }
 }
@@ -165,6 +167,7 @@ impl InterpretedOptions {
             fuel: None,
             memory_limit: None,
             sha256: None,
+            host_kernels: false,
         }
     }
 
@@ -199,6 +202,17 @@ impl InterpretedOptions {
     /// Refuse any module whose SHA-256 is not `digest`.
     pub fn expect_sha256(mut self, digest: [u8; 32]) -> InterpretedOptions {
         self.sha256 = Some(digest);
+        self
+    }
+
+    /// Let the module import ferrovec's host kernels (module `"ferrovec_host"`, the
+    /// `fv_host_*` functions of `core/src/kernels/wasm32/host.rs`), which the backend
+    /// supplies from the native kernels, bounds-checking every pointer against the module's
+    /// memory. This is for the host-kernels build `ferrovec-host.wasm` (`make wasm`): engine
+    /// logic in the sandbox, hot loops at native speed. Off by default: a module with any
+    /// import is refused. Other imports are refused either way.
+    pub fn host_kernels(mut self, allow: bool) -> InterpretedOptions {
+        self.host_kernels = allow;
         self
     }
 
@@ -351,13 +365,7 @@ impl Interpreted {
         let engine = WasmEngine::new(&config);
         let module = Module::new(&engine, bytes)
             .map_err(|e| Error::InvalidModule(format!("not a valid wasm module: {e}")))?;
-        if let Some(import) = module.imports().next() {
-            return Err(Error::InvalidModule(format!(
-                "it imports `{}`.`{}`, but a ferrovec module must import nothing",
-                import.module(),
-                import.name()
-            )));
-        }
+        super::host_kernels::check_imports(&module, options.host_kernels)?;
         let initial_memory = match module.get_export("memory") {
             Some(ExternType::Memory(ty)) => ty.minimum().saturating_mul(PAGE),
             _ => {
@@ -436,7 +444,7 @@ impl Interpreted {
         if self.fuel.is_some() {
             store.set_fuel(INSTANTIATION_FUEL).map_err(internal)?;
         }
-        let instance = Instance::new(&mut store, &self.module, &[]).map_err(|e| {
+        let instance = super::host_kernels::instantiate(&mut store, &self.module).map_err(|e| {
             if e.as_trap_code() == Some(TrapCode::OutOfFuel) {
                 Error::InvalidModule(format!(
                     "instantiating it took more than {INSTANTIATION_FUEL} fuel"

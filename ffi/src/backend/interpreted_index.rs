@@ -276,7 +276,8 @@ impl InterpretedIndex {
         if self.fuel.is_some() {
             store.set_fuel(INSTANTIATION_FUEL).map_err(internal)?;
         }
-        let instance = Instance::new(&mut store, &self.module, &[])
+        // Links the host kernels if the module imports them (`host_kernels.rs`).
+        let instance = super::host_kernels::instantiate(&mut store, &self.module)
             .map_err(|e| Error::InvalidModule(format!("it could not be instantiated: {e}")))?;
         let memory = instance.get_memory(&store, "memory").ok_or_else(|| {
             Error::InvalidModule("it does not export a linear memory named `memory`".into())

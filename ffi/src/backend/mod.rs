@@ -9,6 +9,7 @@
 //! by the errors only a sandbox has ([`Error::OutOfFuel`], [`Error::OutOfMemory`],
 //! [`Error::Trap`]).
 
+mod host_kernels;
 mod interpreted;
 mod interpreted_index;
 mod native;

@@ -1,15 +1,23 @@
-//! wasm32 kernel table: 128-bit SIMD (`simd128`).
+//! wasm32 kernel tables: 128-bit SIMD (`simd128`) and, in the host-kernels build, imports.
 //!
 //! WebAssembly has no runtime feature detection: a module either validates with SIMD
-//! instructions or does not load at all. This module is therefore only compiled when
-//! `simd128` is enabled at compile time (`-C target-feature=+simd128`), and the table is
-//! always supported when it exists. The scalar-only module (`ferrovec.wasm`) is built
-//! without it.
+//! instructions or does not load at all. The simd128 table is therefore only compiled when
+//! `simd128` is enabled at compile time (`-C target-feature=+simd128`), and is always
+//! supported when it exists. The scalar-only module (`ferrovec.wasm`) is built without it.
+//!
+//! With the core's `host-kernels` feature the module imports its kernels from the host
+//! instead ([`host`]); that table then comes last in the dispatch list, so it is the one
+//! used. It reports the instruction set the module was compiled for.
 
+#[cfg(feature = "host-kernels")]
+mod host;
+#[cfg(target_feature = "simd128")]
 mod simd128;
 
+#[allow(unused_imports)] // neither table in a plain scalar build
 use super::{Isa, Kernels};
 
+#[cfg(target_feature = "simd128")]
 pub(super) static SIMD128: Kernels = Kernels {
     isa: Isa::Simd128,
     variant: "simd128",
@@ -23,4 +31,24 @@ pub(super) static SIMD128: Kernels = Kernels {
     l2sq_i8: simd128::l2sq_i8_simd128,
     hamming_b1: simd128::hamming_b1_simd128,
     jaccard_b1: simd128::jaccard_b1_simd128,
+};
+
+#[cfg(feature = "host-kernels")]
+pub(super) static HOST: Kernels = Kernels {
+    isa: if cfg!(target_feature = "simd128") {
+        Isa::Simd128
+    } else {
+        Isa::Scalar
+    },
+    variant: "host",
+    supported: || true,
+    dot_f32: host::dot_f32_host,
+    cosine_parts_f32: host::cosine_parts_f32_host,
+    l2sq_f32: host::l2sq_f32_host,
+    l2_normalize_f32: host::l2_normalize_f32_host,
+    scan_f32: host::scan_f32_host,
+    dot_i8: host::dot_i8_host,
+    l2sq_i8: host::l2sq_i8_host,
+    hamming_b1: host::hamming_b1_host,
+    jaccard_b1: host::jaccard_b1_host,
 };

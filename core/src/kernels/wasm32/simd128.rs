@@ -33,9 +33,7 @@
 use core::arch::wasm32::*;
 use core::ptr::with_exposed_provenance;
 
-use super::super::scalar::{
-    dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit, scan_rows,
-};
+use super::super::scalar::{dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit};
 use super::super::{CosineParts, Metric};
 
 /// Loads 4 f32 starting at `p`.
@@ -249,9 +247,198 @@ pub(super) fn l2_normalize_f32_simd128(x: &mut [f32]) -> f32 {
 }
 
 /// One query against many rows.
+///
+/// The pairwise kernels load both vectors; here the query is the same for every row, so the
+/// scan holds 128 elements of it at a time in wasm locals (wasmi slots) and only loads the
+/// rows: per 4 elements a dot costs `v128.load` + `f32x4.mul` + `f32x4.add` (3 operators,
+/// the pairwise loop takes 5), squared L2 one `f32x4.sub` more, and cosine gets the dot and
+/// the row's squared norm in the same pass (5 operators instead of 10 over two passes), with
+/// the query's norm computed once per call. See `scan_block!` for the loop.
+///
+/// The results are the bits of the scalar scan: each row's sums use the same lanes and the
+/// same order (query blocks are taken in order and carry the row's partial sums across).
 pub(super) fn scan_f32_simd128(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
-    scan_rows(metric, query, rows, out, dot_f32_simd128, l2sq_f32_simd128)
+    match metric {
+        Metric::Dot => scan_f32_with::<DotScan>(query, rows, out, ()),
+        Metric::L2sq => scan_f32_with::<L2sqScan>(query, rows, out, ()),
+        Metric::Cosine => {
+            let aa = dot_f32_simd128(query, query);
+            scan_f32_with::<CosineScan>(query, rows, out, aa)
+        }
+    }
 }
+
+/// Query chunks (of 4 f32) a scan block holds in locals: 128 elements. Each block costs a
+/// row its partial sums in and out once; the elements past the last whole block (and all
+/// of a query shorter than one) go through [`fold_f32`].
+const SCAN_BLOCK: usize = 32;
+/// Rows whose partial sums a scan keeps on the stack while it walks the query blocks (2 KB
+/// of `v128` for cosine); their data (48 KB at d = 384) stays in cache meanwhile.
+const SCAN_GROUP: usize = 32;
+
+/// What a scan metric accumulates per row and how that becomes a distance.
+trait ScanMetric {
+    /// The sums of one parity: `f32x4` accumulators of the even chunks (elements `8k..8k+4`)
+    /// or of the odd ones (`8k+4..8k+8`), as in the scalar kernel's 8 lanes.
+    type Lane: Copy;
+    /// Per-call data for [`finish`](Self::finish) (the query's squared norm for cosine).
+    type Ctx: Copy;
+    const ZERO: Self::Lane;
+    /// Adds row chunk `x` against query chunk `q`.
+    fn step(lane: &mut Self::Lane, q: v128, x: v128);
+    /// The distance from a row's even and odd sums.
+    fn finish(acc: [Self::Lane; 2], ctx: Self::Ctx) -> f32;
+}
+
+struct DotScan;
+impl ScanMetric for DotScan {
+    type Lane = v128;
+    type Ctx = ();
+    const ZERO: v128 = f32x4(0.0, 0.0, 0.0, 0.0);
+    #[inline(always)]
+    fn step(lane: &mut v128, q: v128, x: v128) {
+        *lane = f32x4_add(*lane, f32x4_mul(q, x));
+    }
+    #[inline(always)]
+    fn finish([a0, a1]: [v128; 2], (): ()) -> f32 {
+        -reduce_f32(f32x4_add(a0, a1))
+    }
+}
+
+struct L2sqScan;
+impl ScanMetric for L2sqScan {
+    type Lane = v128;
+    type Ctx = ();
+    const ZERO: v128 = f32x4(0.0, 0.0, 0.0, 0.0);
+    #[inline(always)]
+    fn step(lane: &mut v128, q: v128, x: v128) {
+        let d = f32x4_sub(q, x);
+        *lane = f32x4_add(*lane, f32x4_mul(d, d));
+    }
+    #[inline(always)]
+    fn finish([a0, a1]: [v128; 2], (): ()) -> f32 {
+        reduce_f32(f32x4_add(a0, a1))
+    }
+}
+
+struct CosineScan;
+impl ScanMetric for CosineScan {
+    /// `[query . row, row . row]`.
+    type Lane = [v128; 2];
+    /// The query's squared norm.
+    type Ctx = f32;
+    const ZERO: [v128; 2] = [f32x4(0.0, 0.0, 0.0, 0.0); 2];
+    #[inline(always)]
+    fn step([ab, bb]: &mut [v128; 2], q: v128, x: v128) {
+        *ab = f32x4_add(*ab, f32x4_mul(q, x));
+        *bb = f32x4_add(*bb, f32x4_mul(x, x));
+    }
+    #[inline(always)]
+    fn finish([[ab0, bb0], [ab1, bb1]]: [[v128; 2]; 2], aa: f32) -> f32 {
+        CosineParts {
+            ab: reduce_f32(f32x4_add(ab0, ab1)),
+            aa,
+            bb: reduce_f32(f32x4_add(bb0, bb1)),
+        }
+        .distance()
+    }
+}
+
+/// The scan for one metric: rows in groups of [`SCAN_GROUP`]; each group is swept by the
+/// whole query blocks (an even number of chunks each, so chunk parity is block-local), then
+/// each row's remaining 0..=127 elements are folded in, then the distances are written.
+#[inline(always)]
+fn scan_f32_with<M: ScanMetric>(query: &[f32], rows: &[f32], out: &mut [f32], ctx: M::Ctx) {
+    let dims = query.len();
+    if dims == 0 {
+        return;
+    }
+    let n_rows = out.len().min(rows.len() / dims);
+    let blocks = dims / (4 * SCAN_BLOCK);
+    let done = blocks * 4 * SCAN_BLOCK;
+    let mut parts = [[M::ZERO; 2]; SCAN_GROUP];
+    for (outs, group) in out[..n_rows]
+        .chunks_mut(SCAN_GROUP)
+        .zip(rows.chunks(SCAN_GROUP * dims))
+    {
+        let parts = &mut parts[..outs.len()];
+        parts.fill([M::ZERO; 2]);
+        for b in 0..blocks {
+            // SAFETY: the group holds `parts.len()` rows of `dims` elements, and block `b`
+            // reads elements `128 b .. 128 (b + 1) <= dims` of them and of the query.
+            unsafe { scan_block32::<M>(query.as_ptr(), group.as_ptr(), dims, b * 128, parts) };
+        }
+        for ((o, acc), row) in outs.iter_mut().zip(parts.iter()).zip(group.chunks(dims)) {
+            let acc = match done < dims {
+                true => fold_f32(&query[done..], &row[done..], *acc, M::step),
+                false => *acc,
+            };
+            *o = M::finish(acc, ctx);
+        }
+    }
+}
+
+/// Defines `$name`, which adds query elements `at .. at + 4 B` (`B` = the number of chunk
+/// indices listed) against the same elements of each of `parts.len()` rows (`dims` f32
+/// apart, the first at `rows`) to the rows' partial sums. `at` must be a multiple of 8.
+///
+/// The query chunks are loaded once into locals. The row loop then takes two rows at a time
+/// and, per chunk and row, one `v128.load offset=16k` from the row's address and the
+/// metric's arithmetic against a local; per pair of rows, the partial sums in and out, the
+/// address bump and one compare-and-branch (which wasmi fuses). Two rows, not one, because
+/// each accumulator is a dependency chain through wasmi's slots in memory (a store-to-load
+/// forward plus the add per step): with one row its latency, not the dispatch, bounded the
+/// loop. The chunks are spelled out because LLVM does not fully unroll a loop of 32, and
+/// then keeps the query in memory.
+///
+/// # Safety (of the defined function)
+/// Elements `at .. at + 4 B` of the query and of each of the `parts.len()` rows must be
+/// readable.
+macro_rules! scan_block {
+    ($name:ident: $($k:literal)+) => {
+        #[inline(always)]
+        unsafe fn $name<M: ScanMetric>(
+            query: *const f32,
+            rows: *const f32,
+            dims: usize,
+            at: usize,
+            parts: &mut [[M::Lane; 2]],
+        ) {
+            // SAFETY: the caller's contract.
+            let qv = unsafe { [$(load4(query.add(at + 4 * $k))),+] };
+            let stride = dims * 4;
+            let mut addr = rows.wrapping_add(at).expose_provenance();
+            let mut pairs = parts.chunks_exact_mut(2);
+            for pair in &mut pairs {
+                let (mut a, mut b) = (pair[0], pair[1]);
+                let pa = with_exposed_provenance::<u8>(addr);
+                let pb = with_exposed_provenance::<u8>(addr.wrapping_add(stride));
+                $(
+                    // SAFETY: chunk k of both rows is readable (the caller's contract).
+                    let (xa, xb) = unsafe {
+                        (v128_load(pa.add(16 * $k).cast()), v128_load(pb.add(16 * $k).cast()))
+                    };
+                    M::step(&mut a[$k % 2], qv[$k], xa);
+                    M::step(&mut b[$k % 2], qv[$k], xb);
+                )+
+                (pair[0], pair[1]) = (a, b);
+                addr = addr.wrapping_add(2 * stride);
+            }
+            if let [last] = pairs.into_remainder() {
+                let mut a = *last;
+                let pa = with_exposed_provenance::<u8>(addr);
+                $(
+                    // SAFETY: chunk k of this row is readable (the caller's contract).
+                    let xa = unsafe { v128_load(pa.add(16 * $k).cast()) };
+                    M::step(&mut a[$k % 2], qv[$k], xa);
+                )+
+                *last = a;
+            }
+        }
+    };
+}
+
+scan_block!(scan_block32: 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
 
 /// `(v0 + v2) + (v1 + v3)`, wrapping.
 #[inline(always)]

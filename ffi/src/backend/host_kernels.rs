@@ -1,0 +1,250 @@
+//! The host side of the wasm module's host-kernels build (`ferrovec-host.wasm`): its
+//! kernels are imports from the module `"ferrovec_host"` (signatures in
+//! `core/src/kernels/wasm32/host.rs`), which this file implements with the native kernels
+//! of the active table, reading and writing the calling instance's memory.
+//!
+//! The module keeps everything else (argument checks, error reporting, the index); only the
+//! hot loops leave the interpreter. Every pointer the module passes is bounds-checked
+//! against its memory: a bad one (or lengths the native kernel refuses) makes the import
+//! return an error, which wasmi turns into a trap, so a broken or hostile module can fail
+//! its own call but never reach outside its memory.
+//!
+//! A module only gets these functions if the backend was built with
+//! [`InterpretedOptions::host_kernels`](super::InterpretedOptions::host_kernels); without it
+//! a module with imports is refused, as before.
+
+use std::borrow::Cow;
+
+use ferrovec_core::kernels::{Kernels, Metric};
+use ferrovec_core::{Error, Result};
+use wasmi::{
+    Caller, Engine as WasmEngine, Extern, ExternType, Instance, Linker, Module, Store, StoreLimits,
+};
+
+/// The import module name of the host kernels.
+pub const HOST_MODULE: &str = "ferrovec_host";
+
+/// Every host kernel a module may import.
+const NAMES: [&str; 9] = [
+    "fv_host_dot_f32",
+    "fv_host_l2sq_f32",
+    "fv_host_cosine_parts_f32",
+    "fv_host_l2_normalize_f32",
+    "fv_host_scan_f32",
+    "fv_host_dot_i8",
+    "fv_host_l2sq_i8",
+    "fv_host_hamming_b1",
+    "fv_host_jaccard_b1",
+];
+
+/// Checks a module's imports: none, or (when `allowed`) only functions of [`HOST_MODULE`]
+/// with the names above (their signatures are checked when instantiating).
+pub(crate) fn check_imports(module: &Module, allowed: bool) -> Result<()> {
+    for import in module.imports() {
+        let known = import.module() == HOST_MODULE
+            && NAMES.contains(&import.name())
+            && matches!(import.ty(), ExternType::Func(_));
+        if !allowed || !known {
+            return Err(Error::InvalidModule(format!(
+                "it imports `{}`.`{}`, but a ferrovec module must import nothing{}",
+                import.module(),
+                import.name(),
+                if allowed {
+                    format!(" but the host kernels (`{HOST_MODULE}`.`fv_host_*`)")
+                } else {
+                    " (host kernels need InterpretedOptions::host_kernels(true))".to_string()
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Instantiates `module` in `store`, linking the host kernels if it imports any (only
+/// modules that passed [`check_imports`] get here).
+pub(crate) fn instantiate(
+    store: &mut Store<StoreLimits>,
+    module: &Module,
+) -> std::result::Result<Instance, wasmi::Error> {
+    if module.imports().len() == 0 {
+        return Instance::new(store, module, &[]);
+    }
+    linker(store.engine())?.instantiate_and_start(store, module)
+}
+
+type Call<'a> = Caller<'a, StoreLimits>;
+type HostResult<T> = std::result::Result<T, wasmi::Error>;
+
+fn linker(engine: &WasmEngine) -> HostResult<Linker<StoreLimits>> {
+    let mut l = Linker::new(engine);
+    let m = HOST_MODULE;
+    l.func_wrap(m, "fv_host_dot_f32", |c: Call, a: u32, b: u32, n: u32| {
+        let data = memory(&c)?;
+        let (a, b) = (read::<f32>(data, a, n)?, read::<f32>(data, b, n)?);
+        core(kernels().dot_f32(&a, &b))
+    })?;
+    l.func_wrap(m, "fv_host_l2sq_f32", |c: Call, a: u32, b: u32, n: u32| {
+        let data = memory(&c)?;
+        let (a, b) = (read::<f32>(data, a, n)?, read::<f32>(data, b, n)?);
+        core(kernels().l2sq_f32(&a, &b))
+    })?;
+    l.func_wrap(
+        m,
+        "fv_host_cosine_parts_f32",
+        |mut c: Call, a: u32, b: u32, n: u32, out: u32| {
+            let data = memory(&c)?;
+            let (a, b) = (read::<f32>(data, a, n)?, read::<f32>(data, b, n)?);
+            let parts = kernels().cosine_parts_f32(&a, &b);
+            write(&mut c, out, &parts)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "fv_host_l2_normalize_f32",
+        |mut c: Call, x: u32, n: u32| {
+            let mut v = read::<f32>(memory(&c)?, x, n)?.into_owned();
+            let norm = kernels().l2_normalize_f32(&mut v);
+            write(&mut c, x, &v)?;
+            Ok(norm)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "fv_host_scan_f32",
+        |mut c: Call, metric: i32, query: u32, dims: u32, rows: u32, n_rows: u32, out: u32| {
+            let metric = core(Metric::from_code(metric))?;
+            let total = dims
+                .checked_mul(n_rows)
+                .ok_or_else(|| wasmi::Error::new("n_rows * dims overflows"))?;
+            let mut scores = vec![0.0f32; n_rows as usize];
+            let data = memory(&c)?;
+            let (query, rows) = (
+                read::<f32>(data, query, dims)?,
+                read::<f32>(data, rows, total)?,
+            );
+            core(kernels().scan_f32(metric, &query, &rows, &mut scores))?;
+            write(&mut c, out, &scores)
+        },
+    )?;
+    l.func_wrap(m, "fv_host_dot_i8", |c: Call, a: u32, b: u32, n: u32| {
+        let data = memory(&c)?;
+        let (a, b) = (read::<i8>(data, a, n)?, read::<i8>(data, b, n)?);
+        core(kernels().dot_i8(&a, &b))
+    })?;
+    l.func_wrap(m, "fv_host_l2sq_i8", |c: Call, a: u32, b: u32, n: u32| {
+        let data = memory(&c)?;
+        let (a, b) = (read::<i8>(data, a, n)?, read::<i8>(data, b, n)?);
+        core(kernels().l2sq_i8(&a, &b))
+    })?;
+    l.func_wrap(
+        m,
+        "fv_host_hamming_b1",
+        |c: Call, a: u32, b: u32, n: u32| {
+            let data = memory(&c)?;
+            let (a, b) = (read::<u8>(data, a, n)?, read::<u8>(data, b, n)?);
+            core(kernels().hamming_b1(&a, &b)).map(u64::from)
+        },
+    )?;
+    l.func_wrap(
+        m,
+        "fv_host_jaccard_b1",
+        |mut c: Call, a: u32, b: u32, n: u32, out: u32| {
+            let data = memory(&c)?;
+            let (a, b) = (read::<u8>(data, a, n)?, read::<u8>(data, b, n)?);
+            let (inter, union) = core(kernels().jaccard_counts_b1(&a, &b))?;
+            write(&mut c, out, &[inter, union])
+        },
+    )?;
+    Ok(l)
+}
+
+/// The native table the host kernels run on: the active one, like [`Native::new`].
+///
+/// [`Native::new`]: super::Native::new
+fn kernels() -> &'static Kernels {
+    Kernels::active()
+}
+
+/// A core error becomes a trap with its message.
+fn core<T>(result: Result<T>) -> HostResult<T> {
+    result.map_err(|e| wasmi::Error::new(format!("ferrovec host kernel: {e}")))
+}
+
+/// The calling instance's exported memory.
+fn memory<'a>(caller: &'a Call<'_>) -> HostResult<&'a [u8]> {
+    let memory = caller
+        .get_export("memory")
+        .and_then(Extern::into_memory)
+        .ok_or_else(|| wasmi::Error::new("ferrovec host kernel: the module exports no memory"))?;
+    Ok(memory.data(caller))
+}
+
+/// The byte range of `n` elements of `T` at `ptr`, if it lies within `len` bytes.
+fn range<T>(ptr: u32, n: u32, len: usize) -> HostResult<std::ops::Range<usize>> {
+    let start = ptr as usize;
+    let end = (n as usize)
+        .checked_mul(size_of::<T>())
+        .and_then(|bytes| start.checked_add(bytes))
+        .filter(|&end| end <= len)
+        .ok_or_else(|| {
+            wasmi::Error::new(format!(
+                "ferrovec host kernel: {n} elements at {ptr} are out of bounds of the \
+                 module's {len}-byte memory"
+            ))
+        })?;
+    Ok(start..end)
+}
+
+/// Plain element types as they sit in wasm memory (little-endian).
+trait Elem: Copy + 'static {
+    fn from_le(bytes: &[u8]) -> Self;
+    fn to_le(self, out: &mut [u8]);
+}
+
+macro_rules! elem {
+    ($($t:ty),*) => {$(
+        impl Elem for $t {
+            fn from_le(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes.try_into().expect("caller passes size_of bytes"))
+            }
+            fn to_le(self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+elem!(f32, i8, u8, u64);
+
+/// `n` elements of `T` at `ptr` in `data`: borrowed when the bytes are suitably aligned
+/// (they are for every pointer ferrovec's module passes) on a little-endian host, else
+/// copied.
+fn read<T: Elem>(data: &[u8], ptr: u32, n: u32) -> HostResult<Cow<'_, [T]>> {
+    let bytes = &data[range::<T>(ptr, n, data.len())?];
+    if cfg!(target_endian = "little") {
+        // SAFETY: T is f32, i8, u8 or u64: plain data for which every bit pattern is valid,
+        // and `align_to` only puts correctly aligned, whole elements in the middle part.
+        let (head, mid, tail) = unsafe { bytes.align_to::<T>() };
+        if head.is_empty() && tail.is_empty() {
+            return Ok(Cow::Borrowed(mid));
+        }
+    }
+    Ok(Cow::Owned(
+        bytes.chunks_exact(size_of::<T>()).map(T::from_le).collect(),
+    ))
+}
+
+/// Writes `values` at `ptr` in the calling instance's memory.
+fn write<T: Elem>(caller: &mut Call<'_>, ptr: u32, values: &[T]) -> HostResult<()> {
+    let memory = caller
+        .get_export("memory")
+        .and_then(Extern::into_memory)
+        .ok_or_else(|| wasmi::Error::new("ferrovec host kernel: the module exports no memory"))?;
+    let data = memory.data_mut(caller);
+    let n = u32::try_from(values.len()).map_err(|_| wasmi::Error::new("output too long"))?;
+    let at = range::<T>(ptr, n, data.len())?;
+    let dst = &mut data[at];
+    for (out, v) in dst.chunks_exact_mut(size_of::<T>()).zip(values) {
+        v.to_le(out);
+    }
+    Ok(())
+}
