@@ -575,6 +575,40 @@ fn hnsw_f32_walks_the_i8_copy_but_returns_f32_distances() {
     assert!(hnsw.memory_usage() >= rows + n * dims + n * (1 + 2 * HNSW_TEST.m) * 4);
 }
 
+/// Searches share the graph's scratch pool: many threads at once (more than the pool's
+/// slots) must each get their own buffers and the same answers as one thread.
+#[cfg(feature = "std")]
+#[test]
+fn concurrent_searches_share_the_scratch_pool() {
+    let (n, dims) = (1200, 16);
+    let data = clustered(&mut Rng(41), n, dims, 12, 0.3);
+    let index = build(
+        IndexOptions::new(dims, IndexMetric::Cosine).hnsw(HNSW_TEST),
+        &data,
+    );
+    let queries = clustered(&mut Rng(42), 40, dims, 12, 0.3);
+    let want: Vec<Vec<Match>> = queries
+        .chunks_exact(dims)
+        .map(|q| index.search(q, 10).unwrap())
+        .collect();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let (index, queries, want) = (&index, &queries, &want);
+            scope.spawn(move || {
+                for round in 0..20 {
+                    for (i, q) in queries.chunks_exact(dims).enumerate() {
+                        let k = if (i + t + round) % 3 == 0 { 3 } else { 10 };
+                        let got = index.search(q, k).unwrap();
+                        assert_eq!(got[..], want[i][..k], "thread {t} query {i}");
+                        let filtered = index.search_filtered(q, 5, &|key| key % 2 == 0).unwrap();
+                        assert!(filtered.len() == 5 && filtered.iter().all(|m| m.key % 2 == 0));
+                    }
+                }
+            });
+        }
+    });
+}
+
 #[test]
 fn index_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
