@@ -1,9 +1,9 @@
-//! The Rust baseline of the language-binding benchmarks (issue 5): `cargo bench -p ferrovec
-//! --bench bindings [-- --json]`. Not a test. `make bench-python` / `make bench-kotlin` run
-//! this first and then the same workload from Python / Kotlin, and print the ratios.
-//!
-//! The workload, identical in every language (`bindings/python/bench/bench.py`,
-//! `bindings/kotlin/src/test/kotlin/dev/ferrovec/bench/Bench.kt`):
+//! The language-binding benchmarks' workload as a standalone Rust program (issue 5):
+//! `cargo bench -p ferrovec --bench bindings [-- --json]`. Not a test. `make bench-python` /
+//! `make bench-kotlin` run the same workload from Python / Kotlin (`bindings/python/bench/
+//! bench.py`, `bindings/kotlin/src/test/kotlin/dev/ferrovec/bench/Bench.kt`) and time the Rust
+//! side in-process on the same index (`ffi/src/bindings/fast.rs`), so their ratios never mix
+//! builds; this program gives the absolute Rust numbers on its own.
 //!
 //! * search: an HNSW index (cosine, f32, default parameters) of 10,000 x 384 vectors; 200
 //!   queries; one warm-up pass, then passes over all queries; the median pass / 200 is the

@@ -5,7 +5,7 @@
 
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +13,8 @@ import { Ferrovec, FerrovecError, ErrorCode, IndexMetric } from '../ferrovec.mjs
 import { MODULES, moduleBytes } from './helpers.mjs';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+// The shared index cases (tests/golden/index.json, from the wasm surface's generator).
+const GOLDEN_INDEX = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../tests/golden/index.json');
 const DIMS = 16;
 
 /** A deterministic generator (xorshift32) of floats in [-1, 1). */
@@ -212,6 +214,45 @@ for (const [name, file] of MODULES) {
         // And the bytes survive a round trip through this module unchanged.
         assert.deepEqual(index.save(), new Uint8Array(bytes), c.name);
         index.free();
+      }
+    });
+
+    test('golden index cases: exact keys and distances, HNSW recall', (t) => {
+      if (!existsSync(GOLDEN_INDEX)) {
+        t.skip(`${GOLDEN_INDEX} not present yet`);
+        return;
+      }
+      const doc = JSON.parse(readFileSync(GOLDEN_INDEX, 'utf8'));
+      assert.equal(doc.format, 'ferrovec-golden-index');
+      assert.ok(doc.cases.length > 0);
+      for (const c of doc.cases) {
+        const queries = Float32Array.from(c.queries);
+        const nq = queries.length / c.dims;
+        assert.equal(nq, c.expected.length, c.name);
+        for (const hnsw of [null, c.hnsw]) {
+          const index = fv.newIndex({ dims: c.dims, metric: c.metric, storage: c.storage, hnsw: hnsw && {
+            m: hnsw.m, efConstruction: hnsw.ef_construction, efSearch: hnsw.ef_search, seed: hnsw.seed } });
+          index.addBatch(c.keys, Float32Array.from(c.vectors));
+          for (const key of c.removed) index.remove(key);
+          assert.equal(index.size, c.keys.length - c.removed.length, c.name);
+          let found = 0;
+          for (let i = 0; i < nq; i++) {
+            const got = index.search(queries.subarray(i * c.dims, (i + 1) * c.dims), c.k);
+            const want = c.expected[i];
+            if (hnsw === null) {
+              assert.deepEqual(got.map((m) => m.key), want.keys.map(BigInt), `${c.name} query ${i}`);
+              got.forEach((m, j) => assert.ok(Math.abs(m.distance - want.distances[j]) <= c.tol + 1e-12,
+                `${c.name} query ${i}: ${m.distance} vs ${want.distances[j]}`));
+            }
+            const wantSet = new Set(want.keys.map(BigInt));
+            found += got.filter((m) => wantSet.has(m.key)).length;
+          }
+          if (hnsw !== null) {
+            const recall = found / (c.k * nq);
+            assert.ok(recall >= c.min_hnsw_recall, `${c.name}: HNSW recall ${recall}`);
+          }
+          index.free();
+        }
       }
     });
 

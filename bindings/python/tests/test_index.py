@@ -9,6 +9,7 @@ import pytest
 
 import ferrovec
 from ferrovec import BackendKind, Engine, FerrovecError, Index, Match
+from conftest import load_golden, require
 
 DIMS = 16
 
@@ -261,3 +262,43 @@ def test_concurrent_searches_while_adding():
 def test_default_engine_is_native():
     assert ferrovec.default_engine().kind == BackendKind.NATIVE
     assert Index(3).backend == BackendKind.NATIVE
+
+
+GOLDEN_INDEX = load_golden("index.json")
+METRIC_NAMES = {"l2sq": "l2sq", "ip": "ip", "cosine": "cosine", "hamming": "hamming", "jaccard": "jaccard"}
+
+
+@pytest.mark.parametrize("case", (GOLDEN_INDEX or {"cases": []})["cases"], ids=lambda c: c["name"])
+def test_golden_index_cases(index_engine, case):
+    """tests/golden/index.json: exact search gives exactly the expected keys (distances within
+    tol) after the inserts and removals, and HNSW reaches the case's recall."""
+    dims, k = case["dims"], case["k"]
+    keys = np.array(case["keys"], dtype=np.uint64)
+    vectors = np.array(case["vectors"], dtype=np.float32).reshape(len(keys), dims)
+    queries = np.array(case["queries"], dtype=np.float32).reshape(-1, dims)
+    assert len(queries) == len(case["expected"])
+    metric = METRIC_NAMES[case["metric_name"]]
+    for hnsw in (None, case["hnsw"]):
+        with index_engine.index(dims, metric, case["storage_name"], hnsw=hnsw) as index:
+            index.add_batch(keys, vectors)
+            for key in case["removed"]:
+                index.remove(key)
+            assert len(index) == len(keys) - len(case["removed"])
+            found = 0
+            for q, want in zip(queries, case["expected"]):
+                got = index.search(q, k)
+                if hnsw is None:
+                    assert [m.key for m in got] == want["keys"], case["name"]
+                    np.testing.assert_allclose(
+                        [m.distance for m in got], want["distances"], rtol=0, atol=case["tol"] + 1e-12
+                    )
+                found += len({m.key for m in got} & set(want["keys"]))
+            if hnsw is not None:
+                recall = found / (k * len(queries))
+                assert recall >= case["min_hnsw_recall"], f"{case['name']}: recall {recall}"
+
+
+def test_golden_index_file_present_or_skipped_loudly():
+    if GOLDEN_INDEX is None:
+        require("tests/golden/index.json")
+    assert GOLDEN_INDEX["format"] == "ferrovec-golden-index" and GOLDEN_INDEX["cases"]

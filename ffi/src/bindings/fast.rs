@@ -151,6 +151,138 @@ unsafe fn search_into(
     }
 }
 
+/// The bulk add of the fast path (Kotlin's `addBatch(LongArray, FloatArray)`, whose arrays JNA
+/// hands over without the zeroed direct buffer a UniFFI call needs): `n` keys and
+/// `n_floats` floats (row-major), all or nothing; `replace` non-zero replaces live keys.
+/// Returns 0 or a negative `Error::code` (the layer then repeats the call through UniFFI for
+/// the typed exception; a failed add changed nothing).
+///
+/// # Safety
+/// `keys` must be readable for `n` u64 and `vectors` for `n_floats` floats (null only with
+/// a zero length), for the duration of the call.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn ferrovec_fast_index_add_batch(
+    id: u64,
+    keys: *const u64,
+    n: u32,
+    vectors: *const f32,
+    n_floats: u32,
+    replace: u32,
+) -> i32 {
+    let run = || -> Result<(), Error> {
+        // SAFETY: readable for the given lengths by the contract (checked for null).
+        let (keys, vectors) = unsafe {
+            (
+                slice(keys, n, "keys")?,
+                slice(vectors, n_floats, "vectors")?,
+            )
+        };
+        let index = registry()
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or(Error::InvalidHandle)?;
+        let on_duplicate = if replace != 0 {
+            crate::OnDuplicate::Replace
+        } else {
+            crate::OnDuplicate::Error
+        };
+        index.add_batch(keys, vectors, on_duplicate)
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(err)) => err.code(),
+        Err(_) => Error::Internal(String::new()).code(),
+    }
+}
+
+/// Benchmark support (`make bench-python`, `make bench-kotlin`): the Rust baseline, timed in
+/// Rust inside the same library and process as the language's own calls, on the same index.
+/// Runs `search(query_i, k)` for each of the `n_queries` queries (row-major, `dims` floats
+/// each), `rounds` times over, and returns the mean nanoseconds per call, or a negative
+/// `Error::code` on failure.
+///
+/// # Safety
+/// `queries` must be readable for `n_queries * dims` floats.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn ferrovec_fast_bench_search(
+    id: u64,
+    queries: *const f32,
+    n_queries: u32,
+    dims: u32,
+    k: u32,
+    rounds: u32,
+) -> f64 {
+    let run = || -> Result<f64, Error> {
+        let total = n_queries
+            .checked_mul(dims)
+            .ok_or_else(|| Error::InvalidArgument("n_queries * dims overflows".into()))?;
+        // SAFETY: readable for n_queries * dims floats by the contract.
+        let queries = unsafe { slice(queries, total, "queries")? };
+        let index = registry()
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or(Error::InvalidHandle)?;
+        if dims == 0 || n_queries == 0 || rounds == 0 {
+            return Err(Error::InvalidArgument("no queries".into()));
+        }
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            for q in queries.chunks_exact(dims as usize) {
+                std::hint::black_box(index.search(std::hint::black_box(q), k as usize)?);
+            }
+        }
+        let calls = f64::from(n_queries) * f64::from(rounds);
+        Ok(start.elapsed().as_secs_f64() * 1e9 / calls)
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(ns)) => ns,
+        Ok(Err(err)) => f64::from(err.code()),
+        Err(_) => f64::from(Error::Internal(String::new()).code()),
+    }
+}
+
+/// Benchmark support: the Rust baseline of a bulk add. Creates a native exact cosine f32
+/// index of `dims`, adds the `n` keys and vectors in one `add_batch` and returns the
+/// seconds that call took (the index is then dropped), or a negative `Error::code`.
+///
+/// # Safety
+/// `keys` must be readable for `n` u64 and `vectors` for `n * dims` floats.
+/// cbindgen:ignore
+#[no_mangle]
+pub unsafe extern "C" fn ferrovec_fast_bench_add(
+    keys: *const u64,
+    vectors: *const f32,
+    n: u32,
+    dims: u32,
+) -> f64 {
+    let run = || -> Result<f64, Error> {
+        let total = n
+            .checked_mul(dims)
+            .ok_or_else(|| Error::InvalidArgument("n * dims overflows".into()))?;
+        // SAFETY: readable for n keys and n * dims floats by the contract.
+        let (keys, vectors) =
+            unsafe { (slice(keys, n, "keys")?, slice(vectors, total, "vectors")?) };
+        let options = crate::IndexOptions::new(dims as usize, crate::IndexMetric::Cosine);
+        let index = crate::Index::new(&crate::Engine::native(), options)?;
+        let start = std::time::Instant::now();
+        index.add_batch(keys, vectors, crate::OnDuplicate::Error)?;
+        let seconds = start.elapsed().as_secs_f64();
+        drop(index);
+        Ok(seconds)
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(s)) => s,
+        Ok(Err(err)) => f64::from(err.code()),
+        Err(_) => f64::from(Error::Internal(String::new()).code()),
+    }
+}
+
 /// # Safety
 /// `ptr` must be readable for `n` elements unless it is null.
 unsafe fn slice<'a, T>(ptr: *const T, n: u32, arg: &'static str) -> Result<&'a [T], Error> {
@@ -222,6 +354,19 @@ mod tests {
         assert_eq!(
             unsafe { ferrovec_fast_index_search(id, q.as_ptr(), 2, 0, o) },
             -3
+        );
+        // SAFETY: one key and one 2-float row; then a duplicate, refused without a change.
+        assert_eq!(
+            unsafe {
+                ferrovec_fast_index_add_batch(id, [5u64].as_ptr(), 1, [0.5f32, 0.5].as_ptr(), 2, 0)
+            },
+            0
+        );
+        assert_eq!(
+            unsafe {
+                ferrovec_fast_index_add_batch(id, [5u64].as_ptr(), 1, [0.5f32, 0.5].as_ptr(), 2, 0)
+            },
+            -11
         );
         unregister(id);
         // SAFETY: as above.

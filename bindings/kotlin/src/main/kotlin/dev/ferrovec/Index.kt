@@ -1,6 +1,8 @@
 package dev.ferrovec
 
+import com.sun.jna.Memory
 import com.sun.jna.Native
+import com.sun.jna.Pointer
 import dev.ferrovec.ffi.Index as FfiIndex
 import dev.ferrovec.ffi.IndexConfig
 import java.nio.ByteBuffer
@@ -48,6 +50,10 @@ internal object FastPath {
 
     @JvmStatic external fun ferrovec_fast_index_search_allowed(
         id: Long, query: ByteBuffer, n: Int, k: Int, allowed: ByteBuffer, nAllowed: Int, out: ByteBuffer,
+    ): Int
+
+    @JvmStatic external fun ferrovec_fast_index_add_batch(
+        id: Long, keys: Pointer, n: Int, vectors: Pointer, nFloats: Int, replace: Int,
     ): Int
 
     private val scratch = ThreadLocal<ByteBuffer>()
@@ -175,6 +181,19 @@ class Index private constructor(private val ffi: FfiIndex) : AutoCloseable {
     /** Adds `keys.size` vectors ([vectors]: keys.size * dims floats, row-major), all or nothing. */
     @JvmOverloads
     fun addBatch(keys: LongArray, vectors: FloatArray, replace: Boolean = false) {
+        // The fast path copies the arrays once into malloc'd memory (ByteBuffer.allocateDirect
+        // would zero the whole batch first; JNA's array passing copies it there and back);
+        // a failure changed nothing and is repeated below for the typed exception.
+        if (fastId != 0L && !closed && keys.isNotEmpty() && vectors.isNotEmpty()) {
+            val status = Memory(keys.size * 8L).use { k ->
+                Memory(vectors.size * 4L).use { v ->
+                    k.write(0, keys, 0, keys.size)
+                    v.write(0, vectors, 0, vectors.size)
+                    FastPath.ferrovec_fast_index_add_batch(fastId, k, keys.size, v, vectors.size, if (replace) 1 else 0)
+                }
+            }
+            if (status == 0) return
+        }
         val (vec, k) = Scratch.floatsAndLongs(vectors, keys)
         raw.addBatch(k!!, vec, replace)
     }
