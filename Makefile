@@ -277,22 +277,20 @@ bench: deps-native
 
 # The language bindings vs Rust (issue 5): per-call cost of a k=10 search (10k x 384 HNSW, and
 # a 16-vector index where the call itself dominates) and bulk add of 100k x 384 vectors. The
-# Rust baseline (ffi/benches/bindings.rs, its own target dir so the shipped build is untouched)
-# runs first and its JSON line is handed to the language's bench, which prints the ratios.
-BENCH_BINDINGS_RUST := $(CARGO) bench --locked -q -p ferrovec --bench bindings --target-dir target/bench-bindings -- --json
+# Rust baseline is timed inside the same library and process on the same index and memory
+# (ffi/src/bindings/fast.rs), interleaved with the language's calls; the standalone Rust
+# program of the same workload is `cargo bench -p ferrovec --bench bindings`.
 .PHONY: bench-python bench-kotlin
 bench-python: build
 	@test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
 	@$(PY_VENV)/bin/python -c "import numpy" 2>/dev/null \
 		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check pytest numpy
 	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
-	rust=$$($(BENCH_BINDINGS_RUST) | tail -n1); echo "$$rust"; \
-		cd bindings/python && PYTHONPATH=. ../../$(PY_VENV)/bin/python bench/bench.py --rust "$$rust"
+	cd bindings/python && PYTHONPATH=. ../../$(PY_VENV)/bin/python bench/bench.py
 
 bench-kotlin: build deps-jvm
-	rust=$$($(BENCH_BINDINGS_RUST) | tail -n1); echo "$$rust"; \
-		cd bindings/kotlin && mvn -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test-compile exec:java \
-		-Dexec.mainClass=dev.ferrovec.bench.BenchKt "-Dferrovec.rust=$$rust"
+	cd bindings/kotlin && mvn -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test-compile exec:java \
+		-Dexec.mainClass=dev.ferrovec.bench.BenchKt
 
 # V8: both wasm modules, one query vs 20,000 rows of d = 384, per kernel (`--json` for
 # machine-readable lines: node bindings/js/bench/scan.mjs --json).
