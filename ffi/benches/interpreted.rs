@@ -14,7 +14,9 @@
 //!
 //! The modules come from `target/wasm/` (`make wasm`) or `$FERROVEC_WASM_DIR`. Each sample repeats one operation
 //! for a few milliseconds; candidates are sampled round-robin so drift on a shared machine
-//! hits them alike; the median sample is reported. `--quick` takes fewer samples.
+//! hits them alike; the median sample is reported. Times are this thread's CPU time (on
+//! Linux; see `Clock`), so other jobs on a shared machine distort the ratios less. `--quick`
+//! takes fewer samples.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -108,6 +110,47 @@ fn names(engines: &[(String, Engine)]) -> Vec<String> {
     engines.iter().map(|(n, _)| n.clone()).collect()
 }
 
+/// A start time: this thread's CPU time where the OS gives it cheaply (Linux), else wall
+/// time. On a machine shared with other jobs, CPU time leaves out the time the core was
+/// given to someone else, which wall time ratios are very sensitive to (cache and memory
+/// bandwidth sharing still show).
+struct Clock(f64);
+
+impl Clock {
+    fn now() -> Clock {
+        Clock(clock_seconds())
+    }
+    fn elapsed(&self) -> f64 {
+        clock_seconds() - self.0
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn clock_seconds() -> f64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: libc's clock_gettime writes one timespec (two 64-bit fields on 64-bit Linux,
+    // which is where this bench runs) to the pointer we own.
+    let ok = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    assert!(ok && size_of::<usize>() == 8, "clock_gettime");
+    ts.sec as f64 + ts.nsec as f64 * 1e-9
+}
+
+#[cfg(not(target_os = "linux"))]
+fn clock_seconds() -> f64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+}
+
 /// Median time of one call of each candidate, sampled round-robin.
 fn measure(candidates: &mut [&mut dyn FnMut()], samples: usize, sample_time: Duration) -> Vec<f64> {
     // Calibrate: how many calls fill a sample.
@@ -117,12 +160,12 @@ fn measure(candidates: &mut [&mut dyn FnMut()], samples: usize, sample_time: Dur
             f(); // warm up (first call may allocate the scratch block)
             let mut n = 1u64;
             loop {
-                let t = Instant::now();
+                let t = Clock::now();
                 for _ in 0..n {
                     f();
                 }
-                if t.elapsed() >= sample_time / 4 || n >= 1 << 30 {
-                    let per = t.elapsed().as_secs_f64() / n as f64;
+                if t.elapsed() >= sample_time.as_secs_f64() / 4.0 || n >= 1 << 30 {
+                    let per = t.elapsed() / n as f64;
                     break ((sample_time.as_secs_f64() / per.max(1e-12)).ceil() as u64).max(1);
                 }
                 n *= 2;
@@ -134,11 +177,11 @@ fn measure(candidates: &mut [&mut dyn FnMut()], samples: usize, sample_time: Dur
         for k in 0..candidates.len() {
             let i = (k + s) % candidates.len();
             let f = &mut candidates[i];
-            let t = Instant::now();
+            let t = Clock::now();
             for _ in 0..reps[i] {
                 f();
             }
-            times[i].push(t.elapsed().as_secs_f64() / reps[i] as f64);
+            times[i].push(t.elapsed() / reps[i] as f64);
         }
     }
     times
@@ -176,7 +219,8 @@ fn print_row(label: &str, engines: &[(String, Engine)], t: &[f64]) {
 fn print_head(title: &str, engines: &[(String, Engine)]) {
     println!("\n{title}");
     let mut line = format!("{:<22}", "");
-    for (name, _) in engines {
+    for (i, (name, _)) in engines.iter().enumerate() {
+        let name = ["nat best", "nat scal"].get(i).copied().unwrap_or(name);
         line.push_str(&format!(" {name:>10}"));
     }
     for (name, _) in &engines[2..] {
@@ -339,28 +383,18 @@ fn spin_scan((name, engine): &(String, Engine), metric: Metric) {
     let rows = rng_f32s(&mut seed, DIMS * SCAN_ROWS);
     let mut out = vec![0.0f32; SCAN_ROWS];
     engine.scan_f32(metric, &query, &rows, &mut out).unwrap();
-    let (start, cpu) = (Instant::now(), thread_cpu_seconds());
+    let (start, cpu) = (Instant::now(), Clock::now());
     let mut n = 0u32;
     while start.elapsed() < Duration::from_secs(5) {
         engine.scan_f32(metric, &query, &rows, &mut out).unwrap();
         n += 1;
     }
-    let cpu = thread_cpu_seconds().map(|end| end - cpu.unwrap_or(end));
+    let cpu = cpu.elapsed();
     println!(
         "{name}: scan {metric:?} {} per call, {} of CPU time ({n} calls)",
         fmt_time(start.elapsed().as_secs_f64() / f64::from(n)),
-        cpu.map_or("?".into(), |c| fmt_time(c / f64::from(n)))
+        fmt_time(cpu / f64::from(n))
     );
-}
-
-/// This thread's user + system CPU time (Linux, 10 ms resolution): on a shared machine it
-/// tells what a spin cost without the time other processes held the core.
-fn thread_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
 }
 
 fn bench_fixed_costs(

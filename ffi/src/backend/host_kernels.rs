@@ -248,3 +248,53 @@ fn write<T: Elem>(caller: &mut Call<'_>, ptr: u32, values: &[T]) -> HostResult<(
     }
     Ok(())
 }
+
+/// Copies `src` into `dst` (same length): the backend's staging copy of large inputs (the
+/// scan's rows) into module memory, which both the interpreted and the host-kernel scans
+/// wait on (it reads the 30 MB of a 20,000 x 384 scan from DRAM).
+///
+/// On x86_64 with AVX2, large copies go through 32-byte loads and stores with a software
+/// prefetch 1 KB ahead: measured here at 1.15 ms of CPU per 30 MB in 128 KB chunks, as fast
+/// as only reading the data (1.1 ms), where glibc's `memcpy` (`rep movsb`) took 1.6 ms.
+pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if src.len() >= 16 * 1024 && dst.len() == src.len() && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present (checked above) and the lengths are equal.
+        unsafe { copy_avx2(dst, src) };
+        return;
+    }
+    dst.copy_from_slice(src);
+}
+
+/// # Safety
+/// The CPU must support AVX2; `dst.len() == src.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn copy_avx2(dst: &mut [u8], src: &[u8]) {
+    use std::arch::x86_64::{
+        __m256i, _mm256_loadu_si256, _mm256_storeu_si256, _mm_prefetch, _MM_HINT_T0,
+    };
+    const BLOCK: usize = 128;
+    const AHEAD: usize = 1024;
+    let blocks = src.len() / BLOCK;
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    for i in 0..blocks {
+        // SAFETY: block i (128 bytes) lies within both slices (i < len / 128, equal lengths);
+        // the loads and stores are unaligned; a prefetch past the end never faults.
+        unsafe {
+            let p = s.add(i * BLOCK);
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(AHEAD).cast());
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(AHEAD + 64).cast());
+            let p = p.cast::<__m256i>();
+            let q = d.add(i * BLOCK).cast::<__m256i>();
+            let (a, b) = (_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1)));
+            let (c, e) = (_mm256_loadu_si256(p.add(2)), _mm256_loadu_si256(p.add(3)));
+            _mm256_storeu_si256(q, a);
+            _mm256_storeu_si256(q.add(1), b);
+            _mm256_storeu_si256(q.add(2), c);
+            _mm256_storeu_si256(q.add(3), e);
+        }
+    }
+    let done = blocks * BLOCK;
+    dst[done..].copy_from_slice(&src[done..]);
+}

@@ -720,7 +720,8 @@ impl Elem for f32 {
             // SAFETY: an f32 is 4 plain bytes with no padding; the view covers exactly `src`.
             let src =
                 unsafe { std::slice::from_raw_parts(src.as_ptr().cast::<u8>(), size_of_val(src)) };
-            dst.copy_from_slice(src);
+            // The scan's rows: a prefetching copy (host_kernels.rs) beats memcpy here.
+            super::host_kernels::copy_bytes(dst, src);
         } else {
             for (d, s) in dst.chunks_exact_mut(4).zip(src) {
                 d.copy_from_slice(&s.to_le_bytes());
