@@ -340,3 +340,41 @@ fn interpreted_out_of_fuel_and_memory_change_nothing() {
         assert_eq!(index.len(), N + 1);
     }
 }
+
+/// Requests no index can satisfy: a clear error, the index unchanged and still usable.
+#[test]
+fn impossible_reserve_and_ef_search() {
+    for (name, engine) in engines() {
+        for (kind, options) in kinds() {
+            let (index, _) = filled(&engine, options);
+            let before = state(&index);
+            let err = index.reserve(usize::MAX).unwrap_err();
+            assert!(
+                matches!(err, Error::OutOfMemory(_) | Error::InvalidArgument(_)),
+                "{name}/{kind}: reserve(usize::MAX): {err}"
+            );
+            assert_eq!(
+                state(&index),
+                before,
+                "{name}/{kind}: reserve changed the index"
+            );
+            let err = index.reserve(usize::MAX / 2).unwrap_err();
+            assert!(
+                matches!(err, Error::OutOfMemory(_) | Error::InvalidArgument(_)),
+                "{name}/{kind}: reserve(usize::MAX / 2): {err}"
+            );
+            assert_eq!(
+                index.set_ef_search(0).unwrap_err().code(),
+                -3,
+                "{name}/{kind}"
+            );
+            assert_eq!(
+                state(&index),
+                before,
+                "{name}/{kind}: ef 0 changed the index"
+            );
+            index.add(1, &[0.5; DIMS]).unwrap();
+            assert_eq!(index.len(), N + 1, "{name}/{kind}");
+        }
+    }
+}
