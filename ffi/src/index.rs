@@ -427,6 +427,23 @@ mod tests {
     }
 
     #[test]
+    fn a_panicking_filter_leaves_the_index_usable() {
+        let index = Index::new(&Engine::native(), IndexOptions::new(2, IndexMetric::L2sq)).unwrap();
+        index.add(1, &[0.0, 1.0]).unwrap();
+        index.add(2, &[1.0, 0.0]).unwrap();
+        let other = index.clone();
+        let panicked = std::thread::spawn(move || {
+            other.search_filtered(&[1.0, 0.0], 1, |_| panic!("filter bug"))
+        })
+        .join();
+        assert!(panicked.is_err());
+        // Readers and writers still work (the read lock is not poisoned).
+        index.add(3, &[1.0, 1.0]).unwrap();
+        assert_eq!(index.len(), 3);
+        assert_eq!(index.search(&[1.0, 0.0], 1).unwrap()[0].key, 2);
+    }
+
+    #[test]
     fn save_replaces_atomically_and_cleans_up() {
         let dir = std::env::temp_dir().join(format!("fv-index-save-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();

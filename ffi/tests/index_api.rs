@@ -242,3 +242,30 @@ fn replace_remove_compact_clear() {
         }
     }
 }
+
+/// A filter that panics ends that search only: the panic reaches the caller, and the index
+/// (every backend: the interpreted one holds its instance while filtering) keeps working.
+#[test]
+fn a_panicking_filter_leaves_the_index_usable() {
+    for (name, engine) in engines() {
+        let index = Index::new(&engine, IndexOptions::new(DIMS, IndexMetric::L2sq)).unwrap();
+        let data = Rng(4).f32s(20 * DIMS);
+        let ks: Vec<u64> = (0..20).collect();
+        index.add_batch(&ks, &data, OnDuplicate::Error).unwrap();
+        let other = index.clone();
+        let q = data[..DIMS].to_vec();
+        let result = std::thread::spawn(move || {
+            other.search_filtered(&q, 3, |key| {
+                assert!(key > 100, "filter bug");
+                true
+            })
+        })
+        .join();
+        assert!(result.is_err(), "{name}: the panic reaches the caller");
+        index.add(99, &[0.5; DIMS]).unwrap();
+        assert_eq!(index.len(), 21, "{name}");
+        assert_eq!(index.search(&data[..DIMS], 1).unwrap()[0].key, 0, "{name}");
+        let hits = index.search_filtered(&data[..DIMS], 2, |k| k != 0).unwrap();
+        assert_eq!(hits.len(), 2, "{name}");
+    }
+}
