@@ -376,6 +376,12 @@ static void test_api(const fv_engine *engine, const char *backend, const char *t
             fv_index_search(index, probe, DIMS, K, keys, dist, NULL), backend);
     REFUSED(index, FV_ERR_NULL_POINTER,
             fv_index_search(NULL, probe, DIMS, K, keys, dist, &count), backend);
+    /* outputs sized k: an impossible k, and the two outputs overlapping */
+    REFUSED(index, FV_ERR_INVALID_ARGUMENT,
+            fv_index_search(index, probe, DIMS, SIZE_MAX, keys, dist, &count), backend);
+    REFUSED(index, FV_ERR_INVALID_ARGUMENT,
+            fv_index_search(index, probe, DIMS, 2, keys, (float *)(void *)keys, &count),
+            backend);
     REFUSED(index, FV_ERR_NULL_POINTER,
             fv_index_search_filtered(index, probe, DIMS, K, NULL, NULL, keys, dist, &count),
             backend);
