@@ -379,6 +379,13 @@ impl Index {
     }
 }
 
+impl Engine {
+    /// An empty index on this engine's backend: the same as [`Index::new`]`(self, options)`.
+    pub fn new_index(&self, options: IndexOptions) -> Result<Index> {
+        Index::new(self, options)
+    }
+}
+
 fn io_error(what: &str, path: &Path, err: &std::io::Error) -> Error {
     Error::InvalidArgument(format!("cannot {what} {}: {err}", path.display()))
 }
@@ -424,6 +431,11 @@ mod tests {
         let other = index.clone();
         other.add(1, &[1.0, 2.0, 3.0]).unwrap();
         assert_eq!(index.len(), 1, "clones share one index");
+        let via_engine = Engine::native()
+            .new_index(IndexOptions::new(3, IndexMetric::L2sq))
+            .unwrap();
+        assert_eq!((via_engine.dims(), via_engine.len()), (3, 0));
+        assert_eq!(via_engine.backend_kind(), BackendKind::Native);
     }
 
     #[test]
