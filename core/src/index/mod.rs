@@ -609,7 +609,7 @@ impl Index {
     /// many removals), completes the result with an exact scan of the unreached ones.
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Match>> {
         self.check_query(query, k)?;
-        Ok(self.search_one(query, k, &|_| true, None))
+        Ok(self.search_one(query, k, None, None))
     }
 
     /// Like [`search`](Self::search) but only keys with `filter(key) == true`. HNSW keeps
@@ -625,7 +625,12 @@ impl Index {
     ) -> Result<Vec<Match>> {
         self.check_query(query, k)?;
         let keys = &self.keys;
-        Ok(self.search_one(query, k, &|slot: u32| filter(keys[slot as usize]), None))
+        Ok(self.search_one(
+            query,
+            k,
+            Some(&|slot: u32| filter(keys[slot as usize])),
+            None,
+        ))
     }
 
     /// Like [`search_filtered`](Self::search_filtered) with an allow-list (any order,
@@ -668,7 +673,12 @@ impl Index {
         for &s in &slots {
             allowed_bits.insert(s);
         }
-        Ok(self.search_one(query, k, &|slot: u32| allowed_bits.contains(slot), Some(q)))
+        Ok(self.search_one(
+            query,
+            k,
+            Some(&|slot: u32| allowed_bits.contains(slot)),
+            Some(q),
+        ))
     }
 
     /// [`search`](Self::search) for each of `queries.len() / dims` queries (row-major). All
@@ -689,7 +699,7 @@ impl Index {
         }
         Ok(queries
             .chunks_exact(dims)
-            .map(|q| self.search_one(q, k, &|_| true, None))
+            .map(|q| self.search_one(q, k, None, None))
             .collect())
     }
 
@@ -697,12 +707,17 @@ impl Index {
         self.options.metric == IndexMetric::Cosine
     }
 
-    /// The search behind every public form: `accept` is a slot predicate (beyond liveness).
-    fn search_one<A: Fn(u32) -> bool>(
+    /// The search behind every public form: `accept` is a slot predicate (beyond liveness),
+    /// `None` for all.
+    /// One instance for every public form (not generic over the predicate, never inlined
+    /// into them): the wasm module carries the walk once. The per-node `Option` test is a
+    /// predictable branch, far cheaper than the distance computed next to it.
+    #[inline(never)]
+    fn search_one(
         &self,
         query: &[f32],
         k: usize,
-        accept: &A,
+        accept: Option<&dyn Fn(u32) -> bool>,
         encoded: Option<vectors::Query>,
     ) -> Vec<Match> {
         if self.live == 0 {
@@ -710,7 +725,8 @@ impl Index {
         }
         let q = encoded.unwrap_or_else(|| self.vecs.encode_query(query));
         let dead = &self.dead;
-        let accept_live = |slot: u32| !dead[slot as usize] && accept(slot);
+        let accept_live =
+            |slot: u32| !dead[slot as usize] && accept.is_none_or(|accept| accept(slot));
         match &self.hnsw {
             None => self.exact(q.as_ref(), k, &accept_live),
             Some(h) => self.hnsw_search(h, q.as_ref(), k, &accept_live),
