@@ -25,7 +25,7 @@ help:
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
 	@echo "make wasm   build target/wasm/ferrovec.wasm, ferrovec-simd.wasm and ferrovec-host.wasm (ABI: wasm/README.md)"
-	@echo "make golden regenerate tests/golden/kernels.json"
+	@echo "make golden regenerate tests/golden/kernels.json and index.json"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
 	@echo "make bench-index  vector index vs usearch on real embeddings (bench-index-synthetic: generated data)"
 	@echo "make bench-python / bench-kotlin  binding call overhead and bulk add vs Rust"
@@ -138,6 +138,8 @@ wasm: deps-debian
 golden:
 	$(CARGO) run -q --locked -p ferrovec-wasm --example golden > tests/golden/kernels.json.tmp
 	mv tests/golden/kernels.json.tmp tests/golden/kernels.json
+	$(CARGO) run -q --locked -p ferrovec-wasm --example golden_index > tests/golden/index.json.tmp
+	mv tests/golden/index.json.tmp tests/golden/index.json
 
 # UniFFI bindings (Kotlin, Python, Swift) from the built library, with the pinned generator
 # (uniffi-bindgen/, a debug build: it runs for a second and compiles faster).
@@ -263,6 +265,9 @@ check-golden:
 	$(CARGO) run -q --locked -p ferrovec-wasm --example golden > target/golden/kernels.json
 	@cmp -s tests/golden/kernels.json target/golden/kernels.json \
 		|| { echo "tests/golden/kernels.json is stale: run 'make golden' and commit it"; exit 1; }
+	$(CARGO) run -q --locked -p ferrovec-wasm --example golden_index > target/golden/index.json
+	@cmp -s tests/golden/index.json target/golden/index.json \
+		|| { echo "tests/golden/index.json is stale: run 'make golden' and commit it"; exit 1; }
 
 # V8 (Node) runs both modules through bindings/js: every golden case, the error paths, and
 # the ABI checks (no imports, version, capabilities).
