@@ -8,16 +8,7 @@ use ferrovec::{
     BackendKind, Engine, Error, HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate,
     Storage,
 };
-use index_support::Rng;
-
-/// Every engine in release builds; in debug builds (unoptimized wasmi, minutes per HNSW
-/// build) the scalar module is left to the release run.
-fn engines() -> Vec<(&'static str, Engine)> {
-    index_support::engines()
-        .into_iter()
-        .filter(|(name, _)| !cfg!(debug_assertions) || *name != "interpreted-scalar")
-        .collect()
-}
+use index_support::{engines, Rng};
 
 const DIMS: usize = 12;
 const N: usize = 300;
