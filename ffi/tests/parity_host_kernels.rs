@@ -324,3 +324,31 @@ fn host_kernel_imports_need_the_option() {
         "{message}"
     );
 }
+
+/// The index runs in its own instances of the module (`interpreted_index.rs`), which link
+/// the host kernels too: an exact search gives the native index's keys and distances.
+#[test]
+fn host_kernels_run_the_index() {
+    use ferrovec::{IndexMetric, IndexOptions, OnDuplicate};
+    let Some(host) = interpreted(HOST) else {
+        return;
+    };
+    let native = Native::new();
+    let mut rng = Rng(3);
+    let dims = 24;
+    let options = IndexOptions::new(dims, IndexMetric::Cosine);
+    let mut a = host.new_index(options.clone()).unwrap();
+    let mut b = native.new_index(options).unwrap();
+    for key in 0..50u64 {
+        let v = rng.f32s(dims);
+        a.add_with(key, &v, OnDuplicate::Error).unwrap();
+        b.add_with(key, &v, OnDuplicate::Error).unwrap();
+    }
+    let query = rng.f32s(dims);
+    let (x, y) = (a.search(&query, 5).unwrap(), b.search(&query, 5).unwrap());
+    assert_eq!(x.len(), 5);
+    for (p, q) in x.iter().zip(&y) {
+        assert_eq!(p.key, q.key);
+        assert!((p.distance - q.distance).abs() <= 2e-5, "{p:?} vs {q:?}");
+    }
+}
