@@ -103,14 +103,18 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// A new, empty index on this backend (what [`Index::new`](crate::Index::new) wraps).
     /// The default is the core's index, run natively.
     fn new_index(&self, options: IndexOptions) -> Result<Box<dyn IndexBackend>> {
-        Ok(Box::new(NativeIndex(ferrovec_core::index::Index::new(options)?)))
+        Ok(Box::new(NativeIndex(ferrovec_core::index::Index::new(
+            options,
+        )?)))
     }
 
     /// An index on this backend from saved bytes (what
     /// [`Index::from_bytes`](crate::Index::from_bytes) wraps). The default is the core's
     /// index, run natively.
     fn load_index(&self, bytes: &[u8]) -> Result<Box<dyn IndexBackend>> {
-        Ok(Box::new(NativeIndex(ferrovec_core::index::Index::from_bytes(bytes)?)))
+        Ok(Box::new(NativeIndex(
+            ferrovec_core::index::Index::from_bytes(bytes)?,
+        )))
     }
 }
 
