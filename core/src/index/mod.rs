@@ -19,8 +19,10 @@
 //!   insert and on query, and stored normalized), inner product `1 - a.b` (usearch's "ip"),
 //!   squared L2, hamming (number of differing bits) and jaccard `1 - |a&b| / |a|b|`.
 //!   Results are ascending by distance, ties broken by key ascending.
-//! * **Threads.** `Index` is plain data (`Send + Sync`): searches take `&self` and may run
-//!   concurrently; mutations take `&mut self`, so Rust's borrow rules serialize them. The
+//! * **Threads.** `Index` is `Send + Sync`: searches take `&self` and may run concurrently
+//!   (an HNSW search borrows its buffers from a small lock-free pool, or allocates fresh
+//!   ones when every pooled set is in use, so searches never wait on each other);
+//!   mutations take `&mut self`, so Rust's borrow rules serialize them. The
 //!   `ferrovec` crate's `Index` wraps this one in a lock for shared use across threads and
 //!   FFI.
 //! * **Determinism.** An HNSW graph is a pure function of the options (including the seed),
