@@ -21,6 +21,9 @@ static ALL: &[&Kernels] = &[
     &super::x86_64::AVX512_VNNI_VPOPCNTDQ,
     #[cfg(target_arch = "aarch64")]
     &super::aarch64::NEON,
+    // The scalar wasm module's table (a scan shaped for an interpreter; wasm32/mod.rs).
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
+    &super::wasm32::SCALAR_WASM,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     &super::wasm32::SIMD128,
     // Last, so the host-kernels build of the wasm module uses it (wasm32/host.rs).

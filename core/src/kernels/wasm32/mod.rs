@@ -11,11 +11,25 @@
 
 #[cfg(feature = "host-kernels")]
 mod host;
+#[cfg(not(target_feature = "simd128"))]
+mod scalar_scan;
 #[cfg(target_feature = "simd128")]
 mod simd128;
 
-#[allow(unused_imports)] // neither table in a plain scalar build
+#[cfg(not(target_feature = "simd128"))]
+use super::scalar;
 use super::{Isa, Kernels};
+
+/// The scalar module's table: the portable kernels, with a scan shaped for an interpreter
+/// (`scalar_scan.rs`; same bits as the portable scan). In wasmi, scan of 20,000 x 384,
+/// thread CPU time: dot 44 -> 32 ms, cosine 86 -> 52 ms, squared L2 54 -> 41 ms.
+#[cfg(not(target_feature = "simd128"))]
+pub(super) static SCALAR_WASM: Kernels = Kernels {
+    isa: Isa::Scalar,
+    variant: "scalar-wasm",
+    scan_f32: scalar_scan::scan_f32_wasm_scalar,
+    ..scalar::KERNELS
+};
 
 #[cfg(target_feature = "simd128")]
 pub(super) static SIMD128: Kernels = Kernels {
