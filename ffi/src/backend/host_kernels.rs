@@ -116,8 +116,11 @@ fn linker(engine: &WasmEngine) -> HostResult<Linker<StoreLimits>> {
             let total = dims
                 .checked_mul(n_rows)
                 .ok_or_else(|| wasmi::Error::new("n_rows * dims overflows"))?;
-            let mut scores = vec![0.0f32; n_rows as usize];
             let data = memory(&c)?;
+            // The output must fit in the module's memory before anything is allocated for
+            // it: a hostile n_rows (with dims 0) would otherwise ask for up to 16 GB here.
+            range::<f32>(out, n_rows, data.len())?;
+            let mut scores = vec![0.0f32; n_rows as usize];
             let (query, rows) = (
                 read::<f32>(data, query, dims)?,
                 read::<f32>(data, rows, total)?,
@@ -297,4 +300,119 @@ unsafe fn copy_avx2(dst: &mut [u8], src: &[u8]) {
     }
     let done = blocks * BLOCK;
     dst[done..].copy_from_slice(&src[done..]);
+}
+
+#[cfg(test)]
+mod tests {
+    //! A hostile module calling the host kernels with pointers and lengths of its choosing:
+    //! every call outside its memory must trap (an error for the caller), never read or
+    //! write outside the module's memory, panic, or allocate for the lie.
+    use super::*;
+    use wasmi::StoreLimitsBuilder;
+
+    /// One 64 KiB page, two f32 vectors [1, 2, 3] and [4, 5, 6] at 0 and 16, and exports
+    /// that forward their arguments to the imports unchanged.
+    const HOSTILE: &str = r#"
+        (module
+          (import "ferrovec_host" "fv_host_dot_f32" (func $dot (param i32 i32 i32) (result f32)))
+          (import "ferrovec_host" "fv_host_scan_f32"
+            (func $scan (param i32 i32 i32 i32 i32 i32)))
+          (import "ferrovec_host" "fv_host_l2_normalize_f32" (func $norm (param i32 i32) (result f32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "\00\00\80\3f\00\00\00\40\00\00\40\40")
+          (data (i32.const 16) "\00\00\80\40\00\00\a0\40\00\00\c0\40")
+          (func (export "dot") (param i32 i32 i32) (result f32)
+            (call $dot (local.get 0) (local.get 1) (local.get 2)))
+          (func (export "scan") (param i32 i32 i32 i32 i32 i32)
+            (call $scan (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)
+                        (local.get 5)))
+          (func (export "norm") (param i32 i32) (result f32)
+            (call $norm (local.get 0) (local.get 1))))
+    "#;
+
+    fn hostile() -> (Store<StoreLimits>, Instance) {
+        let engine = WasmEngine::default();
+        let bytes = wat::parse_str(HOSTILE).expect("test module parses");
+        let module = Module::new(&engine, &bytes[..]).expect("test module compiles");
+        check_imports(&module, true).expect("imports only host kernels");
+        let mut store = Store::new(&engine, StoreLimitsBuilder::new().build());
+        let instance = instantiate(&mut store, &module).expect("instantiates");
+        (store, instance)
+    }
+
+    #[test]
+    fn in_bounds_calls_compute_on_module_memory() {
+        let (mut store, instance) = hostile();
+        let dot = instance
+            .get_typed_func::<(u32, u32, u32), f32>(&store, "dot")
+            .unwrap();
+        assert_eq!(dot.call(&mut store, (0, 16, 3)).unwrap(), 32.0);
+        let scan = instance
+            .get_typed_func::<(i32, u32, u32, u32, u32, u32), ()>(&store, "scan")
+            .unwrap();
+        // Dot metric (code of Metric::Dot), query at 0, one row at 16, output at 64.
+        scan.call(&mut store, (Metric::Dot as i32, 0, 3, 16, 1, 64))
+            .unwrap();
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        let out = &memory.data(&store)[64..68];
+        let score = f32::from_le_bytes(out.try_into().unwrap());
+        let mut want = [0.0f32];
+        kernels()
+            .scan_f32(Metric::Dot, &[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0], &mut want)
+            .unwrap();
+        assert_eq!(score, want[0]);
+    }
+
+    #[test]
+    fn out_of_bounds_pointers_trap_and_leave_memory_alone() {
+        let (mut store, instance) = hostile();
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        let before = memory.data(&store).to_vec();
+        let dot = instance
+            .get_typed_func::<(u32, u32, u32), f32>(&store, "dot")
+            .unwrap();
+        let page = 65_536u32;
+        for (a, b, n) in [
+            (page - 8, 0, 3),                  // a runs past the end
+            (0, page, 1),                      // b starts at the end
+            (u32::MAX, 0, 1),                  // start beyond memory
+            (0, 16, u32::MAX),                 // length far beyond memory
+            (page - 4, page - 4, 0x4000_0001), // n * 4 wraps in u32
+        ] {
+            let err = dot.call(&mut store, (a, b, n)).unwrap_err();
+            assert!(
+                err.to_string().contains("out of bounds"),
+                "dot({a}, {b}, {n}): {err}"
+            );
+        }
+        let norm = instance
+            .get_typed_func::<(u32, u32), f32>(&store, "norm")
+            .unwrap();
+        assert!(norm.call(&mut store, (page - 4, 2)).is_err());
+
+        let scan = instance
+            .get_typed_func::<(i32, u32, u32, u32, u32, u32), ()>(&store, "scan")
+            .unwrap();
+        let metric = Metric::Dot as i32;
+        for args in [
+            (metric, 0, 3, 16, 1, page - 2),    // output runs past the end
+            (metric, 0, 3, page - 8, 1, 64),    // row runs past the end
+            (metric, 0, 0, 0, u32::MAX, 64),    // dims 0: the output alone is 16 GB
+            (metric, 0, 2, 0, u32::MAX, 64),    // n_rows * dims overflows
+            (metric, 0, 0x8000_0000, 0, 1, 64), // query length beyond memory
+            (99, 0, 3, 16, 1, 64),              // unknown metric
+        ] {
+            assert!(
+                scan.call(&mut store, args).is_err(),
+                "scan{args:?} must trap"
+            );
+        }
+        assert_eq!(
+            memory.data(&store),
+            &before[..],
+            "failed calls wrote to module memory"
+        );
+        // The instance still works after the traps.
+        assert_eq!(dot.call(&mut store, (0, 16, 3)).unwrap(), 32.0);
+    }
 }
