@@ -7,7 +7,7 @@ use ferrovec_core::kernels::{Isa, Metric};
 use ferrovec_core::{Error, Result};
 
 use super::bytes::{f32s_from_le_bytes, f32s_to_le_bytes, i8s_from_bytes};
-use super::kernels::{Hit, Normalized};
+use super::kernels::{scan_row_count, Hit, Normalized};
 use crate::backend::{BackendKind, BundledModule, InterpretedOptions};
 
 /// Where an [`Engine`] (and every index made from it) runs.
@@ -198,24 +198,10 @@ impl Engine {
         let engine = self.engine()?;
         let query = f32s_from_le_bytes(query, "query")?;
         let rows = f32s_from_le_bytes(rows, "rows")?;
-        let dims = query.len();
-        // The same shape rules as the free `scan_f32`, so both surfaces answer alike.
-        if dims == 0 {
-            return if rows.is_empty() {
-                Ok(Vec::new())
-            } else {
-                Err(Error::InvalidArgument(
-                    "an empty query cannot be scanned against non-empty rows".to_string(),
-                ))
-            };
-        }
-        if !rows.len().is_multiple_of(dims) {
-            return Err(Error::DimensionMismatch {
-                expected: rows.len().div_ceil(dims) * dims,
-                actual: rows.len(),
-            });
-        }
-        let mut out = vec![0.0f32; rows.len() / dims];
+        let Some(n_rows) = scan_row_count(query.len(), rows.len())? else {
+            return Ok(Vec::new());
+        };
+        let mut out = vec![0.0f32; n_rows];
         engine.scan_f32(metric, &query, &rows, &mut out)?;
         Ok(f32s_to_le_bytes(&out))
     }

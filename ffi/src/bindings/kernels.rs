@@ -122,25 +122,34 @@ pub fn l2_normalize_f32(x: &[u8]) -> Result<Normalized, Error> {
 pub fn scan_f32(metric: Metric, query: &[u8], rows: &[u8]) -> Result<Vec<u8>, Error> {
     let query = f32s_from_le_bytes(query, "query")?;
     let rows = f32s_from_le_bytes(rows, "rows")?;
-    let dims = query.len();
+    let Some(n_rows) = scan_row_count(query.len(), rows.len())? else {
+        return Ok(Vec::new());
+    };
+    let mut out = vec![0.0f32; n_rows];
+    kernels::scan_f32(metric, &query, &rows, &mut out)?;
+    Ok(f32s_to_le_bytes(&out))
+}
+
+/// The shape rules of every bytes-level scan (the free `scan_f32` and `Engine::scan_f32`
+/// answer alike): the number of rows of `rows_len` floats against a `dims`-float query, or
+/// `None` for the empty scan (empty query and no rows).
+pub(crate) fn scan_row_count(dims: usize, rows_len: usize) -> Result<Option<usize>, Error> {
     if dims == 0 {
-        return if rows.is_empty() {
-            Ok(Vec::new())
+        return if rows_len == 0 {
+            Ok(None)
         } else {
             Err(Error::InvalidArgument(
                 "an empty query cannot be scanned against non-empty rows".to_string(),
             ))
         };
     }
-    if !rows.len().is_multiple_of(dims) {
+    if !rows_len.is_multiple_of(dims) {
         return Err(Error::DimensionMismatch {
-            expected: rows.len().div_ceil(dims) * dims,
-            actual: rows.len(),
+            expected: rows_len.div_ceil(dims) * dims,
+            actual: rows_len,
         });
     }
-    let mut out = vec![0.0f32; rows.len() / dims];
-    kernels::scan_f32(metric, &query, &rows, &mut out)?;
-    Ok(f32s_to_le_bytes(&out))
+    Ok(Some(rows_len / dims))
 }
 
 /// The `k` smallest of `scores` (little-endian f32), ascending, ties broken by lower index;
