@@ -7,9 +7,6 @@ SHELL := /bin/bash
 
 CARGO ?= cargo
 CBINDGEN_VERSION := 0.29.4
-C_FLAGS := -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all
-C_LIBS := -lpthread -ldl -lm
-RELEASE_LIB := target/release/libferrovec.a
 
 # The Debian toolchain that builds std for wasm32 and aarch64 (see DESIGN.md).
 DEBIAN_PACKAGES := rustc-web cargo-web rust-web-src lld-22 binaryen \
@@ -244,14 +241,16 @@ test-rust: wasm
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked --release --features ferrovec/bundled-wasm
 
+# The C programs of tests/c (CMake + ctest) against the installed package, like test-cpp.
+C_DIR := $(CURDIR)/target/c
 test-c: build
-	mkdir -p target/c
-	gcc $(C_FLAGS) -Iinclude tests/c/test_kernels.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_kernels
-	./target/c/test_kernels
-	gcc $(C_FLAGS) -Iinclude tests/c/test_engine.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_engine
-	./target/c/test_engine $(WASM_DIR)
-	gcc $(C_FLAGS) -Iinclude tests/c/test_index.c $(RELEASE_LIB) $(C_LIBS) -o target/c/test_index
-	./target/c/test_index target/c
+	rm -rf $(C_DIR)/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(C_DIR)/prefix >/dev/null
+	cmake -S tests/c -B $(C_DIR)/build -DCMAKE_PREFIX_PATH=$(C_DIR)/prefix \
+		-DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+		-DFERROVEC_WASM_DIR=$(CURDIR)/$(WASM_DIR) >/dev/null
+	cmake --build $(C_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
+	cd $(C_DIR)/build && ctest --output-on-failure
 
 # NEON for real, under qemu-aarch64, with std built from Debian's rust-web-src.
 test-aarch64: deps-debian
