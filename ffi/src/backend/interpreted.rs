@@ -46,6 +46,7 @@ use wasmi::{
     StoreLimits, StoreLimitsBuilder, TrapCode, TypedFunc, WasmParams, WasmResults,
 };
 
+use super::module_call::{AbiMemory, CallResult, Fail, Scratch};
 use super::{check_b1, check_same_len, check_scan, Backend, BackendKind};
 use crate::index::{IndexBackend, IndexOptions};
 
@@ -60,11 +61,6 @@ pub const INSTANTIATION_FUEL: u64 = 10_000_000;
 
 /// `fv_capabilities()` bit 0: the module was built with simd128.
 const CAP_SIMD128: u32 = 1;
-/// Longest error message read from the module (the core's messages are far shorter).
-const MAX_MESSAGE: usize = 4096;
-/// Scratch blocks grow in steps of this many bytes, so a run of slightly growing calls does
-/// not reallocate every time.
-const SCRATCH_STEP: usize = 64 * 1024;
 /// Rows per `fv_scan_f32` call are chosen to fill about this many bytes (see `scan_f32`):
 /// well inside a core's L2 cache next to the module's own working set.
 const SCAN_CHUNK_BYTES: usize = 128 * 1024;
@@ -276,33 +272,26 @@ struct Exports {
     scan_f32: TypedFunc<(i32, u32, u32, u32, u32, u32), i32>,
 }
 
+/// The ABI functions staging and error reporting call, borrowed from `exports`.
+fn abi_memory(exports: &Exports, memory_limit: Option<usize>) -> AbiMemory<'_> {
+    AbiMemory {
+        alloc: &exports.alloc,
+        free: &exports.free,
+        last_error: &exports.last_error,
+        memory: exports.memory,
+        memory_limit,
+    }
+}
+
 /// One instance of the module and its scratch block.
 struct Live {
     store: Store<StoreLimits>,
     exports: Exports,
-    /// `(offset, size)` of the block kept for staging arguments; size 0 = none.
-    scratch: (u32, u32),
+    /// The block kept for staging arguments.
+    scratch: Scratch,
     /// The cap on linear memory (for messages; the store's limiter enforces it).
     memory_limit: Option<usize>,
 }
-
-/// Why a call inside the module failed.
-enum Fail {
-    /// The module (or the host on its behalf) refused cleanly; the instance is intact.
-    Clean(Error),
-    /// wasmi stopped the call (out of fuel or a trap): the instance is discarded.
-    Wasm(wasmi::Error),
-    /// The module broke the ABI (e.g. handed out an out-of-bounds block): discarded.
-    Broken(String),
-}
-
-impl From<wasmi::Error> for Fail {
-    fn from(err: wasmi::Error) -> Fail {
-        Fail::Wasm(err)
-    }
-}
-
-type CallResult<T> = std::result::Result<T, Fail>;
 
 /// The wasm module inside wasmi. Build one with [`InterpretedOptions`].
 pub struct Interpreted {
@@ -497,7 +486,7 @@ impl Interpreted {
         let live = Live {
             store,
             exports,
-            scratch: (0, 0),
+            scratch: Scratch::default(),
             memory_limit: self.memory_limit,
         };
         Ok((live, abi_version, capabilities))
@@ -571,67 +560,11 @@ fn internal(err: wasmi::Error) -> Error {
 }
 
 impl Live {
-    /// Makes room for buffers of the given byte sizes in the scratch block and returns their
-    /// offsets: each 16-byte aligned and at least 1 byte long, so no two overlap, not even
-    /// empty ones.
+    /// Offsets in the scratch block for buffers of the given byte sizes (see
+    /// [`Scratch::stage`]).
     fn stage<const N: usize>(&mut self, sizes: [usize; N]) -> CallResult<[u32; N]> {
-        let mut offsets = [0u32; N];
-        let mut total: u64 = 0;
-        for (offset, size) in offsets.iter_mut().zip(sizes) {
-            *offset = total.min(u64::from(u32::MAX)) as u32;
-            total = total.saturating_add((size.max(1) as u64).next_multiple_of(16));
-        }
-        if total > u64::from(u32::MAX) {
-            return Err(Fail::Clean(Error::OutOfMemory(format!(
-                "the call needs {total} bytes of module memory, more than the 4 GiB a wasm32 \
-                 module can address"
-            ))));
-        }
-        let base = self.reserve(total as u32)?;
-        for offset in &mut offsets {
-            *offset += base;
-        }
-        Ok(offsets)
-    }
-
-    /// Returns a scratch block of at least `size` bytes.
-    fn reserve(&mut self, size: u32) -> CallResult<u32> {
-        let (block, have) = self.scratch;
-        if have >= size {
-            return Ok(block);
-        }
-        if have > 0 {
-            self.scratch = (0, 0);
-            self.exports.free.call(&mut self.store, (block, have))?;
-        }
-        // Round up so slowly growing calls do not reallocate each time, unless only the
-        // exact size still fits under the memory cap.
-        let rounded = (size as usize)
-            .next_multiple_of(SCRATCH_STEP)
-            .min(u32::MAX as usize) as u32;
-        for want in [rounded, size] {
-            let block = self.exports.alloc.call(&mut self.store, want)?;
-            if block != 0 {
-                let end = u64::from(block) + u64::from(want);
-                if end > self.exports.memory.data_size(&self.store) as u64 {
-                    return Err(Fail::Broken(format!(
-                        "fv_alloc({want}) returned {block}, past the end of memory"
-                    )));
-                }
-                self.scratch = (block, want);
-                return Ok(block);
-            }
-        }
-        let reason = self.message()?;
-        let memory = self.exports.memory.data_size(&self.store);
-        Err(Fail::Clean(Error::OutOfMemory(format!(
-            "the wasm module could not allocate {size} bytes (its memory is {memory} bytes{}): \
-             {reason}",
-            match self.memory_limit {
-                Some(cap) => format!(", capped at {cap}"),
-                None => String::new(),
-            }
-        ))))
+        let abi = abi_memory(&self.exports, self.memory_limit);
+        self.scratch.stage(&mut self.store, &abi, sizes)
     }
 
     fn write<T: Elem>(&mut self, at: u32, src: &[T]) -> CallResult<()> {
@@ -654,14 +587,7 @@ impl Live {
 
     /// The module's last error message ("" if none).
     fn message(&mut self) -> CallResult<String> {
-        let at = self.exports.last_error.call(&mut self.store, 0)? as usize;
-        let memory = self.exports.memory.data(&self.store);
-        let text = memory
-            .get(at..)
-            .ok_or_else(|| Fail::Broken(format!("fv_last_error returned {at}, out of bounds")))?;
-        let text = &text[..text.len().min(MAX_MESSAGE)];
-        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-        Ok(String::from_utf8_lossy(&text[..end]).into_owned())
+        abi_memory(&self.exports, self.memory_limit).message(&mut self.store)
     }
 
     /// After a sentinel result or a non-zero `status`: fails if the module reports an error.

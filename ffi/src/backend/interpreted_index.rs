@@ -39,10 +39,9 @@ use wasmi::{
 };
 
 use super::interpreted::{Interpreted, INSTANTIATION_FUEL};
+use super::module_call::{AbiMemory, CallResult, Fail, Scratch};
 use crate::index::IndexBackend;
 
-/// Longest error message read from the module.
-const MAX_MESSAGE: usize = 4096;
 /// Words `fv_index_info` writes.
 const INFO_WORDS: usize = 12;
 /// The recovery log is folded into a new image once it holds more than this many bytes
@@ -95,24 +94,6 @@ impl Op {
     }
 }
 
-/// Why a call failed.
-enum Fail {
-    /// The module (or the host on its behalf) refused cleanly; the instance is intact.
-    Clean(Error),
-    /// wasmi stopped the call (out of fuel or a trap): the instance is discarded.
-    Wasm(wasmi::Error),
-    /// The module broke the ABI: discarded.
-    Broken(String),
-}
-
-impl From<wasmi::Error> for Fail {
-    fn from(err: wasmi::Error) -> Fail {
-        Fail::Wasm(err)
-    }
-}
-
-type CallResult<T> = std::result::Result<T, Fail>;
-
 // The wasm signatures spelled out as the ABI lists them (wasm/README.md); aliases would hide
 // which argument is which.
 #[allow(clippy::type_complexity)]
@@ -138,6 +119,17 @@ struct Funcs {
     save: TypedFunc<(u32, u32, u32), i32>,
 }
 
+/// The ABI functions staging and error reporting call, borrowed from `f`.
+fn abi_memory(f: &Funcs, memory: Memory, memory_limit: Option<usize>) -> AbiMemory<'_> {
+    AbiMemory {
+        alloc: &f.alloc,
+        free: &f.free,
+        last_error: &f.last_error,
+        memory,
+        memory_limit,
+    }
+}
+
 /// A live instance holding the index.
 struct Inst {
     store: Store<StoreLimits>,
@@ -145,8 +137,10 @@ struct Inst {
     f: Funcs,
     /// The index's handle in the instance's registry.
     handle: u32,
-    /// `(offset, size)` of the staging block; size 0 = none.
-    scratch: (u32, u32),
+    /// The staging block.
+    scratch: Scratch,
+    /// The cap on linear memory (for messages; the store's limiter enforces it).
+    memory_limit: Option<usize>,
 }
 
 /// What the host knows about the index without asking the module.
@@ -321,7 +315,8 @@ impl InterpretedIndex {
             memory,
             f,
             handle: 0,
-            scratch: (0, 0),
+            scratch: Scratch::default(),
+            memory_limit: self.memory_limit,
         })
     }
 
@@ -548,56 +543,11 @@ fn too_big(what: &str) -> Fail {
 }
 
 impl Inst {
-    /// Staging room for buffers of the given byte sizes: offsets 16-byte aligned, each at
-    /// least 1 byte so none overlap.
+    /// Offsets in the staging block for buffers of the given byte sizes (see
+    /// [`Scratch::stage`]).
     fn stage<const N: usize>(&mut self, sizes: [usize; N]) -> CallResult<[u32; N]> {
-        let mut offsets = [0u32; N];
-        let mut total: u64 = 0;
-        for (offset, size) in offsets.iter_mut().zip(sizes) {
-            *offset = total.min(u64::from(u32::MAX)) as u32;
-            total = total.saturating_add((size.max(1) as u64).next_multiple_of(16));
-        }
-        if total > u64::from(u32::MAX) {
-            return Err(Fail::Clean(Error::OutOfMemory(format!(
-                "the call needs {total} bytes of module memory, more than a wasm32 module can \
-                 address"
-            ))));
-        }
-        let base = self.reserve(total as u32)?;
-        for offset in &mut offsets {
-            *offset += base;
-        }
-        Ok(offsets)
-    }
-
-    fn reserve(&mut self, size: u32) -> CallResult<u32> {
-        let (block, have) = self.scratch;
-        if have >= size {
-            return Ok(block);
-        }
-        if have > 0 {
-            self.scratch = (0, 0);
-            self.f.free.call(&mut self.store, (block, have))?;
-        }
-        let rounded = (size as usize)
-            .next_multiple_of(64 * 1024)
-            .min(u32::MAX as usize) as u32;
-        for want in [rounded, size] {
-            let block = self.f.alloc.call(&mut self.store, want)?;
-            if block != 0 {
-                if u64::from(block) + u64::from(want) > self.memory.data_size(&self.store) as u64 {
-                    return Err(Fail::Broken(format!(
-                        "fv_alloc({want}) returned {block}, past the end of memory"
-                    )));
-                }
-                self.scratch = (block, want);
-                return Ok(block);
-            }
-        }
-        let reason = self.message()?;
-        Err(Fail::Clean(Error::OutOfMemory(format!(
-            "the wasm module could not allocate {size} bytes for the call: {reason}"
-        ))))
+        let abi = abi_memory(&self.f, self.memory, self.memory_limit);
+        self.scratch.stage(&mut self.store, &abi, sizes)
     }
 
     fn bytes_mut(&mut self, at: u32, len: usize) -> CallResult<&mut [u8]> {
@@ -664,14 +614,7 @@ impl Inst {
     }
 
     fn message(&mut self) -> CallResult<String> {
-        let at = self.f.last_error.call(&mut self.store, 0)? as usize;
-        let memory = self.memory.data(&self.store);
-        let text = memory
-            .get(at..)
-            .ok_or_else(|| Fail::Broken(format!("fv_last_error returned {at}, out of bounds")))?;
-        let text = &text[..text.len().min(MAX_MESSAGE)];
-        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-        Ok(String::from_utf8_lossy(&text[..end]).into_owned())
+        abi_memory(&self.f, self.memory, self.memory_limit).message(&mut self.store)
     }
 
     /// A non-zero status becomes the core error it stands for (with the module's message).

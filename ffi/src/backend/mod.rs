@@ -12,6 +12,7 @@
 mod host_kernels;
 mod interpreted;
 mod interpreted_index;
+mod module_call;
 mod native;
 
 use std::fmt;
