@@ -7,14 +7,36 @@ SHELL := /bin/bash
 
 CARGO ?= cargo
 CBINDGEN_VERSION := 0.29.4
+# cbindgen is installed by `cargo install` (deps-cbindgen) and run from where that puts it.
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+CBINDGEN := $(CARGO_BIN)/cbindgen
 
-# The Debian toolchain that builds std for wasm32 and aarch64 (see DESIGN.md).
+# Every external tool is named by the path its Debian package installs, so nothing depends
+# on what happens to be on PATH (a fresh machine has no `rust-lld`, for one).
+# The Debian toolchain that builds std for wasm32 and aarch64 (see DESIGN.md), binaryen,
+# qemu, and what the C/C++/Python tests build with.
 DEBIAN_PACKAGES := rustc-web cargo-web rust-web-src lld-22 binaryen \
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-CROSS_ENV := RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
+	gcc g++ make cmake pkg-config python3 python3-venv
+DEBIAN_RUSTC := /usr/bin/rustc
+DEBIAN_CARGO := /usr/bin/cargo
+# Debian's rustc-web links wasm32 with `rust-lld`, which no package puts on PATH: lld-22's
+# wasm-ld is the same linker under the name rustc recognizes as the wasm flavor.
+WASM_LD := /usr/lib/llvm-22/bin/wasm-ld
+AARCH64_GCC := /usr/bin/aarch64-linux-gnu-gcc
+QEMU_AARCH64 := /usr/bin/qemu-aarch64
+WASM_OPT_BIN := /usr/bin/wasm-opt
+WASM_DIS := /usr/bin/wasm-dis
+CMAKE := /usr/bin/cmake
+CTEST := /usr/bin/ctest
+PYTHON3 := /usr/bin/python3
+NODE := /usr/bin/node
+MVN := /usr/bin/mvn
+CROSS_ENV := RUSTC=$(DEBIAN_RUSTC) RUSTC_BOOTSTRAP=1 \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=$(WASM_LD)
 AARCH64_ENV := $(CROSS_ENV) \
-	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$(AARCH64_GCC) \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="$(QEMU_AARCH64) -L /usr/aarch64-linux-gnu"
 
 .PHONY: help
 help:
@@ -53,7 +75,7 @@ deps-debian:
 # Maven 3.8+ and a JDK 17 for the Kotlin tests.
 .PHONY: deps-jvm
 deps-jvm:
-	@if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then \
+	@if ! [ -x $(MVN) ] || ! [ -x /usr/bin/javac ]; then \
 		echo "installing Maven and a JDK"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
 		$$SUDO apt-get update -qq; \
@@ -63,7 +85,7 @@ deps-jvm:
 # Node 18+ for the JS wrapper's tests (node:test, wasm simd128). No npm packages needed.
 .PHONY: deps-node
 deps-node:
-	@if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' 2>/dev/null; then \
+	@if ! $(NODE) -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' 2>/dev/null; then \
 		echo "installing Node.js"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
 		$$SUDO apt-get update -qq; \
@@ -71,7 +93,7 @@ deps-node:
 	fi
 
 deps-cbindgen:
-	@if [ "$$(cbindgen --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
+	@if [ "$$($(CBINDGEN) --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
 		echo "installing cbindgen $(CBINDGEN_VERSION)"; \
 		$(CARGO) install --locked --quiet cbindgen --version $(CBINDGEN_VERSION); \
 	fi
@@ -85,7 +107,7 @@ build: wasm
 	$(CARGO) build --release -p ferrovec --features bundled-wasm
 
 header: deps-cbindgen
-	cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h ffi
+	$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h ffi
 
 # The wasm modules (ABI: wasm/README.md), built with Debian's rustc-web (DESIGN.md):
 # target/wasm/ferrovec.wasm (scalar) and target/wasm/ferrovec-simd.wasm (simd128), each in its
@@ -96,13 +118,13 @@ WASM_DIR := target/wasm
 # Issue 3's budget of 100 KB was for the kernel-only ABI v1 (28 / 40 KB); ABI v2 carries the
 # whole vector index (exact + HNSW + file format), about 140 KB per module.
 WASM_MAX_BYTES := 204800
-WASM_BUILD := $(CROSS_ENV) /usr/bin/cargo build -p ferrovec-wasm --lib --profile wasm --locked \
+WASM_BUILD := $(CROSS_ENV) $(DEBIAN_CARGO) build -p ferrovec-wasm --lib --profile wasm --locked \
 	--target wasm32-unknown-unknown -Zbuild-std=core,alloc,panic_abort
 WASM_RUSTFLAGS = --remap-path-prefix=$(CURDIR)=/ferrovec \
 	--remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=/cargo
 WASM_OUT := wasm32-unknown-unknown/wasm/ferrovec_wasm.wasm
 # binaryen 108 (Debian 12) reads no feature section: name what rustc's wasm32 target emits.
-WASM_OPT := wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
+WASM_OPT := $(WASM_OPT_BIN) -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
 	--enable-mutable-globals --enable-nontrapping-float-to-int --enable-multivalue \
 	--enable-reference-types
 
@@ -113,7 +135,7 @@ wasm: deps-debian
 	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o $(WASM_DIR)/ferrovec.wasm
 	$(WASM_OPT) --enable-simd target/wasm-simd/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-simd.wasm
 	@for m in $(WASM_DIR)/ferrovec.wasm $(WASM_DIR)/ferrovec-simd.wasm; do \
-		imports=$$(wasm-dis $$m | grep -c '^ (import' || true); \
+		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
 		size=$$(stat -c %s $$m); \
 		printf '%-28s %6d bytes (%d KiB), %d imports\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
 		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
@@ -126,8 +148,8 @@ wasm: deps-debian
 		--features ferrovec-core/host-kernels --target-dir target/wasm-host
 	$(WASM_OPT) --enable-simd target/wasm-host/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-host.wasm
 	@m=$(WASM_DIR)/ferrovec-host.wasm; size=$$(stat -c %s $$m); \
-		imports=$$(wasm-dis $$m | grep -c '^ (import' || true); \
-		others=$$(wasm-dis $$m | grep '^ (import' | grep -vc '^ (import "ferrovec_host" "fv_host_[a-z0-9_]*" (func ' || true); \
+		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
+		others=$$($(WASM_DIS) $$m | grep '^ (import' | grep -vc '^ (import "ferrovec_host" "fv_host_[a-z0-9_]*" (func ' || true); \
 		printf '%-28s %6d bytes (%d KiB), %d imports (host kernels)\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
 		[ "$$imports" -gt 0 ] && [ "$$others" = 0 ] || { echo "$$m must import only ferrovec_host.fv_host_* functions"; exit 1; }; \
 		[ $$size -le $(WASM_MAX_BYTES) ] || { echo "$$m exceeds $(WASM_MAX_BYTES) bytes"; exit 1; }
@@ -193,7 +215,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 check-header: deps-cbindgen
-	@cbindgen --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h --verify ffi \
+	@$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate ferrovec --output include/ferrovec.h --verify ffi \
 		|| { echo "include/ferrovec.h is stale: run 'make header' and commit it"; exit 1; }
 
 check-bindings: build uniffi-bindgen
@@ -208,7 +230,7 @@ check-bindings: build uniffi-bindgen
 # copied there. pytest and numpy live in a venv under target/ (installed once, then offline).
 PY_VENV := target/python-venv
 test-python: build
-	@test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
 	@$(PY_VENV)/bin/python -c "import pytest, numpy" 2>/dev/null \
 		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check pytest numpy
 	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
@@ -219,7 +241,7 @@ test-python: build
 # only the first run needs Maven Central.
 M2_REPO := $(CURDIR)/target/m2
 test-kotlin: build deps-jvm
-	cd bindings/kotlin && mvn -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test
+	cd bindings/kotlin && $(MVN) -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test
 	@cat target/kotlin/surefire-reports/*.txt | grep -h "^Tests run" \
 		| awk -F'[ ,:]+' '{n+=$$3} END {print "kotlin: " n " JUnit tests passed"}'
 
@@ -229,10 +251,10 @@ CPP_DIR := $(CURDIR)/target/cpp
 test-cpp: build
 	rm -rf $(CPP_DIR)/prefix
 	$(MAKE) --no-print-directory install PREFIX=$(CPP_DIR)/prefix >/dev/null
-	cmake -S tests/cpp -B $(CPP_DIR)/build -DCMAKE_PREFIX_PATH=$(CPP_DIR)/prefix \
+	$(CMAKE) -S tests/cpp -B $(CPP_DIR)/build -DCMAKE_PREFIX_PATH=$(CPP_DIR)/prefix \
 		-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc >/dev/null
-	cmake --build $(CPP_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
-	cd $(CPP_DIR)/build && ctest --output-on-failure
+	$(CMAKE) --build $(CPP_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
+	cd $(CPP_DIR)/build && $(CTEST) --output-on-failure
 
 # Debug (overflow checks, debug assertions) and release (the code that ships).
 # The Interpreted backend's tests load target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a
@@ -246,15 +268,15 @@ C_DIR := $(CURDIR)/target/c
 test-c: build
 	rm -rf $(C_DIR)/prefix
 	$(MAKE) --no-print-directory install PREFIX=$(C_DIR)/prefix >/dev/null
-	cmake -S tests/c -B $(C_DIR)/build -DCMAKE_PREFIX_PATH=$(C_DIR)/prefix \
+	$(CMAKE) -S tests/c -B $(C_DIR)/build -DCMAKE_PREFIX_PATH=$(C_DIR)/prefix \
 		-DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
 		-DFERROVEC_WASM_DIR=$(CURDIR)/$(WASM_DIR) >/dev/null
-	cmake --build $(C_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
-	cd $(C_DIR)/build && ctest --output-on-failure
+	$(CMAKE) --build $(C_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
+	cd $(C_DIR)/build && $(CTEST) --output-on-failure
 
 # NEON for real, under qemu-aarch64, with std built from Debian's rust-web-src.
 test-aarch64: deps-debian
-	$(AARCH64_ENV) /usr/bin/cargo test -p ferrovec-core --release --locked \
+	$(AARCH64_ENV) $(DEBIAN_CARGO) test -p ferrovec-core --release --locked \
 		--target aarch64-unknown-linux-gnu -Zbuild-std --target-dir target/aarch64 --lib --tests
 
 # Golden kernel cases (tests/golden/README.md): regenerate into target/ and compare. The
@@ -271,7 +293,7 @@ check-golden:
 # V8 (Node) runs both modules through bindings/js: every golden case, the error paths, and
 # the ABI checks (no imports, version, capabilities).
 test-js: wasm deps-node
-	node --test --test-reporter=spec bindings/js/test/*.test.mjs
+	$(NODE) --test --test-reporter=spec bindings/js/test/*.test.mjs
 
 # ---------------------------------------------------------------- benchmarks (not tests)
 
@@ -286,21 +308,21 @@ bench: deps-native
 # program of the same workload is `cargo bench -p ferrovec --bench bindings`.
 .PHONY: bench-python bench-kotlin
 bench-python: build
-	@test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
 	@$(PY_VENV)/bin/python -c "import numpy" 2>/dev/null \
 		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check pytest numpy
 	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
 	cd bindings/python && PYTHONPATH=. ../../$(PY_VENV)/bin/python bench/bench.py
 
 bench-kotlin: build deps-jvm
-	cd bindings/kotlin && mvn -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test-compile exec:java \
+	cd bindings/kotlin && $(MVN) -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test-compile exec:java \
 		-Dexec.mainClass=dev.ferrovec.bench.BenchKt
 
 # V8: both wasm modules, one query vs 20,000 rows of d = 384, per kernel (`--json` for
 # machine-readable lines: node bindings/js/bench/scan.mjs --json).
 .PHONY: bench-js
 bench-js: wasm deps-node
-	node bindings/js/bench/scan.mjs
+	$(NODE) bindings/js/bench/scan.mjs
 
 # The vector index against usearch (issue 4), one thread, one run: build rate, recall@10 vs
 # QPS for ef 16..512, bytes/vector, exact search, ratios and a verdict per target. The real
