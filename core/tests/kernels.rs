@@ -216,6 +216,56 @@ fn scan_matches_pairwise_reference() {
     }
 }
 
+/// One table, one pair, one distance: the single-vector kernels and the scan (at every row
+/// position of its blocks) return the same bits, as the accuracy section of
+/// `ferrovec_core::kernels` promises. Dimensions cover every tail of every vector width and
+/// of the 4-accumulator blocks; 1..=9 rows cover every block remainder.
+#[test]
+fn every_path_of_one_table_gives_the_same_bits() {
+    let mut rng = Rng(11);
+    for k in all_variants() {
+        for dims in lengths().filter(|&d| d <= 1536) {
+            let query = rng.f32s(dims);
+            let rows = rng.f32s(9 * dims);
+            let aa = k.dot_f32(&query, &query).unwrap();
+            let parts_self = k.cosine_parts_f32(&query, &query);
+            assert_eq!(
+                parts_self.map(f32::to_bits),
+                [aa.to_bits(); 3],
+                "{} d={dims}: cosine sums vs dot of the query with itself",
+                k.variant()
+            );
+            for n_rows in 1..=9 {
+                let rows = &rows[..n_rows * dims];
+                for metric in [Metric::Dot, Metric::Cosine, Metric::L2sq] {
+                    let mut out = vec![f32::NAN; n_rows];
+                    k.scan_f32(metric, &query, rows, &mut out).unwrap();
+                    for (r, &got) in out.iter().enumerate() {
+                        let row = &rows[r * dims..(r + 1) * dims];
+                        let single = match metric {
+                            Metric::Dot => -k.dot_f32(&query, row).unwrap(),
+                            Metric::L2sq => k.l2sq_f32(&query, row).unwrap(),
+                            Metric::Cosine => k.cosine_distance_f32(&query, row).unwrap(),
+                        };
+                        assert_eq!(
+                            got.to_bits(),
+                            single.to_bits(),
+                            "{} {metric:?} d={dims} rows={n_rows} row={r}: scan {got} vs \
+                             single-vector kernel {single}",
+                            k.variant()
+                        );
+                        if metric == Metric::Cosine {
+                            let [ab, _, bb] = k.cosine_parts_f32(&query, row);
+                            assert_eq!(ab.to_bits(), k.dot_f32(&query, row).unwrap().to_bits());
+                            assert_eq!(bb.to_bits(), k.dot_f32(row, row).unwrap().to_bits());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn scan_rejects_bad_shapes_without_writing() {
     for k in all_variants() {

@@ -260,3 +260,65 @@ fn a_panicking_filter_leaves_the_index_usable() {
         assert_eq!(hits.len(), 2, "{name}");
     }
 }
+
+/// One backend, one instruction set, one distance per pair: every exact search form returns,
+/// for each (query, vector) pair, the bits of that backend's single-vector kernel (for
+/// cosine, of `1 - dot` of the normalized query and the stored unit vector, clamped at 0).
+/// Dimensions cover tails of every vector width (12, 100) and the common 384.
+#[test]
+fn exact_search_forms_return_the_single_vector_kernel_bits() {
+    for (name, engine) in engines() {
+        for metric in [
+            IndexMetric::L2sq,
+            IndexMetric::Cosine,
+            IndexMetric::InnerProduct,
+        ] {
+            for dims in [12, 100, 384] {
+                let n = 37; // 9 blocks of 4 rows and one row left over
+                let index = Index::new(&engine, IndexOptions::new(dims, metric)).unwrap();
+                let data = Rng(21).clustered(n, dims, 5);
+                let ks: Vec<u64> = (0..n).map(key_of).collect();
+                index.add_batch(&ks, &data, OnDuplicate::Error).unwrap();
+                let queries = Rng(22).f32s(3 * dims);
+                let batch = index.search_batch(&queries, n).unwrap();
+                for (qi, q) in queries.chunks(dims).enumerate() {
+                    let ctx = format!("{name} {metric:?} d={dims} q{qi}");
+                    let hits = index.search(q, n).unwrap();
+                    assert_eq!(hits.len(), n, "{ctx}");
+                    let mut qn = q.to_vec();
+                    engine.l2_normalize_f32(&mut qn).unwrap();
+                    for m in &hits {
+                        let row = index.get(m.key).unwrap();
+                        let single = match metric {
+                            IndexMetric::L2sq => engine.l2sq_f32(q, &row).unwrap(),
+                            IndexMetric::Cosine => {
+                                (1.0 - engine.dot_f32(&qn, &row).unwrap()).max(0.0)
+                            }
+                            _ => 1.0 - engine.dot_f32(q, &row).unwrap(),
+                        };
+                        assert_eq!(
+                            m.distance.to_bits(),
+                            single.to_bits(),
+                            "{ctx} key {}: search {} vs kernel {single}",
+                            m.key,
+                            m.distance
+                        );
+                    }
+                    assert_eq!(batch[qi], hits, "{ctx}: batch");
+                    let all = index.search_filtered(q, n, |_| true).unwrap();
+                    assert_eq!(all, hits, "{ctx}: filtered");
+                    let allowed = index.search_allowed(q, n, &ks).unwrap();
+                    assert_eq!(allowed, hits, "{ctx}: allow-list");
+                    let few: Vec<u64> = ks.iter().copied().step_by(5).collect();
+                    let some = index.search_allowed(q, n, &few).unwrap();
+                    let expect: Vec<Match> = hits
+                        .iter()
+                        .filter(|m| few.contains(&m.key))
+                        .cloned()
+                        .collect();
+                    assert_eq!(some, expect, "{ctx}: short allow-list");
+                }
+            }
+        }
+    }
+}

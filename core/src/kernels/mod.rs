@@ -29,8 +29,7 @@
 //!
 //! Every instruction set accumulates in f32 into `L >= 8` independent partial sums, then adds
 //! the partial sums pairwise: `L` is 8 for scalar and simd128, 16 for NEON, 32 for AVX2 and
-//! 64 for AVX-512 (8 and 16 per row in the AVX2/AVX-512 scans, which keep one accumulator
-//! per row of a 4-row block). With `u = 2^-24` and `m = ceil(n / L) + log2(L) + 1`, the
+//! 64 for AVX-512. With `u = 2^-24` and `m = ceil(n / L) + log2(L) + 1`, the
 //! rounding error of `dot` is at most `m * u * sum|a_i * b_i|` (to first order), and `l2sq`
 //! likewise against `sum (a_i - b_i)^2` plus one rounding per subtraction. That worst case
 //! needs every rounding to go the same way; for `n = 4096` and `L = 8` it is
@@ -38,6 +37,32 @@
 //! `sqrt(m) * u`), and the test suite holds every instruction set, for `n` up to 4097, to
 //! `|err| <= 1e-5 * sum|a_i * b_i| + 1e-30` against an f64 reference. Cosine distance
 //! combines three such sums in f64; the tests hold it to `2e-5` absolute.
+//!
+//! # One summation order per instruction set
+//!
+//! On one table, every path that computes the distance of one pair returns the same bits:
+//! the single-vector kernels ([`dot_f32`], [`l2sq_f32`], [`cosine_distance_f32`]), every row
+//! of [`scan_f32`] whatever its position in the scan's blocks, and so every search form of
+//! the index (exact scan, filtered, allow-list, batch). Each table fixes one order and every
+//! sum follows it (dot, squared L2, and the three sums of cosine, whose query norm in a scan
+//! is the same sum as `dot(query, query)`):
+//!
+//! | table | partial sums | element `i` goes to | fold | final reduction |
+//! | --- | --- | --- | --- | --- |
+//! | scalar | 8 | `i mod 8` | `acc + x*y` (two roundings) | `((p0+p4)+(p2+p6)) + ((p1+p5)+(p3+p7))` |
+//! | simd128 | 8 (2 x f32x4) | as scalar | as scalar (no FMA) | as scalar |
+//! | NEON | 16 (4 x 4 lanes) | vector `(i/4) mod 4`, lane `i mod 4` | FMA | `(v0+v1)+(v2+v3)`, then `vaddvq` |
+//! | AVX2 | 32 (4 x 8 lanes) | vector `(i/8) mod 4`, lane `i mod 8` | FMA | `(v0+v1)+(v2+v3)`, then halves: 8 -> 4 -> 2 -> 1 |
+//! | AVX-512 | 64 (4 x 16 lanes) | vector `(i/16) mod 4`, lane `i mod 16` | FMA | `(v0+v1)+(v2+v3)`, then `_mm512_reduce_add_ps` |
+//!
+//! Each partial sum adds its elements in increasing `i`; squared L2 subtracts first. The
+//! x86_64 loops are written once over a vector trait (`x86_64/sums_f32.rs`), so the scans,
+//! which keep several rows in flight, and the single-vector kernels cannot drift apart.
+//!
+//! Across tables (and so across backends: the wasm module runs scalar or simd128 code, a
+//! native build the CPU's best table) the order differs and so may the last bits: results
+//! agree within the bound above, and nearest-neighbour keys agree except where two distances
+//! are within that bound of each other (near-ties).
 
 mod dispatch;
 mod scalar;

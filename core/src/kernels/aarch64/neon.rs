@@ -23,9 +23,9 @@ fn load_tail(chunk: &[f32]) -> float32x4_t {
     unsafe { vld1q_f32(lanes.as_ptr()) }
 }
 
-/// Runs `step(acc, x, y)` over the common prefix of `a` and `b`: 16 elements per iteration
-/// into 4 accumulators (enough to hide FMA latency), then 4 at a time, then a zero-padded
-/// tail. Returns the 4 accumulators.
+/// Runs `step(acc, x, y)` over the common prefix of `a` and `b` in the summation order of the
+/// kernels module docs: element `i` goes to accumulator `(i / 4) mod 4` (4 accumulators hide
+/// FMA latency), the last partial chunk zero-padded. Returns the 4 accumulators.
 #[inline]
 #[target_feature(enable = "neon")]
 fn fold_f32<A: Copy>(
@@ -47,13 +47,15 @@ fn fold_f32<A: Copy>(
             }
             i += 16;
         }
-        while i + 4 <= n {
-            step(&mut acc[0], vld1q_f32(pa.add(i)), vld1q_f32(pb.add(i)));
-            i += 4;
-        }
     }
-    if i < n {
-        step(&mut acc[1], load_tail(&a[i..n]), load_tail(&b[i..n]));
+    // At most 3 whole chunks and a partial one remain, for accumulators 0, 1, 2, 3.
+    for (lane, (x, y)) in acc.iter_mut().zip(a[i..n].chunks(4).zip(b[i..n].chunks(4))) {
+        if x.len() == 4 {
+            // SAFETY: both chunks are 4 readable f32.
+            unsafe { step(lane, vld1q_f32(x.as_ptr()), vld1q_f32(y.as_ptr())) };
+        } else {
+            step(lane, load_tail(x), load_tail(y));
+        }
     }
     acc
 }

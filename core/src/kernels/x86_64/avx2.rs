@@ -1,4 +1,5 @@
-//! AVX2 + FMA kernels: 256-bit registers, 4 independent f32 accumulators, masked tails.
+//! AVX2 + FMA kernels: 256-bit registers, masked tails. The f32 loops are the shared ones of
+//! `sums_f32.rs` (and its summation order) over [`F32x8`].
 //!
 //! Every function here is `unsafe` for one reason only: the CPU must support AVX2 and FMA.
 //! They accept slices of different lengths and work on the common prefix, so no caller can
@@ -6,9 +7,9 @@
 
 use core::arch::x86_64::*;
 
-use super::super::scalar::{popcount_with, scale_to_unit, scan_rows};
+use super::super::scalar::{popcount_with, scale_to_unit};
 use super::super::{CosineParts, Metric};
-use super::SCAN_PREFETCH_ELEMENTS;
+use super::sums_f32::{self, F32Vector};
 
 /// `MASK_TABLE[8 - r ..]` starts with `r` all-ones lanes followed by zeros.
 static MASK_TABLE: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -49,49 +50,54 @@ fn reduce_add_epi64(v: __m256i) -> u64 {
     _mm_cvtsi128_si64(sum1) as u64
 }
 
-/// Sum of `term(a_i, b_i)` (an FMA-shaped accumulation) over the common prefix of `a` and
-/// `b`, 32 elements per iteration in 4 accumulators, then 8 at a time, then a masked tail.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn accumulate_f32(
-    a: &[f32],
-    b: &[f32],
-    step: impl Fn(__m256, __m256, __m256) -> __m256,
-) -> __m256 {
-    let n = a.len().min(b.len());
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut i = 0;
-    // SAFETY: every unmasked load covers indices i..i+8 <= n of both slices; the masked load
-    // touches only the first n - i < 8 lanes, also in bounds.
-    unsafe {
-        while i + 32 <= n {
-            for (j, lane) in acc.iter_mut().enumerate() {
-                let off = i + 8 * j;
-                *lane = step(
-                    _mm256_loadu_ps(pa.add(off)),
-                    _mm256_loadu_ps(pb.add(off)),
-                    *lane,
-                );
-            }
-            i += 32;
-        }
-        while i + 8 <= n {
-            acc[0] = step(
-                _mm256_loadu_ps(pa.add(i)),
-                _mm256_loadu_ps(pb.add(i)),
-                acc[0],
-            );
-            i += 8;
-        }
-        if i < n {
-            let mask = tail_mask(n - i);
-            let x = _mm256_maskload_ps(pa.add(i), mask);
-            let y = _mm256_maskload_ps(pb.add(i), mask);
-            acc[1] = step(x, y, acc[1]);
-        }
+/// An AVX2 register of 8 f32 lanes, for the shared f32 loops.
+#[derive(Clone, Copy)]
+pub(super) struct F32x8(__m256);
+
+impl F32Vector for F32x8 {
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the caller vouches for AVX2 (trait contract).
+        F32x8(unsafe { _mm256_setzero_ps() })
     }
-    _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))
+
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller vouches for AVX2 and 8 readable floats at `p`.
+        F32x8(unsafe { _mm256_loadu_ps(p) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_first(p: *const f32, r: usize) -> Self {
+        // SAFETY: `maskload` reads only the first `r` lanes the caller vouches for.
+        F32x8(unsafe { _mm256_maskload_ps(p, tail_mask(r)) })
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        // SAFETY: the caller vouches for AVX2.
+        F32x8(unsafe { _mm256_add_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        // SAFETY: the caller vouches for AVX2.
+        F32x8(unsafe { _mm256_sub_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, acc: Self) -> Self {
+        // SAFETY: the caller vouches for AVX2 and FMA (every AVX2 table requires both).
+        F32x8(unsafe { _mm256_fmadd_ps(self.0, b.0, acc.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn reduce_add(self) -> f32 {
+        // SAFETY: the caller vouches for AVX2.
+        unsafe { reduce_add_ps(self.0) }
+    }
 }
 
 /// Inner product.
@@ -101,7 +107,7 @@ unsafe fn accumulate_f32(
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn dot_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    reduce_add_ps(unsafe { accumulate_f32(a, b, |x, y, acc| _mm256_fmadd_ps(x, y, acc)) })
+    unsafe { sums_f32::dot_f32::<F32x8>(a, b) }
 }
 
 /// Squared Euclidean distance.
@@ -111,58 +117,17 @@ pub(crate) unsafe fn dot_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn l2sq_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    reduce_add_ps(unsafe {
-        accumulate_f32(a, b, |x, y, acc| {
-            let d = _mm256_sub_ps(x, y);
-            _mm256_fmadd_ps(d, d, acc)
-        })
-    })
+    unsafe { sums_f32::l2sq_f32::<F32x8>(a, b) }
 }
 
-/// The three sums of a cosine distance, 2 accumulators each.
+/// The three sums of a cosine distance in one pass.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn cosine_parts_f32_avx2(a: &[f32], b: &[f32]) -> CosineParts {
-    let n = a.len().min(b.len());
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let zero = _mm256_setzero_ps();
-    let (mut ab, mut aa, mut bb) = ([zero; 2], [zero; 2], [zero; 2]);
-    let mut i = 0;
-    // SAFETY: loads cover indices < n only (masked lanes are not read).
-    unsafe {
-        while i + 16 <= n {
-            for j in 0..2 {
-                let x = _mm256_loadu_ps(pa.add(i + 8 * j));
-                let y = _mm256_loadu_ps(pb.add(i + 8 * j));
-                ab[j] = _mm256_fmadd_ps(x, y, ab[j]);
-                aa[j] = _mm256_fmadd_ps(x, x, aa[j]);
-                bb[j] = _mm256_fmadd_ps(y, y, bb[j]);
-            }
-            i += 16;
-        }
-        while i < n {
-            let (x, y) = if i + 8 <= n {
-                (_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)))
-            } else {
-                let mask = tail_mask(n - i);
-                (
-                    _mm256_maskload_ps(pa.add(i), mask),
-                    _mm256_maskload_ps(pb.add(i), mask),
-                )
-            };
-            ab[0] = _mm256_fmadd_ps(x, y, ab[0]);
-            aa[0] = _mm256_fmadd_ps(x, x, aa[0]);
-            bb[0] = _mm256_fmadd_ps(y, y, bb[0]);
-            i += 8;
-        }
-    }
-    CosineParts {
-        ab: reduce_add_ps(_mm256_add_ps(ab[0], ab[1])),
-        aa: reduce_add_ps(_mm256_add_ps(aa[0], aa[1])),
-        bb: reduce_add_ps(_mm256_add_ps(bb[0], bb[1])),
-    }
+    // SAFETY: this function's own contract.
+    unsafe { sums_f32::cosine_parts_f32::<F32x8>(a, b) }
 }
 
 /// Multiplies every element by `s`.
@@ -198,112 +163,15 @@ pub(crate) unsafe fn l2_normalize_f32_avx2(x: &mut [f32]) -> f32 {
     scale_to_unit(x, norm_sq, |x, s| scale_f32_avx2(x, s))
 }
 
-/// The per-row sums of one query against 4 consecutive rows starting at `rows`: each query
-/// chunk is loaded once and applied to all 4 rows, one set of `K` accumulators per row.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; `query` must have `dims` readable elements and `rows`
-/// `4 * dims`.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn sums_4rows_avx2<const K: usize>(
-    query: *const f32,
-    rows: *const f32,
-    dims: usize,
-    step: impl Fn(__m256, __m256, &mut [__m256; K]),
-) -> [[f32; K]; 4] {
-    let mut acc = [[_mm256_setzero_ps(); K]; 4];
-    let mut i = 0;
-    // SAFETY: unmasked loads cover elements i..i + 8 <= dims of the query and of each row;
-    // the masked tail reads only lanes below dims - i.
-    unsafe {
-        while i + 8 <= dims {
-            let q = _mm256_loadu_ps(query.add(i));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let ahead = rows.wrapping_add(r * dims + i + SCAN_PREFETCH_ELEMENTS);
-                // A prefetch never faults, so it may point past the end of `rows`.
-                _mm_prefetch::<_MM_HINT_T0>(ahead.cast());
-                step(q, _mm256_loadu_ps(rows.add(r * dims + i)), acc);
-            }
-            i += 8;
-        }
-        if i < dims {
-            let mask = tail_mask(dims - i);
-            let q = _mm256_maskload_ps(query.add(i), mask);
-            for (r, acc) in acc.iter_mut().enumerate() {
-                step(q, _mm256_maskload_ps(rows.add(r * dims + i), mask), acc);
-            }
-        }
-    }
-    acc.map(|row| row.map(|v| reduce_add_ps(v)))
-}
-
-/// One query against many rows, 4 rows per step so the query is loaded once per 4 rows and
-/// the row stream is the only memory traffic (the scan is bound by read bandwidth).
+/// One query against many rows: 2 rows in flight for dot and squared L2 (8 accumulators), one
+/// for cosine (8 too): more would spill AVX2's 16 registers.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn scan_f32_avx2(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
-    let dims = query.len();
-    if dims == 0 {
-        return;
-    }
-    let q = query.as_ptr();
-    let blocks = rows.chunks_exact(4 * dims).zip(out.chunks_exact_mut(4));
-    // SAFETY (every call below): the CPU supports AVX2 and FMA (this function's contract),
-    // the query has `dims` elements and each block `4 * dims`.
-    match metric {
-        Metric::Dot => {
-            for (block, out) in blocks {
-                let sums = unsafe {
-                    sums_4rows_avx2::<1>(q, block.as_ptr(), dims, |q, r, [ab]| {
-                        *ab = _mm256_fmadd_ps(q, r, *ab)
-                    })
-                };
-                for (o, [ab]) in out.iter_mut().zip(sums) {
-                    *o = -ab;
-                }
-            }
-        }
-        Metric::L2sq => {
-            for (block, out) in blocks {
-                let sums = unsafe {
-                    sums_4rows_avx2::<1>(q, block.as_ptr(), dims, |q, r, [dd]| {
-                        let d = _mm256_sub_ps(q, r);
-                        *dd = _mm256_fmadd_ps(d, d, *dd)
-                    })
-                };
-                for (o, [dd]) in out.iter_mut().zip(sums) {
-                    *o = dd;
-                }
-            }
-        }
-        Metric::Cosine => {
-            let aa = unsafe { dot_f32_avx2(query, query) };
-            for (block, out) in blocks {
-                let sums = unsafe {
-                    sums_4rows_avx2::<2>(q, block.as_ptr(), dims, |q, r, [ab, bb]| {
-                        *ab = _mm256_fmadd_ps(q, r, *ab);
-                        *bb = _mm256_fmadd_ps(r, r, *bb);
-                    })
-                };
-                for (o, [ab, bb]) in out.iter_mut().zip(sums) {
-                    *o = CosineParts { ab, aa, bb }.distance();
-                }
-            }
-        }
-    }
-    let rest = (out.len() / 4 * 4).min(rows.len() / dims);
-    // SAFETY (both closures): this function's own contract.
-    scan_rows(
-        metric,
-        query,
-        &rows[rest * dims..],
-        &mut out[rest..],
-        |a, b| unsafe { dot_f32_avx2(a, b) },
-        |a, b| unsafe { l2sq_f32_avx2(a, b) },
-    )
+    // SAFETY: this function's own contract.
+    unsafe { sums_f32::scan_f32::<F32x8, 2, 1>(metric, query, rows, out) }
 }
 
 /// Sum of `madd(f(a), f(b))` over 16-byte chunks widened to i16, plus `tail` on the rest.

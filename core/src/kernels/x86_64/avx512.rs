@@ -1,6 +1,7 @@
-//! AVX-512 kernels (F + BW + VL): 512-bit registers, 4 independent f32 accumulators, and
-//! mask-register tails so no element is handled by scalar code. VNNI (`vpdpbusd`) and
-//! VPOPCNTDQ variants replace the i8 dot and the bit counts where the CPU has them.
+//! AVX-512 kernels (F + BW + VL): 512-bit registers and mask-register tails so no element is
+//! handled by scalar code. The f32 loops are the shared ones of `sums_f32.rs` (and its
+//! summation order) over [`F32x16`]. VNNI (`vpdpbusd`) and VPOPCNTDQ variants replace the
+//! i8 dot and the bit counts where the CPU has them.
 //!
 //! Every function here is `unsafe` for one reason only: the CPU must support the features
 //! named in its `target_feature`. They accept slices of different lengths and work on the
@@ -8,9 +9,9 @@
 
 use core::arch::x86_64::*;
 
-use super::super::scalar::{scale_to_unit, scan_rows};
+use super::super::scalar::scale_to_unit;
 use super::super::{CosineParts, Metric};
-use super::SCAN_PREFETCH_ELEMENTS;
+use super::sums_f32::{self, F32Vector};
 
 /// Mask of the first `r` lanes, `r < 16`.
 #[inline(always)]
@@ -30,49 +31,55 @@ fn mask64(r: usize) -> __mmask64 {
     (1u64 << r) - 1
 }
 
-/// Sum of `step`-accumulated f32 terms over the common prefix of `a` and `b`: 64 elements
-/// per iteration in 4 accumulators, then 16 at a time, then one masked tail.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn accumulate_f32(
-    a: &[f32],
-    b: &[f32],
-    step: impl Fn(__m512, __m512, __m512) -> __m512,
-) -> __m512 {
-    let n = a.len().min(b.len());
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut acc = [_mm512_setzero_ps(); 4];
-    let mut i = 0;
-    // SAFETY: unmasked loads cover indices i..i+16 <= n; the masked load reads only lanes
-    // below n - i, and masked-off lanes never fault.
-    unsafe {
-        while i + 64 <= n {
-            for (j, lane) in acc.iter_mut().enumerate() {
-                let off = i + 16 * j;
-                *lane = step(
-                    _mm512_loadu_ps(pa.add(off)),
-                    _mm512_loadu_ps(pb.add(off)),
-                    *lane,
-                );
-            }
-            i += 64;
-        }
-        while i + 16 <= n {
-            acc[0] = step(
-                _mm512_loadu_ps(pa.add(i)),
-                _mm512_loadu_ps(pb.add(i)),
-                acc[0],
-            );
-            i += 16;
-        }
-        if i < n {
-            let mask = mask16(n - i);
-            let x = _mm512_maskz_loadu_ps(mask, pa.add(i));
-            let y = _mm512_maskz_loadu_ps(mask, pb.add(i));
-            acc[1] = step(x, y, acc[1]);
-        }
+/// An AVX-512 register of 16 f32 lanes, for the shared f32 loops.
+#[derive(Clone, Copy)]
+pub(super) struct F32x16(__m512);
+
+impl F32Vector for F32x16 {
+    const LANES: usize = 16;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the caller vouches for AVX-512F (trait contract).
+        F32x16(unsafe { _mm512_setzero_ps() })
     }
-    _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))
+
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller vouches for AVX-512F and 16 readable floats at `p`.
+        F32x16(unsafe { _mm512_loadu_ps(p) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_first(p: *const f32, r: usize) -> Self {
+        // SAFETY: masked-off lanes are neither read nor able to fault; the caller vouches
+        // for the first `r`.
+        F32x16(unsafe { _mm512_maskz_loadu_ps(mask16(r), p) })
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        // SAFETY: the caller vouches for AVX-512F.
+        F32x16(unsafe { _mm512_add_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        // SAFETY: the caller vouches for AVX-512F.
+        F32x16(unsafe { _mm512_sub_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, acc: Self) -> Self {
+        // SAFETY: the caller vouches for AVX-512F.
+        F32x16(unsafe { _mm512_fmadd_ps(self.0, b.0, acc.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn reduce_add(self) -> f32 {
+        // SAFETY: the caller vouches for AVX-512F.
+        unsafe { _mm512_reduce_add_ps(self.0) }
+    }
 }
 
 /// Inner product.
@@ -82,7 +89,7 @@ unsafe fn accumulate_f32(
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn dot_f32_avx512(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    _mm512_reduce_add_ps(unsafe { accumulate_f32(a, b, |x, y, acc| _mm512_fmadd_ps(x, y, acc)) })
+    unsafe { sums_f32::dot_f32::<F32x16>(a, b) }
 }
 
 /// Squared Euclidean distance.
@@ -92,52 +99,17 @@ pub(crate) unsafe fn dot_f32_avx512(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn l2sq_f32_avx512(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    _mm512_reduce_add_ps(unsafe {
-        accumulate_f32(a, b, |x, y, acc| {
-            let d = _mm512_sub_ps(x, y);
-            _mm512_fmadd_ps(d, d, acc)
-        })
-    })
+    unsafe { sums_f32::l2sq_f32::<F32x16>(a, b) }
 }
 
-/// The three sums of a cosine distance, 2 accumulators each.
+/// The three sums of a cosine distance in one pass.
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn cosine_parts_f32_avx512(a: &[f32], b: &[f32]) -> CosineParts {
-    let n = a.len().min(b.len());
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let zero = _mm512_setzero_ps();
-    let (mut ab, mut aa, mut bb) = ([zero; 2], [zero; 2], [zero; 2]);
-    let mut i = 0;
-    // SAFETY: loads cover indices < n only (masked lanes are not read).
-    unsafe {
-        while i + 32 <= n {
-            for j in 0..2 {
-                let x = _mm512_loadu_ps(pa.add(i + 16 * j));
-                let y = _mm512_loadu_ps(pb.add(i + 16 * j));
-                ab[j] = _mm512_fmadd_ps(x, y, ab[j]);
-                aa[j] = _mm512_fmadd_ps(x, x, aa[j]);
-                bb[j] = _mm512_fmadd_ps(y, y, bb[j]);
-            }
-            i += 32;
-        }
-        while i < n {
-            let mask = if i + 16 <= n { 0xffff } else { mask16(n - i) };
-            let x = _mm512_maskz_loadu_ps(mask, pa.add(i));
-            let y = _mm512_maskz_loadu_ps(mask, pb.add(i));
-            ab[0] = _mm512_fmadd_ps(x, y, ab[0]);
-            aa[0] = _mm512_fmadd_ps(x, x, aa[0]);
-            bb[0] = _mm512_fmadd_ps(y, y, bb[0]);
-            i += 16;
-        }
-    }
-    CosineParts {
-        ab: _mm512_reduce_add_ps(_mm512_add_ps(ab[0], ab[1])),
-        aa: _mm512_reduce_add_ps(_mm512_add_ps(aa[0], aa[1])),
-        bb: _mm512_reduce_add_ps(_mm512_add_ps(bb[0], bb[1])),
-    }
+    // SAFETY: this function's own contract.
+    unsafe { sums_f32::cosine_parts_f32::<F32x16>(a, b) }
 }
 
 /// Multiplies every element by `s`.
@@ -170,112 +142,15 @@ pub(crate) unsafe fn l2_normalize_f32_avx512(x: &mut [f32]) -> f32 {
     scale_to_unit(x, norm_sq, |x, s| scale_f32_avx512(x, s))
 }
 
-/// The per-row sums of one query against 4 consecutive rows starting at `rows`: each query
-/// chunk is loaded once and applied to all 4 rows, one set of `K` accumulators per row.
-///
-/// # Safety
-/// The CPU must support AVX-512F; `query` must have `dims` readable elements and `rows`
-/// `4 * dims`.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn sums_4rows_avx512<const K: usize>(
-    query: *const f32,
-    rows: *const f32,
-    dims: usize,
-    step: impl Fn(__m512, __m512, &mut [__m512; K]),
-) -> [[f32; K]; 4] {
-    let mut acc = [[_mm512_setzero_ps(); K]; 4];
-    let mut i = 0;
-    // SAFETY: unmasked loads cover elements i..i + 16 <= dims of the query and of each row;
-    // the masked tail reads only lanes below dims - i (masked-off lanes never fault).
-    unsafe {
-        while i + 16 <= dims {
-            let q = _mm512_loadu_ps(query.add(i));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let ahead = rows.wrapping_add(r * dims + i + SCAN_PREFETCH_ELEMENTS);
-                // A prefetch never faults, so it may point past the end of `rows`.
-                _mm_prefetch::<_MM_HINT_T0>(ahead.cast());
-                step(q, _mm512_loadu_ps(rows.add(r * dims + i)), acc);
-            }
-            i += 16;
-        }
-        if i < dims {
-            let mask = mask16(dims - i);
-            let q = _mm512_maskz_loadu_ps(mask, query.add(i));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                step(q, _mm512_maskz_loadu_ps(mask, rows.add(r * dims + i)), acc);
-            }
-        }
-    }
-    acc.map(|row| row.map(|v| _mm512_reduce_add_ps(v)))
-}
-
-/// One query against many rows, 4 rows per step so the query is loaded once per 4 rows and
-/// the row stream is the only memory traffic (the scan is bound by read bandwidth).
+/// One query against many rows: 4 rows in flight for dot and squared L2 (16 accumulators),
+/// 2 for cosine (16 too), half of AVX-512's 32 registers.
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn scan_f32_avx512(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
-    let dims = query.len();
-    if dims == 0 {
-        return;
-    }
-    let q = query.as_ptr();
-    let blocks = rows.chunks_exact(4 * dims).zip(out.chunks_exact_mut(4));
-    // SAFETY (every call below): the CPU supports AVX-512F (this function's contract), the
-    // query has `dims` elements and each block `4 * dims`.
-    match metric {
-        Metric::Dot => {
-            for (block, out) in blocks {
-                let sums = unsafe {
-                    sums_4rows_avx512::<1>(q, block.as_ptr(), dims, |q, r, [ab]| {
-                        *ab = _mm512_fmadd_ps(q, r, *ab)
-                    })
-                };
-                for (o, [ab]) in out.iter_mut().zip(sums) {
-                    *o = -ab;
-                }
-            }
-        }
-        Metric::L2sq => {
-            for (block, out) in blocks {
-                let sums = unsafe {
-                    sums_4rows_avx512::<1>(q, block.as_ptr(), dims, |q, r, [dd]| {
-                        let d = _mm512_sub_ps(q, r);
-                        *dd = _mm512_fmadd_ps(d, d, *dd)
-                    })
-                };
-                for (o, [dd]) in out.iter_mut().zip(sums) {
-                    *o = dd;
-                }
-            }
-        }
-        Metric::Cosine => {
-            let aa = unsafe { dot_f32_avx512(query, query) };
-            for (block, out) in blocks {
-                let sums = unsafe {
-                    sums_4rows_avx512::<2>(q, block.as_ptr(), dims, |q, r, [ab, bb]| {
-                        *ab = _mm512_fmadd_ps(q, r, *ab);
-                        *bb = _mm512_fmadd_ps(r, r, *bb);
-                    })
-                };
-                for (o, [ab, bb]) in out.iter_mut().zip(sums) {
-                    *o = CosineParts { ab, aa, bb }.distance();
-                }
-            }
-        }
-    }
-    let rest = (out.len() / 4 * 4).min(rows.len() / dims);
-    // SAFETY (both closures): this function's own contract.
-    scan_rows(
-        metric,
-        query,
-        &rows[rest * dims..],
-        &mut out[rest..],
-        |a, b| unsafe { dot_f32_avx512(a, b) },
-        |a, b| unsafe { l2sq_f32_avx512(a, b) },
-    )
+    // SAFETY: this function's own contract.
+    unsafe { sums_f32::scan_f32::<F32x16, 4, 2>(metric, query, rows, out) }
 }
 
 /// Sum over 32-byte chunks (the last one masked) of `pair(widen(a), widen(b))`, where

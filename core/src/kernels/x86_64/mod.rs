@@ -5,6 +5,7 @@
 
 mod avx2;
 mod avx512;
+mod sums_f32;
 
 use super::{Isa, Kernels};
 
