@@ -256,12 +256,28 @@ test-cpp: build
 	$(CMAKE) --build $(CPP_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
 	cd $(CPP_DIR)/build && $(CTEST) --output-on-failure
 
-# Debug (overflow checks, debug assertions) and release (the code that ships).
-# The Interpreted backend's tests load target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a
-# missing module a failure instead of a loud skip. Release also embeds them (bundled-wasm).
+# The x86_64 kernel levels this CPU runs, from /proc/cpuinfo (the same features the kernels'
+# runtime detection asks for). The release suites run once per level, forced with
+# FERROVEC_ISA, so no level hides behind the best one; a level the CPU lacks is skipped loudly.
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+cpu_has = $(if $(strip $(foreach f,$(1),$(if $(filter $(f),$(CPU_FLAGS)),,missing))),,yes)
+ISA_LEVELS := scalar $(if $(call cpu_has,avx2 fma),avx2) $(if $(call cpu_has,avx512f avx512bw avx512vl),avx512)
+ISA_SKIPPED := $(filter-out $(ISA_LEVELS),scalar avx2 avx512)
+
+# Debug (overflow checks, debug assertions; the best level, doctests once) and release (the
+# code that ships) once per kernel level. The Interpreted backend's tests load
+# target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a missing module a failure instead of a
+# loud skip. Release also embeds them (bundled-wasm).
 test-rust: wasm
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked
-	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked --release --features ferrovec/bundled-wasm
+	@for isa in $(ISA_LEVELS); do \
+		echo "== Rust tests, release, FERROVEC_ISA=$$isa"; \
+		FERROVEC_ISA=$$isa FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked --release \
+			--features ferrovec/bundled-wasm --lib --bins --tests; \
+	done
+	@for isa in $(ISA_SKIPPED); do \
+		echo "WARNING: this CPU lacks $$isa: the $$isa kernels were NOT tested (FERROVEC_ISA=$$isa skipped)"; \
+	done
 
 # The C programs of tests/c (CMake + ctest) against the installed package, like test-cpp.
 C_DIR := $(CURDIR)/target/c

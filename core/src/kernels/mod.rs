@@ -53,7 +53,7 @@
 //! | simd128 | 8 (2 x f32x4) | as scalar | as scalar (no FMA) | as scalar |
 //! | NEON | 16 (4 x 4 lanes) | vector `(i/4) mod 4`, lane `i mod 4` | FMA | `(v0+v1)+(v2+v3)`, then `vaddvq` |
 //! | AVX2 | 32 (4 x 8 lanes) | vector `(i/8) mod 4`, lane `i mod 8` | FMA | `(v0+v1)+(v2+v3)`, then halves: 8 -> 4 -> 2 -> 1 |
-//! | AVX-512 | 64 (4 x 16 lanes) | vector `(i/16) mod 4`, lane `i mod 16` | FMA | `(v0+v1)+(v2+v3)`, then `_mm512_reduce_add_ps` |
+//! | AVX-512 | 64 (4 x 16 lanes) | vector `(i/16) mod 4`, lane `i mod 16` | FMA | `(v0+v1)+(v2+v3)`, then halves: 16 -> 8 -> 4 -> 2 -> 1 |
 //!
 //! Each partial sum adds its elements in increasing `i`; squared L2 subtracts first. The
 //! x86_64 loops are written once over a vector trait (`x86_64/sums_f32.rs`), so the scans,

@@ -75,10 +75,19 @@ impl F32Vector for F32x16 {
         F32x16(unsafe { _mm512_fmadd_ps(self.0, b.0, acc.0) })
     }
 
+    /// Halves 16 -> 8 -> 4 -> 2 -> 1, written out (`_mm512_reduce_add_ps` leaves the order
+    /// to LLVM) so the order is the documented one whatever the compiler.
     #[inline(always)]
     unsafe fn reduce_add(self) -> f32 {
-        // SAFETY: the caller vouches for AVX-512F.
-        unsafe { _mm512_reduce_add_ps(self.0) }
+        // SAFETY: the caller vouches for AVX-512F (which implies AVX2).
+        unsafe {
+            let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(self.0)));
+            let v = _mm256_add_ps(_mm512_castps512_ps256(self.0), hi);
+            let sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+            let sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+            let sum1 = _mm_add_ss(sum2, _mm_shuffle_ps::<0b01>(sum2, sum2));
+            _mm_cvtss_f32(sum1)
+        }
     }
 }
 
