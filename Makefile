@@ -42,7 +42,7 @@ AARCH64_ENV := $(CROSS_ENV) \
 help:
 	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node"
-	@echo "make bench  kernel benchmarks against simsimd and a naive loop"
+	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
 	@echo "make wasm   build target/wasm/ferrovec.wasm, ferrovec-simd.wasm and ferrovec-host.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json and index.json"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
@@ -313,9 +313,18 @@ test-js: wasm deps-node
 
 # ---------------------------------------------------------------- benchmarks (not tests)
 
-.PHONY: bench
+.PHONY: bench bench-avx2
 bench: deps-native
 	$(CARGO) bench -p ferrovec --bench kernels
+
+# ferrovec's AVX2 table against simsimd's AVX2 ("haswell") kernels, on any x86_64 CPU with
+# AVX2: simsimd is built without its AVX-512 backends (its build script's SIMSIMD_TARGET_*
+# switches) in a target dir of its own, and the C ABI runs the AVX2 table (FERROVEC_ISA).
+SIMSIMD_NO_AVX512 := SIMSIMD_TARGET_SKYLAKE=0 SIMSIMD_TARGET_ICE=0 SIMSIMD_TARGET_GENOA=0 \
+	SIMSIMD_TARGET_SAPPHIRE=0 SIMSIMD_TARGET_TURIN=0 SIMSIMD_TARGET_SIERRA=0
+bench-avx2: deps-native
+	$(SIMSIMD_NO_AVX512) FERROVEC_ISA=avx2 CARGO_TARGET_DIR=target/bench-haswell \
+		$(CARGO) bench -p ferrovec --bench kernels
 
 # The language bindings vs Rust (issue 5): per-call cost of a k=10 search (10k x 384 HNSW, and
 # a 16-vector index where the call itself dominates) and bulk add of 100k x 384 vectors. The

@@ -23,6 +23,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use ferrovec::capi;
 use ferrovec_core::kernels::{Isa, Kernels, Metric};
 use simsimd::{BinarySimilarity, SpatialSimilarity};
 
@@ -134,7 +135,15 @@ fn print_header(config: &Config) {
         variants.join(", "),
         Kernels::active().variant()
     );
-    println!("simsimd 6.5.16 backends in use: {}", simsimd_backends());
+    println!(
+        "simsimd 6.5.16 backends the CPU offers: {}",
+        simsimd_backends()
+    );
+    if simsimd_is_haswell_only() {
+        println!(
+            "simsimd runs its AVX2 (haswell) kernels: the f32 verdicts compare ferrovec's avx2"
+        );
+    }
     println!(
         "timing: median of {} samples of ~{:?} (scan: {} passes), round-robin{}",
         config.samples,
@@ -506,6 +515,9 @@ fn naive_normalize(x: &mut [f32]) -> f32 {
 struct F32Kernel<FV, SS, NV> {
     name: &'static str,
     ferrovec: FV,
+    /// The same kernel through the C ABI (`fv_*`, the active table): what C, C++ and the
+    /// language bindings' callers pay per call.
+    c_abi: unsafe extern "C" fn(*const f32, *const f32, usize) -> f32,
     simsimd: SS,
     naive: NV,
     /// Largest acceptable difference between implementations, given `d` (inputs in [-1, 1]).
@@ -519,6 +531,7 @@ fn bench_f32(config: &Config, verdicts: &mut Verdicts) {
         F32Kernel {
             name: "dot",
             ferrovec: |k: &Kernels, a: &[f32], b: &[f32]| k.dot_f32(a, b).unwrap(),
+            c_abi: capi::fv_dot_f32,
             simsimd: |a: &[f32], b: &[f32]| <f32 as SpatialSimilarity>::dot(a, b).unwrap(),
             naive: naive_dot,
             tolerance: |d| 1e-4 * d as f64,
@@ -530,6 +543,7 @@ fn bench_f32(config: &Config, verdicts: &mut Verdicts) {
         F32Kernel {
             name: "cosine",
             ferrovec: |k: &Kernels, a: &[f32], b: &[f32]| k.cosine_distance_f32(a, b).unwrap(),
+            c_abi: capi::fv_cosine_distance_f32,
             simsimd: |a: &[f32], b: &[f32]| <f32 as SpatialSimilarity>::cos(a, b).unwrap(),
             naive: naive_cosine,
             tolerance: |_| 1e-3,
@@ -541,6 +555,7 @@ fn bench_f32(config: &Config, verdicts: &mut Verdicts) {
         F32Kernel {
             name: "l2sq",
             ferrovec: |k: &Kernels, a: &[f32], b: &[f32]| k.l2sq_f32(a, b).unwrap(),
+            c_abi: capi::fv_l2sq_f32,
             simsimd: |a: &[f32], b: &[f32]| <f32 as SpatialSimilarity>::l2sq(a, b).unwrap(),
             naive: naive_l2sq,
             tolerance: |d| 1e-4 * d as f64,
@@ -573,6 +588,12 @@ fn bench_f32_kernel<FV, SS, NV>(
                 ferrovec(k, black_box(a), black_box(b))
             }));
         }
+        let c_abi = kernel.c_abi;
+        candidates.push(Candidate::new("C ABI", move || {
+            let (a, b) = (black_box(a), black_box(b));
+            // SAFETY: both slices have `d` readable floats.
+            unsafe { c_abi(a.as_ptr(), b.as_ptr(), a.len()) }
+        }));
         let simsimd = kernel.simsimd;
         candidates.push(Candidate::new("simsimd", move || {
             simsimd(black_box(a), black_box(b))
@@ -612,6 +633,9 @@ fn check_f32_agreement<FV, SS, NV>(
         .map(|k| (k.variant().to_string(), (kernel.ferrovec)(k, a, b) as f64))
         .collect();
     results.push(("naive".to_string(), (kernel.naive)(a, b) as f64));
+    // SAFETY: both slices have `a.len()` readable floats.
+    let c_abi = unsafe { (kernel.c_abi)(a.as_ptr(), b.as_ptr(), a.len()) };
+    results.push(("C ABI".to_string(), c_abi as f64));
     for (name, value) in results {
         assert!(
             (value - reference).abs() <= tolerance,
@@ -630,7 +654,7 @@ fn print_f32_tables(
 ) {
     println!("\n== f32 {name}: ns per call, vectors in L1 ==");
     let mut columns: Vec<&str> = tables.iter().map(|k| k.isa().name()).collect();
-    columns.extend(["simsimd", "naive", "load-bound"]);
+    columns.extend(["C ABI", "simsimd", "naive", "load-bound"]);
     let mut rows = vec![header_row("d", &columns, &["noise"])];
     for (d, t) in times {
         let mut row = vec![d.to_string()];
@@ -641,29 +665,46 @@ fn print_f32_tables(
     print_grid(&rows);
 
     println!("  ratios (higher is better for ferrovec):");
-    let mut rows = vec![[
-        "d",
-        "simsimd/avx512",
-        "(>= 1.10)",
-        "naive/avx2",
-        "(>= 3.00)",
-        "load-bound/avx512",
-        "load-bound/simsimd",
-    ]
-    .map(String::from)
-    .to_vec()];
+    // simsimd's AVX2 kernels (its "haswell" backend) are the peer of ferrovec's AVX2 table
+    // only when simsimd runs them: on an AVX2-only CPU, or in `make bench-avx2`, which
+    // builds simsimd without its AVX-512 backends.
+    let haswell = simsimd_is_haswell_only();
+    let (peer, peer_target) = if haswell {
+        ("avx2", "f32 avx2 >= 1.10x simsimd (haswell)")
+    } else {
+        ("avx512", "f32 avx512 >= 1.10x simsimd")
+    };
+    let c_abi_target = if haswell {
+        "f32 C ABI (avx2) >= 1.10x simsimd"
+    } else {
+        "f32 C ABI >= 1.10x simsimd"
+    };
+    let mut rows = vec![vec![
+        "d".to_string(),
+        format!("simsimd/{peer}"),
+        "(>= 1.10)".to_string(),
+        "simsimd/C ABI".to_string(),
+        "(>= 1.10)".to_string(),
+        "naive/avx2".to_string(),
+        "(>= 3.00)".to_string(),
+        "load-bound/avx512".to_string(),
+        "load-bound/simsimd".to_string(),
+    ]];
     for (d, t) in times {
         let what = format!("{name} d={d}");
-        let vs_simsimd = ratio(t.ns("simsimd"), t.ns("avx512"));
+        let vs_simsimd = ratio(t.ns("simsimd"), t.ns(peer));
+        let c_vs_simsimd = ratio(t.ns("simsimd"), t.ns("C ABI"));
         let vs_naive = ratio(t.ns("naive"), t.ns("avx2"));
         rows.push(vec![
             d.to_string(),
-            ratio_cell(t.ns("simsimd"), t.ns("avx512")),
+            ratio_cell(t.ns("simsimd"), t.ns(peer)),
+            verdict_cell(verdicts, peer_target, &what, vs_simsimd, TARGET_VS_SIMSIMD),
+            ratio_cell(t.ns("simsimd"), t.ns("C ABI")),
             verdict_cell(
                 verdicts,
-                "f32 avx512 >= 1.10x simsimd",
+                c_abi_target,
                 &what,
-                vs_simsimd,
+                c_vs_simsimd,
                 TARGET_VS_SIMSIMD,
             ),
             ratio_cell(t.ns("naive"), t.ns("avx2")),
@@ -679,6 +720,15 @@ fn print_f32_tables(
         ]);
     }
     print_grid(&rows);
+}
+
+/// Whether simsimd runs its AVX2 kernels: the CPU has no AVX-512, or simsimd was built
+/// without its AVX-512 backends (`make bench-avx2` sets `SIMSIMD_TARGET_SKYLAKE=0` for the
+/// build; simsimd's `uses_skylake()` reports the CPU, not what was compiled).
+fn simsimd_is_haswell_only() -> bool {
+    use simsimd::capabilities as caps;
+    let skylake_compiled_out = matches!(option_env!("SIMSIMD_TARGET_SKYLAKE"), Some("0"));
+    caps::uses_haswell() && (!caps::uses_skylake() || skylake_compiled_out)
 }
 
 /// `PASS` / `MISS` for a measured ratio (recorded for the summary), `-` if not measured.

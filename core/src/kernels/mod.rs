@@ -130,6 +130,7 @@ impl Isa {
     }
 
     /// Parses a name produced by [`Isa::name`] (ASCII case-insensitive).
+    #[inline]
     pub fn from_name(name: &str) -> Option<Isa> {
         Isa::ALL
             .into_iter()
@@ -137,6 +138,7 @@ impl Isa {
     }
 
     /// Whether this machine (and this build) can run the instruction set.
+    #[inline]
     pub fn is_available(self) -> bool {
         Kernels::for_isa(self).is_ok()
     }
@@ -162,6 +164,7 @@ pub enum Metric {
 
 impl Metric {
     /// The metric with the given ABI code (0 dot, 1 cosine, 2 squared L2).
+    #[inline]
     pub fn from_code(code: i32) -> Result<Metric> {
         match code {
             0 => Ok(Metric::Dot),
@@ -305,6 +308,7 @@ impl fmt::Debug for Kernels {
     }
 }
 
+#[inline]
 fn check_same_len(a: usize, b: usize) -> Result<()> {
     if a == b {
         Ok(())
@@ -318,11 +322,13 @@ fn check_same_len(a: usize, b: usize) -> Result<()> {
 
 impl Kernels {
     /// The table in use by the free functions of this module.
+    #[inline]
     pub fn active() -> &'static Kernels {
         dispatch::active()
     }
 
     /// The best table of `isa` this machine can run.
+    #[inline]
     pub fn for_isa(isa: Isa) -> Result<&'static Kernels> {
         dispatch::variants()
             .filter(|k| k.isa == isa)
@@ -332,16 +338,19 @@ impl Kernels {
 
     /// Every table this machine can run, from the most portable to the best. Sub-variants
     /// (e.g. AVX-512 with and without VNNI/VPOPCNTDQ) are listed separately.
+    #[inline]
     pub fn variants() -> impl Iterator<Item = &'static Kernels> {
         dispatch::variants()
     }
 
     /// The instruction set of this table.
+    #[inline]
     pub fn isa(&self) -> Isa {
         self.isa
     }
 
     /// A precise name of this table, e.g. `"avx512+vnni+vpopcntdq"`.
+    #[inline]
     pub fn variant(&self) -> &'static str {
         self.variant
     }
@@ -350,6 +359,7 @@ impl Kernels {
     /// Every kernel works on the common prefix of its inputs, so a wrong length gives a
     /// wrong number, never an out-of-bounds read; calling them is sound because a
     /// `&'static Kernels` only exists for a table this CPU supports.
+    #[inline]
     pub(crate) fn raw(&self) -> RawKernels {
         RawKernels {
             dot_f32: self.dot_f32,
@@ -361,6 +371,7 @@ impl Kernels {
     }
 
     /// Inner product `sum a_i * b_i`.
+    #[inline]
     pub fn dot_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
         check_same_len(a.len(), b.len())?;
         // SAFETY: `self` is a table this CPU supports (see the type's docs).
@@ -368,6 +379,7 @@ impl Kernels {
     }
 
     /// Cosine distance `1 - cos(a, b)` in `[0, 2]`.
+    #[inline]
     pub fn cosine_distance_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
         check_same_len(a.len(), b.len())?;
         // SAFETY: `self` is a table this CPU supports.
@@ -378,6 +390,7 @@ impl Kernels {
     /// b.b]`, over the common prefix: for hosts that supply kernels to ferrovec's wasm module
     /// (its host-kernels build computes the distance from them itself).
     #[doc(hidden)]
+    #[inline]
     pub fn cosine_parts_f32(&self, a: &[f32], b: &[f32]) -> [f32; 3] {
         // SAFETY: `self` is a table this CPU supports.
         let p = unsafe { (self.cosine_parts_f32)(a, b) };
@@ -387,6 +400,7 @@ impl Kernels {
     /// The intersection and union bit counts of [`jaccard_b1`](Self::jaccard_b1), for the
     /// same hosts as [`cosine_parts_f32`](Self::cosine_parts_f32).
     #[doc(hidden)]
+    #[inline]
     pub fn jaccard_counts_b1(&self, a: &[u8], b: &[u8]) -> Result<(u64, u64)> {
         check_b1(a, b)?;
         // SAFETY: `self` is a table this CPU supports.
@@ -394,6 +408,7 @@ impl Kernels {
     }
 
     /// Squared Euclidean distance `sum (a_i - b_i)^2`.
+    #[inline]
     pub fn l2sq_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
         check_same_len(a.len(), b.len())?;
         // SAFETY: `self` is a table this CPU supports.
@@ -404,6 +419,7 @@ impl Kernels {
     ///
     /// A vector whose length is zero, infinite or NaN is left unchanged (its length is still
     /// returned, so the caller can tell).
+    #[inline]
     pub fn l2_normalize_f32(&self, x: &mut [f32]) -> f32 {
         // SAFETY: `self` is a table this CPU supports.
         unsafe { (self.l2_normalize_f32)(x) }
@@ -414,6 +430,7 @@ impl Kernels {
     ///
     /// `rows.len()` must be `out.len() * query.len()`. For `Metric::Cosine` the query's norm
     /// is computed once.
+    #[inline]
     pub fn scan_f32(
         &self,
         metric: Metric,
@@ -441,6 +458,7 @@ impl Kernels {
     }
 
     /// Inner product of i8 vectors, exact for `n <= 65536`, wrapping modulo 2^32 beyond.
+    #[inline]
     pub fn dot_i8(&self, a: &[i8], b: &[i8]) -> Result<i32> {
         check_same_len(a.len(), b.len())?;
         // SAFETY: `self` is a table this CPU supports.
@@ -449,6 +467,7 @@ impl Kernels {
 
     /// Squared Euclidean distance of i8 vectors, exact for `n <= 65536`, wrapping modulo
     /// 2^32 beyond.
+    #[inline]
     pub fn l2sq_i8(&self, a: &[i8], b: &[i8]) -> Result<u32> {
         check_same_len(a.len(), b.len())?;
         // SAFETY: `self` is a table this CPU supports.
@@ -456,6 +475,7 @@ impl Kernels {
     }
 
     /// Number of differing bits between two packed binary vectors.
+    #[inline]
     pub fn hamming_b1(&self, a: &[u8], b: &[u8]) -> Result<u32> {
         check_b1(a, b)?;
         // SAFETY: `self` is a table this CPU supports.
@@ -466,6 +486,7 @@ impl Kernels {
 
     /// Jaccard distance `1 - |a & b| / |a | b|` of two packed binary vectors (0 if both are
     /// all zeros).
+    #[inline]
     pub fn jaccard_b1(&self, a: &[u8], b: &[u8]) -> Result<f32> {
         check_b1(a, b)?;
         // SAFETY: `self` is a table this CPU supports.
@@ -474,6 +495,7 @@ impl Kernels {
     }
 }
 
+#[inline]
 fn check_b1(a: &[u8], b: &[u8]) -> Result<()> {
     check_same_len(a.len(), b.len())?;
     if a.len() > MAX_B1_BYTES {
@@ -495,46 +517,55 @@ fn jaccard_from_counts(intersection: u64, union: u64) -> f32 {
 }
 
 /// Inner product on the active kernel table. See [`Kernels::dot_f32`].
+#[inline]
 pub fn dot_f32(a: &[f32], b: &[f32]) -> Result<f32> {
     Kernels::active().dot_f32(a, b)
 }
 
 /// Cosine distance on the active kernel table. See [`Kernels::cosine_distance_f32`].
+#[inline]
 pub fn cosine_distance_f32(a: &[f32], b: &[f32]) -> Result<f32> {
     Kernels::active().cosine_distance_f32(a, b)
 }
 
 /// Squared Euclidean distance on the active kernel table. See [`Kernels::l2sq_f32`].
+#[inline]
 pub fn l2sq_f32(a: &[f32], b: &[f32]) -> Result<f32> {
     Kernels::active().l2sq_f32(a, b)
 }
 
 /// In-place L2 normalization on the active kernel table. See [`Kernels::l2_normalize_f32`].
+#[inline]
 pub fn l2_normalize_f32(x: &mut [f32]) -> f32 {
     Kernels::active().l2_normalize_f32(x)
 }
 
 /// One-to-many scan on the active kernel table. See [`Kernels::scan_f32`].
+#[inline]
 pub fn scan_f32(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) -> Result<()> {
     Kernels::active().scan_f32(metric, query, rows, out)
 }
 
 /// i8 inner product on the active kernel table. See [`Kernels::dot_i8`].
+#[inline]
 pub fn dot_i8(a: &[i8], b: &[i8]) -> Result<i32> {
     Kernels::active().dot_i8(a, b)
 }
 
 /// i8 squared Euclidean distance on the active kernel table. See [`Kernels::l2sq_i8`].
+#[inline]
 pub fn l2sq_i8(a: &[i8], b: &[i8]) -> Result<u32> {
     Kernels::active().l2sq_i8(a, b)
 }
 
 /// Hamming distance on the active kernel table. See [`Kernels::hamming_b1`].
+#[inline]
 pub fn hamming_b1(a: &[u8], b: &[u8]) -> Result<u32> {
     Kernels::active().hamming_b1(a, b)
 }
 
 /// Jaccard distance on the active kernel table. See [`Kernels::jaccard_b1`].
+#[inline]
 pub fn jaccard_b1(a: &[u8], b: &[u8]) -> Result<f32> {
     Kernels::active().jaccard_b1(a, b)
 }

@@ -144,24 +144,34 @@ pub(crate) unsafe fn c_slice_mut<'a, T>(
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, n) })
 }
 
+#[inline]
 fn check_pointer<T>(ptr: *const T, n: usize, arg: &'static str) -> Result<(), Error> {
+    // The messages are built out of line: every kernel call passes through here, and the
+    // formatting machinery inlined would cost each of them a heavier prologue.
     if ptr.is_null() {
         return Err(Error::NullPointer { arg });
     }
     if !ptr.is_aligned() {
-        return Err(Error::InvalidArgument(format!(
-            "`{arg}` is not aligned to {} bytes",
-            std::mem::align_of::<T>()
-        )));
+        return Err(misaligned(arg, std::mem::align_of::<T>()));
     }
     if n.checked_mul(std::mem::size_of::<T>())
         .is_none_or(|bytes| bytes > isize::MAX as usize)
     {
-        return Err(Error::InvalidArgument(format!(
-            "`{arg}` length {n} is too large"
-        )));
+        return Err(too_long(arg, n));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn misaligned(arg: &'static str, align: usize) -> Error {
+    Error::InvalidArgument(format!("`{arg}` is not aligned to {align} bytes"))
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(arg: &'static str, n: usize) -> Error {
+    Error::InvalidArgument(format!("`{arg}` length {n} is too large"))
 }
 
 /// Fails if the byte ranges of two buffers overlap (an output must not alias an input).

@@ -91,26 +91,28 @@ unsafe fn row_sums<V: F32Vector, const R: usize, const K: usize, const PREFETCH:
             }
             i += ACCUMULATORS * w;
         }
-        // At most ACCUMULATORS - 1 whole chunks and one partial chunk remain; they go to
-        // accumulators 0, 1, 2, ... as their element indices say.
-        let mut j = 0;
-        while i < n {
-            let r = n - i;
+        // Fewer than ACCUMULATORS chunks remain (the last maybe partial); chunk j goes to
+        // accumulator j, as its element indices say. A loop of constant trip count, so it
+        // unrolls and every accumulator stays in a register.
+        for j in 0..ACCUMULATORS {
+            let at = i + j * w;
+            if at >= n {
+                break;
+            }
+            let r = n - at;
             let q = if r >= w {
-                V::load(query.add(i))
+                V::load(query.add(at))
             } else {
-                V::load_first(query.add(i), r)
+                V::load_first(query.add(at), r)
             };
             for (acc, row) in acc.iter_mut().zip(rows) {
                 let x = if r >= w {
-                    V::load(row.add(i))
+                    V::load(row.add(at))
                 } else {
-                    V::load_first(row.add(i), r)
+                    V::load_first(row.add(at), r)
                 };
-                step(q, x, &mut acc[j % ACCUMULATORS]);
+                step(q, x, &mut acc[j]);
             }
-            i += w;
-            j += 1;
         }
         acc.map(|acc| {
             core::array::from_fn(|k| {
