@@ -143,34 +143,41 @@ enum Reference {
 /// distance within the documented bound of the exact value, so they agree within twice it,
 /// and return the same keys except where two candidates' distances are that close (a near-tie
 /// may swap ranks, or trade the last place for another key at the same distance). `tol` is
-/// that absolute bound for the distances at hand.
-func assertSameNeighbors(
-    _ got: [Match], _ want: [Match], tol: Float, _ what: String,
-    file: StaticString = #filePath, line: UInt = #line
-) {
-    guard got.count == want.count else {
-        return XCTFail("\(what): \(got.count) matches, expected \(want.count)", file: file, line: line)
-    }
+/// that absolute bound for the distances at hand. Returns what breaks the contract.
+func neighborDifferences(_ got: [Match], _ want: [Match], tol: Float) -> [String] {
+    guard got.count == want.count else { return ["\(got.count) matches, expected \(want.count)"] }
+    var problems: [String] = []
     let wantDistance = Dictionary(want.map { ($0.key, $0.distance) }, uniquingKeysWith: { a, _ in a })
     let gotDistance = Dictionary(got.map { ($0.key, $0.distance) }, uniquingKeysWith: { a, _ in a })
     for (i, (g, w)) in zip(got, want).enumerated() {
         // Rank by rank the distances agree (swapped near-ties have near-equal distances).
         if abs(g.distance - w.distance) > tol {
-            XCTFail("\(what): rank \(i): distance \(g.distance), expected \(w.distance) +- \(tol)", file: file, line: line)
+            problems.append("rank \(i): distance \(g.distance), expected \(w.distance) +- \(tol)")
         }
+        // A key both sides returned has the same distance on both.
         if let d = wantDistance[g.key], abs(d - g.distance) > tol {
-            XCTFail("\(what): key \(g.key) at \(g.distance), the other backend says \(d) +- \(tol)", file: file, line: line)
+            problems.append("key \(g.key) at \(g.distance), expected \(d) +- \(tol)")
         }
     }
-    // A key only one side returned must sit at that side's last distance: a near-tie for
-    // the last place, not a missed neighbor.
+    // A key only one side returned must sit at that side's last distance: a near-tie for the
+    // last place, not a missed neighbor.
     if let lastWant = want.last?.distance, let lastGot = got.last?.distance {
         for g in got where wantDistance[g.key] == nil && g.distance < lastWant - tol {
-            XCTFail("\(what): key \(g.key) at \(g.distance) is not among the expected matches (last \(lastWant))", file: file, line: line)
+            problems.append("key \(g.key) at \(g.distance) is not among the expected matches (last \(lastWant))")
         }
         for w in want where gotDistance[w.key] == nil && w.distance < lastGot - tol {
-            XCTFail("\(what): expected key \(w.key) at \(w.distance) is missing (last \(lastGot))", file: file, line: line)
+            problems.append("expected key \(w.key) at \(w.distance) is missing (last \(lastGot))")
         }
+    }
+    return problems
+}
+
+func assertSameNeighbors(
+    _ got: [Match], _ want: [Match], tol: Float, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    for problem in neighborDifferences(got, want, tol: tol) {
+        XCTFail("\(what): \(problem)", file: file, line: line)
     }
 }
 
