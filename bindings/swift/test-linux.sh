@@ -195,7 +195,10 @@ run_package() {  # <package dir> <scratch dir>; prints the XCTest summary line
     local start=$SECONDS
     if ! in_chroot "$ROOT" "${SWIFT_ENV[@]}" /bin/sh -c 'cd "$1" && exec swift test --scratch-path "$2"' \
         sh "$dir" "$scratch" >"$log" 2>&1; then
-        grep -E "error:|failed|Fatal|Test Case .* failed|Executed" "$log" | head -60 >&2 || true
+        {   # compiler errors, failed assertions and cases, crashes, the XCTest summary
+            grep -E "error:|Fatal error|Test Case .* failed" "$log" | head -40
+            grep -E "Executed [0-9]+ tests?" "$log" | tail -1
+        } >&2 || true
         die "swift test failed in ${dir#"$REPO"/} (full log: ${log#"$REPO"/})"
     fi
     local summary
