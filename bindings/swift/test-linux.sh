@@ -6,7 +6,7 @@
 # Debian 12 has no Swift; Debian trixie has `swiftlang` (6.0.3). So the toolchain lives in a
 # trixie chroot made once with debootstrap and cached outside the clone:
 #
-#   FERROVEC_SWIFT_ROOT   the chroot (default /var/cache/ferrovec/swift-trixie, ~1.5 GB)
+#   FERROVEC_SWIFT_ROOT   the chroot (default /var/cache/ferrovec/swift-trixie, 2.6 GB)
 #   FERROVEC_PREFIX       a `make install` prefix of this tree (lib/libferrovec.so,
 #                         lib/pkgconfig/ferrovec.pc), default target/swift/prefix
 #   FERROVEC_DEBIAN_MIRROR  the Debian mirror for debootstrap (default: this machine's own
@@ -14,9 +14,10 @@
 #
 # Creating the chroot takes a few minutes and needs root (debootstrap, mount, chroot); so does
 # every run (chroot and bind mounts). CI runs as root. The chroot is made in ROOT.partial and
-# renamed to ROOT only when Swift runs in it, so an interrupted creation is detected (ROOT
-# missing or without its stamp) and redone. Runs take a lock (ROOT.lock); the bind mounts
-# (/proc, /dev, the work tree at the same path) are undone on exit, also on failure or ^C.
+# renamed to ROOT, with a stamp, only when Swift runs in it, so an interrupted creation is
+# detected (ROOT missing, ROOT.partial left over) and redone. Runs take a lock (ROOT.lock);
+# the mounts (/proc, /dev, the work tree at its own path) are undone on exit, also on failure
+# or ^C, and any left by a killed run are undone first.
 #
 # The scratch (build) directories are target/swift/{bindings,ios-example} in the work tree,
 # so a rerun with nothing changed only relinks and reruns the tests.
@@ -125,16 +126,19 @@ create_chroot() {
         "$APT_GET" update -qq
         DEBIAN_FRONTEND=noninteractive "$APT_GET" install -y -qq --no-install-recommends debootstrap >/dev/null
     fi
+    # PARTIAL.log is written before PARTIAL exists and removed after the rename: a PARTIAL
+    # with its log is a creation of this script that did not finish.
     if [[ -e "$PARTIAL" ]]; then
+        [[ -e "$PARTIAL.log" ]] || die "$PARTIAL exists but was not made by this script; remove it"
         say "removing $PARTIAL, left by an interrupted run"
         remove_tree "$PARTIAL"
     fi
     local mirror
     mirror=$(debian_mirror)
     say "creating a Debian $SUITE chroot in $ROOT from $mirror (once; a few minutes)"
+    echo "debootstrap --variant=minbase $SUITE $PARTIAL $mirror" >"$PARTIAL.log"
     mkdir -p "$PARTIAL"
-    # (the partial tree is removed by the next run if this one is interrupted)
-    "$DEBOOTSTRAP" --variant=minbase "$SUITE" "$PARTIAL" "$mirror" >"$PARTIAL.log" 2>&1 \
+    "$DEBOOTSTRAP" --variant=minbase "$SUITE" "$PARTIAL" "$mirror" >>"$PARTIAL.log" 2>&1 \
         || { tail -20 "$PARTIAL.log" >&2; die "debootstrap failed (full log: $PARTIAL.log)"; }
     "$MOUNT" -t proc proc "$PARTIAL/proc"
     # apt in the chroot: the mirror debootstrap wrote, without recommends, docs or caches.
@@ -151,9 +155,7 @@ create_chroot() {
     unmount_under "$PARTIAL"
     [[ "$version" == *"Swift version"* ]] || die "swift does not run in the new chroot: $version"
     echo "$STAMP" >"$PARTIAL/$STAMP_FILE"
-    if [[ -e "$ROOT" ]]; then
-        remove_tree "$ROOT"
-    fi
+    [[ ! -e "$ROOT" ]] || die "$ROOT appeared while the chroot was made"
     mv "$PARTIAL" "$ROOT"
     rm -f "$PARTIAL.log"
     say "chroot ready: $version"
@@ -164,13 +166,17 @@ trap 'unmount_under "$PARTIAL"; unmount_under "$ROOT"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The chroot, made or remade unless ROOT carries the stamp of this script's package list.
+# The chroot, made unless ROOT carries the stamp of this script's suite and package list;
+# remade if it carries another stamp (made by an older version of this script). A ROOT
+# without a stamp is not touched: this script only ever renames a finished chroot to ROOT.
 if [[ "$(cat "$ROOT/$STAMP_FILE" 2>/dev/null || true)" != "$STAMP" ]]; then
-    if [[ -e "$ROOT" ]]; then
-        [[ -d "$ROOT/etc" || -d "$ROOT/debootstrap" || -z "$(ls -A "$ROOT")" ]] \
-            || die "$ROOT exists and is not a chroot made by this script; remove it or set FERROVEC_SWIFT_ROOT"
-        say "$ROOT is incomplete or was made for another package list: making it again"
+    if [[ -f "$ROOT/$STAMP_FILE" ]]; then
+        say "$ROOT was made for another suite or package list: making it again"
         remove_tree "$ROOT"
+    elif [[ -d "$ROOT" && -z "$(ls -A "$ROOT")" ]]; then
+        rmdir "$ROOT"
+    elif [[ -e "$ROOT" ]]; then
+        die "$ROOT exists and is not a chroot made by this script (no $STAMP_FILE); remove it or set FERROVEC_SWIFT_ROOT"
     fi
     create_chroot
 fi
