@@ -18,7 +18,8 @@ let package = Package(
             name: "FerrovecExample",
             dependencies: [.product(name: "Ferrovec", package: "Ferrovec")],
             path: "FerrovecExample",
-            sources: ["ItemIndex.swift", "SearchModel.swift", "TextVectorizer.swift"]
+            // The SwiftUI files and the app's bundled items belong to the Xcode project only.
+            exclude: ["ContentView.swift", "FerrovecExampleApp.swift", "Resources"]
         ),
         .testTarget(
             name: "FerrovecExampleTests",

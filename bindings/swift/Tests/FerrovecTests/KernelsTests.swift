@@ -112,6 +112,15 @@ final class KernelsTests: XCTestCase {
         XCTAssertEqual(try Kernels.dot([], []), 0)
     }
 
+    func testArraysAreBorrowedNotCopied() throws {
+        let values: [Float] = (0..<1000).map(Float.init)
+        let arrayBase = values.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
+        Vectors.withData(values) { data in
+            XCTAssertEqual(data.count, 4000)
+            XCTAssertEqual(data.withUnsafeBytes { $0.baseAddress }, arrayBase, "the Data views the array's memory")
+        }
+    }
+
     func testIsaSelectionRoundTrip() throws {
         let original = activeIsa()
         let available = availableIsas()

@@ -137,6 +137,12 @@ final class VectorIndexTests: XCTestCase {
         }
     }
 
+    func testDefaultEngineIsNative() throws {
+        XCTAssertEqual(Engine.shared.kind(), .native)
+        XCTAssertEqual(try VectorIndex(dims: 3).backend, .native)
+        XCTAssertEqual(try VectorIndex(dims: 3, engine: try Engine.interpreted()).backend, .interpreted)
+    }
+
     func testUnsupportedOptionsAndQuantizedStorage() throws {
         for backend in Backend.forIndex {
             let engine = try backend.engine()
