@@ -121,6 +121,16 @@ final class KernelsTests: XCTestCase {
         }
     }
 
+    /// `FERROVEC_ISA=avx2 make test-swift` runs every case on that kernel level: check it
+    /// took effect (without the variable: the best level this CPU has).
+    func testIsaFromEnvironment() {
+        if let name = ProcessInfo.processInfo.environment["FERROVEC_ISA"] {
+            XCTAssertEqual("\(activeIsa())", name.lowercased())
+        } else {
+            XCTAssertEqual(activeIsa(), availableIsas().last, "available ISAs are listed best last")
+        }
+    }
+
     func testIsaSelectionRoundTrip() throws {
         let original = activeIsa()
         let available = availableIsas()
