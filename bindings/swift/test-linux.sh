@@ -41,7 +41,6 @@ MOUNT=${MOUNT:-/usr/bin/mount}                      # mount
 UMOUNT=${UMOUNT:-/usr/bin/umount}                   # mount
 FLOCK=${FLOCK:-/usr/bin/flock}                      # util-linux
 APT_GET=${APT_GET:-/usr/bin/apt-get}                # apt
-DPKG_QUERY=${DPKG_QUERY:-/usr/bin/dpkg-query}       # dpkg
 
 say() { printf 'test-swift: %s\n' "$*"; }
 die() { printf 'test-swift: %s\n' "$*" >&2; exit 1; }
@@ -182,12 +181,14 @@ if [[ "$(cat "$ROOT/$STAMP_FILE" 2>/dev/null || true)" != "$STAMP" ]]; then
 fi
 
 # Mounts for this run (stale ones from a killed run are removed first; the lock is ours):
-# /proc, /dev, and the work tree at its own path, so paths are the same inside and out
-# (ferrovec.pc's prefix, #filePath in the tests, compiler messages).
+# /proc, /dev, a fresh /tmp (nothing a run leaves there stays in the cache), and the work
+# tree at its own path, so paths are the same inside and out (ferrovec.pc's prefix, #filePath
+# in the tests, compiler messages).
 [[ $SETUP_ONLY == 0 ]] || exit 0
 unmount_under "$ROOT"
 "$MOUNT" -t proc proc "$ROOT/proc"
 "$MOUNT" --bind /dev "$ROOT/dev"
+"$MOUNT" -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
 mkdir -p "$ROOT$REPO"
 "$MOUNT" --bind "$REPO" "$ROOT$REPO"
 
