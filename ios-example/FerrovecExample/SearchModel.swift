@@ -31,6 +31,10 @@ final class SearchModel {
     private var backendChoice = BackendChoice.native
     @ObservationIgnored private var searchTask: Task<Void, Never>?
 
+    /// Nonisolated, so a view can create it in a property initializer (`@State private var
+    /// model = SearchModel()`), which does not run on the main actor.
+    nonisolated init() {}
+
     /// Loads the app bundle's items.json and builds the index on both backends.
     func load() async {
         await load(itemsAt: Bundle.main.url(forResource: "items", withExtension: "json"))
