@@ -207,7 +207,7 @@ demo: deps-native wasm
 # ---------------------------------------------------------------- tests
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js
-test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js
+test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-swift
 	@echo "make test: all passed"
 
 lint:
@@ -310,6 +310,22 @@ check-golden:
 # the ABI checks (no imports, version, capabilities).
 test-js: wasm deps-node
 	$(NODE) --test --test-reporter=spec bindings/js/test/*.test.mjs
+
+# Swift on Linux: bindings/swift (package + XCTest) and the non-UI part of ios-example, built
+# with Debian trixie's swiftlang in a chroot cached in $(SWIFT_ROOT) (made once by
+# debootstrap, a few minutes; needs root) against this build, installed into a scratch prefix
+# (ferrovec.pc for the package's pkg-config lookup; --assume-old=build: `build` just ran, and
+# running it again would rebuild the library for nothing). The rest: bindings/swift/test-linux.sh.
+DEBOOTSTRAP := /usr/sbin/debootstrap
+CHROOT := /usr/sbin/chroot
+SWIFT_ROOT ?= $(or $(FERROVEC_SWIFT_ROOT),/var/cache/ferrovec/swift-trixie)
+SWIFT_DIR := $(CURDIR)/target/swift
+.PHONY: test-swift
+test-swift: build
+	rm -rf $(SWIFT_DIR)/prefix
+	$(MAKE) --no-print-directory --assume-old=build install PREFIX=$(SWIFT_DIR)/prefix >/dev/null
+	DEBOOTSTRAP=$(DEBOOTSTRAP) CHROOT=$(CHROOT) FERROVEC_SWIFT_ROOT=$(SWIFT_ROOT) \
+		FERROVEC_PREFIX=$(SWIFT_DIR)/prefix bindings/swift/test-linux.sh
 
 # ---------------------------------------------------------------- benchmarks (not tests)
 

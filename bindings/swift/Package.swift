@@ -1,12 +1,22 @@
 // swift-tools-version:5.9
 //
 // The ferrovec Swift package: the UniFFI-generated Swift (Sources/Ferrovec/Generated, from
-// `make bindings` on Linux) plus an idiomatic layer, over Ferrovec.xcframework (the static
-// library for iOS, the iOS simulator and macOS, with the generated C headers), which
-// build-xcframework.sh builds on a Mac.
+// `make bindings`) plus an idiomatic layer (Sources/Ferrovec/*.swift), over module FerrovecFFI
+// (the generated C headers and the library):
 //
-// Nothing here is compiled on the Linux CI machines (no Swift toolchain there); see README.md.
+// - Apple platforms: Ferrovec.xcframework, the static library for iOS, the iOS simulator and
+//   macOS with the headers, which build-xcframework.sh builds on a Mac.
+// - Linux: a system library target (Linux/FerrovecFFI/module.modulemap: the same headers,
+//   `link "ferrovec"`) over an installed libferrovec.so, found with pkg-config (ferrovec.pc
+//   from `make install`): `PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig swift build`, and
+//   `LD_LIBRARY_PATH=$PREFIX/lib` to run. `make test-swift` builds and tests it this way.
 import PackageDescription
+
+#if os(Linux)
+let ffi: Target = .systemLibrary(name: "FerrovecFFI", path: "Linux/FerrovecFFI", pkgConfig: "ferrovec")
+#else
+let ffi: Target = .binaryTarget(name: "FerrovecFFI", path: "Ferrovec.xcframework")
+#endif
 
 let package = Package(
     name: "Ferrovec",
@@ -15,8 +25,7 @@ let package = Package(
         .library(name: "Ferrovec", targets: ["Ferrovec"]),
     ],
     targets: [
-        // module FerrovecFFI: libferrovec.a + ferrovecFFI.h + ferrovec_coreFFI.h.
-        .binaryTarget(name: "FerrovecFFI", path: "Ferrovec.xcframework"),
+        ffi,
         .target(
             name: "Ferrovec",
             dependencies: ["FerrovecFFI"],

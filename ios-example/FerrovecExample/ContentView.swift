@@ -1,9 +1,10 @@
-// NOT COMPILED HERE (no Swift toolchain on the Linux build machines).
+// The SwiftUI view (Apple platforms only; not compiled on Linux, see README.md). The state
+// lives in SearchModel, which is compiled and tested on Linux too.
 
 import SwiftUI
 
 struct ContentView: View {
-    @StateObject private var model = SearchModel()
+    @State private var model = SearchModel()
 
     var body: some View {
         NavigationStack {

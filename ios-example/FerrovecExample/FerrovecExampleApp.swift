@@ -1,4 +1,4 @@
-// NOT COMPILED HERE (no Swift toolchain on the Linux build machines).
+// The SwiftUI app (Apple platforms only; not compiled on Linux, see README.md).
 
 import SwiftUI
 

@@ -1,91 +1,89 @@
-// The app's state: the bundled items, one index per backend, and the search as you type.
-//
-// NOT COMPILED HERE (no Swift toolchain on the Linux build machines).
+// The app's state: the item index, the search as you type, the backend switch. Observable
+// with the Observation framework (no SwiftUI, no Combine), so it compiles and is tested on
+// Linux too (Package.swift, `make test-swift`); ContentView binds to it.
 
-import Ferrovec
 import Foundation
-
-struct Item: Codable, Identifiable, Sendable {
-    let id: UInt64
-    let title: String
-    let subtitle: String
-}
-
-enum BackendChoice: String, CaseIterable, Identifiable {
-    case native = "Native"
-    case interpreted = "Interpreted"
-    var id: String { rawValue }
-}
-
-struct SearchHit: Identifiable {
-    let item: Item
-    let distance: Float
-    var id: UInt64 { item.id }
-}
+import Observation
 
 @MainActor
-final class SearchModel: ObservableObject {
-    @Published var query = "" { didSet { scheduleSearch() } }
-    @Published var backend: BackendChoice = .native { didSet { scheduleSearch() } }
-    @Published private(set) var hits: [SearchHit] = []
-    @Published private(set) var lastSearch: Duration?
-    @Published private(set) var status = "Loading…"
+@Observable
+final class SearchModel {
+    /// The search text (the search field's binding); every change starts a new search and
+    /// cancels the previous one.
+    var query: String {
+        get { queryText }
+        set { queryText = newValue; scheduleSearch() }
+    }
 
-    private let vectorizer = TextVectorizer(dims: 256)
-    private var items: [UInt64: Item] = [:]
-    private var indexes: [BackendChoice: VectorIndex] = [:]
-    private var searchTask: Task<Void, Never>?
+    /// The backend to search on (the segmented picker's binding); a change searches again.
+    var backend: BackendChoice {
+        get { backendChoice }
+        set { backendChoice = newValue; scheduleSearch() }
+    }
 
-    /// Loads the bundled items and builds the same HNSW index on both backends: natively,
-    /// and inside the wasm interpreter (the bundled simd128 module, with a fuel budget so a
-    /// runaway call cannot hang the UI).
+    private(set) var hits: [SearchHit] = []
+    /// How long the last search took (nil while there is none).
+    private(set) var lastSearch: Duration?
+    private(set) var status = "Loading…"
+    private(set) var index: ItemIndex?
+
+    private var queryText = ""
+    private var backendChoice = BackendChoice.native
+    @ObservationIgnored private var searchTask: Task<Void, Never>?
+
+    /// Nonisolated, so a view can create it in a property initializer (`@State private var
+    /// model = SearchModel()`), which does not run on the main actor.
+    nonisolated init() {}
+
+    /// Loads the app bundle's items.json and builds the index on both backends.
     func load() async {
+        await load(itemsAt: Bundle.main.url(forResource: "items", withExtension: "json"))
+    }
+
+    /// Loads the items at `url` and builds the index on both backends, off the main actor.
+    func load(itemsAt url: URL?) async {
+        guard let url else {
+            status = "items.json is missing from the app bundle"
+            return
+        }
         do {
-            guard let url = Bundle.main.url(forResource: "items", withExtension: "json") else {
-                status = "items.json is missing from the app bundle"
-                return
-            }
-            let list = try JSONDecoder().decode([Item].self, from: Data(contentsOf: url))
-            items = Dictionary(uniqueKeysWithValues: list.map { ($0.id, $0) })
-            let keys = list.map(\.id)
-            let vectors = list.map { vectorizer.vector($0.title + " " + $0.subtitle) }
-            let engines: [(BackendChoice, Engine)] = [
-                (.native, Engine.native()),
-                (.interpreted, try Engine.interpreted(fuel: 500_000_000)),
-            ]
-            for (choice, engine) in engines {
-                let index = try VectorIndex(
-                    dims: vectorizer.dims, metric: .cosine, hnsw: .standard, engine: engine)
-                try index.add(keys: keys, vectors: vectors)
-                indexes[choice] = index
-            }
-            status = "\(list.count) items indexed"
+            let built = try await Task.detached(priority: .userInitiated) {
+                try ItemIndex(items: ItemIndex.items(from: Data(contentsOf: url)))
+            }.value
+            index = built
+            status = "\(built.count) items indexed"
             scheduleSearch()
         } catch {
             status = "Could not build the index: \(error)"
         }
     }
 
+    /// Returns when the search started by the last change has finished (tests, previews).
+    func searchFinished() async {
+        await searchTask?.value
+    }
+
     private func scheduleSearch() {
         searchTask?.cancel()
-        let text = query.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty, let index = indexes[backend] else {
+        let text = queryText.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, let index else {
+            searchTask = nil
             hits = []
             lastSearch = nil
             return
         }
-        let q = vectorizer.vector(text)
+        let backend = backendChoice
         searchTask = Task {
             let clock = ContinuousClock()
+            let start = clock.now
             do {
-                var found: [Match] = []
-                // The async search runs off the main actor.
-                let elapsed = try await clock.measure {
-                    found = try await index.search(q, k: 20)
-                }
+                // ItemIndex.search runs the search off the main actor.
+                let found = try await index.search(text, on: backend)
                 guard !Task.isCancelled else { return }
-                hits = found.compactMap { m in items[m.key].map { SearchHit(item: $0, distance: m.distance) } }
-                lastSearch = elapsed
+                hits = found
+                lastSearch = start.duration(to: clock.now)
+            } catch is CancellationError {
+                // superseded by a newer keystroke before it started
             } catch {
                 status = "Search failed: \(error)"
             }

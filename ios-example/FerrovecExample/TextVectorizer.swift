@@ -2,8 +2,7 @@
 // hashing into `dims` buckets, L2-normalized by the cosine index). A stand-in for a real
 // embedding model (ferrovec's roadmap has an on-device MiniLM encoder); it makes
 // search-as-you-type meaningful for typos and prefixes ("pyth" finds python3).
-//
-// NOT COMPILED HERE (no Swift toolchain on the Linux build machines).
+// Platform-neutral: compiled and tested on Linux too (Package.swift, `make test-swift`).
 
 import Foundation
 

@@ -56,12 +56,12 @@ public enum Kernels {
 
     /// Inner product of two int8 vectors.
     public static func dotI8(_ a: [Int8], _ b: [Int8]) throws -> Int32 {
-        try Ferrovec.dotI8(a: Data(a.map { UInt8(bitPattern: $0) }), b: Data(b.map { UInt8(bitPattern: $0) }))
+        try Ferrovec.dotI8(a: Vectors.int8Data(a), b: Vectors.int8Data(b))
     }
 
     /// Squared Euclidean distance of two int8 vectors.
     public static func l2sqI8(_ a: [Int8], _ b: [Int8]) throws -> UInt32 {
-        try Ferrovec.l2sqI8(a: Data(a.map { UInt8(bitPattern: $0) }), b: Data(b.map { UInt8(bitPattern: $0) }))
+        try Ferrovec.l2sqI8(a: Vectors.int8Data(a), b: Vectors.int8Data(b))
     }
 
     /// Number of differing bits of two bit vectors packed in bytes.

@@ -1,8 +1,6 @@
 // Engine and index in Swift idiom: [Float] / Data arguments, throwing FerrovecError,
-// Sendable objects, and async searches that leave the calling actor (e.g. the main actor)
-// free while a large index is scanned.
-//
-// NOT COMPILED HERE: there is no Swift toolchain on the Linux machines (see README.md).
+// Sendable objects, and a search that can leave the calling actor (e.g. the main actor) free
+// while a large index is scanned.
 
 import Foundation
 
@@ -22,6 +20,12 @@ public extension Engine {
     ) throws -> Engine {
         try Engine.interpreted(config: InterpretedConfig(
             module: module, simd: simd, fuel: fuel, memoryLimit: memoryLimit, sha256: sha256))
+    }
+
+    /// The native backend pinned to one instruction set (`.UnsupportedIsa` if this CPU
+    /// lacks it); `availableIsas()` lists the usable ones.
+    static func native(isa: Isa) throws -> Engine {
+        try Engine.nativeWithIsa(isa: isa)
     }
 
     /// Inner product of two vectors on this engine's backend.
@@ -45,6 +49,39 @@ public extension Engine {
             Vectors.floats(try scanF32(metric: metric, query: q, rows: r))
         }
     }
+
+    /// `x` scaled to unit length and its length before scaling, on this engine's backend.
+    func l2Normalize(_ x: [Float]) throws -> (vector: [Float], norm: Float) {
+        let out = try Vectors.withData(x) { try l2NormalizeF32(x: $0) }
+        return (Vectors.floats(out.vector), out.norm)
+    }
+
+    /// The `k` smallest scores, ascending, ties broken by lower index, NaN last.
+    func topK(_ scores: [Float], k: Int) throws -> [ScoredIndex] {
+        precondition(k >= 0, "k must be >= 0")
+        let hits = try Vectors.withData(scores) { try topK(scores: $0, k: UInt32(clamping: k)) }
+        return hits.map { ScoredIndex(index: Int($0.index), score: $0.score) }
+    }
+
+    /// Inner product of two int8 vectors on this engine's backend.
+    func dotI8(_ a: [Int8], _ b: [Int8]) throws -> Int32 {
+        try dotI8(a: Vectors.int8Data(a), b: Vectors.int8Data(b))
+    }
+
+    /// Squared Euclidean distance of two int8 vectors on this engine's backend.
+    func l2sqI8(_ a: [Int8], _ b: [Int8]) throws -> UInt32 {
+        try l2sqI8(a: Vectors.int8Data(a), b: Vectors.int8Data(b))
+    }
+
+    /// Differing bits of two bit vectors packed in bytes, on this engine's backend.
+    func hamming(_ a: Data, _ b: Data) throws -> UInt32 {
+        try hammingB1(a: a, b: b)
+    }
+
+    /// Jaccard distance of two packed bit vectors, on this engine's backend.
+    func jaccard(_ a: Data, _ b: Data) throws -> Float {
+        try jaccardB1(a: a, b: b)
+    }
 }
 
 public extension HnswConfig {
@@ -57,6 +94,11 @@ public extension HnswConfig {
 ///
 /// Thread-safe and `Sendable`: any number of tasks may search while one adds or removes (the
 /// Rust side locks). Every failure throws `FerrovecError` and leaves the index unchanged.
+///
+/// Searching: `search(_:k:allowed:)` is synchronous and callable from anywhere, async code
+/// included (a native search of a small index takes microseconds, less than a task hop);
+/// `searchInBackground(_:k:allowed:priority:)` runs the same search on a detached task so
+/// the calling actor stays free (large indexes, the Interpreted backend, the main actor).
 public final class VectorIndex: Sendable {
     /// The generated object (every method of the Rust `Index`).
     public let raw: Index
@@ -87,8 +129,17 @@ public final class VectorIndex: Sendable {
         VectorIndex(raw: try Index.load(engine: engine, path: url.path))
     }
 
-    /// Live vectors.
+    /// Live vectors (0 after `close()`).
     public var count: Int { Int((try? raw.len()) ?? 0) }
+
+    /// Whether the index holds no live vectors.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Vectors the index holds without growing (live, removed-but-not-compacted, and room).
+    public var capacity: Int { Int((try? raw.capacity()) ?? 0) }
+
+    /// Dimension, metric, storage and HNSW parameters (`nil` after `close()`).
+    public var config: IndexConfig? { try? raw.config() }
 
     /// Dimension of every vector.
     public var dims: Int { Int((try? raw.dims()) ?? 0) }
@@ -122,6 +173,12 @@ public final class VectorIndex: Sendable {
     /// Removes every vector.
     public func removeAll() throws { try raw.clear() }
 
+    /// Makes room for `additional` more vectors.
+    public func reserve(_ additional: Int) throws {
+        precondition(additional >= 0, "additional must be >= 0")
+        try raw.reserve(additional: UInt64(additional))
+    }
+
     /// Whether `key` is live.
     public func contains(_ key: UInt64) -> Bool { (try? raw.contains(key: key)) ?? false }
 
@@ -144,17 +201,27 @@ public final class VectorIndex: Sendable {
         }
     }
 
-    /// `search` off the calling actor: the work runs on a detached task, so a search of a
-    /// large index (or on the Interpreted backend) does not block the main actor.
-    public func search(_ query: [Float], k: Int = 10, allowed: [UInt64]? = nil) async throws -> [Match] {
-        try await Task.detached(priority: .userInitiated) { [self] in
+    /// `search(_:k:allowed:)` off the calling actor: the same search (same results, bit for
+    /// bit) on a detached task at `priority` (default: the caller's), so a search of a large
+    /// index or on the Interpreted backend does not block, e.g., the main actor. Throws
+    /// `CancellationError` if the calling task is cancelled before the search starts (a
+    /// started search runs to the end: the native call cannot be interrupted).
+    ///
+    /// (A separate name, not an `async` overload of `search`: with both, Swift picks the async
+    /// one in every async context, and the synchronous search could not be called there.)
+    public func searchInBackground(
+        _ query: [Float], k: Int = 10, allowed: [UInt64]? = nil, priority: TaskPriority? = nil
+    ) async throws -> [Match] {
+        try Task.checkCancellation()
+        return try await Task.detached(priority: priority ?? Task.currentPriority) { [self] in
             try self.search(query, k: k, allowed: allowed)
         }.value
     }
 
     /// One `search` per query.
     public func search(batch queries: [[Float]], k: Int = 10) throws -> [[Match]] {
-        try raw.searchBatch(queries: Vectors.data(rows: queries), k: UInt32(clamping: k))
+        precondition(k >= 0, "k must be >= 0")
+        return try raw.searchBatch(queries: Vectors.data(rows: queries), k: UInt32(clamping: k))
     }
 
     /// The index in ferrovec's portable file format.
@@ -164,13 +231,22 @@ public final class VectorIndex: Sendable {
     public func save(to url: URL) throws { try raw.save(path: url.path) }
 
     /// Frees the index now; later calls throw `.InvalidHandle`. (Otherwise it is freed when
-    /// the last reference goes.)
+    /// the last reference goes.) Idempotent.
     public func close() { raw.release() }
+
+    /// Whether `close()` was called.
+    public var isClosed: Bool { raw.isReleased() }
 }
 
 public extension Vectors {
     /// Keys as the little-endian u64 bytes the native library takes.
     static func keyData(_ keys: [UInt64]) -> Data {
         keys.map { $0.littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+
+    /// int8 values as bytes (internal: a public `data([Int8])` would make `data([1, 2])`
+    /// ambiguous).
+    internal static func int8Data(_ values: [Int8]) -> Data {
+        values.withUnsafeBufferPointer { Data(buffer: $0) }
     }
 }
