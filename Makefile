@@ -128,12 +128,18 @@ WASM_OPT := $(WASM_OPT_BIN) -O3 --strip-debug --strip-producers --enable-bulk-me
 	--enable-mutable-globals --enable-nontrapping-float-to-int --enable-multivalue \
 	--enable-reference-types
 
+# A module is replaced only when its bytes changed: the library embeds them (bundled-wasm),
+# and a new timestamp alone would rebuild it on every make.
+replace_if_changed = @cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1)
+
 wasm: deps-debian
 	RUSTFLAGS="$(WASM_RUSTFLAGS)" $(WASM_BUILD) --target-dir target/wasm-scalar
 	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128" $(WASM_BUILD) --target-dir target/wasm-simd
 	@mkdir -p $(WASM_DIR)
-	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o $(WASM_DIR)/ferrovec.wasm
-	$(WASM_OPT) --enable-simd target/wasm-simd/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-simd.wasm
+	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o $(WASM_DIR)/ferrovec.wasm.new
+	$(call replace_if_changed,$(WASM_DIR)/ferrovec.wasm)
+	$(WASM_OPT) --enable-simd target/wasm-simd/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-simd.wasm.new
+	$(call replace_if_changed,$(WASM_DIR)/ferrovec-simd.wasm)
 	@for m in $(WASM_DIR)/ferrovec.wasm $(WASM_DIR)/ferrovec-simd.wasm; do \
 		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
 		size=$$(stat -c %s $$m); \
@@ -146,7 +152,8 @@ wasm: deps-debian
 # be imported.
 	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128" $(WASM_BUILD) \
 		--features ferrovec-core/host-kernels --target-dir target/wasm-host
-	$(WASM_OPT) --enable-simd target/wasm-host/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-host.wasm
+	$(WASM_OPT) --enable-simd target/wasm-host/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-host.wasm.new
+	$(call replace_if_changed,$(WASM_DIR)/ferrovec-host.wasm)
 	@m=$(WASM_DIR)/ferrovec-host.wasm; size=$$(stat -c %s $$m); \
 		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
 		others=$$($(WASM_DIS) $$m | grep '^ (import' | grep -vc '^ (import "ferrovec_host" "fv_host_[a-z0-9_]*" (func ' || true); \
