@@ -31,6 +31,10 @@ CMAKE := /usr/bin/cmake
 CTEST := /usr/bin/ctest
 PYTHON3 := /usr/bin/python3
 NODE := /usr/bin/node
+# npm: nodejs from Debian leaves it to Debian's `npm` package, NodeSource's nodejs bundles it;
+# both install /usr/bin/npm. tsc: Debian's node-typescript (4.8), checks the npm package's types.
+NPM := /usr/bin/npm
+TSC := /usr/bin/tsc
 MVN := /usr/bin/mvn
 CROSS_ENV := RUSTC=$(DEBIAN_RUSTC) RUSTC_BOOTSTRAP=1 \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=$(WASM_LD)
@@ -82,7 +86,8 @@ deps-jvm:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends maven openjdk-17-jdk-headless >/dev/null; \
 	fi
 
-# Node 18+ for the JS wrapper's tests (node:test, wasm simd128). No npm packages needed.
+# Node 18+ for the JS wrapper's tests (node:test, wasm simd128); npm to pack and install the
+# package, tsc to check its typings (test-js-package). No packages from the npm registry.
 .PHONY: deps-node
 deps-node:
 	@if ! $(NODE) -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' 2>/dev/null; then \
@@ -90,6 +95,15 @@ deps-node:
 		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
 		$$SUDO apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs >/dev/null; \
+	fi
+	@missing=""; \
+	[ -x $(NPM) ] || missing="$$missing npm"; \
+	[ -x $(TSC) ] || missing="$$missing node-typescript"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 deps-cbindgen:
@@ -214,7 +228,7 @@ demo: deps-native wasm
 # ---------------------------------------------------------------- tests
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js
-test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-swift
+test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-swift test-packages
 	@echo "make test: all passed"
 
 lint:
@@ -243,14 +257,17 @@ test-python: build
 	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
 	cd bindings/python && ../../$(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
-# Kotlin on the JVM: the Maven project compiles the generated Kotlin plus dev.ferrovec and runs
-# JUnit against target/release/libferrovec.so. Maven's repository is cached in target/m2, so
-# only the first run needs Maven Central.
+# Kotlin on the JVM: `mvn install` compiles the generated Kotlin plus dev.ferrovec, stages
+# target/release/libferrovec.so (debug sections stripped) as the classpath resource
+# linux-x86-64/libferrovec.so, runs JUnit against that (no jna.library.path), and installs the
+# jar (target/kotlin/ferrovec-0.1.0.jar) into the local repository. Maven's repository is
+# cached in target/m2, so only the first run needs Maven Central.
 M2_REPO := $(CURDIR)/target/m2
 test-kotlin: build deps-jvm
-	cd bindings/kotlin && $(MVN) -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) test
+	cd bindings/kotlin && $(MVN) -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) install
 	@cat target/kotlin/surefire-reports/*.txt | grep -h "^Tests run" \
 		| awk -F'[ ,:]+' '{n+=$$3} END {print "kotlin: " n " JUnit tests passed"}'
+	@echo "kotlin: installed dev.ferrovec:ferrovec:0.1.0, $$(stat -c %s target/kotlin/ferrovec-0.1.0.jar) bytes"
 
 # C++: install into a scratch prefix, then build tests/cpp against it with find_package and
 # pkg-config (C++17, -Wall -Wextra -Werror, ASan + UBSan) and run it with ctest.
@@ -333,6 +350,44 @@ test-swift: build
 	$(MAKE) --no-print-directory --assume-old=build install PREFIX=$(SWIFT_DIR)/prefix >/dev/null
 	DEBOOTSTRAP=$(DEBOOTSTRAP) CHROOT=$(CHROOT) FERROVEC_SWIFT_ROOT=$(SWIFT_ROOT) \
 		FERROVEC_PREFIX=$(SWIFT_DIR)/prefix bindings/swift/test-linux.sh
+
+# ---------------------------------------------------------------- packages (issue 10)
+
+# Each surface installed the way its ecosystem does it, into an empty project, offline.
+.PHONY: test-packages package-js test-js-package test-kotlin-consumer
+test-packages: test-js-package test-kotlin-consumer
+
+# npm: `npm pack` in bindings/js (its prepack copies and checks target/wasm/*.wasm) into
+# target/npm/pack/ferrovec-<version>.tgz. npm's cache and logs stay in target/npm/cache.
+NPM_DIR := $(CURDIR)/target/npm
+NPM_ENV := npm_config_cache=$(NPM_DIR)/cache npm_config_update_notifier=false npm_config_fund=false \
+	npm_config_audit=false
+package-js: wasm deps-node
+	rm -rf $(NPM_DIR)/pack && mkdir -p $(NPM_DIR)/pack
+	cd bindings/js && $(NPM_ENV) $(NPM) pack --silent --pack-destination $(NPM_DIR)/pack >/dev/null
+	@t=$$(ls $(NPM_DIR)/pack/ferrovec-*.tgz); echo "npm: $$t, $$(stat -c %s $$t) bytes"; \
+		tar -tzvf $$t | awk '{printf "  %9d  %s\n", $$3, $$6}'
+
+# An empty project (a copy of tests/js-consumer) installs the tarball offline, imports
+# "ferrovec" by name and searches with the shipped modules (node:test); tsc type-checks a
+# program against the installed typings.
+test-js-package: package-js
+	rm -rf $(NPM_DIR)/consumer && cp -r tests/js-consumer $(NPM_DIR)/consumer
+	cd $(NPM_DIR)/consumer && $(NPM_ENV) $(NPM) install --offline --silent $$(ls $(NPM_DIR)/pack/ferrovec-*.tgz)
+	FERROVEC_WASM_DIR=$(CURDIR)/$(WASM_DIR) $(NODE) --test --test-reporter=spec $(NPM_DIR)/consumer/test.mjs
+	$(TSC) -p $(NPM_DIR)/consumer --listFiles > $(NPM_DIR)/tsc.out || { cat $(NPM_DIR)/tsc.out; exit 1; }
+	@grep -qx '$(NPM_DIR)/consumer/node_modules/ferrovec/ferrovec.d.ts' $(NPM_DIR)/tsc.out \
+		|| { echo "tsc did not resolve 'ferrovec' to the installed ferrovec.d.ts"; exit 1; }
+	@echo "npm: typings resolve and type-check (tsc $$($(TSC) --version | cut -d' ' -f2))"
+
+# Maven: tests/jvm-consumer depends on dev.ferrovec:ferrovec:0.1.0 by coordinates, from the
+# target/m2 that test-kotlin installed it into (offline: -o), and searches with it; JNA loads
+# the library out of the jar.
+test-kotlin-consumer: test-kotlin
+	rm -rf target/jvm-consumer
+	$(MVN) -q -B -o -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) -f tests/jvm-consumer/pom.xml test
+	@cat target/jvm-consumer/surefire-reports/*.txt | grep -h "^Tests run" \
+		| awk -F'[ ,:]+' '{n+=$$3} END {print "jvm-consumer: " n " JUnit tests passed"}'
 
 # ---------------------------------------------------------------- benchmarks (not tests)
 

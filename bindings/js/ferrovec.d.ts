@@ -89,8 +89,13 @@ export type ModuleSource = string | URL | Response | BufferSource | WebAssembly.
 
 /** One instance of ferrovec.wasm or ferrovec-simd.wasm. */
 export declare class Ferrovec {
-  /** Loads a module (Node: local paths and file: URLs are read from disk). */
-  static load(source: ModuleSource): Promise<Ferrovec>;
+  /**
+   * Loads a module (Node: local paths and file: URLs are read from disk). Without a source,
+   * the module shipped in the package (`Ferrovec.bundledModule()`).
+   */
+  static load(source?: ModuleSource): Promise<Ferrovec>;
+  /** URL of `ferrovec-simd.wasm` (default where supported) or `ferrovec.wasm` in the package. */
+  static bundledModule(simd?: boolean): URL;
   /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
   static simdSupported(): boolean;
   /** Wraps an instance (throws FerrovecError on a wrong ABI version). */

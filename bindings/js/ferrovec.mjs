@@ -210,11 +210,24 @@ export class Ferrovec {
 
   /**
    * Loads a module from a path or URL (Node: local paths and file: URLs are read from
-   * disk), a `Response`, bytes, or a compiled `WebAssembly.Module`.
+   * disk), a `Response`, bytes, or a compiled `WebAssembly.Module`. Without a source, the
+   * module the npm package ships next to this file: `ferrovec-simd.wasm` where the runtime
+   * has WebAssembly SIMD, `ferrovec.wasm` otherwise (see `Ferrovec.bundledModule`).
    */
   static async load(source) {
-    const module = await moduleFrom(source);
+    const module = await moduleFrom(source === undefined ? Ferrovec.bundledModule() : source);
     return new Ferrovec(await WebAssembly.instantiate(module, {}));
+  }
+
+  /**
+   * The URL of a module shipped in the npm package, next to this file (`simd` defaults to
+   * `Ferrovec.simdSupported()`). The `new URL('./x.wasm', import.meta.url)` form is the one
+   * bundlers (webpack 5, Vite, esbuild, Rollup) recognize and copy as an asset. A source
+   * checkout has no modules here: `make wasm` builds them into target/wasm/ and `npm pack`
+   * copies them in.
+   */
+  static bundledModule(simd = Ferrovec.simdSupported()) {
+    return simd ? new URL('./ferrovec-simd.wasm', import.meta.url) : new URL('./ferrovec.wasm', import.meta.url);
   }
 
   /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
