@@ -169,8 +169,10 @@ GENERATED_BINDINGS := bindings/kotlin/src/generated bindings/python/ferrovec/_un
 	bindings/swift/Sources/Ferrovec/Generated bindings/swift/Generated
 
 .PHONY: bindings uniffi-bindgen
+# `--bin` rather than `-p`: the same feature resolution as maturin's `cargo run --bin
+# uniffi-bindgen` (test-python), so both use one build of the generator.
 uniffi-bindgen:
-	$(CARGO) build --locked --quiet -p uniffi-bindgen
+	$(CARGO) build --locked --quiet --bin uniffi-bindgen
 
 bindings: build uniffi-bindgen
 	$(GENERATE_BINDINGS) .
@@ -226,15 +228,54 @@ check-bindings: build uniffi-bindgen
 			|| { echo "$$d is stale: run 'make bindings' and commit it"; diff -r -x '*.so' -x __pycache__ $$d target/bindings-check/$$d | head -20; exit 1; }; \
 	done
 
-# Python: the generated module loads libferrovec.so from its own directory, so the build is
-# copied there. pytest and numpy live in a venv under target/ (installed once, then offline).
-PY_VENV := target/python-venv
-test-python: build
-	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
-	@$(PY_VENV)/bin/python -c "import pytest, numpy" 2>/dev/null \
-		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check pytest numpy
-	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
-	cd bindings/python && ../../$(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+# Python (bindings/python/README.md): the wheel that `pip install ./bindings/python` builds
+# (maturin in UniFFI mode, through pip's PEP 517 hooks), here with the wasm modules bundled,
+# built once per run into target/python/dist. It is installed into a fresh venv holding nothing
+# else and checked there (tests/check_installed.py); then pytest + numpy join it and pytest runs
+# from target/python, where `import ferrovec` can only be the installed package (test_install.py
+# asserts that, and that the wheel's Python is byte for byte the committed Python).
+# maturin (pinned) lives in its own venv and pytest + numpy come from a wheelhouse, both
+# fetched once, so later runs are offline (hence --no-build-isolation). maturin builds in the
+# workspace's target/ (release profile): only the ffi crate is compiled again, as a cdylib.
+PY_DIR := target/python
+PY_TOOLS := $(PY_DIR)/tools
+PY_WHEELHOUSE := $(PY_DIR)/wheelhouse
+PY_DIST := $(PY_DIR)/dist
+PY_TEST_VENV := $(PY_DIR)/venv
+MATURIN_VERSION := 1.16.0
+PY_TEST_REQUIREMENTS := pytest numpy
+PY_WHEEL_BUILD_ARGS := --features bundled-wasm --locked
+
+.PHONY: deps-python python-wheel
+deps-python: deps-debian
+	@test -x $(PY_TOOLS)/bin/python || $(PYTHON3) -m venv $(PY_TOOLS)
+	@[ "$$($(PY_TOOLS)/bin/maturin --version 2>/dev/null)" = "maturin $(MATURIN_VERSION)" ] \
+		|| $(PY_TOOLS)/bin/pip install --quiet --disable-pip-version-check maturin==$(MATURIN_VERSION)
+	@[ "$$(cat $(PY_WHEELHOUSE)/.requirements 2>/dev/null)" = "$(PY_TEST_REQUIREMENTS)" ] || { \
+		rm -rf $(PY_WHEELHOUSE) && \
+		$(PY_TOOLS)/bin/pip download --quiet --disable-pip-version-check --dest $(PY_WHEELHOUSE) \
+			$(PY_TEST_REQUIREMENTS) && \
+		echo "$(PY_TEST_REQUIREMENTS)" > $(PY_WHEELHOUSE)/.requirements; }
+
+# maturin's hook runs `maturin` from PATH: the tools venv comes first.
+python-wheel: wasm deps-native deps-python
+	rm -rf $(PY_DIST)
+	@start=$$(date +%s); \
+	PATH="$(CURDIR)/$(PY_TOOLS)/bin:$$PATH" $(PY_TOOLS)/bin/pip wheel --quiet --disable-pip-version-check \
+		--no-deps --no-build-isolation --config-settings=maturin.build-args="$(PY_WHEEL_BUILD_ARGS)" \
+		--wheel-dir $(PY_DIST) ./bindings/python; \
+	wheel=$$(ls $(PY_DIST)/ferrovec-*.whl); \
+	echo "python: built $$wheel ($$(stat -c %s $$wheel) bytes) in $$(( $$(date +%s) - start )) s"
+
+test-python: python-wheel
+	rm -rf $(PY_TEST_VENV)
+	$(PYTHON3) -m venv $(PY_TEST_VENV)
+	$(PY_TEST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index --no-deps $(PY_DIST)/ferrovec-*.whl
+	cd $(PY_DIR) && venv/bin/python -I $(CURDIR)/bindings/python/tests/check_installed.py
+	$(PY_TEST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index \
+		--find-links $(PY_WHEELHOUSE) $(PY_TEST_REQUIREMENTS)
+	cd $(PY_DIR) && FERROVEC_TEST_INSTALLED=1 venv/bin/python -I -m pytest -q -p no:cacheprovider \
+		$(CURDIR)/bindings/python/tests
 
 # Kotlin on the JVM: the Maven project compiles the generated Kotlin plus dev.ferrovec and runs
 # JUnit against target/release/libferrovec.so. Maven's repository is cached in target/m2, so
@@ -307,6 +348,7 @@ bench: deps-native
 # (ffi/src/bindings/fast.rs), interleaved with the language's calls; the standalone Rust
 # program of the same workload is `cargo bench -p ferrovec --bench bindings`.
 .PHONY: bench-python bench-kotlin
+PY_VENV := target/python-venv
 bench-python: build
 	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
 	@$(PY_VENV)/bin/python -c "import numpy" 2>/dev/null \
