@@ -209,7 +209,8 @@ demo: deps-native wasm
 # ---------------------------------------------------------------- tests
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js
-test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js
+.PHONY: check-package check-publish
+test: deps lint check-header check-bindings test-rust check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js
 	@echo "make test: all passed"
 
 lint:
@@ -303,6 +304,21 @@ test-cpp: build
 test-rust: wasm
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked --release --features ferrovec/bundled-wasm
+
+# crates.io: ferrovec-core and ferrovec (the ffi crate) are packaged and each .crate is built on
+# its own, in dependency order (cargo verifies ferrovec against the core it just packaged,
+# through a local overlay registry). Offline: `cargo package --offline` resolves from cargo's
+# index cache, which `cargo fetch` fills on a fresh machine (and leaves alone when warm).
+# `cargo publish --dry-run` (check-publish) also asks crates.io whether the versions exist and
+# refuses --offline ("attempting to make an HTTP request"), so it is not part of make test.
+# ferrovec-wasm stays unpublished (publish = false): its product is the .wasm module, which
+# needs Debian's toolchain and nightly features (`make wasm`).
+check-package: deps-native
+	$(CARGO) fetch --locked
+	$(CARGO) package --offline --locked --allow-dirty -p ferrovec-core -p ferrovec
+
+check-publish: deps-native
+	$(CARGO) publish --dry-run --locked --allow-dirty -p ferrovec-core -p ferrovec
 
 # The C programs of tests/c (CMake + ctest) against the installed package, like test-cpp.
 C_DIR := $(CURDIR)/target/c
