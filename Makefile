@@ -50,6 +50,8 @@ help:
 	@echo "make bench-python / bench-kotlin  binding call overhead and bulk add vs Rust"
 	@echo "make header regenerate include/ferrovec.h"
 	@echo "make bindings regenerate the UniFFI bindings in bindings/{kotlin,python,swift}"
+	@echo "make python-wheel  the Python wheel (pip wheel ./bindings/python, wasm modules bundled) in target/python/dist"
+	@echo "make check-package  cargo package of ferrovec-core and ferrovec (offline); check-publish: cargo publish --dry-run"
 
 # ---------------------------------------------------------------- set-up (idempotent)
 
