@@ -54,6 +54,8 @@ help:
 	@echo "make bench-python / bench-kotlin  binding call overhead and bulk add vs Rust"
 	@echo "make header regenerate include/ferrovec.h"
 	@echo "make bindings regenerate the UniFFI bindings in bindings/{kotlin,python,swift}"
+	@echo "make python-wheel  the Python wheel (pip wheel ./bindings/python, wasm modules bundled) in target/python/dist"
+	@echo "make check-package  cargo package of ferrovec-core and ferrovec (offline); check-publish: cargo publish --dry-run"
 
 # ---------------------------------------------------------------- set-up (idempotent)
 
@@ -190,8 +192,10 @@ GENERATED_BINDINGS := bindings/kotlin/src/generated bindings/python/ferrovec/_un
 	bindings/swift/Sources/Ferrovec/Generated bindings/swift/Generated
 
 .PHONY: bindings uniffi-bindgen
+# `--bin` rather than `-p`: the same feature resolution as maturin's `cargo run --bin
+# uniffi-bindgen` (test-python), so both use one build of the generator.
 uniffi-bindgen:
-	$(CARGO) build --locked --quiet -p uniffi-bindgen
+	$(CARGO) build --locked --quiet --bin uniffi-bindgen
 
 bindings: build uniffi-bindgen
 	$(GENERATE_BINDINGS) .
@@ -228,7 +232,8 @@ demo: deps-native wasm
 # ---------------------------------------------------------------- tests
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js
-test: deps lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-swift test-packages
+.PHONY: check-package check-publish
+test: deps lint check-header check-bindings test-rust check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-swift test-packages
 	@echo "make test: all passed"
 
 lint:
@@ -247,15 +252,54 @@ check-bindings: build uniffi-bindgen
 			|| { echo "$$d is stale: run 'make bindings' and commit it"; diff -r -x '*.so' -x __pycache__ $$d target/bindings-check/$$d | head -20; exit 1; }; \
 	done
 
-# Python: the generated module loads libferrovec.so from its own directory, so the build is
-# copied there. pytest and numpy live in a venv under target/ (installed once, then offline).
-PY_VENV := target/python-venv
-test-python: build
-	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
-	@$(PY_VENV)/bin/python -c "import pytest, numpy" 2>/dev/null \
-		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check pytest numpy
-	cp $(CDYLIB) bindings/python/ferrovec/_uniffi/
-	cd bindings/python && ../../$(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+# Python (bindings/python/README.md): the wheel that `pip install ./bindings/python` builds
+# (maturin in UniFFI mode, through pip's PEP 517 hooks), here with the wasm modules bundled,
+# built once per run into target/python/dist. It is installed into a fresh venv holding nothing
+# else and checked there (tests/check_installed.py); then pytest + numpy join it and pytest runs
+# from target/python, where `import ferrovec` can only be the installed package (test_install.py
+# asserts that, and that the wheel's Python is byte for byte the committed Python).
+# maturin (pinned) lives in its own venv and pytest + numpy come from a wheelhouse, both
+# fetched once, so later runs are offline (hence --no-build-isolation). maturin builds in the
+# workspace's target/ (release profile): only the ffi crate is compiled again, as a cdylib.
+PY_DIR := target/python
+PY_TOOLS := $(PY_DIR)/tools
+PY_WHEELHOUSE := $(PY_DIR)/wheelhouse
+PY_DIST := $(PY_DIR)/dist
+PY_TEST_VENV := $(PY_DIR)/venv
+MATURIN_VERSION := 1.16.0
+PY_TEST_REQUIREMENTS := pytest numpy
+PY_WHEEL_BUILD_ARGS := --features bundled-wasm --locked
+
+.PHONY: deps-python python-wheel
+deps-python: deps-debian
+	@test -x $(PY_TOOLS)/bin/python || $(PYTHON3) -m venv $(PY_TOOLS)
+	@[ "$$($(PY_TOOLS)/bin/maturin --version 2>/dev/null)" = "maturin $(MATURIN_VERSION)" ] \
+		|| $(PY_TOOLS)/bin/pip install --quiet --disable-pip-version-check maturin==$(MATURIN_VERSION)
+	@[ "$$(cat $(PY_WHEELHOUSE)/.requirements 2>/dev/null)" = "$(PY_TEST_REQUIREMENTS)" ] || { \
+		rm -rf $(PY_WHEELHOUSE) && \
+		$(PY_TOOLS)/bin/pip download --quiet --disable-pip-version-check --dest $(PY_WHEELHOUSE) \
+			$(PY_TEST_REQUIREMENTS) && \
+		echo "$(PY_TEST_REQUIREMENTS)" > $(PY_WHEELHOUSE)/.requirements; }
+
+# maturin's hook runs `maturin` from PATH: the tools venv comes first.
+python-wheel: wasm deps-native deps-python
+	rm -rf $(PY_DIST)
+	@start=$$(date +%s); \
+	PATH="$(CURDIR)/$(PY_TOOLS)/bin:$$PATH" $(PY_TOOLS)/bin/pip wheel --quiet --disable-pip-version-check \
+		--no-deps --no-build-isolation --config-settings=maturin.build-args="$(PY_WHEEL_BUILD_ARGS)" \
+		--wheel-dir $(PY_DIST) ./bindings/python; \
+	wheel=$$(ls $(PY_DIST)/ferrovec-*.whl); \
+	echo "python: built $$wheel ($$(stat -c %s $$wheel) bytes) in $$(( $$(date +%s) - start )) s"
+
+test-python: python-wheel
+	rm -rf $(PY_TEST_VENV)
+	$(PYTHON3) -m venv $(PY_TEST_VENV)
+	$(PY_TEST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index --no-deps $(PY_DIST)/ferrovec-*.whl
+	cd $(PY_DIR) && venv/bin/python -I $(CURDIR)/bindings/python/tests/check_installed.py
+	$(PY_TEST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index \
+		--find-links $(PY_WHEELHOUSE) $(PY_TEST_REQUIREMENTS)
+	cd $(PY_DIR) && FERROVEC_TEST_INSTALLED=1 venv/bin/python -I -m pytest -q -p no:cacheprovider \
+		$(CURDIR)/bindings/python/tests
 
 # Kotlin on the JVM: `mvn install` compiles the generated Kotlin plus dev.ferrovec, stages
 # target/release/libferrovec.so (debug sections stripped) as the classpath resource
@@ -302,6 +346,21 @@ test-rust: wasm
 	@for isa in $(ISA_SKIPPED); do \
 		echo "WARNING: this CPU lacks $$isa: the $$isa kernels were NOT tested (FERROVEC_ISA=$$isa skipped)"; \
 	done
+
+# crates.io: ferrovec-core and ferrovec (the ffi crate) are packaged and each .crate is built on
+# its own, in dependency order (cargo verifies ferrovec against the core it just packaged,
+# through a local overlay registry). Offline: `cargo package --offline` resolves from cargo's
+# index cache, which `cargo fetch` fills on a fresh machine (and leaves alone when warm).
+# `cargo publish --dry-run` (check-publish) also asks crates.io whether the versions exist and
+# refuses --offline ("attempting to make an HTTP request"), so it is not part of make test.
+# ferrovec-wasm stays unpublished (publish = false): its product is the .wasm module, which
+# needs Debian's toolchain and nightly features (`make wasm`).
+check-package: deps-native
+	$(CARGO) fetch --locked
+	$(CARGO) package --offline --locked --allow-dirty -p ferrovec-core -p ferrovec
+
+check-publish: deps-native
+	$(CARGO) publish --dry-run --locked --allow-dirty -p ferrovec-core -p ferrovec
 
 # The C programs of tests/c (CMake + ctest) against the installed package, like test-cpp.
 C_DIR := $(CURDIR)/target/c
@@ -410,6 +469,7 @@ bench-avx2: deps-native
 # (ffi/src/bindings/fast.rs), interleaved with the language's calls; the standalone Rust
 # program of the same workload is `cargo bench -p ferrovec --bench bindings`.
 .PHONY: bench-python bench-kotlin
+PY_VENV := target/python-venv
 bench-python: build
 	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
 	@$(PY_VENV)/bin/python -c "import numpy" 2>/dev/null \

@@ -16,6 +16,21 @@ def _closed() -> Exception:
     return _core.FerrovecError.InvalidHandle("invalid handle: stale, freed, or never issued")
 
 
+def _not_bundled(simd: bool) -> Exception:
+    """What a wheel built without the wasm modules (`pip install ./bindings/python` without
+    ``--features bundled-wasm``) says when asked for its default module."""
+    name = "ferrovec-simd.wasm" if simd else "ferrovec.wasm"
+    return _core.FerrovecError.InvalidArgument(
+        f"invalid argument: this ferrovec package has no bundled {name} (its libferrovec was "
+        "built without the `bundled-wasm` feature). Pass the module: "
+        f"Engine.interpreted(module=<path or bytes of {name}>; `make wasm` writes it to "
+        "target/wasm/), or reinstall with the modules bundled: `make wasm`, then "
+        "`pip install ./bindings/python "
+        "--config-settings=maturin.build-args=\"--features bundled-wasm\"` "
+        "(bindings/python/README.md)"
+    )
+
+
 class Engine:
     """Every kernel on one backend. Make one with :meth:`native` or :meth:`interpreted`.
 
@@ -54,7 +69,9 @@ class Engine:
         """ferrovec's wasm module inside wasmi.
 
         ``module``: the bytes (or a path) of a ``.wasm`` module to run; default the bundled
-        simd128 module (``simd=False``: the scalar one). ``fuel``: instruction budget per
+        simd128 module (``simd=False``: the scalar one). A package built without the modules
+        (README.md, "Install") raises ``FerrovecError.InvalidArgument`` saying how to get them
+        when ``module`` is not given. ``fuel``: instruction budget per
         call (``FerrovecError.OutOfFuel`` when spent; the engine keeps working).
         ``memory_limit``: cap on the module's memory in bytes. ``sha256``: refuse a module
         with another digest (64 hex digits)."""
@@ -68,7 +85,13 @@ class Engine:
             memory_limit=memory_limit,
             sha256=sha256,
         )
-        return cls(_ffi.Engine.interpreted(config))
+        try:
+            raw = _ffi.Engine.interpreted(config)
+        except _core.FerrovecError.InvalidArgument as err:
+            if module is None and "bundled-wasm" in str(err):
+                raise _not_bundled(simd) from None
+            raise
+        return cls(raw)
 
     @property
     def raw(self) -> "_ffi.Engine":

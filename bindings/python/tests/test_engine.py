@@ -128,6 +128,41 @@ def test_interpreted_module_bytes_and_sha256():
         Engine.interpreted(fuel=0)
 
 
+def test_a_build_without_bundled_modules_says_what_to_do(monkeypatch):
+    """A package built without the wasm modules (`pip install ./bindings/python` without
+    --features bundled-wasm): the library refuses the default module with an InvalidArgument
+    naming the feature (asserted in ffi/tests/interpreted.rs); Python turns that into a
+    message saying how to pass a module or reinstall, same exception type."""
+    from ferrovec import _engine
+
+    calls = []
+
+    def unbundled(cls, config):
+        calls.append(config)
+        if config.module is None:
+            name = "ferrovec-simd.wasm" if config.simd else "ferrovec.wasm"
+            raise FerrovecError.InvalidArgument(
+                f"invalid argument: this build of ferrovec has no bundled {name} (it was "
+                "built without the `bundled-wasm` feature): pass the module bytes"
+            )
+        raise FerrovecError.InvalidModule("invalid module: not wasm")
+
+    monkeypatch.setattr(_engine._ffi.Engine, "interpreted", classmethod(unbundled))
+    with pytest.raises(FerrovecError.InvalidArgument) as err:
+        Engine.interpreted()
+    message = str(err.value)
+    assert "no bundled ferrovec-simd.wasm" in message
+    assert "Engine.interpreted(module=" in message and "make wasm" in message
+    assert 'pip install ./bindings/python --config-settings=maturin.build-args="--features bundled-wasm"' in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    with pytest.raises(FerrovecError.InvalidArgument, match="no bundled ferrovec.wasm "):
+        Engine.interpreted(simd=False)
+    # With a module given, the library's own errors pass through untouched.
+    with pytest.raises(FerrovecError.InvalidModule, match="not wasm"):
+        Engine.interpreted(b"junk")
+    assert [c.module for c in calls] == [None, None, b"junk"]
+
+
 def test_native_isa_pinning():
     for isa in ferrovec.available_isas():
         with Engine.native(isa) as e:
