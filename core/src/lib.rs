@@ -26,6 +26,7 @@ extern crate std;
 mod error;
 pub mod index;
 pub mod kernels;
+pub mod sparse;
 
 pub use error::{Error, Result};
 
