@@ -632,7 +632,8 @@ impl CsrMatrix {
     /// is out of range or a value is not finite, or naming the position if duplicates sum
     /// to infinity.
     ///
-    /// Memory: besides the result, `4 (n_rows + 1) + 16 t` bytes for `t` triplets.
+    /// Memory: at the peak `4 (n_rows + 1) + 28 t` bytes for `t` triplets, the result
+    /// included (a 16-byte sort buffer per triplet, freed before returning).
     pub fn from_triplets(
         n_rows: usize,
         n_cols: usize,
