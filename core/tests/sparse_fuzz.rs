@@ -162,6 +162,20 @@ fn random_csr_arrays_never_panic() {
         );
         let unsorted = CsrMatrix::from_csr_unsorted(n_rows, n_cols, &indptr, &indices, &values);
         assert_eq!(borrowed.is_ok(), owned.is_ok());
+        // The same arrays as a graph adjacency (square, weights >= 0), weighted or not.
+        let weights = if rng.chance(2) {
+            Some(&values[..])
+        } else {
+            None
+        };
+        match Graph::from_csr(n_rows, &indptr, &indices, weights) {
+            Ok(g) => {
+                assert_eq!(g.in_adjacency(), g.adjacency().transpose().unwrap().view());
+                assert!(g.out_weights().iter().all(|w| w.is_finite() && *w >= 0.0));
+                check_matrix(&g.adjacency().to_matrix().unwrap());
+            }
+            Err(e) => assert_input_error(&e, "Graph::from_csr"),
+        }
         match (&owned, &unsorted) {
             (Ok(a), Ok(b)) => {
                 // Canonical input comes back unchanged from the sorting constructor.

@@ -109,13 +109,14 @@ pub(super) enum Columns {
 }
 
 /// Checks CSR arrays against every invariant of [`CsrRef`] (with [`Columns::AnyOrder`], all
-/// but the column order), naming the first violation.
+/// but the column order; with `values: None`, all but those about values), naming the first
+/// violation.
 pub(super) fn validate(
     n_rows: usize,
     n_cols: usize,
     indptr: &[u32],
     indices: &[u32],
-    values: &[f64],
+    values: Option<&[f64]>,
     columns: Columns,
 ) -> Result<()> {
     check_shape(n_rows, n_cols)?;
@@ -126,11 +127,13 @@ pub(super) fn validate(
             actual: indptr.len(),
         });
     }
-    if values.len() != indices.len() {
-        return Err(Error::DimensionMismatch {
-            expected: indices.len(),
-            actual: values.len(),
-        });
+    if let Some(values) = values {
+        if values.len() != indices.len() {
+            return Err(Error::DimensionMismatch {
+                expected: indices.len(),
+                actual: values.len(),
+            });
+        }
     }
     let nnz = indices.len();
     if nnz > MAX_NNZ {
@@ -170,9 +173,12 @@ pub(super) fn validate(
             _ => return Err(broken("row pointer window")),
         };
         let cols = indices.get(s..e).ok_or_else(|| broken("row span"))?;
-        let vals = values.get(s..e).ok_or_else(|| broken("row span"))?;
+        let vals = match values {
+            Some(v) => Some(v.get(s..e).ok_or_else(|| broken("row span"))?),
+            None => None,
+        };
         let mut prev: Option<u32> = None;
-        for (k, (&c, &v)) in cols.iter().zip(vals).enumerate() {
+        for (k, &c) in cols.iter().enumerate() {
             let entry = s + k;
             if c as usize >= n_cols {
                 return Err(invalid(format!(
@@ -194,10 +200,12 @@ pub(super) fn validate(
                     )));
                 }
             }
-            if !v.is_finite() {
-                return Err(invalid(format!(
-                    "row {i}, column {c} (entry {entry}): value {v} is not finite"
-                )));
+            if let Some(v) = vals.and_then(|vals| vals.get(k)) {
+                if !v.is_finite() {
+                    return Err(invalid(format!(
+                        "row {i}, column {c} (entry {entry}): value {v} is not finite"
+                    )));
+                }
             }
             prev = Some(c);
         }
@@ -227,6 +235,28 @@ fn spmv_scalar(indptr: &[u32], indices: &[u32], values: &[f64], x: &[f64], y: &m
     }
 }
 
+/// The `(row, column, value)` of every entry of validated CSR arrays, row by row; every
+/// value 1.0 when `values` is `None`.
+pub(super) fn csr_entries<'a>(
+    indptr: &'a [u32],
+    indices: &'a [u32],
+    values: Option<&'a [f64]>,
+) -> impl Iterator<Item = (u32, u32, f64)> + Clone + 'a {
+    indptr.windows(2).enumerate().flat_map(move |(i, w)| {
+        let (s, e) = match *w {
+            [s, e] => (s as usize, e as usize),
+            _ => (0, 0),
+        };
+        let cols = indices.get(s..e).unwrap_or(&[]);
+        let vals = values.and_then(|v| v.get(s..e));
+        cols.iter().enumerate().map(move |(k, &c)| {
+            let v = vals.map_or(1.0, |v| v.get(k).copied().unwrap_or(1.0));
+            // i < n_rows <= MAX_DIM.
+            (i as u32, c, v)
+        })
+    })
+}
+
 impl<'a> CsrRef<'a> {
     /// Validates caller arrays as a CSR matrix of `n_rows x n_cols`, without copying.
     ///
@@ -244,7 +274,14 @@ impl<'a> CsrRef<'a> {
         indices: &'a [u32],
         values: &'a [f64],
     ) -> Result<CsrRef<'a>> {
-        validate(n_rows, n_cols, indptr, indices, values, Columns::Canonical)?;
+        validate(
+            n_rows,
+            n_cols,
+            indptr,
+            indices,
+            Some(values),
+            Columns::Canonical,
+        )?;
         Ok(CsrRef {
             n_rows,
             n_cols,
@@ -587,7 +624,7 @@ impl CsrMatrix {
             n_cols,
             &indptr,
             &indices,
-            &values,
+            Some(&values),
             Columns::Canonical,
         )?;
         Ok(CsrMatrix {
@@ -611,18 +648,20 @@ impl CsrMatrix {
         indices: &[u32],
         values: &[f64],
     ) -> Result<CsrMatrix> {
-        validate(n_rows, n_cols, indptr, indices, values, Columns::AnyOrder)?;
-        let entries = indptr.windows(2).enumerate().flat_map(move |(i, w)| {
-            let (s, e) = match *w {
-                [s, e] => (s as usize, e as usize),
-                _ => (0, 0),
-            };
-            let cols = indices.get(s..e).unwrap_or(&[]);
-            let vals = values.get(s..e).unwrap_or(&[]);
-            // i < n_rows <= MAX_DIM.
-            cols.iter().zip(vals).map(move |(&c, &v)| (i as u32, c, v))
-        });
-        coo::assemble(n_rows, n_cols, indices.len(), entries)
+        validate(
+            n_rows,
+            n_cols,
+            indptr,
+            indices,
+            Some(values),
+            Columns::AnyOrder,
+        )?;
+        coo::assemble(
+            n_rows,
+            n_cols,
+            indices.len(),
+            csr_entries(indptr, indices, Some(values)),
+        )
     }
 
     /// Builds a matrix from COO triplets `(rows[k], cols[k], values[k])` in any order;
@@ -687,7 +726,7 @@ impl CsrMatrix {
             n_cols,
             &indptr,
             &indices,
-            &values,
+            Some(&values),
             Columns::Canonical
         )
         .is_ok());

@@ -4,6 +4,7 @@
 use alloc::format;
 use alloc::vec::Vec;
 
+use super::csr::{csr_entries, validate, Columns};
 use super::{coo, invalid, oom, vec_with_capacity, CsrMatrix, CsrRef, MAX_DIM, MAX_NNZ};
 use crate::{Error, Result};
 
@@ -64,11 +65,7 @@ impl Graph {
         dst: &[u32],
         weights: Option<&[f64]>,
     ) -> Result<Graph> {
-        if n_nodes > MAX_DIM {
-            return Err(invalid(format!(
-                "{n_nodes} nodes exceed the limit of {MAX_DIM} (MAX_DIM)"
-            )));
-        }
+        check_nodes(n_nodes)?;
         if dst.len() != src.len() {
             return Err(Error::DimensionMismatch {
                 expected: src.len(),
@@ -106,6 +103,45 @@ impl Graph {
             .enumerate()
             .map(move |(k, (&s, &d))| (s, d, weight(k)));
         let out = coo::assemble(n_nodes, n_nodes, src.len(), entries)?;
+        Graph::build(out)
+    }
+
+    /// The graph of a CSR adjacency given as arrays (scipy's `indptr`, `indices` and
+    /// optionally `data`; a C or wasm caller's buffers): node `u`'s out-edges go to
+    /// `indices[indptr[u]..indptr[u + 1]]`, weighted by `weights` at the same positions, or
+    /// 1.0 each when `None` (a pattern adjacency). Targets within a node may be in any order
+    /// and repeated (summed, see the type's documentation). The arrays are copied.
+    ///
+    /// Errors as [`CsrMatrix::from_csr_unsorted`] for the arrays, naming the row (node) and
+    /// position, and as [`Graph::from_edges`] for the weights (every given weight is checked,
+    /// before repeats are summed).
+    pub fn from_csr(
+        n_nodes: usize,
+        indptr: &[u32],
+        indices: &[u32],
+        weights: Option<&[f64]>,
+    ) -> Result<Graph> {
+        check_nodes(n_nodes)?;
+        validate(
+            n_nodes,
+            n_nodes,
+            indptr,
+            indices,
+            weights,
+            Columns::AnyOrder,
+        )?;
+        if let Some(w) = weights {
+            for (entry, (u, v, _)) in csr_entries(indptr, indices, None).enumerate() {
+                let wk = w.get(entry).copied().unwrap_or(0.0);
+                check_weight(wk, || format!("edge {u} -> {v} (entry {entry})"))?;
+            }
+        }
+        let out = coo::assemble(
+            n_nodes,
+            n_nodes,
+            indices.len(),
+            csr_entries(indptr, indices, weights),
+        )?;
         Graph::build(out)
     }
 
@@ -223,6 +259,15 @@ impl Graph {
     pub fn in_adjacency(&self) -> CsrRef<'_> {
         self.inn.view()
     }
+}
+
+fn check_nodes(n_nodes: usize) -> Result<()> {
+    if n_nodes > MAX_DIM {
+        return Err(invalid(format!(
+            "{n_nodes} nodes exceed the limit of {MAX_DIM} (MAX_DIM)"
+        )));
+    }
+    Ok(())
 }
 
 /// A weight is finite and `>= 0`; `edge` names it in the error.

@@ -69,8 +69,9 @@
 //!
 //! * [`CooMatrix`]: an incremental triplet builder.
 //! * [`matrix_market`]: reading and writing Matrix Market coordinate files.
-//! * [`Graph`]: a directed, weighted graph (out- and in-adjacency, weighted out-degrees,
-//!   dangling nodes) for PageRank and push algorithms.
+//! * [`Graph`]: a directed, weighted graph for PageRank and push algorithms, from an edge
+//!   list, CSR adjacency arrays (weighted or not) or a [`CsrMatrix`]: out- and in-adjacency,
+//!   weighted out-degrees, dangling nodes.
 
 mod coo;
 mod csr;

@@ -1294,6 +1294,56 @@ fn graph_from_adjacency_equals_the_edge_list() {
 }
 
 #[test]
+fn graph_from_csr_arrays_with_and_without_weights() {
+    // Node 0: -> 2, -> 1, -> 2 again (any order, repeats summed); node 1: none; node 2: -> 0.
+    let indptr = [0u32, 3, 3, 4];
+    let indices = [2u32, 1, 2, 0];
+    let g = Graph::from_csr(3, &indptr, &indices, Some(&[1.0, 0.5, 2.0, 4.0])).unwrap();
+    let h =
+        Graph::from_edges(3, &[0, 0, 0, 2], &[2, 1, 2, 0], Some(&[1.0, 0.5, 2.0, 4.0])).unwrap();
+    assert_eq!(g, h);
+    assert_eq!(g.out_edges(0), Some((&[1u32, 2][..], &[0.5, 3.0][..])));
+    assert_eq!(g.dangling(), &[1]);
+    let p = Graph::from_csr(3, &indptr, &indices, None).unwrap();
+    assert_eq!(p.out_edges(0), Some((&[1u32, 2][..], &[1.0, 2.0][..])));
+    assert_eq!(p.out_weights(), &[3.0, 0.0, 1.0]);
+    // Every given weight is checked, even when the repeats would sum to a valid one.
+    let m = invalid_msg(Graph::from_csr(
+        3,
+        &indptr,
+        &indices,
+        Some(&[1.0, 0.5, -0.5, 4.0]),
+    ));
+    assert!(
+        m.contains("edge 0 -> 2 (entry 2): weight -0.5 is negative"),
+        "{m}"
+    );
+    let m = invalid_msg(Graph::from_csr(
+        3,
+        &indptr,
+        &indices,
+        Some(&[1.0, f64::NAN, 1.0, 1.0]),
+    ));
+    assert!(
+        m.contains("row 0, column 1 (entry 1): value NaN is not finite"),
+        "{m}"
+    );
+    let m = invalid_msg(Graph::from_csr(3, &indptr, &[2, 1, 3, 0], None));
+    assert!(
+        m.contains("row 0, entry 2: column 3 is out of range"),
+        "{m}"
+    );
+    assert!(matches!(
+        Graph::from_csr(2, &indptr, &indices, None),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        Graph::from_csr(3, &indptr, &indices, Some(&[1.0])),
+        Err(Error::DimensionMismatch { .. })
+    ));
+}
+
+#[test]
 fn graph_errors_name_the_edge_or_node() {
     let m = invalid_msg(Graph::from_edges(3, &[0, 3], &[1, 1], None));
     assert!(
