@@ -27,6 +27,7 @@ extern crate std;
 mod error;
 pub mod index;
 pub mod kernels;
+pub mod solver;
 pub mod sparse;
 
 pub use error::{Error, Result};
