@@ -17,42 +17,14 @@
 #include <string.h>
 #include <threads.h>
 
+#include "check.h"
 #include "ferrovec.h"
-
-static int failures = 0;
-static long checks = 0;
-
-#define CHECK(cond, ...)                                                            \
-    do {                                                                            \
-        checks++;                                                                   \
-        if (!(cond)) {                                                              \
-            failures++;                                                             \
-            if (failures <= 30) {                                                   \
-                fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
-                fprintf(stderr, __VA_ARGS__);                                       \
-                fprintf(stderr, " (last error: %s)\n", fv_last_error_message());    \
-            }                                                                       \
-        }                                                                           \
-    } while (0)
 
 #define DIMS 8
 #define N 200
 #define K 10
 
-/* ---- deterministic inputs ---- */
-
-static uint64_t rng_state = 11;
-
-static uint64_t next_u64(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static float next_unit(void) { /* uniform in [-1, 1) */
-    return (float)((double)(next_u64() >> 40) / (double)(1ull << 23) - 1.0);
-}
+/* ---- deterministic inputs (seeded in main) ---- */
 
 static void fill(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = next_unit();
@@ -64,15 +36,6 @@ typedef struct {
     uint64_t key;
     double distance;
 } ref_match;
-
-static double ref_l2sq(const float *a, const float *b, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - (double)b[i];
-        s += d * d;
-    }
-    return s;
-}
 
 static int cmp_match(const void *pa, const void *pb) {
     const ref_match *a = pa, *b = pb;
@@ -731,6 +694,7 @@ static void test_threads(const fv_engine *engine, const char *backend) {
 }
 
 int main(int argc, char **argv) {
+    rng_seed(11);
     const char *tmp_dir = argc > 1 ? argv[1] : "target/c";
     static const int32_t backends[] = {FV_BACKEND_NATIVE, FV_BACKEND_INTERPRETED};
     static const char *names[] = {"native", "interpreted"};
@@ -745,10 +709,5 @@ int main(int argc, char **argv) {
         test_threads(engine, names[b]);
         fv_engine_free(engine);
     }
-    if (failures) {
-        fprintf(stderr, "test_index: %d of %ld checks FAILED\n", failures, checks);
-        return 1;
-    }
-    printf("test_index: all %ld checks passed\n", checks);
-    return 0;
+    return check_summary("test_index");
 }

@@ -10,67 +10,13 @@
 #include <string.h>
 #include <threads.h>
 
+#include "check.h"
 #include "ferrovec.h"
 
-static int failures = 0;
-static long checks = 0;
 
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        checks++;                                                         \
-        if (!(cond)) {                                                    \
-            failures++;                                                   \
-            if (failures <= 20) {                                         \
-                fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                fprintf(stderr, __VA_ARGS__);                             \
-                fprintf(stderr, "\n");                                    \
-            }                                                             \
-        }                                                                 \
-    } while (0)
-
-/* ---- deterministic inputs ---- */
-
-static uint64_t rng_state = 42;
-
-static uint64_t next_u64(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static float next_unit(void) { /* uniform in [-1, 1) */
-    return (float)((double)(next_u64() >> 40) / (double)(1ull << 23) - 1.0);
-}
+/* ---- deterministic inputs (seeded in main) ---- */
 
 /* ---- the C reference ---- */
-
-static double ref_dot(const float *a, const float *b, size_t n, double *magnitude) {
-    double s = 0, m = 0;
-    for (size_t i = 0; i < n; i++) {
-        s += (double)a[i] * (double)b[i];
-        m += fabs((double)a[i] * (double)b[i]);
-    }
-    if (magnitude) *magnitude = m;
-    return s;
-}
-
-static double ref_l2sq(const float *a, const float *b, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - (double)b[i];
-        s += d * d;
-    }
-    return s;
-}
-
-static double ref_cosine(const float *a, const float *b, size_t n) {
-    double ab = ref_dot(a, b, n, NULL), aa = ref_dot(a, a, n, NULL), bb = ref_dot(b, b, n, NULL);
-    if (aa == 0 && bb == 0) return 0;
-    if (aa == 0 || bb == 0) return 1;
-    double d = 1 - ab / sqrt(aa * bb);
-    return d < 0 ? 0 : (d > 2 ? 2 : d);
-}
 
 static int64_t ref_dot_i8(const int8_t *a, const int8_t *b, size_t n) {
     int64_t s = 0;
@@ -294,6 +240,7 @@ static void test_thread_local_error(void) {
 }
 
 int main(void) {
+    rng_seed(42);
     const char *isas[] = {"scalar", "avx2", "avx512", "neon", "simd128"};
     int ran = 0;
     for (size_t i = 0; i < sizeof(isas) / sizeof(isas[0]); i++) {
@@ -315,10 +262,5 @@ int main(void) {
     CHECK(ran >= 1, "at least scalar ran");
     test_errors();
     test_thread_local_error();
-    if (failures) {
-        fprintf(stderr, "%d of %ld checks FAILED\n", failures, checks);
-        return 1;
-    }
-    printf("all %ld checks passed\n", checks);
-    return 0;
+    return check_summary("test_kernels");
 }
