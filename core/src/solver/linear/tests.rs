@@ -424,18 +424,21 @@ fn cg_refuses_what_is_not_symmetric_positive_definite() {
     let mut sentinel = [7.0; 2];
     let mut ws = Workspace::new();
     let b = [1.0, -1.0];
-    // Not symmetric: the entry and its mirror are named.
+    // Not symmetric, with the check on: the entry and its mirror are named.
     let a = from_triplets(2, &[(0, 0, 4.0), (0, 1, 1.0), (1, 0, 2.0), (1, 1, 4.0)]);
-    let e = cg_into(a.view(), &b, &opts(1e-8), &mut sentinel, &mut ws).unwrap_err();
+    let checked = opts(1e-8).symmetry_tolerance(Some(DEFAULT_SYMMETRY_TOLERANCE));
+    let e = cg_into(a.view(), &b, &checked, &mut sentinel, &mut ws).unwrap_err();
     let m = message(e);
     assert!(
         m.contains("a[0][1] = 1") && m.contains("a[1][0] = 2"),
         "{m}"
     );
-    // Within the tolerance, or with the check off, it runs (and reports honestly).
-    let o = opts(1e-8).symmetry_tolerance(Some(0.7));
-    let rep = cg_into(a.view(), &b, &o, &mut sentinel, &mut ws).unwrap();
-    assert_honest(&dense(&a), &b, &sentinel, &rep, 1e-8);
+    // Within the tolerance, or with the check off (the default), it runs and reports
+    // honestly.
+    for o in [opts(1e-8).symmetry_tolerance(Some(0.7)), opts(1e-8)] {
+        let rep = cg_into(a.view(), &b, &o, &mut sentinel, &mut ws).unwrap();
+        assert_honest(&dense(&a), &b, &sentinel, &rep, 1e-8);
+    }
     sentinel = [7.0; 2];
     // Symmetric with a negative diagonal: the row is named before iterating.
     let a = from_triplets(2, &[(0, 0, 4.0), (1, 1, -3.0)]);
@@ -663,7 +666,7 @@ fn tiny_systems_and_trivial_right_hand_sides() {
     let exact = [1.0, 2.0, 3.0, 4.0, 5.0];
     let b = [0.0, 0.0, 0.0, 0.0, 6.0];
     for (name, solve) in METHODS {
-        let o = opts(1e-12).symmetry_tolerance(None);
+        let o = opts(1e-12);
         // 1 x 1: one iteration, exact (the Jacobi step is b / a itself).
         let mut x = [0.0];
         let rep = solve(one.view(), &[2.0], &o, &mut x, &mut ws).unwrap();
@@ -850,7 +853,7 @@ fn a_workspace_is_reused_and_gives_the_same_bits() {
     let small = random_sdd(&mut rng, 40, 5, 0.7);
     let spd = poisson_2d(12);
     let mut ws = Workspace::new();
-    let o = opts(1e-9).symmetry_tolerance(None);
+    let o = opts(1e-9);
     for pre in [Preconditioner::None, Preconditioner::Jacobi] {
         let o = o.preconditioner(pre);
         for a in [&big, &small, &spd, &big] {
