@@ -20,6 +20,12 @@
 //! diagonal where one is needed, an out-of-range node, `eps <= 0`, `alpha` outside `(0, 1)`)
 //! is a typed [`crate::Error`]; nothing panics, and the caller's output buffers are left
 //! untouched.
+//!
+//! # Modules
+//!
+//! * [`linear`]: conjugate gradient, BiCGSTAB and the Jacobi iteration for `A x = b`.
+
+pub mod linear;
 
 /// Why an iterative or local method stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,143 @@
+//! The linear solvers allocate what their documentation says: with a [`Workspace`] grown by
+//! `Workspace::reserve`, `cg_into`, `bicgstab_into` and `jacobi_into` make no heap
+//! allocation at all (the interpreted backend and the wasm module size memory once), and a
+//! fresh workspace grows to exactly `Method::workspace_vectors * n` values.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use ferrovec_core::solver::linear::{
+    bicgstab_into, cg_into, jacobi_into, Method, Preconditioner, SolveOptions, Workspace,
+};
+use ferrovec_core::sparse::CsrMatrix;
+
+/// Counts this thread's allocation calls (tests run on several threads).
+struct Counting;
+
+thread_local! {
+    static CALLS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    let _ = CALLS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; the bookkeeping only
+// touches a const-initialized thread-local (no allocation, no reentrancy).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f` and returns its result with the number of allocations it made.
+fn allocations_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = CALLS.with(Cell::get);
+    let out = f();
+    (out, CALLS.with(Cell::get) - before)
+}
+
+/// A strictly diagonally dominant, symmetric, positive definite tridiagonal matrix
+/// (tridiag(-1, 3, -1)): every method applies.
+fn tridiagonal(n: usize) -> CsrMatrix {
+    let (mut r, mut c, mut v) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n as u32 {
+        r.push(i);
+        c.push(i);
+        v.push(3.0);
+        if i > 0 {
+            r.extend([i, i - 1]);
+            c.extend([i - 1, i]);
+            v.extend([-1.0, -1.0]);
+        }
+    }
+    CsrMatrix::from_triplets(n, n, &r, &c, &v).unwrap()
+}
+
+#[test]
+fn a_reserved_workspace_makes_solves_allocation_free() {
+    let n = 1000;
+    let a = tridiagonal(n);
+    let b: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
+    let x0 = vec![0.5; n];
+    let mut x = vec![0.0; n];
+    for pre in [Preconditioner::None, Preconditioner::Jacobi] {
+        let opts = SolveOptions::new().rtol(1e-10).x0(&x0).preconditioner(pre);
+        for method in [Method::Cg, Method::BiCgStab, Method::Jacobi] {
+            let mut ws = Workspace::new();
+            let ((), grew) = allocations_of(|| ws.reserve(method, n, pre).unwrap());
+            assert_eq!(grew, 1, "{method:?}: one allocation sizes the workspace");
+            assert_eq!(ws.capacity(), method.workspace_vectors(pre) * n);
+            let (converged, calls) = allocations_of(|| match method {
+                Method::Cg => {
+                    cg_into(a.view(), &b, &opts, &mut x, &mut ws)
+                        .unwrap()
+                        .converged
+                }
+                Method::BiCgStab => {
+                    bicgstab_into(a.view(), &b, &opts, &mut x, &mut ws)
+                        .unwrap()
+                        .converged
+                }
+                _ => {
+                    jacobi_into(a.view(), &b, &opts, &mut x, &mut ws)
+                        .unwrap()
+                        .solve
+                        .converged
+                }
+            });
+            assert!(converged, "{method:?} {pre:?}");
+            assert_eq!(calls, 0, "{method:?} {pre:?} allocated");
+        }
+    }
+}
+
+#[test]
+fn a_fresh_workspace_grows_to_the_documented_size() {
+    let n = 500;
+    let a = tridiagonal(n);
+    let b = vec![1.0; n];
+    let mut x = vec![0.0; n];
+    for pre in [Preconditioner::None, Preconditioner::Jacobi] {
+        let opts = SolveOptions::new().preconditioner(pre);
+        let mut ws = Workspace::new();
+        cg_into(a.view(), &b, &opts, &mut x, &mut ws).unwrap();
+        assert_eq!(ws.capacity(), Method::Cg.workspace_vectors(pre) * n);
+        let mut ws = Workspace::new();
+        bicgstab_into(a.view(), &b, &opts, &mut x, &mut ws).unwrap();
+        assert_eq!(ws.capacity(), Method::BiCgStab.workspace_vectors(pre) * n);
+        let mut ws = Workspace::new();
+        jacobi_into(a.view(), &b, &opts, &mut x, &mut ws).unwrap();
+        assert_eq!(ws.capacity(), Method::Jacobi.workspace_vectors(pre) * n);
+    }
+    assert_eq!(Method::Cg.workspace_vectors(Preconditioner::None), 4);
+    assert_eq!(Method::Cg.workspace_vectors(Preconditioner::Jacobi), 6);
+    assert_eq!(Method::BiCgStab.workspace_vectors(Preconditioner::None), 6);
+    assert_eq!(
+        Method::BiCgStab.workspace_vectors(Preconditioner::Jacobi),
+        9
+    );
+    assert_eq!(Method::Jacobi.workspace_vectors(Preconditioner::Jacobi), 4);
+}
