@@ -21,6 +21,9 @@
 //! is a typed [`crate::Error`]; nothing panics, and the caller's output buffers are left
 //! untouched.
 
+pub mod local;
+pub mod pagerank;
+
 /// Why an iterative or local method stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
