@@ -451,7 +451,7 @@ pub fn solve_functional(
         if stop != Stop::Converged {
             break;
         }
-        if !(theta >= f64::MIN_POSITIVE) {
+        if theta.is_nan() || theta < f64::MIN_POSITIVE {
             stop = Stop::Breakdown;
             break;
         }
@@ -560,7 +560,7 @@ fn refine_by_walks(
             starts.push((j, total, e.rho.signum()));
         }
     }
-    if starts.is_empty() || !(total > 0.0) {
+    if starts.is_empty() || total.is_nan() || total <= 0.0 {
         return Ok(());
     }
     // |Z| <= total * c_max / (1 - q): the Hoeffding range is [-bound, bound].
@@ -664,7 +664,7 @@ fn global_dominance(a: CsrRef<'_>) -> Result<f64> {
         }
         q = q.max(off / diag.abs());
     }
-    if !(q < 1.0) {
+    if q.is_nan() || q >= 1.0 {
         return Err(Error::InvalidArgument(format!(
             "the dominance factor max_j sum_(l != j) |a_jl| / |a_jj| = {q} is not below 1"
         )));

@@ -53,6 +53,8 @@ mod forward;
 mod global;
 
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod tests;
 
 pub use backward::{backward_push, BackwardOptions, DanglingCorrection};
