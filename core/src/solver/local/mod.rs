@@ -78,9 +78,20 @@
 //! `touched`, never with `n`, and no `n`-sized buffer is allocated per query (a dense `b`
 //! is read where needed, not copied). Each push of `j` reads row `j`; each pushed `|rho_j|`
 //! shrinks `||rho||_1` by at least `(1 - q) |rho_j|`.
+//!
+//! How much is read depends on `A` and `tol`, not on `n`: after `k` rounds the residual
+//! lives on rows within `k` steps of `u` (up to `d^k` of them with `d` entries per row)
+//! and its mass has shrunk by about `q^k`, so `tol` needs `k ~ log(tol) / log(q)` steps:
+//! a sliver of a large, well-dominated matrix at a moderate tolerance (a test reads 1,013
+//! of 200,000 rows for `tol = 1e-3`, `q = 0.5`, 6 entries per row), and all of it for a
+//! tiny tolerance on an expander. The walks trade the deterministic bound for a
+//! probabilistic one whose cost does not grow with the support.
 
 pub(crate) mod map;
 pub(crate) mod rng;
+
+#[cfg(test)]
+mod tests;
 
 use alloc::format;
 use alloc::vec::Vec;
