@@ -299,6 +299,48 @@ fn walks_refine_within_their_probabilistic_bound() {
 }
 
 #[test]
+fn walks_alone_are_unbiased() {
+    // No push at all (budget 0): the whole series is left to the walks, so a biased walk
+    // (a wrong sign, a wrong transition probability) shows as an error far outside the
+    // bound. Over the cases the mean error must also be a small fraction of the bound.
+    let mut rng = Rng::new(12);
+    let mut ratio_sum = 0.0;
+    let mut cases = 0;
+    for &(n, q) in &[(40usize, 0.8), (60, 0.9), (30, 0.6)] {
+        for rep in 0..5 {
+            let a = sdd(&mut rng, n, 4, q, true);
+            let b = random_b(&mut rng, n);
+            let x = dense_solve(&a, &b);
+            let i = rep as usize % n;
+            let o = LocalSolveOptions {
+                dominance: Some(q),
+                max_pushes: 0,
+                walks: 20_000,
+                seed: rep,
+                ..Default::default()
+            };
+            let r = solve_entry(a.view(), &Rhs::Dense(&b), i, &o).unwrap();
+            assert_eq!((r.pushes, r.push_estimate), (0, 0.0));
+            assert!(r.failure_probability > 0.0 && r.walks == 20_000);
+            let err = (x[i] - r.estimate).abs();
+            assert!(
+                err <= r.error_bound,
+                "n={n} rep={rep}: {err} > {}",
+                r.error_bound
+            );
+            ratio_sum += err / r.push_bound;
+            cases += 1;
+        }
+    }
+    // Standard error of the mean is ~ B / sqrt(20,000) ~ 0.007 B at most.
+    assert!(
+        ratio_sum / (cases as f64) < 0.01,
+        "{}",
+        ratio_sum / cases as f64
+    );
+}
+
+#[test]
 fn walks_are_deterministic_for_a_seed() {
     let mut rng = Rng::new(5);
     let a = sdd(&mut rng, 50, 4, 0.6, false);
