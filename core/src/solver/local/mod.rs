@@ -2,6 +2,18 @@
 //! for a strictly diagonally dominant `A`, without reading all of `A`, by local push on
 //! the Neumann series and optional random-walk refinement.
 //!
+//! ```
+//! use ferrovec_core::solver::local::{solve_entry, LocalSolveOptions, Rhs};
+//! use ferrovec_core::sparse::CsrMatrix;
+//! // [[4, -1, 0], [-1, 4, -1], [0, -1, 4]] x = [1, 2, 3]: x = [0.4643, 0.8571, 0.9643].
+//! let a = CsrMatrix::from_triplets(3, 3, &[0, 0, 1, 1, 1, 2, 2], &[0, 1, 0, 1, 2, 1, 2],
+//!                                  &[4.0, -1.0, -1.0, 4.0, -1.0, -1.0, 4.0])?;
+//! let opts = LocalSolveOptions { tol: 1e-9, dominance: Some(0.5), ..Default::default() };
+//! let r = solve_entry(a.view(), &Rhs::Dense(&[1.0, 2.0, 3.0]), 1, &opts)?;
+//! assert!(r.converged && (r.estimate - 6.0 / 7.0).abs() <= r.error_bound + 1e-15);
+//! # Ok::<(), ferrovec_core::Error>(())
+//! ```
+//!
 //! # The series, and why rows suffice
 //!
 //! Split `A = D (I - M)` with `D = diag(A)` and `M = I - D^{-1} A` (`m_jl = -a_jl / a_jj`

@@ -8,6 +8,34 @@
 //! | [`backward_push`] | `pi_s(t)` for one target, every source `s` | local | `0 <= pi_s(t) - p(s) <= error_bound` for every `s` |
 //! | [`pair`] | `pi_s(t)` for one pair | backward push + random walks | additive, with a stated probability (Hoeffding) |
 //!
+//! ```
+//! use ferrovec_core::solver::pagerank::{
+//!     forward_push, pagerank, PageRankOptions, Personalization, PushOptions,
+//! };
+//! use ferrovec_core::sparse::Graph;
+//! // 0 -> 1, 1 -> 2, 2 -> 0, 2 -> 3; node 3 is dangling.
+//! let g = Graph::from_edges(4, &[0, 1, 2, 2], &[1, 2, 0, 3], None)?;
+//! // networkx.pagerank(G): power iteration with networkx's defaults
+//! // ({0: 0.2138, 1: 0.2646, 2: 0.3079, 3: 0.2138}).
+//! let pr = pagerank(&g, &PageRankOptions::default())?;
+//! assert!(pr.converged && (pr.scores[2] - 0.3078526047028215).abs() < 1e-12);
+//! assert_eq!(pr.top_k(2)?.iter().map(|s| s.0).collect::<Vec<_>>(), [2, 1]);
+//! // networkx.pagerank(G, personalization={0: 1}), locally, by forward push: every
+//! // estimate is a lower bound, at most `error_bound` below the true value.
+//! let ppr = forward_push(&g, &Personalization::Node(0), &PushOptions::default())?;
+//! let exact = pagerank(&g, &PageRankOptions {
+//!     personalization: Personalization::Node(0),
+//!     tol: 1e-15,
+//!     max_iter: 1000,
+//!     ..Default::default()
+//! })?;
+//! for &(v, p) in &ppr.scores {
+//!     let truth = exact.scores[v as usize];
+//!     assert!(p <= truth + 1e-12 && truth - p <= ppr.report.error_bound + 1e-12);
+//! }
+//! # Ok::<(), ferrovec_core::Error>(())
+//! ```
+//!
 //! # The model (networkx's, exactly)
 //!
 //! `alpha` is the damping factor: the probability of following an edge (networkx's
