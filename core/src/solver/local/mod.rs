@@ -517,13 +517,14 @@ pub fn solve_functional(
                 e.rho = 0.0;
                 e.read = true;
             }
-            let factor = -rho / row.diag;
             for (&l, &v) in row.cols.iter().zip(row.vals) {
                 if l == j || v == 0.0 {
                     continue;
                 }
                 let e = map.entry(l)?;
-                e.rho += factor * v;
+                // rho_j m_jl with m_jl = -a_jl / a_jj formed first: |m_jl| <= q < 1, so no
+                // overflow even when a_jj is tiny.
+                e.rho -= rho * (v / row.diag);
                 if !e.queued && e.rho.abs() >= theta {
                     e.queued = true;
                     queue.try_reserve(1).map_err(|_| oom())?;

@@ -186,13 +186,22 @@ pub fn forward_push(
             let (targets, weights) = graph
                 .out_edges(u as usize)
                 .ok_or_else(|| Error::Internal("forward push: node out of range".into()))?;
-            let scale = alpha * r / w_u;
+            let moved = alpha * r;
             work += targets.len() as u64;
             for (&v, &w) in targets.iter().zip(weights) {
                 if w == 0.0 {
                     continue;
                 }
-                add_residual(&mut map, &mut queue, v, scale * w, weight_of(v), due)?;
+                // w / W(u) first: a ratio in [0, 1] even when W(u) is subnormal (where
+                // alpha r / W(u) would overflow).
+                add_residual(
+                    &mut map,
+                    &mut queue,
+                    v,
+                    moved * (w / w_u),
+                    weight_of(v),
+                    due,
+                )?;
             }
         } else {
             let beta = r * inject;

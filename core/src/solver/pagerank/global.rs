@@ -2,7 +2,9 @@
 
 use alloc::vec::Vec;
 
-use super::{check_graph_alpha, check_positive, ranking, validate_dist, zeros, Personalization};
+use super::{
+    check_graph_alpha, check_positive, oom, ranking, validate_dist, zeros, Personalization,
+};
 use crate::solver::Stop;
 use crate::sparse::Graph;
 use crate::{Error, Result};
@@ -93,7 +95,8 @@ impl PageRank {
 /// `||x_{k+1} - pi||_1 <= alpha / (1 - alpha) ||x_{k+1} - x_k||_1`, reported as
 /// `error_bound` (it bounds every node's error too).
 ///
-/// Cost: `O(m + n)` per iteration, `O(n)` memory (five vectors of `n` floats).
+/// Cost: `O(m + n)` per iteration, `O(n)` memory (five vectors of `n` floats, six with a
+/// dangling distribution).
 ///
 /// Errors (see the [module docs](super)): an empty graph, `alpha`, `tol` (finite, `> 0`),
 /// or an invalid personalization, dangling or start vector.
@@ -117,10 +120,20 @@ pub fn pagerank(graph: &Graph, opts: &PageRankOptions<'_>) -> Result<PageRank> {
         }
     };
     // 1 / W(u), 0 for a dangling node: x(u) * inv(u) is the mass u sends per unit weight.
+    // A subnormal W(u) has no finite inverse: such nodes (weights scaled absurdly small)
+    // are left out of the gather and scattered separately with the ratios w / W(u).
     let mut inv = zeros(n)?;
-    for (iu, &w) in inv.iter_mut().zip(graph.out_weights()) {
+    let mut tiny: Vec<u32> = Vec::new();
+    for (u, (iu, &w)) in inv.iter_mut().zip(graph.out_weights()).enumerate() {
         if w > 0.0 {
-            *iu = 1.0 / w;
+            let i = 1.0 / w;
+            if i.is_finite() {
+                *iu = i;
+            } else {
+                tiny.try_reserve(1).map_err(|_| oom("the node list"))?;
+                // u < n <= MAX_DIM.
+                tiny.push(u as u32);
+            }
         }
     }
     let mut z = zeros(n)?;
@@ -137,6 +150,20 @@ pub fn pagerank(graph: &Graph, opts: &PageRankOptions<'_>) -> Result<PageRank> {
         }
         // y(v) = sum_{u -> v} w(u, v) x(u) / W(u): a gather over v's in-edges.
         in_adj.mul_vec(&z, &mut y)?;
+        for &u in &tiny {
+            let (Some((targets, weights)), Some(&w_u), Some(&x_u)) = (
+                graph.out_edges(u as usize),
+                graph.out_weights().get(u as usize),
+                x.get(u as usize),
+            ) else {
+                continue;
+            };
+            for (&v, &w) in targets.iter().zip(weights) {
+                if let Some(yv) = y.get_mut(v as usize) {
+                    *yv += x_u * (w / w_u);
+                }
+            }
+        }
         let dangling_sum: f64 = graph
             .dangling()
             .iter()

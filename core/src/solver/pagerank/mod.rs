@@ -178,7 +178,12 @@ impl Dist {
                     }
                 }
             }
-            Dist::Dense(d) => v.copy_from_slice(d.get(..n).unwrap_or(&[])),
+            Dist::Dense(d) => {
+                // Same length by construction; zip so a mismatch could not panic anyway.
+                for (x, &w) in v.iter_mut().zip(d) {
+                    *x = w;
+                }
+            }
         }
         Ok(v)
     }

@@ -1438,3 +1438,113 @@ fn pair_bad_input() {
         Err(Error::InvalidArgument(_))
     ));
 }
+
+#[test]
+fn extreme_inputs_end_in_a_result_or_a_typed_error() {
+    // Subnormal, tiny and huge weights; alpha next to 0 and 1; tiny eps; small budgets.
+    // Every call returns (no panic, no endless loop) and never claims more than it checked.
+    let weights = [5e-324, 1e-300, 1e-10, 1.0, 1e10, 1e300];
+    let mut rng = Rng::new(31);
+    for &w in &weights {
+        let e: Edges = erdos_renyi(&mut rng, 30, 90, false, true)
+            .into_iter()
+            .map(|(u, v, _)| (u, v, w))
+            .collect();
+        let src: Vec<u32> = e.iter().map(|x| x.0).collect();
+        let dst: Vec<u32> = e.iter().map(|x| x.1).collect();
+        let ws: Vec<f64> = e.iter().map(|x| x.2).collect();
+        let Ok(g) = Graph::from_edges(30, &src, &dst, Some(&ws)) else {
+            continue; // a weighted degree overflowing is refused by the graph
+        };
+        for alpha in [1e-12, 0.5, 1.0 - 1e-12] {
+            for eps in [1e-300, 1e-8, 1.0] {
+                let o = PushOptions {
+                    alpha,
+                    eps,
+                    max_pushes: 20_000,
+                    ..Default::default()
+                };
+                let r = forward_push(&g, &Personalization::Node(1), &o).unwrap();
+                assert!(r.report.converged == (r.report.stop == Stop::Converged));
+                assert!(r.report.pushes <= 20_000);
+                assert!(r.report.error_bound.is_finite() && r.report.error_bound >= 0.0);
+                assert!(r.scores.iter().all(|s| s.1.is_finite()));
+                let b = BackwardOptions {
+                    alpha,
+                    r_max: eps,
+                    max_pushes: 20_000,
+                    ..Default::default()
+                };
+                match backward_push(&g, 2, &b) {
+                    Ok(r) => assert!(r.report.pushes <= 20_000),
+                    Err(Error::InvalidArgument(m)) => assert!(m.contains("dangling"), "{m}"),
+                    Err(e) => panic!("{e:?}"),
+                }
+                let p = PairOptions {
+                    alpha,
+                    r_max: eps.max(1e-6),
+                    walks: 50,
+                    max_pushes: 20_000,
+                    max_walk_steps: 20_000,
+                    ..Default::default()
+                };
+                match pair(&g, 1, 2, &p) {
+                    Ok(r) => {
+                        assert!(r.walk_steps <= 20_000 && r.estimate.is_finite());
+                        assert!(r.converged == (r.stop == Stop::Converged));
+                    }
+                    Err(Error::InvalidArgument(m)) => assert!(m.contains("dangling"), "{m}"),
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            let r = pagerank(
+                &g,
+                &PageRankOptions {
+                    alpha,
+                    max_iter: 50,
+                    ..Default::default()
+                },
+            );
+            let r = r.unwrap();
+            assert!(r.scores.iter().all(|x| x.is_finite()));
+        }
+    }
+}
+
+#[test]
+fn subnormal_weights_rank_like_unit_weights() {
+    // Every weight the smallest subnormal: W(u) has no finite inverse, yet the ratios
+    // w / W(u) are exact, so every method must agree with the unit-weight graph.
+    let mut rng = Rng::new(41);
+    let e = erdos_renyi(&mut rng, 40, 160, false, true);
+    let tiny: Edges = e.iter().map(|&(u, v, _)| (u, v, 5e-324)).collect();
+    let (g1, gt) = (graph(40, &e), graph(40, &tiny));
+    let o = PageRankOptions {
+        tol: 1e-14,
+        max_iter: 1000,
+        ..Default::default()
+    };
+    let (a, b) = (pagerank(&g1, &o).unwrap(), pagerank(&gt, &o).unwrap());
+    assert!(
+        l1(&a.scores, &b.scores) < 1e-12,
+        "{}",
+        l1(&a.scores, &b.scores)
+    );
+    // Push thresholds are eps * W(u) ~ eps * 1e-323: eps = 1e300 makes them ~1e-23, and
+    // the push's guarantee must hold against the unit-weight graph's exact values.
+    let exact = exact_ppr(&g1, 0.85, 3);
+    let r = forward_push(
+        &gt,
+        &Personalization::Node(3),
+        &PushOptions {
+            eps: 1e300,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let p = dense_of(40, &r.scores);
+    for v in 0..40 {
+        let gap = exact[v] - p[v];
+        assert!(gap >= -ROUND && gap <= r.report.error_bound + ROUND);
+    }
+}
