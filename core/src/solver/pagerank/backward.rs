@@ -21,7 +21,7 @@ pub struct BackwardOptions<'a> {
     /// Push threshold: node `v` is pushed while its residual `r(v) >= r_max`; the additive
     /// error bound. Finite, `> 0`. Default `1e-4`.
     pub r_max: f64,
-    /// Push budget. Default [`DEFAULT_MAX_PUSHES`](super::forward::DEFAULT_MAX_PUSHES).
+    /// Push budget. Default [`DEFAULT_MAX_PUSHES`](super::DEFAULT_MAX_PUSHES).
     pub max_pushes: u64,
     /// Keep only the `k` best scores.
     pub top_k: Option<usize>,

@@ -86,8 +86,8 @@ mod golden;
 mod tests;
 
 pub use backward::{backward_push, BackwardOptions, DanglingCorrection};
-pub use bippr::{pair, PairEstimate, PairOptions};
-pub use forward::{forward_push, PushOptions};
+pub use bippr::{pair, PairEstimate, PairOptions, DEFAULT_MAX_WALK_STEPS};
+pub use forward::{forward_push, PushOptions, DEFAULT_MAX_PUSHES};
 pub use global::{pagerank, PageRank, PageRankOptions};
 
 use alloc::format;
