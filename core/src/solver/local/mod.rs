@@ -86,7 +86,7 @@
 //!
 //! # Memory and work
 //!
-//! The residual lives in a hash map of the entries touched ([`map`]): memory grows with
+//! The residual lives in a hash map of the entries touched (`map.rs`): memory grows with
 //! `touched`, never with `n`, and no `n`-sized buffer is allocated per query (a dense `b`
 //! is read where needed, not copied). Each push of `j` reads row `j`; each pushed `|rho_j|`
 //! shrinks `||rho||_1` by at least `(1 - q) |rho_j|`.
