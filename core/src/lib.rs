@@ -2,8 +2,9 @@
 //!
 //! The `no_std` heart of ferrovec: hand-written SIMD kernels for every architecture ferrovec
 //! ships on (x86_64 AVX2 and AVX-512, aarch64 NEON, wasm32 simd128, and a portable scalar
-//! fallback), and the engines built on them: a vector index ([`index`]) and the sparse
-//! matrices and graphs the sparse solvers work on ([`sparse`]).
+//! fallback), and the engines built on them: a vector index ([`index`]), the sparse
+//! matrices and graphs the sparse solvers work on ([`sparse`]), and the solvers
+//! ([`solver`]: PageRank and local single-coordinate solves so far).
 //!
 //! With the `std` feature (on by default), x86_64 builds detect the CPU once at first use
 //! and cache the best kernel table; without it the instruction set is fixed at compile time

@@ -2,6 +2,12 @@
 //! single coordinates, and PageRank (global and personalized), on the matrices and graphs
 //! of [`crate::sparse`].
 //!
+//! * [`pagerank`]: PageRank with networkx's semantics: global power iteration, and the
+//!   local methods (forward push from a source, backward push to a target, a bidirectional
+//!   pair estimate), each with its guarantee.
+//! * [`local`]: `x_i` (or `u^T x`) of a strictly diagonally dominant `A x = b` by push on
+//!   the Neumann series and seeded random walks, reading only rows near `i`.
+//!
 //! # Honest results
 //!
 //! Every method returns its answer together with a report of how it got there, and the
@@ -26,6 +32,9 @@
 //! * [`linear`]: conjugate gradient, BiCGSTAB and the Jacobi iteration for `A x = b`.
 
 pub mod linear;
+
+pub mod local;
+pub mod pagerank;
 
 /// Why an iterative or local method stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
