@@ -1,0 +1,3 @@
+//! NEON kernels, one file per family.
+
+pub(super) mod distance;

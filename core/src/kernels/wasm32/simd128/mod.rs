@@ -1,0 +1,3 @@
+//! WebAssembly 128-bit SIMD kernels, one file per family.
+
+pub(super) mod distance;

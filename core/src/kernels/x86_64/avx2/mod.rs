@@ -1,0 +1,3 @@
+//! AVX2 + FMA kernels, one file per family.
+
+pub(super) mod distance;
