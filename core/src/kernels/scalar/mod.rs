@@ -2,6 +2,7 @@
 //! SIMD paths are tested against.
 
 pub(crate) mod distance;
+pub(crate) mod sparse;
 
 use super::{Isa, Kernels};
 
@@ -18,4 +19,5 @@ pub(in crate::kernels) static KERNELS: Kernels = Kernels {
     l2sq_i8: distance::l2sq_i8_scalar,
     hamming_b1: distance::hamming_b1_scalar,
     jaccard_b1: distance::jaccard_b1_scalar,
+    sparse: &sparse::SPARSE,
 };

@@ -45,6 +45,7 @@ pub(super) static SIMD128: Kernels = Kernels {
     l2sq_i8: simd128::distance::l2sq_i8_simd128,
     hamming_b1: simd128::distance::hamming_b1_simd128,
     jaccard_b1: simd128::distance::jaccard_b1_simd128,
+    sparse: &simd128::sparse::SPARSE,
 };
 
 #[cfg(feature = "host-kernels")]
@@ -65,4 +66,9 @@ pub(super) static HOST: Kernels = Kernels {
     l2sq_i8: host::l2sq_i8_host,
     hamming_b1: host::hamming_b1_host,
     jaccard_b1: host::jaccard_b1_host,
+    // The host ABI has no f64 kernels yet: the module's own (simd128 or scalar) run.
+    #[cfg(target_feature = "simd128")]
+    sparse: &simd128::sparse::SPARSE,
+    #[cfg(not(target_feature = "simd128"))]
+    sparse: &scalar::sparse::SPARSE,
 };

@@ -1,0 +1,346 @@
+//! The solvers' dense f64 vector operations, written once over [`F64Vector`]: one
+//! element-wise pass ([`fused`]) that loads, stores and accumulates up to a few sums in the
+//! order every instruction set shares (term `i` to partial sum `i mod 16`, see the `sparse`
+//! module docs).
+//!
+//! Every function here works on the common prefix of its slices, so no caller can make it
+//! read or write out of bounds; each is `unsafe` only because the CPU must support `V`'s
+//! instruction set.
+
+use super::{reduce_partials, F64Vector, PARTIALS};
+
+/// Elements `at .. at + len` of every stream of a pass, `len <= V::LANES`: a whole register
+/// or the last, partial one.
+#[derive(Clone, Copy)]
+pub(crate) struct Chunk {
+    at: usize,
+    len: usize,
+}
+
+impl Chunk {
+    /// The chunk's elements of `p`, zero-padded to a register.
+    ///
+    /// # Safety
+    /// The CPU must support `V`'s instruction set; elements `at .. at + len` of `p` must be
+    /// readable.
+    #[inline(always)]
+    pub(crate) unsafe fn load<V: F64Vector>(self, p: *const f64) -> V {
+        // SAFETY: the caller's contract; `load_first` reads only `len < LANES` elements.
+        unsafe {
+            if self.len == V::LANES {
+                V::load(p.add(self.at))
+            } else {
+                V::load_first(p.add(self.at), self.len)
+            }
+        }
+    }
+
+    /// Stores the chunk's lanes of `v` to `p`.
+    ///
+    /// # Safety
+    /// The CPU must support `V`'s instruction set; elements `at .. at + len` of `p` must be
+    /// writable.
+    #[inline(always)]
+    pub(crate) unsafe fn store<V: F64Vector>(self, p: *mut f64, v: V) {
+        // SAFETY: the caller's contract; `store_first` writes only `len < LANES` elements.
+        unsafe {
+            if self.len == V::LANES {
+                v.store(p.add(self.at))
+            } else {
+                v.store_first(p.add(self.at), self.len)
+            }
+        }
+    }
+}
+
+/// Runs `body` over elements `0..n` in chunks of `V::LANES` (the last one maybe partial), in
+/// order, and returns the `K` sums of the terms it yields, each in the shared order: term
+/// `i` goes to partial sum `i mod 16` (so chunk `c` to register `c mod (16 / LANES)`), each
+/// partial adds its terms in increasing `i` starting from `+0`, and
+/// [`reduce_partials`] adds the partials. Lanes of a partial chunk past `n` are dropped, so
+/// `body` need not care what it computes there.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set, and `body` must be safe to call on every
+/// chunk of `0..n`.
+#[inline(always)]
+pub(crate) unsafe fn fused<V: F64Vector, const K: usize>(
+    n: usize,
+    mut body: impl FnMut(Chunk) -> [V; K],
+) -> [f64; K] {
+    let w = V::LANES;
+    let regs = PARTIALS / w;
+    // SAFETY (all of this function): the caller vouches for the CPU and for `body` on every
+    // chunk handed to it, all of which lie in 0..n.
+    unsafe {
+        let mut acc = [[V::zero(); K]; PARTIALS];
+        let mut i = 0;
+        while i + PARTIALS <= n {
+            for (j, acc) in acc.iter_mut().enumerate().take(regs) {
+                let terms = body(Chunk {
+                    at: i + j * w,
+                    len: w,
+                });
+                for (a, t) in acc.iter_mut().zip(terms) {
+                    *a = a.add(t);
+                }
+            }
+            i += PARTIALS;
+        }
+        // Fewer than 16 elements remain: whole registers into their accumulators, then at
+        // most one partial register, whose valid lanes are added after the others (they
+        // are the last terms of their partial sums).
+        let mut tail = None;
+        for (j, acc) in acc.iter_mut().enumerate().take(regs) {
+            let at = i + j * w;
+            if at >= n {
+                break;
+            }
+            let len = (n - at).min(w);
+            let terms = body(Chunk { at, len });
+            if len == w {
+                for (a, t) in acc.iter_mut().zip(terms) {
+                    *a = a.add(t);
+                }
+            } else {
+                tail = Some((j * w, len, terms));
+            }
+        }
+        core::array::from_fn(|k| {
+            let mut partials = [0.0f64; PARTIALS];
+            for (j, a) in acc.iter().enumerate().take(regs) {
+                a[k].store(partials.as_mut_ptr().add(j * w));
+            }
+            if let Some((first, len, terms)) = tail {
+                let mut lanes = [0.0f64; 8];
+                terms[k].store(lanes.as_mut_ptr());
+                for (p, t) in partials[first..first + len].iter_mut().zip(lanes) {
+                    *p += t;
+                }
+            }
+            reduce_partials(partials)
+        })
+    }
+}
+
+/// `sum a_i * b_i`.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn dot<V: F64Vector>(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    // SAFETY: every chunk lies in the common prefix of both slices.
+    let [ab] = unsafe {
+        fused::<V, 1>(n, |c| {
+            let (x, y) = (c.load::<V>(pa), c.load::<V>(pb));
+            [x.mul(y)]
+        })
+    };
+    ab
+}
+
+/// `sum (s * x_i)^2`: the sum of squares, or with `s` a power of two, of exactly scaled
+/// values.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+unsafe fn sum_squares<V: F64Vector, const SCALED: bool>(x: &[f64], s: f64) -> f64 {
+    let p = x.as_ptr();
+    // SAFETY: every chunk lies in `x`.
+    let [ss] = unsafe {
+        let s = V::splat(s);
+        fused::<V, 1>(x.len(), |c| {
+            let v = c.load::<V>(p);
+            let v = if SCALED { v.mul(s) } else { v };
+            [v.mul(v)]
+        })
+    };
+    ss
+}
+
+/// Below this (`2^-900`), a sum of squares may have lost precision to underflow (a square
+/// under `2^-1022` is subnormal): [`nrm2`] then rescales.
+const NRM2_SMALL: f64 = f64::from_bits((1023 - 900) << 52);
+
+/// The Euclidean norm without spurious overflow or underflow: the plain sum of squares when
+/// it is finite and at least `2^-900`; otherwise one more pass over the values scaled by
+/// the power of two that brings the largest magnitude near 1 (exact, so the result is as
+/// accurate as the plain one). NaN in, NaN out; an infinity gives infinity.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn nrm2<V: F64Vector>(x: &[f64]) -> f64 {
+    // SAFETY: the caller vouches for the CPU.
+    let ss = unsafe { sum_squares::<V, false>(x, 1.0) };
+    if ss.is_nan() {
+        return ss;
+    }
+    if ss.is_finite() && ss >= NRM2_SMALL {
+        return crate::kernels::sqrt_f64(ss);
+    }
+    // Rare: overflow, underflow, or all zeros. No NaN is left (it would have made `ss` NaN).
+    let amax = x
+        .iter()
+        .fold(0.0f64, |m, &v| if abs(v) > m { abs(v) } else { m });
+    if amax == 0.0 || amax.is_infinite() {
+        return amax;
+    }
+    // amax = 2^e * [1, 2), e in -1074..=1023; scale by 2^k, k = -e clamped so that both
+    // 2^k and 2^-k are normal numbers (subnormal amax: 2^1022 gets it to at least 2^-52).
+    let biased = ((amax.to_bits() >> 52) & 0x7ff) as i32;
+    let k = (1023 - biased.max(1)).clamp(-1022, 1022);
+    let pow2 = |e: i32| f64::from_bits(((e + 1023) as u64) << 52);
+    // SAFETY: the caller vouches for the CPU.
+    let ss = unsafe { sum_squares::<V, true>(x, pow2(k)) };
+    crate::kernels::sqrt_f64(ss) * pow2(-k)
+}
+
+#[inline(always)]
+fn abs(v: f64) -> f64 {
+    f64::from_bits(v.to_bits() & !(1 << 63))
+}
+
+/// `y <- y + a * x` (two roundings per element).
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn axpy<V: F64Vector>(a: f64, x: &[f64], y: &mut [f64]) {
+    let n = x.len().min(y.len());
+    let (px, py) = (x.as_ptr(), y.as_mut_ptr());
+    // SAFETY: every chunk lies in the common prefix; `y` is borrowed mutably.
+    unsafe {
+        let a = V::splat(a);
+        fused::<V, 0>(n, |c| {
+            let y = c.load::<V>(py).add(a.mul(c.load::<V>(px)));
+            c.store(py, y);
+            []
+        });
+    }
+}
+
+/// `y <- x + b * y`.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn xpby<V: F64Vector>(x: &[f64], b: f64, y: &mut [f64]) {
+    let n = x.len().min(y.len());
+    let (px, py) = (x.as_ptr(), y.as_mut_ptr());
+    // SAFETY: as in `axpy`.
+    unsafe {
+        let b = V::splat(b);
+        fused::<V, 0>(n, |c| {
+            let y = c.load::<V>(px).add(b.mul(c.load::<V>(py)));
+            c.store(py, y);
+            []
+        });
+    }
+}
+
+/// `y <- y + a * x`, then `[w . y, y . y]` of the new `y` (`W = false`: `w` is not read and
+/// the first sum is 0).
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn axpy_dots<V: F64Vector, const W: bool>(
+    a: f64,
+    x: &[f64],
+    y: &mut [f64],
+    w: &[f64],
+) -> [f64; 2] {
+    let mut n = x.len().min(y.len());
+    if W {
+        n = n.min(w.len());
+    }
+    let (px, py, pw) = (x.as_ptr(), y.as_mut_ptr(), w.as_ptr());
+    // SAFETY: as in `axpy`; `w` is read only when `W`, and then `n <= w.len()`.
+    unsafe {
+        let a = V::splat(a);
+        fused::<V, 2>(n, |c| {
+            let y = c.load::<V>(py).add(a.mul(c.load::<V>(px)));
+            c.store(py, y);
+            let wy = if W { c.load::<V>(pw).mul(y) } else { V::zero() };
+            [wy, y.mul(y)]
+        })
+    }
+}
+
+/// `y <- y + a * x`; `z <- d * y` (Jacobi preconditioning, `d` the inverse diagonal); then
+/// `[z . y, y . y]`.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn axpy_jacobi_dots<V: F64Vector>(
+    a: f64,
+    x: &[f64],
+    y: &mut [f64],
+    d: &[f64],
+    z: &mut [f64],
+) -> [f64; 2] {
+    let n = x.len().min(y.len()).min(d.len()).min(z.len());
+    let (px, py, pd, pz) = (x.as_ptr(), y.as_mut_ptr(), d.as_ptr(), z.as_mut_ptr());
+    // SAFETY: as in `axpy`; `y` and `z` are distinct mutable borrows.
+    unsafe {
+        let a = V::splat(a);
+        fused::<V, 2>(n, |c| {
+            let y = c.load::<V>(py).add(a.mul(c.load::<V>(px)));
+            c.store(py, y);
+            let z = c.load::<V>(pd).mul(y);
+            c.store(pz, z);
+            [z.mul(y), y.mul(y)]
+        })
+    }
+}
+
+/// `z <- (z + a * x) + b * y`.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn axpy2<V: F64Vector>(a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64]) {
+    let n = x.len().min(y.len()).min(z.len());
+    let (px, py, pz) = (x.as_ptr(), y.as_ptr(), z.as_mut_ptr());
+    // SAFETY: as in `axpy`.
+    unsafe {
+        let (a, b) = (V::splat(a), V::splat(b));
+        fused::<V, 0>(n, |c| {
+            let z = c.load::<V>(pz).add(a.mul(c.load::<V>(px)));
+            let z = z.add(b.mul(c.load::<V>(py)));
+            c.store(pz, z);
+            []
+        });
+    }
+}
+
+/// `p <- r + beta * (p - omega * v)`.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn bicgstab_p<V: F64Vector>(
+    beta: f64,
+    omega: f64,
+    r: &[f64],
+    v: &[f64],
+    p: &mut [f64],
+) {
+    let n = r.len().min(v.len()).min(p.len());
+    let (pr, pv, pp) = (r.as_ptr(), v.as_ptr(), p.as_mut_ptr());
+    // SAFETY: as in `axpy`.
+    unsafe {
+        let (beta, omega) = (V::splat(beta), V::splat(omega));
+        fused::<V, 0>(n, |c| {
+            let d = c.load::<V>(pp).sub(omega.mul(c.load::<V>(pv)));
+            let p = c.load::<V>(pr).add(beta.mul(d));
+            c.store(pp, p);
+            []
+        });
+    }
+}
