@@ -37,15 +37,16 @@
 //!   `+ [k + 4]`, `+ [k + 2]`, `+ [k + 1]`. Each instruction set maps that order onto its
 //!   registers (the loops are written once, `generic/`):
 //!
-//! | table | partial sum `i mod 16` lives in | how a row of `A x` is computed |
+//! | table | vector operations: partial sum `i mod 16` in | a row of `A x` |
 //! | --- | --- | --- |
-//! | scalar | 16 scalars | rows of <= 8 entries straight-line, others 16 scalars |
-//! | simd128, NEON | 8 registers x 2 lanes | as scalar for short rows; 2-lane registers otherwise (`x` loaded lane by lane) |
-//! | AVX2 | 4 registers x 4 lanes | `vgatherdpd` per 4 entries |
-//! | AVX-512 | 2 registers x 8 lanes | `vgatherdpd` per 8 entries, masked tail |
+//! | scalar | 16 scalars | <= 8 entries: straight-line; longer: 16 scalars |
+//! | simd128, NEON | 8 registers x 2 lanes | <= 8 entries: straight-line; longer: 8 x 2 lanes, `x` loaded lane by lane |
+//! | AVX2 | 4 registers x 4 lanes | <= 8 entries: straight-line; longer: 4 x 4 lanes, `x` by scalar loads |
+//! | AVX-512 | 2 registers x 8 lanes | as AVX2 |
 //!
-//! (Short rows: the straight-line code adds the same products in the same tree, leaving out
-//! the partial sums that are zero.)
+//! (The straight-line code for short rows adds the same products in the same tree, leaving
+//! out the partial sums that are zero. Why the x86 rows look like that, from measurements:
+//! `x86_64/avx2/sparse.rs`; the prefetching of the matrix streams: `generic/sparse.rs`.)
 //!
 //! # Accuracy
 //!

@@ -13,8 +13,8 @@ use super::{reduce_partials, F64Vector, PARTIALS};
 /// or the last, partial one.
 #[derive(Clone, Copy)]
 pub(crate) struct Chunk {
-    at: usize,
-    len: usize,
+    pub(crate) at: usize,
+    pub(crate) len: usize,
 }
 
 impl Chunk {
@@ -53,12 +53,119 @@ impl Chunk {
     }
 }
 
+/// `K` sums accumulated in the shared order: term `i` goes to partial sum `i mod 16`, each
+/// partial adds its terms in increasing `i` starting from `+0`, and [`reduce_partials`]
+/// adds the partials. The terms come a register (a [`Chunk`]) at a time, 16 elements (one
+/// block, `16 / LANES` chunks) after another, through [`Partials::block`].
+pub(crate) struct Partials<V: F64Vector, const K: usize> {
+    /// Partial sum `k` lives in register `k / LANES`, lane `k mod LANES` (the first
+    /// `16 / LANES` registers are used).
+    acc: [[V; K]; PARTIALS],
+    /// The last, partial chunk, if any: its first partial sum, its length and its terms.
+    tail: Option<(usize, usize, [V; K])>,
+}
+
+impl<V: F64Vector, const K: usize> Partials<V, K> {
+    /// All partial sums `+0`.
+    ///
+    /// # Safety
+    /// The CPU must support `V`'s instruction set.
+    #[inline(always)]
+    pub(crate) unsafe fn new() -> Self {
+        Partials {
+            // SAFETY: the caller vouches for the CPU.
+            acc: [[unsafe { V::zero() }; K]; PARTIALS],
+            tail: None,
+        }
+    }
+
+    /// Runs `body` on the chunks of the block of elements `at .. at + count` (`at` a
+    /// multiple of 16, `count <= 16`; only the last block may be short) in order and adds
+    /// the terms it yields. Lanes of a partial chunk past `at + count` are dropped, so
+    /// `body` need not care what it computes there.
+    ///
+    /// # Safety
+    /// The CPU must support `V`'s instruction set, and `body` must be safe to call on every
+    /// chunk of the block.
+    #[inline(always)]
+    pub(crate) unsafe fn block(
+        &mut self,
+        at: usize,
+        count: usize,
+        mut body: impl FnMut(Chunk) -> [V; K],
+    ) {
+        let w = V::LANES;
+        let regs = PARTIALS / w;
+        // SAFETY (all of this function): the caller vouches for the CPU and for `body`.
+        unsafe {
+            if count == PARTIALS {
+                for (j, acc) in self.acc.iter_mut().enumerate().take(regs) {
+                    let terms = body(Chunk {
+                        at: at + j * w,
+                        len: w,
+                    });
+                    for (a, t) in acc.iter_mut().zip(terms) {
+                        *a = a.add(t);
+                    }
+                }
+                return;
+            }
+            // The last block: whole registers into their accumulators, then at most one
+            // partial register, whose valid lanes are added in `finish` after the others
+            // (they are the last terms of their partial sums).
+            for (j, acc) in self.acc.iter_mut().enumerate().take(regs) {
+                let first = j * w;
+                if first >= count {
+                    break;
+                }
+                let len = (count - first).min(w);
+                let terms = body(Chunk {
+                    at: at + first,
+                    len,
+                });
+                if len == w {
+                    for (a, t) in acc.iter_mut().zip(terms) {
+                        *a = a.add(t);
+                    }
+                } else {
+                    self.tail = Some((first, len, terms));
+                }
+            }
+        }
+    }
+
+    /// The `K` sums.
+    ///
+    /// # Safety
+    /// The CPU must support `V`'s instruction set.
+    #[inline(always)]
+    pub(crate) unsafe fn finish(self) -> [f64; K] {
+        let w = V::LANES;
+        let regs = PARTIALS / w;
+        core::array::from_fn(|k| {
+            let mut partials = [0.0f64; PARTIALS];
+            // SAFETY: each store writes `w` lanes within `partials` (j * w + w <= 16) or
+            // within `lanes` (w <= 8); the caller vouches for the CPU.
+            unsafe {
+                for (j, a) in self.acc.iter().enumerate().take(regs) {
+                    a[k].store(partials.as_mut_ptr().add(j * w));
+                }
+                if let Some((first, len, terms)) = self.tail {
+                    let mut lanes = [0.0f64; 8];
+                    terms[k].store(lanes.as_mut_ptr());
+                    for (p, t) in partials[first..first + len].iter_mut().zip(lanes) {
+                        *p += t;
+                    }
+                }
+            }
+            reduce_partials(partials)
+        })
+    }
+}
+
 /// Runs `body` over elements `0..n` in chunks of `V::LANES` (the last one maybe partial), in
-/// order, and returns the `K` sums of the terms it yields, each in the shared order: term
-/// `i` goes to partial sum `i mod 16` (so chunk `c` to register `c mod (16 / LANES)`), each
-/// partial adds its terms in increasing `i` starting from `+0`, and
-/// [`reduce_partials`] adds the partials. Lanes of a partial chunk past `n` are dropped, so
-/// `body` need not care what it computes there.
+/// order, and returns the `K` sums of the terms it yields, in the shared order
+/// ([`Partials`]).
 ///
 /// # Safety
 /// The CPU must support `V`'s instruction set, and `body` must be safe to call on every
@@ -68,58 +175,17 @@ pub(crate) unsafe fn fused<V: F64Vector, const K: usize>(
     n: usize,
     mut body: impl FnMut(Chunk) -> [V; K],
 ) -> [f64; K] {
-    let w = V::LANES;
-    let regs = PARTIALS / w;
-    // SAFETY (all of this function): the caller vouches for the CPU and for `body` on every
-    // chunk handed to it, all of which lie in 0..n.
+    // SAFETY: the caller vouches for the CPU and for `body` on every chunk of 0..n, which
+    // is what the blocks hand out.
     unsafe {
-        let mut acc = [[V::zero(); K]; PARTIALS];
-        let mut i = 0;
-        while i + PARTIALS <= n {
-            for (j, acc) in acc.iter_mut().enumerate().take(regs) {
-                let terms = body(Chunk {
-                    at: i + j * w,
-                    len: w,
-                });
-                for (a, t) in acc.iter_mut().zip(terms) {
-                    *a = a.add(t);
-                }
-            }
-            i += PARTIALS;
+        let mut sums = Partials::<V, K>::new();
+        let mut at = 0;
+        while at < n {
+            let count = (n - at).min(PARTIALS);
+            sums.block(at, count, &mut body);
+            at += PARTIALS;
         }
-        // Fewer than 16 elements remain: whole registers into their accumulators, then at
-        // most one partial register, whose valid lanes are added after the others (they
-        // are the last terms of their partial sums).
-        let mut tail = None;
-        for (j, acc) in acc.iter_mut().enumerate().take(regs) {
-            let at = i + j * w;
-            if at >= n {
-                break;
-            }
-            let len = (n - at).min(w);
-            let terms = body(Chunk { at, len });
-            if len == w {
-                for (a, t) in acc.iter_mut().zip(terms) {
-                    *a = a.add(t);
-                }
-            } else {
-                tail = Some((j * w, len, terms));
-            }
-        }
-        core::array::from_fn(|k| {
-            let mut partials = [0.0f64; PARTIALS];
-            for (j, a) in acc.iter().enumerate().take(regs) {
-                a[k].store(partials.as_mut_ptr().add(j * w));
-            }
-            if let Some((first, len, terms)) = tail {
-                let mut lanes = [0.0f64; 8];
-                terms[k].store(lanes.as_mut_ptr());
-                for (p, t) in partials[first..first + len].iter_mut().zip(lanes) {
-                    *p += t;
-                }
-            }
-            reduce_partials(partials)
-        })
+        sums.finish()
     }
 }
 

@@ -86,6 +86,12 @@ impl F64Vector for F64x2 {
     }
 
     #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        // SAFETY: NEON is baseline on aarch64.
+        F64x2(unsafe { vabsq_f64(self.0) })
+    }
+
+    #[inline(always)]
     unsafe fn reduce_add(self) -> f64 {
         // SAFETY: NEON is baseline on aarch64.
         unsafe { vgetq_lane_f64::<0>(self.0) + vgetq_lane_f64::<1>(self.0) }
@@ -94,6 +100,7 @@ impl F64Vector for F64x2 {
 
 crate::kernels::generic::sparse_kernels! {
     vector: F64x2,
+    rows: F64x2,
     short_rows: 8,
     #[target_feature(enable = "neon")]
     [] fn {

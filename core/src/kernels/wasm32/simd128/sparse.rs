@@ -81,6 +81,11 @@ impl F64Vector for F64x2 {
     }
 
     #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        F64x2(f64x2_abs(self.0))
+    }
+
+    #[inline(always)]
     unsafe fn reduce_add(self) -> f64 {
         f64x2_extract_lane::<0>(self.0) + f64x2_extract_lane::<1>(self.0)
     }
@@ -88,6 +93,7 @@ impl F64Vector for F64x2 {
 
 crate::kernels::generic::sparse_kernels! {
     vector: F64x2,
+    rows: F64x2,
     short_rows: 8,
     [] fn {
         spmv_csr_f64: spmv_csr_f64_simd128,

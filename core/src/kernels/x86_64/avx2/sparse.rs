@@ -1,5 +1,5 @@
 //! AVX2 f64 solver kernels: the generic loops (`generic/`) over [`F64x4`], 4 lanes per
-//! register, `vgatherdpd`-style gathers (64-bit indices: `vgatherqpd`) and masked tails.
+//! register, masked tails.
 
 use core::arch::x86_64::*;
 
@@ -7,8 +7,6 @@ use crate::kernels::generic::F64Vector;
 
 /// `MASK64[4 - r ..][..4]` selects the first `r` of 4 f64 lanes.
 static MASK64: [i64; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
-/// `MASK32[4 - r ..][..4]` selects the first `r` of 4 u32 lanes.
-static MASK32: [i32; 8] = [-1, -1, -1, -1, 0, 0, 0, 0];
 
 /// A lane mask for the first `r` of 4 f64 lanes, `r` in `1..4`.
 #[inline(always)]
@@ -19,16 +17,13 @@ unsafe fn mask_pd(r: usize) -> __m256i {
     unsafe { _mm256_loadu_si256(MASK64.as_ptr().add(4 - r).cast()) }
 }
 
-/// A lane mask for the first `r` of 4 u32 lanes, `r` in `1..4`.
-#[inline(always)]
-unsafe fn mask_epi32(r: usize) -> __m128i {
-    // SAFETY: as in `mask_pd`, 16 bytes.
-    unsafe { _mm_loadu_si128(MASK32.as_ptr().add(4 - r).cast()) }
-}
-
-/// An AVX2 register of 4 f64 lanes.
+/// An AVX2 register of 4 f64 lanes. Also the row register of the AVX-512 table's matrix
+/// kernels: a product is bound by memory, and on every matrix measured (1M-row 2D Poisson,
+/// 5 and 12 random columns per row, 12- and 100-wide bands) 4-lane rows with scalar loads of
+/// `x` were as fast as or faster than 8-lane ones and than `vgatherqpd` (masked 8-lane
+/// gathers: 2x slower on 12-entry rows).
 #[derive(Clone, Copy)]
-pub(crate) struct F64x4(__m256d);
+pub(crate) struct F64x4(pub(in crate::kernels::x86_64) __m256d);
 
 impl F64Vector for F64x4 {
     const LANES: usize = 4;
@@ -69,30 +64,29 @@ impl F64Vector for F64x4 {
         unsafe { _mm256_maskstore_pd(p, mask_pd(r), self.0) }
     }
 
+    /// Four scalar loads, not `vgatherqpd`: on the rows of the benchmarks (Zen 5) the
+    /// hardware gather was slower everywhere, up to 1.5x on banded rows whose `x` is in L1
+    /// (see `F64x4`).
     #[inline(always)]
     unsafe fn gather(x: *const f64, idx: *const u32) -> Self {
         // SAFETY: the caller vouches for the 4 indices and the elements of `x` they name.
-        // Zero-extended to 64 bits, so indices of 2^31 and more address forward.
         unsafe {
-            let idx = _mm256_cvtepu32_epi64(_mm_loadu_si128(idx.cast()));
-            F64x4(_mm256_i64gather_pd::<8>(x, idx))
+            let at = |l: usize| *x.add(*idx.add(l) as usize);
+            F64x4(_mm256_set_pd(at(3), at(2), at(1), at(0)))
         }
     }
 
     #[inline(always)]
     unsafe fn gather_first(x: *const f64, idx: *const u32, r: usize) -> Self {
-        // SAFETY: the masked load reads only the first `r` indices, and the masked gather
-        // touches only the elements those name (masked-off lanes neither load nor fault).
+        // SAFETY: only the first `r` indices are read, and the elements they name, which
+        // the caller vouches for.
         unsafe {
-            let idx = _mm_maskload_epi32(idx.cast(), mask_epi32(r));
-            let idx = _mm256_cvtepu32_epi64(idx);
-            let mask = _mm256_castsi256_pd(mask_pd(r));
-            F64x4(_mm256_mask_i64gather_pd::<8>(
-                _mm256_setzero_pd(),
-                x,
-                idx,
-                mask,
-            ))
+            let at = |l: usize| *x.add(*idx.add(l) as usize);
+            F64x4(match r {
+                1 => _mm256_set_pd(0.0, 0.0, 0.0, at(0)),
+                2 => _mm256_set_pd(0.0, 0.0, at(1), at(0)),
+                _ => _mm256_set_pd(0.0, at(2), at(1), at(0)),
+            })
         }
     }
 
@@ -114,6 +108,12 @@ impl F64Vector for F64x4 {
         F64x4(unsafe { _mm256_mul_pd(self.0, other.0) })
     }
 
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        // SAFETY: the caller vouches for AVX2.
+        F64x4(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
+    }
+
     /// `(l0 + l2) + (l1 + l3)`.
     #[inline(always)]
     unsafe fn reduce_add(self) -> f64 {
@@ -130,6 +130,7 @@ impl F64Vector for F64x4 {
 
 crate::kernels::generic::sparse_kernels! {
     vector: F64x4,
+    rows: F64x4,
     short_rows: 8,
     #[target_feature(enable = "avx2")]
     [unsafe] fn {

@@ -1,9 +1,18 @@
 //! AVX-512 f64 solver kernels: the generic loops (`generic/`) over [`F64x8`], 8 lanes per
-//! register, gathers with 64-bit indices (`vgatherqpd`) and mask-register tails.
+//! register and mask-register tails, for the vector operations; the rows of a matrix
+//! product use AVX2's 4-lane [`F64x4`], which measured faster (see there).
 
 use core::arch::x86_64::*;
 
+use super::super::avx2::sparse::F64x4;
 use crate::kernels::generic::F64Vector;
+
+/// `lo` in lanes 0..4, `hi` in lanes 4..8.
+#[inline(always)]
+unsafe fn combine(lo: F64x4, hi: F64x4) -> F64x8 {
+    // SAFETY: the caller vouches for AVX-512F.
+    unsafe { F64x8(_mm512_insertf64x4::<1>(_mm512_castpd256_pd512(lo.0), hi.0)) }
+}
 
 /// Mask of the first `r` of 8 lanes, `r < 8`.
 #[inline(always)]
@@ -55,29 +64,27 @@ impl F64Vector for F64x8 {
         unsafe { _mm512_mask_storeu_pd(p, mask8(r), self.0) }
     }
 
+    /// Two [`F64x4`] gathers (scalar loads). Not used by the table: its matrix rows use
+    /// `F64x4` (see there), which measured faster than 8 lanes and than `vgatherqpd`.
     #[inline(always)]
     unsafe fn gather(x: *const f64, idx: *const u32) -> Self {
-        // SAFETY: the caller vouches for the 8 indices and the elements of `x` they name.
-        // Zero-extended to 64 bits, so indices of 2^31 and more address forward.
-        unsafe {
-            let idx = _mm512_cvtepu32_epi64(_mm256_loadu_si256(idx.cast()));
-            F64x8(_mm512_i64gather_pd::<8>(idx, x))
-        }
+        // SAFETY: the caller vouches for the 8 indices and the elements they name.
+        unsafe { combine(F64x4::gather(x, idx), F64x4::gather(x, idx.add(4))) }
     }
 
     #[inline(always)]
     unsafe fn gather_first(x: *const f64, idx: *const u32, r: usize) -> Self {
-        // SAFETY: the masked load reads only the first `r` indices, and the masked gather
-        // touches only the elements those name (masked-off lanes neither load nor fault).
+        // SAFETY: only the first `r` indices (and the elements they name) are read, which
+        // the caller vouches for.
         unsafe {
-            let m = mask8(r);
-            let idx = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(m, idx.cast()));
-            F64x8(_mm512_mask_i64gather_pd::<8>(
-                _mm512_setzero_pd(),
-                m,
-                idx,
-                x,
-            ))
+            match r {
+                1..=3 => combine(F64x4::gather_first(x, idx, r), F64x4::zero()),
+                4 => combine(F64x4::gather(x, idx), F64x4::zero()),
+                _ => combine(
+                    F64x4::gather(x, idx),
+                    F64x4::gather_first(x, idx.add(4), r - 4),
+                ),
+            }
         }
     }
 
@@ -99,6 +106,12 @@ impl F64Vector for F64x8 {
         F64x8(unsafe { _mm512_mul_pd(self.0, other.0) })
     }
 
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        // SAFETY: the caller vouches for AVX-512F.
+        F64x8(unsafe { _mm512_abs_pd(self.0) })
+    }
+
     /// Halves 8 -> 4 -> 2 -> 1, written out so the order is the shared one whatever the
     /// compiler (`_mm512_reduce_add_pd` leaves it to LLVM).
     #[inline(always)]
@@ -117,6 +130,7 @@ impl F64Vector for F64x8 {
 
 crate::kernels::generic::sparse_kernels! {
     vector: F64x8,
+    rows: F64x4,
     short_rows: 8,
     #[target_feature(enable = "avx512f")]
     [unsafe] fn {
