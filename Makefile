@@ -43,6 +43,7 @@ help:
 	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
+	@echo "make bench-sparse  SpMV and the solvers' vector operations vs read bandwidth and scipy"
 	@echo "make wasm   build target/wasm/ferrovec.wasm, ferrovec-simd.wasm and ferrovec-host.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json and index.json"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
@@ -339,6 +340,16 @@ test-swift: build
 .PHONY: bench bench-avx2
 bench: deps-native
 	$(CARGO) bench -p ferrovec --bench kernels
+
+# SpMV and the solvers' f64 vector operations per kernel table, against the read bandwidth
+# measured in the same run and scipy's `A @ x` (ffi/benches/scipy_spmv.py; scipy and numpy
+# from PyPI into the Python venv under target/, installed once).
+.PHONY: bench-sparse
+bench-sparse: deps-native
+	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
+	@$(PY_VENV)/bin/python -c "import scipy" 2>/dev/null \
+		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check numpy scipy
+	FERROVEC_BENCH_PYTHON=$(CURDIR)/$(PY_VENV)/bin/python $(CARGO) bench -p ferrovec --bench sparse
 
 # ferrovec's AVX2 table against simsimd's AVX2 ("haswell") kernels, on any x86_64 CPU with
 # AVX2: simsimd is built without its AVX-512 backends (its build script's SIMSIMD_TARGET_*
