@@ -167,7 +167,7 @@ impl F64Vector for f64 {
 
 /// Defines one instruction set's f64 solver kernels, each a thin instance of the generic
 /// loops with that ISA's [`F64Vector`]s (`vector` for the vector operations, `rows` for the
-/// rows of a matrix product) and short-row limit, and the table of them, `SPARSE`. The
+/// rows of a matrix product), and the table of them, `SPARSE`. The
 /// function names are spelled out (`{op}_{type}_{isa}`) so a reader finds them by name.
 ///
 /// `[unsafe]` before `fn` makes the functions `unsafe` (x86_64: the CPU must support the
@@ -177,7 +177,6 @@ macro_rules! sparse_kernels {
     (
         vector: $v:ty,
         rows: $rv:ty,
-        short_rows: $short:literal,
         $(#[$attr:meta])*
         [$($qual:tt)*] fn {
             spmv_csr_f64: $spmv:ident,
@@ -218,15 +217,15 @@ macro_rules! sparse_kernels {
         };
 
         $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $spmv(a: &CsrRef<'_>, x: &[f64], y: &mut [f64])
-            => g_sparse::spmv::<$rv, $short>(a, x, y));
+            => g_sparse::spmv::<$rv>(a, x, y));
         $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $spmv_dots(a: &CsrRef<'_>, x: &[f64], w: &[f64], y: &mut [f64]) -> [f64; 2]
-            => g_sparse::spmv_dots::<$rv, $short>(a, x, w, y));
+            => g_sparse::spmv_dots::<$rv>(a, x, w, y));
         $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $residual(a: &CsrRef<'_>, x: &[f64], b: &[f64], r: &mut [f64]) -> f64
-            => g_sparse::residual::<$rv, $short>(a, x, b, r));
+            => g_sparse::residual::<$rv>(a, x, b, r));
         $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $jacobi(a: &CsrRef<'_>, d: &[f64], b: &[f64], x: &[f64], x_next: &mut [f64]) -> f64
-            => g_sparse::jacobi::<$rv, $short>(a, d, b, x, x_next));
+            => g_sparse::jacobi::<$rv>(a, d, b, x, x_next));
         $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $pagerank(a: &CsrRef<'_>, alpha: f64, beta: f64, x: &[f64], y: &mut [f64]) -> f64
-            => g_sparse::pagerank::<$rv, $short>(a, alpha, beta, x, y));
+            => g_sparse::pagerank::<$rv>(a, alpha, beta, x, y));
         $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $dot(a: &[f64], b: &[f64]) -> f64
             => g_vector::dot::<$v>(a, b));
         $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $nrm2(x: &[f64]) -> f64

@@ -5,14 +5,14 @@
 //! A row's sum follows the shared order of the module docs with the row's own entries as
 //! terms (entry `k` of the row to partial sum `k mod 16`), whichever path computes it:
 //!
-//! * rows of at most `SHORT` entries (`SHORT <= 8`, chosen per instruction set by
-//!   measurement; 0 turns the path off) go through [`short_row`], straight-line code that
-//!   adds the products in the order [`reduce_partials`](super::reduce_partials) would, the
-//!   zero partial sums left out (adding `+0` changes nothing but the sign of a zero, which
-//!   a final `+ 0.0` restores);
-//! * longer rows (all rows when `SHORT = 0`) go through [`long_row`]: `16 / LANES`
-//!   registers of partial sums, values loaded and `x` gathered one register at a time, the
-//!   last register of a row zero-padded.
+//! * rows of at most 8 entries go through straight-line code ([`row_sum`]) that adds the
+//!   products in the order [`reduce_partials`](super::reduce_partials) would, the zero
+//!   partial sums left out (adding `+0` changes nothing but the sign of a zero, which a
+//!   final `+ 0.0`, added to the whole block of row sums, restores). Measured on x86 (the commit that chose it): 4-lane registers
+//!   for every row took Poisson's 5-entry rows from 2.2 to 2.7-3.0 ms per product;
+//! * longer rows go through [`long_row`]: `16 / LANES` registers of partial sums, values
+//!   loaded and `x` gathered one register at a time, the last register of a row
+//!   zero-padded.
 //!
 //! Sums over rows (the fused dot products) use the same order with the row index as the
 //! term index ([`Partials`], as the vector operations).
@@ -27,36 +27,27 @@ use super::vector_f64::{Chunk, Partials};
 use super::{reduce_registers, F64Vector, PARTIALS};
 use crate::kernels::sparse::CsrRef;
 
-/// Row `i`'s sum `sum_k values[k] * x[col_idx[k]]` over its `m` entries at `vals`/`cols`.
+/// Row `i`'s sum `sum_k values[k] * x[col_idx[k]]` over its `m` entries at `vals`/`cols`:
+/// rows of up to 8 entries written out per length, as
+/// [`reduce_partials`](super::reduce_partials) of the products with the (zero) partial sums
+/// 8..16 and those past `m` left out; longer ones through [`long_row`]. Also prefetches the
+/// matrix streams [`PREFETCH_ENTRIES`] ahead (a short row starts at most 8 entries after the
+/// previous one, so one line of values per row covers them all).
 ///
 /// # Safety
 /// The CPU must support `V`'s instruction set; `m` entries must be readable at `vals` and
 /// `cols`, and every index there must name a readable element of `x`.
 #[inline(always)]
-pub(crate) unsafe fn row_sum<V: F64Vector, const SHORT: usize>(
+pub(crate) unsafe fn row_sum<V: F64Vector>(
     vals: *const f64,
     cols: *const u32,
     m: usize,
     x: *const f64,
 ) -> f64 {
-    const { assert!(SHORT <= 8) };
-    // SAFETY: the caller's contract.
-    unsafe {
-        if m <= SHORT {
-            short_row(vals, cols, m, x)
-        } else {
-            long_row::<V>(vals, cols, m, x)
-        }
+    if m <= 8 {
+        prefetch(vals.wrapping_add(PREFETCH_ENTRIES).cast());
+        prefetch(cols.wrapping_add(PREFETCH_ENTRIES).cast());
     }
-}
-
-/// A row of at most 8 entries: [`reduce_partials`](super::reduce_partials) of the products
-/// with the (zero) partial sums 8..16 and those past `m` left out, written out per length.
-///
-/// # Safety
-/// As [`row_sum`], with `m <= 8`.
-#[inline(always)]
-unsafe fn short_row(vals: *const f64, cols: *const u32, m: usize, x: *const f64) -> f64 {
     // SAFETY: only called with k < m, whose entries and `x` elements the caller vouches for.
     let t = |k: usize| unsafe { *vals.add(k) * *x.add(*cols.add(k) as usize) };
     let sum = match m {
@@ -68,11 +59,13 @@ unsafe fn short_row(vals: *const f64, cols: *const u32, m: usize, x: *const f64)
         5 => ((t(0) + t(4)) + t(2)) + (t(1) + t(3)),
         6 => ((t(0) + t(4)) + t(2)) + ((t(1) + t(5)) + t(3)),
         7 => ((t(0) + t(4)) + (t(2) + t(6))) + ((t(1) + t(5)) + t(3)),
-        _ => ((t(0) + t(4)) + (t(2) + t(6))) + ((t(1) + t(5)) + (t(3) + t(7))),
+        8 => ((t(0) + t(4)) + (t(2) + t(6))) + ((t(1) + t(5)) + (t(3) + t(7))),
+        // SAFETY: the caller's contract.
+        _ => return unsafe { long_row::<V>(vals, cols, m, x) },
     };
-    // The partial sums start at +0, so the shared order never yields -0; a product of -0
-    // standing alone here would.
-    sum + 0.0
+    // Not yet canonical: a lone product of -0 gives -0 here, where the shared order (partial
+    // sums from +0) gives +0; csr_fused adds +0.0 to every row sum.
+    sum
 }
 
 /// A row of any length through `16 / LANES` registers of partial sums.
@@ -95,6 +88,12 @@ unsafe fn long_row<V: F64Vector>(
         let mut acc = [V::zero(); PARTIALS];
         let mut k = 0;
         while k + PARTIALS <= m {
+            // The two lines of values and the line of column indices of these 16 entries,
+            // PREFETCH_ENTRIES ahead.
+            let ahead = k + PREFETCH_ENTRIES;
+            prefetch(vals.wrapping_add(ahead).cast());
+            prefetch(vals.wrapping_add(ahead + 8).cast());
+            prefetch(cols.wrapping_add(ahead).cast());
             for (j, acc) in acc.iter_mut().enumerate().take(regs) {
                 let at = k + j * w;
                 let t = V::load(vals.add(at)).mul(V::gather(x, cols.add(at)));
@@ -104,6 +103,10 @@ unsafe fn long_row<V: F64Vector>(
         }
         // Fewer than 16 entries remain, for registers 0, 1, ... in order. A zero-padded
         // lane adds 0 * 0 = +0, which changes no partial sum (none is ever -0).
+        let ahead = k + PREFETCH_ENTRIES;
+        prefetch(vals.wrapping_add(ahead).cast());
+        prefetch(vals.wrapping_add(ahead + 8).cast());
+        prefetch(cols.wrapping_add(ahead).cast());
         for (j, acc) in acc.iter_mut().enumerate().take(regs) {
             let at = k + j * w;
             if at >= m {
@@ -131,7 +134,7 @@ unsafe fn long_row<V: F64Vector>(
 /// The CPU must support `V`'s instruction set; `rows <= a.n_rows()` and
 /// `x.len() >= a.n_cols()`; `epilogue` must be safe to call on every chunk of `0..rows`.
 #[inline(always)]
-unsafe fn csr_fused<V: F64Vector, const SHORT: usize, const K: usize>(
+unsafe fn csr_fused<V: F64Vector, const K: usize>(
     a: &CsrRef<'_>,
     x: &[f64],
     rows: usize,
@@ -155,39 +158,31 @@ unsafe fn csr_fused<V: F64Vector, const SHORT: usize, const K: usize>(
         let mut at = 0;
         while at < rows {
             let count = (rows - at).min(PARTIALS);
+            // One line of row pointers per block (16 of them), PREFETCH_ENTRIES / 4 ahead.
+            prefetch(rp.wrapping_add(at + PREFETCH_ENTRIES / 4).cast());
             for (l, sum) in block.iter_mut().enumerate().take(count) {
                 let end = *rp.add(at + l + 1) as usize;
-                if PREFETCH_ENTRIES > 0 {
-                    // One line of values (8 entries) at a time, and the column indices
-                    // and row pointers along with them; a prefetch never faults, so the
-                    // addresses may run past the arrays (wrapping_add keeps the
-                    // arithmetic defined).
-                    let mut k = start;
-                    loop {
-                        prefetch(vals.wrapping_add(k + PREFETCH_ENTRIES).cast());
-                        prefetch(cols.wrapping_add(k + PREFETCH_ENTRIES).cast());
-                        k += 8;
-                        if k >= end {
-                            break;
-                        }
-                    }
-                    prefetch(rp.wrapping_add(at + l + PREFETCH_ENTRIES / 4).cast());
-                }
-                *sum = row_sum::<V, SHORT>(vals.add(start), cols.add(start), end - start, px);
+                *sum = row_sum::<V>(vals.add(start), cols.add(start), end - start, px);
                 start = end;
             }
             block[count..].fill(0.0);
             // The chunk at `c.at` reads lanes c.at - at .. + LANES <= 16 of the block.
+            // Every row sum + 0.0, a register at a time: a no-op on a sum in the shared order
+            // (never -0), and what turns a short row's lone -0 product into that order's +0.
             let pb = block.as_ptr();
-            sums.block(at, count, |c| epilogue(c, V::load(pb.add(c.at - at))));
+            let zero = V::zero();
+            sums.block(at, count, |c| {
+                epilogue(c, V::load(pb.add(c.at - at)).add(zero))
+            });
             at += PARTIALS;
         }
         sums.finish()
     }
 }
 
-/// How far ahead of a row [`csr_fused`] prefetches its streams, in entries (8 KiB of values,
-/// 4 KiB of column indices, 1 KiB of row pointers). On the 1M-row 2D Poisson matrix (Zen 5,
+/// How far ahead of a row [`row_sum`] and [`long_row`] prefetch the matrix streams, in
+/// entries (8 KiB of values, 4 KiB of column indices; [`csr_fused`] prefetches row pointers
+/// a quarter as far, 1 KiB). On the 1M-row 2D Poisson matrix (Zen 5,
 /// AVX-512 table) the product took 4.2 ms without, 2.7 ms at 256 entries and 2.3 ms at
 /// 1024-2048: the hardware prefetchers alone do not keep the five streams of a product
 /// (values, columns, row pointers, `x`, `y`) ahead of the loads.
@@ -212,11 +207,7 @@ fn prefetch(p: *const i8) {
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(crate) unsafe fn spmv<V: F64Vector, const SHORT: usize>(
-    a: &CsrRef<'_>,
-    x: &[f64],
-    y: &mut [f64],
-) {
+pub(crate) unsafe fn spmv<V: F64Vector>(a: &CsrRef<'_>, x: &[f64], y: &mut [f64]) {
     if x.len() < a.n_cols() {
         return;
     }
@@ -224,7 +215,7 @@ pub(crate) unsafe fn spmv<V: F64Vector, const SHORT: usize>(
     let py = y.as_mut_ptr();
     // SAFETY: rows <= n_rows, x.len() >= n_cols; every chunk lies in 0..rows <= y.len().
     unsafe {
-        csr_fused::<V, SHORT, 0>(a, x, rows, |c, s| {
+        csr_fused::<V, 0>(a, x, rows, |c, s| {
             c.store(py, s);
             []
         })
@@ -236,7 +227,7 @@ pub(crate) unsafe fn spmv<V: F64Vector, const SHORT: usize>(
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(crate) unsafe fn spmv_dots<V: F64Vector, const SHORT: usize>(
+pub(crate) unsafe fn spmv_dots<V: F64Vector>(
     a: &CsrRef<'_>,
     x: &[f64],
     w: &[f64],
@@ -249,7 +240,7 @@ pub(crate) unsafe fn spmv_dots<V: F64Vector, const SHORT: usize>(
     let (py, pw) = (y.as_mut_ptr(), w.as_ptr());
     // SAFETY: as in `spmv`; every chunk lies in 0..rows <= w.len().
     unsafe {
-        csr_fused::<V, SHORT, 2>(a, x, rows, |c, s| {
+        csr_fused::<V, 2>(a, x, rows, |c, s| {
             c.store(py, s);
             [c.load::<V>(pw).mul(s), s.mul(s)]
         })
@@ -261,7 +252,7 @@ pub(crate) unsafe fn spmv_dots<V: F64Vector, const SHORT: usize>(
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(crate) unsafe fn residual<V: F64Vector, const SHORT: usize>(
+pub(crate) unsafe fn residual<V: F64Vector>(
     a: &CsrRef<'_>,
     x: &[f64],
     b: &[f64],
@@ -274,7 +265,7 @@ pub(crate) unsafe fn residual<V: F64Vector, const SHORT: usize>(
     let (pb, pr) = (b.as_ptr(), r.as_mut_ptr());
     // SAFETY: as in `spmv`; every chunk lies in 0..rows <= b.len(), r.len().
     let [rr] = unsafe {
-        csr_fused::<V, SHORT, 1>(a, x, rows, |c, s| {
+        csr_fused::<V, 1>(a, x, rows, |c, s| {
             let r = c.load::<V>(pb).sub(s);
             c.store(pr, r);
             [r.mul(r)]
@@ -289,7 +280,7 @@ pub(crate) unsafe fn residual<V: F64Vector, const SHORT: usize>(
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(crate) unsafe fn jacobi<V: F64Vector, const SHORT: usize>(
+pub(crate) unsafe fn jacobi<V: F64Vector>(
     a: &CsrRef<'_>,
     d: &[f64],
     b: &[f64],
@@ -308,7 +299,7 @@ pub(crate) unsafe fn jacobi<V: F64Vector, const SHORT: usize>(
     let (pd, pb, px, pn) = (d.as_ptr(), b.as_ptr(), x.as_ptr(), x_next.as_mut_ptr());
     // SAFETY: as in `spmv`; every chunk lies in 0..rows, within every slice.
     let [rr] = unsafe {
-        csr_fused::<V, SHORT, 1>(a, x, rows, |c, s| {
+        csr_fused::<V, 1>(a, x, rows, |c, s| {
             let r = c.load::<V>(pb).sub(s);
             let next = c.load::<V>(px).add(c.load::<V>(pd).mul(r));
             c.store(pn, next);
@@ -323,7 +314,7 @@ pub(crate) unsafe fn jacobi<V: F64Vector, const SHORT: usize>(
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(crate) unsafe fn pagerank<V: F64Vector, const SHORT: usize>(
+pub(crate) unsafe fn pagerank<V: F64Vector>(
     a: &CsrRef<'_>,
     alpha: f64,
     beta: f64,
@@ -338,7 +329,7 @@ pub(crate) unsafe fn pagerank<V: F64Vector, const SHORT: usize>(
     // SAFETY: as in `spmv`; every chunk lies in 0..rows, within `x` and `y`.
     let [l1] = unsafe {
         let (alpha, beta) = (V::splat(alpha), V::splat(beta));
-        csr_fused::<V, SHORT, 1>(a, x, rows, |c, s| {
+        csr_fused::<V, 1>(a, x, rows, |c, s| {
             let y = alpha.mul(s).add(beta);
             c.store(py, y);
             [y.sub(c.load::<V>(px)).abs()]

@@ -6,7 +6,6 @@
 crate::kernels::generic::sparse_kernels! {
     vector: f64,
     rows: f64,
-    short_rows: 8,
     [] fn {
         spmv_csr_f64: spmv_csr_f64_scalar,
         spmv_dots_csr_f64: spmv_dots_csr_f64_scalar,

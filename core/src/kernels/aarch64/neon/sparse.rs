@@ -101,7 +101,6 @@ impl F64Vector for F64x2 {
 crate::kernels::generic::sparse_kernels! {
     vector: F64x2,
     rows: F64x2,
-    short_rows: 8,
     #[target_feature(enable = "neon")]
     [] fn {
         spmv_csr_f64: spmv_csr_f64_neon,

@@ -94,7 +94,6 @@ impl F64Vector for F64x2 {
 crate::kernels::generic::sparse_kernels! {
     vector: F64x2,
     rows: F64x2,
-    short_rows: 8,
     [] fn {
         spmv_csr_f64: spmv_csr_f64_simd128,
         spmv_dots_csr_f64: spmv_dots_csr_f64_simd128,

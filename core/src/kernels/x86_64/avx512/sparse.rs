@@ -131,7 +131,6 @@ impl F64Vector for F64x8 {
 crate::kernels::generic::sparse_kernels! {
     vector: F64x8,
     rows: F64x4,
-    short_rows: 8,
     #[target_feature(enable = "avx512f")]
     [unsafe] fn {
         spmv_csr_f64: spmv_csr_f64_avx512,
