@@ -26,6 +26,10 @@ pub(crate) const PARTIALS: usize = 16;
 pub(crate) trait F64Vector: Copy {
     /// f64 lanes per register: 1, 2, 4 or 8 (a divisor of [`PARTIALS`]).
     const LANES: usize;
+    /// Whether code over this vector may be compiled outside the ISA's `#[target_feature]`
+    /// kernels, as a function of its own: true when the whole build has the instruction
+    /// set (scalar, NEON, simd128), false when only `#[target_feature]` functions do (x86).
+    const STANDALONE: bool;
     /// All lanes `+0.0`.
     unsafe fn zero() -> Self;
     /// All lanes `v`.
@@ -96,6 +100,7 @@ pub(crate) unsafe fn reduce_registers<V: F64Vector>(mut acc: [V; PARTIALS]) -> f
 /// table, and every table's short rows).
 impl F64Vector for f64 {
     const LANES: usize = 1;
+    const STANDALONE: bool = true;
 
     #[inline(always)]
     unsafe fn zero() -> Self {

@@ -140,17 +140,8 @@ unsafe fn csr_fused<V: F64Vector, const K: usize>(
     rows: usize,
     mut epilogue: impl FnMut(Chunk, V) -> [V; K],
 ) -> [f64; K] {
-    let (rp, vals, cols) = (
-        a.row_ptr().as_ptr(),
-        a.values().as_ptr(),
-        a.col_idx().as_ptr(),
-    );
-    let px = x.as_ptr();
     // SAFETY (all of this function): the caller vouches for the CPU, the shapes and the
-    // epilogue. Row i < rows <= n_rows: row_ptr has entries i and i + 1, the row's entries
-    // start..end lie within values and col_idx, and every column index is below
-    // n_cols <= x.len() (CsrRef's invariants: row_ptr starts at 0, never decreases, ends at
-    // nnz).
+    // epilogue; each block's rows at .. at + count <= rows.
     unsafe {
         let mut sums = Partials::<V, K>::new();
         let mut block = [0.0f64; PARTIALS];
@@ -158,14 +149,11 @@ unsafe fn csr_fused<V: F64Vector, const K: usize>(
         let mut at = 0;
         while at < rows {
             let count = (rows - at).min(PARTIALS);
-            // One line of row pointers per block (16 of them), PREFETCH_ENTRIES / 4 ahead.
-            prefetch(rp.wrapping_add(at + PREFETCH_ENTRIES / 4).cast());
-            for (l, sum) in block.iter_mut().enumerate().take(count) {
-                let end = *rp.add(at + l + 1) as usize;
-                *sum = row_sum::<V>(vals.add(start), cols.add(start), end - start, px);
-                start = end;
-            }
-            block[count..].fill(0.0);
+            start = if V::STANDALONE {
+                rows_block_shared::<V>(a, x, at, count, start, &mut block)
+            } else {
+                rows_block::<V>(a, x, at, count, start, &mut block)
+            };
             // The chunk at `c.at` reads lanes c.at - at .. + LANES <= 16 of the block.
             // Every row sum + 0.0, a register at a time: a no-op on a sum in the shared order
             // (never -0), and what turns a short row's lone -0 product into that order's +0.
@@ -178,6 +166,66 @@ unsafe fn csr_fused<V: F64Vector, const K: usize>(
         }
         sums.finish()
     }
+}
+
+/// The sums of rows `at .. at + count` (`count <= 16`) into `block[..count]`, zeros after;
+/// row `at` starts at entry `start`. Returns where the next row starts.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set; `at + count <= a.n_rows()`,
+/// `start = row_ptr[at]` and `x.len() >= a.n_cols()`.
+#[inline(always)]
+unsafe fn rows_block<V: F64Vector>(
+    a: &CsrRef<'_>,
+    x: &[f64],
+    at: usize,
+    count: usize,
+    mut start: usize,
+    block: &mut [f64; PARTIALS],
+) -> usize {
+    let (rp, vals, cols) = (
+        a.row_ptr().as_ptr(),
+        a.values().as_ptr(),
+        a.col_idx().as_ptr(),
+    );
+    let px = x.as_ptr();
+    // One line of row pointers per block (16 of them), PREFETCH_ENTRIES / 4 ahead.
+    prefetch(rp.wrapping_add(at + PREFETCH_ENTRIES / 4).cast());
+    for (l, sum) in block.iter_mut().enumerate().take(count) {
+        // SAFETY: row i = at + l < n_rows: row_ptr has entries i and i + 1, the row's
+        // entries start..end lie within values and col_idx, and every column index is below
+        // n_cols <= x.len() (CsrRef's invariants: row_ptr starts at 0, never decreases,
+        // ends at nnz; the caller's contract).
+        unsafe {
+            let end = *rp.add(at + l + 1) as usize;
+            *sum = row_sum::<V>(vals.add(start), cols.add(start), end - start, px);
+            start = end;
+        }
+    }
+    block[count..].fill(0.0);
+    start
+}
+
+/// [`rows_block`] as one function that every matrix kernel of a table calls, for the vector
+/// types that need no `#[target_feature]` context ([`F64Vector::STANDALONE`]): the row code
+/// (nine straight-line lengths and the long-row loop) is then in a module once, not once
+/// per kernel, which keeps the wasm modules small. A call per 16 rows costs nothing
+/// measurable.
+///
+/// # Safety
+/// As [`rows_block`].
+#[inline(never)]
+unsafe fn rows_block_shared<V: F64Vector>(
+    a: &CsrRef<'_>,
+    x: &[f64],
+    at: usize,
+    count: usize,
+    start: usize,
+    block: &mut [f64; PARTIALS],
+) -> usize {
+    // SAFETY: the caller's contract; `V::STANDALONE` says no CPU feature is needed beyond
+    // what the whole build has.
+    unsafe { rows_block::<V>(a, x, at, count, start, block) }
 }
 
 /// How far ahead of a row [`row_sum`] and [`long_row`] prefetch the matrix streams, in

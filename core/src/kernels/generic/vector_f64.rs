@@ -61,8 +61,10 @@ pub(crate) struct Partials<V: F64Vector, const K: usize> {
     /// Partial sum `k` lives in register `k / LANES`, lane `k mod LANES` (the first
     /// `16 / LANES` registers are used).
     acc: [[V; K]; PARTIALS],
-    /// The last, partial chunk, if any: its first partial sum, its length and its terms.
-    tail: Option<(usize, usize, [V; K])>,
+    /// The terms of the last, short block, lane by lane (the first `tail_len` count): the
+    /// last terms of their partial sums, added in [`finish`](Self::finish).
+    tail: [[f64; PARTIALS]; K],
+    tail_len: usize,
 }
 
 impl<V: F64Vector, const K: usize> Partials<V, K> {
@@ -75,7 +77,8 @@ impl<V: F64Vector, const K: usize> Partials<V, K> {
         Partials {
             // SAFETY: the caller vouches for the CPU.
             acc: [[unsafe { V::zero() }; K]; PARTIALS],
-            tail: None,
+            tail: [[0.0; PARTIALS]; K],
+            tail_len: 0,
         }
     }
 
@@ -96,7 +99,8 @@ impl<V: F64Vector, const K: usize> Partials<V, K> {
     ) {
         let w = V::LANES;
         let regs = PARTIALS / w;
-        // SAFETY (all of this function): the caller vouches for the CPU and for `body`.
+        // SAFETY (all of this function): the caller vouches for the CPU and for `body`;
+        // a tail chunk's lanes go to tail[k][first .. first + w], first + w <= 16.
         unsafe {
             if count == PARTIALS {
                 for (j, acc) in self.acc.iter_mut().enumerate().take(regs) {
@@ -110,27 +114,21 @@ impl<V: F64Vector, const K: usize> Partials<V, K> {
                 }
                 return;
             }
-            // The last block: whole registers into their accumulators, then at most one
-            // partial register, whose valid lanes are added in `finish` after the others
-            // (they are the last terms of their partial sums).
-            for (j, acc) in self.acc.iter_mut().enumerate().take(regs) {
-                let first = j * w;
-                if first >= count {
-                    break;
-                }
-                let len = (count - first).min(w);
+            // The last, short block (once per call): a chunk at a time, its terms kept
+            // lane by lane, in a loop rather than the unrolled registers above, so the
+            // body's code is not repeated once more per register.
+            let mut first = 0;
+            while first < count {
                 let terms = body(Chunk {
                     at: at + first,
-                    len,
+                    len: (count - first).min(w),
                 });
-                if len == w {
-                    for (a, t) in acc.iter_mut().zip(terms) {
-                        *a = a.add(t);
-                    }
-                } else {
-                    self.tail = Some((first, len, terms));
+                for (tail, t) in self.tail.iter_mut().zip(terms) {
+                    t.store(tail.as_mut_ptr().add(first));
                 }
+                first += w;
             }
+            self.tail_len = count;
         }
     }
 
@@ -144,23 +142,41 @@ impl<V: F64Vector, const K: usize> Partials<V, K> {
         let regs = PARTIALS / w;
         core::array::from_fn(|k| {
             let mut partials = [0.0f64; PARTIALS];
-            // SAFETY: each store writes `w` lanes within `partials` (j * w + w <= 16) or
-            // within `lanes` (w <= 8); the caller vouches for the CPU.
+            // SAFETY: each store writes `w` lanes within `partials` (j * w + w <= 16); the
+            // caller vouches for the CPU.
             unsafe {
                 for (j, a) in self.acc.iter().enumerate().take(regs) {
                     a[k].store(partials.as_mut_ptr().add(j * w));
                 }
-                if let Some((first, len, terms)) = self.tail {
-                    let mut lanes = [0.0f64; 8];
-                    terms[k].store(lanes.as_mut_ptr());
-                    for (p, t) in partials[first..first + len].iter_mut().zip(lanes) {
-                        *p += t;
-                    }
-                }
             }
-            reduce_partials(partials)
+            if V::STANDALONE {
+                add_tail_and_reduce_shared(partials, &self.tail[k], self.tail_len)
+            } else {
+                add_tail_and_reduce(partials, &self.tail[k], self.tail_len)
+            }
         })
     }
+}
+
+/// Adds the first `len` terms of `tail` to `partials` (the last terms of their partial
+/// sums), then [`reduce_partials`].
+#[inline(always)]
+fn add_tail_and_reduce(mut partials: [f64; PARTIALS], tail: &[f64; PARTIALS], len: usize) -> f64 {
+    for (p, t) in partials.iter_mut().zip(tail).take(len) {
+        *p += t;
+    }
+    reduce_partials(partials)
+}
+
+/// [`add_tail_and_reduce`] as one function for every sum of a module, for the vector types
+/// that need no `#[target_feature]` context (`STANDALONE`): keeps the wasm modules small.
+#[inline(never)]
+fn add_tail_and_reduce_shared(
+    partials: [f64; PARTIALS],
+    tail: &[f64; PARTIALS],
+    len: usize,
+) -> f64 {
+    add_tail_and_reduce(partials, tail, len)
 }
 
 /// Runs `body` over elements `0..n` in chunks of `V::LANES` (the last one maybe partial), in
@@ -207,24 +223,34 @@ pub(crate) unsafe fn dot<V: F64Vector>(a: &[f64], b: &[f64]) -> f64 {
     ab
 }
 
-/// `sum (s * x_i)^2`: the sum of squares, or with `s` a power of two, of exactly scaled
-/// values.
+/// `sum (s * x_i)^2`: the sum of squares (`s = 1`: exact, so the same bits as without it),
+/// or with `s` a power of two, of exactly scaled values.
 ///
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-unsafe fn sum_squares<V: F64Vector, const SCALED: bool>(x: &[f64], s: f64) -> f64 {
+unsafe fn sum_squares<V: F64Vector>(x: &[f64], s: f64) -> f64 {
     let p = x.as_ptr();
     // SAFETY: every chunk lies in `x`.
     let [ss] = unsafe {
         let s = V::splat(s);
         fused::<V, 1>(x.len(), |c| {
-            let v = c.load::<V>(p);
-            let v = if SCALED { v.mul(s) } else { v };
+            let v = c.load::<V>(p).mul(s);
             [v.mul(v)]
         })
     };
     ss
+}
+
+/// [`sum_squares`] as one function for both of [`nrm2`]'s passes, for the vector types that
+/// need no `#[target_feature]` context (`STANDALONE`): keeps the wasm modules small.
+///
+/// # Safety
+/// As [`sum_squares`].
+#[inline(never)]
+unsafe fn sum_squares_shared<V: F64Vector>(x: &[f64], s: f64) -> f64 {
+    // SAFETY: the caller's contract.
+    unsafe { sum_squares::<V>(x, s) }
 }
 
 /// Below this (`2^-900`), a sum of squares may have lost precision to underflow (a square
@@ -240,8 +266,15 @@ const NRM2_SMALL: f64 = f64::from_bits((1023 - 900) << 52);
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
 pub(crate) unsafe fn nrm2<V: F64Vector>(x: &[f64]) -> f64 {
-    // SAFETY: the caller vouches for the CPU.
-    let ss = unsafe { sum_squares::<V, false>(x, 1.0) };
+    // SAFETY (both passes): the caller vouches for the CPU.
+    let pass = |s: f64| unsafe {
+        if V::STANDALONE {
+            sum_squares_shared::<V>(x, s)
+        } else {
+            sum_squares::<V>(x, s)
+        }
+    };
+    let ss = pass(1.0);
     if ss.is_nan() {
         return ss;
     }
@@ -260,8 +293,7 @@ pub(crate) unsafe fn nrm2<V: F64Vector>(x: &[f64]) -> f64 {
     let biased = ((amax.to_bits() >> 52) & 0x7ff) as i32;
     let k = (1023 - biased.max(1)).clamp(-1022, 1022);
     let pow2 = |e: i32| f64::from_bits(((e + 1023) as u64) << 52);
-    // SAFETY: the caller vouches for the CPU.
-    let ss = unsafe { sum_squares::<V, true>(x, pow2(k)) };
+    let ss = pass(pow2(k));
     crate::kernels::sqrt_f64(ss) * pow2(-k)
 }
 

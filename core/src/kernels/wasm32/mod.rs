@@ -14,7 +14,7 @@ mod host;
 #[cfg(not(target_feature = "simd128"))]
 mod scalar_scan;
 #[cfg(target_feature = "simd128")]
-mod simd128;
+pub(super) mod simd128;
 
 #[cfg(not(target_feature = "simd128"))]
 use super::scalar;

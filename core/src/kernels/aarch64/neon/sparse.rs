@@ -14,6 +14,7 @@ pub(crate) struct F64x2(float64x2_t);
 
 impl F64Vector for F64x2 {
     const LANES: usize = 2;
+    const STANDALONE: bool = true;
 
     #[inline(always)]
     unsafe fn zero() -> Self {

@@ -1,4 +1,4 @@
 //! WebAssembly 128-bit SIMD kernels, one file per family.
 
 pub(super) mod distance;
-pub(super) mod sparse;
+pub(in crate::kernels) mod sparse;

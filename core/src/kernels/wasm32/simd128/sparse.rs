@@ -15,6 +15,7 @@ pub(crate) struct F64x2(v128);
 // for, which the trait's contract leaves to the caller.
 impl F64Vector for F64x2 {
     const LANES: usize = 2;
+    const STANDALONE: bool = true;
 
     #[inline(always)]
     unsafe fn zero() -> Self {

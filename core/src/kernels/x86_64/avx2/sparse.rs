@@ -27,6 +27,7 @@ pub(crate) struct F64x4(pub(in crate::kernels::x86_64) __m256d);
 
 impl F64Vector for F64x4 {
     const LANES: usize = 4;
+    const STANDALONE: bool = false;
 
     #[inline(always)]
     unsafe fn zero() -> Self {

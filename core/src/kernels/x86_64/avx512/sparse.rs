@@ -26,6 +26,7 @@ pub(crate) struct F64x8(__m512d);
 
 impl F64Vector for F64x8 {
     const LANES: usize = 8;
+    const STANDALONE: bool = false;
 
     #[inline(always)]
     unsafe fn zero() -> Self {
