@@ -2,11 +2,13 @@
 
 Builds the benchmark's matrices with scipy.sparse (the 5-point Laplacian of a 1000 x 1000
 grid; 1M rows of 5 random columns, sorted, values in [-1, 1)) and times `A @ x`, the call
-the issue compares against. Prints one line per matrix:
+the issue compares against; `cg` times scipy.sparse.linalg.cg on the Poisson matrix, per
+iteration (rtol = atol = 0, so it runs all of maxiter = 50 iterations). Prints one line per
+item:
 
-    <matrix> <median ms> <interquartile range / median> <scipy version>
+    <item> <median ms> <interquartile range / median> <scipy version>
 
-Usage: python scipy_spmv.py [poisson|random ...] [--samples N]
+Usage: python scipy_spmv.py [poisson|random|cg ...] [--samples N]
 """
 
 import sys
@@ -15,6 +17,7 @@ import time
 import numpy as np
 import scipy
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 GRID = 1000
 RANDOM_ROWS = 1_000_000
@@ -49,6 +52,21 @@ def time_matvec(a, x, samples):
     return q(0.5) * 1e3, (q(0.75) - q(0.25)) / q(0.5)
 
 
+CG_ITERATIONS = 50
+
+
+def time_cg(a, b, samples):
+    """Median and spread of scipy's cg, in ms per iteration."""
+    times = []
+    for _ in range(max(3, samples // 3)):
+        start = time.perf_counter()
+        spla.cg(a, b, rtol=0.0, atol=0.0, maxiter=CG_ITERATIONS)
+        times.append((time.perf_counter() - start) / CG_ITERATIONS)
+    times.sort()
+    q = lambda f: times[round((len(times) - 1) * f)]
+    return q(0.5) * 1e3, (q(0.75) - q(0.25)) / q(0.5)
+
+
 def main():
     args = sys.argv[1:]
     samples = 15
@@ -63,10 +81,15 @@ def main():
             a = poisson_2d(GRID)
         elif name == "random":
             a = random_rows(RANDOM_ROWS, RANDOM_PER_ROW, rng)
+        elif name == "cg":
+            a = poisson_2d(GRID)
         else:
-            raise SystemExit(f"unknown matrix {name!r}")
+            raise SystemExit(f"unknown item {name!r}")
         x = rng.uniform(-1.0, 1.0, size=a.shape[1])
-        ms, spread = time_matvec(a, x, samples)
+        if name == "cg":
+            ms, spread = time_cg(a, x, samples)
+        else:
+            ms, spread = time_matvec(a, x, samples)
         print(f"{name} {ms:.4f} {spread:.4f} {scipy.__version__}", flush=True)
 
 

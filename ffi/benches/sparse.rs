@@ -215,8 +215,9 @@ struct Target {
     vs_scipy: Option<f64>,
 }
 
-/// scipy's `A @ x` on the benchmark matrix `name` (`poisson`, `random`): median ms, noise
-/// and scipy's version, from `benches/scipy_spmv.py` run by `FERROVEC_BENCH_PYTHON`.
+/// scipy's `A @ x` on the benchmark matrix `name` (`poisson`, `random`), or its `cg` per
+/// iteration: median ms, noise and scipy's version, from `benches/scipy_spmv.py` run by
+/// `FERROVEC_BENCH_PYTHON`.
 fn scipy_matvec(name: &str, samples: usize) -> Result<(f64, f64, String), String> {
     let python = std::env::var_os("FERROVEC_BENCH_PYTHON")
         .ok_or("FERROVEC_BENCH_PYTHON is not set (make bench-sparse sets it)")?;
@@ -586,13 +587,22 @@ fn bench_cg(m: &Csr, samples: usize, rng: &mut Rng) {
         }));
     }
     let t = time_round_robin(&mut candidates, samples, Duration::from_millis(1));
+    let scipy = scipy_matvec("cg", samples);
     println!(
         "\n== one CG iteration on the Poisson matrix ({} rows): ms ==",
         m.n_rows()
     );
-    let mut rows = vec![["table", "fused", "plain", "plain/fused", "noise"]
-        .map(String::from)
-        .to_vec()];
+    let scipy_ns = scipy.as_ref().ok().map(|(ms, _, _)| ms * 1e6);
+    let mut rows = vec![[
+        "table",
+        "fused",
+        "plain",
+        "plain/fused",
+        "scipy/fused",
+        "noise",
+    ]
+    .map(String::from)
+    .to_vec()];
     for k in tables() {
         let (f, p) = (
             t.ns(&format!("fused {}", k.isa())),
@@ -603,8 +613,17 @@ fn bench_cg(m: &Csr, samples: usize, rng: &mut Rng) {
             format!("{:.2}", f.unwrap_or(0.0) / 1e6),
             format!("{:.2}", p.unwrap_or(0.0) / 1e6),
             ratio_cell(p, f),
+            ratio_cell(scipy_ns, f),
             format!("{:.0}%", 100.0 * t.worst_spread()),
         ]);
     }
     print_grid(&rows);
+    match scipy {
+        Ok((ms, spread, version)) => println!(
+            "  scipy {version} cg: {ms:.2} ms per iteration (noise {:.0}%; information: the \
+             solvers' benchmark compares whole solves)",
+            100.0 * spread
+        ),
+        Err(why) => println!("  !! no scipy row: {why}"),
+    }
 }

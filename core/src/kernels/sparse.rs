@@ -46,7 +46,9 @@
 //!
 //! (The straight-line code for short rows adds the same products in the same tree, leaving
 //! out the partial sums that are zero. Why the x86 rows look like that, from measurements:
-//! `x86_64/avx2/sparse.rs`; the prefetching of the matrix streams: `generic/sparse.rs`.)
+//! `x86_64/avx2/sparse.rs`; the prefetching of the matrix streams: `generic/sparse.rs`. In
+//! the simd128 wasm module the scalar table's f64 kernels are the simd128 ones, which keeps
+//! the module small: same bits.)
 //!
 //! # Accuracy
 //!
@@ -67,7 +69,8 @@
 //! Matrices are borrowed as a [`CsrRef`], validated once when it is made
 //! ([`CsrRef::new`], `O(rows + nnz)`); every kernel then checks only lengths (`O(1)`), so a
 //! solver validates its matrix once, not once per iteration. Kernels never panic: a wrong
-//! length is an [`Error::DimensionMismatch`] and nothing is written.
+//! length is an [`Error::DimensionMismatch`], a rectangular matrix where a square one is
+//! needed an [`Error::InvalidArgument`], and nothing is written.
 
 use alloc::format;
 
