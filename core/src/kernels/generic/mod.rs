@@ -221,36 +221,87 @@ macro_rules! sparse_kernels {
             bicgstab_p_f64: $bicgstab_p,
         };
 
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $spmv(a: &CsrRef<'_>, x: &[f64], y: &mut [f64])
-            => g_sparse::spmv::<$rv>(a, x, y));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $spmv_dots(a: &CsrRef<'_>, x: &[f64], w: &[f64], y: &mut [f64]) -> [f64; 2]
-            => g_sparse::spmv_dots::<$rv>(a, x, w, y));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $residual(a: &CsrRef<'_>, x: &[f64], b: &[f64], r: &mut [f64]) -> f64
-            => g_sparse::residual::<$rv>(a, x, b, r));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $jacobi(a: &CsrRef<'_>, d: &[f64], b: &[f64], x: &[f64], x_next: &mut [f64]) -> f64
-            => g_sparse::jacobi::<$rv>(a, d, b, x, x_next));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $pagerank(a: &CsrRef<'_>, alpha: f64, beta: f64, x: &[f64], y: &mut [f64]) -> f64
-            => g_sparse::pagerank::<$rv>(a, alpha, beta, x, y));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $dot(a: &[f64], b: &[f64]) -> f64
-            => g_vector::dot::<$v>(a, b));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $nrm2(x: &[f64]) -> f64
-            => g_vector::nrm2::<$v>(x));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $axpy(a: f64, x: &[f64], y: &mut [f64])
-            => g_vector::axpy::<$v>(a, x, y));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $xpby(x: &[f64], b: f64, y: &mut [f64])
-            => g_vector::xpby::<$v>(x, b, y));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $axpy_dot(a: f64, x: &[f64], y: &mut [f64]) -> f64
-            => g_vector::axpy_dots::<$v, false>(a, x, y, &[])[1]);
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $axpy_dots(a: f64, x: &[f64], y: &mut [f64], w: &[f64]) -> [f64; 2]
-            => g_vector::axpy_dots::<$v, true>(a, x, y, w));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $axpy_jacobi_dots(a: f64, x: &[f64], y: &mut [f64], d: &[f64], z: &mut [f64]) -> [f64; 2]
-            => g_vector::axpy_jacobi_dots::<$v>(a, x, y, d, z));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $axpy2(a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64])
-            => g_vector::axpy2::<$v>(a, x, b, y, z));
-        $crate::kernels::generic::sparse_kernels!(@fn $(#[$attr])* [$($qual)*] $bicgstab_p(beta: f64, omega: f64, r: &[f64], v: &[f64], p: &mut [f64])
-            => g_vector::bicgstab_p::<$v>(beta, omega, r, v, p));
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $spmv(a: &CsrRef<'_>, x: &[f64], y: &mut [f64])
+            => g_sparse::spmv::<$rv>(a, x, y)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $spmv_dots(a: &CsrRef<'_>, x: &[f64], w: &[f64], y: &mut [f64]) -> [f64; 2]
+            => g_sparse::spmv_dots::<$rv>(a, x, w, y)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $residual(a: &CsrRef<'_>, x: &[f64], b: &[f64], r: &mut [f64]) -> f64
+            => g_sparse::residual::<$rv>(a, x, b, r)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $jacobi(a: &CsrRef<'_>, d: &[f64], b: &[f64], x: &[f64], x_next: &mut [f64]) -> f64
+            => g_sparse::jacobi::<$rv>(a, d, b, x, x_next)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $pagerank(a: &CsrRef<'_>, alpha: f64, beta: f64, x: &[f64], y: &mut [f64]) -> f64
+            => g_sparse::pagerank::<$rv>(a, alpha, beta, x, y)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $dot(a: &[f64], b: &[f64]) -> f64
+            => g_vector::dot::<$v>(a, b)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $nrm2(x: &[f64]) -> f64
+            => g_vector::nrm2::<$v>(x)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $axpy(a: f64, x: &[f64], y: &mut [f64])
+            => g_vector::axpy::<$v>(a, x, y)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $xpby(x: &[f64], b: f64, y: &mut [f64])
+            => g_vector::xpby::<$v>(x, b, y)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $axpy_dot(a: f64, x: &[f64], y: &mut [f64]) -> f64
+            => g_vector::axpy_dots::<$v, false>(a, x, y, &[])[1]
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $axpy_dots(a: f64, x: &[f64], y: &mut [f64], w: &[f64]) -> [f64; 2]
+            => g_vector::axpy_dots::<$v, true>(a, x, y, w)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $axpy_jacobi_dots(
+                a: f64,
+                x: &[f64],
+                y: &mut [f64],
+                d: &[f64],
+                z: &mut [f64],
+            ) -> [f64; 2]
+            => g_vector::axpy_jacobi_dots::<$v>(a, x, y, d, z)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $axpy2(a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64])
+            => g_vector::axpy2::<$v>(a, x, b, y, z)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $bicgstab_p(beta: f64, omega: f64, r: &[f64], v: &[f64], p: &mut [f64])
+            => g_vector::bicgstab_p::<$v>(beta, omega, r, v, p)
+        );
     };
-    (@fn $(#[$attr:meta])* [$($qual:tt)*] $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:expr) => {
+    (
+        @fn $(#[$attr:meta])* [$($qual:tt)*]
+        $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:expr
+    ) => {
         #[doc = concat!("`", stringify!($name), "`: see the `Kernels` method of that name ",
             "without the ISA suffix.")]
         ///

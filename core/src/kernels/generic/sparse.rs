@@ -8,8 +8,9 @@
 //! * rows of at most 8 entries go through straight-line code ([`row_sum`]) that adds the
 //!   products in the order [`reduce_partials`](super::reduce_partials) would, the zero
 //!   partial sums left out (adding `+0` changes nothing but the sign of a zero, which a
-//!   final `+ 0.0`, added to the whole block of row sums, restores). Measured on x86 (the commit that chose it): 4-lane registers
-//!   for every row took Poisson's 5-entry rows from 2.2 to 2.7-3.0 ms per product;
+//!   final `+ 0.0`, added to the whole block of row sums, restores). Measured on x86 (the
+//!   commit that chose it): 4-lane registers for every row took Poisson's 5-entry rows
+//!   from 2.2 to 2.7-3.0 ms per product;
 //! * longer rows go through [`long_row`]: `16 / LANES` registers of partial sums, values
 //!   loaded and `x` gathered one register at a time, the last register of a row
 //!   zero-padded.
