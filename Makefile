@@ -45,8 +45,9 @@ AARCH64_ENV := $(CROSS_ENV) \
 .PHONY: help
 help:
 	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
-	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node"
+	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node, wasm32 kernels in Node and wasmi"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
+	@echo "make bench-sparse  SpMV and the solvers' vector operations vs read bandwidth and scipy"
 	@echo "make wasm   build target/wasm/ferrovec.wasm, ferrovec-simd.wasm and ferrovec-host.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json and index.json"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
@@ -134,8 +135,9 @@ WASM_DIR := target/wasm
 # Issue 3's budget of 100 KB was for the kernel-only ABI v1 (28 / 40 KB); ABI v2 carries the
 # whole vector index (exact + HNSW + file format), about 140 KB per module.
 WASM_MAX_BYTES := 204800
-WASM_BUILD := $(CROSS_ENV) $(DEBIAN_CARGO) build -p ferrovec-wasm --lib --profile wasm --locked \
+WASM_BUILD_ANY := $(CROSS_ENV) $(DEBIAN_CARGO) build --lib --profile wasm --locked \
 	--target wasm32-unknown-unknown -Zbuild-std=core,alloc,panic_abort
+WASM_BUILD := $(WASM_BUILD_ANY) -p ferrovec-wasm
 WASM_RUSTFLAGS = --remap-path-prefix=$(CURDIR)=/ferrovec \
 	--remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=/cargo
 WASM_OUT := wasm32-unknown-unknown/wasm/ferrovec_wasm.wasm
@@ -231,9 +233,9 @@ demo: deps-native wasm
 
 # ---------------------------------------------------------------- tests
 
-.PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js
+.PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js test-wasm-kernels
 .PHONY: check-package check-publish
-test: deps lint check-header check-bindings test-rust check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-swift test-packages
+test: deps lint check-header check-bindings test-rust check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages
 	@echo "make test: all passed"
 
 lint:
@@ -389,6 +391,24 @@ check-golden:
 	@cmp -s tests/golden/index.json target/golden/index.json \
 		|| { echo "tests/golden/index.json is stale: run 'make golden' and commit it"; exit 1; }
 
+# The f64 solver kernels where the wasm modules run them: tests/wasm-kernels compiles their
+# checks (core/tests/support/sparse_cases.rs) into a module, built like the product's modules
+# (same target dirs, so std is shared) with and without simd128, then run in Node (V8) and in
+# wasmi (ffi/examples/wasm_kernel_tests.rs, with test-rust's features so nothing rebuilds).
+WASM_TESTS_DIR := target/wasm-tests
+WASM_KERNEL_TESTS := $(WASM_TESTS_DIR)/kernel-tests.wasm $(WASM_TESTS_DIR)/kernel-tests-simd.wasm
+WASM_KERNEL_TESTS_OUT := wasm32-unknown-unknown/wasm/ferrovec_wasm_kernel_tests.wasm
+test-wasm-kernels: wasm deps-node
+	RUSTFLAGS="$(WASM_RUSTFLAGS)" $(WASM_BUILD_ANY) -p ferrovec-wasm-kernel-tests --target-dir target/wasm-scalar
+	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128" $(WASM_BUILD_ANY) -p ferrovec-wasm-kernel-tests \
+		--target-dir target/wasm-simd
+	@mkdir -p $(WASM_TESTS_DIR)
+	cp target/wasm-scalar/$(WASM_KERNEL_TESTS_OUT) $(WASM_TESTS_DIR)/kernel-tests.wasm
+	cp target/wasm-simd/$(WASM_KERNEL_TESTS_OUT) $(WASM_TESTS_DIR)/kernel-tests-simd.wasm
+	$(NODE) tests/wasm-kernels/run.mjs $(WASM_KERNEL_TESTS)
+	$(CARGO) run -q --release --locked -p ferrovec --features bundled-wasm --example wasm_kernel_tests -- \
+		$(WASM_KERNEL_TESTS)
+
 # V8 (Node) runs both modules through bindings/js: every golden case, the error paths, and
 # the ABI checks (no imports, version, capabilities).
 test-js: wasm deps-node
@@ -453,6 +473,16 @@ test-kotlin-consumer: test-kotlin
 .PHONY: bench bench-avx2
 bench: deps-native
 	$(CARGO) bench -p ferrovec --bench kernels
+
+# SpMV and the solvers' f64 vector operations per kernel table, against the read bandwidth
+# measured in the same run and scipy's `A @ x` (ffi/benches/scipy_spmv.py; scipy and numpy
+# from PyPI into the Python venv under target/, installed once).
+.PHONY: bench-sparse
+bench-sparse: deps-native
+	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
+	@$(PY_VENV)/bin/python -c "import scipy" 2>/dev/null \
+		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check numpy scipy
+	FERROVEC_BENCH_PYTHON=$(CURDIR)/$(PY_VENV)/bin/python $(CARGO) bench -p ferrovec --bench sparse
 
 # ferrovec's AVX2 table against simsimd's AVX2 ("haswell") kernels, on any x86_64 CPU with
 # AVX2: simsimd is built without its AVX-512 backends (its build script's SIMSIMD_TARGET_*

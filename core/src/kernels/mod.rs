@@ -1,7 +1,10 @@
-//! Distance kernels: one portable scalar implementation and one module per instruction set.
+//! Kernels: one portable scalar implementation and one module per instruction set, each
+//! with one file per family: the distance kernels (f32, i8, binary; documented here) and the
+//! f64 kernels of the sparse solvers (SpMV and fused vector operations; see [`sparse`]).
 //!
 //! Every kernel is reachable three ways:
-//! - the free functions here ([`dot_f32`], [`scan_f32`], ...) run on the *active* kernel table,
+//! - the free functions here ([`dot_f32`], [`scan_f32`], [`spmv_csr_f64`], ...) run on the
+//!   *active* kernel table,
 //!   chosen once per process (the best the CPU supports, unless [`force`]d or overridden by the
 //!   `FERROVEC_ISA` environment variable when the `std` feature is on);
 //! - [`Kernels::for_isa`] hands out the table of one instruction set, if this machine runs it;
@@ -65,7 +68,9 @@
 //! are within that bound of each other (near-ties).
 
 mod dispatch;
+mod generic;
 mod scalar;
+pub mod sparse;
 mod topk;
 
 #[cfg(target_arch = "aarch64")]
@@ -81,6 +86,11 @@ use core::fmt;
 use crate::{Error, Result};
 
 pub use dispatch::{active_isa, force};
+pub use sparse::{
+    axpy2_f64, axpy_dot_f64, axpy_dots_f64, axpy_f64, axpy_jacobi_dots_f64, bicgstab_p_f64,
+    dot_f64, jacobi_csr_f64, nrm2_f64, pagerank_csr_f64, residual_csr_f64, spmv_csr_f64,
+    spmv_dots_csr_f64, xpby_f64, CsrRef,
+};
 pub use topk::{top_k, Hit};
 
 /// The longest binary vector (in bytes) the b1 kernels accept: its hamming distance still
@@ -297,6 +307,8 @@ pub struct Kernels {
     l2sq_i8: I8L2sqFn,
     hamming_b1: B1HammingFn,
     jaccard_b1: B1JaccardFn,
+    /// The f64 solver kernels (SpMV, vector operations).
+    sparse: &'static sparse::SparseKernels,
 }
 
 impl fmt::Debug for Kernels {

@@ -14,7 +14,7 @@ mod host;
 #[cfg(not(target_feature = "simd128"))]
 mod scalar_scan;
 #[cfg(target_feature = "simd128")]
-mod simd128;
+pub(super) mod simd128;
 
 #[cfg(not(target_feature = "simd128"))]
 use super::scalar;
@@ -36,15 +36,16 @@ pub(super) static SIMD128: Kernels = Kernels {
     isa: Isa::Simd128,
     variant: "simd128",
     supported: || true,
-    dot_f32: simd128::dot_f32_simd128,
-    cosine_parts_f32: simd128::cosine_parts_f32_simd128,
-    l2sq_f32: simd128::l2sq_f32_simd128,
-    l2_normalize_f32: simd128::l2_normalize_f32_simd128,
-    scan_f32: simd128::scan_f32_simd128,
-    dot_i8: simd128::dot_i8_simd128,
-    l2sq_i8: simd128::l2sq_i8_simd128,
-    hamming_b1: simd128::hamming_b1_simd128,
-    jaccard_b1: simd128::jaccard_b1_simd128,
+    dot_f32: simd128::distance::dot_f32_simd128,
+    cosine_parts_f32: simd128::distance::cosine_parts_f32_simd128,
+    l2sq_f32: simd128::distance::l2sq_f32_simd128,
+    l2_normalize_f32: simd128::distance::l2_normalize_f32_simd128,
+    scan_f32: simd128::distance::scan_f32_simd128,
+    dot_i8: simd128::distance::dot_i8_simd128,
+    l2sq_i8: simd128::distance::l2sq_i8_simd128,
+    hamming_b1: simd128::distance::hamming_b1_simd128,
+    jaccard_b1: simd128::distance::jaccard_b1_simd128,
+    sparse: &simd128::sparse::SPARSE,
 };
 
 #[cfg(feature = "host-kernels")]
@@ -65,4 +66,9 @@ pub(super) static HOST: Kernels = Kernels {
     l2sq_i8: host::l2sq_i8_host,
     hamming_b1: host::hamming_b1_host,
     jaccard_b1: host::jaccard_b1_host,
+    // The host ABI has no f64 kernels yet: the module's own (simd128 or scalar) run.
+    #[cfg(target_feature = "simd128")]
+    sparse: &simd128::sparse::SPARSE,
+    #[cfg(not(target_feature = "simd128"))]
+    sparse: &scalar::sparse::SPARSE,
 };

@@ -1,13 +1,13 @@
 //! The scan of the scalar wasm module (built without simd128), shaped for an interpreter like
-//! the simd128 one (see `simd128.rs`): the query is held in wasm locals 32 elements at a time
+//! the simd128 one (see `simd128/distance.rs`): the query is held in wasm locals 32 elements at a time
 //! and only the rows are loaded, so a dot costs `f32.load` + `f32.mul` + `f32.add` per
 //! element (the portable kernel's loop, which loads both vectors, takes more), and cosine
 //! gets the row's squared norm in the same pass instead of a second one.
 //!
 //! Same bits as the portable scalar scan: element `i` of a row goes to lane `i % 8` in order,
-//! and the lanes are reduced pairwise exactly as `scalar.rs` does.
+//! and the lanes are reduced pairwise exactly as `scalar/distance.rs` does.
 
-use super::super::scalar::dot_f32_scalar;
+use super::super::scalar::distance::dot_f32_scalar;
 use super::super::{CosineParts, Metric};
 
 /// Query elements a block holds in locals. 64 made cosine ~9% and squared L2 ~5% faster in
@@ -17,7 +17,7 @@ const BLOCK: usize = 32;
 const GROUP: usize = 32;
 const LANES: usize = 8;
 
-/// `scalar.rs`'s pairwise reduction of its 8 lanes.
+/// `scalar/distance.rs`'s pairwise reduction of its 8 lanes.
 #[inline(always)]
 fn reduce_lanes(acc: [f32; LANES]) -> f32 {
     ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
@@ -135,7 +135,7 @@ fn scan_with<M: ScanMetric>(query: &[f32], rows: &[f32], out: &mut [f32], ctx: M
 /// Defines `$name`, which adds query elements `at .. at + B` (`B` = the number of indices
 /// listed, a multiple of 8; `at` a multiple of 8) against the same elements of each of
 /// `parts.len()` rows (`dims` apart, the first at `rows`), two rows per iteration, with the
-/// query elements in locals. See `scan_block!` in `simd128.rs`.
+/// query elements in locals. See `scan_block!` in `simd128/distance.rs`.
 ///
 /// # Safety (of the defined function)
 /// Elements `at .. at + B` of the query and of each of the `parts.len()` rows must be

@@ -49,15 +49,16 @@ pub(super) static AVX2: Kernels = Kernels {
     isa: Isa::Avx2,
     variant: "avx2",
     supported: has_avx2,
-    dot_f32: avx2::dot_f32_avx2,
-    cosine_parts_f32: avx2::cosine_parts_f32_avx2,
-    l2sq_f32: avx2::l2sq_f32_avx2,
-    l2_normalize_f32: avx2::l2_normalize_f32_avx2,
-    scan_f32: avx2::scan_f32_avx2,
-    dot_i8: avx2::dot_i8_avx2,
-    l2sq_i8: avx2::l2sq_i8_avx2,
-    hamming_b1: avx2::hamming_b1_avx2,
-    jaccard_b1: avx2::jaccard_b1_avx2,
+    dot_f32: avx2::distance::dot_f32_avx2,
+    cosine_parts_f32: avx2::distance::cosine_parts_f32_avx2,
+    l2sq_f32: avx2::distance::l2sq_f32_avx2,
+    l2_normalize_f32: avx2::distance::l2_normalize_f32_avx2,
+    scan_f32: avx2::distance::scan_f32_avx2,
+    dot_i8: avx2::distance::dot_i8_avx2,
+    l2sq_i8: avx2::distance::l2sq_i8_avx2,
+    hamming_b1: avx2::distance::hamming_b1_avx2,
+    jaccard_b1: avx2::distance::jaccard_b1_avx2,
+    sparse: &avx2::sparse::SPARSE,
 };
 
 /// An AVX-512 table; the variants differ only in the i8 dot and the bit counts.
@@ -71,27 +72,28 @@ const fn avx512_table(
         isa: Isa::Avx512,
         variant,
         supported,
-        dot_f32: avx512::dot_f32_avx512,
-        cosine_parts_f32: avx512::cosine_parts_f32_avx512,
-        l2sq_f32: avx512::l2sq_f32_avx512,
-        l2_normalize_f32: avx512::l2_normalize_f32_avx512,
-        scan_f32: avx512::scan_f32_avx512,
+        dot_f32: avx512::distance::dot_f32_avx512,
+        cosine_parts_f32: avx512::distance::cosine_parts_f32_avx512,
+        l2sq_f32: avx512::distance::l2sq_f32_avx512,
+        l2_normalize_f32: avx512::distance::l2_normalize_f32_avx512,
+        scan_f32: avx512::distance::scan_f32_avx512,
         dot_i8: if vnni {
-            avx512::dot_i8_avx512vnni
+            avx512::distance::dot_i8_avx512vnni
         } else {
-            avx512::dot_i8_avx512
+            avx512::distance::dot_i8_avx512
         },
-        l2sq_i8: avx512::l2sq_i8_avx512,
+        l2sq_i8: avx512::distance::l2sq_i8_avx512,
         hamming_b1: if vpopcntdq {
-            avx512::hamming_b1_avx512vpopcntdq
+            avx512::distance::hamming_b1_avx512vpopcntdq
         } else {
-            avx512::hamming_b1_avx512
+            avx512::distance::hamming_b1_avx512
         },
         jaccard_b1: if vpopcntdq {
-            avx512::jaccard_b1_avx512vpopcntdq
+            avx512::distance::jaccard_b1_avx512vpopcntdq
         } else {
-            avx512::jaccard_b1_avx512
+            avx512::distance::jaccard_b1_avx512
         },
+        sparse: &avx512::sparse::SPARSE,
     }
 }
 

@@ -1,4 +1,4 @@
-//! WebAssembly 128-bit SIMD kernels.
+//! WebAssembly 128-bit SIMD distance kernels.
 //!
 //! `simd128` is a compile-time feature (this module only exists when it is on), so unlike the
 //! x86_64 kernels these are plain safe functions: the only `unsafe` is the raw-pointer loads.
@@ -26,15 +26,17 @@
 //! The two f32 accumulators hold the same 8 partial sums as the scalar kernel (element `i`
 //! goes to lane `i % 8`, tails included, zero-padded lanes add `+0`), multiply and add are
 //! rounded separately in both, and the final reduction adds the lanes in the same pairwise
-//! order. The f32 results are therefore bit-identical to [`scalar`](super::super::scalar),
+//! order. The f32 results are therefore bit-identical to [`scalar`](crate::kernels::scalar::distance),
 //! which keeps the interpreted and native-scalar backends in exact agreement. Integer and
 //! bit-count results are exact (wrapping modulo 2^32 past 65536 i8 elements, as scalar).
 
 use core::arch::wasm32::*;
 use core::ptr::with_exposed_provenance;
 
-use super::super::scalar::{dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit};
-use super::super::{CosineParts, Metric};
+use crate::kernels::scalar::distance::{
+    dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit,
+};
+use crate::kernels::{CosineParts, Metric};
 
 /// Loads 4 f32 starting at `p`.
 ///
@@ -193,7 +195,7 @@ fn fold_f32<A>(a: &[f32], b: &[f32], mut acc: [A; 2], step: impl Fn(&mut A, v128
 
 /// Inner product.
 #[inline]
-pub(super) fn dot_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
     let zero = f32x4_splat(0.0);
     let [acc0, acc1] = fold_f32(a, b, [zero; 2], |acc, x, y| {
         *acc = f32x4_add(*acc, f32x4_mul(x, y))
@@ -203,7 +205,7 @@ pub(super) fn dot_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
 
 /// Squared Euclidean distance.
 #[inline]
-pub(super) fn l2sq_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn l2sq_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
     let zero = f32x4_splat(0.0);
     let [acc0, acc1] = fold_f32(a, b, [zero; 2], |acc, x, y| {
         let d = f32x4_sub(x, y);
@@ -213,7 +215,7 @@ pub(super) fn l2sq_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// The three sums of a cosine distance, 8 partial sums each.
-pub(super) fn cosine_parts_f32_simd128(a: &[f32], b: &[f32]) -> CosineParts {
+pub(crate) fn cosine_parts_f32_simd128(a: &[f32], b: &[f32]) -> CosineParts {
     let zero = f32x4_splat(0.0);
     let [s0, s1] = fold_f32(a, b, [[zero; 3]; 2], |[ab, aa, bb], x, y| {
         *ab = f32x4_add(*ab, f32x4_mul(x, y));
@@ -241,7 +243,7 @@ fn scale_f32(x: &mut [f32], s: f32) {
 }
 
 /// In-place L2 normalization; returns the norm before scaling.
-pub(super) fn l2_normalize_f32_simd128(x: &mut [f32]) -> f32 {
+pub(crate) fn l2_normalize_f32_simd128(x: &mut [f32]) -> f32 {
     let norm_sq = dot_f32_simd128(x, x);
     scale_to_unit(x, norm_sq, scale_f32)
 }
@@ -257,7 +259,7 @@ pub(super) fn l2_normalize_f32_simd128(x: &mut [f32]) -> f32 {
 ///
 /// The results are the bits of the scalar scan: each row's sums use the same lanes and the
 /// same order (query blocks are taken in order and carry the row's partial sums across).
-pub(super) fn scan_f32_simd128(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+pub(crate) fn scan_f32_simd128(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
     match metric {
         Metric::Dot => scan_f32_with::<DotScan>(query, rows, out, ()),
         Metric::L2sq => scan_f32_with::<L2sqScan>(query, rows, out, ()),
@@ -530,14 +532,14 @@ fn fold_i8(a: &[i8], b: &[i8], pair: impl Fn(v128, v128) -> v128) -> (v128, usiz
 }
 
 /// i8 inner product (wrapping modulo 2^32 past 65536 elements).
-pub(super) fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
+pub(crate) fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
     let (acc, done) = fold_i8(a, b, dot_i8x16);
     let (ta, tb) = tails(a, b, done);
     reduce_i32(acc).wrapping_add(dot_i8_scalar(ta, tb))
 }
 
 /// i8 squared Euclidean distance (wrapping modulo 2^32 past 65536 elements).
-pub(super) fn l2sq_i8_simd128(a: &[i8], b: &[i8]) -> u32 {
+pub(crate) fn l2sq_i8_simd128(a: &[i8], b: &[i8]) -> u32 {
     let (acc, done) = fold_i8(a, b, l2sq_i8x16);
     let (ta, tb) = tails(a, b, done);
     (reduce_i32(acc) as u32).wrapping_add(l2sq_i8_scalar(ta, tb))
@@ -584,14 +586,14 @@ fn popcount_chunks<const K: usize>(
 }
 
 /// Hamming distance of packed bits.
-pub(super) fn hamming_b1_simd128(a: &[u8], b: &[u8]) -> u64 {
+pub(crate) fn hamming_b1_simd128(a: &[u8], b: &[u8]) -> u64 {
     let ([diff], done) = popcount_chunks(a, b, |x, y| [v128_xor(x, y)]);
     let (ta, tb) = tails(a, b, done);
     diff + popcount_with(ta, tb, |x, y| x ^ y)
 }
 
 /// Intersection and union bit counts of packed bits, in one pass.
-pub(super) fn jaccard_b1_simd128(a: &[u8], b: &[u8]) -> (u64, u64) {
+pub(crate) fn jaccard_b1_simd128(a: &[u8], b: &[u8]) -> (u64, u64) {
     let ([inter, union], done) = popcount_chunks(a, b, |x, y| [v128_and(x, y), v128_or(x, y)]);
     let (ta, tb) = tails(a, b, done);
     (

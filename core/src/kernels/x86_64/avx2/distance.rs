@@ -1,4 +1,4 @@
-//! AVX2 + FMA kernels: 256-bit registers, masked tails. The f32 loops are the shared ones of
+//! AVX2 + FMA distance kernels: 256-bit registers, masked tails. The f32 loops are the shared ones of
 //! `sums_f32.rs` (and its summation order) over [`F32x8`].
 //!
 //! Every function here is `unsafe` for one reason only: the CPU must support AVX2 and FMA.
@@ -7,9 +7,11 @@
 
 use core::arch::x86_64::*;
 
-use super::super::scalar::{popcount_with, scale_to_unit};
-use super::super::{CosineParts, Metric};
-use super::sums_f32::{self, F32Vector};
+use crate::kernels::scalar::distance::{
+    dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit,
+};
+use crate::kernels::x86_64::sums_f32::{self, F32Vector};
+use crate::kernels::{CosineParts, Metric};
 
 /// `MASK_TABLE[8 - r ..]` starts with `r` all-ones lanes followed by zeros.
 static MASK_TABLE: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -215,10 +217,7 @@ pub(crate) unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i32 {
     // SAFETY: this function's own contract. i16 products pair-summed fit i32 exactly.
     let (acc, done) = unsafe { accumulate_i8(a, b, |x, y| _mm256_madd_epi16(x, y)) };
     let n = a.len().min(b.len());
-    reduce_add_epi32(acc).wrapping_add(super::super::scalar::dot_i8_scalar(
-        &a[done..n],
-        &b[done..n],
-    ))
+    reduce_add_epi32(acc).wrapping_add(dot_i8_scalar(&a[done..n], &b[done..n]))
 }
 
 /// i8 squared Euclidean distance (wrapping modulo 2^32 past 65536 elements).
@@ -236,10 +235,7 @@ pub(crate) unsafe fn l2sq_i8_avx2(a: &[i8], b: &[i8]) -> u32 {
         })
     };
     let n = a.len().min(b.len());
-    (reduce_add_epi32(acc) as u32).wrapping_add(super::super::scalar::l2sq_i8_scalar(
-        &a[done..n],
-        &b[done..n],
-    ))
+    (reduce_add_epi32(acc) as u32).wrapping_add(l2sq_i8_scalar(&a[done..n], &b[done..n]))
 }
 
 /// Per-byte population counts via a 4-bit lookup table (Mula's method).

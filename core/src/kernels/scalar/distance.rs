@@ -1,26 +1,11 @@
-//! Portable kernels: the fallback on every target and the reference the SIMD paths are
-//! tested against.
+//! Portable distance kernels: the fallback on every target and the reference the SIMD paths
+//! are tested against.
 //!
 //! f32 sums use 8 independent partial sums. That keeps the error bound of the module docs,
 //! and because the lanes are explicit LLVM can vectorize the loops without reassociating
 //! float additions.
 
-use super::{CosineParts, Isa, Kernels, Metric};
-
-pub(super) static KERNELS: Kernels = Kernels {
-    isa: Isa::Scalar,
-    variant: "scalar",
-    supported: || true,
-    dot_f32: dot_f32_scalar,
-    cosine_parts_f32: cosine_parts_f32_scalar,
-    l2sq_f32: l2sq_f32_scalar,
-    l2_normalize_f32: l2_normalize_f32_scalar,
-    scan_f32: scan_f32_scalar,
-    dot_i8: dot_i8_scalar,
-    l2sq_i8: l2sq_i8_scalar,
-    hamming_b1: hamming_b1_scalar,
-    jaccard_b1: jaccard_b1_scalar,
-};
+use crate::kernels::{CosineParts, Metric};
 
 const LANES: usize = 8;
 
@@ -47,15 +32,15 @@ fn sum_terms(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
     reduce_lanes(acc)
 }
 
-pub(super) fn dot_f32_scalar(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot_f32_scalar(a: &[f32], b: &[f32]) -> f32 {
     sum_terms(a, b, |x, y| x * y)
 }
 
-pub(super) fn l2sq_f32_scalar(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn l2sq_f32_scalar(a: &[f32], b: &[f32]) -> f32 {
     sum_terms(a, b, |x, y| (x - y) * (x - y))
 }
 
-pub(super) fn cosine_parts_f32_scalar(a: &[f32], b: &[f32]) -> CosineParts {
+pub(crate) fn cosine_parts_f32_scalar(a: &[f32], b: &[f32]) -> CosineParts {
     // Three passes, each the vectorizable dot loop. One fused loop over the three sums was
     // ~10x slower than a dot product: LLVM's SLP vectorizer gave up on it (scalar code for
     // 24 lanes) or shuffled the sums together. The lane assignment and summation order are
@@ -71,19 +56,19 @@ pub(super) fn cosine_parts_f32_scalar(a: &[f32], b: &[f32]) -> CosineParts {
 
 /// Scales `x` by `1 / norm` unless the norm is zero or not finite; returns the norm.
 #[inline(always)]
-pub(super) fn scale_to_unit(
+pub(crate) fn scale_to_unit(
     x: &mut [f32],
     norm_sq: f32,
     scale: impl FnOnce(&mut [f32], f32),
 ) -> f32 {
-    let norm = super::sqrt_f32(norm_sq);
+    let norm = crate::kernels::sqrt_f32(norm_sq);
     if norm > 0.0 && norm.is_finite() {
         scale(x, 1.0 / norm);
     }
     norm
 }
 
-pub(super) fn l2_normalize_f32_scalar(x: &mut [f32]) -> f32 {
+pub(crate) fn l2_normalize_f32_scalar(x: &mut [f32]) -> f32 {
     let norm_sq = dot_f32_scalar(x, x);
     scale_to_unit(x, norm_sq, |x, inv| x.iter_mut().for_each(|v| *v *= inv))
 }
@@ -93,7 +78,7 @@ pub(super) fn l2_normalize_f32_scalar(x: &mut [f32]) -> f32 {
 /// Shared by every instruction set: each passes in its own (inlined) row kernels, so the
 /// loop compiles with that instruction set's features.
 #[inline(always)]
-pub(super) fn scan_rows(
+pub(crate) fn scan_rows(
     metric: Metric,
     query: &[f32],
     rows: &[f32],
@@ -125,17 +110,17 @@ pub(super) fn scan_rows(
     }
 }
 
-pub(super) fn scan_f32_scalar(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+pub(crate) fn scan_f32_scalar(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
     scan_rows(metric, query, rows, out, dot_f32_scalar, l2sq_f32_scalar)
 }
 
-pub(super) fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
+pub(crate) fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
     a.iter()
         .zip(b)
         .fold(0i32, |acc, (&x, &y)| acc.wrapping_add(x as i32 * y as i32))
 }
 
-pub(super) fn l2sq_i8_scalar(a: &[i8], b: &[i8]) -> u32 {
+pub(crate) fn l2sq_i8_scalar(a: &[i8], b: &[i8]) -> u32 {
     a.iter().zip(b).fold(0u32, |acc, (&x, &y)| {
         let d = x as i32 - y as i32;
         acc.wrapping_add((d * d) as u32)
@@ -144,7 +129,7 @@ pub(super) fn l2sq_i8_scalar(a: &[i8], b: &[i8]) -> u32 {
 
 /// Applies `op` to 8-byte words of `a` and `b` and sums the population counts.
 #[inline(always)]
-pub(super) fn popcount_with(a: &[u8], b: &[u8], op: impl Fn(u64, u64) -> u64) -> u64 {
+pub(crate) fn popcount_with(a: &[u8], b: &[u8], op: impl Fn(u64, u64) -> u64) -> u64 {
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ta, tb) = (ca.remainder(), cb.remainder());
     let word = |c: &[u8]| {
@@ -164,11 +149,11 @@ pub(super) fn popcount_with(a: &[u8], b: &[u8], op: impl Fn(u64, u64) -> u64) ->
     words + tail
 }
 
-pub(super) fn hamming_b1_scalar(a: &[u8], b: &[u8]) -> u64 {
+pub(crate) fn hamming_b1_scalar(a: &[u8], b: &[u8]) -> u64 {
     popcount_with(a, b, |x, y| x ^ y)
 }
 
-pub(super) fn jaccard_b1_scalar(a: &[u8], b: &[u8]) -> (u64, u64) {
+pub(crate) fn jaccard_b1_scalar(a: &[u8], b: &[u8]) -> (u64, u64) {
     (
         popcount_with(a, b, |x, y| x & y),
         popcount_with(a, b, |x, y| x | y),

@@ -1,4 +1,4 @@
-//! AVX-512 kernels (F + BW + VL): 512-bit registers and mask-register tails so no element is
+//! AVX-512 distance kernels (F + BW + VL): 512-bit registers and mask-register tails so no element is
 //! handled by scalar code. The f32 loops are the shared ones of `sums_f32.rs` (and its
 //! summation order) over [`F32x16`]. VNNI (`vpdpbusd`) and VPOPCNTDQ variants replace the
 //! i8 dot and the bit counts where the CPU has them.
@@ -9,9 +9,9 @@
 
 use core::arch::x86_64::*;
 
-use super::super::scalar::scale_to_unit;
-use super::super::{CosineParts, Metric};
-use super::sums_f32::{self, F32Vector};
+use crate::kernels::scalar::distance::scale_to_unit;
+use crate::kernels::x86_64::sums_f32::{self, F32Vector};
+use crate::kernels::{CosineParts, Metric};
 
 /// Mask of the first `r` lanes, `r < 16`.
 #[inline(always)]

@@ -1,4 +1,4 @@
-//! NEON kernels: 128-bit registers, 4 independent f32 accumulators with FMA, widening
+//! NEON distance kernels: 128-bit registers, 4 independent f32 accumulators with FMA, widening
 //! multiply-accumulate for i8, `cnt` for bit counts.
 //!
 //! NEON is always present on aarch64, so these are safe functions (`#[target_feature]` only
@@ -8,10 +8,10 @@
 
 use core::arch::aarch64::*;
 
-use super::super::scalar::{
+use crate::kernels::scalar::distance::{
     dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit, scan_rows,
 };
-use super::super::{CosineParts, Metric};
+use crate::kernels::{CosineParts, Metric};
 
 /// Loads 4 f32 from `chunk`, zero-padding when it is shorter (the tail of a vector).
 #[inline]
@@ -71,7 +71,7 @@ fn sum4(acc: [float32x4_t; 4]) -> f32 {
 
 /// Inner product.
 #[target_feature(enable = "neon")]
-pub(super) fn dot_f32_neon(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot_f32_neon(a: &[f32], b: &[f32]) -> f32 {
     sum4(fold_f32(a, b, vdupq_n_f32(0.0), |acc, x, y| {
         *acc = vfmaq_f32(*acc, x, y)
     }))
@@ -79,7 +79,7 @@ pub(super) fn dot_f32_neon(a: &[f32], b: &[f32]) -> f32 {
 
 /// Squared Euclidean distance.
 #[target_feature(enable = "neon")]
-pub(super) fn l2sq_f32_neon(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn l2sq_f32_neon(a: &[f32], b: &[f32]) -> f32 {
     sum4(fold_f32(a, b, vdupq_n_f32(0.0), |acc, x, y| {
         let d = vsubq_f32(x, y);
         *acc = vfmaq_f32(*acc, d, d);
@@ -88,7 +88,7 @@ pub(super) fn l2sq_f32_neon(a: &[f32], b: &[f32]) -> f32 {
 
 /// The three sums of a cosine distance in one pass.
 #[target_feature(enable = "neon")]
-pub(super) fn cosine_parts_f32_neon(a: &[f32], b: &[f32]) -> CosineParts {
+pub(crate) fn cosine_parts_f32_neon(a: &[f32], b: &[f32]) -> CosineParts {
     let zero = vdupq_n_f32(0.0);
     let acc = fold_f32(a, b, [zero; 3], |[ab, aa, bb], x, y| {
         *ab = vfmaq_f32(*ab, x, y);
@@ -118,14 +118,14 @@ fn scale_f32(x: &mut [f32], s: f32) {
 
 /// In-place L2 normalization; returns the norm before scaling.
 #[target_feature(enable = "neon")]
-pub(super) fn l2_normalize_f32_neon(x: &mut [f32]) -> f32 {
+pub(crate) fn l2_normalize_f32_neon(x: &mut [f32]) -> f32 {
     let norm_sq = dot_f32_neon(x, x);
     scale_to_unit(x, norm_sq, |x, s| scale_f32(x, s))
 }
 
 /// One query against many rows.
 #[target_feature(enable = "neon")]
-pub(super) fn scan_f32_neon(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+pub(crate) fn scan_f32_neon(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
     scan_rows(
         metric,
         query,
@@ -166,7 +166,7 @@ fn fold_i8(
 
 /// i8 inner product (wrapping modulo 2^32 past 65536 elements).
 #[target_feature(enable = "neon")]
-pub(super) fn dot_i8_neon(a: &[i8], b: &[i8]) -> i32 {
+pub(crate) fn dot_i8_neon(a: &[i8], b: &[i8]) -> i32 {
     // Products of i8 fit i16 (|p| <= 16384); pairs of them summed into i32 lanes.
     let (acc, done) = fold_i8(a, b, |acc, x, y| {
         let lo = vmull_s8(vget_low_s8(x), vget_low_s8(y));
@@ -179,7 +179,7 @@ pub(super) fn dot_i8_neon(a: &[i8], b: &[i8]) -> i32 {
 
 /// i8 squared Euclidean distance (wrapping modulo 2^32 past 65536 elements).
 #[target_feature(enable = "neon")]
-pub(super) fn l2sq_i8_neon(a: &[i8], b: &[i8]) -> u32 {
+pub(crate) fn l2sq_i8_neon(a: &[i8], b: &[i8]) -> u32 {
     // Differences of i8 fit i16 (|d| <= 255); their squares (<= 65025) fit i32 lanes, which
     // wrap exactly as the u32 result is specified to.
     let (acc, done) = fold_i8(a, b, |acc, x, y| {
@@ -233,7 +233,7 @@ fn popcount_chunks<const K: usize>(
 
 /// Hamming distance of packed bits.
 #[target_feature(enable = "neon")]
-pub(super) fn hamming_b1_neon(a: &[u8], b: &[u8]) -> u64 {
+pub(crate) fn hamming_b1_neon(a: &[u8], b: &[u8]) -> u64 {
     let ([diff], done) = popcount_chunks(a, b, |x, y| [veorq_u8(x, y)]);
     let n = a.len().min(b.len());
     diff + popcount_with(&a[done..n], &b[done..n], |x, y| x ^ y)
@@ -241,7 +241,7 @@ pub(super) fn hamming_b1_neon(a: &[u8], b: &[u8]) -> u64 {
 
 /// Intersection and union bit counts of packed bits, in one pass.
 #[target_feature(enable = "neon")]
-pub(super) fn jaccard_b1_neon(a: &[u8], b: &[u8]) -> (u64, u64) {
+pub(crate) fn jaccard_b1_neon(a: &[u8], b: &[u8]) -> (u64, u64) {
     let ([inter, union], done) = popcount_chunks(a, b, |x, y| [vandq_u8(x, y), vorrq_u8(x, y)]);
     let n = a.len().min(b.len());
     let (ta, tb) = (&a[done..n], &b[done..n]);

@@ -1,0 +1,4 @@
+//! NEON kernels, one file per family.
+
+pub(super) mod distance;
+pub(super) mod sparse;

@@ -1,0 +1,4 @@
+//! WebAssembly 128-bit SIMD kernels, one file per family.
+
+pub(super) mod distance;
+pub(in crate::kernels) mod sparse;

@@ -1,0 +1,4 @@
+//! AVX2 + FMA kernels, one file per family.
+
+pub(super) mod distance;
+pub(super) mod sparse;

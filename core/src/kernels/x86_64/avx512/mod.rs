@@ -1,0 +1,4 @@
+//! AVX-512 kernels (F + BW + VL, with VNNI / VPOPCNTDQ variants), one file per family.
+
+pub(super) mod distance;
+pub(super) mod sparse;
