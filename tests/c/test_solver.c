@@ -14,7 +14,9 @@
  *   - Matrix Market text and files round-trip; CSR export equals the input;
  *   - every bad input (NULL, wrong lengths, NaN, non-square, out-of-range node, eps <= 0,
  *     alpha outside (0, 1), unknown codes, overlapping buffers, double free, a handle of the
- *     wrong type) returns its code and a message and writes nothing to any output.
+ *     wrong type) returns its code and a message and writes nothing to any output;
+ *   - threads: one matrix and one graph used by 4 threads at once give the single-thread
+ *     bits, and both outlive the engine they were made on.
  * On the interpreted backend the solver is not in the wasm module yet: creating a matrix or
  * graph there must fail with FV_ERR_INVALID_MODULE (or, once it is, pass the same checks).
  * Built with -std=c11 -Wall -Wextra -Werror, run under ASan + UBSan by `make test-c`:
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "check.h"
 #include "ferrovec.h"
@@ -1024,6 +1027,74 @@ static void test_graphs(const fv_engine *engine) {
     free(u);
 }
 
+/* ---- threads: handles are immutable, so concurrent calls give the single-thread bits ---- */
+
+#define THREADS 4
+
+typedef struct {
+    const fv_sparse_matrix *matrix;
+    const fv_graph *graph;
+    const double *b;
+    double x[36];
+    uint32_t nodes[MAXN];
+    double scores[MAXN];
+    size_t count;
+    int rc;
+} worker;
+
+static int work(void *arg) {
+    worker *w = arg;
+    fv_solve_options o = fv_solve_options_default();
+    o.rtol = 1e-10;
+    fv_solve_report r;
+    fv_push_report p;
+    fv_distribution source = fv_distribution_node(3);
+    for (int i = 0; i < 20 && w->rc == FV_OK; i++) {
+        w->rc = fv_sparse_matrix_cg(w->matrix, w->b, 36, &o, w->x, 36, &r);
+        if (w->rc == FV_OK)
+            w->rc = fv_graph_forward_push(w->graph, &source, NULL, w->nodes, w->scores, MAXN,
+                                          &w->count, &p);
+    }
+    return 0;
+}
+
+static void test_threads(void) {
+    /* the handles outlive the engine they were made on */
+    fv_engine *engine = NULL;
+    OK(fv_engine_new(FV_BACKEND_NATIVE, NULL, &engine));
+    triplets *p = calloc(1, sizeof *p);
+    cgraph *u = calloc(1, sizeof *u);
+    poisson(p, 6);
+    undirected(u);
+    fv_sparse_matrix *m = make_matrix(engine, p);
+    fv_graph *g = make_graph(engine, u, false);
+    fv_engine_free(engine);
+    double b[36];
+    for (size_t i = 0; i < 36; i++) b[i] = 1.0 / (1.0 + (double)i);
+    worker single = {.matrix = m, .graph = g, .b = b, .rc = FV_OK};
+    work(&single);
+    CHECK(single.rc == FV_OK && single.count > 0, "after the engine was freed: %d", single.rc);
+    worker *workers = calloc(THREADS, sizeof *workers);
+    thrd_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        workers[t] = (worker){.matrix = m, .graph = g, .b = b, .rc = FV_OK};
+        CHECK(thrd_create(&threads[t], work, &workers[t]) == thrd_success, "thrd_create");
+    }
+    for (int t = 0; t < THREADS; t++) {
+        thrd_join(threads[t], NULL);
+        CHECK(workers[t].rc == FV_OK && memcmp(workers[t].x, single.x, sizeof single.x) == 0 &&
+                  workers[t].count == single.count &&
+                  memcmp(workers[t].nodes, single.nodes, single.count * sizeof(uint32_t)) == 0 &&
+                  memcmp(workers[t].scores, single.scores, single.count * sizeof(double)) == 0,
+              "thread %d: rc %d, results differ from the single-thread run", t, workers[t].rc);
+    }
+    free(workers);
+    fv_graph_free(g);
+    fv_sparse_matrix_free(m);
+    free(u);
+    free(p);
+}
+
 int main(int argc, char **argv) {
     const char *tmp_dir = argc > 1 ? argv[1] : "target/c";
     fv_engine *native = NULL;
@@ -1034,6 +1105,7 @@ int main(int argc, char **argv) {
         test_solvers(native);
         test_graphs(native);
     }
+    test_threads();
 
     /* interpreted: the solver is refused (honestly) until the wasm module carries it */
     fv_engine *interp = NULL;
