@@ -269,7 +269,7 @@ PY_WHEELHOUSE := $(PY_DIR)/wheelhouse
 PY_DIST := $(PY_DIR)/dist
 PY_TEST_VENV := $(PY_DIR)/venv
 MATURIN_VERSION := 1.16.0
-PY_TEST_REQUIREMENTS := pytest numpy
+PY_TEST_REQUIREMENTS := pytest numpy scipy networkx
 PY_WHEEL_BUILD_ARGS := --features bundled-wasm --locked
 
 .PHONY: deps-python python-wheel
