@@ -628,3 +628,31 @@ def test_reprs_name_what_matters():
     assert "error_bound=" in repr(r.report) and "touched=2" in repr(r.report)
     assert "PageRankReport(converged=True" in repr(g.pagerank())
     assert repr(g.pair(0, 1)).startswith("PairEstimate(estimate=")
+
+
+def test_engine_argument_threads_and_closed_engine():
+    import threading
+
+    with ferrovec.Engine.native() as engine:
+        m = SparseMatrix(spd(200, 15), engine=engine)
+        g = Graph.from_edges([0, 1, 2], [1, 2, 0], engine=engine)
+        assert m.backend == ferrovec.BackendKind.NATIVE and g.backend == ferrovec.BackendKind.NATIVE
+    # Objects made from an engine keep working after it is closed; new ones cannot be made.
+    with pytest.raises(FerrovecError.InvalidHandle):
+        SparseMatrix(spd(5, 1), engine=engine)
+    b = np.random.default_rng(15).standard_normal(200)
+    want = m.cg(b, rtol=1e-10).x
+    assert g.pagerank().report.converged
+    # Concurrent solves on one matrix (read-only, &self in Rust) give the same bits.
+    results = [None] * 4
+
+    def solve(k):
+        results[k] = m.cg(b, rtol=1e-10).x
+
+    threads = [threading.Thread(target=solve, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for x in results:
+        np.testing.assert_array_equal(x, want)
