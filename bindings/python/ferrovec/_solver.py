@@ -679,7 +679,7 @@ class Graph:
         if n_nodes is None:
             ends = [int(v) for v in (_max_u32(s), _max_u32(d)) if v is not None]
             n_nodes = max(ends) + 1 if ends else 0
-        w = b"" if weights is None else f64_arg(weights, "weights")
+        w = b"" if weights is None else _weights(weights, len(s) // 4)
         return cls._wrap(_ffi.Graph(_engine(engine), _count(n_nodes, "n_nodes"), s, d, w))
 
     @classmethod
@@ -690,8 +690,9 @@ class Graph:
         ``weights`` at the same positions (``None``: 1 each)."""
         ip = u32_arg(indptr, "indptr")
         n = max(len(ip) // 4 - 1, 0)
-        w = b"" if weights is None else f64_arg(weights, "weights")
-        return cls._wrap(_ffi.Graph.from_csr(_engine(engine), n, ip, u32_arg(indices, "indices"), w))
+        ix = u32_arg(indices, "indices")
+        w = b"" if weights is None else _weights(weights, len(ix) // 4)
+        return cls._wrap(_ffi.Graph.from_csr(_engine(engine), n, ip, ix, w))
 
     @property
     def raw(self) -> "_ffi.Graph":
@@ -794,6 +795,19 @@ def _square(shape: Sequence[int]) -> int:
             f"dimension mismatch: an adjacency matrix must be square, got shape ({n_rows}, {n_cols})"
         )
     return n_rows
+
+
+def _weights(weights: Any, n_edges: int):
+    """Edge weights, one per edge: the bindings read empty weights as "unweighted", so a
+    given but empty (or short) list must fail here rather than pass as unweighted."""
+    w = f64_arg(weights, "weights")
+    if len(w) // 8 != n_edges:
+        from ._uniffi import ferrovec_core as _core
+
+        raise _core.FerrovecError.DimensionMismatch(
+            f"dimension mismatch: expected {n_edges}, got {len(w) // 8} (one weight per edge)"
+        )
+    return w
 
 
 def _max_u32(arg: Any) -> Optional[int]:

@@ -609,6 +609,12 @@ def test_bad_graph_input_is_a_typed_error():
             Graph.from_edges([0], [1], [w])
     with pytest.raises(FerrovecError.DimensionMismatch):
         Graph.from_edges([0, 1], [1])
+    # Given weights must be one per edge (empty is not "unweighted").
+    for w in ([], [1.0], [1.0, 2.0, 3.0]):
+        with pytest.raises(FerrovecError.DimensionMismatch, match="one weight per edge"):
+            Graph.from_edges([0, 1], [1, 0], w)
+        with pytest.raises(FerrovecError.DimensionMismatch, match="one weight per edge"):
+            Graph.from_csr([0, 1, 2], [1, 0], w)
     np.testing.assert_array_equal(g.pagerank().scores, before)
     with g:
         pass

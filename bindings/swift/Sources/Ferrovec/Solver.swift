@@ -285,6 +285,11 @@ public extension Graph {
     ) throws {
         let s = try SolverBytes.indices(sources, "sources")
         let t = try SolverBytes.indices(targets, "targets")
+        // Empty weights read as "unweighted" on the Rust side: given ones must be one per edge.
+        if let weights, weights.count != sources.count {
+            throw FerrovecError.DimensionMismatch(
+                message: "dimension mismatch: expected \(sources.count), got \(weights.count) (one weight per edge)")
+        }
         try self.init(
             engine: engine, nNodes: try SolverBytes.count(nodeCount, "nodeCount"),
             src: SolverBytes.with(s) { Data($0) }, dst: SolverBytes.with(t) { Data($0) },

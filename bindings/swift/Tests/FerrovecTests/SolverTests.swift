@@ -305,6 +305,7 @@ final class SolverTests: XCTestCase {
             assertThrowsFerrovec(try g.pair(from: 0, to: 1, alpha: alpha), containing: "alpha")
         }
         assertThrowsFerrovec(try Graph(nodeCount: 0, sources: [], targets: []).pagerank(), containing: "no nodes")
+        assertThrowsFerrovec(try Graph(nodeCount: 2, sources: [0], targets: [1], weights: []), containing: "one weight per edge")
         XCTAssertTrue(try g.pagerank().converged)
         g.release()
         XCTAssertThrowsError(try g.pagerank()) { XCTAssertEqual(($0 as? FerrovecError).map { "\($0)" }?.contains("InvalidHandle"), true) }

@@ -403,7 +403,7 @@ class Graph private constructor(private val ffi: FfiGraph) : AutoCloseable {
         ): Graph = Graph(
             FfiGraph(
                 engine.raw, count(nNodes, "nNodes"), SolverArrays.ints(src, "src"), SolverArrays.ints(dst, "dst"),
-                if (weights == null) SolverArrays.EMPTY else SolverArrays.doubles(weights),
+                weightsFor(weights, src.size),
             ),
         )
 
@@ -411,13 +411,24 @@ class Graph private constructor(private val ffi: FfiGraph) : AutoCloseable {
          * From a CSR adjacency: node `u`'s out-edges are `indices[indptr[u] until indptr[u + 1]]`
          * (any order, repeats summed), weighted by [weights] at the same positions (null: 1 each).
          */
+        /** Empty weights read as "unweighted" on the Rust side: given ones must be one per edge. */
+        private fun weightsFor(weights: DoubleArray?, edges: Int): ByteBuffer {
+            if (weights == null) return SolverArrays.EMPTY
+            if (weights.size != edges) {
+                throw FerrovecException.DimensionMismatch(
+                    "dimension mismatch: expected $edges, got ${weights.size} (one weight per edge)",
+                )
+            }
+            return SolverArrays.doubles(weights)
+        }
+
         @JvmStatic
         @JvmOverloads
         fun fromCsr(indptr: IntArray, indices: IntArray, weights: DoubleArray? = null, engine: Engine = Engine.default): Graph =
             Graph(
                 FfiGraph.fromCsr(
                     engine.raw, count(maxOf(indptr.size - 1, 0), "nNodes"), SolverArrays.ints(indptr, "indptr"),
-                    SolverArrays.ints(indices, "indices"), if (weights == null) SolverArrays.EMPTY else SolverArrays.doubles(weights),
+                    SolverArrays.ints(indices, "indices"), weightsFor(weights, indices.size),
                 ),
             )
     }

@@ -385,6 +385,10 @@ class SolverTest {
         assertThrows<FerrovecException.DimensionMismatch> { g.pagerank(personalization = Personalization.Weights(DoubleArray(3) { 1.0 })) }
         assertThrows<FerrovecException.InvalidArgument> { Graph.fromEdges(0, IntArray(0), IntArray(0)).pagerank() }
         assertThrows<FerrovecException.InvalidArgument> { Graph.fromEdges(2, intArrayOf(0), intArrayOf(1), doubleArrayOf(-1.0)) }
+        for (w in listOf(DoubleArray(0), doubleArrayOf(1.0, 2.0))) {
+            assertThrows<FerrovecException.DimensionMismatch> { Graph.fromEdges(2, intArrayOf(0), intArrayOf(1), w) }
+            assertThrows<FerrovecException.DimensionMismatch> { Graph.fromCsr(intArrayOf(0, 1, 1), intArrayOf(1), w) }
+        }
         assertTrue(g.pagerank().converged)
         g.close()
         assertThrows<FerrovecException.InvalidHandle> { g.pagerank() }
