@@ -299,12 +299,18 @@ impl SparseMatrix {
             .ok_or(Error::InvalidHandle)
     }
 
-    fn linear(
+    /// Decodes `b` and `x0` (empty: start from zero), runs `method` and encodes its answer.
+    fn linear<R>(
         &self,
         b: &[u8],
         x0: &[u8],
         config: &SolveConfig,
-        method: fn(&api::SparseMatrix, &[f64], &api::SolveOptions<'_>) -> Result<api::Solution>,
+        method: impl FnOnce(
+            &api::SparseMatrix,
+            &[f64],
+            &api::SolveOptions<'_>,
+        ) -> Result<api::Solution<R>>,
+        report: impl FnOnce(&R) -> Result<SolveReport>,
     ) -> Result<LinearSolution> {
         let matrix = self.matrix()?;
         let b = le_slice::<f64>(b, "b")?;
@@ -313,7 +319,7 @@ impl SparseMatrix {
         let solution = method(&matrix, &b, &options)?;
         Ok(LinearSolution {
             x: le_bytes(&solution.x),
-            report: SolveReport::from_core(&solution.report)?,
+            report: report(&solution.report)?,
         })
     }
 
@@ -470,29 +476,36 @@ impl SparseMatrix {
     /// Conjugate gradient for symmetric positive definite `A`. `x0`: the initial guess
     /// (little-endian f64), empty to start from zero.
     pub fn cg(&self, b: &[u8], x0: &[u8], config: SolveConfig) -> Result<LinearSolution> {
-        self.linear(b, x0, &config, api::SparseMatrix::cg)
+        self.linear(
+            b,
+            x0,
+            &config,
+            api::SparseMatrix::cg,
+            SolveReport::from_core,
+        )
     }
 
     /// BiCGSTAB for general square `A`. `x0` as for `cg`.
     pub fn bicgstab(&self, b: &[u8], x0: &[u8], config: SolveConfig) -> Result<LinearSolution> {
-        self.linear(b, x0, &config, api::SparseMatrix::bicgstab)
+        self.linear(
+            b,
+            x0,
+            &config,
+            api::SparseMatrix::bicgstab,
+            SolveReport::from_core,
+        )
     }
 
     /// Jacobi iteration for strictly diagonally dominant `A` (the precondition is checked:
     /// a violation names the first row and its margin), with its error bound. `x0` as for
     /// `cg`.
     pub fn jacobi(&self, b: &[u8], x0: &[u8], config: SolveConfig) -> Result<LinearSolution> {
-        let matrix = self.matrix()?;
-        let b = le_slice::<f64>(b, "b")?;
-        let x0 = le_slice::<f64>(x0, "x0")?;
-        let options = config.to_core((!x0.is_empty()).then_some(&*x0))?;
-        let solution = matrix.jacobi(&b, &options)?;
-        let mut report = SolveReport::from_core(&solution.report.solve)?;
-        report.error_bound = Some(solution.report.error_bound);
-        report.contraction = Some(solution.report.contraction);
-        Ok(LinearSolution {
-            x: le_bytes(&solution.x),
-            report,
+        self.linear(b, x0, &config, api::SparseMatrix::jacobi, |r| {
+            Ok(SolveReport {
+                error_bound: Some(r.error_bound),
+                contraction: Some(r.contraction),
+                ..SolveReport::from_core(&r.solve)?
+            })
         })
     }
 
