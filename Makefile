@@ -257,10 +257,11 @@ check-bindings: build uniffi-bindgen
 # Python (bindings/python/README.md): the wheel that `pip install ./bindings/python` builds
 # (maturin in UniFFI mode, through pip's PEP 517 hooks), here with the wasm modules bundled,
 # built once per run into target/python/dist. It is installed into a fresh venv holding nothing
-# else and checked there (tests/check_installed.py); then pytest + numpy join it and pytest runs
+# else and checked there (tests/check_installed.py); then pytest, numpy, scipy and networkx (the
+# solver tests' references) join it and pytest runs
 # from target/python, where `import ferrovec` can only be the installed package (test_install.py
 # asserts that, and that the wheel's Python is byte for byte the committed Python).
-# maturin (pinned) lives in its own venv and pytest + numpy come from a wheelhouse, both
+# maturin (pinned) lives in its own venv and the test packages come from a wheelhouse, both
 # fetched once, so later runs are offline (hence --no-build-isolation). maturin builds in the
 # workspace's target/ (release profile): only the ffi crate is compiled again, as a cdylib.
 PY_DIR := target/python
@@ -269,7 +270,7 @@ PY_WHEELHOUSE := $(PY_DIR)/wheelhouse
 PY_DIST := $(PY_DIR)/dist
 PY_TEST_VENV := $(PY_DIR)/venv
 MATURIN_VERSION := 1.16.0
-PY_TEST_REQUIREMENTS := pytest numpy
+PY_TEST_REQUIREMENTS := pytest numpy scipy networkx
 PY_WHEEL_BUILD_ARGS := --features bundled-wasm --locked
 
 .PHONY: deps-python python-wheel

@@ -8,7 +8,9 @@ A thin layer over the UniFFI-generated module (``ferrovec._uniffi``) that
 * returns vectors as numpy float32 arrays when numpy is installed, else lists;
 * raises :class:`FerrovecError` (one subclass per error kind, e.g.
   ``FerrovecError.DimensionMismatch``) with ferrovec's message;
-* makes objects context managers that free their native memory on exit.
+* makes objects context managers that free their native memory on exit;
+* solves sparse systems and PageRank (:class:`SparseMatrix`, :class:`Graph`), taking
+  ``scipy.sparse`` matrices and numpy arrays directly.
 
 >>> import ferrovec
 >>> ferrovec.dot([1, 2, 3], [4, 5, 6])
@@ -54,6 +56,19 @@ from ._index import (  # noqa: E402
     Storage,
     default_engine,
 )
+from ._solver import (  # noqa: E402
+    Graph,
+    LocalEstimate,
+    PageRank,
+    PageRankReport,
+    PairEstimate,
+    PushReport,
+    PushResult,
+    Solution,
+    SolveReport,
+    SparseMatrix,
+    StopReason,
+)
 
 __all__ = [
     "FerrovecError",
@@ -66,6 +81,17 @@ __all__ = [
     "HnswConfig",
     "Match",
     "default_engine",
+    "SparseMatrix",
+    "Graph",
+    "Solution",
+    "SolveReport",
+    "LocalEstimate",
+    "PageRank",
+    "PageRankReport",
+    "PushResult",
+    "PushReport",
+    "PairEstimate",
+    "StopReason",
     "InternalError",
     "Metric",
     "Isa",

@@ -118,7 +118,7 @@ def f32_arg(x: Any, name: str = "vector") -> bytes | Pinned:
 
 def array_to_arg(arr: array.array) -> Pinned | bytes:
     if not _LITTLE:
-        return struct.pack(f"<{len(arr)}f", *arr)
+        return struct.pack(f"<{len(arr)}{arr.typecode}", *arr)
     address, count = arr.buffer_info()
     return Pinned(address, count * arr.itemsize, arr)
 
@@ -186,3 +186,101 @@ def u64_arg(x: Any, name: str = "keys") -> bytes | Pinned:
         return struct.pack(f"<{len(keys)}Q", *keys)
     address, count = keys.buffer_info()
     return Pinned(address, count * 8, keys)
+
+
+# The solver's arrays: f64 values and u32 indices / node ids. Errors are FerrovecError's
+# InvalidArgument (imported lazily: the error module is generated next to this one).
+
+
+def _invalid(message: str) -> Exception:
+    from ._uniffi import ferrovec_core as _core
+
+    return _core.FerrovecError.InvalidArgument(f"invalid argument: {message}")
+
+
+# array.array's 4-byte unsigned type: "I" on every platform CPython runs on (checked).
+_U32 = "I" if array.array("I").itemsize == 4 else "L"
+
+
+def f64_arg(x: Any, name: str = "values") -> bytes | Pinned:
+    """A float64 vector as the little-endian bytes the bindings take.
+
+    Zero-copy for C-contiguous float64 numpy arrays (native little-endian) and
+    ``array.array('d')``; other numbers (float32 or integer arrays, lists, strided views)
+    are converted once. ``bytes`` are taken as little-endian float64 already.
+    """
+    if isinstance(x, bytes):
+        return x
+    if _np is not None and isinstance(x, _np.ndarray):
+        if x.dtype.kind not in "fiub":
+            raise _invalid(f"`{name}` must hold real numbers, got dtype {x.dtype}")
+        arr = _np.ascontiguousarray(x, dtype="<f8").reshape(-1)  # no-op for the right layout
+        return Pinned(arr.ctypes.data, arr.nbytes, arr)
+    if isinstance(x, array.array) and x.typecode == "d":
+        return array_to_arg(x)
+    if isinstance(x, (str, dict)):
+        raise _invalid(f"`{name}` must be a sequence of numbers, not {type(x).__name__}")
+    try:
+        values = array.array("d", [float(v) for v in x])
+    except (TypeError, ValueError):
+        raise _invalid(
+            f"`{name}` must be a float64 numpy array, array('d') or a sequence of numbers, "
+            f"not {type(x).__name__}"
+        ) from None
+    return array_to_arg(values)
+
+
+def u32_arg(x: Any, name: str = "indices") -> bytes | Pinned:
+    """Indices or node ids in ``[0, 2**32)`` as little-endian u32 bytes.
+
+    Zero-copy for C-contiguous int32/uint32 numpy arrays (scipy's index dtype; int32 is
+    checked for negative entries, without a copy); int64 arrays and sequences of ints are
+    range-checked and converted once.
+    """
+    if isinstance(x, bytes):
+        return x
+    if _np is not None and isinstance(x, _np.ndarray):
+        if x.dtype.kind not in "iu":
+            raise _invalid(f"`{name}` must hold integers, got dtype {x.dtype}")
+        x = x.reshape(-1)
+        if x.size:
+            lo, hi = int(x.min()), int(x.max())
+            if lo < 0:
+                pos = int(_np.argmax(x < 0))
+                raise _invalid(f"`{name}` has a negative entry: {lo} (first at position {pos})")
+            if hi > 0xFFFFFFFF:
+                raise _invalid(f"`{name}` has an entry {hi} >= 2**32")
+        if x.dtype.itemsize == 4 and x.dtype.byteorder in ("=", "<", "|") and _LITTLE:
+            arr = _np.ascontiguousarray(x).view("<u4")  # int32 -> uint32: same bytes
+        else:
+            arr = _np.ascontiguousarray(x, dtype="<u4")
+        return Pinned(arr.ctypes.data, arr.nbytes, arr)
+    if isinstance(x, array.array) and x.typecode == _U32:
+        return array_to_arg(x)
+    try:
+        values = [int(v) for v in x]
+    except (TypeError, ValueError):
+        raise _invalid(
+            f"`{name}` must be an int32/uint32 numpy array or a sequence of ints, "
+            f"not {type(x).__name__}"
+        ) from None
+    for i, v in enumerate(values):
+        if not 0 <= v <= 0xFFFFFFFF:
+            raise _invalid(f"`{name}` entry {v} at position {i} is not in [0, 2**32)")
+    return array_to_arg(array.array(_U32, values))
+
+
+def f64_result(data: bytes):
+    """Little-endian f64 bytes from Rust as a numpy float64 array (a read-only view of
+    ``data``, no copy) if numpy is installed, else a list of floats."""
+    if _np is not None:
+        return _np.frombuffer(data, dtype="<f8")
+    return list(struct.unpack(f"<{len(data) // 8}d", data))
+
+
+def u32_result(data: bytes):
+    """Little-endian u32 bytes from Rust as a numpy uint32 array (a read-only view), else a
+    list of ints."""
+    if _np is not None:
+        return _np.frombuffer(data, dtype="<u4")
+    return list(struct.unpack(f"<{len(data) // 4}I", data))

@@ -589,6 +589,28 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_constructor_engine_native_with_isa() != 33195:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_backend_kind() != 51895:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_backward_push() != 1910:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_forward_push() != 10623:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_is_released() != 16572:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_n_edges() != 54263:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_n_nodes() != 11865:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_pagerank() != 30907:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_pair() != 40026:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_graph_release() != 12898:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_graph_from_csr() != 28612:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_graph_new() != 59211:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_add() != 13673:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_add_batch() != 57112:
@@ -640,6 +662,48 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_ferrovec_checksum_constructor_index_load() != 22398:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_constructor_index_new() != 53498:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_backend_kind() != 38366:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_bicgstab() != 40098:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_cg() != 30265:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_is_released() != 29527:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_jacobi() != 39339:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_mul_vec() != 1182:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_n_cols() != 56056:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_n_rows() != 29423:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_nnz() != 44536:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_release() != 58523:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry() != 16092:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry_sparse() != 32283:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional() != 60340:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional_sparse() != 27615:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_to_csr() != 32048:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market() != 25930:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market() != 64932:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_csr() != 57227:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_matrix_market() != 26020:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_sparsematrix_new() != 960:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_sparsematrix_read_matrix_market() != 64409:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
@@ -766,6 +830,39 @@ _UniffiLib.uniffi_ferrovec_checksum_constructor_engine_native.restype = ctypes.c
 _UniffiLib.uniffi_ferrovec_checksum_constructor_engine_native_with_isa.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_constructor_engine_native_with_isa.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_backend_kind.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_backend_kind.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_backward_push.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_backward_push.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_forward_push.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_forward_push.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_is_released.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_is_released.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_n_edges.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_n_edges.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_n_nodes.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_n_nodes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_pagerank.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_pagerank.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_pair.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_pair.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_release.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_graph_release.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_graph_from_csr.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_graph_from_csr.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_graph_new.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_graph_new.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_add.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_add.restype = ctypes.c_uint16
@@ -844,6 +941,69 @@ _UniffiLib.uniffi_ferrovec_checksum_constructor_index_load.restype = ctypes.c_ui
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_new.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_backend_kind.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_backend_kind.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_bicgstab.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_bicgstab.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_cg.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_cg.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_is_released.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_is_released.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_jacobi.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_jacobi.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_mul_vec.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_mul_vec.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_n_cols.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_n_cols.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_n_rows.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_n_rows.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_nnz.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_nnz.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_release.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_release.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry_sparse.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry_sparse.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional_sparse.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional_sparse.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_to_csr.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_to_csr.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_csr.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_csr.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_matrix_market.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_matrix_market.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_new.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_read_matrix_market.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_sparsematrix_read_matrix_market.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_fn_func_active_isa.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -1031,6 +1191,80 @@ _UniffiLib.uniffi_ferrovec_fn_constructor_engine_native_with_isa.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_constructor_engine_native_with_isa.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_graph_backend_kind.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_backend_kind.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_graph_backward_push.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint32,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_backward_push.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_graph_forward_push.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_forward_push.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_graph_is_released.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_is_released.restype = ctypes.c_int8
+_UniffiLib.uniffi_ferrovec_fn_method_graph_n_edges.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_n_edges.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_graph_n_nodes.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_n_nodes.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_graph_pagerank.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_pagerank.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_graph_pair.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint32,
+    ctypes.c_uint32,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_pair.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_graph_release.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_graph_release.restype = None
+_UniffiLib.uniffi_ferrovec_fn_constructor_graph_from_csr.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_graph_from_csr.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_graph_new.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_graph_new.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_method_index_add.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1183,6 +1417,153 @@ _UniffiLib.uniffi_ferrovec_fn_constructor_index_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_constructor_index_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_backend_kind.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_backend_kind.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_bicgstab.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_bicgstab.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_cg.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_cg.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_is_released.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_is_released.restype = ctypes.c_int8
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_jacobi.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_jacobi.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_mul_vec.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_mul_vec.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_cols.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_cols.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_rows.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_rows.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_nnz.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_nnz.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_release.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_release.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry_sparse.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry_sparse.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional_sparse.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional_sparse.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_csr.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_csr.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_matrix_market.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_matrix_market.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_write_matrix_market.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_write_matrix_market.restype = None
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_csr.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.c_int8,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_csr.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_matrix_market.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_matrix_market.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_new.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_clone_engine.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1193,6 +1574,16 @@ _UniffiLib.uniffi_ferrovec_fn_free_engine.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_free_engine.restype = None
+_UniffiLib.uniffi_ferrovec_fn_clone_graph.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_clone_graph.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_free_graph.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_free_graph.restype = None
 _UniffiLib.uniffi_ferrovec_fn_clone_index.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1203,6 +1594,16 @@ _UniffiLib.uniffi_ferrovec_fn_free_index.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_free_index.restype = None
+_UniffiLib.uniffi_ferrovec_fn_clone_sparsematrix.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_clone_sparsematrix.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_free_sparsematrix.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_free_sparsematrix.restype = None
 
 _uniffi_check_contract_api_version(_UniffiLib)
 # _uniffi_check_api_checksums(_UniffiLib)
@@ -1211,6 +1612,15 @@ _uniffi_check_contract_api_version(_UniffiLib)
 
 # Public interface members begin here.
 
+
+class _UniffiFfiConverterFloat64(_UniffiConverterPrimitiveFloat):
+    @staticmethod
+    def read(buf):
+        return buf.read_double()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_double(value)
 
 class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "u64"
@@ -1224,6 +1634,162 @@ class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
     @staticmethod
     def write(value, buf):
         buf.write_u64(value)
+
+class _UniffiFfiConverterOptionalUInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterUInt64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterUInt64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterUInt64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class BackwardPushConfig:
+    """
+    Options of `backward_push`.
+"""
+    def __init__(self, *, alpha:float = 0.85, r_max:float = 1e-4, max_pushes:int = 17179869184, top_k:typing.Optional[int] = _DEFAULT):
+        self.alpha = alpha
+        self.r_max = r_max
+        self.max_pushes = max_pushes
+        if top_k is _DEFAULT:
+            self.top_k = None
+        else:
+            self.top_k = top_k
+        
+        
+
+    
+    def __str__(self):
+        return "BackwardPushConfig(alpha={}, r_max={}, max_pushes={}, top_k={})".format(self.alpha, self.r_max, self.max_pushes, self.top_k)
+    def __eq__(self, other):
+        if self.alpha != other.alpha:
+            return False
+        if self.r_max != other.r_max:
+            return False
+        if self.max_pushes != other.max_pushes:
+            return False
+        if self.top_k != other.top_k:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeBackwardPushConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return BackwardPushConfig(
+            alpha=_UniffiFfiConverterFloat64.read(buf),
+            r_max=_UniffiFfiConverterFloat64.read(buf),
+            max_pushes=_UniffiFfiConverterUInt64.read(buf),
+            top_k=_UniffiFfiConverterOptionalUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.alpha)
+        _UniffiFfiConverterFloat64.check_lower(value.r_max)
+        _UniffiFfiConverterUInt64.check_lower(value.max_pushes)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.top_k)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.alpha, buf)
+        _UniffiFfiConverterFloat64.write(value.r_max, buf)
+        _UniffiFfiConverterUInt64.write(value.max_pushes, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.top_k, buf)
+
+class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative byte string length")
+        return buf.read(size)
+
+    @staticmethod
+    def check_lower(value):
+        try:
+            memoryview(value)
+        except TypeError:
+            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i32(len(value))
+        buf.write(value)
+
+@dataclass
+class CsrArrays:
+    """
+    A matrix as CSR arrays (little-endian: `indptr` and `indices` u32, `values` f64).
+"""
+    def __init__(self, *, n_rows:int, n_cols:int, indptr:bytes, indices:bytes, values:bytes):
+        self.n_rows = n_rows
+        self.n_cols = n_cols
+        self.indptr = indptr
+        self.indices = indices
+        self.values = values
+        
+        
+
+    
+    def __str__(self):
+        return "CsrArrays(n_rows={}, n_cols={}, indptr={}, indices={}, values={})".format(self.n_rows, self.n_cols, self.indptr, self.indices, self.values)
+    def __eq__(self, other):
+        if self.n_rows != other.n_rows:
+            return False
+        if self.n_cols != other.n_cols:
+            return False
+        if self.indptr != other.indptr:
+            return False
+        if self.indices != other.indices:
+            return False
+        if self.values != other.values:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeCsrArrays(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return CsrArrays(
+            n_rows=_UniffiFfiConverterUInt64.read(buf),
+            n_cols=_UniffiFfiConverterUInt64.read(buf),
+            indptr=_UniffiFfiConverterBytes.read(buf),
+            indices=_UniffiFfiConverterBytes.read(buf),
+            values=_UniffiFfiConverterBytes.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.n_rows)
+        _UniffiFfiConverterUInt64.check_lower(value.n_cols)
+        _UniffiFfiConverterBytes.check_lower(value.indptr)
+        _UniffiFfiConverterBytes.check_lower(value.indices)
+        _UniffiFfiConverterBytes.check_lower(value.values)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.n_rows, buf)
+        _UniffiFfiConverterUInt64.write(value.n_cols, buf)
+        _UniffiFfiConverterBytes.write(value.indptr, buf)
+        _UniffiFfiConverterBytes.write(value.indices, buf)
+        _UniffiFfiConverterBytes.write(value.values, buf)
 
 class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
     @staticmethod
@@ -1558,26 +2124,6 @@ class _UniffiFfiConverterTypeIndexConfig(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeStorage.write(value.storage, buf)
         _UniffiFfiConverterOptionalTypeHnswConfig.write(value.hnsw, buf)
 
-class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative byte string length")
-        return buf.read(size)
-
-    @staticmethod
-    def check_lower(value):
-        try:
-            memoryview(value)
-        except TypeError:
-            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_i32(len(value))
-        buf.write(value)
-
 class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -1623,31 +2169,6 @@ class _UniffiFfiConverterBoolean:
     @classmethod
     def write(cls, value, buf):
         buf.write_u8(value)
-
-class _UniffiFfiConverterOptionalUInt64(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterUInt64.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterUInt64.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterUInt64.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
 
 class _UniffiFfiConverterString:
     @staticmethod
@@ -1776,6 +2297,408 @@ class _UniffiFfiConverterTypeInterpretedConfig(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt64.write(value.memory_limit, buf)
         _UniffiFfiConverterOptionalString.write(value.sha256, buf)
 
+
+
+
+
+
+class StopReason(enum.Enum):
+    """
+    Why an iterative or local method stopped.
+"""
+    
+    CONVERGED = 0
+    """
+    The stopping criterion was met.
+"""
+    
+    MAX_ITERATIONS = 1
+    """
+    The iteration budget ran out first.
+"""
+    
+    MAX_WORK = 2
+    """
+    The work budget (pushes, walks) ran out first.
+"""
+    
+    BREAKDOWN = 3
+    """
+    The method cannot continue (e.g. a Krylov breakdown); the answer is the last iterate.
+"""
+    
+
+
+class _UniffiFfiConverterTypeStopReason(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return StopReason.CONVERGED
+        if variant == 2:
+            return StopReason.MAX_ITERATIONS
+        if variant == 3:
+            return StopReason.MAX_WORK
+        if variant == 4:
+            return StopReason.BREAKDOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == StopReason.CONVERGED:
+            return
+        if value == StopReason.MAX_ITERATIONS:
+            return
+        if value == StopReason.MAX_WORK:
+            return
+        if value == StopReason.BREAKDOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == StopReason.CONVERGED:
+            buf.write_i32(1)
+        if value == StopReason.MAX_ITERATIONS:
+            buf.write_i32(2)
+        if value == StopReason.MAX_WORK:
+            buf.write_i32(3)
+        if value == StopReason.BREAKDOWN:
+            buf.write_i32(4)
+
+
+
+class _UniffiFfiConverterOptionalFloat64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterFloat64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterFloat64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterFloat64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class SolveReport:
+    """
+    What `cg`, `bicgstab` and `jacobi` report with their `x`.
+"""
+    def __init__(self, *, iterations:int, relative_residual:float, converged:bool, stop:StopReason, error_bound:typing.Optional[float], contraction:typing.Optional[float]):
+        self.iterations = iterations
+        self.relative_residual = relative_residual
+        self.converged = converged
+        self.stop = stop
+        self.error_bound = error_bound
+        self.contraction = contraction
+        
+        
+
+    
+    def __str__(self):
+        return "SolveReport(iterations={}, relative_residual={}, converged={}, stop={}, error_bound={}, contraction={})".format(self.iterations, self.relative_residual, self.converged, self.stop, self.error_bound, self.contraction)
+    def __eq__(self, other):
+        if self.iterations != other.iterations:
+            return False
+        if self.relative_residual != other.relative_residual:
+            return False
+        if self.converged != other.converged:
+            return False
+        if self.stop != other.stop:
+            return False
+        if self.error_bound != other.error_bound:
+            return False
+        if self.contraction != other.contraction:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeSolveReport(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return SolveReport(
+            iterations=_UniffiFfiConverterUInt64.read(buf),
+            relative_residual=_UniffiFfiConverterFloat64.read(buf),
+            converged=_UniffiFfiConverterBoolean.read(buf),
+            stop=_UniffiFfiConverterTypeStopReason.read(buf),
+            error_bound=_UniffiFfiConverterOptionalFloat64.read(buf),
+            contraction=_UniffiFfiConverterOptionalFloat64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.iterations)
+        _UniffiFfiConverterFloat64.check_lower(value.relative_residual)
+        _UniffiFfiConverterBoolean.check_lower(value.converged)
+        _UniffiFfiConverterTypeStopReason.check_lower(value.stop)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.error_bound)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.contraction)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.iterations, buf)
+        _UniffiFfiConverterFloat64.write(value.relative_residual, buf)
+        _UniffiFfiConverterBoolean.write(value.converged, buf)
+        _UniffiFfiConverterTypeStopReason.write(value.stop, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.error_bound, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.contraction, buf)
+
+@dataclass
+class LinearSolution:
+    """
+    `x` (little-endian f64, `n_cols` of them) and its report.
+"""
+    def __init__(self, *, x:bytes, report:SolveReport):
+        self.x = x
+        self.report = report
+        
+        
+
+    
+    def __str__(self):
+        return "LinearSolution(x={}, report={})".format(self.x, self.report)
+    def __eq__(self, other):
+        if self.x != other.x:
+            return False
+        if self.report != other.report:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLinearSolution(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LinearSolution(
+            x=_UniffiFfiConverterBytes.read(buf),
+            report=_UniffiFfiConverterTypeSolveReport.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBytes.check_lower(value.x)
+        _UniffiFfiConverterTypeSolveReport.check_lower(value.report)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterBytes.write(value.x, buf)
+        _UniffiFfiConverterTypeSolveReport.write(value.report, buf)
+
+@dataclass
+class LocalEstimate:
+    """
+    A local estimate of `u^T x` (or `x_i`) with its bound and the work it took.
+"""
+    def __init__(self, *, estimate:float, error_bound:float, failure_probability:float, push_estimate:float, push_bound:float, residual_l1:float, q:float, c_max:float, pushes:int, walks:int, walk_steps:int, work:int, rows_read:int, touched:int, converged:bool, stop:StopReason):
+        self.estimate = estimate
+        self.error_bound = error_bound
+        self.failure_probability = failure_probability
+        self.push_estimate = push_estimate
+        self.push_bound = push_bound
+        self.residual_l1 = residual_l1
+        self.q = q
+        self.c_max = c_max
+        self.pushes = pushes
+        self.walks = walks
+        self.walk_steps = walk_steps
+        self.work = work
+        self.rows_read = rows_read
+        self.touched = touched
+        self.converged = converged
+        self.stop = stop
+        
+        
+
+    
+    def __str__(self):
+        return "LocalEstimate(estimate={}, error_bound={}, failure_probability={}, push_estimate={}, push_bound={}, residual_l1={}, q={}, c_max={}, pushes={}, walks={}, walk_steps={}, work={}, rows_read={}, touched={}, converged={}, stop={})".format(self.estimate, self.error_bound, self.failure_probability, self.push_estimate, self.push_bound, self.residual_l1, self.q, self.c_max, self.pushes, self.walks, self.walk_steps, self.work, self.rows_read, self.touched, self.converged, self.stop)
+    def __eq__(self, other):
+        if self.estimate != other.estimate:
+            return False
+        if self.error_bound != other.error_bound:
+            return False
+        if self.failure_probability != other.failure_probability:
+            return False
+        if self.push_estimate != other.push_estimate:
+            return False
+        if self.push_bound != other.push_bound:
+            return False
+        if self.residual_l1 != other.residual_l1:
+            return False
+        if self.q != other.q:
+            return False
+        if self.c_max != other.c_max:
+            return False
+        if self.pushes != other.pushes:
+            return False
+        if self.walks != other.walks:
+            return False
+        if self.walk_steps != other.walk_steps:
+            return False
+        if self.work != other.work:
+            return False
+        if self.rows_read != other.rows_read:
+            return False
+        if self.touched != other.touched:
+            return False
+        if self.converged != other.converged:
+            return False
+        if self.stop != other.stop:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLocalEstimate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LocalEstimate(
+            estimate=_UniffiFfiConverterFloat64.read(buf),
+            error_bound=_UniffiFfiConverterFloat64.read(buf),
+            failure_probability=_UniffiFfiConverterFloat64.read(buf),
+            push_estimate=_UniffiFfiConverterFloat64.read(buf),
+            push_bound=_UniffiFfiConverterFloat64.read(buf),
+            residual_l1=_UniffiFfiConverterFloat64.read(buf),
+            q=_UniffiFfiConverterFloat64.read(buf),
+            c_max=_UniffiFfiConverterFloat64.read(buf),
+            pushes=_UniffiFfiConverterUInt64.read(buf),
+            walks=_UniffiFfiConverterUInt64.read(buf),
+            walk_steps=_UniffiFfiConverterUInt64.read(buf),
+            work=_UniffiFfiConverterUInt64.read(buf),
+            rows_read=_UniffiFfiConverterUInt64.read(buf),
+            touched=_UniffiFfiConverterUInt64.read(buf),
+            converged=_UniffiFfiConverterBoolean.read(buf),
+            stop=_UniffiFfiConverterTypeStopReason.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.estimate)
+        _UniffiFfiConverterFloat64.check_lower(value.error_bound)
+        _UniffiFfiConverterFloat64.check_lower(value.failure_probability)
+        _UniffiFfiConverterFloat64.check_lower(value.push_estimate)
+        _UniffiFfiConverterFloat64.check_lower(value.push_bound)
+        _UniffiFfiConverterFloat64.check_lower(value.residual_l1)
+        _UniffiFfiConverterFloat64.check_lower(value.q)
+        _UniffiFfiConverterFloat64.check_lower(value.c_max)
+        _UniffiFfiConverterUInt64.check_lower(value.pushes)
+        _UniffiFfiConverterUInt64.check_lower(value.walks)
+        _UniffiFfiConverterUInt64.check_lower(value.walk_steps)
+        _UniffiFfiConverterUInt64.check_lower(value.work)
+        _UniffiFfiConverterUInt64.check_lower(value.rows_read)
+        _UniffiFfiConverterUInt64.check_lower(value.touched)
+        _UniffiFfiConverterBoolean.check_lower(value.converged)
+        _UniffiFfiConverterTypeStopReason.check_lower(value.stop)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.estimate, buf)
+        _UniffiFfiConverterFloat64.write(value.error_bound, buf)
+        _UniffiFfiConverterFloat64.write(value.failure_probability, buf)
+        _UniffiFfiConverterFloat64.write(value.push_estimate, buf)
+        _UniffiFfiConverterFloat64.write(value.push_bound, buf)
+        _UniffiFfiConverterFloat64.write(value.residual_l1, buf)
+        _UniffiFfiConverterFloat64.write(value.q, buf)
+        _UniffiFfiConverterFloat64.write(value.c_max, buf)
+        _UniffiFfiConverterUInt64.write(value.pushes, buf)
+        _UniffiFfiConverterUInt64.write(value.walks, buf)
+        _UniffiFfiConverterUInt64.write(value.walk_steps, buf)
+        _UniffiFfiConverterUInt64.write(value.work, buf)
+        _UniffiFfiConverterUInt64.write(value.rows_read, buf)
+        _UniffiFfiConverterUInt64.write(value.touched, buf)
+        _UniffiFfiConverterBoolean.write(value.converged, buf)
+        _UniffiFfiConverterTypeStopReason.write(value.stop, buf)
+
+@dataclass
+class LocalSolveConfig:
+    """
+    Options of the local single-coordinate estimate (`solve_entry`, `solve_functional`).
+"""
+    def __init__(self, *, tol:float = 1e-6, dominance:typing.Optional[float] = _DEFAULT, c_max:typing.Optional[float] = _DEFAULT, max_pushes:int = 17179869184, walks:int = 0, seed:int = 0, failure_probability:float = 1e-3, max_walk_steps:int = 17179869184):
+        self.tol = tol
+        if dominance is _DEFAULT:
+            self.dominance = None
+        else:
+            self.dominance = dominance
+        if c_max is _DEFAULT:
+            self.c_max = None
+        else:
+            self.c_max = c_max
+        self.max_pushes = max_pushes
+        self.walks = walks
+        self.seed = seed
+        self.failure_probability = failure_probability
+        self.max_walk_steps = max_walk_steps
+        
+        
+
+    
+    def __str__(self):
+        return "LocalSolveConfig(tol={}, dominance={}, c_max={}, max_pushes={}, walks={}, seed={}, failure_probability={}, max_walk_steps={})".format(self.tol, self.dominance, self.c_max, self.max_pushes, self.walks, self.seed, self.failure_probability, self.max_walk_steps)
+    def __eq__(self, other):
+        if self.tol != other.tol:
+            return False
+        if self.dominance != other.dominance:
+            return False
+        if self.c_max != other.c_max:
+            return False
+        if self.max_pushes != other.max_pushes:
+            return False
+        if self.walks != other.walks:
+            return False
+        if self.seed != other.seed:
+            return False
+        if self.failure_probability != other.failure_probability:
+            return False
+        if self.max_walk_steps != other.max_walk_steps:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLocalSolveConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LocalSolveConfig(
+            tol=_UniffiFfiConverterFloat64.read(buf),
+            dominance=_UniffiFfiConverterOptionalFloat64.read(buf),
+            c_max=_UniffiFfiConverterOptionalFloat64.read(buf),
+            max_pushes=_UniffiFfiConverterUInt64.read(buf),
+            walks=_UniffiFfiConverterUInt64.read(buf),
+            seed=_UniffiFfiConverterUInt64.read(buf),
+            failure_probability=_UniffiFfiConverterFloat64.read(buf),
+            max_walk_steps=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.tol)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.dominance)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.c_max)
+        _UniffiFfiConverterUInt64.check_lower(value.max_pushes)
+        _UniffiFfiConverterUInt64.check_lower(value.walks)
+        _UniffiFfiConverterUInt64.check_lower(value.seed)
+        _UniffiFfiConverterFloat64.check_lower(value.failure_probability)
+        _UniffiFfiConverterUInt64.check_lower(value.max_walk_steps)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.tol, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.dominance, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.c_max, buf)
+        _UniffiFfiConverterUInt64.write(value.max_pushes, buf)
+        _UniffiFfiConverterUInt64.write(value.walks, buf)
+        _UniffiFfiConverterUInt64.write(value.seed, buf)
+        _UniffiFfiConverterFloat64.write(value.failure_probability, buf)
+        _UniffiFfiConverterUInt64.write(value.max_walk_steps, buf)
+
 @dataclass
 class Match:
     """
@@ -1853,6 +2776,591 @@ class _UniffiFfiConverterTypeNormalized(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterBytes.write(value.vector, buf)
         _UniffiFfiConverterFloat32.write(value.norm, buf)
+
+@dataclass
+class PageRankConfig:
+    """
+    Options of `pagerank` (networkx's defaults).
+"""
+    def __init__(self, *, alpha:float = 0.85, tol:float = 1e-6, max_iter:int = 100):
+        self.alpha = alpha
+        self.tol = tol
+        self.max_iter = max_iter
+        
+        
+
+    
+    def __str__(self):
+        return "PageRankConfig(alpha={}, tol={}, max_iter={})".format(self.alpha, self.tol, self.max_iter)
+    def __eq__(self, other):
+        if self.alpha != other.alpha:
+            return False
+        if self.tol != other.tol:
+            return False
+        if self.max_iter != other.max_iter:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePageRankConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PageRankConfig(
+            alpha=_UniffiFfiConverterFloat64.read(buf),
+            tol=_UniffiFfiConverterFloat64.read(buf),
+            max_iter=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.alpha)
+        _UniffiFfiConverterFloat64.check_lower(value.tol)
+        _UniffiFfiConverterUInt64.check_lower(value.max_iter)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.alpha, buf)
+        _UniffiFfiConverterFloat64.write(value.tol, buf)
+        _UniffiFfiConverterUInt64.write(value.max_iter, buf)
+
+@dataclass
+class PageRankResult:
+    """
+    Every node's PageRank and how far it can be from the fixed point.
+"""
+    def __init__(self, *, scores:bytes, iterations:int, l1_change:float, error_bound:float, converged:bool, stop:StopReason):
+        self.scores = scores
+        self.iterations = iterations
+        self.l1_change = l1_change
+        self.error_bound = error_bound
+        self.converged = converged
+        self.stop = stop
+        
+        
+
+    
+    def __str__(self):
+        return "PageRankResult(scores={}, iterations={}, l1_change={}, error_bound={}, converged={}, stop={})".format(self.scores, self.iterations, self.l1_change, self.error_bound, self.converged, self.stop)
+    def __eq__(self, other):
+        if self.scores != other.scores:
+            return False
+        if self.iterations != other.iterations:
+            return False
+        if self.l1_change != other.l1_change:
+            return False
+        if self.error_bound != other.error_bound:
+            return False
+        if self.converged != other.converged:
+            return False
+        if self.stop != other.stop:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePageRankResult(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PageRankResult(
+            scores=_UniffiFfiConverterBytes.read(buf),
+            iterations=_UniffiFfiConverterUInt64.read(buf),
+            l1_change=_UniffiFfiConverterFloat64.read(buf),
+            error_bound=_UniffiFfiConverterFloat64.read(buf),
+            converged=_UniffiFfiConverterBoolean.read(buf),
+            stop=_UniffiFfiConverterTypeStopReason.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBytes.check_lower(value.scores)
+        _UniffiFfiConverterUInt64.check_lower(value.iterations)
+        _UniffiFfiConverterFloat64.check_lower(value.l1_change)
+        _UniffiFfiConverterFloat64.check_lower(value.error_bound)
+        _UniffiFfiConverterBoolean.check_lower(value.converged)
+        _UniffiFfiConverterTypeStopReason.check_lower(value.stop)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterBytes.write(value.scores, buf)
+        _UniffiFfiConverterUInt64.write(value.iterations, buf)
+        _UniffiFfiConverterFloat64.write(value.l1_change, buf)
+        _UniffiFfiConverterFloat64.write(value.error_bound, buf)
+        _UniffiFfiConverterBoolean.write(value.converged, buf)
+        _UniffiFfiConverterTypeStopReason.write(value.stop, buf)
+
+@dataclass
+class PairConfig:
+    """
+    Options of `pair`.
+"""
+    def __init__(self, *, alpha:float = 0.85, r_max:float = 1e-4, walks:int = 10000, seed:int = 0, failure_probability:float = 1e-3, max_pushes:int = 17179869184, max_walk_steps:int = 17179869184):
+        self.alpha = alpha
+        self.r_max = r_max
+        self.walks = walks
+        self.seed = seed
+        self.failure_probability = failure_probability
+        self.max_pushes = max_pushes
+        self.max_walk_steps = max_walk_steps
+        
+        
+
+    
+    def __str__(self):
+        return "PairConfig(alpha={}, r_max={}, walks={}, seed={}, failure_probability={}, max_pushes={}, max_walk_steps={})".format(self.alpha, self.r_max, self.walks, self.seed, self.failure_probability, self.max_pushes, self.max_walk_steps)
+    def __eq__(self, other):
+        if self.alpha != other.alpha:
+            return False
+        if self.r_max != other.r_max:
+            return False
+        if self.walks != other.walks:
+            return False
+        if self.seed != other.seed:
+            return False
+        if self.failure_probability != other.failure_probability:
+            return False
+        if self.max_pushes != other.max_pushes:
+            return False
+        if self.max_walk_steps != other.max_walk_steps:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePairConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PairConfig(
+            alpha=_UniffiFfiConverterFloat64.read(buf),
+            r_max=_UniffiFfiConverterFloat64.read(buf),
+            walks=_UniffiFfiConverterUInt64.read(buf),
+            seed=_UniffiFfiConverterUInt64.read(buf),
+            failure_probability=_UniffiFfiConverterFloat64.read(buf),
+            max_pushes=_UniffiFfiConverterUInt64.read(buf),
+            max_walk_steps=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.alpha)
+        _UniffiFfiConverterFloat64.check_lower(value.r_max)
+        _UniffiFfiConverterUInt64.check_lower(value.walks)
+        _UniffiFfiConverterUInt64.check_lower(value.seed)
+        _UniffiFfiConverterFloat64.check_lower(value.failure_probability)
+        _UniffiFfiConverterUInt64.check_lower(value.max_pushes)
+        _UniffiFfiConverterUInt64.check_lower(value.max_walk_steps)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.alpha, buf)
+        _UniffiFfiConverterFloat64.write(value.r_max, buf)
+        _UniffiFfiConverterUInt64.write(value.walks, buf)
+        _UniffiFfiConverterUInt64.write(value.seed, buf)
+        _UniffiFfiConverterFloat64.write(value.failure_probability, buf)
+        _UniffiFfiConverterUInt64.write(value.max_pushes, buf)
+        _UniffiFfiConverterUInt64.write(value.max_walk_steps, buf)
+
+@dataclass
+class PairEstimate:
+    """
+    One pair's personalized PageRank `pi_source(target)`.
+"""
+    def __init__(self, *, estimate:float, push_estimate:float, push_bound:float, error_bound:float, failure_probability:float, pushes:int, walks:int, walk_steps:int, work:int, touched:int, converged:bool, stop:StopReason):
+        self.estimate = estimate
+        self.push_estimate = push_estimate
+        self.push_bound = push_bound
+        self.error_bound = error_bound
+        self.failure_probability = failure_probability
+        self.pushes = pushes
+        self.walks = walks
+        self.walk_steps = walk_steps
+        self.work = work
+        self.touched = touched
+        self.converged = converged
+        self.stop = stop
+        
+        
+
+    
+    def __str__(self):
+        return "PairEstimate(estimate={}, push_estimate={}, push_bound={}, error_bound={}, failure_probability={}, pushes={}, walks={}, walk_steps={}, work={}, touched={}, converged={}, stop={})".format(self.estimate, self.push_estimate, self.push_bound, self.error_bound, self.failure_probability, self.pushes, self.walks, self.walk_steps, self.work, self.touched, self.converged, self.stop)
+    def __eq__(self, other):
+        if self.estimate != other.estimate:
+            return False
+        if self.push_estimate != other.push_estimate:
+            return False
+        if self.push_bound != other.push_bound:
+            return False
+        if self.error_bound != other.error_bound:
+            return False
+        if self.failure_probability != other.failure_probability:
+            return False
+        if self.pushes != other.pushes:
+            return False
+        if self.walks != other.walks:
+            return False
+        if self.walk_steps != other.walk_steps:
+            return False
+        if self.work != other.work:
+            return False
+        if self.touched != other.touched:
+            return False
+        if self.converged != other.converged:
+            return False
+        if self.stop != other.stop:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePairEstimate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PairEstimate(
+            estimate=_UniffiFfiConverterFloat64.read(buf),
+            push_estimate=_UniffiFfiConverterFloat64.read(buf),
+            push_bound=_UniffiFfiConverterFloat64.read(buf),
+            error_bound=_UniffiFfiConverterFloat64.read(buf),
+            failure_probability=_UniffiFfiConverterFloat64.read(buf),
+            pushes=_UniffiFfiConverterUInt64.read(buf),
+            walks=_UniffiFfiConverterUInt64.read(buf),
+            walk_steps=_UniffiFfiConverterUInt64.read(buf),
+            work=_UniffiFfiConverterUInt64.read(buf),
+            touched=_UniffiFfiConverterUInt64.read(buf),
+            converged=_UniffiFfiConverterBoolean.read(buf),
+            stop=_UniffiFfiConverterTypeStopReason.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.estimate)
+        _UniffiFfiConverterFloat64.check_lower(value.push_estimate)
+        _UniffiFfiConverterFloat64.check_lower(value.push_bound)
+        _UniffiFfiConverterFloat64.check_lower(value.error_bound)
+        _UniffiFfiConverterFloat64.check_lower(value.failure_probability)
+        _UniffiFfiConverterUInt64.check_lower(value.pushes)
+        _UniffiFfiConverterUInt64.check_lower(value.walks)
+        _UniffiFfiConverterUInt64.check_lower(value.walk_steps)
+        _UniffiFfiConverterUInt64.check_lower(value.work)
+        _UniffiFfiConverterUInt64.check_lower(value.touched)
+        _UniffiFfiConverterBoolean.check_lower(value.converged)
+        _UniffiFfiConverterTypeStopReason.check_lower(value.stop)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.estimate, buf)
+        _UniffiFfiConverterFloat64.write(value.push_estimate, buf)
+        _UniffiFfiConverterFloat64.write(value.push_bound, buf)
+        _UniffiFfiConverterFloat64.write(value.error_bound, buf)
+        _UniffiFfiConverterFloat64.write(value.failure_probability, buf)
+        _UniffiFfiConverterUInt64.write(value.pushes, buf)
+        _UniffiFfiConverterUInt64.write(value.walks, buf)
+        _UniffiFfiConverterUInt64.write(value.walk_steps, buf)
+        _UniffiFfiConverterUInt64.write(value.work, buf)
+        _UniffiFfiConverterUInt64.write(value.touched, buf)
+        _UniffiFfiConverterBoolean.write(value.converged, buf)
+        _UniffiFfiConverterTypeStopReason.write(value.stop, buf)
+
+@dataclass
+class PushConfig:
+    """
+    Options of `forward_push`.
+"""
+    def __init__(self, *, alpha:float = 0.85, eps:float = 1e-4, max_pushes:int = 17179869184, top_k:typing.Optional[int] = _DEFAULT):
+        self.alpha = alpha
+        self.eps = eps
+        self.max_pushes = max_pushes
+        if top_k is _DEFAULT:
+            self.top_k = None
+        else:
+            self.top_k = top_k
+        
+        
+
+    
+    def __str__(self):
+        return "PushConfig(alpha={}, eps={}, max_pushes={}, top_k={})".format(self.alpha, self.eps, self.max_pushes, self.top_k)
+    def __eq__(self, other):
+        if self.alpha != other.alpha:
+            return False
+        if self.eps != other.eps:
+            return False
+        if self.max_pushes != other.max_pushes:
+            return False
+        if self.top_k != other.top_k:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePushConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PushConfig(
+            alpha=_UniffiFfiConverterFloat64.read(buf),
+            eps=_UniffiFfiConverterFloat64.read(buf),
+            max_pushes=_UniffiFfiConverterUInt64.read(buf),
+            top_k=_UniffiFfiConverterOptionalUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.alpha)
+        _UniffiFfiConverterFloat64.check_lower(value.eps)
+        _UniffiFfiConverterUInt64.check_lower(value.max_pushes)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.top_k)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.alpha, buf)
+        _UniffiFfiConverterFloat64.write(value.eps, buf)
+        _UniffiFfiConverterUInt64.write(value.max_pushes, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.top_k, buf)
+
+@dataclass
+class PushReport:
+    """
+    What a push reports with its estimates.
+"""
+    def __init__(self, *, error_bound:float, residual_mass:float, eps_reached:float, pushes:int, work:int, touched:int, converged:bool, stop:StopReason):
+        self.error_bound = error_bound
+        self.residual_mass = residual_mass
+        self.eps_reached = eps_reached
+        self.pushes = pushes
+        self.work = work
+        self.touched = touched
+        self.converged = converged
+        self.stop = stop
+        
+        
+
+    
+    def __str__(self):
+        return "PushReport(error_bound={}, residual_mass={}, eps_reached={}, pushes={}, work={}, touched={}, converged={}, stop={})".format(self.error_bound, self.residual_mass, self.eps_reached, self.pushes, self.work, self.touched, self.converged, self.stop)
+    def __eq__(self, other):
+        if self.error_bound != other.error_bound:
+            return False
+        if self.residual_mass != other.residual_mass:
+            return False
+        if self.eps_reached != other.eps_reached:
+            return False
+        if self.pushes != other.pushes:
+            return False
+        if self.work != other.work:
+            return False
+        if self.touched != other.touched:
+            return False
+        if self.converged != other.converged:
+            return False
+        if self.stop != other.stop:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePushReport(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PushReport(
+            error_bound=_UniffiFfiConverterFloat64.read(buf),
+            residual_mass=_UniffiFfiConverterFloat64.read(buf),
+            eps_reached=_UniffiFfiConverterFloat64.read(buf),
+            pushes=_UniffiFfiConverterUInt64.read(buf),
+            work=_UniffiFfiConverterUInt64.read(buf),
+            touched=_UniffiFfiConverterUInt64.read(buf),
+            converged=_UniffiFfiConverterBoolean.read(buf),
+            stop=_UniffiFfiConverterTypeStopReason.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.error_bound)
+        _UniffiFfiConverterFloat64.check_lower(value.residual_mass)
+        _UniffiFfiConverterFloat64.check_lower(value.eps_reached)
+        _UniffiFfiConverterUInt64.check_lower(value.pushes)
+        _UniffiFfiConverterUInt64.check_lower(value.work)
+        _UniffiFfiConverterUInt64.check_lower(value.touched)
+        _UniffiFfiConverterBoolean.check_lower(value.converged)
+        _UniffiFfiConverterTypeStopReason.check_lower(value.stop)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.error_bound, buf)
+        _UniffiFfiConverterFloat64.write(value.residual_mass, buf)
+        _UniffiFfiConverterFloat64.write(value.eps_reached, buf)
+        _UniffiFfiConverterUInt64.write(value.pushes, buf)
+        _UniffiFfiConverterUInt64.write(value.work, buf)
+        _UniffiFfiConverterUInt64.write(value.touched, buf)
+        _UniffiFfiConverterBoolean.write(value.converged, buf)
+        _UniffiFfiConverterTypeStopReason.write(value.stop, buf)
+
+@dataclass
+class PushOutcome:
+    """
+    Sparse estimates: `nodes` (little-endian u32) and `scores` (f64) by descending score,
+    ties by node id; nodes not listed have estimate 0.
+"""
+    def __init__(self, *, nodes:bytes, scores:bytes, report:PushReport):
+        self.nodes = nodes
+        self.scores = scores
+        self.report = report
+        
+        
+
+    
+    def __str__(self):
+        return "PushOutcome(nodes={}, scores={}, report={})".format(self.nodes, self.scores, self.report)
+    def __eq__(self, other):
+        if self.nodes != other.nodes:
+            return False
+        if self.scores != other.scores:
+            return False
+        if self.report != other.report:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePushOutcome(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PushOutcome(
+            nodes=_UniffiFfiConverterBytes.read(buf),
+            scores=_UniffiFfiConverterBytes.read(buf),
+            report=_UniffiFfiConverterTypePushReport.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBytes.check_lower(value.nodes)
+        _UniffiFfiConverterBytes.check_lower(value.scores)
+        _UniffiFfiConverterTypePushReport.check_lower(value.report)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterBytes.write(value.nodes, buf)
+        _UniffiFfiConverterBytes.write(value.scores, buf)
+        _UniffiFfiConverterTypePushReport.write(value.report, buf)
+
+
+
+
+
+
+class Preconditioner(enum.Enum):
+    """
+    A preconditioner for CG and BiCGSTAB.
+"""
+    
+    NONE = 0
+    """
+    None.
+"""
+    
+    JACOBI = 1
+    """
+    `M = D^-1`, the inverse of the diagonal (needs a non-zero diagonal, positive for CG).
+"""
+    
+
+
+class _UniffiFfiConverterTypePreconditioner(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Preconditioner.NONE
+        if variant == 2:
+            return Preconditioner.JACOBI
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Preconditioner.NONE:
+            return
+        if value == Preconditioner.JACOBI:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Preconditioner.NONE:
+            buf.write_i32(1)
+        if value == Preconditioner.JACOBI:
+            buf.write_i32(2)
+
+
+
+class _UniffiFfiConverterOptionalTypePreconditioner(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypePreconditioner.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypePreconditioner.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypePreconditioner.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class SolveConfig:
+    """
+    Options of `cg`, `bicgstab` and `jacobi` (scipy's defaults).
+"""
+    def __init__(self, *, rtol:float = 1e-5, max_iterations:typing.Optional[int] = _DEFAULT, preconditioner:typing.Optional[Preconditioner] = _DEFAULT, symmetry_tolerance:typing.Optional[float] = _DEFAULT):
+        self.rtol = rtol
+        if max_iterations is _DEFAULT:
+            self.max_iterations = None
+        else:
+            self.max_iterations = max_iterations
+        if preconditioner is _DEFAULT:
+            self.preconditioner = None
+        else:
+            self.preconditioner = preconditioner
+        if symmetry_tolerance is _DEFAULT:
+            self.symmetry_tolerance = None
+        else:
+            self.symmetry_tolerance = symmetry_tolerance
+        
+        
+
+    
+    def __str__(self):
+        return "SolveConfig(rtol={}, max_iterations={}, preconditioner={}, symmetry_tolerance={})".format(self.rtol, self.max_iterations, self.preconditioner, self.symmetry_tolerance)
+    def __eq__(self, other):
+        if self.rtol != other.rtol:
+            return False
+        if self.max_iterations != other.max_iterations:
+            return False
+        if self.preconditioner != other.preconditioner:
+            return False
+        if self.symmetry_tolerance != other.symmetry_tolerance:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeSolveConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return SolveConfig(
+            rtol=_UniffiFfiConverterFloat64.read(buf),
+            max_iterations=_UniffiFfiConverterOptionalUInt64.read(buf),
+            preconditioner=_UniffiFfiConverterOptionalTypePreconditioner.read(buf),
+            symmetry_tolerance=_UniffiFfiConverterOptionalFloat64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.rtol)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.max_iterations)
+        _UniffiFfiConverterOptionalTypePreconditioner.check_lower(value.preconditioner)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.symmetry_tolerance)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.rtol, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.max_iterations, buf)
+        _UniffiFfiConverterOptionalTypePreconditioner.write(value.preconditioner, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.symmetry_tolerance, buf)
 
 
 
@@ -1990,6 +3498,55 @@ class _UniffiFfiConverterTypeIsa(_UniffiConverterRustBuffer):
 
 
 
+class MatrixMarketSymmetry(enum.Enum):
+    """
+    How `to_matrix_market` writes a matrix.
+"""
+    
+    GENERAL = 0
+    """
+    Every stored entry.
+"""
+    
+    SYMMETRIC = 1
+    """
+    The lower triangle only (`InvalidArgument` if the matrix is not symmetric).
+"""
+    
+
+
+class _UniffiFfiConverterTypeMatrixMarketSymmetry(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return MatrixMarketSymmetry.GENERAL
+        if variant == 2:
+            return MatrixMarketSymmetry.SYMMETRIC
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == MatrixMarketSymmetry.GENERAL:
+            return
+        if value == MatrixMarketSymmetry.SYMMETRIC:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == MatrixMarketSymmetry.GENERAL:
+            buf.write_i32(1)
+        if value == MatrixMarketSymmetry.SYMMETRIC:
+            buf.write_i32(2)
+
+
+
+
+
+
+
+
 class Metric(enum.Enum):
     """
     The distance a scan or index computes. Smaller is always closer.
@@ -2042,6 +3599,230 @@ class _UniffiFfiConverterTypeMetric(_UniffiConverterRustBuffer):
             buf.write_i32(2)
         if value == Metric.L2SQ:
             buf.write_i32(3)
+
+
+
+
+
+
+
+
+class Personalization:
+    """
+    A distribution over the nodes (personalization, dangling distribution, start vector).
+    Weights are relative (divided by their sum, as networkx does): finite, `>= 0`, not all
+    zero.
+"""
+    def __init__(self):
+        raise RuntimeError("Personalization cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class UNIFORM:
+        """
+        Every node weight 1 (networkx's `personalization=None`).
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "Personalization.UNIFORM()".format()
+        def __eq__(self, other):
+            if not isinstance(other, Personalization):
+                return NotImplemented
+            if not other.is_UNIFORM():
+                return False
+            return True
+
+    @dataclass
+    class NODE:
+        """
+        All weight on one node.
+"""
+        
+        def __init__(self, node:int):
+            self.node = node
+            
+            """
+        The node.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "Personalization.NODE(node={})".format(self.node)
+        def __eq__(self, other):
+            if not isinstance(other, Personalization):
+                return NotImplemented
+            if not other.is_NODE():
+                return False
+            if self.node != other.node:
+                return False
+            return True
+
+    @dataclass
+    class DENSE:
+        """
+        One weight per node (little-endian f64, `n_nodes` of them).
+"""
+        
+        def __init__(self, weights:bytes):
+            self.weights = weights
+            
+            """
+        The weights.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "Personalization.DENSE(weights={})".format(self.weights)
+        def __eq__(self, other):
+            if not isinstance(other, Personalization):
+                return NotImplemented
+            if not other.is_DENSE():
+                return False
+            if self.weights != other.weights:
+                return False
+            return True
+
+    @dataclass
+    class SPARSE:
+        """
+        Weights of some nodes (networkx's dict): `nodes` little-endian u32, each once,
+        `weights` f64.
+"""
+        
+        def __init__(self, nodes:bytes, weights:bytes):
+            self.nodes = nodes
+            
+            """
+        The nodes.
+"""
+        
+            self.weights = weights
+            
+            """
+        Their weights.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "Personalization.SPARSE(nodes={}, weights={})".format(self.nodes, self.weights)
+        def __eq__(self, other):
+            if not isinstance(other, Personalization):
+                return NotImplemented
+            if not other.is_SPARSE():
+                return False
+            if self.nodes != other.nodes:
+                return False
+            if self.weights != other.weights:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_UNIFORM(self) -> bool:
+        return isinstance(self, Personalization.UNIFORM)
+    def is_uniform(self) -> bool:
+        return isinstance(self, Personalization.UNIFORM)
+    def is_NODE(self) -> bool:
+        return isinstance(self, Personalization.NODE)
+    def is_node(self) -> bool:
+        return isinstance(self, Personalization.NODE)
+    def is_DENSE(self) -> bool:
+        return isinstance(self, Personalization.DENSE)
+    def is_dense(self) -> bool:
+        return isinstance(self, Personalization.DENSE)
+    def is_SPARSE(self) -> bool:
+        return isinstance(self, Personalization.SPARSE)
+    def is_sparse(self) -> bool:
+        return isinstance(self, Personalization.SPARSE)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+Personalization.UNIFORM = type("Personalization.UNIFORM", (Personalization.UNIFORM, Personalization,), {})  # type: ignore
+Personalization.NODE = type("Personalization.NODE", (Personalization.NODE, Personalization,), {})  # type: ignore
+Personalization.DENSE = type("Personalization.DENSE", (Personalization.DENSE, Personalization,), {})  # type: ignore
+Personalization.SPARSE = type("Personalization.SPARSE", (Personalization.SPARSE, Personalization,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypePersonalization(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Personalization.UNIFORM(
+            )
+        if variant == 2:
+            return Personalization.NODE(
+                _UniffiFfiConverterUInt32.read(buf),
+            )
+        if variant == 3:
+            return Personalization.DENSE(
+                _UniffiFfiConverterBytes.read(buf),
+            )
+        if variant == 4:
+            return Personalization.SPARSE(
+                _UniffiFfiConverterBytes.read(buf),
+                _UniffiFfiConverterBytes.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_UNIFORM():
+            return
+        if value.is_NODE():
+            _UniffiFfiConverterUInt32.check_lower(value.node)
+            return
+        if value.is_DENSE():
+            _UniffiFfiConverterBytes.check_lower(value.weights)
+            return
+        if value.is_SPARSE():
+            _UniffiFfiConverterBytes.check_lower(value.nodes)
+            _UniffiFfiConverterBytes.check_lower(value.weights)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_UNIFORM():
+            buf.write_i32(1)
+        if value.is_NODE():
+            buf.write_i32(2)
+            _UniffiFfiConverterUInt32.write(value.node, buf)
+        if value.is_DENSE():
+            buf.write_i32(3)
+            _UniffiFfiConverterBytes.write(value.weights, buf)
+        if value.is_SPARSE():
+            buf.write_i32(4)
+            _UniffiFfiConverterBytes.write(value.nodes, buf)
+            _UniffiFfiConverterBytes.write(value.weights, buf)
 
 
 
@@ -3303,6 +5084,1011 @@ class _UniffiFfiConverterTypeEngine:
     def write(cls, value: Engine, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterOptionalTypePersonalization(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypePersonalization.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypePersonalization.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypePersonalization.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+class GraphProtocol(typing.Protocol):
+    """
+    A directed, optionally weighted graph for PageRank with networkx's semantics (`alpha`
+    the probability of following an edge, a dangling node's mass to the personalization),
+    on the backend of the engine it was made from. Immutable and thread-safe; `release()`
+    frees it early.
+"""
+    
+    def backend_kind(self, ) -> BackendKind:
+        """
+        Which backend holds the graph.
+"""
+        raise NotImplementedError
+    def backward_push(self, target: int,config: BackwardPushConfig) -> PushOutcome:
+        """
+        Every source's PageRank contribution to `target` by backward push:
+        `0 <= pi_s(target) - p(s) <= error_bound` for every source `s`.
+"""
+        raise NotImplementedError
+    def forward_push(self, source: Personalization,config: PushConfig) -> PushOutcome:
+        """
+        Personalized PageRank of `source` by forward push: every estimate a lower bound,
+        `0 <= pi(v) - p(v)`, summing to the reported residual mass (and `<= eps * W(v)` on
+        symmetric graphs).
+"""
+        raise NotImplementedError
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        raise NotImplementedError
+    def n_edges(self, ) -> int:
+        """
+        Distinct edges.
+"""
+        raise NotImplementedError
+    def n_nodes(self, ) -> int:
+        """
+        Nodes.
+"""
+        raise NotImplementedError
+    def pagerank(self, personalization: Personalization,dangling: typing.Optional[Personalization],start: typing.Optional[Personalization],config: PageRankConfig) -> PageRankResult:
+        """
+        Global (optionally personalized) PageRank by power iteration, networkx's algorithm
+        step for step. `dangling`: where a dangling node's walk goes (absent: the
+        personalization); `start`: the initial vector (absent: uniform).
+"""
+        raise NotImplementedError
+    def pair(self, source: int,target: int,config: PairConfig) -> PairEstimate:
+        """
+        `pi_source(target)` by backward push plus seeded random walks, with a probabilistic
+        bound.
+"""
+        raise NotImplementedError
+    def release(self, ) -> None:
+        """
+        Frees the graph now. Later calls fail with `InvalidHandle`. Idempotent.
+"""
+        raise NotImplementedError
+
+class Graph(GraphProtocol):
+    """
+    A directed, optionally weighted graph for PageRank with networkx's semantics (`alpha`
+    the probability of following an edge, a dangling node's mass to the personalization),
+    on the backend of the engine it was made from. Immutable and thread-safe; `release()`
+    frees it early.
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_csr(cls, engine: Engine,n_nodes: int,indptr: bytes,indices: bytes,weights: bytes) -> Graph:
+        """
+        From a CSR adjacency (`indptr`, `indices` little-endian u32: node `u`'s out-edges are
+        `indices[indptr[u]..indptr[u + 1]]`, any order, repeats summed), weighted by
+        `weights` (f64 at the same positions; empty: 1 each).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterUInt64.check_lower(n_nodes)
+
+        _UniffiFfiConverterByRefBytes.check_lower(indptr)
+
+        _UniffiFfiConverterByRefBytes.check_lower(indices)
+
+        _UniffiFfiConverterByRefBytes.check_lower(weights)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterUInt64.lower(n_nodes),
+            _UniffiFfiConverterByRefBytes.lower(indptr),
+            _UniffiFfiConverterByRefBytes.lower(indices),
+            _UniffiFfiConverterByRefBytes.lower(weights),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeGraph.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_graph_from_csr,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    def __init__(self, engine: Engine,n_nodes: int,src: bytes,dst: bytes,weights: bytes):
+        """
+        From edges `src[k] -> dst[k]` (little-endian u32) over `n_nodes` nodes, weighted by
+        `weights` (little-endian f64, finite, `>= 0`; empty: 1 each). Repeated edges are
+        summed.
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterUInt64.check_lower(n_nodes)
+
+        _UniffiFfiConverterByRefBytes.check_lower(src)
+
+        _UniffiFfiConverterByRefBytes.check_lower(dst)
+
+        _UniffiFfiConverterByRefBytes.check_lower(weights)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterUInt64.lower(n_nodes),
+            _UniffiFfiConverterByRefBytes.lower(src),
+            _UniffiFfiConverterByRefBytes.lower(dst),
+            _UniffiFfiConverterByRefBytes.lower(weights),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeGraph.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_graph_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_free_graph, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_clone_graph, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def backend_kind(self, ) -> BackendKind:
+        """
+        Which backend holds the graph.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBackendKind.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_backend_kind,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def backward_push(self, target: int,config: BackwardPushConfig) -> PushOutcome:
+        """
+        Every source's PageRank contribution to `target` by backward push:
+        `0 <= pi_s(target) - p(s) <= error_bound` for every source `s`.
+"""
+        
+        _UniffiFfiConverterUInt32.check_lower(target)
+
+        _UniffiFfiConverterTypeBackwardPushConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt32.lower(target),
+            _UniffiFfiConverterTypeBackwardPushConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePushOutcome.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_backward_push,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def forward_push(self, source: Personalization,config: PushConfig) -> PushOutcome:
+        """
+        Personalized PageRank of `source` by forward push: every estimate a lower bound,
+        `0 <= pi(v) - p(v)`, summing to the reported residual mass (and `<= eps * W(v)` on
+        symmetric graphs).
+"""
+        
+        _UniffiFfiConverterTypePersonalization.check_lower(source)
+
+        _UniffiFfiConverterTypePushConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypePersonalization.lower(source),
+            _UniffiFfiConverterTypePushConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePushOutcome.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_forward_push,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_is_released,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def n_edges(self, ) -> int:
+        """
+        Distinct edges.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_n_edges,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def n_nodes(self, ) -> int:
+        """
+        Nodes.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_n_nodes,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def pagerank(self, personalization: Personalization,dangling: typing.Optional[Personalization],start: typing.Optional[Personalization],config: PageRankConfig) -> PageRankResult:
+        """
+        Global (optionally personalized) PageRank by power iteration, networkx's algorithm
+        step for step. `dangling`: where a dangling node's walk goes (absent: the
+        personalization); `start`: the initial vector (absent: uniform).
+"""
+        
+        _UniffiFfiConverterTypePersonalization.check_lower(personalization)
+
+        _UniffiFfiConverterOptionalTypePersonalization.check_lower(dangling)
+
+        _UniffiFfiConverterOptionalTypePersonalization.check_lower(start)
+
+        _UniffiFfiConverterTypePageRankConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypePersonalization.lower(personalization),
+            _UniffiFfiConverterOptionalTypePersonalization.lower(dangling),
+            _UniffiFfiConverterOptionalTypePersonalization.lower(start),
+            _UniffiFfiConverterTypePageRankConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePageRankResult.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_pagerank,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def pair(self, source: int,target: int,config: PairConfig) -> PairEstimate:
+        """
+        `pi_source(target)` by backward push plus seeded random walks, with a probabilistic
+        bound.
+"""
+        
+        _UniffiFfiConverterUInt32.check_lower(source)
+
+        _UniffiFfiConverterUInt32.check_lower(target)
+
+        _UniffiFfiConverterTypePairConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt32.lower(source),
+            _UniffiFfiConverterUInt32.lower(target),
+            _UniffiFfiConverterTypePairConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePairEstimate.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_pair,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def release(self, ) -> None:
+        """
+        Frees the graph now. Later calls fail with `InvalidHandle`. Idempotent.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_graph_release,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeGraph:
+    @staticmethod
+    def lift(value: int) -> Graph:
+        return Graph._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: Graph):
+        if not isinstance(value, Graph):
+            raise TypeError("Expected Graph instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: Graph) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Graph:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Graph, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class SparseMatrixProtocol(typing.Protocol):
+    """
+    A sparse matrix (CSR, f64 values) on the backend of the engine it was made from, with the
+    solvers of `A x = b` and the local single-coordinate estimate.
+
+    Immutable and thread-safe; `release()` frees it early (later calls fail with
+    `InvalidHandle`). Construction validates everything (row offsets, column ranges, finite
+    values); a bad entry is `InvalidArgument` naming its row and position.
+"""
+    
+    def backend_kind(self, ) -> BackendKind:
+        """
+        Which backend holds the matrix.
+"""
+        raise NotImplementedError
+    def bicgstab(self, b: bytes,x0: bytes,config: SolveConfig) -> LinearSolution:
+        """
+        BiCGSTAB for general square `A`. `x0` as for `cg`.
+"""
+        raise NotImplementedError
+    def cg(self, b: bytes,x0: bytes,config: SolveConfig) -> LinearSolution:
+        """
+        Conjugate gradient for symmetric positive definite `A`. `x0`: the initial guess
+        (little-endian f64), empty to start from zero.
+"""
+        raise NotImplementedError
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        raise NotImplementedError
+    def jacobi(self, b: bytes,x0: bytes,config: SolveConfig) -> LinearSolution:
+        """
+        Jacobi iteration for strictly diagonally dominant `A` (the precondition is checked:
+        a violation names the first row and its margin), with its error bound. `x0` as for
+        `cg`.
+"""
+        raise NotImplementedError
+    def mul_vec(self, x: bytes) -> bytes:
+        """
+        `A x` (`x`: `n_cols` little-endian f64), as little-endian f64.
+"""
+        raise NotImplementedError
+    def n_cols(self, ) -> int:
+        """
+        Columns.
+"""
+        raise NotImplementedError
+    def n_rows(self, ) -> int:
+        """
+        Rows.
+"""
+        raise NotImplementedError
+    def nnz(self, ) -> int:
+        """
+        Stored entries (explicit zeros included).
+"""
+        raise NotImplementedError
+    def release(self, ) -> None:
+        """
+        Frees the matrix now (calls in flight finish first). Later calls fail with
+        `InvalidHandle`. Idempotent.
+"""
+        raise NotImplementedError
+    def solve_entry(self, b: bytes,i: int,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `x_i` of `A x = b` for strictly diagonally dominant `A`, estimated locally (dense `b`:
+        `n_rows` little-endian f64, read only where needed).
+"""
+        raise NotImplementedError
+    def solve_entry_sparse(self, b_indices: bytes,b_values: bytes,i: int,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `solve_entry` with a sparse `b`: its non-zeros at `b_indices` (u32) with `b_values`
+        (f64), each index once.
+"""
+        raise NotImplementedError
+    def solve_functional(self, b: bytes,u_indices: bytes,u_values: bytes,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `u^T x` of `A x = b` for a sparse `u` (`u_indices` u32, `u_values` f64) and a dense
+        `b`, estimated locally.
+"""
+        raise NotImplementedError
+    def solve_functional_sparse(self, b_indices: bytes,b_values: bytes,u_indices: bytes,u_values: bytes,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `solve_functional` with a sparse `b` (as in `solve_entry_sparse`).
+"""
+        raise NotImplementedError
+    def to_csr(self, ) -> CsrArrays:
+        """
+        The matrix as canonical CSR arrays (a copy).
+"""
+        raise NotImplementedError
+    def to_matrix_market(self, symmetry: MatrixMarketSymmetry) -> str:
+        """
+        The matrix as Matrix Market text.
+"""
+        raise NotImplementedError
+    def write_matrix_market(self, path: str,symmetry: MatrixMarketSymmetry) -> None:
+        """
+        Writes the matrix as a Matrix Market file, atomically.
+"""
+        raise NotImplementedError
+
+class SparseMatrix(SparseMatrixProtocol):
+    """
+    A sparse matrix (CSR, f64 values) on the backend of the engine it was made from, with the
+    solvers of `A x = b` and the local single-coordinate estimate.
+
+    Immutable and thread-safe; `release()` frees it early (later calls fail with
+    `InvalidHandle`). Construction validates everything (row offsets, column ranges, finite
+    values); a bad entry is `InvalidArgument` naming its row and position.
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_csr(cls, engine: Engine,n_rows: int,n_cols: int,indptr: bytes,indices: bytes,values: bytes,canonical: bool) -> SparseMatrix:
+        """
+        From CSR arrays (`indptr`, `indices` little-endian u32, `values` f64). `canonical`:
+        columns strictly increasing within each row (scipy's `has_canonical_format`), checked;
+        otherwise columns may come in any order and repeat (summed).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterUInt64.check_lower(n_rows)
+
+        _UniffiFfiConverterUInt64.check_lower(n_cols)
+
+        _UniffiFfiConverterByRefBytes.check_lower(indptr)
+
+        _UniffiFfiConverterByRefBytes.check_lower(indices)
+
+        _UniffiFfiConverterByRefBytes.check_lower(values)
+
+        _UniffiFfiConverterBoolean.check_lower(canonical)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterUInt64.lower(n_rows),
+            _UniffiFfiConverterUInt64.lower(n_cols),
+            _UniffiFfiConverterByRefBytes.lower(indptr),
+            _UniffiFfiConverterByRefBytes.lower(indices),
+            _UniffiFfiConverterByRefBytes.lower(values),
+            _UniffiFfiConverterBoolean.lower(canonical),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSparseMatrix.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_csr,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def from_matrix_market(cls, engine: Engine,text: bytes) -> SparseMatrix:
+        """
+        From the text of a Matrix Market `coordinate` file (`CorruptFile` names the line).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterByRefBytes.check_lower(text)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterByRefBytes.lower(text),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSparseMatrix.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_matrix_market,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    def __init__(self, engine: Engine,n_rows: int,n_cols: int,rows: bytes,cols: bytes,values: bytes):
+        """
+        From `(row, col, value)` triplets in any order, duplicates summed: `rows` and `cols`
+        little-endian u32, `values` little-endian f64, all of one length.
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterUInt64.check_lower(n_rows)
+
+        _UniffiFfiConverterUInt64.check_lower(n_cols)
+
+        _UniffiFfiConverterByRefBytes.check_lower(rows)
+
+        _UniffiFfiConverterByRefBytes.check_lower(cols)
+
+        _UniffiFfiConverterByRefBytes.check_lower(values)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterUInt64.lower(n_rows),
+            _UniffiFfiConverterUInt64.lower(n_cols),
+            _UniffiFfiConverterByRefBytes.lower(rows),
+            _UniffiFfiConverterByRefBytes.lower(cols),
+            _UniffiFfiConverterByRefBytes.lower(values),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSparseMatrix.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+    @classmethod
+    def read_matrix_market(cls, engine: Engine,path: str) -> SparseMatrix:
+        """
+        Reads a Matrix Market file (`InvalidArgument` names the path if it cannot be read).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterString.check_lower(path)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterString.lower(path),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSparseMatrix.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_free_sparsematrix, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_clone_sparsematrix, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def backend_kind(self, ) -> BackendKind:
+        """
+        Which backend holds the matrix.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBackendKind.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_backend_kind,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def bicgstab(self, b: bytes,x0: bytes,config: SolveConfig) -> LinearSolution:
+        """
+        BiCGSTAB for general square `A`. `x0` as for `cg`.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+
+        _UniffiFfiConverterByRefBytes.check_lower(x0)
+
+        _UniffiFfiConverterTypeSolveConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(b),
+            _UniffiFfiConverterByRefBytes.lower(x0),
+            _UniffiFfiConverterTypeSolveConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLinearSolution.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_bicgstab,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def cg(self, b: bytes,x0: bytes,config: SolveConfig) -> LinearSolution:
+        """
+        Conjugate gradient for symmetric positive definite `A`. `x0`: the initial guess
+        (little-endian f64), empty to start from zero.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+
+        _UniffiFfiConverterByRefBytes.check_lower(x0)
+
+        _UniffiFfiConverterTypeSolveConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(b),
+            _UniffiFfiConverterByRefBytes.lower(x0),
+            _UniffiFfiConverterTypeSolveConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLinearSolution.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_cg,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_is_released,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def jacobi(self, b: bytes,x0: bytes,config: SolveConfig) -> LinearSolution:
+        """
+        Jacobi iteration for strictly diagonally dominant `A` (the precondition is checked:
+        a violation names the first row and its margin), with its error bound. `x0` as for
+        `cg`.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+
+        _UniffiFfiConverterByRefBytes.check_lower(x0)
+
+        _UniffiFfiConverterTypeSolveConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(b),
+            _UniffiFfiConverterByRefBytes.lower(x0),
+            _UniffiFfiConverterTypeSolveConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLinearSolution.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_jacobi,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def mul_vec(self, x: bytes) -> bytes:
+        """
+        `A x` (`x`: `n_cols` little-endian f64), as little-endian f64.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(x)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(x),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_mul_vec,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def n_cols(self, ) -> int:
+        """
+        Columns.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_cols,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def n_rows(self, ) -> int:
+        """
+        Rows.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_rows,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def nnz(self, ) -> int:
+        """
+        Stored entries (explicit zeros included).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_nnz,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def release(self, ) -> None:
+        """
+        Frees the matrix now (calls in flight finish first). Later calls fail with
+        `InvalidHandle`. Idempotent.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_release,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def solve_entry(self, b: bytes,i: int,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `x_i` of `A x = b` for strictly diagonally dominant `A`, estimated locally (dense `b`:
+        `n_rows` little-endian f64, read only where needed).
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+
+        _UniffiFfiConverterUInt64.check_lower(i)
+
+        _UniffiFfiConverterTypeLocalSolveConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(b),
+            _UniffiFfiConverterUInt64.lower(i),
+            _UniffiFfiConverterTypeLocalSolveConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLocalEstimate.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def solve_entry_sparse(self, b_indices: bytes,b_values: bytes,i: int,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `solve_entry` with a sparse `b`: its non-zeros at `b_indices` (u32) with `b_values`
+        (f64), each index once.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(b_indices)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b_values)
+
+        _UniffiFfiConverterUInt64.check_lower(i)
+
+        _UniffiFfiConverterTypeLocalSolveConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(b_indices),
+            _UniffiFfiConverterByRefBytes.lower(b_values),
+            _UniffiFfiConverterUInt64.lower(i),
+            _UniffiFfiConverterTypeLocalSolveConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLocalEstimate.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry_sparse,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def solve_functional(self, b: bytes,u_indices: bytes,u_values: bytes,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `u^T x` of `A x = b` for a sparse `u` (`u_indices` u32, `u_values` f64) and a dense
+        `b`, estimated locally.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(b)
+
+        _UniffiFfiConverterByRefBytes.check_lower(u_indices)
+
+        _UniffiFfiConverterByRefBytes.check_lower(u_values)
+
+        _UniffiFfiConverterTypeLocalSolveConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(b),
+            _UniffiFfiConverterByRefBytes.lower(u_indices),
+            _UniffiFfiConverterByRefBytes.lower(u_values),
+            _UniffiFfiConverterTypeLocalSolveConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLocalEstimate.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def solve_functional_sparse(self, b_indices: bytes,b_values: bytes,u_indices: bytes,u_values: bytes,config: LocalSolveConfig) -> LocalEstimate:
+        """
+        `solve_functional` with a sparse `b` (as in `solve_entry_sparse`).
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(b_indices)
+
+        _UniffiFfiConverterByRefBytes.check_lower(b_values)
+
+        _UniffiFfiConverterByRefBytes.check_lower(u_indices)
+
+        _UniffiFfiConverterByRefBytes.check_lower(u_values)
+
+        _UniffiFfiConverterTypeLocalSolveConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(b_indices),
+            _UniffiFfiConverterByRefBytes.lower(b_values),
+            _UniffiFfiConverterByRefBytes.lower(u_indices),
+            _UniffiFfiConverterByRefBytes.lower(u_values),
+            _UniffiFfiConverterTypeLocalSolveConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLocalEstimate.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional_sparse,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def to_csr(self, ) -> CsrArrays:
+        """
+        The matrix as canonical CSR arrays (a copy).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCsrArrays.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_csr,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def to_matrix_market(self, symmetry: MatrixMarketSymmetry) -> str:
+        """
+        The matrix as Matrix Market text.
+"""
+        
+        _UniffiFfiConverterTypeMatrixMarketSymmetry.check_lower(symmetry)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeMatrixMarketSymmetry.lower(symmetry),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_matrix_market,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def write_matrix_market(self, path: str,symmetry: MatrixMarketSymmetry) -> None:
+        """
+        Writes the matrix as a Matrix Market file, atomically.
+"""
+        
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterTypeMatrixMarketSymmetry.check_lower(symmetry)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterTypeMatrixMarketSymmetry.lower(symmetry),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_write_matrix_market,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeSparseMatrix:
+    @staticmethod
+    def lift(value: int) -> SparseMatrix:
+        return SparseMatrix._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: SparseMatrix):
+        if not isinstance(value, SparseMatrix):
+            raise TypeError("Expected SparseMatrix instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: SparseMatrix) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> SparseMatrix:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: SparseMatrix, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 class _UniffiFfiConverterSequenceTypeIsa(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -3597,15 +6383,33 @@ __all__ = [
     "InternalError",
     "IndexMetric",
     "Storage",
+    "StopReason",
+    "Preconditioner",
     "BackendKind",
     "Isa",
+    "MatrixMarketSymmetry",
     "Metric",
+    "Personalization",
+    "BackwardPushConfig",
+    "CsrArrays",
     "Hit",
     "HnswConfig",
     "IndexConfig",
     "InterpretedConfig",
+    "SolveReport",
+    "LinearSolution",
+    "LocalEstimate",
+    "LocalSolveConfig",
     "Match",
     "Normalized",
+    "PageRankConfig",
+    "PageRankResult",
+    "PairConfig",
+    "PairEstimate",
+    "PushConfig",
+    "PushReport",
+    "PushOutcome",
+    "SolveConfig",
     "active_isa",
     "available_isas",
     "cosine_distance_f32",
@@ -3624,4 +6428,8 @@ __all__ = [
     "IndexProtocol",
     "Engine",
     "EngineProtocol",
+    "Graph",
+    "GraphProtocol",
+    "SparseMatrix",
+    "SparseMatrixProtocol",
 ]

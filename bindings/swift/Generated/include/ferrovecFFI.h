@@ -484,6 +484,186 @@ void uniffi_ferrovec_fn_method_index_set_ef_search(uint64_t ptr, uint32_t ef, Ru
 RustBuffer uniffi_ferrovec_fn_method_index_to_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_GRAPH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_GRAPH
+uint64_t uniffi_ferrovec_fn_clone_graph(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_GRAPH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_GRAPH
+void uniffi_ferrovec_fn_free_graph(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_GRAPH_FROM_CSR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_GRAPH_FROM_CSR
+uint64_t uniffi_ferrovec_fn_constructor_graph_from_csr(uint64_t engine, uint64_t n_nodes, ForeignBytes indptr, ForeignBytes indices, ForeignBytes weights, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_GRAPH_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_GRAPH_NEW
+uint64_t uniffi_ferrovec_fn_constructor_graph_new(uint64_t engine, uint64_t n_nodes, ForeignBytes src, ForeignBytes dst, ForeignBytes weights, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_BACKEND_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_BACKEND_KIND
+RustBuffer uniffi_ferrovec_fn_method_graph_backend_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_BACKWARD_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_BACKWARD_PUSH
+RustBuffer uniffi_ferrovec_fn_method_graph_backward_push(uint64_t ptr, uint32_t target, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_FORWARD_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_FORWARD_PUSH
+RustBuffer uniffi_ferrovec_fn_method_graph_forward_push(uint64_t ptr, RustBuffer source, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_IS_RELEASED
+int8_t uniffi_ferrovec_fn_method_graph_is_released(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_N_EDGES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_N_EDGES
+uint64_t uniffi_ferrovec_fn_method_graph_n_edges(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_N_NODES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_N_NODES
+uint64_t uniffi_ferrovec_fn_method_graph_n_nodes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_PAGERANK
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_PAGERANK
+RustBuffer uniffi_ferrovec_fn_method_graph_pagerank(uint64_t ptr, RustBuffer personalization, RustBuffer dangling, RustBuffer start, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_PAIR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_PAIR
+RustBuffer uniffi_ferrovec_fn_method_graph_pair(uint64_t ptr, uint32_t source, uint32_t target, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_GRAPH_RELEASE
+void uniffi_ferrovec_fn_method_graph_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_SPARSEMATRIX
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_SPARSEMATRIX
+uint64_t uniffi_ferrovec_fn_clone_sparsematrix(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_SPARSEMATRIX
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_SPARSEMATRIX
+void uniffi_ferrovec_fn_free_sparsematrix(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_FROM_CSR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_FROM_CSR
+uint64_t uniffi_ferrovec_fn_constructor_sparsematrix_from_csr(uint64_t engine, uint64_t n_rows, uint64_t n_cols, ForeignBytes indptr, ForeignBytes indices, ForeignBytes values, int8_t canonical, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_FROM_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_FROM_MATRIX_MARKET
+uint64_t uniffi_ferrovec_fn_constructor_sparsematrix_from_matrix_market(uint64_t engine, ForeignBytes text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_NEW
+uint64_t uniffi_ferrovec_fn_constructor_sparsematrix_new(uint64_t engine, uint64_t n_rows, uint64_t n_cols, ForeignBytes rows, ForeignBytes cols, ForeignBytes values, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_READ_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_SPARSEMATRIX_READ_MATRIX_MARKET
+uint64_t uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market(uint64_t engine, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_BACKEND_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_BACKEND_KIND
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_backend_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_BICGSTAB
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_BICGSTAB
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_bicgstab(uint64_t ptr, ForeignBytes b, ForeignBytes x0, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_CG
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_CG
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_cg(uint64_t ptr, ForeignBytes b, ForeignBytes x0, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_IS_RELEASED
+int8_t uniffi_ferrovec_fn_method_sparsematrix_is_released(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_JACOBI
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_JACOBI
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_jacobi(uint64_t ptr, ForeignBytes b, ForeignBytes x0, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_MUL_VEC
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_MUL_VEC
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_mul_vec(uint64_t ptr, ForeignBytes x, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_N_COLS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_N_COLS
+uint64_t uniffi_ferrovec_fn_method_sparsematrix_n_cols(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_N_ROWS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_N_ROWS
+uint64_t uniffi_ferrovec_fn_method_sparsematrix_n_rows(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_NNZ
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_NNZ
+uint64_t uniffi_ferrovec_fn_method_sparsematrix_nnz(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_RELEASE
+void uniffi_ferrovec_fn_method_sparsematrix_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_ENTRY
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_solve_entry(uint64_t ptr, ForeignBytes b, uint64_t i, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_ENTRY_SPARSE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_ENTRY_SPARSE
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_solve_entry_sparse(uint64_t ptr, ForeignBytes b_indices, ForeignBytes b_values, uint64_t i, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_solve_functional(uint64_t ptr, ForeignBytes b, ForeignBytes u_indices, ForeignBytes u_values, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL_SPARSE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL_SPARSE
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_solve_functional_sparse(uint64_t ptr, ForeignBytes b_indices, ForeignBytes b_values, ForeignBytes u_indices, ForeignBytes u_values, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_TO_CSR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_TO_CSR
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_to_csr(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_TO_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_TO_MATRIX_MARKET
+RustBuffer uniffi_ferrovec_fn_method_sparsematrix_to_matrix_market(uint64_t ptr, RustBuffer symmetry, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_WRITE_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_SPARSEMATRIX_WRITE_MATRIX_MARKET
+void uniffi_ferrovec_fn_method_sparsematrix_write_matrix_market(uint64_t ptr, RustBuffer path, RustBuffer symmetry, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FUNC_ACTIVE_ISA
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FUNC_ACTIVE_ISA
 RustBuffer uniffi_ferrovec_fn_func_active_isa(RustCallStatus *_Nonnull out_status
@@ -1129,6 +1309,162 @@ uint16_t uniffi_ferrovec_checksum_method_index_to_bytes(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_BACKEND_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_BACKEND_KIND
+uint16_t uniffi_ferrovec_checksum_method_graph_backend_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_BACKWARD_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_BACKWARD_PUSH
+uint16_t uniffi_ferrovec_checksum_method_graph_backward_push(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_FORWARD_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_FORWARD_PUSH
+uint16_t uniffi_ferrovec_checksum_method_graph_forward_push(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_IS_RELEASED
+uint16_t uniffi_ferrovec_checksum_method_graph_is_released(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_N_EDGES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_N_EDGES
+uint16_t uniffi_ferrovec_checksum_method_graph_n_edges(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_N_NODES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_N_NODES
+uint16_t uniffi_ferrovec_checksum_method_graph_n_nodes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_PAGERANK
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_PAGERANK
+uint16_t uniffi_ferrovec_checksum_method_graph_pagerank(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_PAIR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_PAIR
+uint16_t uniffi_ferrovec_checksum_method_graph_pair(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_GRAPH_RELEASE
+uint16_t uniffi_ferrovec_checksum_method_graph_release(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_BACKEND_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_BACKEND_KIND
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_backend_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_BICGSTAB
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_BICGSTAB
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_bicgstab(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_CG
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_CG
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_cg(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_IS_RELEASED
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_is_released(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_JACOBI
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_JACOBI
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_jacobi(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_MUL_VEC
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_MUL_VEC
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_mul_vec(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_N_COLS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_N_COLS
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_n_cols(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_N_ROWS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_N_ROWS
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_n_rows(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_NNZ
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_NNZ
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_nnz(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_RELEASE
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_release(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_ENTRY
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_solve_entry(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_ENTRY_SPARSE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_ENTRY_SPARSE
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_solve_entry_sparse(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_solve_functional(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL_SPARSE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_SOLVE_FUNCTIONAL_SPARSE
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_solve_functional_sparse(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_TO_CSR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_TO_CSR
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_to_csr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_TO_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_TO_MATRIX_MARKET
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_WRITE_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_WRITE_MATRIX_MARKET
+uint16_t uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_INTERPRETED
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENGINE_INTERPRETED
 uint16_t uniffi_ferrovec_checksum_constructor_engine_interpreted(void
@@ -1162,6 +1498,42 @@ uint16_t uniffi_ferrovec_checksum_constructor_index_load(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW
 uint16_t uniffi_ferrovec_checksum_constructor_index_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_GRAPH_FROM_CSR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_GRAPH_FROM_CSR
+uint16_t uniffi_ferrovec_checksum_constructor_graph_from_csr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_GRAPH_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_GRAPH_NEW
+uint16_t uniffi_ferrovec_checksum_constructor_graph_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_FROM_CSR
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_FROM_CSR
+uint16_t uniffi_ferrovec_checksum_constructor_sparsematrix_from_csr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_FROM_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_FROM_MATRIX_MARKET
+uint16_t uniffi_ferrovec_checksum_constructor_sparsematrix_from_matrix_market(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_NEW
+uint16_t uniffi_ferrovec_checksum_constructor_sparsematrix_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_READ_MATRIX_MARKET
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_SPARSEMATRIX_READ_MATRIX_MARKET
+uint16_t uniffi_ferrovec_checksum_constructor_sparsematrix_read_matrix_market(void
     
 );
 #endif

@@ -529,6 +529,22 @@ fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -1086,6 +1102,347 @@ public func FfiConverterTypeEngine_lift(_ handle: UInt64) throws -> Engine {
 #endif
 public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
     return FfiConverterTypeEngine.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A directed, optionally weighted graph for PageRank with networkx's semantics (`alpha`
+ * the probability of following an edge, a dangling node's mass to the personalization),
+ * on the backend of the engine it was made from. Immutable and thread-safe; `release()`
+ * frees it early.
+ */
+public protocol GraphProtocol: AnyObject, Sendable {
+    
+    /**
+     * Which backend holds the graph.
+     */
+    func backendKind() throws  -> BackendKind
+    
+    /**
+     * Every source's PageRank contribution to `target` by backward push:
+     * `0 <= pi_s(target) - p(s) <= error_bound` for every source `s`.
+     */
+    func backwardPush(target: UInt32, config: BackwardPushConfig) throws  -> PushOutcome
+    
+    /**
+     * Personalized PageRank of `source` by forward push: every estimate a lower bound,
+     * `0 <= pi(v) - p(v)`, summing to the reported residual mass (and `<= eps * W(v)` on
+     * symmetric graphs).
+     */
+    func forwardPush(source: Personalization, config: PushConfig) throws  -> PushOutcome
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    func isReleased()  -> Bool
+    
+    /**
+     * Distinct edges.
+     */
+    func nEdges() throws  -> UInt64
+    
+    /**
+     * Nodes.
+     */
+    func nNodes() throws  -> UInt64
+    
+    /**
+     * Global (optionally personalized) PageRank by power iteration, networkx's algorithm
+     * step for step. `dangling`: where a dangling node's walk goes (absent: the
+     * personalization); `start`: the initial vector (absent: uniform).
+     */
+    func pagerank(personalization: Personalization, dangling: Personalization?, start: Personalization?, config: PageRankConfig) throws  -> PageRankResult
+    
+    /**
+     * `pi_source(target)` by backward push plus seeded random walks, with a probabilistic
+     * bound.
+     */
+    func pair(source: UInt32, target: UInt32, config: PairConfig) throws  -> PairEstimate
+    
+    /**
+     * Frees the graph now. Later calls fail with `InvalidHandle`. Idempotent.
+     */
+    func release() 
+    
+}
+/**
+ * A directed, optionally weighted graph for PageRank with networkx's semantics (`alpha`
+ * the probability of following an edge, a dangling node's mass to the personalization),
+ * on the backend of the engine it was made from. Immutable and thread-safe; `release()`
+ * frees it early.
+ */
+open class Graph: GraphProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ferrovec_fn_clone_graph(self.handle, $0) }
+    }
+    /**
+     * From edges `src[k] -> dst[k]` (little-endian u32) over `n_nodes` nodes, weighted by
+     * `weights` (little-endian f64, finite, `>= 0`; empty: 1 each). Repeated edges are
+     * summed.
+     */
+public convenience init(engine: Engine, nNodes: UInt64, src: Data, dst: Data, weights: Data)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(src) { srcFb in
+        FfiConverterByRefBytes.lower(dst) { dstFb in
+        FfiConverterByRefBytes.lower(weights) { weightsFb in
+    uniffi_ferrovec_fn_constructor_graph_new(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterUInt64.lower(nNodes),
+        srcFb,
+        dstFb,
+        weightsFb,uniffiCallStatus
+    )
+        }
+        }
+        }
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ferrovec_fn_free_graph(handle, $0) }
+    }
+
+    
+    /**
+     * From a CSR adjacency (`indptr`, `indices` little-endian u32: node `u`'s out-edges are
+     * `indices[indptr[u]..indptr[u + 1]]`, any order, repeats summed), weighted by
+     * `weights` (f64 at the same positions; empty: 1 each).
+     */
+public static func fromCsr(engine: Engine, nNodes: UInt64, indptr: Data, indices: Data, weights: Data)throws  -> Graph  {
+    return try  FfiConverterTypeGraph_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(indptr) { indptrFb in
+        FfiConverterByRefBytes.lower(indices) { indicesFb in
+        FfiConverterByRefBytes.lower(weights) { weightsFb in
+    uniffi_ferrovec_fn_constructor_graph_from_csr(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterUInt64.lower(nNodes),
+        indptrFb,
+        indicesFb,
+        weightsFb,uniffiCallStatus
+    )
+        }
+        }
+        }
+})
+}
+    
+
+    
+    /**
+     * Which backend holds the graph.
+     */
+open func backendKind()throws  -> BackendKind  {
+    return try  FfiConverterTypeBackendKind_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_backend_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every source's PageRank contribution to `target` by backward push:
+     * `0 <= pi_s(target) - p(s) <= error_bound` for every source `s`.
+     */
+open func backwardPush(target: UInt32, config: BackwardPushConfig)throws  -> PushOutcome  {
+    return try  FfiConverterTypePushOutcome_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_backward_push(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(target),
+        FfiConverterTypeBackwardPushConfig_lower(config),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Personalized PageRank of `source` by forward push: every estimate a lower bound,
+     * `0 <= pi(v) - p(v)`, summing to the reported residual mass (and `<= eps * W(v)` on
+     * symmetric graphs).
+     */
+open func forwardPush(source: Personalization, config: PushConfig)throws  -> PushOutcome  {
+    return try  FfiConverterTypePushOutcome_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_forward_push(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePersonalization_lower(source),
+        FfiConverterTypePushConfig_lower(config),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+open func isReleased() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_is_released(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Distinct edges.
+     */
+open func nEdges()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_n_edges(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Nodes.
+     */
+open func nNodes()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_n_nodes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Global (optionally personalized) PageRank by power iteration, networkx's algorithm
+     * step for step. `dangling`: where a dangling node's walk goes (absent: the
+     * personalization); `start`: the initial vector (absent: uniform).
+     */
+open func pagerank(personalization: Personalization, dangling: Personalization?, start: Personalization?, config: PageRankConfig)throws  -> PageRankResult  {
+    return try  FfiConverterTypePageRankResult_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_pagerank(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePersonalization_lower(personalization),
+        FfiConverterOptionTypePersonalization.lower(dangling),
+        FfiConverterOptionTypePersonalization.lower(start),
+        FfiConverterTypePageRankConfig_lower(config),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `pi_source(target)` by backward push plus seeded random walks, with a probabilistic
+     * bound.
+     */
+open func pair(source: UInt32, target: UInt32, config: PairConfig)throws  -> PairEstimate  {
+    return try  FfiConverterTypePairEstimate_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_pair(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(source),
+        FfiConverterUInt32.lower(target),
+        FfiConverterTypePairConfig_lower(config),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Frees the graph now. Later calls fail with `InvalidHandle`. Idempotent.
+     */
+open func release()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_graph_release(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGraph: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Graph
+
+    public static func lift(_ handle: UInt64) throws -> Graph {
+        return Graph(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Graph) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Graph {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Graph, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGraph_lift(_ handle: UInt64) throws -> Graph {
+    return try FfiConverterTypeGraph.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGraph_lower(_ value: Graph) -> UInt64 {
+    return FfiConverterTypeGraph.lower(value)
 }
 
 
@@ -1697,6 +2054,758 @@ public func FfiConverterTypeIndex_lower(_ value: Index) -> UInt64 {
 
 
 
+
+
+/**
+ * A sparse matrix (CSR, f64 values) on the backend of the engine it was made from, with the
+ * solvers of `A x = b` and the local single-coordinate estimate.
+ *
+ * Immutable and thread-safe; `release()` frees it early (later calls fail with
+ * `InvalidHandle`). Construction validates everything (row offsets, column ranges, finite
+ * values); a bad entry is `InvalidArgument` naming its row and position.
+ */
+public protocol SparseMatrixProtocol: AnyObject, Sendable {
+    
+    /**
+     * Which backend holds the matrix.
+     */
+    func backendKind() throws  -> BackendKind
+    
+    /**
+     * BiCGSTAB for general square `A`. `x0` as for `cg`.
+     */
+    func bicgstab(b: Data, x0: Data, config: SolveConfig) throws  -> LinearSolution
+    
+    /**
+     * Conjugate gradient for symmetric positive definite `A`. `x0`: the initial guess
+     * (little-endian f64), empty to start from zero.
+     */
+    func cg(b: Data, x0: Data, config: SolveConfig) throws  -> LinearSolution
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    func isReleased()  -> Bool
+    
+    /**
+     * Jacobi iteration for strictly diagonally dominant `A` (the precondition is checked:
+     * a violation names the first row and its margin), with its error bound. `x0` as for
+     * `cg`.
+     */
+    func jacobi(b: Data, x0: Data, config: SolveConfig) throws  -> LinearSolution
+    
+    /**
+     * `A x` (`x`: `n_cols` little-endian f64), as little-endian f64.
+     */
+    func mulVec(x: Data) throws  -> Data
+    
+    /**
+     * Columns.
+     */
+    func nCols() throws  -> UInt64
+    
+    /**
+     * Rows.
+     */
+    func nRows() throws  -> UInt64
+    
+    /**
+     * Stored entries (explicit zeros included).
+     */
+    func nnz() throws  -> UInt64
+    
+    /**
+     * Frees the matrix now (calls in flight finish first). Later calls fail with
+     * `InvalidHandle`. Idempotent.
+     */
+    func release() 
+    
+    /**
+     * `x_i` of `A x = b` for strictly diagonally dominant `A`, estimated locally (dense `b`:
+     * `n_rows` little-endian f64, read only where needed).
+     */
+    func solveEntry(b: Data, i: UInt64, config: LocalSolveConfig) throws  -> LocalEstimate
+    
+    /**
+     * `solve_entry` with a sparse `b`: its non-zeros at `b_indices` (u32) with `b_values`
+     * (f64), each index once.
+     */
+    func solveEntrySparse(bIndices: Data, bValues: Data, i: UInt64, config: LocalSolveConfig) throws  -> LocalEstimate
+    
+    /**
+     * `u^T x` of `A x = b` for a sparse `u` (`u_indices` u32, `u_values` f64) and a dense
+     * `b`, estimated locally.
+     */
+    func solveFunctional(b: Data, uIndices: Data, uValues: Data, config: LocalSolveConfig) throws  -> LocalEstimate
+    
+    /**
+     * `solve_functional` with a sparse `b` (as in `solve_entry_sparse`).
+     */
+    func solveFunctionalSparse(bIndices: Data, bValues: Data, uIndices: Data, uValues: Data, config: LocalSolveConfig) throws  -> LocalEstimate
+    
+    /**
+     * The matrix as canonical CSR arrays (a copy).
+     */
+    func toCsr() throws  -> CsrArrays
+    
+    /**
+     * The matrix as Matrix Market text.
+     */
+    func toMatrixMarket(symmetry: MatrixMarketSymmetry) throws  -> String
+    
+    /**
+     * Writes the matrix as a Matrix Market file, atomically.
+     */
+    func writeMatrixMarket(path: String, symmetry: MatrixMarketSymmetry) throws 
+    
+}
+/**
+ * A sparse matrix (CSR, f64 values) on the backend of the engine it was made from, with the
+ * solvers of `A x = b` and the local single-coordinate estimate.
+ *
+ * Immutable and thread-safe; `release()` frees it early (later calls fail with
+ * `InvalidHandle`). Construction validates everything (row offsets, column ranges, finite
+ * values); a bad entry is `InvalidArgument` naming its row and position.
+ */
+open class SparseMatrix: SparseMatrixProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ferrovec_fn_clone_sparsematrix(self.handle, $0) }
+    }
+    /**
+     * From `(row, col, value)` triplets in any order, duplicates summed: `rows` and `cols`
+     * little-endian u32, `values` little-endian f64, all of one length.
+     */
+public convenience init(engine: Engine, nRows: UInt64, nCols: UInt64, rows: Data, cols: Data, values: Data)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(rows) { rowsFb in
+        FfiConverterByRefBytes.lower(cols) { colsFb in
+        FfiConverterByRefBytes.lower(values) { valuesFb in
+    uniffi_ferrovec_fn_constructor_sparsematrix_new(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterUInt64.lower(nRows),
+        FfiConverterUInt64.lower(nCols),
+        rowsFb,
+        colsFb,
+        valuesFb,uniffiCallStatus
+    )
+        }
+        }
+        }
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ferrovec_fn_free_sparsematrix(handle, $0) }
+    }
+
+    
+    /**
+     * From CSR arrays (`indptr`, `indices` little-endian u32, `values` f64). `canonical`:
+     * columns strictly increasing within each row (scipy's `has_canonical_format`), checked;
+     * otherwise columns may come in any order and repeat (summed).
+     */
+public static func fromCsr(engine: Engine, nRows: UInt64, nCols: UInt64, indptr: Data, indices: Data, values: Data, canonical: Bool)throws  -> SparseMatrix  {
+    return try  FfiConverterTypeSparseMatrix_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(indptr) { indptrFb in
+        FfiConverterByRefBytes.lower(indices) { indicesFb in
+        FfiConverterByRefBytes.lower(values) { valuesFb in
+    uniffi_ferrovec_fn_constructor_sparsematrix_from_csr(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterUInt64.lower(nRows),
+        FfiConverterUInt64.lower(nCols),
+        indptrFb,
+        indicesFb,
+        valuesFb,
+        FfiConverterBool.lower(canonical),uniffiCallStatus
+    )
+        }
+        }
+        }
+})
+}
+    
+    /**
+     * From the text of a Matrix Market `coordinate` file (`CorruptFile` names the line).
+     */
+public static func fromMatrixMarket(engine: Engine, text: Data)throws  -> SparseMatrix  {
+    return try  FfiConverterTypeSparseMatrix_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(text) { textFb in
+    uniffi_ferrovec_fn_constructor_sparsematrix_from_matrix_market(
+        FfiConverterTypeEngine_lower(engine),
+        textFb,uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * Reads a Matrix Market file (`InvalidArgument` names the path if it cannot be read).
+     */
+public static func readMatrixMarket(engine: Engine, path: String)throws  -> SparseMatrix  {
+    return try  FfiConverterTypeSparseMatrix_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Which backend holds the matrix.
+     */
+open func backendKind()throws  -> BackendKind  {
+    return try  FfiConverterTypeBackendKind_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_backend_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * BiCGSTAB for general square `A`. `x0` as for `cg`.
+     */
+open func bicgstab(b: Data, x0: Data, config: SolveConfig)throws  -> LinearSolution  {
+    return try  FfiConverterTypeLinearSolution_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(b) { bFb in
+        FfiConverterByRefBytes.lower(x0) { x0Fb in
+    uniffi_ferrovec_fn_method_sparsematrix_bicgstab(
+            self.uniffiCloneHandle(),
+        bFb,
+        x0Fb,
+        FfiConverterTypeSolveConfig_lower(config),uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Conjugate gradient for symmetric positive definite `A`. `x0`: the initial guess
+     * (little-endian f64), empty to start from zero.
+     */
+open func cg(b: Data, x0: Data, config: SolveConfig)throws  -> LinearSolution  {
+    return try  FfiConverterTypeLinearSolution_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(b) { bFb in
+        FfiConverterByRefBytes.lower(x0) { x0Fb in
+    uniffi_ferrovec_fn_method_sparsematrix_cg(
+            self.uniffiCloneHandle(),
+        bFb,
+        x0Fb,
+        FfiConverterTypeSolveConfig_lower(config),uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+open func isReleased() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_is_released(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Jacobi iteration for strictly diagonally dominant `A` (the precondition is checked:
+     * a violation names the first row and its margin), with its error bound. `x0` as for
+     * `cg`.
+     */
+open func jacobi(b: Data, x0: Data, config: SolveConfig)throws  -> LinearSolution  {
+    return try  FfiConverterTypeLinearSolution_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(b) { bFb in
+        FfiConverterByRefBytes.lower(x0) { x0Fb in
+    uniffi_ferrovec_fn_method_sparsematrix_jacobi(
+            self.uniffiCloneHandle(),
+        bFb,
+        x0Fb,
+        FfiConverterTypeSolveConfig_lower(config),uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * `A x` (`x`: `n_cols` little-endian f64), as little-endian f64.
+     */
+open func mulVec(x: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(x) { xFb in
+    uniffi_ferrovec_fn_method_sparsematrix_mul_vec(
+            self.uniffiCloneHandle(),
+        xFb,uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * Columns.
+     */
+open func nCols()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_n_cols(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Rows.
+     */
+open func nRows()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_n_rows(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Stored entries (explicit zeros included).
+     */
+open func nnz()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_nnz(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Frees the matrix now (calls in flight finish first). Later calls fail with
+     * `InvalidHandle`. Idempotent.
+     */
+open func release()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_release(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * `x_i` of `A x = b` for strictly diagonally dominant `A`, estimated locally (dense `b`:
+     * `n_rows` little-endian f64, read only where needed).
+     */
+open func solveEntry(b: Data, i: UInt64, config: LocalSolveConfig)throws  -> LocalEstimate  {
+    return try  FfiConverterTypeLocalEstimate_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(b) { bFb in
+    uniffi_ferrovec_fn_method_sparsematrix_solve_entry(
+            self.uniffiCloneHandle(),
+        bFb,
+        FfiConverterUInt64.lower(i),
+        FfiConverterTypeLocalSolveConfig_lower(config),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * `solve_entry` with a sparse `b`: its non-zeros at `b_indices` (u32) with `b_values`
+     * (f64), each index once.
+     */
+open func solveEntrySparse(bIndices: Data, bValues: Data, i: UInt64, config: LocalSolveConfig)throws  -> LocalEstimate  {
+    return try  FfiConverterTypeLocalEstimate_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(bIndices) { bIndicesFb in
+        FfiConverterByRefBytes.lower(bValues) { bValuesFb in
+    uniffi_ferrovec_fn_method_sparsematrix_solve_entry_sparse(
+            self.uniffiCloneHandle(),
+        bIndicesFb,
+        bValuesFb,
+        FfiConverterUInt64.lower(i),
+        FfiConverterTypeLocalSolveConfig_lower(config),uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * `u^T x` of `A x = b` for a sparse `u` (`u_indices` u32, `u_values` f64) and a dense
+     * `b`, estimated locally.
+     */
+open func solveFunctional(b: Data, uIndices: Data, uValues: Data, config: LocalSolveConfig)throws  -> LocalEstimate  {
+    return try  FfiConverterTypeLocalEstimate_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(b) { bFb in
+        FfiConverterByRefBytes.lower(uIndices) { uIndicesFb in
+        FfiConverterByRefBytes.lower(uValues) { uValuesFb in
+    uniffi_ferrovec_fn_method_sparsematrix_solve_functional(
+            self.uniffiCloneHandle(),
+        bFb,
+        uIndicesFb,
+        uValuesFb,
+        FfiConverterTypeLocalSolveConfig_lower(config),uniffiCallStatus
+    )
+        }
+        }
+        }
+})
+}
+    
+    /**
+     * `solve_functional` with a sparse `b` (as in `solve_entry_sparse`).
+     */
+open func solveFunctionalSparse(bIndices: Data, bValues: Data, uIndices: Data, uValues: Data, config: LocalSolveConfig)throws  -> LocalEstimate  {
+    return try  FfiConverterTypeLocalEstimate_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(bIndices) { bIndicesFb in
+        FfiConverterByRefBytes.lower(bValues) { bValuesFb in
+        FfiConverterByRefBytes.lower(uIndices) { uIndicesFb in
+        FfiConverterByRefBytes.lower(uValues) { uValuesFb in
+    uniffi_ferrovec_fn_method_sparsematrix_solve_functional_sparse(
+            self.uniffiCloneHandle(),
+        bIndicesFb,
+        bValuesFb,
+        uIndicesFb,
+        uValuesFb,
+        FfiConverterTypeLocalSolveConfig_lower(config),uniffiCallStatus
+    )
+        }
+        }
+        }
+        }
+})
+}
+    
+    /**
+     * The matrix as canonical CSR arrays (a copy).
+     */
+open func toCsr()throws  -> CsrArrays  {
+    return try  FfiConverterTypeCsrArrays_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_to_csr(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The matrix as Matrix Market text.
+     */
+open func toMatrixMarket(symmetry: MatrixMarketSymmetry)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_to_matrix_market(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMatrixMarketSymmetry_lower(symmetry),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Writes the matrix as a Matrix Market file, atomically.
+     */
+open func writeMatrixMarket(path: String, symmetry: MatrixMarketSymmetry)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_sparsematrix_write_matrix_market(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),
+        FfiConverterTypeMatrixMarketSymmetry_lower(symmetry),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSparseMatrix: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SparseMatrix
+
+    public static func lift(_ handle: UInt64) throws -> SparseMatrix {
+        return SparseMatrix(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SparseMatrix) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SparseMatrix {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SparseMatrix, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSparseMatrix_lift(_ handle: UInt64) throws -> SparseMatrix {
+    return try FfiConverterTypeSparseMatrix.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSparseMatrix_lower(_ value: SparseMatrix) -> UInt64 {
+    return FfiConverterTypeSparseMatrix.lower(value)
+}
+
+
+
+
+/**
+ * Options of `backward_push`.
+ */
+public struct BackwardPushConfig: Equatable, Hashable {
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    public var alpha: Double
+    /**
+     * Push threshold, the additive error bound. Finite, `> 0`.
+     */
+    public var rMax: Double
+    /**
+     * Push budget.
+     */
+    public var maxPushes: UInt64
+    /**
+     * Keep only the `k` best scores.
+     */
+    public var topK: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Probability of following an edge, in `(0, 1)`.
+         */alpha: Double = Double(0.85), 
+        /**
+         * Push threshold, the additive error bound. Finite, `> 0`.
+         */rMax: Double = Double(1e-4), 
+        /**
+         * Push budget.
+         */maxPushes: UInt64 = UInt64(17179869184), 
+        /**
+         * Keep only the `k` best scores.
+         */topK: UInt64? = nil) {
+        self.alpha = alpha
+        self.rMax = rMax
+        self.maxPushes = maxPushes
+        self.topK = topK
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackwardPushConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackwardPushConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackwardPushConfig {
+        return
+            try BackwardPushConfig(
+                alpha: FfiConverterDouble.read(from: &buf), 
+                rMax: FfiConverterDouble.read(from: &buf), 
+                maxPushes: FfiConverterUInt64.read(from: &buf), 
+                topK: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackwardPushConfig, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.alpha, into: &buf)
+        FfiConverterDouble.write(value.rMax, into: &buf)
+        FfiConverterUInt64.write(value.maxPushes, into: &buf)
+        FfiConverterOptionUInt64.write(value.topK, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackwardPushConfig_lift(_ buf: RustBuffer) throws -> BackwardPushConfig {
+    return try FfiConverterTypeBackwardPushConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackwardPushConfig_lower(_ value: BackwardPushConfig) -> RustBuffer {
+    return FfiConverterTypeBackwardPushConfig.lower(value)
+}
+
+
+/**
+ * A matrix as CSR arrays (little-endian: `indptr` and `indices` u32, `values` f64).
+ */
+public struct CsrArrays: Equatable, Hashable {
+    /**
+     * Rows.
+     */
+    public var nRows: UInt64
+    /**
+     * Columns.
+     */
+    public var nCols: UInt64
+    /**
+     * `n_rows + 1` row offsets.
+     */
+    public var indptr: Data
+    /**
+     * Column of each stored entry, increasing within a row.
+     */
+    public var indices: Data
+    /**
+     * Value of each stored entry.
+     */
+    public var values: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Rows.
+         */nRows: UInt64, 
+        /**
+         * Columns.
+         */nCols: UInt64, 
+        /**
+         * `n_rows + 1` row offsets.
+         */indptr: Data, 
+        /**
+         * Column of each stored entry, increasing within a row.
+         */indices: Data, 
+        /**
+         * Value of each stored entry.
+         */values: Data) {
+        self.nRows = nRows
+        self.nCols = nCols
+        self.indptr = indptr
+        self.indices = indices
+        self.values = values
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CsrArrays: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCsrArrays: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CsrArrays {
+        return
+            try CsrArrays(
+                nRows: FfiConverterUInt64.read(from: &buf), 
+                nCols: FfiConverterUInt64.read(from: &buf), 
+                indptr: FfiConverterData.read(from: &buf), 
+                indices: FfiConverterData.read(from: &buf), 
+                values: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CsrArrays, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.nRows, into: &buf)
+        FfiConverterUInt64.write(value.nCols, into: &buf)
+        FfiConverterData.write(value.indptr, into: &buf)
+        FfiConverterData.write(value.indices, into: &buf)
+        FfiConverterData.write(value.values, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCsrArrays_lift(_ buf: RustBuffer) throws -> CsrArrays {
+    return try FfiConverterTypeCsrArrays.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCsrArrays_lower(_ value: CsrArrays) -> RustBuffer {
+    return FfiConverterTypeCsrArrays.lower(value)
+}
+
+
 /**
  * One entry of a [`top_k`] result.
  */
@@ -2049,6 +3158,415 @@ public func FfiConverterTypeInterpretedConfig_lower(_ value: InterpretedConfig) 
 
 
 /**
+ * `x` (little-endian f64, `n_cols` of them) and its report.
+ */
+public struct LinearSolution: Equatable, Hashable {
+    /**
+     * The answer, little-endian f64.
+     */
+    public var x: Data
+    /**
+     * How it was reached and how good it is.
+     */
+    public var report: SolveReport
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The answer, little-endian f64.
+         */x: Data, 
+        /**
+         * How it was reached and how good it is.
+         */report: SolveReport) {
+        self.x = x
+        self.report = report
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LinearSolution: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLinearSolution: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LinearSolution {
+        return
+            try LinearSolution(
+                x: FfiConverterData.read(from: &buf), 
+                report: FfiConverterTypeSolveReport.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LinearSolution, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.x, into: &buf)
+        FfiConverterTypeSolveReport.write(value.report, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinearSolution_lift(_ buf: RustBuffer) throws -> LinearSolution {
+    return try FfiConverterTypeLinearSolution.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinearSolution_lower(_ value: LinearSolution) -> RustBuffer {
+    return FfiConverterTypeLinearSolution.lower(value)
+}
+
+
+/**
+ * A local estimate of `u^T x` (or `x_i`) with its bound and the work it took.
+ */
+public struct LocalEstimate: Equatable, Hashable {
+    /**
+     * The estimate.
+     */
+    public var estimate: Double
+    /**
+     * `|u^T x - estimate| <= error_bound`, with probability `>= 1 - failure_probability`.
+     */
+    public var errorBound: Double
+    /**
+     * 0 when `error_bound` is deterministic, else the requested one.
+     */
+    public var failureProbability: Double
+    /**
+     * The push phase's estimate.
+     */
+    public var pushEstimate: Double
+    /**
+     * Deterministic bound of the push estimate.
+     */
+    public var pushBound: Double
+    /**
+     * `||rho||_1` after the push.
+     */
+    public var residualL1: Double
+    /**
+     * The dominance factor used in the bound.
+     */
+    public var q: Double
+    /**
+     * The bound on `|b_j / a_jj|` used.
+     */
+    public var cMax: Double
+    /**
+     * Pushes performed.
+     */
+    public var pushes: UInt64
+    /**
+     * Walks completed.
+     */
+    public var walks: UInt64
+    /**
+     * Transitions taken by the walks.
+     */
+    public var walkSteps: UInt64
+    /**
+     * Stored entries of `A` read (the work).
+     */
+    public var work: UInt64
+    /**
+     * Distinct rows of `A` pushed.
+     */
+    public var rowsRead: UInt64
+    /**
+     * Entries of the residual map (memory grows with this, not with `n`).
+     */
+    public var touched: UInt64
+    /**
+     * Whether the push bound met `tol` and every requested walk ran.
+     */
+    public var converged: Bool
+    /**
+     * Why it stopped.
+     */
+    public var stop: StopReason
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The estimate.
+         */estimate: Double, 
+        /**
+         * `|u^T x - estimate| <= error_bound`, with probability `>= 1 - failure_probability`.
+         */errorBound: Double, 
+        /**
+         * 0 when `error_bound` is deterministic, else the requested one.
+         */failureProbability: Double, 
+        /**
+         * The push phase's estimate.
+         */pushEstimate: Double, 
+        /**
+         * Deterministic bound of the push estimate.
+         */pushBound: Double, 
+        /**
+         * `||rho||_1` after the push.
+         */residualL1: Double, 
+        /**
+         * The dominance factor used in the bound.
+         */q: Double, 
+        /**
+         * The bound on `|b_j / a_jj|` used.
+         */cMax: Double, 
+        /**
+         * Pushes performed.
+         */pushes: UInt64, 
+        /**
+         * Walks completed.
+         */walks: UInt64, 
+        /**
+         * Transitions taken by the walks.
+         */walkSteps: UInt64, 
+        /**
+         * Stored entries of `A` read (the work).
+         */work: UInt64, 
+        /**
+         * Distinct rows of `A` pushed.
+         */rowsRead: UInt64, 
+        /**
+         * Entries of the residual map (memory grows with this, not with `n`).
+         */touched: UInt64, 
+        /**
+         * Whether the push bound met `tol` and every requested walk ran.
+         */converged: Bool, 
+        /**
+         * Why it stopped.
+         */stop: StopReason) {
+        self.estimate = estimate
+        self.errorBound = errorBound
+        self.failureProbability = failureProbability
+        self.pushEstimate = pushEstimate
+        self.pushBound = pushBound
+        self.residualL1 = residualL1
+        self.q = q
+        self.cMax = cMax
+        self.pushes = pushes
+        self.walks = walks
+        self.walkSteps = walkSteps
+        self.work = work
+        self.rowsRead = rowsRead
+        self.touched = touched
+        self.converged = converged
+        self.stop = stop
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LocalEstimate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLocalEstimate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LocalEstimate {
+        return
+            try LocalEstimate(
+                estimate: FfiConverterDouble.read(from: &buf), 
+                errorBound: FfiConverterDouble.read(from: &buf), 
+                failureProbability: FfiConverterDouble.read(from: &buf), 
+                pushEstimate: FfiConverterDouble.read(from: &buf), 
+                pushBound: FfiConverterDouble.read(from: &buf), 
+                residualL1: FfiConverterDouble.read(from: &buf), 
+                q: FfiConverterDouble.read(from: &buf), 
+                cMax: FfiConverterDouble.read(from: &buf), 
+                pushes: FfiConverterUInt64.read(from: &buf), 
+                walks: FfiConverterUInt64.read(from: &buf), 
+                walkSteps: FfiConverterUInt64.read(from: &buf), 
+                work: FfiConverterUInt64.read(from: &buf), 
+                rowsRead: FfiConverterUInt64.read(from: &buf), 
+                touched: FfiConverterUInt64.read(from: &buf), 
+                converged: FfiConverterBool.read(from: &buf), 
+                stop: FfiConverterTypeStopReason.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LocalEstimate, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.estimate, into: &buf)
+        FfiConverterDouble.write(value.errorBound, into: &buf)
+        FfiConverterDouble.write(value.failureProbability, into: &buf)
+        FfiConverterDouble.write(value.pushEstimate, into: &buf)
+        FfiConverterDouble.write(value.pushBound, into: &buf)
+        FfiConverterDouble.write(value.residualL1, into: &buf)
+        FfiConverterDouble.write(value.q, into: &buf)
+        FfiConverterDouble.write(value.cMax, into: &buf)
+        FfiConverterUInt64.write(value.pushes, into: &buf)
+        FfiConverterUInt64.write(value.walks, into: &buf)
+        FfiConverterUInt64.write(value.walkSteps, into: &buf)
+        FfiConverterUInt64.write(value.work, into: &buf)
+        FfiConverterUInt64.write(value.rowsRead, into: &buf)
+        FfiConverterUInt64.write(value.touched, into: &buf)
+        FfiConverterBool.write(value.converged, into: &buf)
+        FfiConverterTypeStopReason.write(value.stop, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalEstimate_lift(_ buf: RustBuffer) throws -> LocalEstimate {
+    return try FfiConverterTypeLocalEstimate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalEstimate_lower(_ value: LocalEstimate) -> RustBuffer {
+    return FfiConverterTypeLocalEstimate.lower(value)
+}
+
+
+/**
+ * Options of the local single-coordinate estimate (`solve_entry`, `solve_functional`).
+ */
+public struct LocalSolveConfig: Equatable, Hashable {
+    /**
+     * Push until the deterministic bound is at most `tol` (finite, `> 0`).
+     */
+    public var tol: Double
+    /**
+     * The dominance factor `q` in `[0, 1)` the caller promises for the rows reachable from
+     * `u` (checked on every row read); absent: computed from all of `A` (not sublinear).
+     */
+    public var dominance: Double?
+    /**
+     * A bound `>= |b_j / a_jj|` (checked on every row read); absent: computed from `b`.
+     */
+    public var cMax: Double?
+    /**
+     * Push budget.
+     */
+    public var maxPushes: UInt64
+    /**
+     * Random walks after the push (0: none, deterministic bound).
+     */
+    public var walks: UInt64
+    /**
+     * Seed of the walks (same seed, same bits on every backend).
+     */
+    public var seed: UInt64
+    /**
+     * Probability that the walk-refined bound is exceeded, in `(0, 1)`.
+     */
+    public var failureProbability: Double
+    /**
+     * Budget of walk steps over all walks.
+     */
+    public var maxWalkSteps: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Push until the deterministic bound is at most `tol` (finite, `> 0`).
+         */tol: Double = Double(1e-6), 
+        /**
+         * The dominance factor `q` in `[0, 1)` the caller promises for the rows reachable from
+         * `u` (checked on every row read); absent: computed from all of `A` (not sublinear).
+         */dominance: Double? = nil, 
+        /**
+         * A bound `>= |b_j / a_jj|` (checked on every row read); absent: computed from `b`.
+         */cMax: Double? = nil, 
+        /**
+         * Push budget.
+         */maxPushes: UInt64 = UInt64(17179869184), 
+        /**
+         * Random walks after the push (0: none, deterministic bound).
+         */walks: UInt64 = UInt64(0), 
+        /**
+         * Seed of the walks (same seed, same bits on every backend).
+         */seed: UInt64 = UInt64(0), 
+        /**
+         * Probability that the walk-refined bound is exceeded, in `(0, 1)`.
+         */failureProbability: Double = Double(1e-3), 
+        /**
+         * Budget of walk steps over all walks.
+         */maxWalkSteps: UInt64 = UInt64(17179869184)) {
+        self.tol = tol
+        self.dominance = dominance
+        self.cMax = cMax
+        self.maxPushes = maxPushes
+        self.walks = walks
+        self.seed = seed
+        self.failureProbability = failureProbability
+        self.maxWalkSteps = maxWalkSteps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LocalSolveConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLocalSolveConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LocalSolveConfig {
+        return
+            try LocalSolveConfig(
+                tol: FfiConverterDouble.read(from: &buf), 
+                dominance: FfiConverterOptionDouble.read(from: &buf), 
+                cMax: FfiConverterOptionDouble.read(from: &buf), 
+                maxPushes: FfiConverterUInt64.read(from: &buf), 
+                walks: FfiConverterUInt64.read(from: &buf), 
+                seed: FfiConverterUInt64.read(from: &buf), 
+                failureProbability: FfiConverterDouble.read(from: &buf), 
+                maxWalkSteps: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LocalSolveConfig, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.tol, into: &buf)
+        FfiConverterOptionDouble.write(value.dominance, into: &buf)
+        FfiConverterOptionDouble.write(value.cMax, into: &buf)
+        FfiConverterUInt64.write(value.maxPushes, into: &buf)
+        FfiConverterUInt64.write(value.walks, into: &buf)
+        FfiConverterUInt64.write(value.seed, into: &buf)
+        FfiConverterDouble.write(value.failureProbability, into: &buf)
+        FfiConverterUInt64.write(value.maxWalkSteps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalSolveConfig_lift(_ buf: RustBuffer) throws -> LocalSolveConfig {
+    return try FfiConverterTypeLocalSolveConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalSolveConfig_lower(_ value: LocalSolveConfig) -> RustBuffer {
+    return FfiConverterTypeLocalSolveConfig.lower(value)
+}
+
+
+/**
  * One search result.
  */
 public struct Match: Equatable, Hashable {
@@ -2185,6 +3703,982 @@ public func FfiConverterTypeNormalized_lift(_ buf: RustBuffer) throws -> Normali
 #endif
 public func FfiConverterTypeNormalized_lower(_ value: Normalized) -> RustBuffer {
     return FfiConverterTypeNormalized.lower(value)
+}
+
+
+/**
+ * Options of `pagerank` (networkx's defaults).
+ */
+public struct PageRankConfig: Equatable, Hashable {
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    public var alpha: Double
+    /**
+     * Stop once an iteration's L1 change is `< n * tol` (networkx's criterion).
+     */
+    public var tol: Double
+    /**
+     * Iteration budget.
+     */
+    public var maxIter: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Probability of following an edge, in `(0, 1)`.
+         */alpha: Double = Double(0.85), 
+        /**
+         * Stop once an iteration's L1 change is `< n * tol` (networkx's criterion).
+         */tol: Double = Double(1e-6), 
+        /**
+         * Iteration budget.
+         */maxIter: UInt64 = UInt64(100)) {
+        self.alpha = alpha
+        self.tol = tol
+        self.maxIter = maxIter
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PageRankConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePageRankConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PageRankConfig {
+        return
+            try PageRankConfig(
+                alpha: FfiConverterDouble.read(from: &buf), 
+                tol: FfiConverterDouble.read(from: &buf), 
+                maxIter: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PageRankConfig, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.alpha, into: &buf)
+        FfiConverterDouble.write(value.tol, into: &buf)
+        FfiConverterUInt64.write(value.maxIter, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRankConfig_lift(_ buf: RustBuffer) throws -> PageRankConfig {
+    return try FfiConverterTypePageRankConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRankConfig_lower(_ value: PageRankConfig) -> RustBuffer {
+    return FfiConverterTypePageRankConfig.lower(value)
+}
+
+
+/**
+ * Every node's PageRank and how far it can be from the fixed point.
+ */
+public struct PageRankResult: Equatable, Hashable {
+    /**
+     * One score per node (little-endian f64), summing to 1.
+     */
+    public var scores: Data
+    /**
+     * Iterations performed.
+     */
+    public var iterations: UInt64
+    /**
+     * L1 change of the last iteration (infinite if none ran).
+     */
+    public var l1Change: Double
+    /**
+     * `||scores - pi||_1 <= error_bound = alpha / (1 - alpha) * l1_change`.
+     */
+    public var errorBound: Double
+    /**
+     * Whether `l1_change < n * tol`.
+     */
+    public var converged: Bool
+    /**
+     * `Converged` or `MaxIterations`.
+     */
+    public var stop: StopReason
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * One score per node (little-endian f64), summing to 1.
+         */scores: Data, 
+        /**
+         * Iterations performed.
+         */iterations: UInt64, 
+        /**
+         * L1 change of the last iteration (infinite if none ran).
+         */l1Change: Double, 
+        /**
+         * `||scores - pi||_1 <= error_bound = alpha / (1 - alpha) * l1_change`.
+         */errorBound: Double, 
+        /**
+         * Whether `l1_change < n * tol`.
+         */converged: Bool, 
+        /**
+         * `Converged` or `MaxIterations`.
+         */stop: StopReason) {
+        self.scores = scores
+        self.iterations = iterations
+        self.l1Change = l1Change
+        self.errorBound = errorBound
+        self.converged = converged
+        self.stop = stop
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PageRankResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePageRankResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PageRankResult {
+        return
+            try PageRankResult(
+                scores: FfiConverterData.read(from: &buf), 
+                iterations: FfiConverterUInt64.read(from: &buf), 
+                l1Change: FfiConverterDouble.read(from: &buf), 
+                errorBound: FfiConverterDouble.read(from: &buf), 
+                converged: FfiConverterBool.read(from: &buf), 
+                stop: FfiConverterTypeStopReason.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PageRankResult, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.scores, into: &buf)
+        FfiConverterUInt64.write(value.iterations, into: &buf)
+        FfiConverterDouble.write(value.l1Change, into: &buf)
+        FfiConverterDouble.write(value.errorBound, into: &buf)
+        FfiConverterBool.write(value.converged, into: &buf)
+        FfiConverterTypeStopReason.write(value.stop, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRankResult_lift(_ buf: RustBuffer) throws -> PageRankResult {
+    return try FfiConverterTypePageRankResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRankResult_lower(_ value: PageRankResult) -> RustBuffer {
+    return FfiConverterTypePageRankResult.lower(value)
+}
+
+
+/**
+ * Options of `pair`.
+ */
+public struct PairConfig: Equatable, Hashable {
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    public var alpha: Double
+    /**
+     * Backward push threshold.
+     */
+    public var rMax: Double
+    /**
+     * Random walks from the source.
+     */
+    public var walks: UInt64
+    /**
+     * Seed of the walks (same seed, same bits on every backend).
+     */
+    public var seed: UInt64
+    /**
+     * Probability that the reported bound is exceeded, in `(0, 1)`.
+     */
+    public var failureProbability: Double
+    /**
+     * Push budget.
+     */
+    public var maxPushes: UInt64
+    /**
+     * Walk-step budget over all walks.
+     */
+    public var maxWalkSteps: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Probability of following an edge, in `(0, 1)`.
+         */alpha: Double = Double(0.85), 
+        /**
+         * Backward push threshold.
+         */rMax: Double = Double(1e-4), 
+        /**
+         * Random walks from the source.
+         */walks: UInt64 = UInt64(10000), 
+        /**
+         * Seed of the walks (same seed, same bits on every backend).
+         */seed: UInt64 = UInt64(0), 
+        /**
+         * Probability that the reported bound is exceeded, in `(0, 1)`.
+         */failureProbability: Double = Double(1e-3), 
+        /**
+         * Push budget.
+         */maxPushes: UInt64 = UInt64(17179869184), 
+        /**
+         * Walk-step budget over all walks.
+         */maxWalkSteps: UInt64 = UInt64(17179869184)) {
+        self.alpha = alpha
+        self.rMax = rMax
+        self.walks = walks
+        self.seed = seed
+        self.failureProbability = failureProbability
+        self.maxPushes = maxPushes
+        self.maxWalkSteps = maxWalkSteps
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PairConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePairConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PairConfig {
+        return
+            try PairConfig(
+                alpha: FfiConverterDouble.read(from: &buf), 
+                rMax: FfiConverterDouble.read(from: &buf), 
+                walks: FfiConverterUInt64.read(from: &buf), 
+                seed: FfiConverterUInt64.read(from: &buf), 
+                failureProbability: FfiConverterDouble.read(from: &buf), 
+                maxPushes: FfiConverterUInt64.read(from: &buf), 
+                maxWalkSteps: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PairConfig, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.alpha, into: &buf)
+        FfiConverterDouble.write(value.rMax, into: &buf)
+        FfiConverterUInt64.write(value.walks, into: &buf)
+        FfiConverterUInt64.write(value.seed, into: &buf)
+        FfiConverterDouble.write(value.failureProbability, into: &buf)
+        FfiConverterUInt64.write(value.maxPushes, into: &buf)
+        FfiConverterUInt64.write(value.maxWalkSteps, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairConfig_lift(_ buf: RustBuffer) throws -> PairConfig {
+    return try FfiConverterTypePairConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairConfig_lower(_ value: PairConfig) -> RustBuffer {
+    return FfiConverterTypePairConfig.lower(value)
+}
+
+
+/**
+ * One pair's personalized PageRank `pi_source(target)`.
+ */
+public struct PairEstimate: Equatable, Hashable {
+    /**
+     * The estimate: push estimate plus the walks' mean residual.
+     */
+    public var estimate: Double
+    /**
+     * The backward push's part alone, a lower bound.
+     */
+    public var pushEstimate: Double
+    /**
+     * Deterministic: `pi - push_estimate` is in `[0, push_bound]`.
+     */
+    public var pushBound: Double
+    /**
+     * `|pi - estimate| <= error_bound` with probability `>= 1 - failure_probability`.
+     */
+    public var errorBound: Double
+    /**
+     * 0 when the deterministic bound is reported, else the requested one.
+     */
+    public var failureProbability: Double
+    /**
+     * Backward pushes performed.
+     */
+    public var pushes: UInt64
+    /**
+     * Walks completed.
+     */
+    public var walks: UInt64
+    /**
+     * Edges followed by the walks.
+     */
+    public var walkSteps: UInt64
+    /**
+     * Residual updates plus edges scanned by the walks.
+     */
+    public var work: UInt64
+    /**
+     * Nodes with push state.
+     */
+    public var touched: UInt64
+    /**
+     * Whether the push met its rule and every requested walk ran.
+     */
+    public var converged: Bool
+    /**
+     * `Converged` or `MaxWork`.
+     */
+    public var stop: StopReason
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The estimate: push estimate plus the walks' mean residual.
+         */estimate: Double, 
+        /**
+         * The backward push's part alone, a lower bound.
+         */pushEstimate: Double, 
+        /**
+         * Deterministic: `pi - push_estimate` is in `[0, push_bound]`.
+         */pushBound: Double, 
+        /**
+         * `|pi - estimate| <= error_bound` with probability `>= 1 - failure_probability`.
+         */errorBound: Double, 
+        /**
+         * 0 when the deterministic bound is reported, else the requested one.
+         */failureProbability: Double, 
+        /**
+         * Backward pushes performed.
+         */pushes: UInt64, 
+        /**
+         * Walks completed.
+         */walks: UInt64, 
+        /**
+         * Edges followed by the walks.
+         */walkSteps: UInt64, 
+        /**
+         * Residual updates plus edges scanned by the walks.
+         */work: UInt64, 
+        /**
+         * Nodes with push state.
+         */touched: UInt64, 
+        /**
+         * Whether the push met its rule and every requested walk ran.
+         */converged: Bool, 
+        /**
+         * `Converged` or `MaxWork`.
+         */stop: StopReason) {
+        self.estimate = estimate
+        self.pushEstimate = pushEstimate
+        self.pushBound = pushBound
+        self.errorBound = errorBound
+        self.failureProbability = failureProbability
+        self.pushes = pushes
+        self.walks = walks
+        self.walkSteps = walkSteps
+        self.work = work
+        self.touched = touched
+        self.converged = converged
+        self.stop = stop
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PairEstimate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePairEstimate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PairEstimate {
+        return
+            try PairEstimate(
+                estimate: FfiConverterDouble.read(from: &buf), 
+                pushEstimate: FfiConverterDouble.read(from: &buf), 
+                pushBound: FfiConverterDouble.read(from: &buf), 
+                errorBound: FfiConverterDouble.read(from: &buf), 
+                failureProbability: FfiConverterDouble.read(from: &buf), 
+                pushes: FfiConverterUInt64.read(from: &buf), 
+                walks: FfiConverterUInt64.read(from: &buf), 
+                walkSteps: FfiConverterUInt64.read(from: &buf), 
+                work: FfiConverterUInt64.read(from: &buf), 
+                touched: FfiConverterUInt64.read(from: &buf), 
+                converged: FfiConverterBool.read(from: &buf), 
+                stop: FfiConverterTypeStopReason.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PairEstimate, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.estimate, into: &buf)
+        FfiConverterDouble.write(value.pushEstimate, into: &buf)
+        FfiConverterDouble.write(value.pushBound, into: &buf)
+        FfiConverterDouble.write(value.errorBound, into: &buf)
+        FfiConverterDouble.write(value.failureProbability, into: &buf)
+        FfiConverterUInt64.write(value.pushes, into: &buf)
+        FfiConverterUInt64.write(value.walks, into: &buf)
+        FfiConverterUInt64.write(value.walkSteps, into: &buf)
+        FfiConverterUInt64.write(value.work, into: &buf)
+        FfiConverterUInt64.write(value.touched, into: &buf)
+        FfiConverterBool.write(value.converged, into: &buf)
+        FfiConverterTypeStopReason.write(value.stop, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairEstimate_lift(_ buf: RustBuffer) throws -> PairEstimate {
+    return try FfiConverterTypePairEstimate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePairEstimate_lower(_ value: PairEstimate) -> RustBuffer {
+    return FfiConverterTypePairEstimate.lower(value)
+}
+
+
+/**
+ * Options of `forward_push`.
+ */
+public struct PushConfig: Equatable, Hashable {
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    public var alpha: Double
+    /**
+     * Push threshold: node `u` is pushed while `r(u) >= eps * W(u)`. Finite, `> 0`.
+     */
+    public var eps: Double
+    /**
+     * Push budget.
+     */
+    public var maxPushes: UInt64
+    /**
+     * Keep only the `k` best scores (the report still describes the whole run).
+     */
+    public var topK: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Probability of following an edge, in `(0, 1)`.
+         */alpha: Double = Double(0.85), 
+        /**
+         * Push threshold: node `u` is pushed while `r(u) >= eps * W(u)`. Finite, `> 0`.
+         */eps: Double = Double(1e-4), 
+        /**
+         * Push budget.
+         */maxPushes: UInt64 = UInt64(17179869184), 
+        /**
+         * Keep only the `k` best scores (the report still describes the whole run).
+         */topK: UInt64? = nil) {
+        self.alpha = alpha
+        self.eps = eps
+        self.maxPushes = maxPushes
+        self.topK = topK
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PushConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushConfig {
+        return
+            try PushConfig(
+                alpha: FfiConverterDouble.read(from: &buf), 
+                eps: FfiConverterDouble.read(from: &buf), 
+                maxPushes: FfiConverterUInt64.read(from: &buf), 
+                topK: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PushConfig, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.alpha, into: &buf)
+        FfiConverterDouble.write(value.eps, into: &buf)
+        FfiConverterUInt64.write(value.maxPushes, into: &buf)
+        FfiConverterOptionUInt64.write(value.topK, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushConfig_lift(_ buf: RustBuffer) throws -> PushConfig {
+    return try FfiConverterTypePushConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushConfig_lower(_ value: PushConfig) -> RustBuffer {
+    return FfiConverterTypePushConfig.lower(value)
+}
+
+
+/**
+ * Sparse estimates: `nodes` (little-endian u32) and `scores` (f64) by descending score,
+ * ties by node id; nodes not listed have estimate 0.
+ */
+public struct PushOutcome: Equatable, Hashable {
+    /**
+     * The nodes with a non-zero estimate.
+     */
+    public var nodes: Data
+    /**
+     * Their estimates.
+     */
+    public var scores: Data
+    /**
+     * How they were obtained and what they guarantee.
+     */
+    public var report: PushReport
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The nodes with a non-zero estimate.
+         */nodes: Data, 
+        /**
+         * Their estimates.
+         */scores: Data, 
+        /**
+         * How they were obtained and what they guarantee.
+         */report: PushReport) {
+        self.nodes = nodes
+        self.scores = scores
+        self.report = report
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PushOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushOutcome {
+        return
+            try PushOutcome(
+                nodes: FfiConverterData.read(from: &buf), 
+                scores: FfiConverterData.read(from: &buf), 
+                report: FfiConverterTypePushReport.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PushOutcome, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.nodes, into: &buf)
+        FfiConverterData.write(value.scores, into: &buf)
+        FfiConverterTypePushReport.write(value.report, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushOutcome_lift(_ buf: RustBuffer) throws -> PushOutcome {
+    return try FfiConverterTypePushOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushOutcome_lower(_ value: PushOutcome) -> RustBuffer {
+    return FfiConverterTypePushOutcome.lower(value)
+}
+
+
+/**
+ * What a push reports with its estimates.
+ */
+public struct PushReport: Equatable, Hashable {
+    /**
+     * The bound on `|true - estimate|` that holds for every node, listed or not (forward
+     * push: the L1 error, every estimate a lower bound; backward push: per source).
+     */
+    public var errorBound: Double
+    /**
+     * Residual mass left (forward push: exactly `sum_v (pi(v) - p(v))`).
+     */
+    public var residualMass: Double
+    /**
+     * The smallest `eps` (backward: `r_max`) for which the stopping rule holds.
+     */
+    public var epsReached: Double
+    /**
+     * Pushes performed.
+     */
+    public var pushes: UInt64
+    /**
+     * Residual updates made (the work).
+     */
+    public var work: UInt64
+    /**
+     * Distinct nodes with state (the memory used).
+     */
+    public var touched: UInt64
+    /**
+     * Whether every residual ended below its threshold.
+     */
+    public var converged: Bool
+    /**
+     * `Converged` or `MaxWork`.
+     */
+    public var stop: StopReason
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The bound on `|true - estimate|` that holds for every node, listed or not (forward
+         * push: the L1 error, every estimate a lower bound; backward push: per source).
+         */errorBound: Double, 
+        /**
+         * Residual mass left (forward push: exactly `sum_v (pi(v) - p(v))`).
+         */residualMass: Double, 
+        /**
+         * The smallest `eps` (backward: `r_max`) for which the stopping rule holds.
+         */epsReached: Double, 
+        /**
+         * Pushes performed.
+         */pushes: UInt64, 
+        /**
+         * Residual updates made (the work).
+         */work: UInt64, 
+        /**
+         * Distinct nodes with state (the memory used).
+         */touched: UInt64, 
+        /**
+         * Whether every residual ended below its threshold.
+         */converged: Bool, 
+        /**
+         * `Converged` or `MaxWork`.
+         */stop: StopReason) {
+        self.errorBound = errorBound
+        self.residualMass = residualMass
+        self.epsReached = epsReached
+        self.pushes = pushes
+        self.work = work
+        self.touched = touched
+        self.converged = converged
+        self.stop = stop
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PushReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushReport {
+        return
+            try PushReport(
+                errorBound: FfiConverterDouble.read(from: &buf), 
+                residualMass: FfiConverterDouble.read(from: &buf), 
+                epsReached: FfiConverterDouble.read(from: &buf), 
+                pushes: FfiConverterUInt64.read(from: &buf), 
+                work: FfiConverterUInt64.read(from: &buf), 
+                touched: FfiConverterUInt64.read(from: &buf), 
+                converged: FfiConverterBool.read(from: &buf), 
+                stop: FfiConverterTypeStopReason.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PushReport, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.errorBound, into: &buf)
+        FfiConverterDouble.write(value.residualMass, into: &buf)
+        FfiConverterDouble.write(value.epsReached, into: &buf)
+        FfiConverterUInt64.write(value.pushes, into: &buf)
+        FfiConverterUInt64.write(value.work, into: &buf)
+        FfiConverterUInt64.write(value.touched, into: &buf)
+        FfiConverterBool.write(value.converged, into: &buf)
+        FfiConverterTypeStopReason.write(value.stop, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushReport_lift(_ buf: RustBuffer) throws -> PushReport {
+    return try FfiConverterTypePushReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushReport_lower(_ value: PushReport) -> RustBuffer {
+    return FfiConverterTypePushReport.lower(value)
+}
+
+
+/**
+ * Options of `cg`, `bicgstab` and `jacobi` (scipy's defaults).
+ */
+public struct SolveConfig: Equatable, Hashable {
+    /**
+     * Relative tolerance on the true residual `||b - A x|| / ||b||`, in `(0, 1)`.
+     */
+    public var rtol: Double
+    /**
+     * Iteration budget; absent: `10 n`.
+     */
+    public var maxIterations: UInt64?
+    /**
+     * Preconditioner of CG and BiCGSTAB (Jacobi ignores it).
+     */
+    public var preconditioner: Preconditioner?
+    /**
+     * CG only: check that `A` is symmetric (entries within this relative tolerance of their
+     * mirror) before iterating; absent: no check (costs up to ~40 SpMVs on random patterns).
+     */
+    public var symmetryTolerance: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Relative tolerance on the true residual `||b - A x|| / ||b||`, in `(0, 1)`.
+         */rtol: Double = Double(1e-5), 
+        /**
+         * Iteration budget; absent: `10 n`.
+         */maxIterations: UInt64? = nil, 
+        /**
+         * Preconditioner of CG and BiCGSTAB (Jacobi ignores it).
+         */preconditioner: Preconditioner? = nil, 
+        /**
+         * CG only: check that `A` is symmetric (entries within this relative tolerance of their
+         * mirror) before iterating; absent: no check (costs up to ~40 SpMVs on random patterns).
+         */symmetryTolerance: Double? = nil) {
+        self.rtol = rtol
+        self.maxIterations = maxIterations
+        self.preconditioner = preconditioner
+        self.symmetryTolerance = symmetryTolerance
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SolveConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSolveConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SolveConfig {
+        return
+            try SolveConfig(
+                rtol: FfiConverterDouble.read(from: &buf), 
+                maxIterations: FfiConverterOptionUInt64.read(from: &buf), 
+                preconditioner: FfiConverterOptionTypePreconditioner.read(from: &buf), 
+                symmetryTolerance: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SolveConfig, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.rtol, into: &buf)
+        FfiConverterOptionUInt64.write(value.maxIterations, into: &buf)
+        FfiConverterOptionTypePreconditioner.write(value.preconditioner, into: &buf)
+        FfiConverterOptionDouble.write(value.symmetryTolerance, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSolveConfig_lift(_ buf: RustBuffer) throws -> SolveConfig {
+    return try FfiConverterTypeSolveConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSolveConfig_lower(_ value: SolveConfig) -> RustBuffer {
+    return FfiConverterTypeSolveConfig.lower(value)
+}
+
+
+/**
+ * What `cg`, `bicgstab` and `jacobi` report with their `x`.
+ */
+public struct SolveReport: Equatable, Hashable {
+    /**
+     * Iterations performed.
+     */
+    public var iterations: UInt64
+    /**
+     * `||b - A x|| / ||b||` recomputed from the returned `x` (not the recurrence's estimate).
+     */
+    public var relativeResidual: Double
+    /**
+     * Whether `relative_residual <= rtol`.
+     */
+    public var converged: Bool
+    /**
+     * Why the method stopped.
+     */
+    public var stop: StopReason
+    /**
+     * Jacobi only: a bound on `||x* - x||_inf` (infinite if the contraction rounds to 1).
+     */
+    public var errorBound: Double?
+    /**
+     * Jacobi only: the contraction factor `q = max_i sum_{j != i} |a_ij| / |a_ii|`.
+     */
+    public var contraction: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Iterations performed.
+         */iterations: UInt64, 
+        /**
+         * `||b - A x|| / ||b||` recomputed from the returned `x` (not the recurrence's estimate).
+         */relativeResidual: Double, 
+        /**
+         * Whether `relative_residual <= rtol`.
+         */converged: Bool, 
+        /**
+         * Why the method stopped.
+         */stop: StopReason, 
+        /**
+         * Jacobi only: a bound on `||x* - x||_inf` (infinite if the contraction rounds to 1).
+         */errorBound: Double?, 
+        /**
+         * Jacobi only: the contraction factor `q = max_i sum_{j != i} |a_ij| / |a_ii|`.
+         */contraction: Double?) {
+        self.iterations = iterations
+        self.relativeResidual = relativeResidual
+        self.converged = converged
+        self.stop = stop
+        self.errorBound = errorBound
+        self.contraction = contraction
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SolveReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSolveReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SolveReport {
+        return
+            try SolveReport(
+                iterations: FfiConverterUInt64.read(from: &buf), 
+                relativeResidual: FfiConverterDouble.read(from: &buf), 
+                converged: FfiConverterBool.read(from: &buf), 
+                stop: FfiConverterTypeStopReason.read(from: &buf), 
+                errorBound: FfiConverterOptionDouble.read(from: &buf), 
+                contraction: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SolveReport, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.iterations, into: &buf)
+        FfiConverterDouble.write(value.relativeResidual, into: &buf)
+        FfiConverterBool.write(value.converged, into: &buf)
+        FfiConverterTypeStopReason.write(value.stop, into: &buf)
+        FfiConverterOptionDouble.write(value.errorBound, into: &buf)
+        FfiConverterOptionDouble.write(value.contraction, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSolveReport_lift(_ buf: RustBuffer) throws -> SolveReport {
+    return try FfiConverterTypeSolveReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSolveReport_lower(_ value: SolveReport) -> RustBuffer {
+    return FfiConverterTypeSolveReport.lower(value)
 }
 
 
@@ -2474,6 +4968,81 @@ public func FfiConverterTypeIsa_lower(_ value: Isa) -> RustBuffer {
 
 
 /**
+ * How `to_matrix_market` writes a matrix.
+ */
+
+public enum MatrixMarketSymmetry: Equatable, Hashable {
+    
+    /**
+     * Every stored entry.
+     */
+    case general
+    /**
+     * The lower triangle only (`InvalidArgument` if the matrix is not symmetric).
+     */
+    case symmetric
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MatrixMarketSymmetry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMatrixMarketSymmetry: FfiConverterRustBuffer {
+    typealias SwiftType = MatrixMarketSymmetry
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MatrixMarketSymmetry {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .general
+        
+        case 2: return .symmetric
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MatrixMarketSymmetry, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .general:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .symmetric:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatrixMarketSymmetry_lift(_ buf: RustBuffer) throws -> MatrixMarketSymmetry {
+    return try FfiConverterTypeMatrixMarketSymmetry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatrixMarketSymmetry_lower(_ value: MatrixMarketSymmetry) -> RustBuffer {
+    return FfiConverterTypeMatrixMarketSymmetry.lower(value)
+}
+
+
+
+/**
  * The distance a scan or index computes. Smaller is always closer.
  */
 
@@ -2554,6 +5123,296 @@ public func FfiConverterTypeMetric_lift(_ buf: RustBuffer) throws -> Metric {
 #endif
 public func FfiConverterTypeMetric_lower(_ value: Metric) -> RustBuffer {
     return FfiConverterTypeMetric.lower(value)
+}
+
+
+
+/**
+ * A distribution over the nodes (personalization, dangling distribution, start vector).
+ * Weights are relative (divided by their sum, as networkx does): finite, `>= 0`, not all
+ * zero.
+ */
+
+public enum Personalization: Equatable, Hashable {
+    
+    /**
+     * Every node weight 1 (networkx's `personalization=None`).
+     */
+    case uniform
+    /**
+     * All weight on one node.
+     */
+    case node(
+        /**
+         * The node.
+         */node: UInt32
+    )
+    /**
+     * One weight per node (little-endian f64, `n_nodes` of them).
+     */
+    case dense(
+        /**
+         * The weights.
+         */weights: Data
+    )
+    /**
+     * Weights of some nodes (networkx's dict): `nodes` little-endian u32, each once,
+     * `weights` f64.
+     */
+    case sparse(
+        /**
+         * The nodes.
+         */nodes: Data, 
+        /**
+         * Their weights.
+         */weights: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Personalization: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePersonalization: FfiConverterRustBuffer {
+    typealias SwiftType = Personalization
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Personalization {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .uniform
+        
+        case 2: return .node(node: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 3: return .dense(weights: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 4: return .sparse(nodes: try FfiConverterData.read(from: &buf), weights: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Personalization, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .uniform:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .node(node):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt32.write(node, into: &buf)
+            
+        
+        case let .dense(weights):
+            writeInt(&buf, Int32(3))
+            FfiConverterData.write(weights, into: &buf)
+            
+        
+        case let .sparse(nodes,weights):
+            writeInt(&buf, Int32(4))
+            FfiConverterData.write(nodes, into: &buf)
+            FfiConverterData.write(weights, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonalization_lift(_ buf: RustBuffer) throws -> Personalization {
+    return try FfiConverterTypePersonalization.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonalization_lower(_ value: Personalization) -> RustBuffer {
+    return FfiConverterTypePersonalization.lower(value)
+}
+
+
+
+/**
+ * A preconditioner for CG and BiCGSTAB.
+ */
+
+public enum Preconditioner: Equatable, Hashable {
+    
+    /**
+     * None.
+     */
+    case none
+    /**
+     * `M = D^-1`, the inverse of the diagonal (needs a non-zero diagonal, positive for CG).
+     */
+    case jacobi
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Preconditioner: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreconditioner: FfiConverterRustBuffer {
+    typealias SwiftType = Preconditioner
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Preconditioner {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .none
+        
+        case 2: return .jacobi
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Preconditioner, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .none:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .jacobi:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreconditioner_lift(_ buf: RustBuffer) throws -> Preconditioner {
+    return try FfiConverterTypePreconditioner.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreconditioner_lower(_ value: Preconditioner) -> RustBuffer {
+    return FfiConverterTypePreconditioner.lower(value)
+}
+
+
+
+/**
+ * Why an iterative or local method stopped.
+ */
+
+public enum StopReason: Equatable, Hashable {
+    
+    /**
+     * The stopping criterion was met.
+     */
+    case converged
+    /**
+     * The iteration budget ran out first.
+     */
+    case maxIterations
+    /**
+     * The work budget (pushes, walks) ran out first.
+     */
+    case maxWork
+    /**
+     * The method cannot continue (e.g. a Krylov breakdown); the answer is the last iterate.
+     */
+    case breakdown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StopReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStopReason: FfiConverterRustBuffer {
+    typealias SwiftType = StopReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StopReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .converged
+        
+        case 2: return .maxIterations
+        
+        case 3: return .maxWork
+        
+        case 4: return .breakdown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StopReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .converged:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .maxIterations:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .maxWork:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .breakdown:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStopReason_lift(_ buf: RustBuffer) throws -> StopReason {
+    return try FfiConverterTypeStopReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStopReason_lower(_ value: StopReason) -> RustBuffer {
+    return FfiConverterTypeStopReason.lower(value)
 }
 
 
@@ -2669,6 +5528,30 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -2733,6 +5616,54 @@ fileprivate struct FfiConverterOptionTypeHnswConfig: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeHnswConfig.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePersonalization: FfiConverterRustBuffer {
+    typealias SwiftType = Personalization?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePersonalization.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePersonalization.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePreconditioner: FfiConverterRustBuffer {
+    typealias SwiftType = Preconditioner?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePreconditioner.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePreconditioner.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3213,6 +6144,84 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ferrovec_checksum_method_index_to_bytes() != 30276) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ferrovec_checksum_method_graph_backend_kind() != 51895) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_backward_push() != 1910) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_forward_push() != 10623) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_is_released() != 16572) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_n_edges() != 54263) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_n_nodes() != 11865) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_pagerank() != 30907) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_pair() != 40026) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_graph_release() != 12898) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_backend_kind() != 38366) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_bicgstab() != 40098) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_cg() != 30265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_is_released() != 29527) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_jacobi() != 39339) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_mul_vec() != 1182) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_n_cols() != 56056) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_n_rows() != 29423) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_nnz() != 44536) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_release() != 58523) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_solve_entry() != 16092) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_solve_entry_sparse() != 32283) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_solve_functional() != 60340) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_solve_functional_sparse() != 27615) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_to_csr() != 32048) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market() != 25930) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market() != 64932) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ferrovec_checksum_constructor_engine_interpreted() != 60445) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3229,6 +6238,24 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_constructor_index_new() != 53498) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_graph_from_csr() != 28612) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_graph_new() != 59211) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_sparsematrix_from_csr() != 57227) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_sparsematrix_from_matrix_market() != 26020) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_sparsematrix_new() != 960) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_sparsematrix_read_matrix_market() != 64409) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -782,6 +782,58 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_to_bytes(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_backend_kind(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_backward_push(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_forward_push(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_is_released(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_n_edges(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_n_nodes(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_pagerank(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_pair(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_graph_release(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_backend_kind(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_bicgstab(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_cg(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_is_released(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_jacobi(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_mul_vec(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_n_cols(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_n_rows(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_nnz(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_release(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_solve_entry(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_solve_entry_sparse(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_solve_functional(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_solve_functional_sparse(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_to_csr(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market(
+    ): Int
     external fun uniffi_ferrovec_checksum_constructor_engine_interpreted(
     ): Int
     external fun uniffi_ferrovec_checksum_constructor_engine_native(
@@ -793,6 +845,18 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_ferrovec_checksum_constructor_index_load(
     ): Int
     external fun uniffi_ferrovec_checksum_constructor_index_new(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_graph_from_csr(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_graph_new(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_sparsematrix_from_csr(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_sparsematrix_from_matrix_market(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_sparsematrix_new(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_sparsematrix_read_matrix_market(
     ): Int
     external fun ffi_ferrovec_uniffi_contract_version(
     ): Int
@@ -911,6 +975,78 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_ferrovec_fn_method_index_to_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_clone_graph(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_free_graph(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_constructor_graph_from_csr(`engine`: Long,`nNodes`: Long,`indptr`: ForeignBytes.ByValue,`indices`: ForeignBytes.ByValue,`weights`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_graph_new(`engine`: Long,`nNodes`: Long,`src`: ForeignBytes.ByValue,`dst`: ForeignBytes.ByValue,`weights`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_graph_backend_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_graph_backward_push(`ptr`: Long,`target`: Int,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_graph_forward_push(`ptr`: Long,`source`: RustBuffer.ByValue,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_graph_is_released(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_ferrovec_fn_method_graph_n_edges(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_graph_n_nodes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_graph_pagerank(`ptr`: Long,`personalization`: RustBuffer.ByValue,`dangling`: RustBuffer.ByValue,`start`: RustBuffer.ByValue,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_graph_pair(`ptr`: Long,`source`: Int,`target`: Int,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_graph_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_clone_sparsematrix(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_free_sparsematrix(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_constructor_sparsematrix_from_csr(`engine`: Long,`nRows`: Long,`nCols`: Long,`indptr`: ForeignBytes.ByValue,`indices`: ForeignBytes.ByValue,`values`: ForeignBytes.ByValue,`canonical`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_sparsematrix_from_matrix_market(`engine`: Long,`text`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_sparsematrix_new(`engine`: Long,`nRows`: Long,`nCols`: Long,`rows`: ForeignBytes.ByValue,`cols`: ForeignBytes.ByValue,`values`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market(`engine`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_sparsematrix_backend_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_bicgstab(`ptr`: Long,`b`: ForeignBytes.ByValue,`x0`: ForeignBytes.ByValue,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_cg(`ptr`: Long,`b`: ForeignBytes.ByValue,`x0`: ForeignBytes.ByValue,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_is_released(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_ferrovec_fn_method_sparsematrix_jacobi(`ptr`: Long,`b`: ForeignBytes.ByValue,`x0`: ForeignBytes.ByValue,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_mul_vec(`ptr`: Long,`x`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_n_cols(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_sparsematrix_n_rows(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_sparsematrix_nnz(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_sparsematrix_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_sparsematrix_solve_entry(`ptr`: Long,`b`: ForeignBytes.ByValue,`i`: Long,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_solve_entry_sparse(`ptr`: Long,`bIndices`: ForeignBytes.ByValue,`bValues`: ForeignBytes.ByValue,`i`: Long,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_solve_functional(`ptr`: Long,`b`: ForeignBytes.ByValue,`uIndices`: ForeignBytes.ByValue,`uValues`: ForeignBytes.ByValue,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_solve_functional_sparse(`ptr`: Long,`bIndices`: ForeignBytes.ByValue,`bValues`: ForeignBytes.ByValue,`uIndices`: ForeignBytes.ByValue,`uValues`: ForeignBytes.ByValue,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_to_csr(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_to_matrix_market(`ptr`: Long,`symmetry`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_sparsematrix_write_matrix_market(`ptr`: Long,`path`: RustBuffer.ByValue,`symmetry`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_ferrovec_fn_func_active_isa(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_func_available_isas(uniffi_out_err: UniffiRustCallStatus, 
@@ -1214,6 +1350,84 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_method_index_to_bytes() and 0xFFFF) != 30276) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_backend_kind() and 0xFFFF) != 51895) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_backward_push() and 0xFFFF) != 1910) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_forward_push() and 0xFFFF) != 10623) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_is_released() and 0xFFFF) != 16572) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_n_edges() and 0xFFFF) != 54263) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_n_nodes() and 0xFFFF) != 11865) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_pagerank() and 0xFFFF) != 30907) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_pair() and 0xFFFF) != 40026) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_graph_release() and 0xFFFF) != 12898) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_backend_kind() and 0xFFFF) != 38366) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_bicgstab() and 0xFFFF) != 40098) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_cg() and 0xFFFF) != 30265) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_is_released() and 0xFFFF) != 29527) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_jacobi() and 0xFFFF) != 39339) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_mul_vec() and 0xFFFF) != 1182) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_n_cols() and 0xFFFF) != 56056) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_n_rows() and 0xFFFF) != 29423) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_nnz() and 0xFFFF) != 44536) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_release() and 0xFFFF) != 58523) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry() and 0xFFFF) != 16092) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_entry_sparse() and 0xFFFF) != 32283) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional() and 0xFFFF) != 60340) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_solve_functional_sparse() and 0xFFFF) != 27615) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_to_csr() and 0xFFFF) != 32048) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market() and 0xFFFF) != 25930) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market() and 0xFFFF) != 64932) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ferrovec_checksum_constructor_engine_interpreted() and 0xFFFF) != 60445) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1230,6 +1444,24 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_constructor_index_new() and 0xFFFF) != 53498) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_graph_from_csr() and 0xFFFF) != 28612) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_graph_new() and 0xFFFF) != 59211) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_csr() and 0xFFFF) != 57227) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_sparsematrix_from_matrix_market() and 0xFFFF) != 26020) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_sparsematrix_new() and 0xFFFF) != 960) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_sparsematrix_read_matrix_market() and 0xFFFF) != 64409) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1478,6 +1710,29 @@ public object FfiConverterFloat: FfiConverter<Float, Float> {
 
     override fun write(value: Float, buf: ByteBuffer) {
         buf.putFloat(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterDouble: FfiConverter<Double, Double> {
+    override fun lift(value: Double): Double {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Double {
+        return buf.getDouble()
+    }
+
+    override fun lower(value: Double): Double {
+        return value
+    }
+
+    override fun allocationSize(value: Double) = 8UL
+
+    override fun write(value: Double, buf: ByteBuffer) {
+        buf.putDouble(value)
     }
 }
 
@@ -2332,6 +2587,514 @@ public object FfiConverterTypeEngine: FfiConverter<Engine, Long> {
 
 
 /**
+ * A directed, optionally weighted graph for PageRank with networkx's semantics (`alpha`
+ * the probability of following an edge, a dangling node's mass to the personalization),
+ * on the backend of the engine it was made from. Immutable and thread-safe; `release()`
+ * frees it early.
+ */
+public interface GraphInterface {
+    
+    /**
+     * Which backend holds the graph.
+     */
+    fun `backendKind`(): BackendKind
+    
+    /**
+     * Every source's PageRank contribution to `target` by backward push:
+     * `0 <= pi_s(target) - p(s) <= error_bound` for every source `s`.
+     */
+    fun `backwardPush`(`target`: kotlin.UInt, `config`: BackwardPushConfig): PushOutcome
+    
+    /**
+     * Personalized PageRank of `source` by forward push: every estimate a lower bound,
+     * `0 <= pi(v) - p(v)`, summing to the reported residual mass (and `<= eps * W(v)` on
+     * symmetric graphs).
+     */
+    fun `forwardPush`(`source`: Personalization, `config`: PushConfig): PushOutcome
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    fun `isReleased`(): kotlin.Boolean
+    
+    /**
+     * Distinct edges.
+     */
+    fun `nEdges`(): kotlin.ULong
+    
+    /**
+     * Nodes.
+     */
+    fun `nNodes`(): kotlin.ULong
+    
+    /**
+     * Global (optionally personalized) PageRank by power iteration, networkx's algorithm
+     * step for step. `dangling`: where a dangling node's walk goes (absent: the
+     * personalization); `start`: the initial vector (absent: uniform).
+     */
+    fun `pagerank`(`personalization`: Personalization, `dangling`: Personalization?, `start`: Personalization?, `config`: PageRankConfig): PageRankResult
+    
+    /**
+     * `pi_source(target)` by backward push plus seeded random walks, with a probabilistic
+     * bound.
+     */
+    fun `pair`(`source`: kotlin.UInt, `target`: kotlin.UInt, `config`: PairConfig): PairEstimate
+    
+    /**
+     * Frees the graph now. Later calls fail with `InvalidHandle`. Idempotent.
+     */
+    fun `release`()
+    
+    companion object
+}
+
+/**
+ * A directed, optionally weighted graph for PageRank with networkx's semantics (`alpha`
+ * the probability of following an edge, a dangling node's mass to the personalization),
+ * on the backend of the engine it was made from. Immutable and thread-safe; `release()`
+ * frees it early.
+ */
+open class Graph: Disposable, AutoCloseable, GraphInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * From edges `src[k] -> dst[k]` (little-endian u32) over `n_nodes` nodes, weighted by
+     * `weights` (little-endian f64, finite, `>= 0`; empty: 1 each). Repeated edges are
+     * summed.
+     */
+    constructor(`engine`: Engine, `nNodes`: kotlin.ULong, `src`: java.nio.ByteBuffer, `dst`: java.nio.ByteBuffer, `weights`: java.nio.ByteBuffer) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_graph_new(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterULong.lower(`nNodes`),
+        FfiConverterByRefBytes.lower(`src`),
+        FfiConverterByRefBytes.lower(`dst`),
+        FfiConverterByRefBytes.lower(`weights`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_ferrovec_fn_free_graph(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_ferrovec_fn_clone_graph(handle, status)
+        }
+    }
+
+    
+    /**
+     * Which backend holds the graph.
+     */
+    @Throws(FerrovecException::class)override fun `backendKind`(): BackendKind {
+            return FfiConverterTypeBackendKind.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_backend_kind(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every source's PageRank contribution to `target` by backward push:
+     * `0 <= pi_s(target) - p(s) <= error_bound` for every source `s`.
+     */
+    @Throws(FerrovecException::class)override fun `backwardPush`(`target`: kotlin.UInt, `config`: BackwardPushConfig): PushOutcome {
+            return FfiConverterTypePushOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_backward_push(
+        it,
+        
+        FfiConverterUInt.lower(`target`),
+        FfiConverterTypeBackwardPushConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Personalized PageRank of `source` by forward push: every estimate a lower bound,
+     * `0 <= pi(v) - p(v)`, summing to the reported residual mass (and `<= eps * W(v)` on
+     * symmetric graphs).
+     */
+    @Throws(FerrovecException::class)override fun `forwardPush`(`source`: Personalization, `config`: PushConfig): PushOutcome {
+            return FfiConverterTypePushOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_forward_push(
+        it,
+        
+        FfiConverterTypePersonalization.lower(`source`),
+        FfiConverterTypePushConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */override fun `isReleased`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_is_released(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Distinct edges.
+     */
+    @Throws(FerrovecException::class)override fun `nEdges`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_n_edges(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Nodes.
+     */
+    @Throws(FerrovecException::class)override fun `nNodes`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_n_nodes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Global (optionally personalized) PageRank by power iteration, networkx's algorithm
+     * step for step. `dangling`: where a dangling node's walk goes (absent: the
+     * personalization); `start`: the initial vector (absent: uniform).
+     */
+    @Throws(FerrovecException::class)override fun `pagerank`(`personalization`: Personalization, `dangling`: Personalization?, `start`: Personalization?, `config`: PageRankConfig): PageRankResult {
+            return FfiConverterTypePageRankResult.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_pagerank(
+        it,
+        
+        FfiConverterTypePersonalization.lower(`personalization`),
+        FfiConverterOptionalTypePersonalization.lower(`dangling`),
+        FfiConverterOptionalTypePersonalization.lower(`start`),
+        FfiConverterTypePageRankConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `pi_source(target)` by backward push plus seeded random walks, with a probabilistic
+     * bound.
+     */
+    @Throws(FerrovecException::class)override fun `pair`(`source`: kotlin.UInt, `target`: kotlin.UInt, `config`: PairConfig): PairEstimate {
+            return FfiConverterTypePairEstimate.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_pair(
+        it,
+        
+        FfiConverterUInt.lower(`source`),
+        FfiConverterUInt.lower(`target`),
+        FfiConverterTypePairConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Frees the graph now. Later calls fail with `InvalidHandle`. Idempotent.
+     */override fun `release`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_graph_release(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * From a CSR adjacency (`indptr`, `indices` little-endian u32: node `u`'s out-edges are
+     * `indices[indptr[u]..indptr[u + 1]]`, any order, repeats summed), weighted by
+     * `weights` (f64 at the same positions; empty: 1 each).
+     */
+    @Throws(FerrovecException::class) fun `fromCsr`(`engine`: Engine, `nNodes`: kotlin.ULong, `indptr`: java.nio.ByteBuffer, `indices`: java.nio.ByteBuffer, `weights`: java.nio.ByteBuffer): Graph {
+            return FfiConverterTypeGraph.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_graph_from_csr(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterULong.lower(`nNodes`),
+        FfiConverterByRefBytes.lower(`indptr`),
+        FfiConverterByRefBytes.lower(`indices`),
+        FfiConverterByRefBytes.lower(`weights`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGraph: FfiConverter<Graph, Long> {
+    override fun lower(value: Graph): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Graph {
+        return Graph(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Graph {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Graph) = 8UL
+
+    override fun write(value: Graph, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A vector index: vectors of a fixed dimension under `u64` keys, searched exactly or with
  * HNSW, on the backend of the engine it was made from.
  *
@@ -3079,6 +3842,883 @@ public object FfiConverterTypeIndex: FfiConverter<Index, Long> {
 }
 
 
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A sparse matrix (CSR, f64 values) on the backend of the engine it was made from, with the
+ * solvers of `A x = b` and the local single-coordinate estimate.
+ *
+ * Immutable and thread-safe; `release()` frees it early (later calls fail with
+ * `InvalidHandle`). Construction validates everything (row offsets, column ranges, finite
+ * values); a bad entry is `InvalidArgument` naming its row and position.
+ */
+public interface SparseMatrixInterface {
+    
+    /**
+     * Which backend holds the matrix.
+     */
+    fun `backendKind`(): BackendKind
+    
+    /**
+     * BiCGSTAB for general square `A`. `x0` as for `cg`.
+     */
+    fun `bicgstab`(`b`: java.nio.ByteBuffer, `x0`: java.nio.ByteBuffer, `config`: SolveConfig): LinearSolution
+    
+    /**
+     * Conjugate gradient for symmetric positive definite `A`. `x0`: the initial guess
+     * (little-endian f64), empty to start from zero.
+     */
+    fun `cg`(`b`: java.nio.ByteBuffer, `x0`: java.nio.ByteBuffer, `config`: SolveConfig): LinearSolution
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    fun `isReleased`(): kotlin.Boolean
+    
+    /**
+     * Jacobi iteration for strictly diagonally dominant `A` (the precondition is checked:
+     * a violation names the first row and its margin), with its error bound. `x0` as for
+     * `cg`.
+     */
+    fun `jacobi`(`b`: java.nio.ByteBuffer, `x0`: java.nio.ByteBuffer, `config`: SolveConfig): LinearSolution
+    
+    /**
+     * `A x` (`x`: `n_cols` little-endian f64), as little-endian f64.
+     */
+    fun `mulVec`(`x`: java.nio.ByteBuffer): kotlin.ByteArray
+    
+    /**
+     * Columns.
+     */
+    fun `nCols`(): kotlin.ULong
+    
+    /**
+     * Rows.
+     */
+    fun `nRows`(): kotlin.ULong
+    
+    /**
+     * Stored entries (explicit zeros included).
+     */
+    fun `nnz`(): kotlin.ULong
+    
+    /**
+     * Frees the matrix now (calls in flight finish first). Later calls fail with
+     * `InvalidHandle`. Idempotent.
+     */
+    fun `release`()
+    
+    /**
+     * `x_i` of `A x = b` for strictly diagonally dominant `A`, estimated locally (dense `b`:
+     * `n_rows` little-endian f64, read only where needed).
+     */
+    fun `solveEntry`(`b`: java.nio.ByteBuffer, `i`: kotlin.ULong, `config`: LocalSolveConfig): LocalEstimate
+    
+    /**
+     * `solve_entry` with a sparse `b`: its non-zeros at `b_indices` (u32) with `b_values`
+     * (f64), each index once.
+     */
+    fun `solveEntrySparse`(`bIndices`: java.nio.ByteBuffer, `bValues`: java.nio.ByteBuffer, `i`: kotlin.ULong, `config`: LocalSolveConfig): LocalEstimate
+    
+    /**
+     * `u^T x` of `A x = b` for a sparse `u` (`u_indices` u32, `u_values` f64) and a dense
+     * `b`, estimated locally.
+     */
+    fun `solveFunctional`(`b`: java.nio.ByteBuffer, `uIndices`: java.nio.ByteBuffer, `uValues`: java.nio.ByteBuffer, `config`: LocalSolveConfig): LocalEstimate
+    
+    /**
+     * `solve_functional` with a sparse `b` (as in `solve_entry_sparse`).
+     */
+    fun `solveFunctionalSparse`(`bIndices`: java.nio.ByteBuffer, `bValues`: java.nio.ByteBuffer, `uIndices`: java.nio.ByteBuffer, `uValues`: java.nio.ByteBuffer, `config`: LocalSolveConfig): LocalEstimate
+    
+    /**
+     * The matrix as canonical CSR arrays (a copy).
+     */
+    fun `toCsr`(): CsrArrays
+    
+    /**
+     * The matrix as Matrix Market text.
+     */
+    fun `toMatrixMarket`(`symmetry`: MatrixMarketSymmetry): kotlin.String
+    
+    /**
+     * Writes the matrix as a Matrix Market file, atomically.
+     */
+    fun `writeMatrixMarket`(`path`: kotlin.String, `symmetry`: MatrixMarketSymmetry)
+    
+    companion object
+}
+
+/**
+ * A sparse matrix (CSR, f64 values) on the backend of the engine it was made from, with the
+ * solvers of `A x = b` and the local single-coordinate estimate.
+ *
+ * Immutable and thread-safe; `release()` frees it early (later calls fail with
+ * `InvalidHandle`). Construction validates everything (row offsets, column ranges, finite
+ * values); a bad entry is `InvalidArgument` naming its row and position.
+ */
+open class SparseMatrix: Disposable, AutoCloseable, SparseMatrixInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * From `(row, col, value)` triplets in any order, duplicates summed: `rows` and `cols`
+     * little-endian u32, `values` little-endian f64, all of one length.
+     */
+    constructor(`engine`: Engine, `nRows`: kotlin.ULong, `nCols`: kotlin.ULong, `rows`: java.nio.ByteBuffer, `cols`: java.nio.ByteBuffer, `values`: java.nio.ByteBuffer) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_new(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterULong.lower(`nRows`),
+        FfiConverterULong.lower(`nCols`),
+        FfiConverterByRefBytes.lower(`rows`),
+        FfiConverterByRefBytes.lower(`cols`),
+        FfiConverterByRefBytes.lower(`values`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_ferrovec_fn_free_sparsematrix(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_ferrovec_fn_clone_sparsematrix(handle, status)
+        }
+    }
+
+    
+    /**
+     * Which backend holds the matrix.
+     */
+    @Throws(FerrovecException::class)override fun `backendKind`(): BackendKind {
+            return FfiConverterTypeBackendKind.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_backend_kind(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * BiCGSTAB for general square `A`. `x0` as for `cg`.
+     */
+    @Throws(FerrovecException::class)override fun `bicgstab`(`b`: java.nio.ByteBuffer, `x0`: java.nio.ByteBuffer, `config`: SolveConfig): LinearSolution {
+            return FfiConverterTypeLinearSolution.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_bicgstab(
+        it,
+        
+        FfiConverterByRefBytes.lower(`b`),
+        FfiConverterByRefBytes.lower(`x0`),
+        FfiConverterTypeSolveConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Conjugate gradient for symmetric positive definite `A`. `x0`: the initial guess
+     * (little-endian f64), empty to start from zero.
+     */
+    @Throws(FerrovecException::class)override fun `cg`(`b`: java.nio.ByteBuffer, `x0`: java.nio.ByteBuffer, `config`: SolveConfig): LinearSolution {
+            return FfiConverterTypeLinearSolution.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_cg(
+        it,
+        
+        FfiConverterByRefBytes.lower(`b`),
+        FfiConverterByRefBytes.lower(`x0`),
+        FfiConverterTypeSolveConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */override fun `isReleased`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_is_released(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Jacobi iteration for strictly diagonally dominant `A` (the precondition is checked:
+     * a violation names the first row and its margin), with its error bound. `x0` as for
+     * `cg`.
+     */
+    @Throws(FerrovecException::class)override fun `jacobi`(`b`: java.nio.ByteBuffer, `x0`: java.nio.ByteBuffer, `config`: SolveConfig): LinearSolution {
+            return FfiConverterTypeLinearSolution.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_jacobi(
+        it,
+        
+        FfiConverterByRefBytes.lower(`b`),
+        FfiConverterByRefBytes.lower(`x0`),
+        FfiConverterTypeSolveConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `A x` (`x`: `n_cols` little-endian f64), as little-endian f64.
+     */
+    @Throws(FerrovecException::class)override fun `mulVec`(`x`: java.nio.ByteBuffer): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_mul_vec(
+        it,
+        
+        FfiConverterByRefBytes.lower(`x`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Columns.
+     */
+    @Throws(FerrovecException::class)override fun `nCols`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_cols(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Rows.
+     */
+    @Throws(FerrovecException::class)override fun `nRows`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_n_rows(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Stored entries (explicit zeros included).
+     */
+    @Throws(FerrovecException::class)override fun `nnz`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_nnz(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Frees the matrix now (calls in flight finish first). Later calls fail with
+     * `InvalidHandle`. Idempotent.
+     */override fun `release`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_release(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * `x_i` of `A x = b` for strictly diagonally dominant `A`, estimated locally (dense `b`:
+     * `n_rows` little-endian f64, read only where needed).
+     */
+    @Throws(FerrovecException::class)override fun `solveEntry`(`b`: java.nio.ByteBuffer, `i`: kotlin.ULong, `config`: LocalSolveConfig): LocalEstimate {
+            return FfiConverterTypeLocalEstimate.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry(
+        it,
+        
+        FfiConverterByRefBytes.lower(`b`),
+        FfiConverterULong.lower(`i`),
+        FfiConverterTypeLocalSolveConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `solve_entry` with a sparse `b`: its non-zeros at `b_indices` (u32) with `b_values`
+     * (f64), each index once.
+     */
+    @Throws(FerrovecException::class)override fun `solveEntrySparse`(`bIndices`: java.nio.ByteBuffer, `bValues`: java.nio.ByteBuffer, `i`: kotlin.ULong, `config`: LocalSolveConfig): LocalEstimate {
+            return FfiConverterTypeLocalEstimate.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_entry_sparse(
+        it,
+        
+        FfiConverterByRefBytes.lower(`bIndices`),
+        FfiConverterByRefBytes.lower(`bValues`),
+        FfiConverterULong.lower(`i`),
+        FfiConverterTypeLocalSolveConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `u^T x` of `A x = b` for a sparse `u` (`u_indices` u32, `u_values` f64) and a dense
+     * `b`, estimated locally.
+     */
+    @Throws(FerrovecException::class)override fun `solveFunctional`(`b`: java.nio.ByteBuffer, `uIndices`: java.nio.ByteBuffer, `uValues`: java.nio.ByteBuffer, `config`: LocalSolveConfig): LocalEstimate {
+            return FfiConverterTypeLocalEstimate.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional(
+        it,
+        
+        FfiConverterByRefBytes.lower(`b`),
+        FfiConverterByRefBytes.lower(`uIndices`),
+        FfiConverterByRefBytes.lower(`uValues`),
+        FfiConverterTypeLocalSolveConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `solve_functional` with a sparse `b` (as in `solve_entry_sparse`).
+     */
+    @Throws(FerrovecException::class)override fun `solveFunctionalSparse`(`bIndices`: java.nio.ByteBuffer, `bValues`: java.nio.ByteBuffer, `uIndices`: java.nio.ByteBuffer, `uValues`: java.nio.ByteBuffer, `config`: LocalSolveConfig): LocalEstimate {
+            return FfiConverterTypeLocalEstimate.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_solve_functional_sparse(
+        it,
+        
+        FfiConverterByRefBytes.lower(`bIndices`),
+        FfiConverterByRefBytes.lower(`bValues`),
+        FfiConverterByRefBytes.lower(`uIndices`),
+        FfiConverterByRefBytes.lower(`uValues`),
+        FfiConverterTypeLocalSolveConfig.lower(`config`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The matrix as canonical CSR arrays (a copy).
+     */
+    @Throws(FerrovecException::class)override fun `toCsr`(): CsrArrays {
+            return FfiConverterTypeCsrArrays.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_csr(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The matrix as Matrix Market text.
+     */
+    @Throws(FerrovecException::class)override fun `toMatrixMarket`(`symmetry`: MatrixMarketSymmetry): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_to_matrix_market(
+        it,
+        
+        FfiConverterTypeMatrixMarketSymmetry.lower(`symmetry`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Writes the matrix as a Matrix Market file, atomically.
+     */
+    @Throws(FerrovecException::class)override fun `writeMatrixMarket`(`path`: kotlin.String, `symmetry`: MatrixMarketSymmetry)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_write_matrix_market(
+        it,
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeMatrixMarketSymmetry.lower(`symmetry`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * From CSR arrays (`indptr`, `indices` little-endian u32, `values` f64). `canonical`:
+     * columns strictly increasing within each row (scipy's `has_canonical_format`), checked;
+     * otherwise columns may come in any order and repeat (summed).
+     */
+    @Throws(FerrovecException::class) fun `fromCsr`(`engine`: Engine, `nRows`: kotlin.ULong, `nCols`: kotlin.ULong, `indptr`: java.nio.ByteBuffer, `indices`: java.nio.ByteBuffer, `values`: java.nio.ByteBuffer, `canonical`: kotlin.Boolean): SparseMatrix {
+            return FfiConverterTypeSparseMatrix.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_csr(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterULong.lower(`nRows`),
+        FfiConverterULong.lower(`nCols`),
+        FfiConverterByRefBytes.lower(`indptr`),
+        FfiConverterByRefBytes.lower(`indices`),
+        FfiConverterByRefBytes.lower(`values`),
+        FfiConverterBoolean.lower(`canonical`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * From the text of a Matrix Market `coordinate` file (`CorruptFile` names the line).
+     */
+    @Throws(FerrovecException::class) fun `fromMatrixMarket`(`engine`: Engine, `text`: java.nio.ByteBuffer): SparseMatrix {
+            return FfiConverterTypeSparseMatrix.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_from_matrix_market(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterByRefBytes.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * Reads a Matrix Market file (`InvalidArgument` names the path if it cannot be read).
+     */
+    @Throws(FerrovecException::class) fun `readMatrixMarket`(`engine`: Engine, `path`: kotlin.String): SparseMatrix {
+            return FfiConverterTypeSparseMatrix.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterString.lower(`path`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSparseMatrix: FfiConverter<SparseMatrix, Long> {
+    override fun lower(value: SparseMatrix): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): SparseMatrix {
+        return SparseMatrix(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): SparseMatrix {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SparseMatrix) = 8UL
+
+    override fun write(value: SparseMatrix, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * Options of `backward_push`.
+ */
+data class BackwardPushConfig (
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    var `alpha`: kotlin.Double = 0.85 
+    , 
+    /**
+     * Push threshold, the additive error bound. Finite, `> 0`.
+     */
+    var `rMax`: kotlin.Double = 1e-4 
+    , 
+    /**
+     * Push budget.
+     */
+    var `maxPushes`: kotlin.ULong = 17179869184uL 
+    , 
+    /**
+     * Keep only the `k` best scores.
+     */
+    var `topK`: kotlin.ULong? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBackwardPushConfig: FfiConverterRustBuffer<BackwardPushConfig> {
+    override fun read(buf: ByteBuffer): BackwardPushConfig {
+        return BackwardPushConfig(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BackwardPushConfig) = (
+            FfiConverterDouble.allocationSize(value.`alpha`) +
+            FfiConverterDouble.allocationSize(value.`rMax`) +
+            FfiConverterULong.allocationSize(value.`maxPushes`) +
+            FfiConverterOptionalULong.allocationSize(value.`topK`)
+    )
+
+    override fun write(value: BackwardPushConfig, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`alpha`, buf)
+            FfiConverterDouble.write(value.`rMax`, buf)
+            FfiConverterULong.write(value.`maxPushes`, buf)
+            FfiConverterOptionalULong.write(value.`topK`, buf)
+    }
+}
+
+
+
+/**
+ * A matrix as CSR arrays (little-endian: `indptr` and `indices` u32, `values` f64).
+ */
+data class CsrArrays (
+    /**
+     * Rows.
+     */
+    var `nRows`: kotlin.ULong
+    , 
+    /**
+     * Columns.
+     */
+    var `nCols`: kotlin.ULong
+    , 
+    /**
+     * `n_rows + 1` row offsets.
+     */
+    var `indptr`: kotlin.ByteArray
+    , 
+    /**
+     * Column of each stored entry, increasing within a row.
+     */
+    var `indices`: kotlin.ByteArray
+    , 
+    /**
+     * Value of each stored entry.
+     */
+    var `values`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCsrArrays: FfiConverterRustBuffer<CsrArrays> {
+    override fun read(buf: ByteBuffer): CsrArrays {
+        return CsrArrays(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CsrArrays) = (
+            FfiConverterULong.allocationSize(value.`nRows`) +
+            FfiConverterULong.allocationSize(value.`nCols`) +
+            FfiConverterByteArray.allocationSize(value.`indptr`) +
+            FfiConverterByteArray.allocationSize(value.`indices`) +
+            FfiConverterByteArray.allocationSize(value.`values`)
+    )
+
+    override fun write(value: CsrArrays, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`nRows`, buf)
+            FfiConverterULong.write(value.`nCols`, buf)
+            FfiConverterByteArray.write(value.`indptr`, buf)
+            FfiConverterByteArray.write(value.`indices`, buf)
+            FfiConverterByteArray.write(value.`values`, buf)
+    }
+}
+
+
 
 /**
  * One entry of a [`top_k`] result.
@@ -3328,6 +4968,308 @@ public object FfiConverterTypeInterpretedConfig: FfiConverterRustBuffer<Interpre
 
 
 /**
+ * `x` (little-endian f64, `n_cols` of them) and its report.
+ */
+data class LinearSolution (
+    /**
+     * The answer, little-endian f64.
+     */
+    var `x`: kotlin.ByteArray
+    , 
+    /**
+     * How it was reached and how good it is.
+     */
+    var `report`: SolveReport
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLinearSolution: FfiConverterRustBuffer<LinearSolution> {
+    override fun read(buf: ByteBuffer): LinearSolution {
+        return LinearSolution(
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypeSolveReport.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LinearSolution) = (
+            FfiConverterByteArray.allocationSize(value.`x`) +
+            FfiConverterTypeSolveReport.allocationSize(value.`report`)
+    )
+
+    override fun write(value: LinearSolution, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`x`, buf)
+            FfiConverterTypeSolveReport.write(value.`report`, buf)
+    }
+}
+
+
+
+/**
+ * A local estimate of `u^T x` (or `x_i`) with its bound and the work it took.
+ */
+data class LocalEstimate (
+    /**
+     * The estimate.
+     */
+    var `estimate`: kotlin.Double
+    , 
+    /**
+     * `|u^T x - estimate| <= error_bound`, with probability `>= 1 - failure_probability`.
+     */
+    var `errorBound`: kotlin.Double
+    , 
+    /**
+     * 0 when `error_bound` is deterministic, else the requested one.
+     */
+    var `failureProbability`: kotlin.Double
+    , 
+    /**
+     * The push phase's estimate.
+     */
+    var `pushEstimate`: kotlin.Double
+    , 
+    /**
+     * Deterministic bound of the push estimate.
+     */
+    var `pushBound`: kotlin.Double
+    , 
+    /**
+     * `||rho||_1` after the push.
+     */
+    var `residualL1`: kotlin.Double
+    , 
+    /**
+     * The dominance factor used in the bound.
+     */
+    var `q`: kotlin.Double
+    , 
+    /**
+     * The bound on `|b_j / a_jj|` used.
+     */
+    var `cMax`: kotlin.Double
+    , 
+    /**
+     * Pushes performed.
+     */
+    var `pushes`: kotlin.ULong
+    , 
+    /**
+     * Walks completed.
+     */
+    var `walks`: kotlin.ULong
+    , 
+    /**
+     * Transitions taken by the walks.
+     */
+    var `walkSteps`: kotlin.ULong
+    , 
+    /**
+     * Stored entries of `A` read (the work).
+     */
+    var `work`: kotlin.ULong
+    , 
+    /**
+     * Distinct rows of `A` pushed.
+     */
+    var `rowsRead`: kotlin.ULong
+    , 
+    /**
+     * Entries of the residual map (memory grows with this, not with `n`).
+     */
+    var `touched`: kotlin.ULong
+    , 
+    /**
+     * Whether the push bound met `tol` and every requested walk ran.
+     */
+    var `converged`: kotlin.Boolean
+    , 
+    /**
+     * Why it stopped.
+     */
+    var `stop`: StopReason
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLocalEstimate: FfiConverterRustBuffer<LocalEstimate> {
+    override fun read(buf: ByteBuffer): LocalEstimate {
+        return LocalEstimate(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeStopReason.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LocalEstimate) = (
+            FfiConverterDouble.allocationSize(value.`estimate`) +
+            FfiConverterDouble.allocationSize(value.`errorBound`) +
+            FfiConverterDouble.allocationSize(value.`failureProbability`) +
+            FfiConverterDouble.allocationSize(value.`pushEstimate`) +
+            FfiConverterDouble.allocationSize(value.`pushBound`) +
+            FfiConverterDouble.allocationSize(value.`residualL1`) +
+            FfiConverterDouble.allocationSize(value.`q`) +
+            FfiConverterDouble.allocationSize(value.`cMax`) +
+            FfiConverterULong.allocationSize(value.`pushes`) +
+            FfiConverterULong.allocationSize(value.`walks`) +
+            FfiConverterULong.allocationSize(value.`walkSteps`) +
+            FfiConverterULong.allocationSize(value.`work`) +
+            FfiConverterULong.allocationSize(value.`rowsRead`) +
+            FfiConverterULong.allocationSize(value.`touched`) +
+            FfiConverterBoolean.allocationSize(value.`converged`) +
+            FfiConverterTypeStopReason.allocationSize(value.`stop`)
+    )
+
+    override fun write(value: LocalEstimate, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`estimate`, buf)
+            FfiConverterDouble.write(value.`errorBound`, buf)
+            FfiConverterDouble.write(value.`failureProbability`, buf)
+            FfiConverterDouble.write(value.`pushEstimate`, buf)
+            FfiConverterDouble.write(value.`pushBound`, buf)
+            FfiConverterDouble.write(value.`residualL1`, buf)
+            FfiConverterDouble.write(value.`q`, buf)
+            FfiConverterDouble.write(value.`cMax`, buf)
+            FfiConverterULong.write(value.`pushes`, buf)
+            FfiConverterULong.write(value.`walks`, buf)
+            FfiConverterULong.write(value.`walkSteps`, buf)
+            FfiConverterULong.write(value.`work`, buf)
+            FfiConverterULong.write(value.`rowsRead`, buf)
+            FfiConverterULong.write(value.`touched`, buf)
+            FfiConverterBoolean.write(value.`converged`, buf)
+            FfiConverterTypeStopReason.write(value.`stop`, buf)
+    }
+}
+
+
+
+/**
+ * Options of the local single-coordinate estimate (`solve_entry`, `solve_functional`).
+ */
+data class LocalSolveConfig (
+    /**
+     * Push until the deterministic bound is at most `tol` (finite, `> 0`).
+     */
+    var `tol`: kotlin.Double = 1e-6 
+    , 
+    /**
+     * The dominance factor `q` in `[0, 1)` the caller promises for the rows reachable from
+     * `u` (checked on every row read); absent: computed from all of `A` (not sublinear).
+     */
+    var `dominance`: kotlin.Double? = null 
+    , 
+    /**
+     * A bound `>= |b_j / a_jj|` (checked on every row read); absent: computed from `b`.
+     */
+    var `cMax`: kotlin.Double? = null 
+    , 
+    /**
+     * Push budget.
+     */
+    var `maxPushes`: kotlin.ULong = 17179869184uL 
+    , 
+    /**
+     * Random walks after the push (0: none, deterministic bound).
+     */
+    var `walks`: kotlin.ULong = 0uL 
+    , 
+    /**
+     * Seed of the walks (same seed, same bits on every backend).
+     */
+    var `seed`: kotlin.ULong = 0uL 
+    , 
+    /**
+     * Probability that the walk-refined bound is exceeded, in `(0, 1)`.
+     */
+    var `failureProbability`: kotlin.Double = 1e-3 
+    , 
+    /**
+     * Budget of walk steps over all walks.
+     */
+    var `maxWalkSteps`: kotlin.ULong = 17179869184uL 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLocalSolveConfig: FfiConverterRustBuffer<LocalSolveConfig> {
+    override fun read(buf: ByteBuffer): LocalSolveConfig {
+        return LocalSolveConfig(
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LocalSolveConfig) = (
+            FfiConverterDouble.allocationSize(value.`tol`) +
+            FfiConverterOptionalDouble.allocationSize(value.`dominance`) +
+            FfiConverterOptionalDouble.allocationSize(value.`cMax`) +
+            FfiConverterULong.allocationSize(value.`maxPushes`) +
+            FfiConverterULong.allocationSize(value.`walks`) +
+            FfiConverterULong.allocationSize(value.`seed`) +
+            FfiConverterDouble.allocationSize(value.`failureProbability`) +
+            FfiConverterULong.allocationSize(value.`maxWalkSteps`)
+    )
+
+    override fun write(value: LocalSolveConfig, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`tol`, buf)
+            FfiConverterOptionalDouble.write(value.`dominance`, buf)
+            FfiConverterOptionalDouble.write(value.`cMax`, buf)
+            FfiConverterULong.write(value.`maxPushes`, buf)
+            FfiConverterULong.write(value.`walks`, buf)
+            FfiConverterULong.write(value.`seed`, buf)
+            FfiConverterDouble.write(value.`failureProbability`, buf)
+            FfiConverterULong.write(value.`maxWalkSteps`, buf)
+    }
+}
+
+
+
+/**
  * One search result.
  */
 data class Match (
@@ -3417,6 +5359,712 @@ public object FfiConverterTypeNormalized: FfiConverterRustBuffer<Normalized> {
     override fun write(value: Normalized, buf: ByteBuffer) {
             FfiConverterByteArray.write(value.`vector`, buf)
             FfiConverterFloat.write(value.`norm`, buf)
+    }
+}
+
+
+
+/**
+ * Options of `pagerank` (networkx's defaults).
+ */
+data class PageRankConfig (
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    var `alpha`: kotlin.Double = 0.85 
+    , 
+    /**
+     * Stop once an iteration's L1 change is `< n * tol` (networkx's criterion).
+     */
+    var `tol`: kotlin.Double = 1e-6 
+    , 
+    /**
+     * Iteration budget.
+     */
+    var `maxIter`: kotlin.ULong = 100uL 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePageRankConfig: FfiConverterRustBuffer<PageRankConfig> {
+    override fun read(buf: ByteBuffer): PageRankConfig {
+        return PageRankConfig(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PageRankConfig) = (
+            FfiConverterDouble.allocationSize(value.`alpha`) +
+            FfiConverterDouble.allocationSize(value.`tol`) +
+            FfiConverterULong.allocationSize(value.`maxIter`)
+    )
+
+    override fun write(value: PageRankConfig, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`alpha`, buf)
+            FfiConverterDouble.write(value.`tol`, buf)
+            FfiConverterULong.write(value.`maxIter`, buf)
+    }
+}
+
+
+
+/**
+ * Every node's PageRank and how far it can be from the fixed point.
+ */
+data class PageRankResult (
+    /**
+     * One score per node (little-endian f64), summing to 1.
+     */
+    var `scores`: kotlin.ByteArray
+    , 
+    /**
+     * Iterations performed.
+     */
+    var `iterations`: kotlin.ULong
+    , 
+    /**
+     * L1 change of the last iteration (infinite if none ran).
+     */
+    var `l1Change`: kotlin.Double
+    , 
+    /**
+     * `||scores - pi||_1 <= error_bound = alpha / (1 - alpha) * l1_change`.
+     */
+    var `errorBound`: kotlin.Double
+    , 
+    /**
+     * Whether `l1_change < n * tol`.
+     */
+    var `converged`: kotlin.Boolean
+    , 
+    /**
+     * `Converged` or `MaxIterations`.
+     */
+    var `stop`: StopReason
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePageRankResult: FfiConverterRustBuffer<PageRankResult> {
+    override fun read(buf: ByteBuffer): PageRankResult {
+        return PageRankResult(
+            FfiConverterByteArray.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeStopReason.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PageRankResult) = (
+            FfiConverterByteArray.allocationSize(value.`scores`) +
+            FfiConverterULong.allocationSize(value.`iterations`) +
+            FfiConverterDouble.allocationSize(value.`l1Change`) +
+            FfiConverterDouble.allocationSize(value.`errorBound`) +
+            FfiConverterBoolean.allocationSize(value.`converged`) +
+            FfiConverterTypeStopReason.allocationSize(value.`stop`)
+    )
+
+    override fun write(value: PageRankResult, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`scores`, buf)
+            FfiConverterULong.write(value.`iterations`, buf)
+            FfiConverterDouble.write(value.`l1Change`, buf)
+            FfiConverterDouble.write(value.`errorBound`, buf)
+            FfiConverterBoolean.write(value.`converged`, buf)
+            FfiConverterTypeStopReason.write(value.`stop`, buf)
+    }
+}
+
+
+
+/**
+ * Options of `pair`.
+ */
+data class PairConfig (
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    var `alpha`: kotlin.Double = 0.85 
+    , 
+    /**
+     * Backward push threshold.
+     */
+    var `rMax`: kotlin.Double = 1e-4 
+    , 
+    /**
+     * Random walks from the source.
+     */
+    var `walks`: kotlin.ULong = 10000uL 
+    , 
+    /**
+     * Seed of the walks (same seed, same bits on every backend).
+     */
+    var `seed`: kotlin.ULong = 0uL 
+    , 
+    /**
+     * Probability that the reported bound is exceeded, in `(0, 1)`.
+     */
+    var `failureProbability`: kotlin.Double = 1e-3 
+    , 
+    /**
+     * Push budget.
+     */
+    var `maxPushes`: kotlin.ULong = 17179869184uL 
+    , 
+    /**
+     * Walk-step budget over all walks.
+     */
+    var `maxWalkSteps`: kotlin.ULong = 17179869184uL 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePairConfig: FfiConverterRustBuffer<PairConfig> {
+    override fun read(buf: ByteBuffer): PairConfig {
+        return PairConfig(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PairConfig) = (
+            FfiConverterDouble.allocationSize(value.`alpha`) +
+            FfiConverterDouble.allocationSize(value.`rMax`) +
+            FfiConverterULong.allocationSize(value.`walks`) +
+            FfiConverterULong.allocationSize(value.`seed`) +
+            FfiConverterDouble.allocationSize(value.`failureProbability`) +
+            FfiConverterULong.allocationSize(value.`maxPushes`) +
+            FfiConverterULong.allocationSize(value.`maxWalkSteps`)
+    )
+
+    override fun write(value: PairConfig, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`alpha`, buf)
+            FfiConverterDouble.write(value.`rMax`, buf)
+            FfiConverterULong.write(value.`walks`, buf)
+            FfiConverterULong.write(value.`seed`, buf)
+            FfiConverterDouble.write(value.`failureProbability`, buf)
+            FfiConverterULong.write(value.`maxPushes`, buf)
+            FfiConverterULong.write(value.`maxWalkSteps`, buf)
+    }
+}
+
+
+
+/**
+ * One pair's personalized PageRank `pi_source(target)`.
+ */
+data class PairEstimate (
+    /**
+     * The estimate: push estimate plus the walks' mean residual.
+     */
+    var `estimate`: kotlin.Double
+    , 
+    /**
+     * The backward push's part alone, a lower bound.
+     */
+    var `pushEstimate`: kotlin.Double
+    , 
+    /**
+     * Deterministic: `pi - push_estimate` is in `[0, push_bound]`.
+     */
+    var `pushBound`: kotlin.Double
+    , 
+    /**
+     * `|pi - estimate| <= error_bound` with probability `>= 1 - failure_probability`.
+     */
+    var `errorBound`: kotlin.Double
+    , 
+    /**
+     * 0 when the deterministic bound is reported, else the requested one.
+     */
+    var `failureProbability`: kotlin.Double
+    , 
+    /**
+     * Backward pushes performed.
+     */
+    var `pushes`: kotlin.ULong
+    , 
+    /**
+     * Walks completed.
+     */
+    var `walks`: kotlin.ULong
+    , 
+    /**
+     * Edges followed by the walks.
+     */
+    var `walkSteps`: kotlin.ULong
+    , 
+    /**
+     * Residual updates plus edges scanned by the walks.
+     */
+    var `work`: kotlin.ULong
+    , 
+    /**
+     * Nodes with push state.
+     */
+    var `touched`: kotlin.ULong
+    , 
+    /**
+     * Whether the push met its rule and every requested walk ran.
+     */
+    var `converged`: kotlin.Boolean
+    , 
+    /**
+     * `Converged` or `MaxWork`.
+     */
+    var `stop`: StopReason
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePairEstimate: FfiConverterRustBuffer<PairEstimate> {
+    override fun read(buf: ByteBuffer): PairEstimate {
+        return PairEstimate(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeStopReason.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PairEstimate) = (
+            FfiConverterDouble.allocationSize(value.`estimate`) +
+            FfiConverterDouble.allocationSize(value.`pushEstimate`) +
+            FfiConverterDouble.allocationSize(value.`pushBound`) +
+            FfiConverterDouble.allocationSize(value.`errorBound`) +
+            FfiConverterDouble.allocationSize(value.`failureProbability`) +
+            FfiConverterULong.allocationSize(value.`pushes`) +
+            FfiConverterULong.allocationSize(value.`walks`) +
+            FfiConverterULong.allocationSize(value.`walkSteps`) +
+            FfiConverterULong.allocationSize(value.`work`) +
+            FfiConverterULong.allocationSize(value.`touched`) +
+            FfiConverterBoolean.allocationSize(value.`converged`) +
+            FfiConverterTypeStopReason.allocationSize(value.`stop`)
+    )
+
+    override fun write(value: PairEstimate, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`estimate`, buf)
+            FfiConverterDouble.write(value.`pushEstimate`, buf)
+            FfiConverterDouble.write(value.`pushBound`, buf)
+            FfiConverterDouble.write(value.`errorBound`, buf)
+            FfiConverterDouble.write(value.`failureProbability`, buf)
+            FfiConverterULong.write(value.`pushes`, buf)
+            FfiConverterULong.write(value.`walks`, buf)
+            FfiConverterULong.write(value.`walkSteps`, buf)
+            FfiConverterULong.write(value.`work`, buf)
+            FfiConverterULong.write(value.`touched`, buf)
+            FfiConverterBoolean.write(value.`converged`, buf)
+            FfiConverterTypeStopReason.write(value.`stop`, buf)
+    }
+}
+
+
+
+/**
+ * Options of `forward_push`.
+ */
+data class PushConfig (
+    /**
+     * Probability of following an edge, in `(0, 1)`.
+     */
+    var `alpha`: kotlin.Double = 0.85 
+    , 
+    /**
+     * Push threshold: node `u` is pushed while `r(u) >= eps * W(u)`. Finite, `> 0`.
+     */
+    var `eps`: kotlin.Double = 1e-4 
+    , 
+    /**
+     * Push budget.
+     */
+    var `maxPushes`: kotlin.ULong = 17179869184uL 
+    , 
+    /**
+     * Keep only the `k` best scores (the report still describes the whole run).
+     */
+    var `topK`: kotlin.ULong? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePushConfig: FfiConverterRustBuffer<PushConfig> {
+    override fun read(buf: ByteBuffer): PushConfig {
+        return PushConfig(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PushConfig) = (
+            FfiConverterDouble.allocationSize(value.`alpha`) +
+            FfiConverterDouble.allocationSize(value.`eps`) +
+            FfiConverterULong.allocationSize(value.`maxPushes`) +
+            FfiConverterOptionalULong.allocationSize(value.`topK`)
+    )
+
+    override fun write(value: PushConfig, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`alpha`, buf)
+            FfiConverterDouble.write(value.`eps`, buf)
+            FfiConverterULong.write(value.`maxPushes`, buf)
+            FfiConverterOptionalULong.write(value.`topK`, buf)
+    }
+}
+
+
+
+/**
+ * Sparse estimates: `nodes` (little-endian u32) and `scores` (f64) by descending score,
+ * ties by node id; nodes not listed have estimate 0.
+ */
+data class PushOutcome (
+    /**
+     * The nodes with a non-zero estimate.
+     */
+    var `nodes`: kotlin.ByteArray
+    , 
+    /**
+     * Their estimates.
+     */
+    var `scores`: kotlin.ByteArray
+    , 
+    /**
+     * How they were obtained and what they guarantee.
+     */
+    var `report`: PushReport
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePushOutcome: FfiConverterRustBuffer<PushOutcome> {
+    override fun read(buf: ByteBuffer): PushOutcome {
+        return PushOutcome(
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypePushReport.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PushOutcome) = (
+            FfiConverterByteArray.allocationSize(value.`nodes`) +
+            FfiConverterByteArray.allocationSize(value.`scores`) +
+            FfiConverterTypePushReport.allocationSize(value.`report`)
+    )
+
+    override fun write(value: PushOutcome, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`nodes`, buf)
+            FfiConverterByteArray.write(value.`scores`, buf)
+            FfiConverterTypePushReport.write(value.`report`, buf)
+    }
+}
+
+
+
+/**
+ * What a push reports with its estimates.
+ */
+data class PushReport (
+    /**
+     * The bound on `|true - estimate|` that holds for every node, listed or not (forward
+     * push: the L1 error, every estimate a lower bound; backward push: per source).
+     */
+    var `errorBound`: kotlin.Double
+    , 
+    /**
+     * Residual mass left (forward push: exactly `sum_v (pi(v) - p(v))`).
+     */
+    var `residualMass`: kotlin.Double
+    , 
+    /**
+     * The smallest `eps` (backward: `r_max`) for which the stopping rule holds.
+     */
+    var `epsReached`: kotlin.Double
+    , 
+    /**
+     * Pushes performed.
+     */
+    var `pushes`: kotlin.ULong
+    , 
+    /**
+     * Residual updates made (the work).
+     */
+    var `work`: kotlin.ULong
+    , 
+    /**
+     * Distinct nodes with state (the memory used).
+     */
+    var `touched`: kotlin.ULong
+    , 
+    /**
+     * Whether every residual ended below its threshold.
+     */
+    var `converged`: kotlin.Boolean
+    , 
+    /**
+     * `Converged` or `MaxWork`.
+     */
+    var `stop`: StopReason
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePushReport: FfiConverterRustBuffer<PushReport> {
+    override fun read(buf: ByteBuffer): PushReport {
+        return PushReport(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeStopReason.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PushReport) = (
+            FfiConverterDouble.allocationSize(value.`errorBound`) +
+            FfiConverterDouble.allocationSize(value.`residualMass`) +
+            FfiConverterDouble.allocationSize(value.`epsReached`) +
+            FfiConverterULong.allocationSize(value.`pushes`) +
+            FfiConverterULong.allocationSize(value.`work`) +
+            FfiConverterULong.allocationSize(value.`touched`) +
+            FfiConverterBoolean.allocationSize(value.`converged`) +
+            FfiConverterTypeStopReason.allocationSize(value.`stop`)
+    )
+
+    override fun write(value: PushReport, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`errorBound`, buf)
+            FfiConverterDouble.write(value.`residualMass`, buf)
+            FfiConverterDouble.write(value.`epsReached`, buf)
+            FfiConverterULong.write(value.`pushes`, buf)
+            FfiConverterULong.write(value.`work`, buf)
+            FfiConverterULong.write(value.`touched`, buf)
+            FfiConverterBoolean.write(value.`converged`, buf)
+            FfiConverterTypeStopReason.write(value.`stop`, buf)
+    }
+}
+
+
+
+/**
+ * Options of `cg`, `bicgstab` and `jacobi` (scipy's defaults).
+ */
+data class SolveConfig (
+    /**
+     * Relative tolerance on the true residual `||b - A x|| / ||b||`, in `(0, 1)`.
+     */
+    var `rtol`: kotlin.Double = 1e-5 
+    , 
+    /**
+     * Iteration budget; absent: `10 n`.
+     */
+    var `maxIterations`: kotlin.ULong? = null 
+    , 
+    /**
+     * Preconditioner of CG and BiCGSTAB (Jacobi ignores it).
+     */
+    var `preconditioner`: Preconditioner? = null 
+    , 
+    /**
+     * CG only: check that `A` is symmetric (entries within this relative tolerance of their
+     * mirror) before iterating; absent: no check (costs up to ~40 SpMVs on random patterns).
+     */
+    var `symmetryTolerance`: kotlin.Double? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSolveConfig: FfiConverterRustBuffer<SolveConfig> {
+    override fun read(buf: ByteBuffer): SolveConfig {
+        return SolveConfig(
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalTypePreconditioner.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SolveConfig) = (
+            FfiConverterDouble.allocationSize(value.`rtol`) +
+            FfiConverterOptionalULong.allocationSize(value.`maxIterations`) +
+            FfiConverterOptionalTypePreconditioner.allocationSize(value.`preconditioner`) +
+            FfiConverterOptionalDouble.allocationSize(value.`symmetryTolerance`)
+    )
+
+    override fun write(value: SolveConfig, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`rtol`, buf)
+            FfiConverterOptionalULong.write(value.`maxIterations`, buf)
+            FfiConverterOptionalTypePreconditioner.write(value.`preconditioner`, buf)
+            FfiConverterOptionalDouble.write(value.`symmetryTolerance`, buf)
+    }
+}
+
+
+
+/**
+ * What `cg`, `bicgstab` and `jacobi` report with their `x`.
+ */
+data class SolveReport (
+    /**
+     * Iterations performed.
+     */
+    var `iterations`: kotlin.ULong
+    , 
+    /**
+     * `||b - A x|| / ||b||` recomputed from the returned `x` (not the recurrence's estimate).
+     */
+    var `relativeResidual`: kotlin.Double
+    , 
+    /**
+     * Whether `relative_residual <= rtol`.
+     */
+    var `converged`: kotlin.Boolean
+    , 
+    /**
+     * Why the method stopped.
+     */
+    var `stop`: StopReason
+    , 
+    /**
+     * Jacobi only: a bound on `||x* - x||_inf` (infinite if the contraction rounds to 1).
+     */
+    var `errorBound`: kotlin.Double?
+    , 
+    /**
+     * Jacobi only: the contraction factor `q = max_i sum_{j != i} |a_ij| / |a_ii|`.
+     */
+    var `contraction`: kotlin.Double?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSolveReport: FfiConverterRustBuffer<SolveReport> {
+    override fun read(buf: ByteBuffer): SolveReport {
+        return SolveReport(
+            FfiConverterULong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeStopReason.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SolveReport) = (
+            FfiConverterULong.allocationSize(value.`iterations`) +
+            FfiConverterDouble.allocationSize(value.`relativeResidual`) +
+            FfiConverterBoolean.allocationSize(value.`converged`) +
+            FfiConverterTypeStopReason.allocationSize(value.`stop`) +
+            FfiConverterOptionalDouble.allocationSize(value.`errorBound`) +
+            FfiConverterOptionalDouble.allocationSize(value.`contraction`)
+    )
+
+    override fun write(value: SolveReport, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`iterations`, buf)
+            FfiConverterDouble.write(value.`relativeResidual`, buf)
+            FfiConverterBoolean.write(value.`converged`, buf)
+            FfiConverterTypeStopReason.write(value.`stop`, buf)
+            FfiConverterOptionalDouble.write(value.`errorBound`, buf)
+            FfiConverterOptionalDouble.write(value.`contraction`, buf)
     }
 }
 
@@ -3576,6 +6224,49 @@ public object FfiConverterTypeIsa: FfiConverterRustBuffer<Isa> {
 
 
 /**
+ * How `to_matrix_market` writes a matrix.
+ */
+
+enum class MatrixMarketSymmetry {
+    
+    /**
+     * Every stored entry.
+     */
+    GENERAL,
+    /**
+     * The lower triangle only (`InvalidArgument` if the matrix is not symmetric).
+     */
+    SYMMETRIC;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMatrixMarketSymmetry: FfiConverterRustBuffer<MatrixMarketSymmetry> {
+    override fun read(buf: ByteBuffer) = try {
+        MatrixMarketSymmetry.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: MatrixMarketSymmetry) = 4UL
+
+    override fun write(value: MatrixMarketSymmetry, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The distance a scan or index computes. Smaller is always closer.
  */
 
@@ -3614,6 +6305,255 @@ public object FfiConverterTypeMetric: FfiConverterRustBuffer<Metric> {
     override fun allocationSize(value: Metric) = 4UL
 
     override fun write(value: Metric, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A distribution over the nodes (personalization, dangling distribution, start vector).
+ * Weights are relative (divided by their sum, as networkx does): finite, `>= 0`, not all
+ * zero.
+ */
+sealed class Personalization {
+    
+    /**
+     * Every node weight 1 (networkx's `personalization=None`).
+     */
+    object Uniform : Personalization()
+    
+    
+    /**
+     * All weight on one node.
+     */
+    data class Node(
+        /**
+         * The node.
+         */
+        val `node`: kotlin.UInt) : Personalization()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * One weight per node (little-endian f64, `n_nodes` of them).
+     */
+    data class Dense(
+        /**
+         * The weights.
+         */
+        val `weights`: kotlin.ByteArray) : Personalization()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Weights of some nodes (networkx's dict): `nodes` little-endian u32, each once,
+     * `weights` f64.
+     */
+    data class Sparse(
+        /**
+         * The nodes.
+         */
+        val `nodes`: kotlin.ByteArray, 
+        /**
+         * Their weights.
+         */
+        val `weights`: kotlin.ByteArray) : Personalization()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePersonalization : FfiConverterRustBuffer<Personalization>{
+    override fun read(buf: ByteBuffer): Personalization {
+        return when(buf.getInt()) {
+            1 -> Personalization.Uniform
+            2 -> Personalization.Node(
+                FfiConverterUInt.read(buf),
+                )
+            3 -> Personalization.Dense(
+                FfiConverterByteArray.read(buf),
+                )
+            4 -> Personalization.Sparse(
+                FfiConverterByteArray.read(buf),
+                FfiConverterByteArray.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: Personalization): ULong = when(value) {
+        is Personalization.Uniform -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Personalization.Node -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`node`)
+            )
+        }
+        is Personalization.Dense -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`weights`)
+            )
+        }
+        is Personalization.Sparse -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`nodes`)
+                + FfiConverterByteArray.allocationSize(value.`weights`)
+            )
+        }
+    }
+
+    override fun write(value: Personalization, buf: ByteBuffer) {
+        when(value) {
+            is Personalization.Uniform -> {
+                buf.putInt(1)
+                Unit
+            }
+            is Personalization.Node -> {
+                buf.putInt(2)
+                FfiConverterUInt.write(value.`node`, buf)
+                Unit
+            }
+            is Personalization.Dense -> {
+                buf.putInt(3)
+                FfiConverterByteArray.write(value.`weights`, buf)
+                Unit
+            }
+            is Personalization.Sparse -> {
+                buf.putInt(4)
+                FfiConverterByteArray.write(value.`nodes`, buf)
+                FfiConverterByteArray.write(value.`weights`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * A preconditioner for CG and BiCGSTAB.
+ */
+
+enum class Preconditioner {
+    
+    /**
+     * None.
+     */
+    NONE,
+    /**
+     * `M = D^-1`, the inverse of the diagonal (needs a non-zero diagonal, positive for CG).
+     */
+    JACOBI;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreconditioner: FfiConverterRustBuffer<Preconditioner> {
+    override fun read(buf: ByteBuffer) = try {
+        Preconditioner.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Preconditioner) = 4UL
+
+    override fun write(value: Preconditioner, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why an iterative or local method stopped.
+ */
+
+enum class StopReason {
+    
+    /**
+     * The stopping criterion was met.
+     */
+    CONVERGED,
+    /**
+     * The iteration budget ran out first.
+     */
+    MAX_ITERATIONS,
+    /**
+     * The work budget (pushes, walks) ran out first.
+     */
+    MAX_WORK,
+    /**
+     * The method cannot continue (e.g. a Krylov breakdown); the answer is the last iterate.
+     */
+    BREAKDOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStopReason: FfiConverterRustBuffer<StopReason> {
+    override fun read(buf: ByteBuffer) = try {
+        StopReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: StopReason) = 4UL
+
+    override fun write(value: StopReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -3695,6 +6635,38 @@ public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
         } else {
             buf.put(1)
             FfiConverterULong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
+    override fun read(buf: ByteBuffer): kotlin.Double? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDouble.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Double?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDouble.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDouble.write(value, buf)
         }
     }
 }
@@ -3791,6 +6763,70 @@ public object FfiConverterOptionalTypeHnswConfig: FfiConverterRustBuffer<HnswCon
         } else {
             buf.put(1)
             FfiConverterTypeHnswConfig.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePersonalization: FfiConverterRustBuffer<Personalization?> {
+    override fun read(buf: ByteBuffer): Personalization? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePersonalization.read(buf)
+    }
+
+    override fun allocationSize(value: Personalization?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePersonalization.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Personalization?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePersonalization.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePreconditioner: FfiConverterRustBuffer<Preconditioner?> {
+    override fun read(buf: ByteBuffer): Preconditioner? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePreconditioner.read(buf)
+    }
+
+    override fun allocationSize(value: Preconditioner?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePreconditioner.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Preconditioner?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePreconditioner.write(value, buf)
         }
     }
 }
