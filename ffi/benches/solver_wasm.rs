@@ -164,8 +164,9 @@ fn main() {
     };
     let mut columns: Vec<(String, Vec<(f64, u64)>)> = Vec::new();
     let native = Engine::native();
+    println!("native backend: {}", native.backend().describe());
     columns.push((
-        format!("native ({})", native.backend().describe()),
+        "native".to_string(),
         runs(&native).iter().map(|(_, f)| time(f)).collect(),
     ));
     for (name, kernels, solver) in [

@@ -967,3 +967,165 @@ pub fn sparse_block(scores: &[(u32, f64)]) -> Vec<u8> {
     }
     bytes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::TestMemory;
+
+    const INVALID_HANDLE: i32 = -14;
+
+    /// [[4, 1], [1, 3]] as a matrix in `reg`; its handle.
+    fn two_by_two(mem: &TestMemory, reg: &mut Registry<CsrMatrix>) -> u32 {
+        mem.write(64, &[0u32, 0, 1, 1]);
+        mem.write(80, &[0u32, 1, 0, 1]);
+        mem.write(96, &[4.0f64, 1.0, 1.0, 3.0]);
+        matrix_from_triplets(mem, reg, 2, 2, 64, 80, 96, 4, 128).unwrap();
+        mem.read::<u32>(128, 1)[0]
+    }
+
+    fn solve_options(mem: &TestMemory, at: u32, rtol: f64) {
+        mem.write(at, &[rtol.to_bits(), u64::MAX, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn matrix_round_trip_and_solve() {
+        let mem = TestMemory::new(4096);
+        let mut reg = Registry::new();
+        let h = two_by_two(&mem, &mut reg);
+        matrix_info(&mem, &reg, h, 256).unwrap();
+        assert_eq!(mem.read::<u32>(256, 4), [2, 2, 4, 0]);
+        mem.write(512, &[1.0f64, 2.0]);
+        matrix_mul_vec(&mem, &reg, h, 512, 2, 544, 2).unwrap();
+        assert_eq!(mem.read::<f64>(544, 2), [6.0, 7.0]);
+        solve_options(&mem, 600, 1e-12);
+        matrix_solve(&mem, &reg, h, METHOD_CG, 512, 2, 0, 0, 600, 704, 2, 800).unwrap();
+        let x = mem.read::<f64>(704, 2);
+        assert!((x[0] - 1.0 / 11.0).abs() < 1e-14 && (x[1] - 7.0 / 11.0).abs() < 1e-14);
+        let report = mem.read::<u64>(800, 6);
+        assert_eq!(
+            (report[2], report[3]),
+            (1, 0),
+            "converged, stop = converged"
+        );
+        assert!(f64::from_bits(report[1]) <= 1e-12);
+    }
+
+    #[test]
+    fn bad_calls_are_errors_and_write_nothing() {
+        let mem = TestMemory::new(4096);
+        let mut reg = Registry::new();
+        let h = two_by_two(&mem, &mut reg);
+        mem.write(512, &[1.0f64, 2.0]);
+        mem.write(544, &[9.0f64, 9.0, 9.0]);
+        // Stale / forged handles.
+        let e = matrix_mul_vec(&mem, &reg, h + (1 << 16), 512, 2, 544, 2).unwrap_err();
+        assert_eq!(e.code(), INVALID_HANDLE);
+        // Null input with a length, output overlapping the input, wrong lengths.
+        assert_eq!(
+            matrix_mul_vec(&mem, &reg, h, 0, 2, 544, 2)
+                .unwrap_err()
+                .code(),
+            -1
+        );
+        assert_eq!(
+            matrix_mul_vec(&mem, &reg, h, 512, 2, 520, 2)
+                .unwrap_err()
+                .code(),
+            -3
+        );
+        assert_eq!(
+            matrix_mul_vec(&mem, &reg, h, 512, 2, 544, 3)
+                .unwrap_err()
+                .code(),
+            -2
+        );
+        // Out of bounds.
+        assert_eq!(
+            matrix_mul_vec(&mem, &reg, h, 4090, 2, 544, 2)
+                .unwrap_err()
+                .code(),
+            -3
+        );
+        assert_eq!(mem.read::<f64>(544, 3), [9.0, 9.0, 9.0], "y untouched");
+        // An unknown method, a bad flag: nothing written.
+        solve_options(&mem, 600, 1e-10);
+        mem.write(704, &[5.0f64, 5.0]);
+        let e = matrix_solve(&mem, &reg, h, 7, 512, 2, 0, 0, 600, 704, 2, 800).unwrap_err();
+        assert_eq!(e.code(), -3);
+        mem.write(600 + 3 * 8, &[2u64]);
+        let e = matrix_solve(&mem, &reg, h, 0, 512, 2, 0, 0, 600, 704, 2, 800).unwrap_err();
+        assert_eq!(e.code(), -3);
+        assert_eq!(mem.read::<f64>(704, 2), [5.0, 5.0], "x_out untouched");
+        // Free, then the handle is stale; a double free too.
+        matrix_free(&mut reg, h).unwrap();
+        assert_eq!(matrix_free(&mut reg, h).unwrap_err().code(), INVALID_HANDLE);
+        let e = matrix_mul_vec(&mem, &reg, h, 512, 2, 544, 2).unwrap_err();
+        assert_eq!(e.code(), INVALID_HANDLE);
+    }
+
+    #[test]
+    fn graph_push_results_and_descriptors() {
+        let mem = TestMemory::new(8192);
+        let mut reg = Registry::new();
+        // 0 -> 1, 1 -> 2, 2 -> 0, 2 -> 3 (3 dangling).
+        mem.write(64, &[0u32, 1, 2, 2]);
+        mem.write(96, &[1u32, 2, 0, 3]);
+        graph_from_edges(&mem, &mut reg, 4, 64, 96, 0, 4, 128).unwrap();
+        let h = mem.read::<u32>(128, 1)[0];
+        graph_info(&mem, &reg, h, 160).unwrap();
+        assert_eq!(mem.read::<u32>(160, 4), [4, 4, 1, 0]);
+        // Source descriptor: node 0.
+        mem.write(256, &[1u32, 0, 0, 0]);
+        mem.write(
+            512,
+            &[0.85f64.to_bits(), 1e-9f64.to_bits(), u64::MAX, u64::MAX],
+        );
+        let out = graph_forward_push(&mem, &reg, h, 256, 512, 600, 608, 640).unwrap();
+        assert!(
+            out.scores.len() == 4 && out.scores[0].0 == 0,
+            "{:?}",
+            out.scores
+        );
+        assert_eq!(
+            mem.read::<u64>(640, 8),
+            [0; 8],
+            "report written only with the results"
+        );
+        out.write_report(&mem);
+        assert_eq!(mem.read::<u64>(640, 8)[6], 1, "converged");
+        // Unknown descriptor kind; report overlapping the options; out of range node.
+        mem.write(256, &[9u32, 0, 0, 0]);
+        let e = graph_forward_push(&mem, &reg, h, 256, 512, 600, 608, 640).err();
+        assert_eq!(e.map(|e| e.code()), Some(-3));
+        mem.write(256, &[1u32, 0, 0, 0]);
+        let e = graph_forward_push(&mem, &reg, h, 256, 512, 600, 608, 520).err();
+        assert_eq!(e.map(|e| e.code()), Some(-3));
+        mem.write(256, &[1u32, 4, 0, 0]);
+        let e = graph_forward_push(&mem, &reg, h, 256, 512, 600, 608, 640).err();
+        assert_eq!(e.map(|e| e.code()), Some(-3));
+        // Backward push and pair use the graph's cached correction (dangling node 3).
+        let out = graph_backward_push(&mem, &mut reg, h, 3, 512, 600, 608, 640).unwrap();
+        assert!(out.scores.iter().any(|&(v, _)| v == 2));
+        assert_eq!(reg.get(Handle::from_raw(h)).unwrap().corrections.len(), 1);
+        mem.write(
+            704,
+            &[
+                0.85f64.to_bits(),
+                1e-4f64.to_bits(),
+                100,
+                7,
+                1e-3f64.to_bits(),
+                u64::MAX,
+                u64::MAX,
+            ],
+        );
+        graph_pair(&mem, &mut reg, h, 0, 3, 704, 800).unwrap();
+        assert_eq!(mem.read::<u64>(800, 12)[6], 100, "walks");
+        assert_eq!(
+            reg.get(Handle::from_raw(h)).unwrap().corrections.len(),
+            1,
+            "cached"
+        );
+    }
+}
