@@ -511,3 +511,26 @@ fn no_solver_module_is_a_clear_error() {
         assert!(matches!(err, Error::InvalidModule(_)), "{err:?}");
     }
 }
+
+/// With the modules embedded (`bundled-wasm`, as `make test-rust` builds it), the default
+/// engine finds the solver module of its own build (simd for simd, scalar for scalar).
+#[cfg(feature = "bundled-wasm")]
+#[test]
+fn the_bundled_engine_carries_its_solver_module() {
+    use ferrovec::backend::bundled_solver_module;
+    let native = Engine::native();
+    let (r, c, v) = dominant(20);
+    let m_n = SparseMatrix::from_triplets(&native, 20, 20, &r, &c, &v).unwrap();
+    for which in [BundledModule::Simd, BundledModule::Scalar] {
+        assert!(bundled_solver_module(which).is_some_and(|b| b.len() > 10_000));
+        let engine = Engine::interpreted(&InterpretedOptions::new().bundled(which)).unwrap();
+        let m = SparseMatrix::from_triplets(&engine, 20, 20, &r, &c, &v).unwrap();
+        let b = rhs(20);
+        let opts = SolveOptions::new().rtol(1e-10);
+        close_all(
+            "bundled",
+            &m.jacobi(&b, &opts).unwrap().x,
+            &m_n.jacobi(&b, &opts).unwrap().x,
+        );
+    }
+}
