@@ -462,6 +462,30 @@ fn out_of_fuel_and_memory_leave_objects_usable() {
         &m_n.cg(&b, &quick).unwrap().x,
     );
 
+    // The same for a graph: a long push runs out, the graph comes back with its
+    // dangling-node correction recomputed to the same bits.
+    let (gn, gs, gd, gw) = graph_edges();
+    let g_n = Graph::from_edges(&native, gn, &gs, &gd, Some(&gw)).unwrap();
+    let g = Graph::from_edges(&engine, gn, &gs, &gd, Some(&gw)).unwrap();
+    let endless = PushOptions {
+        eps: 1e-300,
+        alpha: 0.999,
+        ..Default::default()
+    };
+    let err = g
+        .forward_push(&Personalization::Node(1), &endless)
+        .unwrap_err();
+    assert!(matches!(err, Error::OutOfFuel { .. }), "{err:?}");
+    let bp = BackwardPushOptions {
+        r_max: 1e-6,
+        ..Default::default()
+    };
+    same_push(
+        "after fuel",
+        &g.backward_push(12, &bp).unwrap(),
+        &g_n.backward_push(12, &bp).unwrap(),
+    );
+
     // A memory cap that holds the module and the matrix, not a large right-hand side.
     let capped = Engine::interpreted(&opts.memory_limit(Some(4 << 20))).unwrap();
     let m = SparseMatrix::from_triplets(&capped, n, n, &r, &c, &v).unwrap();
