@@ -48,8 +48,9 @@ help:
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node, wasm32 kernels in Node and wasmi"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
 	@echo "make bench-sparse  SpMV and the solvers' vector operations vs read bandwidth and scipy"
-	@echo "make wasm   build target/wasm/ferrovec.wasm, ferrovec-simd.wasm and ferrovec-host.wasm (ABI: wasm/README.md)"
-	@echo "make golden regenerate tests/golden/kernels.json and index.json"
+	@echo "make wasm   build target/wasm/ferrovec{,-simd,-solver,-solver-simd,-host}.wasm (ABI: wasm/README.md)"
+	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
+	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
 	@echo "make bench-index  vector index vs usearch on real embeddings (bench-index-synthetic: generated data)"
 	@echo "make bench-python / bench-kotlin  binding call overhead and bulk add vs Rust"
@@ -150,18 +151,26 @@ WASM_OPT := $(WASM_OPT_BIN) -O3 --strip-debug --strip-producers --enable-bulk-me
 # and a new timestamp alone would rebuild it on every make.
 replace_if_changed = @cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1)
 
+# The solver modules (ABI v3, wasm/README.md "Modules"): the same kernels with the sparse
+# solver instead of the index (`--no-default-features --features solver`), so an app that
+# uses only one engine carries only that engine. They share the target dirs (std and the core
+# are built once); each build's output is optimized before the next overwrites it.
+WASM_SOLVER := --no-default-features --features solver
+wasm_module = RUSTFLAGS="$(WASM_RUSTFLAGS) $(1)" $(WASM_BUILD) $(2) --target-dir $(3) && \
+	$(WASM_OPT) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
+	{ cmp -s $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5) && rm $(WASM_DIR)/$(5).new || mv $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5); }
+WASM_MODULES := ferrovec.wasm ferrovec-simd.wasm ferrovec-solver.wasm ferrovec-solver-simd.wasm
+
 wasm: deps-debian
-	RUSTFLAGS="$(WASM_RUSTFLAGS)" $(WASM_BUILD) --target-dir target/wasm-scalar
-	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128" $(WASM_BUILD) --target-dir target/wasm-simd
 	@mkdir -p $(WASM_DIR)
-	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o $(WASM_DIR)/ferrovec.wasm.new
-	$(call replace_if_changed,$(WASM_DIR)/ferrovec.wasm)
-	$(WASM_OPT) --enable-simd target/wasm-simd/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-simd.wasm.new
-	$(call replace_if_changed,$(WASM_DIR)/ferrovec-simd.wasm)
-	@for m in $(WASM_DIR)/ferrovec.wasm $(WASM_DIR)/ferrovec-simd.wasm; do \
+	$(call wasm_module,,,target/wasm-scalar,,ferrovec.wasm)
+	$(call wasm_module,-C target-feature=+simd128,,target/wasm-simd,--enable-simd,ferrovec-simd.wasm)
+	$(call wasm_module,,$(WASM_SOLVER),target/wasm-scalar,,ferrovec-solver.wasm)
+	$(call wasm_module,-C target-feature=+simd128,$(WASM_SOLVER),target/wasm-simd,--enable-simd,ferrovec-solver-simd.wasm)
+	@for m in $(addprefix $(WASM_DIR)/,$(WASM_MODULES)); do \
 		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
 		size=$$(stat -c %s $$m); \
-		printf '%-28s %6d bytes (%d KiB), %d imports\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
+		printf '%-34s %6d bytes (%d KiB), %d imports\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
 		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
 		[ $$size -le $(WASM_MAX_BYTES) ] || { echo "$$m exceeds $(WASM_MAX_BYTES) bytes"; exit 1; }; \
 	done
@@ -184,6 +193,8 @@ golden:
 	mv tests/golden/kernels.json.tmp tests/golden/kernels.json
 	$(CARGO) run -q --locked -p ferrovec-wasm --example golden_index > tests/golden/index.json.tmp
 	mv tests/golden/index.json.tmp tests/golden/index.json
+	$(CARGO) run -q --locked -p ferrovec --example golden_solver > tests/golden/solver.json.tmp
+	mv tests/golden/solver.json.tmp tests/golden/solver.json
 
 # UniFFI bindings (Kotlin, Python, Swift) from the built library, with the pinned generator
 # (uniffi-bindgen/, a debug build: it runs for a second and compiles faster).
@@ -391,6 +402,9 @@ check-golden:
 	$(CARGO) run -q --locked -p ferrovec-wasm --example golden_index > target/golden/index.json
 	@cmp -s tests/golden/index.json target/golden/index.json \
 		|| { echo "tests/golden/index.json is stale: run 'make golden' and commit it"; exit 1; }
+	$(CARGO) run -q --locked -p ferrovec --example golden_solver > target/golden/solver.json
+	@cmp -s tests/golden/solver.json target/golden/solver.json \
+		|| { echo "tests/golden/solver.json is stale: run 'make golden' and commit it"; exit 1; }
 
 # The f64 solver kernels where the wasm modules run them: tests/wasm-kernels compiles their
 # checks (core/tests/support/sparse_cases.rs) into a module, built like the product's modules
@@ -534,3 +548,9 @@ bench-index: deps-native
 bench-index-synthetic: deps-native
 	@command -v g++ >/dev/null || { echo "g++ not found: usearch is built from C++"; exit 1; }
 	$(BENCH_INDEX) --data synthetic
+
+# The sparse solver natively, in wasmi (both solver modules) and in V8 (node, bindings/js),
+# on the same data: time and ratio to native per method (ffi/benches/solver_wasm.rs).
+.PHONY: bench-solver-wasm
+bench-solver-wasm: wasm deps-node
+	FERROVEC_BENCH_NODE=$(NODE) $(CARGO) bench -p ferrovec --bench solver_wasm

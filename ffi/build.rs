@@ -23,6 +23,8 @@ fn main() {
     for (file, var) in [
         ("ferrovec.wasm", "FERROVEC_WASM_SCALAR"),
         ("ferrovec-simd.wasm", "FERROVEC_WASM_SIMD"),
+        ("ferrovec-solver.wasm", "FERROVEC_WASM_SOLVER_SCALAR"),
+        ("ferrovec-solver-simd.wasm", "FERROVEC_WASM_SOLVER_SIMD"),
     ] {
         let path = dir.join(file);
         println!("cargo::rerun-if-changed={}", path.display());
@@ -30,7 +32,7 @@ fn main() {
             panic!(
                 "\n\nthe `bundled-wasm` feature embeds {file}, which is not at {}.\n\
                  Build the modules first with `make wasm` (or set FERROVEC_WASM_DIR to the \
-                 directory holding ferrovec.wasm and ferrovec-simd.wasm), or build without \
+                 directory holding the four modules), or build without \
                  the feature and pass module bytes to InterpretedOptions::module.\n\n",
                 path.display()
             );

@@ -1,10 +1,14 @@
-// Types for ferrovec.mjs (ferrovec wasm ABI version 2, see wasm/README.md).
+// Types for ferrovec.mjs (ferrovec wasm ABI version 3, see wasm/README.md).
 
 /** The ABI version this wrapper implements. */
-export declare const ABI_VERSION: 2;
+export declare const ABI_VERSION: 3;
 
 /** `capabilities` bit: the module was built with simd128. */
 export declare const CAP_SIMD128: 1;
+/** `capabilities` bit: the module has the f32 kernels and the vector index. */
+export declare const CAP_INDEX: 2;
+/** `capabilities` bit: the module has the sparse solver. */
+export declare const CAP_SOLVER: 4;
 
 /** Metric codes of `scanF32` (smaller is always closer). */
 export declare const Metric: Readonly<{
@@ -96,6 +100,10 @@ export declare class Ferrovec {
   static load(source?: ModuleSource): Promise<Ferrovec>;
   /** URL of `ferrovec-simd.wasm` (default where supported) or `ferrovec.wasm` in the package. */
   static bundledModule(simd?: boolean): URL;
+  /** Loads a solver module (default: the shipped `ferrovec-solver(-simd).wasm`). */
+  static loadSolver(source?: ModuleSource): Promise<Ferrovec>;
+  /** URL of `ferrovec-solver-simd.wasm` or `ferrovec-solver.wasm` in the package. */
+  static bundledSolverModule(simd?: boolean): URL;
   /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
   static simdSupported(): boolean;
   /** Wraps an instance (throws FerrovecError on a wrong ABI version). */
@@ -107,6 +115,41 @@ export declare class Ferrovec {
   readonly capabilities: number;
   /** Whether this is the simd128 build. */
   readonly simd: boolean;
+  /** Whether this module has the kernels and the index. */
+  readonly hasIndex: boolean;
+  /** Whether this module has the sparse solver. */
+  readonly hasSolver: boolean;
+  /** A sparse matrix from CSR arrays (solver modules only). */
+  matrixFromCsr(
+    nRows: number,
+    nCols: number,
+    indptr: Uint32Array | ArrayLike<number>,
+    indices: Uint32Array | ArrayLike<number>,
+    values: Float64Array | ArrayLike<number>,
+    options?: { sorted?: boolean },
+  ): SparseMatrix;
+  /** A sparse matrix from (row, col, value) triplets, any order, duplicates summed. */
+  matrixFromTriplets(
+    nRows: number,
+    nCols: number,
+    rows: Uint32Array | ArrayLike<number>,
+    cols: Uint32Array | ArrayLike<number>,
+    values: Float64Array | ArrayLike<number>,
+  ): SparseMatrix;
+  /** A directed graph from edges, optionally weighted. */
+  graphFromEdges(
+    nNodes: number,
+    src: Uint32Array | ArrayLike<number>,
+    dst: Uint32Array | ArrayLike<number>,
+    weights?: Float64Array | ArrayLike<number> | null,
+  ): Graph;
+  /** A directed graph from CSR adjacency arrays, optionally weighted. */
+  graphFromCsr(
+    nNodes: number,
+    indptr: Uint32Array | ArrayLike<number>,
+    indices: Uint32Array | ArrayLike<number>,
+    weights?: Float64Array | ArrayLike<number> | null,
+  ): Graph;
   /** The module's last-error message ('' if the last kernel call succeeded). */
   lastError(): string;
 
@@ -209,5 +252,151 @@ export declare class FerrovecIndex {
   searchBatch(queries: Float32Array, k?: number): Match[][];
   /** The index in ferrovec's portable file format. */
   save(): Uint8Array;
+  free(): void;
+}
+
+// ---------------------------------------------------------------- sparse solver
+
+/** Why an iterative or local method stopped. */
+export type StopReason = 'converged' | 'max_iterations' | 'max_work' | 'breakdown';
+export declare const Stop: readonly StopReason[];
+
+export type Vec64 = Float64Array | ArrayLike<number>;
+
+export interface SolveOptions {
+  rtol?: number;
+  maxIterations?: number;
+  x0?: Vec64;
+  preconditioner?: 'none' | 'jacobi';
+  symmetryTolerance?: number;
+}
+
+export interface SolveReport {
+  iterations: number;
+  relativeResidual: number;
+  converged: boolean;
+  stop: StopReason;
+}
+
+export interface JacobiReport extends SolveReport {
+  contraction: number;
+  errorBound: number;
+}
+
+export interface LocalSolveOptions {
+  tol?: number;
+  dominance?: number;
+  cMax?: number;
+  maxPushes?: number | bigint;
+  walks?: number | bigint;
+  seed?: number | bigint;
+  failureProbability?: number;
+  maxWalkSteps?: number | bigint;
+}
+
+export interface LocalSolve {
+  estimate: number;
+  errorBound: number;
+  failureProbability: number;
+  pushEstimate: number;
+  pushBound: number;
+  residualL1: number;
+  q: number;
+  cMax: number;
+  pushes: number;
+  walks: number;
+  walkSteps: number;
+  work: number;
+  rowsRead: number;
+  touched: number;
+  converged: boolean;
+  stop: StopReason;
+}
+
+/** A dense right-hand side, or its non-zeros. */
+export type Rhs = Vec64 | { indices: Uint32Array | ArrayLike<number>; values: Vec64 };
+
+export declare class SparseMatrix {
+  readonly handle: number;
+  readonly nRows: number;
+  readonly nCols: number;
+  readonly nnz: number;
+  mulVec(x: Vec64): Float64Array;
+  cg(b: Vec64, options?: SolveOptions): { x: Float64Array; report: SolveReport };
+  bicgstab(b: Vec64, options?: SolveOptions): { x: Float64Array; report: SolveReport };
+  jacobi(b: Vec64, options?: SolveOptions): { x: Float64Array; report: JacobiReport };
+  solveEntry(b: Rhs, row: number, options?: LocalSolveOptions): LocalSolve;
+  solveFunctional(b: Rhs, u: { indices: Uint32Array | ArrayLike<number>; values: Vec64 }, options?: LocalSolveOptions): LocalSolve;
+  free(): void;
+}
+
+/** A node, one weight per node, sparse weights, or uniform. */
+export type Personalization =
+  | number
+  | Vec64
+  | { nodes: Uint32Array | ArrayLike<number>; weights: Vec64 }
+  | 'uniform'
+  | undefined;
+
+export interface PushReport {
+  errorBound: number;
+  residualMass: number;
+  epsReached: number;
+  pushes: number;
+  work: number;
+  touched: number;
+  converged: boolean;
+  stop: StopReason;
+}
+
+export interface PushResult {
+  nodes: Uint32Array;
+  scores: Float64Array;
+  report: PushReport;
+}
+
+export interface PairEstimate {
+  estimate: number;
+  pushEstimate: number;
+  pushBound: number;
+  errorBound: number;
+  failureProbability: number;
+  pushes: number;
+  walks: number;
+  walkSteps: number;
+  work: number;
+  touched: number;
+  converged: boolean;
+  stop: StopReason;
+}
+
+export declare class Graph {
+  readonly handle: number;
+  readonly nNodes: number;
+  readonly nEdges: number;
+  readonly nDangling: number;
+  pagerank(options?: {
+    alpha?: number;
+    personalization?: Personalization;
+    dangling?: Personalization | null;
+    start?: Personalization | null;
+    tol?: number;
+    maxIter?: number;
+  }): { scores: Float64Array; iterations: number; l1Change: number; errorBound: number; converged: boolean; stop: StopReason };
+  forwardPush(source: Personalization, options?: { alpha?: number; eps?: number; maxPushes?: number | bigint; topK?: number | null }): PushResult;
+  backwardPush(target: number, options?: { alpha?: number; rMax?: number; maxPushes?: number | bigint; topK?: number | null }): PushResult;
+  pair(
+    source: number,
+    target: number,
+    options?: {
+      alpha?: number;
+      rMax?: number;
+      walks?: number | bigint;
+      seed?: number | bigint;
+      failureProbability?: number;
+      maxPushes?: number | bigint;
+      maxWalkSteps?: number | bigint;
+    },
+  ): PairEstimate;
   free(): void;
 }

@@ -1,12 +1,18 @@
-// ferrovec for JavaScript: a thin wrapper over ferrovec.wasm / ferrovec-simd.wasm (ABI
-// version 2, specified in wasm/README.md): the kernels and the vector index (`FerrovecIndex`). Works in Node >= 18, browsers and edge workers;
+// ferrovec for JavaScript: a thin wrapper over ferrovec's wasm modules (ABI version 3,
+// specified in wasm/README.md): the kernels and the vector index (`FerrovecIndex`) from
+// ferrovec.wasm / ferrovec-simd.wasm, the sparse solver (`SparseMatrix`, `Graph`) from
+// ferrovec-solver.wasm / ferrovec-solver-simd.wasm (`Ferrovec.loadSolver`). Works in Node >= 18, browsers and edge workers;
 // the modules import nothing, so instantiation needs no import object.
 
 /** The ABI version this wrapper implements. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** `capabilities` bit: the module was built with simd128. */
 export const CAP_SIMD128 = 1;
+/** `capabilities` bit: the module has the f32 kernels and the vector index. */
+export const CAP_INDEX = 2;
+/** `capabilities` bit: the module has the sparse solver (`SparseMatrix`, `Graph`). */
+export const CAP_SOLVER = 4;
 
 /** Metric codes of `scanF32` (smaller is always closer). */
 export const Metric = Object.freeze({
@@ -79,13 +85,27 @@ const F32 = { array: Float32Array, bytes: 4, name: 'Float32Array' };
 const I8 = { array: Int8Array, bytes: 1, name: 'Int8Array' };
 const U8 = { array: Uint8Array, bytes: 1, name: 'Uint8Array' };
 
-const EXPORTS = [
-  'memory',
-  'fv_abi_version',
-  'fv_capabilities',
-  'fv_alloc',
-  'fv_free',
-  'fv_last_error',
+const BASE_EXPORTS = ['memory', 'fv_abi_version', 'fv_capabilities', 'fv_alloc', 'fv_free', 'fv_last_error'];
+
+const SOLVER_EXPORTS = [
+  'fv_matrix_from_csr',
+  'fv_matrix_from_triplets',
+  'fv_matrix_free',
+  'fv_matrix_info',
+  'fv_matrix_mul_vec',
+  'fv_matrix_solve',
+  'fv_matrix_solve_local',
+  'fv_graph_from_edges',
+  'fv_graph_from_csr',
+  'fv_graph_free',
+  'fv_graph_info',
+  'fv_graph_pagerank',
+  'fv_graph_forward_push',
+  'fv_graph_backward_push',
+  'fv_graph_pair',
+];
+
+const INDEX_EXPORTS = [
   'fv_dot_f32',
   'fv_cosine_distance_f32',
   'fv_l2sq_f32',
@@ -230,15 +250,40 @@ export class Ferrovec {
     return simd ? new URL('./ferrovec-simd.wasm', import.meta.url) : new URL('./ferrovec.wasm', import.meta.url);
   }
 
+  /**
+   * Loads a solver module (`source` as for `load`; default: the shipped
+   * `ferrovec-solver-simd.wasm`, or `ferrovec-solver.wasm` without WebAssembly SIMD). Its
+   * `Ferrovec` creates `SparseMatrix` and `Graph` objects; the kernels and the index live
+   * in the other modules (one module per engine, wasm/README.md "Modules").
+   */
+  static async loadSolver(source) {
+    return Ferrovec.load(source === undefined ? Ferrovec.bundledSolverModule() : source);
+  }
+
+  /** The URL of a solver module shipped in the npm package, next to this file. */
+  static bundledSolverModule(simd = Ferrovec.simdSupported()) {
+    return simd
+      ? new URL('./ferrovec-solver-simd.wasm', import.meta.url)
+      : new URL('./ferrovec-solver.wasm', import.meta.url);
+  }
+
   /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
   static simdSupported() {
     return WebAssembly.validate(SIMD_PROBE);
   }
 
-  /** Wraps an instance of ferrovec.wasm or ferrovec-simd.wasm (checks the ABI version). */
+  /**
+   * Wraps an instance of one of ferrovec's modules (checks the ABI version and the exports
+   * its capability bits promise).
+   */
   constructor(instance) {
     const x = instance.exports;
-    const missing = EXPORTS.filter((name) => !(name in x));
+    const caps = typeof x.fv_capabilities === 'function' ? x.fv_capabilities() >>> 0 : CAP_INDEX;
+    const wanted = [...BASE_EXPORTS];
+    // An index module (and anything that does not say otherwise) must have the kernels.
+    if (caps & CAP_INDEX || !(caps & CAP_SOLVER)) wanted.push(...INDEX_EXPORTS);
+    if (caps & CAP_SOLVER) wanted.push(...SOLVER_EXPORTS);
+    const missing = wanted.filter((name) => !(name in x));
     if (missing.length > 0) {
       throw new FerrovecError(ErrorCode.InvalidArgument, `invalid argument: not a ferrovec module (missing ${missing.join(', ')})`);
     }
@@ -281,6 +326,16 @@ export class Ferrovec {
   /** Whether this is the simd128 build. */
   get simd() {
     return (this.capabilities & CAP_SIMD128) !== 0;
+  }
+
+  /** Whether this module has the kernels and the vector index. */
+  get hasIndex() {
+    return (this.capabilities & CAP_INDEX) !== 0;
+  }
+
+  /** Whether this module has the sparse solver. */
+  get hasSolver() {
+    return (this.capabilities & CAP_SOLVER) !== 0;
   }
 
   /** The module's last-error message ('' if the last kernel call succeeded). */
@@ -348,6 +403,7 @@ export class Ferrovec {
    * scores and fixes n (needed when d = 0); otherwise a new Float32Array is returned.
    */
   scanF32(metric, query, rows, out) {
+    this.#needIndex();
     const code = metricCode(metric);
     checkArg(query, F32, 'query');
     checkArg(rows, F32, 'rows');
@@ -394,6 +450,7 @@ export class Ferrovec {
    * `{ m, efConstruction, efSearch, seed }`).
    */
   newIndex(options) {
+    this.#needIndex();
     const { dims, metric = 'cosine', storage = 'f32', hnsw = null } = options ?? {};
     if (!Number.isInteger(dims) || dims < 0 || dims > 0xffffffff) {
       throw new RangeError(`dims must be an integer in 0..2^32-1, got ${dims}`);
@@ -438,6 +495,7 @@ export class Ferrovec {
    * for anything else.
    */
   loadIndex(bytes) {
+    this.#needIndex();
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes: expected a Uint8Array or ArrayBuffer');
     const blocks = [];
@@ -446,6 +504,108 @@ export class Ferrovec {
       const out = this.#block(4, blocks);
       this.#check(this.#x.fv_index_load(b, bytes.length, out));
       return new FerrovecIndex(this, new DataView(this.#x.memory.buffer).getUint32(out, true));
+    } finally {
+      this.#release(blocks);
+    }
+  }
+
+  // ---------------------------------------------------------------- sparse solver
+
+  /**
+   * A sparse matrix from CSR arrays (`indptr`: nRows + 1, `indices`: Uint32Array, `values`:
+   * Float64Array; plain arrays are converted). `{ sorted: true }` (default): canonical CSR,
+   * columns strictly increasing in each row; `false`: any order, duplicates summed.
+   */
+  matrixFromCsr(nRows, nCols, indptr, indices, values, { sorted = true } = {}) {
+    this.#needSolver();
+    const p = typed(indptr, U32, 'indptr');
+    const i = typed(indices, U32, 'indices');
+    const v = typed(values, F64, 'values');
+    if (i.length !== v.length) {
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${i.length}, got ${v.length}`);
+    }
+    if (p.length !== u32(nRows, 'nRows') + 1) {
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${nRows + 1}, got ${p.length}`);
+    }
+    return this.#newObject(SparseMatrix, (input, out) =>
+      this.#x.fv_matrix_from_csr(nRows, u32(nCols, 'nCols'), input(p, U32), input(i, U32), input(v, F64), i.length, sorted ? 1 : 0, out),
+    );
+  }
+
+  /** A sparse matrix from (row, col, value) triplets in any order, duplicates summed. */
+  matrixFromTriplets(nRows, nCols, rows, cols, values) {
+    this.#needSolver();
+    const r = typed(rows, U32, 'rows');
+    const c = typed(cols, U32, 'cols');
+    const v = typed(values, F64, 'values');
+    if (r.length !== c.length || r.length !== v.length) {
+      const bad = r.length !== c.length ? c.length : v.length;
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${r.length}, got ${bad}`);
+    }
+    return this.#newObject(SparseMatrix, (input, out) =>
+      this.#x.fv_matrix_from_triplets(u32(nRows, 'nRows'), u32(nCols, 'nCols'), input(r, U32), input(c, U32), input(v, F64), r.length, out),
+    );
+  }
+
+  /** A directed graph from edges `src[k] -> dst[k]`, optionally weighted (repeats summed). */
+  graphFromEdges(nNodes, src, dst, weights = null) {
+    this.#needSolver();
+    const s = typed(src, U32, 'src');
+    const d = typed(dst, U32, 'dst');
+    const w = weights === null || weights === undefined ? null : typed(weights, F64, 'weights');
+    if (d.length !== s.length || (w !== null && w.length !== s.length)) {
+      const bad = d.length !== s.length ? d.length : w.length;
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${s.length}, got ${bad}`);
+    }
+    return this.#newObject(Graph, (input, out) =>
+      this.#x.fv_graph_from_edges(u32(nNodes, 'nNodes'), input(s, U32), input(d, U32), w === null ? 0 : input(w, F64, true), s.length, out),
+    );
+  }
+
+  /** A directed graph from CSR adjacency arrays (row u: u's out-edges), optionally weighted. */
+  graphFromCsr(nNodes, indptr, indices, weights = null) {
+    this.#needSolver();
+    const p = typed(indptr, U32, 'indptr');
+    const i = typed(indices, U32, 'indices');
+    const w = weights === null || weights === undefined ? null : typed(weights, F64, 'weights');
+    if (p.length !== u32(nNodes, 'nNodes') + 1 || (w !== null && w.length !== i.length)) {
+      const [e, a] = p.length !== nNodes + 1 ? [nNodes + 1, p.length] : [i.length, w.length];
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${e}, got ${a}`);
+    }
+    return this.#newObject(Graph, (input, out) =>
+      this.#x.fv_graph_from_csr(nNodes, input(p, U32), input(i, U32), w === null ? 0 : input(w, F64, true), i.length, out),
+    );
+  }
+
+  #needIndex() {
+    if (!(this.#x.fv_index_new instanceof Function)) {
+      throw new FerrovecError(
+        ErrorCode.InvalidModule,
+        'invalid module: this is a solver module, without the kernels and the index; load ferrovec(-simd).wasm with Ferrovec.load()',
+      );
+    }
+  }
+
+  #needSolver() {
+    if (!this.hasSolver) {
+      throw new FerrovecError(
+        ErrorCode.InvalidModule,
+        'invalid module: this module has no sparse solver; load ferrovec-solver(-simd).wasm with Ferrovec.loadSolver()',
+      );
+    }
+  }
+
+  #newObject(Class, create) {
+    const blocks = [];
+    try {
+      const out = this.#block(4, blocks);
+      const input = (value, kind, keepNull = false) => {
+        const ptr = this.#input(value, kind, blocks);
+        // An empty array still has to be "given" (0 means "none" for optional weights).
+        return ptr === 0 && keepNull ? this.#block(8, blocks) : ptr;
+      };
+      this.#check(create(input, out));
+      return new Class(this, new DataView(this.#x.memory.buffer).getUint32(out, true));
     } finally {
       this.#release(blocks);
     }
@@ -473,6 +633,7 @@ export class Ferrovec {
   // ---------------------------------------------------------------- internals
 
   #pair(fn, kind, a, b) {
+    this.#needIndex();
     checkArg(a, kind, 'a');
     checkArg(b, kind, 'b');
     if (a.length !== b.length) {
@@ -877,3 +1038,503 @@ export class FerrovecIndex {
 
 const INDEX_FINALIZER =
   typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry(({ x, h }) => x.fv_index_free(h));
+
+// ---------------------------------------------------------------- sparse solver
+
+const U32 = { array: Uint32Array, bytes: 4, name: 'Uint32Array' };
+const F64 = { array: Float64Array, bytes: 8, name: 'Float64Array' };
+
+/** `value` as the typed array `kind` (typed arrays of that kind as is, arrays converted). */
+function typed(value, kind, name) {
+  if (value instanceof kind.array) return value;
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) return kind.array.from(value);
+  throw new TypeError(`${name}: expected a ${kind.name} or an array, got ${value?.constructor?.name ?? typeof value}`);
+}
+
+/** Why an iterative or local method stopped (the report's `stop`). */
+export const Stop = Object.freeze(['converged', 'max_iterations', 'max_work', 'breakdown']);
+const NONE = 0xffffffffffffffffn;
+
+function stopName(code) {
+  const name = Stop[Number(code)];
+  if (name === undefined) throw new FerrovecError(ErrorCode.Internal, `internal error: unknown stop code ${code}`);
+  return name;
+}
+
+function countOpt(value, name) {
+  if (value === undefined || value === null) return NONE;
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  return BigInt(value);
+}
+
+function count(value, name) {
+  if (typeof value === 'bigint') return BigInt.asUintN(64, value);
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  return BigInt(value);
+}
+
+/** Writes option words (numbers as f64, bigints as u64) at `ptr`. */
+function putWords(view, ptr, words) {
+  words.forEach((w, i) => {
+    if (typeof w === 'bigint') view.setBigUint64(ptr + 8 * i, w, true);
+    else view.setFloat64(ptr + 8 * i, w, true);
+  });
+}
+
+/** Reads report words: `kinds` is a string of 'f' (f64), 'u' (count), 'b' (flag), 's' (stop). */
+function getWords(view, ptr, names, kinds) {
+  const out = {};
+  names.forEach((name, i) => {
+    const at = ptr + 8 * i;
+    switch (kinds[i]) {
+      case 'f':
+        out[name] = view.getFloat64(at, true);
+        break;
+      case 'u':
+        out[name] = Number(view.getBigUint64(at, true));
+        break;
+      case 'b':
+        out[name] = view.getBigUint64(at, true) === 1n;
+        break;
+      default:
+        out[name] = stopName(view.getBigUint64(at, true));
+    }
+  });
+  return out;
+}
+
+const MATRIX_FINALIZER =
+  typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry(({ x, h }) => x.fv_matrix_free(h));
+const GRAPH_FINALIZER =
+  typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry(({ x, h }) => x.fv_graph_free(h));
+
+/** The shared part of `SparseMatrix` and `Graph`: the handle and its lifetime. */
+class SolverObject {
+  #fv;
+  #h;
+  #free;
+  #registry;
+
+  constructor(fv, handle, free, registry) {
+    this.#fv = fv;
+    this.#h = handle;
+    this.#free = free;
+    this.#registry = registry;
+    registry?.register(this, { x: fv.exports, h: handle }, this);
+  }
+
+  /** The module handle (0 once freed). */
+  get handle() {
+    return this.#h;
+  }
+
+  /** Frees the object in the module; later calls throw 'InvalidHandle'. Idempotent. */
+  free() {
+    if (this.#h === 0) return;
+    this.#registry?.unregister(this);
+    const h = this.#h;
+    this.#h = 0;
+    const status = this.#fv.exports[this.#free](h);
+    if (status !== 0) throw new FerrovecError(status, this.#fv.lastError());
+  }
+
+  /** @internal */
+  _fv() {
+    return this.#fv;
+  }
+
+  /** @internal */
+  _handle(what) {
+    if (this.#h === 0) throw new FerrovecError(ErrorCode.InvalidHandle, `invalid handle: the ${what} was freed`);
+    return this.#h;
+  }
+
+  /** @internal Four u32 from an info export. */
+  _info(fn) {
+    const h = this._handle('object');
+    return this.#fv._withBlocks(({ block, check, view }) => {
+      const out = block(16);
+      check(this.#fv.exports[fn](h, out));
+      return [0, 1, 2, 3].map((i) => view().getUint32(out + 4 * i, true));
+    });
+  }
+}
+
+const SOLVE_REPORT = [
+  ['iterations', 'relativeResidual', 'converged', 'stop', 'contraction', 'errorBound'],
+  'ufbsff',
+];
+const LOCAL_REPORT = [
+  [
+    'estimate',
+    'errorBound',
+    'failureProbability',
+    'pushEstimate',
+    'pushBound',
+    'residualL1',
+    'q',
+    'cMax',
+    'pushes',
+    'walks',
+    'walkSteps',
+    'work',
+    'rowsRead',
+    'touched',
+    'converged',
+    'stop',
+  ],
+  'ffffffffuuuuuubs',
+];
+
+/**
+ * A sparse matrix (CSR, f64 values) living in a solver module instance
+ * (`Ferrovec.matrixFromCsr` / `matrixFromTriplets`). Immutable. Vectors go in and come out
+ * as Float64Arrays; every method returns its answer with an honest report (true residual,
+ * converged, why it stopped). Errors throw `FerrovecError` with the core's code and message
+ * ('DimensionMismatch', 'InvalidArgument' naming the row, ...). Call `free()` when done (a
+ * FinalizationRegistry frees it otherwise).
+ */
+export class SparseMatrix extends SolverObject {
+  #shape;
+
+  /** @internal Use `Ferrovec.matrixFromCsr` / `matrixFromTriplets`. */
+  constructor(fv, handle) {
+    super(fv, handle, 'fv_matrix_free', MATRIX_FINALIZER);
+    const [nRows, nCols, nnz] = this._info('fv_matrix_info');
+    this.#shape = { nRows, nCols, nnz };
+  }
+
+  /** Rows. */
+  get nRows() {
+    return this.#shape.nRows;
+  }
+
+  /** Columns. */
+  get nCols() {
+    return this.#shape.nCols;
+  }
+
+  /** Stored entries. */
+  get nnz() {
+    return this.#shape.nnz;
+  }
+
+  /** `A x` as a new Float64Array (`x`: nCols values). */
+  mulVec(x) {
+    const xs = typed(x, F64, 'x');
+    const h = this._handle('matrix');
+    const fv = this._fv();
+    return fv._withBlocks(({ input, block, check }) => {
+      const px = input(xs, F64);
+      const py = block(this.nRows * 8);
+      check(fv.exports.fv_matrix_mul_vec(h, px, xs.length, py, this.nRows));
+      return new Float64Array(fv.memory.buffer, py, this.nRows).slice();
+    });
+  }
+
+  /**
+   * Conjugate gradient (symmetric positive definite A) -> `{ x, report }`; `report`:
+   * `{ iterations, relativeResidual, converged, stop }`. Options: `rtol` (1e-5),
+   * `maxIterations` (10 n), `x0`, `preconditioner` ('none' | 'jacobi'),
+   * `symmetryTolerance` (check symmetry first).
+   */
+  cg(b, options = {}) {
+    return this.#solve(0, b, options);
+  }
+
+  /** BiCGSTAB for general A; options and result as `cg`. */
+  bicgstab(b, options = {}) {
+    return this.#solve(1, b, options);
+  }
+
+  /**
+   * Jacobi iteration for strictly diagonally dominant A; the report adds `contraction` and
+   * `errorBound` (max-norm error bound of x).
+   */
+  jacobi(b, options = {}) {
+    return this.#solve(2, b, options);
+  }
+
+  /**
+   * `x_row` of `A x = b` estimated locally (push plus optional seeded walks) -> `{ estimate,
+   * errorBound, pushBound, pushes, walks, walkSteps, work, rowsRead, touched, converged,
+   * stop, ... }`. `b`: a Float64Array (dense) or `{ indices, values }` (sparse). Options:
+   * `tol` (1e-6), `dominance`, `cMax`, `maxPushes`, `walks` (0), `seed` (0),
+   * `failureProbability` (1e-3), `maxWalkSteps`.
+   */
+  solveEntry(b, row, options = {}) {
+    u32(row, 'row');
+    if (row >= this.nRows) {
+      throw new FerrovecError(
+        ErrorCode.InvalidArgument,
+        `invalid argument: row ${row} is out of range for a matrix of ${this.nRows} rows`,
+      );
+    }
+    return this.#local(b, row, new Uint32Array([row]), new Float64Array([1]), options);
+  }
+
+  /** `u^T x` for a sparse `u` (`{ indices, values }`), as `solveEntry`. */
+  solveFunctional(b, u, options = {}) {
+    return this.#local(b, 0xffffffff, typed(u.indices, U32, 'u.indices'), typed(u.values, F64, 'u.values'), options);
+  }
+
+  #solve(method, b, options) {
+    const bs = typed(b, F64, 'b');
+    const x0 = options.x0 === undefined || options.x0 === null ? null : typed(options.x0, F64, 'x0');
+    const pre = options.preconditioner ?? 'none';
+    if (pre !== 'none' && pre !== 'jacobi') throw new TypeError(`unknown preconditioner '${pre}' (expected 'none' or 'jacobi')`);
+    const sym = options.symmetryTolerance;
+    const words = [
+      options.rtol ?? 1e-5,
+      countOpt(options.maxIterations, 'maxIterations'),
+      pre === 'jacobi' ? 1n : 0n,
+      sym === undefined || sym === null ? 0n : 1n,
+      sym ?? 0,
+      0n,
+    ];
+    const h = this._handle('matrix');
+    const fv = this._fv();
+    const n = this.nCols;
+    return fv._withBlocks(({ input, block, check, view }) => {
+      const pb = input(bs, F64);
+      const px0 = x0 === null ? 0 : x0.length === 0 ? block(8) : input(x0, F64);
+      const po = block(48);
+      const px = block(n * 8);
+      const pr = block(48);
+      putWords(view(), po, words);
+      check(fv.exports.fv_matrix_solve(h, method, pb, bs.length, px0, x0 === null ? 0 : x0.length, po, px, n, pr));
+      const x = new Float64Array(fv.memory.buffer, px, n).slice();
+      const report = getWords(view(), pr, ...SOLVE_REPORT);
+      if (method !== 2) {
+        delete report.contraction;
+        delete report.errorBound;
+      }
+      return { x, report };
+    });
+  }
+
+  #local(b, row, ui, uv, options) {
+    const sparse = !(b instanceof Float64Array) && !Array.isArray(b);
+    const bi = sparse ? typed(b.indices, U32, 'b.indices') : null;
+    const bv = typed(sparse ? b.values : b, F64, 'b');
+    if (sparse && bi.length !== bv.length) {
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${bi.length}, got ${bv.length}`);
+    }
+    if (ui.length !== uv.length) {
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${ui.length}, got ${uv.length}`);
+    }
+    const o = options;
+    const words = [
+      o.tol ?? 1e-6,
+      o.dominance === undefined ? 0n : 1n,
+      o.dominance ?? 0,
+      o.cMax === undefined ? 0n : 1n,
+      o.cMax ?? 0,
+      count(o.maxPushes ?? 2 ** 34, 'maxPushes'),
+      count(o.walks ?? 0, 'walks'),
+      count(o.seed ?? 0, 'seed'),
+      o.failureProbability ?? 1e-3,
+      count(o.maxWalkSteps ?? 2 ** 34, 'maxWalkSteps'),
+    ];
+    const h = this._handle('matrix');
+    const fv = this._fv();
+    const useRow = row !== 0xffffffff;
+    return fv._withBlocks(({ input, block, check, view }) => {
+      const pbi = sparse ? input(bi, U32) : 0;
+      const pbv = input(bv, F64);
+      const pui = useRow ? 0 : input(ui, U32);
+      const puv = useRow ? 0 : input(uv, F64);
+      const po = block(80);
+      const pr = block(8 * LOCAL_REPORT[0].length);
+      putWords(view(), po, words);
+      check(
+        fv.exports.fv_matrix_solve_local(h, sparse ? 1 : 0, pbi, pbv, bv.length, row, pui, puv, useRow ? 0 : ui.length, po, pr),
+      );
+      return getWords(view(), pr, ...LOCAL_REPORT);
+    });
+  }
+}
+
+const PUSH_REPORT = [
+  ['errorBound', 'residualMass', 'epsReached', 'pushes', 'work', 'touched', 'converged', 'stop'],
+  'fffuuubs',
+];
+const PAIR_REPORT = [
+  [
+    'estimate',
+    'pushEstimate',
+    'pushBound',
+    'errorBound',
+    'failureProbability',
+    'pushes',
+    'walks',
+    'walkSteps',
+    'work',
+    'touched',
+    'converged',
+    'stop',
+  ],
+  'fffffuuuuubs',
+];
+
+/**
+ * A directed, optionally weighted graph living in a solver module instance
+ * (`Ferrovec.graphFromEdges` / `graphFromCsr`), for PageRank with networkx's semantics
+ * (`alpha` = probability of following an edge; dangling nodes jump by the personalization).
+ * A personalization (`personalization`, `dangling`, a push `source`) is a node number, a
+ * Float64Array of one weight per node, `{ nodes, weights }` (sparse), or
+ * undefined/'uniform'. Immutable; call `free()` when done.
+ */
+export class Graph extends SolverObject {
+  #shape;
+
+  /** @internal Use `Ferrovec.graphFromEdges` / `graphFromCsr`. */
+  constructor(fv, handle) {
+    super(fv, handle, 'fv_graph_free', GRAPH_FINALIZER);
+    const [nNodes, nEdges, nDangling] = this._info('fv_graph_info');
+    this.#shape = { nNodes, nEdges, nDangling };
+  }
+
+  /** Nodes. */
+  get nNodes() {
+    return this.#shape.nNodes;
+  }
+
+  /** Distinct edges. */
+  get nEdges() {
+    return this.#shape.nEdges;
+  }
+
+  /** Nodes with no (positive-weight) out-edges. */
+  get nDangling() {
+    return this.#shape.nDangling;
+  }
+
+  /**
+   * Global PageRank by power iteration -> `{ scores: Float64Array, iterations, l1Change,
+   * errorBound, converged, stop }`. Options: `alpha` (0.85), `personalization`, `dangling`,
+   * `start`, `tol` (1e-6, networkx's), `maxIter` (100).
+   */
+  pagerank(options = {}) {
+    const h = this._handle('graph');
+    const fv = this._fv();
+    const n = this.nNodes;
+    const maxIter = Math.min(options.maxIter ?? 100, 0xffffffff);
+    return fv._withBlocks(({ input, block, check, view }) => {
+      const pp = this.#pers(options.personalization, input, block, view);
+      const pd = options.dangling === undefined || options.dangling === null ? 0 : this.#pers(options.dangling, input, block, view);
+      const pt = options.start === undefined || options.start === null ? 0 : this.#pers(options.start, input, block, view);
+      const ps = block(n * 8);
+      const pr = block(40);
+      check(fv.exports.fv_graph_pagerank(h, options.alpha ?? 0.85, options.tol ?? 1e-6, maxIter, pp, pd, pt, ps, n, pr));
+      const scores = new Float64Array(fv.memory.buffer, ps, n).slice();
+      return {
+        scores,
+        ...getWords(view(), pr, ['iterations', 'l1Change', 'errorBound', 'converged', 'stop'], 'uffbs'),
+      };
+    });
+  }
+
+  /**
+   * Personalized PageRank from `source` by forward push -> `{ nodes: Uint32Array, scores:
+   * Float64Array (descending), report }`. Options: `alpha` (0.85), `eps` (1e-4),
+   * `maxPushes`, `topK`.
+   */
+  forwardPush(source, options = {}) {
+    const words = [options.alpha ?? 0.85, options.eps ?? 1e-4, count(options.maxPushes ?? 2 ** 40, 'maxPushes'), countOpt(options.topK, 'topK')];
+    return this.#push(words, (x, h, input, block, view, po, pp, pn, pr) =>
+      x.fv_graph_forward_push(h, this.#pers(source, input, block, view), po, pp, pn, pr),
+    );
+  }
+
+  /**
+   * Every source's contribution to `target` by backward push (the dangling-node correction
+   * is the module's) -> as `forwardPush`. Options: `alpha`, `rMax` (1e-4), `maxPushes`, `topK`.
+   */
+  backwardPush(target, options = {}) {
+    u32(target, 'target');
+    const words = [options.alpha ?? 0.85, options.rMax ?? 1e-4, count(options.maxPushes ?? 2 ** 40, 'maxPushes'), countOpt(options.topK, 'topK')];
+    return this.#push(words, (x, h, input, block, view, po, pp, pn, pr) => x.fv_graph_backward_push(h, target, po, pp, pn, pr));
+  }
+
+  /**
+   * `pi_source(target)` by backward push plus seeded random walks -> `{ estimate,
+   * errorBound, pushes, walks, walkSteps, ... }`. Options: `alpha`, `rMax` (1e-4), `walks`
+   * (10000), `seed` (0), `failureProbability` (1e-3), `maxPushes`, `maxWalkSteps`.
+   */
+  pair(source, target, options = {}) {
+    u32(source, 'source');
+    u32(target, 'target');
+    const o = options;
+    const words = [
+      o.alpha ?? 0.85,
+      o.rMax ?? 1e-4,
+      count(o.walks ?? 10000, 'walks'),
+      count(o.seed ?? 0, 'seed'),
+      o.failureProbability ?? 1e-3,
+      count(o.maxPushes ?? 2 ** 40, 'maxPushes'),
+      count(o.maxWalkSteps ?? 2 ** 40, 'maxWalkSteps'),
+    ];
+    const h = this._handle('graph');
+    const fv = this._fv();
+    return fv._withBlocks(({ block, check, view }) => {
+      const po = block(56);
+      const pr = block(96);
+      putWords(view(), po, words);
+      check(fv.exports.fv_graph_pair(h, source, target, po, pr));
+      return getWords(view(), pr, ...PAIR_REPORT);
+    });
+  }
+
+  #push(words, call) {
+    const h = this._handle('graph');
+    const fv = this._fv();
+    return fv._withBlocks(({ input, block, check, view }) => {
+      const po = block(32);
+      const out = block(8);
+      const pr = block(64);
+      putWords(view(), po, words);
+      check(call(fv.exports, h, input, block, view, po, out, out + 4, pr));
+      const ptr = view().getUint32(out, true);
+      const n = view().getUint32(out + 4, true);
+      try {
+        const scores = new Float64Array(fv.memory.buffer, ptr, n).slice();
+        const nodes = new Uint32Array(fv.memory.buffer, ptr + 8 * n, n).slice();
+        return { nodes, scores, report: getWords(view(), pr, ...PUSH_REPORT) };
+      } finally {
+        fv._free(ptr, 12 * n);
+      }
+    });
+  }
+
+  /** Stages a personalization descriptor; returns its offset. */
+  #pers(p, input, block, view) {
+    let kind = 0;
+    let a = 0;
+    let b = 0;
+    let n = 0;
+    if (typeof p === 'number') {
+      kind = 1;
+      a = u32(p, 'node');
+    } else if (p instanceof Float64Array || Array.isArray(p)) {
+      const w = typed(p, F64, 'weights');
+      kind = 2;
+      b = w.length === 0 ? 0 : input(w, F64);
+      n = w.length;
+    } else if (p !== undefined && p !== null && p !== 'uniform') {
+      const nodes = typed(p.nodes, U32, 'nodes');
+      const w = typed(p.weights, F64, 'weights');
+      if (nodes.length !== w.length) {
+        throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${nodes.length}, got ${w.length}`);
+      }
+      kind = 3;
+      a = input(nodes, U32);
+      b = input(w, F64);
+      n = nodes.length;
+    }
+    const d = block(16);
+    const v = view();
+    [kind, a, b, n].forEach((w, i) => v.setUint32(d + 4 * i, w, true));
+    return d;
+  }
+}

@@ -297,8 +297,9 @@ impl GraphBackend for NativeGraph {
 /// from, with the solvers of `A x = b` and the local single-coordinate estimate.
 ///
 /// The matrix is immutable: every method takes `&self`, `SparseMatrix` is `Send + Sync`,
-/// and clones share one matrix. Native calls run concurrently; interpreted calls on one
-/// engine's module run one at a time.
+/// and clones share one matrix. Native calls run concurrently; on the Interpreted backend
+/// each matrix lives in its own instance of the solver module (wasm/README.md, "Modules"),
+/// and calls on one matrix run one at a time.
 ///
 /// Construction validates everything (see [`ferrovec_core::sparse`]): row pointers,
 /// column ranges, canonical order where required, finite values; a bad entry is

@@ -71,7 +71,9 @@ fn real_modules_report_abi_and_capabilities() {
             continue;
         };
         let info = backend.info();
-        assert_eq!(info.abi_version, 2);
+        assert_eq!(info.abi_version, 3);
+        // The kernel modules carry the index (bit 1), not the solver (bit 2).
+        assert_eq!(info.capabilities & !1, 2, "{info:?}");
         assert_eq!(info.simd128(), which == BundledModule::Simd, "{info:?}");
         assert_eq!(backend.kind(), BackendKind::Interpreted);
         assert!(backend.describe().starts_with("interpreted"));
@@ -437,8 +439,8 @@ fn an_export_with_the_wrong_signature_is_refused() {
 
 #[test]
 fn other_abi_versions_are_refused() {
-    // 1: the kernel-only ABI before indexes; a v2 host refuses it.
-    for abi in [0, 1, 3, 0xffff_ffff] {
+    // 1: the kernel-only ABI before indexes; 2: before the solver; a v3 host refuses them.
+    for abi in [0, 1, 2, 4, 0xffff_ffff] {
         let wasm = FakeModule {
             abi,
             ..FakeModule::default()
@@ -450,7 +452,7 @@ fn other_abi_versions_are_refused() {
             "{abi}: {message}"
         );
     }
-    // The fake module itself is fine at version 2.
+    // The fake module itself is fine at version 3.
     let ok = InterpretedOptions::new()
         .module(FakeModule::default().wasm())
         .build()

@@ -106,7 +106,7 @@ fn handles_are_generation_checked_in_the_real_modules() {
             continue;
         };
         let abi = raw.f::<(), u32>("fv_abi_version");
-        assert_eq!(abi.call(&mut raw.store, ()).unwrap(), 2);
+        assert_eq!(abi.call(&mut raw.store, ()).unwrap(), 3);
         let scratch = raw.alloc(64);
         let a = raw.new_index(4, scratch);
         assert_eq!(raw.len(a, scratch + 8), 0);

@@ -23,6 +23,8 @@ test('the package is installed from the tarball, not linked to the source tree',
   assert.deepEqual(readdirSync(installed).sort(), [
     'README.md',
     'ferrovec-simd.wasm',
+    'ferrovec-solver-simd.wasm',
+    'ferrovec-solver.wasm',
     'ferrovec.d.ts',
     'ferrovec.mjs',
     'ferrovec.wasm',
@@ -41,7 +43,7 @@ test('the package is installed from the tarball, not linked to the source tree',
 });
 
 test('the package carries both modules that make wasm built, byte for byte', { skip: !wasmDir && 'FERROVEC_WASM_DIR not set' }, () => {
-  for (const name of ['ferrovec.wasm', 'ferrovec-simd.wasm']) {
+  for (const name of ['ferrovec.wasm', 'ferrovec-simd.wasm', 'ferrovec-solver.wasm', 'ferrovec-solver-simd.wasm']) {
     const shipped = readFileSync(require.resolve(`ferrovec/${name}`));
     assert.ok(shipped.length > 10_000, `${name}: ${shipped.length} bytes`);
     assert.ok(shipped.equals(readFileSync(path.join(wasmDir, name))), `${name} differs from ${wasmDir}`);
@@ -96,5 +98,17 @@ test('an index search by the installed package matches a brute force', async () 
       again.free();
       index.free();
     }
+  }
+});
+
+test('Ferrovec.loadSolver() picks the shipped solver module and solves', async () => {
+  const fv = await Ferrovec.loadSolver();
+  assert.ok(fv.hasSolver && fv.simd);
+  assert.equal(Ferrovec.bundledSolverModule().href, pathToFileURL(path.join(installed, 'ferrovec-solver-simd.wasm')).href);
+  for (const m of [fv, await Ferrovec.loadSolver(Ferrovec.bundledSolverModule(false))]) {
+    const a = m.matrixFromTriplets(2, 2, [0, 0, 1, 1], [0, 1, 0, 1], [4, 1, 1, 3]);
+    const { x, report } = a.cg([1, 2], { rtol: 1e-12 });
+    assert.ok(report.converged && Math.abs(x[0] - 1 / 11) < 1e-12);
+    a.free();
   }
 });

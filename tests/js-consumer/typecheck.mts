@@ -4,9 +4,9 @@
 // error" directive below is itself an error if its line type-checks (say, because the
 // imports fell back to `any`).
 
-import { ABI_VERSION, Ferrovec, FerrovecError, type FerrovecIndex, type Match } from 'ferrovec';
+import { ABI_VERSION, Ferrovec, FerrovecError, type FerrovecIndex, type Graph, type Match, type SparseMatrix } from 'ferrovec';
 
-const version: 2 = ABI_VERSION;
+const version: 3 = ABI_VERSION;
 const fv: Ferrovec = await Ferrovec.load();
 const scalar: Ferrovec = await Ferrovec.load(Ferrovec.bundledModule(false));
 const url: URL = Ferrovec.bundledModule();
@@ -35,3 +35,19 @@ try {
 }
 console.log(version, url, key, distance, dot, wrongKey);
 index.free();
+
+// The sparse solver (solver modules).
+const sv: Ferrovec = await Ferrovec.loadSolver();
+const a: SparseMatrix = sv.matrixFromTriplets(2, 2, [0, 1], [0, 1], new Float64Array([2, 3]));
+const x: Float64Array = a.cg([1, 1], { rtol: 1e-10, preconditioner: 'jacobi' }).x;
+const bound: number = a.jacobi([1, 1]).report.errorBound;
+const g: Graph = sv.graphFromEdges(3, [0, 1], [1, 2]);
+const nodes: Uint32Array = g.forwardPush(0, { eps: 1e-6 }).nodes;
+const pairEstimate: number = g.pair(0, 2, { walks: 100 }).estimate;
+// @ts-expect-error: not a preconditioner
+a.cg([1, 1], { preconditioner: 'ilu' });
+// @ts-expect-error: scores are a Float64Array, not number[]
+const wrongScores: number[] = g.pagerank().scores;
+console.log(x, bound, nodes, pairEstimate, wrongScores);
+a.free();
+g.free();

@@ -9,7 +9,9 @@ use core::cell::UnsafeCell;
 use ferrovec_core::{Error, Result};
 
 use crate::memory::{Memory, WasmMemory};
-use crate::{ops, ABI_VERSION};
+#[cfg(feature = "kernels")]
+use crate::ops;
+use crate::ABI_VERSION;
 
 // ------------------------------------------------------------------ last error
 
@@ -52,6 +54,7 @@ fn fail(err: &Error) {
 }
 
 /// The result, or (recording the error) the function's documented error value.
+#[cfg_attr(not(feature = "kernels"), allow(dead_code))]
 fn value<T>(on_error: T, result: Result<T>) -> T {
     result.unwrap_or_else(|err| {
         fail(&err);
@@ -192,74 +195,81 @@ pub extern "C" fn fv_free(ptr: u32, size: u32) {
 
 // ------------------------------------------------------------------ kernels
 
-/// Inner product of `n` f32 at `a` and `b`. NaN with a message on a bad pointer.
-#[no_mangle]
-pub extern "C" fn fv_dot_f32(a: u32, b: u32, n: u32) -> f32 {
-    begin();
-    value(f32::NAN, ops::dot_f32(&WasmMemory, a, b, n))
-}
+/// The ABI v1 kernels (feature `kernels`, on by default; the solver modules leave them out:
+/// wasm/README.md, "Modules").
+#[cfg(feature = "kernels")]
+mod kernels {
+    use super::*;
 
-/// Cosine distance in `[0, 2]`. NaN with a message on a bad pointer.
-#[no_mangle]
-pub extern "C" fn fv_cosine_distance_f32(a: u32, b: u32, n: u32) -> f32 {
-    begin();
-    value(f32::NAN, ops::cosine_distance_f32(&WasmMemory, a, b, n))
-}
+    /// Inner product of `n` f32 at `a` and `b`. NaN with a message on a bad pointer.
+    #[no_mangle]
+    pub extern "C" fn fv_dot_f32(a: u32, b: u32, n: u32) -> f32 {
+        begin();
+        value(f32::NAN, ops::dot_f32(&WasmMemory, a, b, n))
+    }
 
-/// Squared Euclidean distance. NaN with a message on a bad pointer.
-#[no_mangle]
-pub extern "C" fn fv_l2sq_f32(a: u32, b: u32, n: u32) -> f32 {
-    begin();
-    value(f32::NAN, ops::l2sq_f32(&WasmMemory, a, b, n))
-}
+    /// Cosine distance in `[0, 2]`. NaN with a message on a bad pointer.
+    #[no_mangle]
+    pub extern "C" fn fv_cosine_distance_f32(a: u32, b: u32, n: u32) -> f32 {
+        begin();
+        value(f32::NAN, ops::cosine_distance_f32(&WasmMemory, a, b, n))
+    }
 
-/// i8 inner product. `i32::MIN` with a message on a bad pointer.
-#[no_mangle]
-pub extern "C" fn fv_dot_i8(a: u32, b: u32, n: u32) -> i32 {
-    begin();
-    value(i32::MIN, ops::dot_i8(&WasmMemory, a, b, n))
-}
+    /// Squared Euclidean distance. NaN with a message on a bad pointer.
+    #[no_mangle]
+    pub extern "C" fn fv_l2sq_f32(a: u32, b: u32, n: u32) -> f32 {
+        begin();
+        value(f32::NAN, ops::l2sq_f32(&WasmMemory, a, b, n))
+    }
 
-/// i8 squared Euclidean distance. `u32::MAX` with a message on a bad pointer.
-#[no_mangle]
-pub extern "C" fn fv_l2sq_i8(a: u32, b: u32, n: u32) -> u32 {
-    begin();
-    value(u32::MAX, ops::l2sq_i8(&WasmMemory, a, b, n))
-}
+    /// i8 inner product. `i32::MIN` with a message on a bad pointer.
+    #[no_mangle]
+    pub extern "C" fn fv_dot_i8(a: u32, b: u32, n: u32) -> i32 {
+        begin();
+        value(i32::MIN, ops::dot_i8(&WasmMemory, a, b, n))
+    }
 
-/// Hamming distance of packed bits. `u32::MAX` with a message on a bad pointer.
-#[no_mangle]
-pub extern "C" fn fv_hamming_b1(a: u32, b: u32, n_bytes: u32) -> u32 {
-    begin();
-    value(u32::MAX, ops::hamming_b1(&WasmMemory, a, b, n_bytes))
-}
+    /// i8 squared Euclidean distance. `u32::MAX` with a message on a bad pointer.
+    #[no_mangle]
+    pub extern "C" fn fv_l2sq_i8(a: u32, b: u32, n: u32) -> u32 {
+        begin();
+        value(u32::MAX, ops::l2sq_i8(&WasmMemory, a, b, n))
+    }
 
-/// Jaccard distance of packed bits. NaN with a message on a bad pointer.
-#[no_mangle]
-pub extern "C" fn fv_jaccard_b1(a: u32, b: u32, n_bytes: u32) -> f32 {
-    begin();
-    value(f32::NAN, ops::jaccard_b1(&WasmMemory, a, b, n_bytes))
-}
+    /// Hamming distance of packed bits. `u32::MAX` with a message on a bad pointer.
+    #[no_mangle]
+    pub extern "C" fn fv_hamming_b1(a: u32, b: u32, n_bytes: u32) -> u32 {
+        begin();
+        value(u32::MAX, ops::hamming_b1(&WasmMemory, a, b, n_bytes))
+    }
 
-/// One query against `n_rows` rows of `dims` f32; 0 or a negative status (the core
-/// `Error::code`). `out` is written only on success.
-#[no_mangle]
-pub extern "C" fn fv_scan_f32(
-    metric: i32,
-    query: u32,
-    rows: u32,
-    n_rows: u32,
-    dims: u32,
-    out: u32,
-) -> i32 {
-    begin();
-    status(ops::scan_f32(
-        &WasmMemory,
-        metric,
-        query,
-        rows,
-        n_rows,
-        dims,
-        out,
-    ))
+    /// Jaccard distance of packed bits. NaN with a message on a bad pointer.
+    #[no_mangle]
+    pub extern "C" fn fv_jaccard_b1(a: u32, b: u32, n_bytes: u32) -> f32 {
+        begin();
+        value(f32::NAN, ops::jaccard_b1(&WasmMemory, a, b, n_bytes))
+    }
+
+    /// One query against `n_rows` rows of `dims` f32; 0 or a negative status (the core
+    /// `Error::code`). `out` is written only on success.
+    #[no_mangle]
+    pub extern "C" fn fv_scan_f32(
+        metric: i32,
+        query: u32,
+        rows: u32,
+        n_rows: u32,
+        dims: u32,
+        out: u32,
+    ) -> i32 {
+        begin();
+        status(ops::scan_f32(
+            &WasmMemory,
+            metric,
+            query,
+            rows,
+            n_rows,
+            dims,
+            out,
+        ))
+    }
 }

@@ -20,11 +20,14 @@ pub mod handles;
 pub mod index_ops;
 pub mod memory;
 pub mod ops;
+pub mod solver_ops;
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "index"))]
 mod index_abi;
+#[cfg(all(target_arch = "wasm32", feature = "solver"))]
+mod solver_abi;
 
 // The ABI keeps its state (the last error) in plain statics; a threaded build would race.
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
@@ -32,18 +35,31 @@ compile_error!("ferrovec-wasm is single-threaded: build it without the `atomics`
 
 /// The version of the ABI in wasm/README.md; `fv_abi_version()` returns it. Hosts refuse a
 /// module with another version.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// `fv_capabilities()` bit: the module was built with `simd128`.
 pub const CAP_SIMD128: u32 = 1 << 0;
+/// `fv_capabilities()` bit: the module exports the vector index (`fv_index_*`; feature
+/// `index`, on by default).
+pub const CAP_INDEX: u32 = 1 << 1;
+/// `fv_capabilities()` bit: the module exports the sparse solver (`fv_matrix_*`,
+/// `fv_graph_*`; feature `solver`).
+pub const CAP_SOLVER: u32 = 1 << 2;
 
 /// The capability bits of this build.
 pub const fn capabilities() -> u32 {
-    if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-        CAP_SIMD128
-    } else {
-        0
-    }
+    let simd = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+    (if simd { CAP_SIMD128 } else { 0 })
+        | (if cfg!(feature = "index") {
+            CAP_INDEX
+        } else {
+            0
+        })
+        | (if cfg!(feature = "solver") {
+            CAP_SOLVER
+        } else {
+            0
+        })
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,5 @@
-// npm lifecycle helper: `prepack` copies the two wasm modules that `make wasm` builds
-// (target/wasm/ferrovec.wasm and ferrovec-simd.wasm, or $FERROVEC_WASM_DIR) next to
+// npm lifecycle helper: `prepack` copies the four wasm modules that `make wasm` builds
+// (target/wasm/ferrovec{,-simd,-solver,-solver-simd}.wasm, or $FERROVEC_WASM_DIR) next to
 // ferrovec.mjs, so `npm pack` / `npm publish` ship them; `postpack` removes the copies again
 // (they are build products, never committed). Before copying, each module is checked: it
 // instantiates with no imports, implements the ABI version ferrovec.mjs speaks, and the SIMD
@@ -10,15 +10,18 @@
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ABI_VERSION, CAP_SIMD128 } from '../ferrovec.mjs';
+import { ABI_VERSION, CAP_INDEX, CAP_SIMD128, CAP_SOLVER } from '../ferrovec.mjs';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const from = process.env.FERROVEC_WASM_DIR
   ? path.resolve(process.env.FERROVEC_WASM_DIR)
   : path.resolve(pkg, '../../target/wasm');
+// [name, expected capabilities]: the index modules and the solver modules (wasm/README.md).
 const MODULES = [
-  ['ferrovec.wasm', 0],
-  ['ferrovec-simd.wasm', CAP_SIMD128],
+  ['ferrovec.wasm', CAP_INDEX],
+  ['ferrovec-simd.wasm', CAP_INDEX | CAP_SIMD128],
+  ['ferrovec-solver.wasm', CAP_SOLVER],
+  ['ferrovec-solver-simd.wasm', CAP_SOLVER | CAP_SIMD128],
 ];
 
 function fail(message) {
@@ -46,8 +49,8 @@ async function copy() {
     if (version !== ABI_VERSION) {
       fail(`${src} implements ABI version ${version}, ferrovec.mjs needs ${ABI_VERSION}: rebuild with \`make wasm\``);
     }
-    if ((x.fv_capabilities() & CAP_SIMD128) !== caps) {
-      fail(`${src} has capabilities ${x.fv_capabilities()}, expected simd128 bit ${caps}`);
+    if (x.fv_capabilities() >>> 0 !== caps) {
+      fail(`${src} has capabilities ${x.fv_capabilities()}, expected ${caps}`);
     }
     copyFileSync(src, path.join(pkg, name));
     console.error(`ferrovec prepack: ${name} (${bytes.length} bytes) from ${src}`);

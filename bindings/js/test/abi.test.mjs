@@ -77,8 +77,8 @@ for (const [name, file, capabilities] of MODULES) {
       assert.deepEqual(others.sort(), ['__data_end', '__heap_base']);
     });
 
-    test('version 2, capabilities', () => {
-      assert.equal(x.fv_abi_version(), 2);
+    test('version 3, capabilities', () => {
+      assert.equal(x.fv_abi_version(), 3);
       assert.equal(x.fv_capabilities(), capabilities);
     });
 
@@ -205,7 +205,7 @@ for (const [name, file, capabilities] of MODULES) {
       x.fv_free(q, 4);
       assert.match(lastError(), /null pointer/);
       f32At(q, [0]);
-      assert.equal(x.fv_abi_version(), 2);
+      assert.equal(x.fv_abi_version(), 3);
       assert.match(lastError(), /null pointer/);
       // A genuine NaN result (NaN input) is not an error: the message is empty.
       const p = alloc(8);

@@ -12,8 +12,8 @@ export const WASM_DIR = process.env.FERROVEC_WASM_DIR ?? path.join(root, 'target
 
 /** Both builds, scalar first: [name, path, expected capabilities]. */
 export const MODULES = [
-  ['ferrovec.wasm', path.join(WASM_DIR, 'ferrovec.wasm'), 0],
-  ['ferrovec-simd.wasm', path.join(WASM_DIR, 'ferrovec-simd.wasm'), 1],
+  ['ferrovec.wasm', path.join(WASM_DIR, 'ferrovec.wasm'), 2],
+  ['ferrovec-simd.wasm', path.join(WASM_DIR, 'ferrovec-simd.wasm'), 3],
 ];
 
 export function moduleBytes(file) {

@@ -1,5 +1,7 @@
-//! The Interpreted backend: ferrovec's wasm module (ABI v1, `wasm/README.md`) inside the
-//! embedded wasmi interpreter.
+//! The Interpreted backend: ferrovec's wasm modules (ABI v3, `wasm/README.md`) inside the
+//! embedded wasmi interpreter: the kernel module (kernels and indexes) and, compiled on the
+//! first sparse matrix or graph, the solver module of the same build
+//! (`interpreted_solver.rs`).
 //!
 //! This is for hosts that may not load new native code or JIT (iOS rules for downloaded
 //! code, consoles, plugin sandboxes) or that run kernels they do not trust: the module is
@@ -36,7 +38,7 @@
 //! after a discarded instance) runs with its own budget of [`INSTANTIATION_FUEL`].
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use ferrovec_core::kernels::Metric;
 use ferrovec_core::{Error, Result};
@@ -52,7 +54,7 @@ use crate::index::{IndexBackend, IndexOptions};
 
 /// The version of the module ABI (`fv_abi_version()`) this host implements; modules of any
 /// other version are refused.
-pub const SUPPORTED_ABI_VERSION: u32 = 2;
+pub const SUPPORTED_ABI_VERSION: u32 = 3;
 
 /// Fuel for instantiating the module and checking its ABI, when a per-call budget is set.
 /// ferrovec's modules have no start function (one is refused), so this is only the data
@@ -61,6 +63,9 @@ pub const INSTANTIATION_FUEL: u64 = 10_000_000;
 
 /// `fv_capabilities()` bit 0: the module was built with simd128.
 const CAP_SIMD128: u32 = 1;
+/// `fv_capabilities()` bit 2: the module exports the sparse solver (`fv_matrix_*`,
+/// `fv_graph_*`).
+const CAP_SOLVER: u32 = 1 << 2;
 /// Rows per `fv_scan_f32` call are chosen to fill about this many bytes (see `scan_f32`):
 /// well inside a core's L2 cache next to the module's own working set.
 const SCAN_CHUNK_BYTES: usize = 128 * 1024;
@@ -83,6 +88,32 @@ impl BundledModule {
             BundledModule::Scalar => "ferrovec.wasm",
             BundledModule::Simd => "ferrovec-simd.wasm",
         }
+    }
+
+    /// The file name of the same build's solver module (wasm/README.md, "Modules").
+    pub const fn solver_file_name(self) -> &'static str {
+        match self {
+            BundledModule::Scalar => "ferrovec-solver.wasm",
+            BundledModule::Simd => "ferrovec-solver-simd.wasm",
+        }
+    }
+}
+
+/// The bytes of the solver module of the same build as `which` (`ferrovec-solver.wasm` or
+/// `ferrovec-solver-simd.wasm`) embedded in this library, or `None` without the
+/// `bundled-wasm` feature.
+pub fn bundled_solver_module(which: BundledModule) -> Option<&'static [u8]> {
+    #[cfg(feature = "bundled-wasm")]
+    {
+        Some(match which {
+            BundledModule::Scalar => include_bytes!(env!("FERROVEC_WASM_SOLVER_SCALAR")),
+            BundledModule::Simd => include_bytes!(env!("FERROVEC_WASM_SOLVER_SIMD")),
+        })
+    }
+    #[cfg(not(feature = "bundled-wasm"))]
+    {
+        let _ = which;
+        None
     }
 }
 
@@ -131,6 +162,7 @@ pub struct InterpretedOptions {
     memory_limit: Option<usize>,
     sha256: Option<[u8; 32]>,
     host_kernels: bool,
+    solver: Option<Arc<[u8]>>,
 }
 
 impl Default for InterpretedOptions {
@@ -151,6 +183,7 @@ impl fmt::Debug for InterpretedOptions {
             .field("memory_limit", &self.memory_limit)
             .field("sha256", &self.sha256.map(|h| hex(&h)))
             .field("host_kernels", &self.host_kernels)
+            .field("solver_module", &self.solver.as_ref().map(|b| b.len()))
             .finish()
     }
 }
@@ -164,7 +197,20 @@ impl InterpretedOptions {
             memory_limit: None,
             sha256: None,
             host_kernels: false,
+            solver: None,
         }
+    }
+
+    /// The module that holds this backend's sparse matrices and graphs
+    /// ([`SparseMatrix`](crate::solver::SparseMatrix), [`Graph`](crate::solver::Graph)):
+    /// a `.wasm` implementing the solver functions of ABI v3 (`ferrovec-solver*.wasm`,
+    /// capability bit 2), compiled on first use. Without it: the kernel module itself if it
+    /// has the solver, else the bundled solver module of the same build as the bundled
+    /// kernel module; with neither, creating a matrix or graph is
+    /// [`Error::InvalidModule`]. Not covered by [`expect_sha256`](Self::expect_sha256).
+    pub fn solver_module(mut self, bytes: impl Into<Arc<[u8]>>) -> InterpretedOptions {
+        self.solver = Some(bytes.into());
+        self
     }
 
     /// Run these module bytes (a `.wasm` binary implementing ABI v1) instead of the bundled
@@ -302,6 +348,19 @@ pub struct Interpreted {
     info: ModuleInfo,
     /// `None` after a call abandoned the instance; the next call instantiates again.
     live: Mutex<Option<Live>>,
+    /// Where the solver module comes from (see [`InterpretedOptions::solver_module`]).
+    solver_source: SolverSource,
+    /// The solver module, compiled on first use.
+    solver: OnceLock<std::result::Result<Module, Error>>,
+}
+
+/// Where an [`Interpreted`] backend's solver module comes from.
+enum SolverSource {
+    /// The kernel module has the solver itself.
+    Same,
+    Bytes(Arc<[u8]>),
+    Bundled(&'static [u8]),
+    None,
 }
 
 impl fmt::Debug for Interpreted {
@@ -384,10 +443,20 @@ impl Interpreted {
                 initial_memory,
             },
             live: Mutex::new(None),
+            solver_source: SolverSource::None,
+            solver: OnceLock::new(),
         };
         let (live, abi_version, capabilities) = backend.instantiate()?;
         backend.info.abi_version = abi_version;
         backend.info.capabilities = capabilities;
+        backend.solver_source = match (&options.solver, &options.source) {
+            (Some(bytes), _) => SolverSource::Bytes(Arc::clone(bytes)),
+            (None, _) if capabilities & CAP_SOLVER != 0 => SolverSource::Same,
+            (None, ModuleSource::Bundled(which)) => {
+                bundled_solver_module(*which).map_or(SolverSource::None, SolverSource::Bundled)
+            }
+            (None, ModuleSource::Bytes(_)) => SolverSource::None,
+        };
         backend.live = Mutex::new(Some(live));
         Ok(backend)
     }
@@ -407,10 +476,52 @@ impl Interpreted {
         self.memory_limit
     }
 
-    /// The compiled module and its wasmi engine, for indexes that run in their own
-    /// instances of it (`interpreted_index.rs`).
-    pub(crate) fn wasm_parts(&self) -> (&WasmEngine, &Module) {
-        (&self.engine, &self.module)
+    /// The solver module (compiled on first use) and the limits, for a matrix or graph in
+    /// its own instance (`interpreted_solver.rs`).
+    pub(super) fn solver_sandbox(&self) -> Result<super::module_call::Sandbox> {
+        let module = self
+            .solver
+            .get_or_init(|| {
+                let bytes: &[u8] = match &self.solver_source {
+                    SolverSource::Same => return Ok(self.module.clone()),
+                    SolverSource::Bytes(bytes) => bytes,
+                    SolverSource::Bundled(bytes) => bytes,
+                    SolverSource::None => {
+                        return Err(Error::InvalidModule(format!(
+                            "the module has no sparse solver (capability bit 2 of ABI \
+                         {SUPPORTED_ABI_VERSION}) and this backend has no solver module: pass \
+                         one (ferrovec-solver-simd.wasm) to InterpretedOptions::solver_module"
+                        )))
+                    }
+                };
+                let module = Module::new(&self.engine, bytes).map_err(|e| {
+                    Error::InvalidModule(format!("the solver module is not valid wasm: {e}"))
+                })?;
+                if module.imports().len() != 0 {
+                    return Err(Error::InvalidModule(
+                        "the solver module has imports; it must import nothing".into(),
+                    ));
+                }
+                check_solver_module(&self.engine, &module, self.fuel.is_some())?;
+                Ok(module)
+            })
+            .clone()?;
+        Ok(super::module_call::Sandbox {
+            engine: self.engine.clone(),
+            module,
+            fuel: self.fuel,
+            memory_limit: self.memory_limit,
+        })
+    }
+
+    /// The compiled module and the limits, for an engine object in its own instance.
+    pub(super) fn sandbox(&self) -> super::module_call::Sandbox {
+        super::module_call::Sandbox {
+            engine: self.engine.clone(),
+            module: self.module.clone(),
+            fuel: self.fuel,
+            memory_limit: self.memory_limit,
+        }
     }
 
     /// The current size of the module's linear memory in bytes (0 while no instance is
@@ -813,25 +924,53 @@ impl Backend for Interpreted {
         super::interpreted_index::load_index(self, bytes)
     }
 
-    /// Refused until the wasm module carries the solver (ABI v3): running it natively
-    /// behind an interpreted engine would break the sandbox's promise.
+    /// The matrix lives in its own instance of the solver module
+    /// (`interpreted_solver.rs`).
     fn new_matrix(
         &self,
-        _matrix: ferrovec_core::sparse::CsrMatrix,
+        matrix: ferrovec_core::sparse::CsrMatrix,
     ) -> Result<Box<dyn crate::solver::MatrixBackend>> {
-        Err(solver_not_in_module())
+        super::interpreted_solver::new_matrix(self, matrix)
     }
 
     fn new_graph(
         &self,
-        _graph: ferrovec_core::sparse::Graph,
+        graph: ferrovec_core::sparse::Graph,
     ) -> Result<Box<dyn crate::solver::GraphBackend>> {
-        Err(solver_not_in_module())
+        super::interpreted_solver::new_graph(self, graph)
     }
 }
 
-fn solver_not_in_module() -> Error {
-    Error::InvalidModule(format!(
-        "the sparse solver is not in the wasm module (abi {SUPPORTED_ABI_VERSION}): use a native engine"
-    ))
+/// Instantiates a solver module once (no limits but instantiation fuel) and checks its ABI
+/// version and capability bit.
+fn check_solver_module(engine: &WasmEngine, module: &Module, fuel: bool) -> Result<()> {
+    let mut store = Store::new(engine, StoreLimitsBuilder::new().build());
+    store.limiter(|limits| limits);
+    if fuel {
+        store.set_fuel(INSTANTIATION_FUEL).map_err(internal)?;
+    }
+    let instance = wasmi::Linker::<StoreLimits>::new(engine)
+        .instantiate_and_start(&mut store, module)
+        .map_err(|e| {
+            Error::InvalidModule(format!("the solver module could not be instantiated: {e}"))
+        })?;
+    let get = |store: &mut Store<StoreLimits>, name: &str| -> Result<u32> {
+        instance
+            .get_typed_func::<(), u32>(&*store, name)
+            .and_then(|f| f.call(&mut *store, ()))
+            .map_err(|e| Error::InvalidModule(format!("the solver module's `{name}`: {e}")))
+    };
+    let version = get(&mut store, "fv_abi_version")?;
+    if version != SUPPORTED_ABI_VERSION {
+        return Err(Error::InvalidModule(format!(
+            "the solver module implements ABI version {version}, this host implements version \
+             {SUPPORTED_ABI_VERSION}"
+        )));
+    }
+    if get(&mut store, "fv_capabilities")? & CAP_SOLVER == 0 {
+        return Err(Error::InvalidModule(
+            "the solver module does not have the sparse solver (capability bit 2)".into(),
+        ));
+    }
+    Ok(())
 }

@@ -33,13 +33,10 @@ use ferrovec_core::index::{
     HnswParams, IndexKind, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,
 };
 use ferrovec_core::{Error, Result};
-use wasmi::{
-    Engine as WasmEngine, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder,
-    TrapCode, TypedFunc, WasmParams, WasmResults,
-};
+use wasmi::TypedFunc;
 
-use super::interpreted::{Interpreted, INSTANTIATION_FUEL};
-use super::module_call::{AbiMemory, CallResult, Fail, Scratch};
+use super::interpreted::Interpreted;
+use super::module_call::{export, to_u32, CallResult, Fail, Inst, Sandbox};
 use crate::index::IndexBackend;
 
 /// Words `fv_index_info` writes.
@@ -98,9 +95,6 @@ impl Op {
 // which argument is which.
 #[allow(clippy::type_complexity)]
 struct Funcs {
-    alloc: TypedFunc<u32, u32>,
-    free: TypedFunc<(u32, u32), ()>,
-    last_error: TypedFunc<u32, u32>,
     new: TypedFunc<(u32, i32, i32, i32, u32, u32, u32, u64, u32), i32>,
     load: TypedFunc<(u32, u32, u32), i32>,
     info: TypedFunc<(u32, u32), i32>,
@@ -119,30 +113,6 @@ struct Funcs {
     save: TypedFunc<(u32, u32, u32), i32>,
 }
 
-/// The ABI functions staging and error reporting call, borrowed from `f`.
-fn abi_memory(f: &Funcs, memory: Memory, memory_limit: Option<usize>) -> AbiMemory<'_> {
-    AbiMemory {
-        alloc: &f.alloc,
-        free: &f.free,
-        last_error: &f.last_error,
-        memory,
-        memory_limit,
-    }
-}
-
-/// A live instance holding the index.
-struct Inst {
-    store: Store<StoreLimits>,
-    memory: Memory,
-    f: Funcs,
-    /// The index's handle in the instance's registry.
-    handle: u32,
-    /// The staging block.
-    scratch: Scratch,
-    /// The cap on linear memory (for messages; the store's limiter enforces it).
-    memory_limit: Option<usize>,
-}
-
 /// What the host knows about the index without asking the module.
 #[derive(Clone)]
 struct Cached {
@@ -151,13 +121,13 @@ struct Cached {
     capacity: usize,
 }
 
+/// The live instance holding the index.
+type IndexInst = Inst<Funcs>;
+
 pub(crate) struct InterpretedIndex {
-    engine: WasmEngine,
-    module: Module,
-    fuel: Option<u64>,
-    memory_limit: Option<usize>,
+    sandbox: Sandbox,
     /// `None` after a call abandoned the instance; the next call rebuilds it from the log.
-    inst: Mutex<Option<Inst>>,
+    inst: Mutex<Option<IndexInst>>,
     base: Base,
     log: Vec<Op>,
     log_bytes: usize,
@@ -171,25 +141,17 @@ impl fmt::Debug for InterpretedIndex {
         f.debug_struct("InterpretedIndex")
             .field("options", &self.cached.options)
             .field("len", &self.cached.len)
-            .field("fuel", &self.fuel)
-            .field("memory_limit", &self.memory_limit)
+            .field("fuel", &self.sandbox.fuel)
+            .field("memory_limit", &self.sandbox.memory_limit)
             .field("log_ops", &self.log.len())
             .finish_non_exhaustive()
     }
 }
 
-fn internal(err: wasmi::Error) -> Error {
-    Error::Internal(format!("wasmi: {err}"))
-}
-
 impl InterpretedIndex {
     fn create(backend: &Interpreted, base: Base) -> Result<InterpretedIndex> {
-        let (engine, module) = backend.wasm_parts();
         let mut index = InterpretedIndex {
-            engine: engine.clone(),
-            module: module.clone(),
-            fuel: backend.fuel(),
-            memory_limit: backend.memory_limit(),
+            sandbox: backend.sandbox(),
             inst: Mutex::new(None),
             base,
             log: Vec::new(),
@@ -208,7 +170,7 @@ impl InterpretedIndex {
     }
 
     /// A fresh instance holding the index as the base plus the log describe it.
-    fn rebuild(&self) -> Result<(Inst, Cached)> {
+    fn rebuild(&self) -> Result<(IndexInst, Cached)> {
         let mut inst = self.instantiate()?;
         match &self.base {
             Base::Options(options) => {
@@ -260,112 +222,51 @@ impl InterpretedIndex {
     }
 
     /// A fresh store and instance of the module, with the index exports looked up.
-    fn instantiate(&self) -> Result<Inst> {
-        let mut limits = StoreLimitsBuilder::new().instances(1).memories(1);
-        if let Some(cap) = self.memory_limit {
-            limits = limits.memory_size(cap);
-        }
-        let mut store = Store::new(&self.engine, limits.build());
-        store.limiter(|limits| limits);
-        if self.fuel.is_some() {
-            store.set_fuel(INSTANTIATION_FUEL).map_err(internal)?;
-        }
-        // Links the host kernels if the module imports them (`host_kernels.rs`).
-        let instance = super::host_kernels::instantiate(&mut store, &self.module)
-            .map_err(|e| Error::InvalidModule(format!("it could not be instantiated: {e}")))?;
-        let memory = instance.get_memory(&store, "memory").ok_or_else(|| {
-            Error::InvalidModule("it does not export a linear memory named `memory`".into())
-        })?;
-        fn func<P: WasmParams, R: WasmResults>(
-            instance: &Instance,
-            store: &Store<StoreLimits>,
-            name: &str,
-        ) -> Result<TypedFunc<P, R>> {
-            instance.get_typed_func::<P, R>(store, name).map_err(|e| {
-                Error::InvalidModule(format!(
-                    "export `{name}` is missing or has the wrong signature ({e}): the module \
-                     does not implement the index functions of ABI version 2 (wasm/README.md)"
-                ))
+    fn instantiate(&self) -> Result<IndexInst> {
+        self.sandbox.instantiate(|i, s| {
+            let what = "the index functions of ABI version 3";
+            Ok(Funcs {
+                new: export(i, s, "fv_index_new", what)?,
+                load: export(i, s, "fv_index_load", what)?,
+                info: export(i, s, "fv_index_info", what)?,
+                add: export(i, s, "fv_index_add", what)?,
+                add_batch: export(i, s, "fv_index_add_batch", what)?,
+                remove: export(i, s, "fv_index_remove", what)?,
+                compact: export(i, s, "fv_index_compact", what)?,
+                clear: export(i, s, "fv_index_clear", what)?,
+                reserve: export(i, s, "fv_index_reserve", what)?,
+                set_ef_search: export(i, s, "fv_index_set_ef_search", what)?,
+                contains: export(i, s, "fv_index_contains", what)?,
+                get: export(i, s, "fv_index_get", what)?,
+                search: export(i, s, "fv_index_search", what)?,
+                search_allowed: export(i, s, "fv_index_search_allowed", what)?,
+                search_batch: export(i, s, "fv_index_search_batch", what)?,
+                save: export(i, s, "fv_index_save", what)?,
             })
-        }
-        let (i, s) = (&instance, &store);
-        let f = Funcs {
-            alloc: func(i, s, "fv_alloc")?,
-            free: func(i, s, "fv_free")?,
-            last_error: func(i, s, "fv_last_error")?,
-            new: func(i, s, "fv_index_new")?,
-            load: func(i, s, "fv_index_load")?,
-            info: func(i, s, "fv_index_info")?,
-            add: func(i, s, "fv_index_add")?,
-            add_batch: func(i, s, "fv_index_add_batch")?,
-            remove: func(i, s, "fv_index_remove")?,
-            compact: func(i, s, "fv_index_compact")?,
-            clear: func(i, s, "fv_index_clear")?,
-            reserve: func(i, s, "fv_index_reserve")?,
-            set_ef_search: func(i, s, "fv_index_set_ef_search")?,
-            contains: func(i, s, "fv_index_contains")?,
-            get: func(i, s, "fv_index_get")?,
-            search: func(i, s, "fv_index_search")?,
-            search_allowed: func(i, s, "fv_index_search_allowed")?,
-            search_batch: func(i, s, "fv_index_search_batch")?,
-            save: func(i, s, "fv_index_save")?,
-        };
-        Ok(Inst {
-            store,
-            memory,
-            f,
-            handle: 0,
-            scratch: Scratch::default(),
-            memory_limit: self.memory_limit,
         })
     }
 
-    /// Runs `body` on `inst` with a fresh fuel budget and maps its failure to an [`Error`].
-    /// Does not discard anything: see [`with`](Self::with).
-    fn call<R>(&self, inst: &mut Inst, body: impl FnOnce(&mut Inst) -> CallResult<R>) -> Result<R> {
-        self.call_raw(inst, body).map_err(|(err, _)| err)
-    }
-
-    /// As [`call`](Self::call), also saying whether the instance must be discarded.
-    fn call_raw<R>(
+    /// Runs `body` on `inst` with a fresh fuel budget (see [`Sandbox::call`]).
+    fn call<R>(
         &self,
-        inst: &mut Inst,
-        body: impl FnOnce(&mut Inst) -> CallResult<R>,
-    ) -> std::result::Result<R, (Error, bool)> {
-        if let Some(budget) = self.fuel {
-            inst.store
-                .set_fuel(budget)
-                .map_err(|e| (internal(e), false))?;
-        }
-        match body(inst) {
-            Ok(value) => Ok(value),
-            Err(Fail::Clean(err)) => Err((err, false)),
-            Err(Fail::Wasm(err)) => Err((
-                match (err.as_trap_code(), self.fuel) {
-                    (Some(TrapCode::OutOfFuel), Some(budget)) => Error::OutOfFuel { budget },
-                    _ => Error::Trap(err.to_string()),
-                },
-                true,
-            )),
-            Err(Fail::Broken(what)) => Err((
-                Error::Trap(format!("the module broke its ABI: {what}")),
-                true,
-            )),
-        }
+        inst: &mut IndexInst,
+        body: impl FnOnce(&mut IndexInst) -> CallResult<R>,
+    ) -> Result<R> {
+        self.sandbox.call(inst, body)
     }
 
     /// Runs `body` on the live instance (rebuilding it first if an earlier call discarded
     /// it), discarding the instance if wasmi stopped the call.
     fn with<R>(
         &self,
-        slot: &mut Option<Inst>,
-        body: impl FnOnce(&mut Inst) -> CallResult<R>,
+        slot: &mut Option<IndexInst>,
+        body: impl FnOnce(&mut IndexInst) -> CallResult<R>,
     ) -> Result<R> {
         let inst = match slot {
             Some(inst) => inst,
             None => slot.insert(self.rebuild()?.0),
         };
-        match self.call_raw(inst, body) {
+        match self.sandbox.call_raw(inst, body) {
             Ok(value) => Ok(value),
             Err((err, discard)) => {
                 if discard {
@@ -377,7 +278,7 @@ impl InterpretedIndex {
     }
 
     /// A read: runs under the instance mutex.
-    fn read<R>(&self, body: impl FnOnce(&mut Inst) -> CallResult<R>) -> Result<R> {
+    fn read<R>(&self, body: impl FnOnce(&mut IndexInst) -> CallResult<R>) -> Result<R> {
         let mut guard = self.inst.lock().unwrap_or_else(|p| {
             // A panic mid-call (a bug) may have left the instance mid-call: rebuild it.
             let mut guard = p.into_inner();
@@ -426,7 +327,7 @@ impl InterpretedIndex {
     }
 
     /// Replaces base + log by a fresh image, if the module can save one.
-    fn fold(&mut self, slot: &mut Option<Inst>) {
+    fn fold(&mut self, slot: &mut Option<IndexInst>) {
         match self.with(slot, |inst| inst.save()) {
             Ok(bytes) => {
                 self.base = Base::Image(bytes);
@@ -455,16 +356,16 @@ impl InterpretedIndex {
         self.read(|inst| {
             let [q, keys, dist, counts] =
                 inst.stage([queries.len() * 4, total * 8, total * 4, n_queries * 4])?;
-            inst.write_f32(q, queries)?;
+            inst.write(q, queries)?;
             let f = inst.f.search_batch;
             let status = f.call(
                 &mut inst.store,
                 (inst.handle, q, n32, floats, k32, keys, dist, counts),
             )?;
             inst.check(status)?;
-            let counts = inst.read_u32s(counts, n_queries)?;
-            let keys = inst.read_u64s(keys, total)?;
-            let dist = inst.read_f32s(dist, total)?;
+            let counts = inst.read::<u32>(counts, n_queries)?;
+            let keys = inst.read::<u64>(keys, total)?;
+            let dist = inst.read::<f32>(dist, total)?;
             let mut out = Vec::with_capacity(n_queries);
             for (row, &n) in counts.iter().enumerate() {
                 let n = n as usize;
@@ -492,10 +393,10 @@ impl InterpretedIndex {
             let allowed_len = allowed.map_or(0, |a| a.len());
             let [q, a, keys, dist, count] =
                 inst.stage([query.len() * 4, allowed_len * 8, cap * 8, cap * 4, 4])?;
-            inst.write_f32(q, query)?;
+            inst.write(q, query)?;
             let status = match allowed {
                 Some(list) => {
-                    inst.write_u64(a, list)?;
+                    inst.write(a, list)?;
                     let n_allowed = u32::try_from(list.len()).map_err(|_| {
                         Fail::Clean(Error::InvalidArgument(
                             "the allow-list is longer than u32::MAX".into(),
@@ -517,8 +418,8 @@ impl InterpretedIndex {
             if n > cap {
                 return Err(Fail::Broken(format!("{n} matches for at most {cap}")));
             }
-            let keys = inst.read_u64s(keys, n)?;
-            let dist = inst.read_f32s(dist, n)?;
+            let keys = inst.read::<u64>(keys, n)?;
+            let dist = inst.read::<f32>(dist, n)?;
             Ok(keys
                 .into_iter()
                 .zip(dist)
@@ -528,104 +429,13 @@ impl InterpretedIndex {
     }
 }
 
-fn to_u32(value: usize, what: &str) -> Result<u32> {
-    u32::try_from(value).map_err(|_| {
-        Error::InvalidArgument(format!(
-            "{what} ({value}) does not fit the wasm module's 32-bit address space"
-        ))
-    })
-}
-
 fn too_big(what: &str) -> Fail {
     Fail::Clean(Error::InvalidArgument(format!(
         "{what} does not fit the wasm module's 32-bit address space"
     )))
 }
 
-impl Inst {
-    /// Offsets in the staging block for buffers of the given byte sizes (see
-    /// [`Scratch::stage`]).
-    fn stage<const N: usize>(&mut self, sizes: [usize; N]) -> CallResult<[u32; N]> {
-        let abi = abi_memory(&self.f, self.memory, self.memory_limit);
-        self.scratch.stage(&mut self.store, &abi, sizes)
-    }
-
-    fn bytes_mut(&mut self, at: u32, len: usize) -> CallResult<&mut [u8]> {
-        self.memory
-            .data_mut(&mut self.store)
-            .get_mut(at as usize..at as usize + len)
-            .ok_or_else(|| Fail::Broken(format!("buffer at {at} is out of bounds")))
-    }
-
-    fn bytes(&self, at: u32, len: usize) -> CallResult<&[u8]> {
-        self.memory
-            .data(&self.store)
-            .get(at as usize..at as usize + len)
-            .ok_or_else(|| Fail::Broken(format!("buffer at {at} is out of bounds")))
-    }
-
-    fn write_bytes(&mut self, at: u32, src: &[u8]) -> CallResult<()> {
-        self.bytes_mut(at, src.len())?.copy_from_slice(src);
-        Ok(())
-    }
-
-    fn write_f32(&mut self, at: u32, src: &[f32]) -> CallResult<()> {
-        let dst = self.bytes_mut(at, src.len() * 4)?;
-        for (d, s) in dst.chunks_exact_mut(4).zip(src) {
-            d.copy_from_slice(&s.to_le_bytes());
-        }
-        Ok(())
-    }
-
-    fn write_u64(&mut self, at: u32, src: &[u64]) -> CallResult<()> {
-        let dst = self.bytes_mut(at, src.len() * 8)?;
-        for (d, s) in dst.chunks_exact_mut(8).zip(src) {
-            d.copy_from_slice(&s.to_le_bytes());
-        }
-        Ok(())
-    }
-
-    fn read_u32s(&self, at: u32, n: usize) -> CallResult<Vec<u32>> {
-        Ok(self
-            .bytes(at, n * 4)?
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect())
-    }
-
-    fn read_u32(&self, at: u32) -> CallResult<u32> {
-        Ok(self.read_u32s(at, 1)?[0])
-    }
-
-    fn read_u64s(&self, at: u32, n: usize) -> CallResult<Vec<u64>> {
-        Ok(self
-            .bytes(at, n * 8)?
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect())
-    }
-
-    fn read_f32s(&self, at: u32, n: usize) -> CallResult<Vec<f32>> {
-        Ok(self
-            .bytes(at, n * 4)?
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect())
-    }
-
-    fn message(&mut self) -> CallResult<String> {
-        abi_memory(&self.f, self.memory, self.memory_limit).message(&mut self.store)
-    }
-
-    /// A non-zero status becomes the core error it stands for (with the module's message).
-    fn check(&mut self, status: i32) -> CallResult<()> {
-        if status == 0 {
-            return Ok(());
-        }
-        let message = self.message()?;
-        Err(Fail::Clean(error_from(status, &message)))
-    }
-
+impl IndexInst {
     /// Calls the export for `op`.
     fn apply(&mut self, op: &Op) -> CallResult<()> {
         let h = self.handle;
@@ -639,8 +449,8 @@ impl Inst {
                 let n = u32::try_from(keys.len()).map_err(|_| too_big("the batch"))?;
                 let floats = u32::try_from(vectors.len()).map_err(|_| too_big("the batch"))?;
                 let [pk, pv] = self.stage([keys.len() * 8, vectors.len() * 4])?;
-                self.write_u64(pk, keys)?;
-                self.write_f32(pv, vectors)?;
+                self.write(pk, keys)?;
+                self.write(pv, vectors)?;
                 if keys.len() == 1 {
                     // The single-vector export, so its errors are exactly `add_with`'s.
                     let f = self.f.add;
@@ -685,7 +495,7 @@ impl Inst {
         let f = self.f.info;
         let status = f.call(&mut self.store, (self.handle, out))?;
         self.check(status)?;
-        let w = self.read_u32s(out, INFO_WORDS)?;
+        let w = self.read::<u32>(out, INFO_WORDS)?;
         let broken = |what: &str| Fail::Broken(format!("fv_index_info: {what}"));
         let metric = IndexMetric::from_code(w[1] as i32).map_err(|_| broken("unknown metric"))?;
         let storage = Storage::from_code(w[2] as i32).map_err(|_| broken("unknown storage"))?;
@@ -713,48 +523,8 @@ impl Inst {
         let status = f.call(&mut self.store, (self.handle, pp, pl))?;
         self.check(status)?;
         let (ptr, len) = (self.read_u32(pp)?, self.read_u32(pl)?);
-        let bytes = self.bytes(ptr, len as usize)?.to_vec();
-        self.f.free.call(&mut self.store, (ptr, len))?;
-        Ok(bytes)
+        self.take_block(ptr, len)
     }
-}
-
-/// The first unsigned integer in `text` after `after`.
-fn number_after(text: &str, after: &str) -> Option<u64> {
-    let rest = &text[text.find(after)? + after.len()..];
-    let digits: String = rest
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
-}
-
-/// The core error a module status and message stand for (the message is the core error's
-/// `Display`, so variants with data are parsed back).
-fn error_from(status: i32, message: &str) -> Error {
-    let strip = |prefix: &str| message.strip_prefix(prefix).unwrap_or(message).to_string();
-    let parsed = match status {
-        -2 => number_after(message, "expected")
-            .zip(number_after(message, "got"))
-            .map(|(expected, actual)| Error::DimensionMismatch {
-                expected: expected as usize,
-                actual: actual as usize,
-            }),
-        -3 => Some(Error::InvalidArgument(strip("invalid argument: "))),
-        -8 => Some(Error::OutOfMemory(strip("out of memory: "))),
-        -10 => number_after(message, "key").map(Error::KeyNotFound),
-        -11 => number_after(message, "key").map(Error::DuplicateKey),
-        -12 => Some(Error::CorruptFile(strip("corrupt file: "))),
-        -13 => number_after(message, "version").map(|v| Error::UnsupportedVersion(v as u32)),
-        -14 => Some(Error::InvalidHandle),
-        _ => None,
-    };
-    parsed.unwrap_or_else(|| {
-        Error::Internal(format!(
-            "the wasm module failed with status {status}: {message}"
-        ))
-    })
 }
 
 impl IndexBackend for InterpretedIndex {
@@ -832,7 +602,7 @@ impl IndexBackend for InterpretedIndex {
             let f = inst.f.get;
             let status = f.call(&mut inst.store, (inst.handle, key, out, n))?;
             inst.check(status)?;
-            inst.read_f32s(out, dims)
+            inst.read::<f32>(out, dims)
         })
     }
 

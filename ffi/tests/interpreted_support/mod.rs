@@ -58,7 +58,7 @@ pub struct FakeModule {
 impl Default for FakeModule {
     fn default() -> Self {
         FakeModule {
-            abi: 2,
+            abi: 3,
             import: false,
             skip: None,
             dot_body: "(f32.const 42)",
