@@ -28,7 +28,7 @@
  * The version of the module ABI (`fv_abi_version()`) this host implements; modules of any
  * other version are refused.
  */
-#define SUPPORTED_ABI_VERSION 2
+#define SUPPORTED_ABI_VERSION 3
 
 /**
  * Fuel for instantiating the module and checking its ABI, when a per-call budget is set.
