@@ -218,6 +218,99 @@
 #define FV_METRIC_L2SQ 2
 
 /**
+ * Why a method stopped: its stopping criterion was met.
+ */
+#define FV_STOP_CONVERGED 0
+
+/**
+ * Why a method stopped: the iteration budget ran out (not an error: the best estimate is
+ * returned with `converged` false).
+ */
+#define FV_STOP_MAX_ITERATIONS 1
+
+/**
+ * Why a method stopped: the work budget (pushes, walk steps) ran out.
+ */
+#define FV_STOP_MAX_WORK 2
+
+/**
+ * Why a method stopped: it could not continue (a Krylov breakdown, or a tolerance below
+ * what `double` resolves); the answer is the last iterate.
+ */
+#define FV_STOP_BREAKDOWN 3
+
+/**
+ * Why a method stopped: a reason added to the library after this header was generated.
+ */
+#define FV_STOP_OTHER 99
+
+/**
+ * Preconditioner of CG and BiCGSTAB: none (scipy's `M = None`).
+ */
+#define FV_PRECONDITIONER_NONE 0
+
+/**
+ * Preconditioner of CG and BiCGSTAB: Jacobi, `M = D^-1` (needs a non-zero diagonal,
+ * positive for CG).
+ */
+#define FV_PRECONDITIONER_JACOBI 1
+
+/**
+ * Matrix Market symmetry: every stored entry is written.
+ */
+#define FV_SYMMETRY_GENERAL 0
+
+/**
+ * Matrix Market symmetry: the lower triangle is written; the matrix must be exactly
+ * symmetric.
+ */
+#define FV_SYMMETRY_SYMMETRIC 1
+
+/**
+ * Matrix Market symmetry: the strict lower triangle is written; `a_ji = -a_ij` exactly and a
+ * zero diagonal are required.
+ */
+#define FV_SYMMETRY_SKEW_SYMMETRIC 2
+
+/**
+ * `fv_rhs.kind`: `b` is dense, `values[0..len]` with `len` = the matrix's rows.
+ */
+#define FV_RHS_DENSE 0
+
+/**
+ * `fv_rhs.kind`: `b` is sparse, `b[indices[i]] = values[i]` for `i < len` (any order, each
+ * index once), zero elsewhere.
+ */
+#define FV_RHS_SPARSE 1
+
+/**
+ * `fv_distribution.kind`: the method's default (a personalization or start vector:
+ * uniform; a dangling distribution: the personalization). A zeroed struct is this.
+ */
+#define FV_DIST_DEFAULT 0
+
+/**
+ * `fv_distribution.kind`: every node weight 1.
+ */
+#define FV_DIST_UNIFORM 1
+
+/**
+ * `fv_distribution.kind`: all weight on `node` (a single source).
+ */
+#define FV_DIST_NODE 2
+
+/**
+ * `fv_distribution.kind`: `weights[0..len]`, one per node (`len` = the graph's nodes).
+ */
+#define FV_DIST_DENSE 3
+
+/**
+ * `fv_distribution.kind`: weight `weights[i]` on node `nodes[i]` for `i < len` (each node
+ * once), 0 elsewhere (networkx's personalization dict).
+ */
+#define FV_DIST_SPARSE 4
+
+/**
  * An engine: every kernel on one backend. Create with `fv_engine_new`, destroy with
  * `fv_engine_free`.
  *
@@ -226,6 +319,17 @@
  * create one engine per thread for parallel interpreted work.
  */
 typedef struct fv_engine fv_engine;
+
+/**
+ * A directed, optionally weighted graph for PageRank, with networkx's semantics (`alpha` is
+ * the probability of following an edge; a dangling node's mass goes to the
+ * personalization). Create with `fv_graph_from_edges` / `fv_graph_from_csr`, destroy with
+ * `fv_graph_free`.
+ *
+ * Thread-safety and ownership as `fv_sparse_matrix` (immutable; only `fv_graph_free` must
+ * not race; inputs borrowed for the call, outputs written on success only).
+ */
+typedef struct fv_graph fv_graph;
 
 /**
  * A vector index. Create with `fv_index_new` / `fv_index_load_bytes` /
@@ -245,6 +349,24 @@ typedef struct fv_engine fv_engine;
  * after a call returns. The index does not keep its engine: either may be freed first.
  */
 typedef struct fv_index fv_index;
+
+/**
+ * A sparse matrix (CSR, `double` values, `uint32_t` column indices). Create with
+ * `fv_sparse_matrix_from_csr` / `_from_csr_unsorted` / `_from_triplets` /
+ * `_from_matrix_market` / `_read_matrix_market`, destroy with `fv_sparse_matrix_free`.
+ *
+ * Immutable once created, so thread-safe: every function may run on many threads at once
+ * on the same matrix; only `fv_sparse_matrix_free` must not race with any other call on it.
+ *
+ * Ownership, for every `fv_sparse_matrix_*` function: the `fv_sparse_matrix*` argument is
+ * borrowed for the call only (the caller owns it until `fv_sparse_matrix_free`); input
+ * arrays and option structs (and the arrays they point to) are borrowed for the call only,
+ * never written or kept (the matrix copies what it needs); output arrays and report structs
+ * are caller-owned memory written only when the call returns `FV_OK`, and must not overlap
+ * the inputs or each other (`FV_ERR_INVALID_ARGUMENT`). The matrix does not keep its engine:
+ * either may be freed first.
+ */
+typedef struct fv_sparse_matrix fv_sparse_matrix;
 
 /**
  * Options for `fv_engine_new`. Start from `fv_engine_options_default()` so fields added
@@ -330,6 +452,475 @@ typedef struct fv_index_options {
  * index being searched.
  */
 typedef bool (*fv_index_filter)(uint64_t key, void *user);
+
+/**
+ * Options of `fv_sparse_matrix_cg`, `_bicgstab` and `_jacobi`. Start from
+ * `fv_solve_options_default()`.
+ */
+typedef struct fv_solve_options {
+  /**
+   * Relative tolerance on the true `||b - A x|| / ||b||`, in `(0, 1)`. Default `1e-5`
+   * (scipy's).
+   */
+  double rtol;
+  /**
+   * Iteration budget; negative (the default): scipy's `10 n`. 0 only evaluates the initial
+   * guess.
+   */
+  int64_t max_iterations;
+  /**
+   * Initial guess, `n_x0` = n finite values, borrowed for the call; NULL (default): zero.
+   */
+  const double *x0;
+  /**
+   * Length of `x0` (ignored when `x0` is NULL).
+   */
+  size_t n_x0;
+  /**
+   * `FV_PRECONDITIONER_*` (CG and BiCGSTAB; Jacobi ignores it). Default none.
+   */
+  int32_t preconditioner;
+  /**
+   * CG only: before iterating, check that `A` is symmetric with this relative tolerance
+   * (`1e-10` is a good value); negative (the default): no check. NaN is an error.
+   */
+  double symmetry_tolerance;
+} fv_solve_options;
+
+/**
+ * What CG, BiCGSTAB (and, inside `fv_jacobi_report`, Jacobi) report with their `x`.
+ */
+typedef struct fv_solve_report {
+  /**
+   * Iterations performed.
+   */
+  size_t iterations;
+  /**
+   * `||b - A x|| / ||b||` recomputed from the returned `x` (not the recurrence's estimate);
+   * 0 for `b = 0`.
+   */
+  double relative_residual;
+  /**
+   * Whether `relative_residual <= rtol`.
+   */
+  bool converged;
+  /**
+   * `FV_STOP_*`: why the method stopped.
+   */
+  int32_t stop;
+} fv_solve_report;
+
+/**
+ * What `fv_sparse_matrix_jacobi` reports: the common report, the contraction factor and an
+ * error bound.
+ */
+typedef struct fv_jacobi_report {
+  /**
+   * Iterations, true residual, converged, why it stopped.
+   */
+  struct fv_solve_report solve;
+  /**
+   * `q = max_i sum_{j != i} |a_ij| / |a_ii|`, in `[0, 1)` for a strictly diagonally
+   * dominant matrix: every step contracts the max-norm error by `q`.
+   */
+  double contraction;
+  /**
+   * `||x* - x||_inf <= error_bound` for the returned `x` (infinite if `q` rounds to 1).
+   */
+  double error_bound;
+} fv_jacobi_report;
+
+/**
+ * A right-hand side `b` for the local solves: dense or sparse. Build with `fv_rhs_dense` /
+ * `fv_rhs_sparse`. The arrays are borrowed by the call it is passed to, never kept.
+ */
+typedef struct fv_rhs {
+  /**
+   * `FV_RHS_DENSE` or `FV_RHS_SPARSE`.
+   */
+  int32_t kind;
+  /**
+   * `FV_RHS_SPARSE`: `len` row indices (each once); ignored for dense.
+   */
+  const uint32_t *indices;
+  /**
+   * `len` values (dense: all rows).
+   */
+  const double *values;
+  /**
+   * Length of `values` (and `indices`).
+   */
+  size_t len;
+} fv_rhs;
+
+/**
+ * Options of `fv_sparse_matrix_solve_entry` / `_solve_functional`. Start from
+ * `fv_local_solve_options_default()`.
+ */
+typedef struct fv_local_solve_options {
+  /**
+   * Push until the deterministic bound `push_bound <= tol` (finite, > 0). Default `1e-6`.
+   */
+  double tol;
+  /**
+   * The dominance factor `q` in `[0, 1)` if known; negative (default): computed from all
+   * of `A`, which is not sublinear. NaN is an error.
+   */
+  double dominance;
+  /**
+   * A bound `c_max >= |b_j / a_jj|` if known; negative (default): computed from the
+   * non-zeros of `b`. NaN is an error.
+   */
+  double c_max;
+  /**
+   * Push budget. Default `2^34`.
+   */
+  uint64_t max_pushes;
+  /**
+   * Random walks after the push (default 0: none).
+   */
+  uint64_t walks;
+  /**
+   * Seed of the walks (same seed, same bits on every backend). Default 0.
+   */
+  uint64_t seed;
+  /**
+   * Probability that the walk-refined `error_bound` is exceeded, in `(0, 1)`. Default
+   * `1e-3`.
+   */
+  double failure_probability;
+  /**
+   * Budget of walk steps over all walks. Default `2^34`.
+   */
+  uint64_t max_walk_steps;
+} fv_local_solve_options;
+
+/**
+ * What a local solve returns: the estimate of `x_i` (or `u^T x`) with its bound and work.
+ */
+typedef struct fv_local_solve_report {
+  /**
+   * The estimate: the push estimate, refined by the walks when they tighten the bound.
+   */
+  double estimate;
+  /**
+   * `|u^T x - estimate| <= error_bound`, with probability `>= 1 - failure_probability`.
+   */
+  double error_bound;
+  /**
+   * 0 when `error_bound` is deterministic, else the requested failure probability.
+   */
+  double failure_probability;
+  /**
+   * The push phase's estimate.
+   */
+  double push_estimate;
+  /**
+   * Deterministic: `|u^T x - push_estimate| <= push_bound`.
+   */
+  double push_bound;
+  /**
+   * `||residual||_1` after the push.
+   */
+  double residual_l1;
+  /**
+   * The dominance factor used in the bound.
+   */
+  double q;
+  /**
+   * The bound on `|b_j / a_jj|` used.
+   */
+  double c_max;
+  /**
+   * Pushes performed.
+   */
+  uint64_t pushes;
+  /**
+   * Walks completed.
+   */
+  uint64_t walks;
+  /**
+   * Transitions taken by the walks.
+   */
+  uint64_t walk_steps;
+  /**
+   * Stored entries of `A` read by pushes and walks (the work).
+   */
+  uint64_t work;
+  /**
+   * Distinct rows of `A` pushed.
+   */
+  size_t rows_read;
+  /**
+   * Entries of the residual map (memory grows with this, never with `n`).
+   */
+  size_t touched;
+  /**
+   * Whether `push_bound <= tol` (and every requested walk ran).
+   */
+  bool converged;
+  /**
+   * `FV_STOP_CONVERGED`, `FV_STOP_MAX_WORK` or `FV_STOP_BREAKDOWN` (tol below what
+   * `double` resolves).
+   */
+  int32_t stop;
+} fv_local_solve_report;
+
+/**
+ * A distribution over the nodes (a personalization, a dangling distribution, a start
+ * vector or a push source). Weights are relative (divided by their sum, as networkx does):
+ * finite, `>= 0`, not all zero. Build with `fv_distribution_node` & co., or zero it for the
+ * default. The arrays are borrowed by the call it is passed to, never kept.
+ */
+typedef struct fv_distribution {
+  /**
+   * `FV_DIST_*`.
+   */
+  int32_t kind;
+  /**
+   * `FV_DIST_NODE`: the node.
+   */
+  uint32_t node;
+  /**
+   * `FV_DIST_SPARSE`: `len` nodes.
+   */
+  const uint32_t *nodes;
+  /**
+   * `FV_DIST_DENSE` / `FV_DIST_SPARSE`: `len` weights.
+   */
+  const double *weights;
+  /**
+   * Length of `weights` (and `nodes`).
+   */
+  size_t len;
+} fv_distribution;
+
+/**
+ * Options of `fv_graph_pagerank`; `fv_pagerank_options_default()` is networkx's defaults.
+ */
+typedef struct fv_pagerank_options {
+  /**
+   * Probability of following an edge, in `(0, 1)`. Default 0.85.
+   */
+  double alpha;
+  /**
+   * Where the walk restarts; default uniform.
+   */
+  struct fv_distribution personalization;
+  /**
+   * Where a dangling node's walk goes; default: the personalization.
+   */
+  struct fv_distribution dangling;
+  /**
+   * The starting vector (networkx's `nstart`); default uniform.
+   */
+  struct fv_distribution start;
+  /**
+   * Stop once an iteration's L1 change is `< n * tol` (networkx's criterion). Default
+   * `1e-6`.
+   */
+  double tol;
+  /**
+   * Iteration budget. Default 100.
+   */
+  size_t max_iter;
+} fv_pagerank_options;
+
+/**
+ * What `fv_graph_pagerank` reports with the scores.
+ */
+typedef struct fv_pagerank_report {
+  /**
+   * Iterations performed (networkx's count).
+   */
+  size_t iterations;
+  /**
+   * `||x_k - x_{k-1}||_1` of the last iteration (infinite if none ran).
+   */
+  double l1_change;
+  /**
+   * `||scores - pi||_1 <= error_bound = alpha / (1 - alpha) * l1_change`.
+   */
+  double error_bound;
+  /**
+   * Whether `l1_change < n * tol`.
+   */
+  bool converged;
+  /**
+   * `FV_STOP_CONVERGED` or `FV_STOP_MAX_ITERATIONS`.
+   */
+  int32_t stop;
+} fv_pagerank_report;
+
+/**
+ * Options of `fv_graph_forward_push`. Start from `fv_push_options_default()`.
+ */
+typedef struct fv_push_options {
+  /**
+   * Probability of following an edge, in `(0, 1)`. Default 0.85.
+   */
+  double alpha;
+  /**
+   * Push threshold: node `u` is pushed while its residual `r(u) >= eps * W(u)` (`W(u)`:
+   * weighted out-degree). Finite, `> 0`. Default `1e-4`.
+   */
+  double eps;
+  /**
+   * Push budget. Default `2^34`.
+   */
+  uint64_t max_pushes;
+} fv_push_options;
+
+/**
+ * Options of `fv_graph_backward_push`. Start from `fv_backward_push_options_default()`.
+ */
+typedef struct fv_backward_push_options {
+  /**
+   * Probability of following an edge, in `(0, 1)`. Default 0.85.
+   */
+  double alpha;
+  /**
+   * Push threshold, the additive error bound. Finite, `> 0`. Default `1e-4`.
+   */
+  double r_max;
+  /**
+   * Push budget. Default `2^34`.
+   */
+  uint64_t max_pushes;
+} fv_backward_push_options;
+
+/**
+ * What the push methods report with their estimates.
+ */
+typedef struct fv_push_report {
+  /**
+   * The bound on `|true - estimate|` that holds for every node, listed or not (forward
+   * push: `0 <= pi(v) - p(v)`, summing to `residual_mass`; `<= eps * W(v)` on symmetric
+   * graphs).
+   */
+  double error_bound;
+  /**
+   * The residual mass left (forward push: exactly the L1 error `sum_v pi(v) - p(v)`).
+   */
+  double residual_mass;
+  /**
+   * The smallest `eps` (backward: `r_max`) for which the stopping rule holds now.
+   */
+  double eps_reached;
+  /**
+   * Push operations performed.
+   */
+  uint64_t pushes;
+  /**
+   * Residual updates made: the work, which bounds the running time.
+   */
+  uint64_t work;
+  /**
+   * Distinct nodes whose state was created (memory grows with this, never with `n`).
+   */
+  size_t touched;
+  /**
+   * Nodes with a non-zero estimate; `*out_count = min(cap, nonzero)` were written.
+   */
+  size_t nonzero;
+  /**
+   * Whether the stopping rule was met.
+   */
+  bool converged;
+  /**
+   * `FV_STOP_CONVERGED` or `FV_STOP_MAX_WORK`.
+   */
+  int32_t stop;
+} fv_push_report;
+
+/**
+ * Options of `fv_graph_pair`. Start from `fv_pair_options_default()`.
+ */
+typedef struct fv_pair_options {
+  /**
+   * Probability of following an edge, in `(0, 1)`. Default 0.85.
+   */
+  double alpha;
+  /**
+   * Backward push threshold. Default `1e-4`.
+   */
+  double r_max;
+  /**
+   * Random walks from the source. Default 10,000.
+   */
+  uint64_t walks;
+  /**
+   * Seed of the walks (same seed, same bits on every backend). Default 0.
+   */
+  uint64_t seed;
+  /**
+   * Probability that the reported bound is exceeded, in `(0, 1)`. Default `1e-3`.
+   */
+  double failure_probability;
+  /**
+   * Push budget. Default `2^34`.
+   */
+  uint64_t max_pushes;
+  /**
+   * Walk-step budget over all walks.
+   */
+  uint64_t max_walk_steps;
+} fv_pair_options;
+
+/**
+ * What `fv_graph_pair` returns.
+ */
+typedef struct fv_pair_report {
+  /**
+   * The estimate of `pi_source(target)`.
+   */
+  double estimate;
+  /**
+   * The backward push's part alone: a lower bound of `pi_source(target)`.
+   */
+  double push_estimate;
+  /**
+   * Deterministic: `pi_source(target) - push_estimate` is in `[0, push_bound]`.
+   */
+  double push_bound;
+  /**
+   * `|pi_source(target) - estimate| <= error_bound` with probability at least
+   * `1 - failure_probability`.
+   */
+  double error_bound;
+  /**
+   * The requested probability, or 0 when the deterministic `push_bound` is reported.
+   */
+  double failure_probability;
+  /**
+   * Backward pushes performed.
+   */
+  uint64_t pushes;
+  /**
+   * Walks completed.
+   */
+  uint64_t walks;
+  /**
+   * Edges followed by the walks.
+   */
+  uint64_t walk_steps;
+  /**
+   * Residual updates plus out-edges scanned by the walks: the work.
+   */
+  uint64_t work;
+  /**
+   * Nodes with push state (the memory used).
+   */
+  size_t touched;
+  /**
+   * Whether the push met its stopping rule and every requested walk ran.
+   */
+  bool converged;
+  /**
+   * `FV_STOP_CONVERGED` or `FV_STOP_MAX_WORK`.
+   */
+  int32_t stop;
+} fv_pair_report;
 
 #ifdef __cplusplus
 extern "C" {
@@ -756,11 +1347,11 @@ int32_t fv_index_search_batch(const struct fv_index *index,
 int32_t fv_index_save_bytes(const struct fv_index *index, uint8_t **out_bytes, size_t *out_len);
 
 /**
- * Frees a buffer from `fv_index_save_bytes`; `len` must be the length it returned. NULL
- * does nothing.
+ * Frees a buffer from `fv_index_save_bytes` or `fv_sparse_matrix_to_matrix_market`; `len`
+ * must be the length it returned. NULL does nothing.
  *
  * # Safety
- * `bytes` must be NULL or an unfreed buffer from `fv_index_save_bytes` of length `len`.
+ * `bytes` must be NULL or an unfreed buffer from one of those functions, of length `len`.
  */
 void fv_bytes_free(uint8_t *bytes, size_t len);
 
@@ -939,6 +1530,519 @@ const char *fv_isa_name(void);
  * `name` must be null or a NUL-terminated string.
  */
 int32_t fv_force_isa(const char *name);
+
+/**
+ * Creates a matrix from CSR arrays in canonical form (columns strictly increasing within
+ * each row, as scipy's `has_canonical_format`): row `r` holds `indices[indptr[r] ..
+ * indptr[r + 1]]` and their `values`. The arrays are copied.
+ *
+ * Validated: `n_indptr == n_rows + 1` (`FV_ERR_DIMENSION_MISMATCH`), `indptr[0] == 0`,
+ * monotone, `indptr[n_rows] == nnz`, columns `< n_cols` and strictly increasing within a row,
+ * values finite (`FV_ERR_INVALID_ARGUMENT` naming the row and entry); `*out` is untouched
+ * on failure.
+ *
+ * @param indptr  `n_indptr` row pointers; borrowed for this call only.
+ * @param indices `nnz` column indices; borrowed for this call only.
+ * @param values  `nnz` values; borrowed for this call only.
+ * @param out     receives a new matrix owned by the caller: free it with
+ *                `fv_sparse_matrix_free`.
+ *
+ * # Safety
+ * `engine` NULL or live; each array NULL or pointing to its stated number of elements;
+ * `out` NULL or writable.
+ */
+int32_t fv_sparse_matrix_from_csr(const struct fv_engine *engine,
+                                  size_t n_rows,
+                                  size_t n_cols,
+                                  const uint32_t *indptr,
+                                  size_t n_indptr,
+                                  const uint32_t *indices,
+                                  const double *values,
+                                  size_t nnz,
+                                  struct fv_sparse_matrix **out);
+
+/**
+ * `fv_sparse_matrix_from_csr` for CSR arrays whose columns may come in any order within a
+ * row; duplicates are summed.
+ *
+ * # Safety
+ * As `fv_sparse_matrix_from_csr`.
+ */
+int32_t fv_sparse_matrix_from_csr_unsorted(const struct fv_engine *engine,
+                                           size_t n_rows,
+                                           size_t n_cols,
+                                           const uint32_t *indptr,
+                                           size_t n_indptr,
+                                           const uint32_t *indices,
+                                           const double *values,
+                                           size_t nnz,
+                                           struct fv_sparse_matrix **out);
+
+/**
+ * Creates a matrix from `nnz` triplets `(rows[i], cols[i], values[i])` in any order,
+ * duplicates summed. Rows `< n_rows`, columns `< n_cols`, values finite (and sums of
+ * duplicates finite), else `FV_ERR_INVALID_ARGUMENT` naming the entry; `*out` untouched.
+ *
+ * @param rows   `nnz` row indices; borrowed for this call only.
+ * @param cols   `nnz` column indices; borrowed for this call only.
+ * @param values `nnz` values; borrowed for this call only.
+ * @param out    receives a new matrix owned by the caller (`fv_sparse_matrix_free`).
+ *
+ * # Safety
+ * `engine` NULL or live; each array NULL or pointing to `nnz` elements; `out` NULL or
+ * writable.
+ */
+int32_t fv_sparse_matrix_from_triplets(const struct fv_engine *engine,
+                                       size_t n_rows,
+                                       size_t n_cols,
+                                       const uint32_t *rows,
+                                       const uint32_t *cols,
+                                       const double *values,
+                                       size_t nnz,
+                                       struct fv_sparse_matrix **out);
+
+/**
+ * Creates a matrix from the text of a Matrix Market `coordinate` file (`real`, `integer`
+ * or `pattern`; `general`, `symmetric` or `skew-symmetric`; symmetric files are expanded).
+ * `FV_ERR_CORRUPT_FILE` names the offending line; `*out` untouched.
+ *
+ * @param text `len` bytes (no NUL needed); borrowed for this call only.
+ * @param out  receives a new matrix owned by the caller (`fv_sparse_matrix_free`).
+ *
+ * # Safety
+ * `engine` NULL or live; `text` NULL or pointing to `len` bytes; `out` NULL or writable.
+ */
+int32_t fv_sparse_matrix_from_matrix_market(const struct fv_engine *engine,
+                                            const uint8_t *text,
+                                            size_t len,
+                                            struct fv_sparse_matrix **out);
+
+/**
+ * Reads a Matrix Market file (as `fv_sparse_matrix_from_matrix_market`; an unreadable
+ * file is `FV_ERR_INVALID_ARGUMENT` with the OS error in the message).
+ *
+ * @param path borrowed for this call only (UTF-8, NUL-terminated).
+ * @param out  receives a new matrix owned by the caller (`fv_sparse_matrix_free`).
+ *
+ * # Safety
+ * `engine` NULL or live; `path` NULL or NUL-terminated; `out` NULL or writable.
+ */
+int32_t fv_sparse_matrix_read_matrix_market(const struct fv_engine *engine,
+                                            const char *path,
+                                            struct fv_sparse_matrix **out);
+
+/**
+ * Destroys a matrix. NULL does nothing and returns `FV_OK`; a pointer that is not a live
+ * matrix (e.g. freed already) returns `FV_ERR_INVALID_HANDLE` and frees nothing.
+ *
+ * @param matrix owned by the caller until this call; invalid afterwards.
+ *
+ * # Safety
+ * `matrix` NULL or a pointer from this library; no other thread may be using it.
+ */
+int32_t fv_sparse_matrix_free(struct fv_sparse_matrix *matrix);
+
+/**
+ * Writes the matrix's rows, columns and stored entries (explicit zeros included).
+ *
+ * @param out_rows, out_cols, out_nnz caller-owned; written on success only.
+ *
+ * # Safety
+ * `matrix` NULL or live; the outputs NULL or writable.
+ */
+int32_t fv_sparse_matrix_shape(const struct fv_sparse_matrix *matrix,
+                               size_t *out_rows,
+                               size_t *out_cols,
+                               size_t *out_nnz);
+
+/**
+ * Copies the matrix out in canonical CSR form: `indptr` (`n_indptr` = rows + 1),
+ * `indices` and `values` (`nnz` each, the count from `fv_sparse_matrix_shape`); other
+ * lengths are `FV_ERR_DIMENSION_MISMATCH`.
+ *
+ * @param indptr, indices, values caller-owned; written on success only.
+ *
+ * # Safety
+ * `matrix` NULL or live; each array NULL or pointing to its stated number of writable
+ * elements, not overlapping.
+ */
+int32_t fv_sparse_matrix_to_csr(const struct fv_sparse_matrix *matrix,
+                                uint32_t *indptr,
+                                size_t n_indptr,
+                                uint32_t *indices,
+                                double *values,
+                                size_t nnz);
+
+/**
+ * The matrix as Matrix Market text (`real`; `symmetry` one of `FV_SYMMETRY_*`: a matrix
+ * that does not have it is `FV_ERR_INVALID_ARGUMENT` naming the first entry that breaks it).
+ *
+ * @param out_bytes receives a buffer owned by the caller (not NUL-terminated): free it with
+ *                  `fv_bytes_free(*out_bytes, *out_len)`.
+ * @param out_len   receives its length.
+ *
+ * # Safety
+ * `matrix` NULL or live; the outputs NULL or writable.
+ */
+int32_t fv_sparse_matrix_to_matrix_market(const struct fv_sparse_matrix *matrix,
+                                          int32_t symmetry,
+                                          uint8_t **out_bytes,
+                                          size_t *out_len);
+
+/**
+ * Writes the matrix as a Matrix Market file at `path`, atomically (a temporary file in the
+ * same directory, renamed over `path`). Errors as `fv_sparse_matrix_to_matrix_market`, plus
+ * `FV_ERR_INVALID_ARGUMENT` with the OS error for I/O failures.
+ *
+ * @param path borrowed for this call only (UTF-8, NUL-terminated).
+ *
+ * # Safety
+ * `matrix` NULL or live; `path` NULL or NUL-terminated.
+ */
+int32_t fv_sparse_matrix_write_matrix_market(const struct fv_sparse_matrix *matrix,
+                                             const char *path,
+                                             int32_t symmetry);
+
+/**
+ * `y = A x`: `x` has `n_x` = columns values (finite or not: IEEE arithmetic), `y` room for
+ * `n_y` = rows. Other lengths are `FV_ERR_DIMENSION_MISMATCH`; `y` must not overlap `x`.
+ *
+ * @param x borrowed for this call only.
+ * @param y caller-owned; written on success only.
+ *
+ * # Safety
+ * `matrix` NULL or live; `x` and `y` NULL or pointing to `n_x` / `n_y` elements.
+ */
+int32_t fv_sparse_matrix_mul_vec(const struct fv_sparse_matrix *matrix,
+                                 const double *x,
+                                 size_t n_x,
+                                 double *y,
+                                 size_t n_y);
+
+/**
+ * The default solve options: rtol `1e-5`, a budget of `10 n`, `x0 = 0`, no preconditioner,
+ * no symmetry check.
+ */
+struct fv_solve_options fv_solve_options_default(void);
+
+/**
+ * Solves `A x = b` by the conjugate gradient method (symmetric positive definite `A`;
+ * scipy's `cg` recurrences and stopping rule). `b` has `n_b` = rows values, `x` room for
+ * `n_x` = columns; `options` NULL means the defaults.
+ *
+ * A budget that runs out is not an error: `x` gets the last iterate and the report says
+ * `converged = false`, `stop = FV_STOP_MAX_ITERATIONS` with the true residual reached.
+ * Errors (nothing written): `FV_ERR_DIMENSION_MISMATCH` (non-square `A`, wrong `n_b`, `n_x`
+ * or `n_x0`), `FV_ERR_INVALID_ARGUMENT` (NaN or infinite `b` / `x0`, rtol outside (0, 1), an
+ * empty system, unknown preconditioner, overlapping buffers, loss of positive definiteness,
+ * a failed symmetry check naming the entry), `FV_ERR_NULL_POINTER`.
+ *
+ * @param b       borrowed for this call only.
+ * @param options borrowed for this call only (with the `x0` it points to); NULL: defaults.
+ * @param x       caller-owned room for the solution; written on success only.
+ * @param report  caller-owned; written on success only.
+ *
+ * # Safety
+ * `matrix` NULL or live; `b`, `x` (and `options->x0`) NULL or pointing to their stated
+ * lengths; `options` and `report` NULL or valid.
+ */
+int32_t fv_sparse_matrix_cg(const struct fv_sparse_matrix *matrix,
+                            const double *b,
+                            size_t n_b,
+                            const struct fv_solve_options *options,
+                            double *x,
+                            size_t n_x,
+                            struct fv_solve_report *report);
+
+/**
+ * Solves `A x = b` by BiCGSTAB (general nonsymmetric `A`). Arguments, results and errors as
+ * `fv_sparse_matrix_cg` (a Krylov breakdown ends with `stop = FV_STOP_BREAKDOWN` and the
+ * last iterate, not an error).
+ *
+ * # Safety
+ * As `fv_sparse_matrix_cg`.
+ */
+int32_t fv_sparse_matrix_bicgstab(const struct fv_sparse_matrix *matrix,
+                                  const double *b,
+                                  size_t n_b,
+                                  const struct fv_solve_options *options,
+                                  double *x,
+                                  size_t n_x,
+                                  struct fv_solve_report *report);
+
+/**
+ * Solves `A x = b` by the Jacobi iteration (the Neumann series of `D^-1 A`) for strictly
+ * diagonally dominant `A`, with an a-posteriori max-norm error bound. The precondition is
+ * checked: a row that is not strictly dominant is `FV_ERR_INVALID_ARGUMENT` naming the
+ * first such row and its margin (a zero diagonal too). Otherwise as `fv_sparse_matrix_cg`.
+ *
+ * # Safety
+ * As `fv_sparse_matrix_cg`.
+ */
+int32_t fv_sparse_matrix_jacobi(const struct fv_sparse_matrix *matrix,
+                                const double *b,
+                                size_t n_b,
+                                const struct fv_solve_options *options,
+                                double *x,
+                                size_t n_x,
+                                struct fv_jacobi_report *report);
+
+/**
+ * A dense right-hand side: `values[0..len]`, `len` = the matrix's rows.
+ */
+struct fv_rhs fv_rhs_dense(const double *values, size_t len);
+
+/**
+ * A sparse right-hand side: `b[indices[i]] = values[i]` for `i < len`, 0 elsewhere.
+ */
+struct fv_rhs fv_rhs_sparse(const uint32_t *indices, const double *values, size_t len);
+
+/**
+ * The default local-solve options (tol `1e-6`, `q` and `c_max` computed, no walks).
+ */
+struct fv_local_solve_options fv_local_solve_options_default(void);
+
+/**
+ * Estimates `u^T x` of `A x = b` for strictly diagonally dominant `A` and a sparse `u`
+ * (`u[u_indices[i]] = u_values[i]`, `n_u` entries), locally: push on the Neumann series
+ * (plus seeded walks if asked), reading only the rows it reaches. A budget that runs out
+ * returns the estimate so far with `converged = false` and its (larger) bound.
+ *
+ * Errors (nothing written): NULL pointers, `b` of the wrong length, NaN or infinite values,
+ * indices out of range or repeated, a zero diagonal, a row that is not strictly dominant
+ * (when `q` is computed), `tol <= 0`, options outside their domains.
+ *
+ * @param b       borrowed for this call only (with its arrays).
+ * @param options borrowed for this call only; NULL: defaults.
+ * @param report  caller-owned; written on success only.
+ *
+ * # Safety
+ * `matrix` NULL or live; `b` NULL or valid with arrays of its `len`; `u_indices` and
+ * `u_values` NULL or pointing to `n_u` elements; `options` and `report` NULL or valid.
+ */
+int32_t fv_sparse_matrix_solve_functional(const struct fv_sparse_matrix *matrix,
+                                          const struct fv_rhs *b,
+                                          const uint32_t *u_indices,
+                                          const double *u_values,
+                                          size_t n_u,
+                                          const struct fv_local_solve_options *options,
+                                          struct fv_local_solve_report *report);
+
+/**
+ * Estimates `x_i` of `A x = b` (`fv_sparse_matrix_solve_functional` with `u = e_i`); a row
+ * `i` out of range is `FV_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `fv_sparse_matrix_solve_functional`.
+ */
+int32_t fv_sparse_matrix_solve_entry(const struct fv_sparse_matrix *matrix,
+                                     const struct fv_rhs *b,
+                                     size_t i,
+                                     const struct fv_local_solve_options *options,
+                                     struct fv_local_solve_report *report);
+
+/**
+ * Creates a graph of `n_nodes` nodes from `n_edges` edges `src[i] -> dst[i]`, with
+ * optional weights (finite, `>= 0`); repeated edges are summed. `FV_ERR_INVALID_ARGUMENT`
+ * names an out-of-range node or a bad weight; `*out` untouched.
+ *
+ * @param src, dst `n_edges` nodes each; borrowed for this call only.
+ * @param weights  NULL for an unweighted graph (every edge weight 1), else `n_edges`
+ *                 weights; borrowed for this call only.
+ * @param out      receives a new graph owned by the caller: free it with `fv_graph_free`.
+ *
+ * # Safety
+ * `engine` NULL or live; `src` and `dst` NULL or pointing to `n_edges` nodes; `weights` NULL
+ * or pointing to `n_edges` doubles; `out` NULL or writable.
+ */
+int32_t fv_graph_from_edges(const struct fv_engine *engine,
+                            size_t n_nodes,
+                            const uint32_t *src,
+                            const uint32_t *dst,
+                            const double *weights,
+                            size_t n_edges,
+                            struct fv_graph **out);
+
+/**
+ * Creates a graph from CSR adjacency arrays: node `u`'s out-edges go to
+ * `indices[indptr[u] .. indptr[u + 1]]` (`n_indptr` = `n_nodes + 1`), with optional
+ * weights. Validated as `fv_sparse_matrix_from_csr` (any column order, repeats summed).
+ *
+ * @param weights NULL (unweighted) or `n_edges` weights.
+ * @param out     receives a new graph owned by the caller (`fv_graph_free`).
+ *
+ * # Safety
+ * `engine` NULL or live; each array NULL or pointing to its stated number of elements;
+ * `out` NULL or writable.
+ */
+int32_t fv_graph_from_csr(const struct fv_engine *engine,
+                          size_t n_nodes,
+                          const uint32_t *indptr,
+                          size_t n_indptr,
+                          const uint32_t *indices,
+                          const double *weights,
+                          size_t n_edges,
+                          struct fv_graph **out);
+
+/**
+ * Destroys a graph. NULL does nothing and returns `FV_OK`; a pointer that is not a live
+ * graph returns `FV_ERR_INVALID_HANDLE` and frees nothing.
+ *
+ * @param graph owned by the caller until this call; invalid afterwards.
+ *
+ * # Safety
+ * `graph` NULL or a pointer from this library; no other thread may be using it.
+ */
+int32_t fv_graph_free(struct fv_graph *graph);
+
+/**
+ * Writes the number of nodes and of distinct edges.
+ *
+ * @param out_nodes, out_edges caller-owned; written on success only.
+ *
+ * # Safety
+ * `graph` NULL or live; the outputs NULL or writable.
+ */
+int32_t fv_graph_size(const struct fv_graph *graph, size_t *out_nodes, size_t *out_edges);
+
+/**
+ * Every node weight 1.
+ */
+struct fv_distribution fv_distribution_uniform(void);
+
+/**
+ * All weight on `node`: a single source.
+ */
+struct fv_distribution fv_distribution_node(uint32_t node);
+
+/**
+ * One weight per node: `weights[0..len]`, `len` = the graph's nodes.
+ */
+struct fv_distribution fv_distribution_dense(const double *weights, size_t len);
+
+/**
+ * Weight `weights[i]` on `nodes[i]` for `i < len`, 0 elsewhere.
+ */
+struct fv_distribution fv_distribution_sparse(const uint32_t *nodes,
+                                              const double *weights,
+                                              size_t len);
+
+/**
+ * networkx's defaults: alpha 0.85, uniform personalization and start, dangling mass to the
+ * personalization, tol `1e-6`, 100 iterations.
+ */
+struct fv_pagerank_options fv_pagerank_options_default(void);
+
+/**
+ * Global (optionally personalized) PageRank by power iteration, networkx's algorithm step
+ * for step: every node's score into `scores` (`n_scores` = nodes; they sum to 1). A budget
+ * that runs out is not an error (`converged = false`, `stop = FV_STOP_MAX_ITERATIONS`).
+ *
+ * Errors (nothing written): NULL pointers, `n_scores` or a dense distribution of the wrong
+ * length (`FV_ERR_DIMENSION_MISMATCH`), alpha outside (0, 1), `tol <= 0`, a distribution
+ * with a negative / NaN weight, all zeros, a repeated or out-of-range node.
+ *
+ * @param options borrowed for this call only (with its arrays); NULL: defaults.
+ * @param scores  caller-owned room for `n_scores` doubles; written on success only.
+ * @param report  caller-owned; written on success only.
+ *
+ * # Safety
+ * `graph` NULL or live; `options` NULL or valid with arrays of the stated lengths; `scores`
+ * NULL or pointing to `n_scores` doubles; `report` NULL or writable.
+ */
+int32_t fv_graph_pagerank(const struct fv_graph *graph,
+                          const struct fv_pagerank_options *options,
+                          double *scores,
+                          size_t n_scores,
+                          struct fv_pagerank_report *report);
+
+/**
+ * alpha 0.85, eps `1e-4`, a push budget of `2^34`.
+ */
+struct fv_push_options fv_push_options_default(void);
+
+/**
+ * alpha 0.85, r_max `1e-4`, a push budget of `2^34`.
+ */
+struct fv_backward_push_options fv_backward_push_options_default(void);
+
+/**
+ * Personalized PageRank by forward push (Andersen-Chung-Lang, networkx's model), reading
+ * only the out-edges of the nodes it pushes. Writes the `cap` best (node, score) pairs, by
+ * descending score (ties by increasing node), to `out_nodes` / `out_scores`, their number
+ * (`min(cap, report->nonzero)`) to `*out_count`; `cap = 0` is allowed (the report alone).
+ * Every estimate is a lower bound: `0 <= pi(v) - p(v)` for every node `v` (unlisted: `p =
+ * 0`), the differences summing to `report->residual_mass`, and `pi(v) - p(v) <= eps * d(v)`
+ * on symmetric graphs (`d`: weighted degree). A source whose degree exceeds `1 / eps` is
+ * pushed once and the push ends with its neighbors below their thresholds; the bound holds
+ * all the same. A budget that runs out is not an error (`converged = false`,
+ * `FV_STOP_MAX_WORK`).
+ *
+ * Errors (nothing written): NULL pointers, an out-of-range or invalid source, alpha
+ * outside (0, 1), `eps <= 0` or not finite, overlapping outputs.
+ *
+ * @param source     borrowed for this call only (with its arrays); `FV_DIST_DEFAULT`
+ *                   means uniform.
+ * @param options    borrowed for this call only; NULL: defaults.
+ * @param out_nodes  caller-owned room for `cap` nodes; written on success only.
+ * @param out_scores caller-owned room for `cap` doubles; written on success only.
+ * @param out_count  caller-owned; written on success only.
+ * @param report     caller-owned; written on success only.
+ *
+ * # Safety
+ * `graph` NULL or live; `source` NULL or valid with arrays of its `len`; `options` NULL or
+ * valid; the outputs NULL or pointing to their stated sizes.
+ */
+int32_t fv_graph_forward_push(const struct fv_graph *graph,
+                              const struct fv_distribution *source,
+                              const struct fv_push_options *options,
+                              uint32_t *out_nodes,
+                              double *out_scores,
+                              size_t cap,
+                              size_t *out_count,
+                              struct fv_push_report *report);
+
+/**
+ * Every source's PageRank contribution to `target` by backward push: writes the `cap`
+ * best (source, `pi_source(target)` estimate) pairs and their count as
+ * `fv_graph_forward_push` does. For every source `s`: `0 <= pi_s(target) - p(s) <=
+ * report->error_bound` (on graphs with dangling nodes the graph computes a per-alpha
+ * correction once and includes its error). Errors as `fv_graph_forward_push`
+ * (`r_max <= 0`, an out-of-range target).
+ *
+ * # Safety
+ * As `fv_graph_forward_push`.
+ */
+int32_t fv_graph_backward_push(const struct fv_graph *graph,
+                               uint32_t target,
+                               const struct fv_backward_push_options *options,
+                               uint32_t *out_nodes,
+                               double *out_scores,
+                               size_t cap,
+                               size_t *out_count,
+                               struct fv_push_report *report);
+
+/**
+ * alpha 0.85, r_max `1e-4`, 10,000 walks, seed 0, failure probability `1e-3`.
+ */
+struct fv_pair_options fv_pair_options_default(void);
+
+/**
+ * `pi_source(target)` for one pair by backward push plus seeded random walks
+ * (BiPPR-style), with a probabilistic bound; deterministic for a given seed. Errors
+ * (nothing written): NULL pointers, out-of-range nodes, options outside their domains.
+ *
+ * @param options borrowed for this call only; NULL: defaults.
+ * @param report  caller-owned; written on success only.
+ *
+ * # Safety
+ * `graph` NULL or live; `options` NULL or valid; `report` NULL or writable.
+ */
+int32_t fv_graph_pair(const struct fv_graph *graph,
+                      uint32_t source,
+                      uint32_t target,
+                      const struct fv_pair_options *options,
+                      struct fv_pair_report *report);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -15,10 +15,12 @@
 #ifndef FERROVEC_HPP
 #define FERROVEC_HPP
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -495,6 +497,618 @@ private:
     };
 
     fv_index* index_ = nullptr;
+};
+
+/* ------------------------------------------------------------------ sparse solver */
+
+/** Why an iterative or local method stopped (`FV_STOP_*`). */
+enum class Stop : int32_t {
+    Converged = FV_STOP_CONVERGED,          ///< The stopping criterion was met.
+    MaxIterations = FV_STOP_MAX_ITERATIONS, ///< The iteration budget ran out (not an error).
+    MaxWork = FV_STOP_MAX_WORK,             ///< The push / walk budget ran out (not an error).
+    Breakdown = FV_STOP_BREAKDOWN,          ///< The method could not continue; last iterate.
+    Other = FV_STOP_OTHER,                  ///< A reason newer than this header.
+};
+
+/** Preconditioner of CG and BiCGSTAB. */
+enum class Preconditioner : int32_t {
+    None = FV_PRECONDITIONER_NONE,      ///< scipy's `M = None`.
+    Jacobi = FV_PRECONDITIONER_JACOBI,  ///< `M = D^-1`.
+};
+
+/** Symmetry of a Matrix Market file written by SparseMatrix::to_matrix_market(). */
+enum class Symmetry : int32_t {
+    General = FV_SYMMETRY_GENERAL,               ///< Every entry.
+    Symmetric = FV_SYMMETRY_SYMMETRIC,           ///< Lower triangle; must be symmetric.
+    SkewSymmetric = FV_SYMMETRY_SKEW_SYMMETRIC,  ///< Strict lower triangle.
+};
+
+/** What CG and BiCGSTAB report (`fv_solve_report`): `relative_residual` is the true one. */
+struct SolveReport {
+    std::size_t iterations;
+    double relative_residual;
+    bool converged;
+    Stop stop;
+};
+
+/** What Jacobi reports (`fv_jacobi_report`): `||x* - x||_inf <= error_bound`. */
+struct JacobiReport {
+    SolveReport solve;
+    double contraction;
+    double error_bound;
+};
+
+/** An answer `x` and its report. */
+template <typename Report>
+struct Solution {
+    std::vector<double> x;
+    Report report;
+};
+
+/** A local solve's estimate with its bound and work (`fv_local_solve_report`). */
+struct LocalSolveReport {
+    double estimate, error_bound, failure_probability, push_estimate, push_bound, residual_l1, q,
+        c_max;
+    uint64_t pushes, walks, walk_steps, work;
+    std::size_t rows_read, touched;
+    bool converged;
+    Stop stop;
+};
+
+namespace detail {
+
+inline SolveReport to_report(const fv_solve_report& r) {
+    return SolveReport{r.iterations, r.relative_residual, r.converged, static_cast<Stop>(r.stop)};
+}
+
+inline LocalSolveReport to_report(const fv_local_solve_report& r) {
+    return LocalSolveReport{r.estimate,   r.error_bound, r.failure_probability, r.push_estimate,
+                            r.push_bound, r.residual_l1, r.q,
+                            r.c_max,      r.pushes,      r.walks,
+                            r.walk_steps, r.work,        r.rows_read,
+                            r.touched,    r.converged,   static_cast<Stop>(r.stop)};
+}
+
+template <typename A, typename B>
+inline void same_size(const A& a, const B& b) {
+    if (a.size() != b.size()) throw_dimension_mismatch(a.size(), b.size());
+}
+
+}  // namespace detail
+
+/**
+ * Options of the solvers of `A x = b`: `SolveOptions().rtol(1e-10).preconditioner(...)`.
+ * `x0` is borrowed: it must outlive the solve call it is passed to.
+ */
+class SolveOptions {
+public:
+    SolveOptions() : options_(fv_solve_options_default()) {}
+    /** Relative tolerance on the true residual, in (0, 1). Default 1e-5. */
+    SolveOptions& rtol(double rtol) {
+        options_.rtol = rtol;
+        return *this;
+    }
+    /** Iteration budget (default: scipy's 10 n). */
+    SolveOptions& max_iterations(std::size_t n) {
+        constexpr auto most = static_cast<std::size_t>(std::numeric_limits<int64_t>::max());
+        options_.max_iterations = static_cast<int64_t>(n < most ? n : most);
+        return *this;
+    }
+    /** Initial guess (borrowed until the solve call returns). */
+    SolveOptions& x0(Span<const double> x0) {
+        options_.x0 = x0.data();
+        options_.n_x0 = x0.size();
+        return *this;
+    }
+    SolveOptions& preconditioner(Preconditioner p) {
+        options_.preconditioner = static_cast<int32_t>(p);
+        return *this;
+    }
+    /** CG only: check symmetry first, with this relative tolerance (1e-10 is a good value). */
+    SolveOptions& check_symmetry(double tolerance = 1e-10) {
+        options_.symmetry_tolerance = tolerance;
+        return *this;
+    }
+    const fv_solve_options& c_options() const noexcept { return options_; }
+
+private:
+    fv_solve_options options_;
+};
+
+/** Options of the local solves (`fv_local_solve_options`). */
+class LocalSolveOptions {
+public:
+    LocalSolveOptions() : options_(fv_local_solve_options_default()) {}
+    /** Push until the deterministic bound is at most `tol` (> 0). Default 1e-6. */
+    LocalSolveOptions& tol(double tol) {
+        options_.tol = tol;
+        return *this;
+    }
+    /** A known dominance factor q in [0, 1) (default: computed from all of A). */
+    LocalSolveOptions& dominance(double q) {
+        options_.dominance = q;
+        return *this;
+    }
+    /** A known bound c_max >= |b_j / a_jj| (default: computed from b). */
+    LocalSolveOptions& c_max(double c) {
+        options_.c_max = c;
+        return *this;
+    }
+    LocalSolveOptions& max_pushes(uint64_t n) {
+        options_.max_pushes = n;
+        return *this;
+    }
+    /** `n` seeded random walks after the push, failing their bound with probability `p`. */
+    LocalSolveOptions& walks(uint64_t n, uint64_t seed = 0, double failure_probability = 1e-3) {
+        options_.walks = n;
+        options_.seed = seed;
+        options_.failure_probability = failure_probability;
+        return *this;
+    }
+    LocalSolveOptions& max_walk_steps(uint64_t n) {
+        options_.max_walk_steps = n;
+        return *this;
+    }
+    const fv_local_solve_options& c_options() const noexcept { return options_; }
+
+private:
+    fv_local_solve_options options_;
+};
+
+/** A right-hand side for the local solves; borrows its arrays (they must outlive the call). */
+class Rhs {
+public:
+    static Rhs dense(Span<const double> values) { return Rhs(fv_rhs_dense(values.data(), values.size())); }
+    static Rhs sparse(Span<const uint32_t> indices, Span<const double> values) {
+        detail::same_size(indices, values);
+        return Rhs(fv_rhs_sparse(indices.data(), values.data(), values.size()));
+    }
+    const fv_rhs& c_rhs() const noexcept { return rhs_; }
+
+private:
+    explicit Rhs(fv_rhs rhs) : rhs_(rhs) {}
+    fv_rhs rhs_;
+};
+
+/** A matrix in CSR form, as SparseMatrix::to_csr() returns it. */
+struct Csr {
+    std::size_t rows = 0, cols = 0;
+    std::vector<uint32_t> indptr, indices;
+    std::vector<double> values;
+};
+
+/**
+ * A sparse matrix (owns an `fv_sparse_matrix*`; movable, not copyable). Immutable, so every
+ * method may run on many threads at once; only destruction must not race. Does not keep
+ * its engine alive.
+ */
+class SparseMatrix {
+public:
+    /** From CSR arrays (`indptr`: rows + 1 entries). `sorted`: columns strictly increasing
+     *  in each row (else any order, duplicates summed). */
+    static SparseMatrix from_csr(const Engine& engine, std::size_t rows, std::size_t cols,
+                                 Span<const uint32_t> indptr, Span<const uint32_t> indices,
+                                 Span<const double> values, bool sorted = true) {
+        detail::same_size(indices, values);
+        fv_sparse_matrix* m = nullptr;
+        auto make = sorted ? fv_sparse_matrix_from_csr : fv_sparse_matrix_from_csr_unsorted;
+        detail::check(make(engine.get(), rows, cols, indptr.data(), indptr.size(),
+                           indices.data(), values.data(), values.size(), &m));
+        return SparseMatrix(m);
+    }
+    /** From (row, col, value) triplets in any order, duplicates summed. */
+    static SparseMatrix from_triplets(const Engine& engine, std::size_t rows, std::size_t cols,
+                                      Span<const uint32_t> row_indices,
+                                      Span<const uint32_t> col_indices, Span<const double> values) {
+        detail::same_size(row_indices, values);
+        detail::same_size(col_indices, values);
+        fv_sparse_matrix* m = nullptr;
+        detail::check(fv_sparse_matrix_from_triplets(engine.get(), rows, cols, row_indices.data(),
+                                                     col_indices.data(), values.data(),
+                                                     values.size(), &m));
+        return SparseMatrix(m);
+    }
+    /** From the text of a Matrix Market coordinate file. */
+    static SparseMatrix from_matrix_market(const Engine& engine, const std::string& text) {
+        fv_sparse_matrix* m = nullptr;
+        detail::check(fv_sparse_matrix_from_matrix_market(
+            engine.get(), reinterpret_cast<const uint8_t*>(text.data()), text.size(), &m));
+        return SparseMatrix(m);
+    }
+    static SparseMatrix read_matrix_market(const Engine& engine, const std::string& path) {
+        fv_sparse_matrix* m = nullptr;
+        detail::check(fv_sparse_matrix_read_matrix_market(engine.get(), path.c_str(), &m));
+        return SparseMatrix(m);
+    }
+
+    SparseMatrix(SparseMatrix&& other) noexcept : m_(std::exchange(other.m_, nullptr)) {}
+    SparseMatrix& operator=(SparseMatrix&& other) noexcept {
+        if (this != &other) {
+            fv_sparse_matrix_free(m_);
+            m_ = std::exchange(other.m_, nullptr);
+        }
+        return *this;
+    }
+    SparseMatrix(const SparseMatrix&) = delete;
+    SparseMatrix& operator=(const SparseMatrix&) = delete;
+    ~SparseMatrix() { fv_sparse_matrix_free(m_); }
+
+    std::size_t rows() const { return shape()[0]; }
+    std::size_t cols() const { return shape()[1]; }
+    /** Stored entries (explicit zeros included). */
+    std::size_t nnz() const { return shape()[2]; }
+
+    /** The matrix in canonical CSR form. */
+    Csr to_csr() const {
+        auto s = shape();
+        Csr out;
+        out.rows = s[0];
+        out.cols = s[1];
+        out.indptr.resize(s[0] + 1);
+        out.indices.resize(s[2]);
+        out.values.resize(s[2]);
+        detail::check(fv_sparse_matrix_to_csr(m_, out.indptr.data(), out.indptr.size(),
+                                              out.indices.data(), out.values.data(), s[2]));
+        return out;
+    }
+    /** Matrix Market text (`real`). */
+    std::string to_matrix_market(Symmetry symmetry = Symmetry::General) const {
+        uint8_t* bytes = nullptr;
+        std::size_t len = 0;
+        detail::check(fv_sparse_matrix_to_matrix_market(m_, static_cast<int32_t>(symmetry),
+                                                        &bytes, &len));
+        std::string out(reinterpret_cast<const char*>(bytes), len);
+        fv_bytes_free(bytes, len);
+        return out;
+    }
+    /** Writes a Matrix Market file atomically. */
+    void write_matrix_market(const std::string& path, Symmetry symmetry = Symmetry::General) const {
+        detail::check(
+            fv_sparse_matrix_write_matrix_market(m_, path.c_str(), static_cast<int32_t>(symmetry)));
+    }
+
+    /** `y = A x` into `y` (rows() long). */
+    void mul_vec(Span<const double> x, Span<double> y) const {
+        detail::check(fv_sparse_matrix_mul_vec(m_, x.data(), x.size(), y.data(), y.size()));
+    }
+    std::vector<double> mul_vec(Span<const double> x) const {
+        std::vector<double> y(rows());
+        mul_vec(x, Span<double>(y));
+        return y;
+    }
+
+    /** Conjugate gradient (SPD `A`); `x` gets the answer (cols() long), unchanged on error. */
+    SolveReport cg(Span<const double> b, Span<double> x,
+                   const SolveOptions& options = SolveOptions()) const {
+        fv_solve_report r;
+        detail::check(fv_sparse_matrix_cg(m_, b.data(), b.size(), &options.c_options(), x.data(),
+                                          x.size(), &r));
+        return detail::to_report(r);
+    }
+    Solution<SolveReport> cg(Span<const double> b, const SolveOptions& options = SolveOptions()) const {
+        Solution<SolveReport> s{std::vector<double>(cols()), {}};
+        s.report = cg(b, Span<double>(s.x), options);
+        return s;
+    }
+    /** BiCGSTAB (general `A`). */
+    SolveReport bicgstab(Span<const double> b, Span<double> x,
+                         const SolveOptions& options = SolveOptions()) const {
+        fv_solve_report r;
+        detail::check(fv_sparse_matrix_bicgstab(m_, b.data(), b.size(), &options.c_options(),
+                                                x.data(), x.size(), &r));
+        return detail::to_report(r);
+    }
+    Solution<SolveReport> bicgstab(Span<const double> b,
+                                   const SolveOptions& options = SolveOptions()) const {
+        Solution<SolveReport> s{std::vector<double>(cols()), {}};
+        s.report = bicgstab(b, Span<double>(s.x), options);
+        return s;
+    }
+    /** Jacobi (strictly diagonally dominant `A`, checked), with a max-norm error bound. */
+    JacobiReport jacobi(Span<const double> b, Span<double> x,
+                        const SolveOptions& options = SolveOptions()) const {
+        fv_jacobi_report r;
+        detail::check(fv_sparse_matrix_jacobi(m_, b.data(), b.size(), &options.c_options(),
+                                              x.data(), x.size(), &r));
+        return JacobiReport{detail::to_report(r.solve), r.contraction, r.error_bound};
+    }
+    Solution<JacobiReport> jacobi(Span<const double> b,
+                                  const SolveOptions& options = SolveOptions()) const {
+        Solution<JacobiReport> s{std::vector<double>(cols()), {}};
+        s.report = jacobi(b, Span<double>(s.x), options);
+        return s;
+    }
+
+    /** `x_i` of `A x = b`, estimated locally (strictly diagonally dominant `A`). */
+    LocalSolveReport solve_entry(const Rhs& b, std::size_t i,
+                                 const LocalSolveOptions& options = LocalSolveOptions()) const {
+        fv_local_solve_report r;
+        detail::check(fv_sparse_matrix_solve_entry(m_, &b.c_rhs(), i, &options.c_options(), &r));
+        return detail::to_report(r);
+    }
+    /** `u^T x` of `A x = b` for a sparse `u`. */
+    LocalSolveReport solve_functional(const Rhs& b, Span<const uint32_t> u_indices,
+                                      Span<const double> u_values,
+                                      const LocalSolveOptions& options = LocalSolveOptions()) const {
+        detail::same_size(u_indices, u_values);
+        fv_local_solve_report r;
+        detail::check(fv_sparse_matrix_solve_functional(m_, &b.c_rhs(), u_indices.data(),
+                                                        u_values.data(), u_values.size(),
+                                                        &options.c_options(), &r));
+        return detail::to_report(r);
+    }
+
+    /** The C handle, still owned by this object (null after a move). */
+    fv_sparse_matrix* get_handle() const noexcept { return m_; }
+
+private:
+    explicit SparseMatrix(fv_sparse_matrix* m) : m_(m) {}
+    std::array<std::size_t, 3> shape() const {
+        std::array<std::size_t, 3> s{};
+        detail::check(fv_sparse_matrix_shape(m_, &s[0], &s[1], &s[2]));
+        return s;
+    }
+    fv_sparse_matrix* m_ = nullptr;
+};
+
+/** A distribution over nodes (personalization, dangling, start, push source); borrows its
+ *  arrays, which must outlive the call it is passed to. */
+class Distribution {
+public:
+    /** The method's default (uniform; for `dangling`: the personalization). */
+    Distribution() : d_() {}
+    static Distribution uniform() { return Distribution(fv_distribution_uniform()); }
+    static Distribution node(uint32_t node) { return Distribution(fv_distribution_node(node)); }
+    static Distribution dense(Span<const double> weights) {
+        return Distribution(fv_distribution_dense(weights.data(), weights.size()));
+    }
+    static Distribution sparse(Span<const uint32_t> nodes, Span<const double> weights) {
+        detail::same_size(nodes, weights);
+        return Distribution(fv_distribution_sparse(nodes.data(), weights.data(), weights.size()));
+    }
+    const fv_distribution& c_distribution() const noexcept { return d_; }
+
+private:
+    explicit Distribution(fv_distribution d) : d_(d) {}
+    fv_distribution d_;
+};
+
+/** Options of Graph::pagerank(); the defaults are networkx's. */
+class PageRankOptions {
+public:
+    PageRankOptions() : options_(fv_pagerank_options_default()) {}
+    PageRankOptions& alpha(double alpha) {
+        options_.alpha = alpha;
+        return *this;
+    }
+    PageRankOptions& personalization(const Distribution& d) {
+        options_.personalization = d.c_distribution();
+        return *this;
+    }
+    PageRankOptions& dangling(const Distribution& d) {
+        options_.dangling = d.c_distribution();
+        return *this;
+    }
+    PageRankOptions& start(const Distribution& d) {
+        options_.start = d.c_distribution();
+        return *this;
+    }
+    PageRankOptions& tol(double tol) {
+        options_.tol = tol;
+        return *this;
+    }
+    PageRankOptions& max_iter(std::size_t n) {
+        options_.max_iter = n;
+        return *this;
+    }
+    const fv_pagerank_options& c_options() const noexcept { return options_; }
+
+private:
+    fv_pagerank_options options_;
+};
+
+/** Options of Graph::forward_push(). */
+struct PushOptions {
+    double alpha = 0.85;
+    double eps = 1e-4;
+    uint64_t max_pushes = fv_push_options_default().max_pushes;
+};
+
+/** Options of Graph::backward_push(). */
+struct BackwardPushOptions {
+    double alpha = 0.85;
+    double r_max = 1e-4;
+    uint64_t max_pushes = fv_backward_push_options_default().max_pushes;
+};
+
+/** Options of Graph::pair(). */
+struct PairOptions {
+    double alpha = 0.85;
+    double r_max = 1e-4;
+    uint64_t walks = 10000;
+    uint64_t seed = 0;
+    double failure_probability = 1e-3;
+    uint64_t max_pushes = fv_pair_options_default().max_pushes;
+    uint64_t max_walk_steps = fv_pair_options_default().max_walk_steps;
+};
+
+/** What Graph::pagerank() reports. */
+struct PageRankReport {
+    std::size_t iterations;
+    double l1_change;
+    double error_bound;  ///< `||scores - pi||_1 <= error_bound`.
+    bool converged;
+    Stop stop;
+};
+
+/** Every node's score (summing to 1) and the report. */
+struct PageRankResult {
+    std::vector<double> scores;
+    PageRankReport report;
+};
+
+/** One (node, score) pair of a push result. */
+struct Score {
+    uint32_t node;
+    double score;
+    bool operator==(const Score& o) const { return node == o.node && score == o.score; }
+};
+
+/** What the push methods report (`fv_push_report`). */
+struct PushReport {
+    double error_bound, residual_mass, eps_reached;
+    uint64_t pushes, work;
+    std::size_t touched;
+    std::size_t nonzero;  ///< Nodes with a non-zero estimate (the result may hold fewer: top k).
+    bool converged;
+    Stop stop;
+};
+
+/** Sparse estimates, by descending score (ties by node), and the report. */
+struct PushResult {
+    std::vector<Score> scores;
+    PushReport report;
+};
+
+/** What Graph::pair() returns (`fv_pair_report`). */
+struct PairReport {
+    double estimate, push_estimate, push_bound, error_bound, failure_probability;
+    uint64_t pushes, walks, walk_steps, work;
+    std::size_t touched;
+    bool converged;
+    Stop stop;
+};
+
+/**
+ * A directed, optionally weighted graph for PageRank, networkx's semantics (owns an
+ * `fv_graph*`; movable, not copyable; immutable, so thread-safe; only destruction must not
+ * race).
+ */
+class Graph {
+public:
+    /** All results of a push (see forward_push()). */
+    static constexpr std::size_t all = static_cast<std::size_t>(-1);
+
+    /** Edges `src[i] -> dst[i]`; `weights` empty: unweighted, else one per edge. */
+    static Graph from_edges(const Engine& engine, std::size_t nodes, Span<const uint32_t> src,
+                            Span<const uint32_t> dst, Span<const double> weights = {}) {
+        detail::same_size(src, dst);
+        if (!weights.empty()) detail::same_size(weights, src);
+        fv_graph* g = nullptr;
+        detail::check(fv_graph_from_edges(engine.get(), nodes, src.data(), dst.data(),
+                                          weights.empty() ? nullptr : weights.data(), src.size(),
+                                          &g));
+        return Graph(g);
+    }
+    /** CSR adjacency (`indptr`: nodes + 1 entries); `weights` empty or one per edge. */
+    static Graph from_csr(const Engine& engine, std::size_t nodes, Span<const uint32_t> indptr,
+                          Span<const uint32_t> indices, Span<const double> weights = {}) {
+        if (!weights.empty()) detail::same_size(weights, indices);
+        fv_graph* g = nullptr;
+        detail::check(fv_graph_from_csr(engine.get(), nodes, indptr.data(), indptr.size(),
+                                        indices.data(), weights.empty() ? nullptr : weights.data(),
+                                        indices.size(), &g));
+        return Graph(g);
+    }
+
+    Graph(Graph&& other) noexcept : g_(std::exchange(other.g_, nullptr)) {}
+    Graph& operator=(Graph&& other) noexcept {
+        if (this != &other) {
+            fv_graph_free(g_);
+            g_ = std::exchange(other.g_, nullptr);
+        }
+        return *this;
+    }
+    Graph(const Graph&) = delete;
+    Graph& operator=(const Graph&) = delete;
+    ~Graph() { fv_graph_free(g_); }
+
+    std::size_t nodes() const { return size().first; }
+    /** Distinct edges. */
+    std::size_t edges() const { return size().second; }
+
+    /** Global (optionally personalized) PageRank by power iteration. */
+    PageRankResult pagerank(const PageRankOptions& options = PageRankOptions()) const {
+        PageRankResult out{std::vector<double>(nodes()), {}};
+        fv_pagerank_report r;
+        detail::check(
+            fv_graph_pagerank(g_, &options.c_options(), out.scores.data(), out.scores.size(), &r));
+        out.report = PageRankReport{r.iterations, r.l1_change, r.error_bound, r.converged,
+                                    static_cast<Stop>(r.stop)};
+        return out;
+    }
+
+    /**
+     * Personalized PageRank by forward push: the `k` best (node, score) pairs (default: all;
+     * if more than 1024 are non-zero the push runs twice, to size the result).
+     */
+    PushResult forward_push(const Distribution& source, const PushOptions& options = PushOptions(),
+                            std::size_t k = all) const {
+        const fv_push_options o{options.alpha, options.eps, options.max_pushes};
+        return run_push(k, [&](uint32_t* nodes, double* scores, std::size_t cap, std::size_t* count,
+                               fv_push_report* report) {
+            return fv_graph_forward_push(g_, &source.c_distribution(), &o, nodes, scores, cap,
+                                         count, report);
+        });
+    }
+    /** Every source's contribution to `target` by backward push (top `k`, as forward_push). */
+    PushResult backward_push(uint32_t target,
+                             const BackwardPushOptions& options = BackwardPushOptions(),
+                             std::size_t k = all) const {
+        const fv_backward_push_options o{options.alpha, options.r_max, options.max_pushes};
+        return run_push(k, [&](uint32_t* nodes, double* scores, std::size_t cap, std::size_t* count,
+                               fv_push_report* report) {
+            return fv_graph_backward_push(g_, target, &o, nodes, scores, cap, count, report);
+        });
+    }
+    /** `pi_source(target)` by backward push plus seeded walks. */
+    PairReport pair(uint32_t source, uint32_t target,
+                    const PairOptions& options = PairOptions()) const {
+        const fv_pair_options o{options.alpha,      options.r_max,
+                                options.walks,      options.seed,
+                                options.failure_probability, options.max_pushes,
+                                options.max_walk_steps};
+        fv_pair_report r;
+        detail::check(fv_graph_pair(g_, source, target, &o, &r));
+        return PairReport{r.estimate, r.push_estimate, r.push_bound, r.error_bound,
+                          r.failure_probability, r.pushes, r.walks, r.walk_steps, r.work,
+                          r.touched, r.converged, static_cast<Stop>(r.stop)};
+    }
+
+    /** The C handle, still owned by this object (null after a move). */
+    fv_graph* get_handle() const noexcept { return g_; }
+
+private:
+    explicit Graph(fv_graph* g) : g_(g) {}
+    std::pair<std::size_t, std::size_t> size() const {
+        std::size_t n = 0, m = 0;
+        detail::check(fv_graph_size(g_, &n, &m));
+        return {n, m};
+    }
+    template <typename Call>
+    static PushResult run_push(std::size_t k, Call call) {
+        std::size_t cap = k < 1024 ? k : 1024;
+        for (;;) {
+            std::vector<uint32_t> nodes(cap);
+            std::vector<double> scores(cap);
+            std::size_t count = 0;
+            fv_push_report r;
+            detail::check(call(nodes.data(), scores.data(), cap, &count, &r));
+            std::size_t wanted = r.nonzero < k ? r.nonzero : k;
+            if (count < wanted) {  // the deterministic push again, with room for all
+                cap = wanted;
+                continue;
+            }
+            PushResult out;
+            out.scores.reserve(count);
+            for (std::size_t i = 0; i < count; i++) out.scores.push_back(Score{nodes[i], scores[i]});
+            out.report = PushReport{r.error_bound, r.residual_mass, r.eps_reached, r.pushes,
+                                    r.work,        r.touched,       r.nonzero,     r.converged,
+                                    static_cast<Stop>(r.stop)};
+            return out;
+        }
+    }
+    fv_graph* g_ = nullptr;
 };
 
 }  // namespace ferrovec

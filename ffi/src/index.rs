@@ -5,15 +5,16 @@
 //! (through an [`Engine`]), and files ([`Index::save`], [`Index::load`]).
 
 use std::fmt;
-use std::fs;
-use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use ferrovec_core::index::{
     HnswParams, IndexKind, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,
 };
-use ferrovec_core::{Error, Result};
+use ferrovec_core::Result;
+// The docs name the error kinds.
+#[cfg(doc)]
+use ferrovec_core::Error;
 
 use crate::{BackendKind, Engine};
 
@@ -220,7 +221,7 @@ impl Index {
     /// I/O failures are [`Error::InvalidArgument`] naming the path and the OS error.
     pub fn load(engine: &Engine, path: impl AsRef<Path>) -> Result<Index> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|e| io_error("read", path, &e))?;
+        let bytes = crate::files::read(path)?;
         Index::from_bytes(engine, &bytes)
     }
 
@@ -375,7 +376,7 @@ impl Index {
     /// [`Error::InvalidArgument`] naming the path and the OS error.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let bytes = self.to_bytes()?;
-        write_atomic(path.as_ref(), &bytes)
+        crate::files::write_atomic(path.as_ref(), &bytes)
     }
 }
 
@@ -386,40 +387,10 @@ impl Engine {
     }
 }
 
-fn io_error(what: &str, path: &Path, err: &std::io::Error) -> Error {
-    Error::InvalidArgument(format!("cannot {what} {}: {err}", path.display()))
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::InvalidArgument(format!("{} is not a file path", path.display())))?;
-    // Unique per process and call, so concurrent saves to one path do not share a temp file.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(|e| io_error("create", &tmp, &e))?;
-        file.write_all(bytes)
-            .map_err(|e| io_error("write", &tmp, &e))?;
-        file.sync_all().map_err(|e| io_error("sync", &tmp, &e))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(|e| io_error("rename onto", path, &e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}

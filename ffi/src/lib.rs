@@ -28,12 +28,15 @@ pub mod backend;
 pub mod bindings;
 pub mod capi;
 mod engine;
+mod files;
 pub mod index;
+pub mod solver;
 
 pub use backend::BackendKind;
 pub use engine::Engine;
 pub use index::{
     HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,
 };
+pub use solver::{Graph, SparseMatrix};
 
 uniffi::setup_scaffolding!("ferrovec");

@@ -812,4 +812,26 @@ impl Backend for Interpreted {
     fn load_index(&self, bytes: &[u8]) -> Result<Box<dyn IndexBackend>> {
         super::interpreted_index::load_index(self, bytes)
     }
+
+    /// Refused until the wasm module carries the solver (ABI v3): running it natively
+    /// behind an interpreted engine would break the sandbox's promise.
+    fn new_matrix(
+        &self,
+        _matrix: ferrovec_core::sparse::CsrMatrix,
+    ) -> Result<Box<dyn crate::solver::MatrixBackend>> {
+        Err(solver_not_in_module())
+    }
+
+    fn new_graph(
+        &self,
+        _graph: ferrovec_core::sparse::Graph,
+    ) -> Result<Box<dyn crate::solver::GraphBackend>> {
+        Err(solver_not_in_module())
+    }
+}
+
+fn solver_not_in_module() -> Error {
+    Error::InvalidModule(format!(
+        "the sparse solver is not in the wasm module (abi {SUPPORTED_ABI_VERSION}): use a native engine"
+    ))
 }

@@ -21,6 +21,7 @@ use ferrovec_core::kernels::{Metric, MAX_B1_BYTES};
 use ferrovec_core::{Error, Result};
 
 use crate::index::{IndexBackend, IndexOptions, NativeIndex};
+use crate::solver::{GraphBackend, MatrixBackend, NativeGraph, NativeMatrix};
 
 pub use interpreted::{
     bundled_module, BundledModule, Interpreted, InterpretedOptions, ModuleInfo, INSTANTIATION_FUEL,
@@ -116,6 +117,22 @@ pub trait Backend: Send + Sync + fmt::Debug {
         Ok(Box::new(NativeIndex(
             ferrovec_core::index::Index::from_bytes(bytes)?,
         )))
+    }
+
+    /// A sparse matrix held by this backend (what
+    /// [`SparseMatrix`](crate::solver::SparseMatrix)'s constructors wrap), from an already
+    /// validated core matrix. The default is the core's, run natively.
+    fn new_matrix(
+        &self,
+        matrix: ferrovec_core::sparse::CsrMatrix,
+    ) -> Result<Box<dyn MatrixBackend>> {
+        Ok(Box::new(NativeMatrix(matrix)))
+    }
+
+    /// A graph held by this backend (what [`Graph`](crate::solver::Graph)'s constructors
+    /// wrap), from an already validated core graph. The default is the core's, run natively.
+    fn new_graph(&self, graph: ferrovec_core::sparse::Graph) -> Result<Box<dyn GraphBackend>> {
+        Ok(Box::new(NativeGraph::new(graph)))
     }
 }
 

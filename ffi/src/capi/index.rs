@@ -1,14 +1,12 @@
 //! C entry points for [`Index`]: an opaque `fv_index*` holding vectors under `uint64_t`
 //! keys, searched exactly or with HNSW, on the backend of the engine it was created from.
 
-use std::collections::HashSet;
-use std::ffi::{c_char, c_void, CStr};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::ffi::{c_char, c_void};
 
 use ferrovec_core::Error;
 
 use super::engine::{engine_ref, fv_engine};
-use super::{c_slice, c_slice_mut, check_disjoint, guard_status};
+use super::{c_slice, c_slice_mut, check_disjoint, check_out, guard_status, path_arg, Handles};
 use crate::index::{HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate, Storage};
 
 /// Index metric: cosine distance `1 - cos(a, b)` (f32 or i8 storage).
@@ -134,34 +132,19 @@ impl fv_index_options {
 #[allow(non_camel_case_types)]
 pub type fv_index_filter = Option<unsafe extern "C" fn(key: u64, user: *mut c_void) -> bool>;
 
-// Every live `fv_index*`, so a double free or a freed index passed back in is reported
-// (FV_ERR_INVALID_HANDLE) instead of being undefined behaviour, unless its address was
-// reused by a newer index in the meantime.
-fn live() -> MutexGuard<'static, HashSet<usize>> {
-    static LIVE: OnceLock<Mutex<HashSet<usize>>> = OnceLock::new();
-    LIVE.get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-}
+// Every live `fv_index*` (see `Handles`).
+static LIVE: Handles = Handles::new();
 
 fn publish(index: Index, out: *mut *mut fv_index) {
-    let ptr = Box::into_raw(Box::new(fv_index { index }));
-    live().insert(ptr as usize);
-    // SAFETY: `out` is non-null and writable by the caller's contract (checked non-null).
-    unsafe { out.write(ptr) };
+    // SAFETY: `out` passed `check_out` in every caller; writable by their contract.
+    unsafe { LIVE.publish(fv_index { index }, out) };
 }
 
 /// # Safety
 /// `index` must be NULL, an index from this library, or a freed one (detected).
 unsafe fn index_ref<'a>(index: *const fv_index) -> Result<&'a Index, Error> {
-    if index.is_null() {
-        return Err(Error::NullPointer { arg: "index" });
-    }
-    if !live().contains(&(index as usize)) {
-        return Err(Error::InvalidHandle);
-    }
-    // SAFETY: live (checked above) and not freed concurrently (the caller's contract).
-    Ok(unsafe { &(*index).index })
+    // SAFETY: forwarded from this function's contract.
+    Ok(unsafe { &LIVE.get(index, "index")?.index })
 }
 
 fn on_duplicate(code: i32) -> Result<OnDuplicate, Error> {
@@ -173,16 +156,6 @@ fn on_duplicate(code: i32) -> Result<OnDuplicate, Error> {
              FV_ON_DUPLICATE_REPLACE)"
         ))),
     }
-}
-
-fn check_out<T>(ptr: *mut T, arg: &'static str) -> Result<(), Error> {
-    if ptr.is_null() {
-        return Err(Error::NullPointer { arg });
-    }
-    if !ptr.is_aligned() {
-        return Err(Error::InvalidArgument(format!("`{arg}` is not aligned")));
-    }
-    Ok(())
 }
 
 /// Creates an empty index on `engine`'s backend (native, or inside the interpreted wasm
@@ -227,17 +200,8 @@ pub unsafe extern "C" fn fv_index_new(
 /// `index` must be NULL or a pointer from this library; no other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn fv_index_free(index: *mut fv_index) -> i32 {
-    if index.is_null() {
-        return super::FV_OK;
-    }
-    guard_status(|| {
-        if !live().remove(&(index as usize)) {
-            return Err(Error::InvalidHandle);
-        }
-        // SAFETY: made by Box::into_raw in `publish` and live until the line above.
-        drop(unsafe { Box::from_raw(index) });
-        Ok(())
-    })
+    // SAFETY: forwarded from this function's contract.
+    unsafe { LIVE.free(index) }
 }
 
 /// Adds `n` floats at `vector` under `key`. `n` must equal the index's dims
@@ -680,11 +644,11 @@ pub unsafe extern "C" fn fv_index_save_bytes(
     })
 }
 
-/// Frees a buffer from `fv_index_save_bytes`; `len` must be the length it returned. NULL
-/// does nothing.
+/// Frees a buffer from `fv_index_save_bytes` or `fv_sparse_matrix_to_matrix_market`; `len`
+/// must be the length it returned. NULL does nothing.
 ///
 /// # Safety
-/// `bytes` must be NULL or an unfreed buffer from `fv_index_save_bytes` of length `len`.
+/// `bytes` must be NULL or an unfreed buffer from one of those functions, of length `len`.
 #[no_mangle]
 pub unsafe extern "C" fn fv_bytes_free(bytes: *mut u8, len: usize) {
     if bytes.is_null() {
@@ -720,18 +684,6 @@ pub unsafe extern "C" fn fv_index_load_bytes(
         publish(index, out);
         Ok(())
     })
-}
-
-/// # Safety
-/// `path` NULL or a NUL-terminated string.
-unsafe fn path_arg<'a>(path: *const c_char) -> Result<&'a str, Error> {
-    if path.is_null() {
-        return Err(Error::NullPointer { arg: "path" });
-    }
-    // SAFETY: non-null and NUL-terminated by the contract.
-    unsafe { CStr::from_ptr(path) }
-        .to_str()
-        .map_err(|_| Error::InvalidArgument("`path` is not valid UTF-8".into()))
 }
 
 /// Saves the index to the file at `path` atomically (a temporary file in the same

@@ -11,16 +11,20 @@
 mod engine;
 mod index;
 mod kernels;
+mod solver;
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CString};
+use std::collections::HashSet;
+use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use ferrovec_core::Error;
 
 pub use engine::*;
 pub use index::*;
 pub use kernels::*;
+pub use solver::*;
 
 /// Success.
 pub const FV_OK: i32 = 0;
@@ -191,6 +195,102 @@ pub(crate) fn check_disjoint<T, U>(
         )));
     }
     Ok(())
+}
+
+/// Checks an output pointer to one value: non-null and aligned.
+pub(crate) fn check_out<T>(ptr: *mut T, arg: &'static str) -> Result<(), Error> {
+    if ptr.is_null() {
+        return Err(Error::NullPointer { arg });
+    }
+    if !ptr.is_aligned() {
+        return Err(Error::InvalidArgument(format!("`{arg}` is not aligned")));
+    }
+    Ok(())
+}
+
+/// Borrows a NUL-terminated UTF-8 path.
+///
+/// # Safety
+/// `path` NULL or a NUL-terminated string.
+pub(crate) unsafe fn path_arg<'a>(path: *const c_char) -> Result<&'a str, Error> {
+    if path.is_null() {
+        return Err(Error::NullPointer { arg: "path" });
+    }
+    // SAFETY: non-null and NUL-terminated by the contract.
+    unsafe { CStr::from_ptr(path) }
+        .to_str()
+        .map_err(|_| Error::InvalidArgument("`path` is not valid UTF-8".into()))
+}
+
+/// The live handles of one C type (`fv_index*`, `fv_sparse_matrix*`, ...): one `static`
+/// per type, so a double free or a freed handle passed back in is `FV_ERR_INVALID_HANDLE`
+/// instead of undefined behaviour (unless its address was reused by a newer handle of the
+/// same type in the meantime), and a handle of one type passed as another is refused.
+pub(crate) struct Handles(OnceLock<Mutex<HashSet<usize>>>);
+
+impl Handles {
+    pub(crate) const fn new() -> Handles {
+        Handles(OnceLock::new())
+    }
+
+    fn live(&self) -> MutexGuard<'_, HashSet<usize>> {
+        // The set is only inserted into or removed from whole: a poisoned lock is usable.
+        self.0
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Boxes `value`, records it as live and writes the pointer to `*out`.
+    ///
+    /// # Safety
+    /// `out` must be writable; it must have passed [`check_out`].
+    pub(crate) unsafe fn publish<T>(&self, value: T, out: *mut *mut T) {
+        let ptr = Box::into_raw(Box::new(value));
+        self.live().insert(ptr as usize);
+        // SAFETY: non-null and aligned (checked by the caller), writable by its contract.
+        unsafe { out.write(ptr) };
+    }
+
+    /// Borrows a live handle.
+    ///
+    /// # Safety
+    /// `ptr` must be NULL, a handle of this type from [`Handles::publish`], or a freed one
+    /// (detected); it must not be freed while the borrow lasts.
+    pub(crate) unsafe fn get<'a, T>(
+        &self,
+        ptr: *const T,
+        arg: &'static str,
+    ) -> Result<&'a T, Error> {
+        if ptr.is_null() {
+            return Err(Error::NullPointer { arg });
+        }
+        if !self.live().contains(&(ptr as usize)) {
+            return Err(Error::InvalidHandle);
+        }
+        // SAFETY: live (checked above) and not freed concurrently (the caller's contract).
+        Ok(unsafe { &*ptr })
+    }
+
+    /// Frees a handle: NULL is `FV_OK` and does nothing; a pointer that is not live is
+    /// `FV_ERR_INVALID_HANDLE` and frees nothing.
+    ///
+    /// # Safety
+    /// `ptr` must be NULL or a pointer from [`Handles::publish`] on this registry; no other
+    /// thread may be using it.
+    pub(crate) unsafe fn free<T>(&self, ptr: *mut T) -> i32 {
+        if ptr.is_null() {
+            return FV_OK;
+        }
+        guard_status(|| {
+            if !self.live().remove(&(ptr as usize)) {
+                return Err(Error::InvalidHandle);
+            }
+            // SAFETY: made by Box::into_raw in `publish` and live until the line above.
+            drop(unsafe { Box::from_raw(ptr) });
+            Ok(())
+        })
+    }
 }
 
 /// The message of the last failed call on this thread, as NUL-terminated UTF-8.
