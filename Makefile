@@ -48,6 +48,7 @@ help:
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node, wasm32 kernels in Node and wasmi"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
 	@echo "make bench-sparse  SpMV and the solvers' vector operations vs read bandwidth and scipy"
+	@echo "make bench-solver  the sparse solver vs scipy, networkx and the sublinear / ruvector-solver crates"
 	@echo "make wasm   build target/wasm/ferrovec{,-simd,-solver,-solver-simd,-host}.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
@@ -498,6 +499,27 @@ bench-sparse: deps-native
 	@$(PY_VENV)/bin/python -c "import scipy" 2>/dev/null \
 		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check numpy scipy
 	FERROVEC_BENCH_PYTHON=$(CURDIR)/$(PY_VENV)/bin/python $(CARGO) bench -p ferrovec --bench sparse
+
+# The sparse solver's benchmark (issue 12), one run, ratios printed: the two SpMV targets of
+# bench-sparse (--spmv-only); CG / BiCGSTAB / Jacobi on the million-row systems against scipy's
+# cg / bicgstab on the same dumped arrays (bench/solver/scipy_linear.py) and against the
+# Jacobi / Neumann solvers of the `sublinear` and `ruvector-solver` crates (feature
+# solver-peers of the non-default bench crate: never in the product's dependency tree, built
+# in a target dir of their own); personalized PageRank by forward push on 1M-node graphs
+# against ruvector-solver's push, and networkx on the exported 100k-node graph.
+# scipy, numpy and networkx from PyPI into the Python venv under target/, installed once.
+BENCH_SOLVER_RUN := CARGO_TARGET_DIR=target/bench-solver $(CARGO) run --release --locked \
+	-p ferrovec-bench --features solver-peers --bin
+.PHONY: bench-solver
+bench-solver: deps-native
+	@test -x $(PY_VENV)/bin/python || $(PYTHON3) -m venv $(PY_VENV)
+	@$(PY_VENV)/bin/python -c "import scipy, networkx" 2>/dev/null \
+		|| $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check numpy scipy networkx
+	FERROVEC_BENCH_PYTHON=$(CURDIR)/$(PY_VENV)/bin/python $(CARGO) bench -p ferrovec --bench sparse -- --spmv-only
+	$(BENCH_SOLVER_RUN) solver_linear -- --scipy $(CURDIR)/$(PY_VENV)/bin/python
+	mkdir -p target/pagerank
+	$(BENCH_SOLVER_RUN) pagerank -- --sources 5 --export target/pagerank/er100k.bin --export-nodes 100000
+	$(PY_VENV)/bin/python bench/pagerank_networkx.py target/pagerank/er100k.bin 100000
 
 # ferrovec's AVX2 table against simsimd's AVX2 ("haswell") kernels, on any x86_64 CPU with
 # AVX2: simsimd is built without its AVX-512 backends (its build script's SIMSIMD_TARGET_*

@@ -78,6 +78,9 @@ fn tridiagonal(n: usize) -> CsrMatrix {
 
 #[test]
 fn a_reserved_workspace_makes_solves_allocation_free() {
+    // The kernel table is chosen at its first use, once per process; reading FERROVEC_ISA
+    // (when set) allocates its value. Choose it before counting.
+    ferrovec_core::kernels::active_isa();
     let n = 1000;
     let a = tridiagonal(n);
     let b: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();

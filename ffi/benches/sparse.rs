@@ -22,7 +22,7 @@
 //!
 //! Timing as in `kernels.rs` (`common/`): round-robin samples, the median reported, noise
 //! as interquartile range over median. `--quick` (or `FERROVEC_BENCH_QUICK=1`) takes fewer
-//! samples.
+//! samples; `--spmv-only` stops after the two SpMV targets (what `make bench-solver` runs).
 
 mod common;
 
@@ -82,10 +82,12 @@ fn main() {
         &mut rng,
         (&random_target, &mut verdicts),
     );
-    for n in [1 << 20, 8 << 20] {
-        bench_vectors(n, samples, &mut rng);
+    if !std::env::args().any(|arg| arg == "--spmv-only") {
+        for n in [1 << 20, 8 << 20] {
+            bench_vectors(n, samples, &mut rng);
+        }
+        bench_cg(&poisson, samples, &mut rng);
     }
-    bench_cg(&poisson, samples, &mut rng);
     verdicts.print_summary();
 }
 

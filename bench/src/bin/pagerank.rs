@@ -111,6 +111,8 @@ fn run(name: &str, n: usize, src: &[u32], dst: &[u32], sources: usize, eps_list:
          0 <= error <= bound |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|");
+    #[cfg(feature = "solver-peers")]
+    let peer = ruvector::graph(&g);
     let mut rng = Rng(99);
     let mut summary: Vec<(f64, Vec<f64>, f64, usize)> =
         eps_list.iter().map(|&e| (e, Vec::new(), 0.0, 0)).collect();
@@ -202,6 +204,8 @@ fn run(name: &str, n: usize, src: &[u32], dst: &[u32], sources: usize, eps_list:
                 max_err,
                 ok
             );
+            #[cfg(feature = "solver-peers")]
+            ruvector::push(&peer, s, eps, &reference.scores, &ref_ids, ms(push));
         }
     }
     for (eps, mut times, touched_max, equal) in summary {
@@ -296,5 +300,72 @@ fn main() {
             global.top_k(5).expect("top"),
             &r.scores[..5.min(r.scores.len())]
         );
+    }
+}
+
+/// ruvector-solver 2.3.0's forward push on the same graph, source and eps (`make
+/// bench-solver`, feature `solver-peers`): its `alpha` is the restart probability, so 0.15
+/// here is networkx's and ferrovec's damping 0.85; it ignores edge weights (the generated
+/// graphs' repeated edges weigh 2 in ferrovec's graph and in the reference).
+#[cfg(feature = "solver-peers")]
+mod ruvector {
+    use ferrovec_bench::CpuClock;
+    use ferrovec_core::sparse::Graph;
+    use ruvector_solver::forward_push::ForwardPushSolver;
+    use ruvector_solver::types::CsrMatrix;
+
+    /// The out-adjacency (row u: u's out-neighbors) as ruvector's CSR.
+    pub fn graph(g: &Graph) -> CsrMatrix<f64> {
+        let a = g.adjacency();
+        CsrMatrix {
+            row_ptr: a.indptr().iter().map(|&p| p as usize).collect(),
+            col_indices: a.indices().iter().map(|&c| c as usize).collect(),
+            values: a.values().to_vec(),
+            rows: a.n_rows(),
+            cols: a.n_cols(),
+        }
+    }
+
+    pub fn push(
+        g: &CsrMatrix<f64>,
+        s: u32,
+        eps: f64,
+        reference: &[f64],
+        ref_ids: &[u32],
+        ours_ms: f64,
+    ) {
+        let solver = ForwardPushSolver::new(1.0 - 0.85, eps);
+        let t = CpuClock::now();
+        let r = solver.ppr_from_source(g, s as usize);
+        let secs = t.elapsed().as_secs_f64();
+        match r {
+            Ok(scores) => {
+                let ids: Vec<u32> = scores.iter().take(10).map(|x| x.0 as u32).collect();
+                let mut p = vec![0.0; reference.len()];
+                for &(u, x) in &scores {
+                    if let Some(pu) = p.get_mut(u) {
+                        *pu = x;
+                    }
+                }
+                // Its error against the exact reference, both signs (a push should only
+                // under-estimate).
+                let (mut under, mut over) = (0.0f64, 0.0f64);
+                for (x, y) in reference.iter().zip(&p) {
+                    under = under.max(x - y);
+                    over = over.max(y - x);
+                }
+                println!(
+                    "| {s} ruvector-solver | {eps:.0e} | {:.2} ({:.1}x ferrovec's time) | | | {} | | \
+                     | | top-10 equal {} | | max under {under:.2e}, max over {over:.2e} | |",
+                    secs * 1e3,
+                    secs * 1e3 / ours_ms,
+                    scores.len(),
+                    ids == ref_ids
+                );
+            }
+            Err(e) => {
+                println!("| {s} ruvector-solver | {eps:.0e} | error: {e} | | | | | | | | | | |")
+            }
+        }
     }
 }

@@ -87,9 +87,9 @@ use crate::{Error, Result};
 
 pub use dispatch::{active_isa, force};
 pub use sparse::{
-    axpy2_f64, axpy_dot_f64, axpy_dots_f64, axpy_f64, axpy_jacobi_dots_f64, bicgstab_p_f64,
-    dot_f64, jacobi_csr_f64, nrm2_f64, pagerank_csr_f64, residual_csr_f64, spmv_csr_f64,
-    spmv_dots_csr_f64, xpby_f64, CsrRef,
+    axpy2_f64, axpy_dot_f64, axpy_dots_f64, axpy_f64, axpy_jacobi_dots_f64, axpy_xpby_f64,
+    bicgstab_p_f64, dot_f64, jacobi_csr_f64, nrm2_f64, pagerank_csr_f64, residual_csr_f64,
+    spmv_csr_f64, spmv_dots_csr_f64, xpby_f64, CsrRef,
 };
 pub use topk::{top_k, Hit};
 

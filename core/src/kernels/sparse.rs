@@ -17,6 +17,7 @@
 //! | [`axpy_jacobi_dots_f64`](Kernels::axpy_jacobi_dots_f64) | `y += a x`; `z = d*y`; `[z.y, y.y]` | Jacobi-preconditioned CG |
 //! | [`axpy2_f64`](Kernels::axpy2_f64) | `z = (z + a x) + b y` | BiCGSTAB `x += alpha p + omega s` |
 //! | [`bicgstab_p_f64`](Kernels::bicgstab_p_f64) | `p = r + beta (p - omega v)` | BiCGSTAB direction |
+//! | [`axpy_xpby_f64`](Kernels::axpy_xpby_f64) | `x += a p`; `p = z + b p` | CG's `x += alpha p` and next direction, one pass |
 //!
 //! (`d*r` is the element-wise product; `d` is the inverse of A's diagonal.)
 //!
@@ -222,6 +223,7 @@ type AxpyDotsFn = unsafe fn(f64, &[f64], &mut [f64], &[f64]) -> [f64; 2];
 type AxpyJacobiDotsFn = unsafe fn(f64, &[f64], &mut [f64], &[f64], &mut [f64]) -> [f64; 2];
 type Axpy2Fn = unsafe fn(f64, &[f64], f64, &[f64], &mut [f64]);
 type BicgstabPFn = unsafe fn(f64, f64, &[f64], &[f64], &mut [f64]);
+type AxpyXpbyFn = unsafe fn(f64, f64, &[f64], &mut [f64], &mut [f64]);
 
 /// One instruction set's f64 solver kernels (a part of its [`Kernels`] table).
 ///
@@ -247,6 +249,7 @@ pub(crate) struct SparseKernels {
     pub axpy_jacobi_dots_f64: AxpyJacobiDotsFn,
     pub axpy2_f64: Axpy2Fn,
     pub bicgstab_p_f64: BicgstabPFn,
+    pub axpy_xpby_f64: AxpyXpbyFn,
 }
 
 /// Checks that every slice has the length of the first.
@@ -457,6 +460,24 @@ impl Kernels {
         unsafe { (self.sparse.bicgstab_p_f64)(beta, omega, r, v, p) };
         Ok(())
     }
+
+    /// `x = x + a p`, then `p = z + b p` (the `p` before the call in both): CG's update of
+    /// `x` and its next search direction in one pass, the same bits as
+    /// [`axpy_f64`](Self::axpy_f64) then [`xpby_f64`](Self::xpby_f64).
+    #[inline]
+    pub fn axpy_xpby_f64(
+        &self,
+        a: f64,
+        b: f64,
+        z: &[f64],
+        x: &mut [f64],
+        p: &mut [f64],
+    ) -> Result<()> {
+        check_lens(&[z.len(), x.len(), p.len()])?;
+        // SAFETY: `self` is a table this CPU supports.
+        unsafe { (self.sparse.axpy_xpby_f64)(a, b, z, x, p) };
+        Ok(())
+    }
 }
 
 /// `y = A x` on the active kernel table. See [`Kernels::spmv_csr_f64`].
@@ -560,4 +581,10 @@ pub fn axpy2_f64(a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64]) -> Result<
 #[inline]
 pub fn bicgstab_p_f64(beta: f64, omega: f64, r: &[f64], v: &[f64], p: &mut [f64]) -> Result<()> {
     Kernels::active().bicgstab_p_f64(beta, omega, r, v, p)
+}
+
+/// CG's fused `x += a p; p = z + b p` on the active table. See [`Kernels::axpy_xpby_f64`].
+#[inline]
+pub fn axpy_xpby_f64(a: f64, b: f64, z: &[f64], x: &mut [f64], p: &mut [f64]) -> Result<()> {
+    Kernels::active().axpy_xpby_f64(a, b, z, x, p)
 }

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::{broken, check_shape, coo, invalid, vec_filled, vec_with_capacity, MAX_DIM, MAX_NNZ};
-use crate::{Error, Result};
+use crate::{kernels, Error, Result};
 
 /// A validated CSR matrix over borrowed arrays: `indptr` (`n_rows + 1` row pointers),
 /// `indices` (column of each stored entry) and `values`, as scipy's `csr_array` holds them.
@@ -213,28 +213,6 @@ pub(super) fn validate(
     Ok(())
 }
 
-/// `y = A x` over CSR arrays, one row at a time, adding a row's products in stored order.
-///
-/// This scalar loop is the one place the sparse layer multiplies; it becomes a call to the
-/// f64 SpMV kernel of [`crate::kernels`] when that lands. The caller has checked the
-/// lengths; an index out of range (impossible for validated arrays) reads as 0 rather than
-/// panicking.
-fn spmv_scalar(indptr: &[u32], indices: &[u32], values: &[f64], x: &[f64], y: &mut [f64]) {
-    for (yi, w) in y.iter_mut().zip(indptr.windows(2)) {
-        let (s, e) = match *w {
-            [s, e] => (s as usize, e as usize),
-            _ => (0, 0),
-        };
-        let cols = indices.get(s..e).unwrap_or(&[]);
-        let vals = values.get(s..e).unwrap_or(&[]);
-        let mut acc = 0.0;
-        for (&c, &v) in cols.iter().zip(vals) {
-            acc += v * x.get(c as usize).copied().unwrap_or(0.0);
-        }
-        *yi = acc;
-    }
-}
-
 /// The `(row, column, value)` of every entry of validated CSR arrays, row by row; every
 /// value 1.0 when `values` is `None`.
 pub(super) fn csr_entries<'a>(
@@ -414,12 +392,36 @@ impl<'a> CsrRef<'a> {
         Ok(s)
     }
 
+    /// The same matrix as the kernels' [`kernels::CsrRef`], for the f64 kernels of
+    /// [`crate::kernels`] (SpMV and its fused forms), in `O(1)`: no second validation.
+    ///
+    /// The two types differ in what they promise, not in layout: a [`kernels::CsrRef`]
+    /// needs only well-formed arrays (row pointers from 0, non-decreasing, ending at `nnz`;
+    /// columns below `n_cols`) and accepts any column order, repeats and non-finite values;
+    /// this type adds the canonical column order, finite values and the size limits. Every
+    /// [`CsrRef`] therefore satisfies the kernels' invariants, which is what lets this skip
+    /// their `O(n_rows + nnz)` check.
+    pub fn kernel_view(&self) -> kernels::CsrRef<'a> {
+        // SAFETY: `kernels::CsrRef` requires `row_ptr` non-empty, starting at 0, never
+        // decreasing and ending at `col_idx.len() == values.len()`, and every column index
+        // below `n_cols`. Every `CsrRef` holds a superset of those invariants (the type's
+        // docs): `CsrRef::new` validates them; `CsrMatrix::view` borrows a `CsrMatrix`,
+        // which is built only by `validate`-checked constructors or by
+        // `from_parts_unchecked` from arrays built to satisfy them (validated again there in
+        // debug builds); `drop_zeros`, the one method that changes a matrix, keeps them;
+        // nothing hands the arrays out mutably. `indptr.len() == n_rows + 1`, so the view
+        // has the same rows.
+        unsafe {
+            kernels::CsrRef::new_unchecked(self.n_cols, self.indptr, self.indices, self.values)
+        }
+    }
+
     /// `y = A x`. [`Error::DimensionMismatch`] unless `x.len() == n_cols` and
     /// `y.len() == n_rows`.
     ///
-    /// A scalar loop for now (each row's products added in column order); it will call the
-    /// f64 SpMV kernel of [`crate::kernels`] once that exists, which may round differently
-    /// in the last bits.
+    /// Runs [`kernels::spmv_csr_f64`] on the active kernel table: each row's products are
+    /// added in the kernels' fixed order (see [`crate::kernels::sparse`]), which gives the
+    /// same bits on every instruction set and backend.
     pub fn mul_vec(&self, x: &[f64], y: &mut [f64]) -> Result<()> {
         if x.len() != self.n_cols {
             return Err(Error::DimensionMismatch {
@@ -433,8 +435,7 @@ impl<'a> CsrRef<'a> {
                 actual: y.len(),
             });
         }
-        spmv_scalar(self.indptr, self.indices, self.values, x, y);
-        Ok(())
+        kernels::spmv_csr_f64(&self.kernel_view(), x, y)
     }
 
     /// `y = A^T x` without forming the transpose (a scatter over the rows).
@@ -502,13 +503,13 @@ impl<'a> CsrRef<'a> {
                 }
             }
         }
-        Ok(CsrMatrix {
-            n_rows: self.n_cols,
-            n_cols: self.n_rows,
+        Ok(CsrMatrix::from_parts_unchecked(
+            self.n_cols,
+            self.n_rows,
             indptr,
             indices,
             values,
-        })
+        ))
     }
 
     /// The first row that is not strictly diagonally dominant, with its margin
@@ -686,13 +687,13 @@ impl CsrMatrix {
     /// The `n_rows x n_cols` matrix with no stored entries.
     pub fn zeros(n_rows: usize, n_cols: usize) -> Result<CsrMatrix> {
         check_shape(n_rows, n_cols)?;
-        Ok(CsrMatrix {
+        Ok(CsrMatrix::from_parts_unchecked(
             n_rows,
             n_cols,
-            indptr: vec_filled(0, n_rows + 1, "the matrix")?,
-            indices: Vec::new(),
-            values: Vec::new(),
-        })
+            vec_filled(0, n_rows + 1, "the matrix")?,
+            Vec::new(),
+            Vec::new(),
+        ))
     }
 
     /// The `n x n` identity.
@@ -703,17 +704,20 @@ impl CsrMatrix {
         indptr.extend((0..=n).map(|i| i as u32));
         let mut indices = vec_with_capacity(n, "the matrix")?;
         indices.extend((0..n).map(|i| i as u32));
-        Ok(CsrMatrix {
-            n_rows: n,
-            n_cols: n,
+        Ok(CsrMatrix::from_parts_unchecked(
+            n,
+            n,
             indptr,
             indices,
-            values: vec_filled(1.0, n, "the matrix")?,
-        })
+            vec_filled(1.0, n, "the matrix")?,
+        ))
     }
 
     /// Assembles a matrix from arrays the caller built to satisfy every invariant (the COO
-    /// assembly).
+    /// assembly, the transpose, `zeros`, `identity`): every matrix not checked by
+    /// `validate` comes through here, where debug builds check it. The kernels read a
+    /// matrix's arrays without bounds checks ([`CsrRef::kernel_view`]), so a bug that broke
+    /// an invariant would be memory-unsafe, not only wrong.
     pub(super) fn from_parts_unchecked(
         n_rows: usize,
         n_cols: usize,
@@ -815,6 +819,8 @@ impl CsrMatrix {
         fn find_zero_diagonal(&self) -> Option<ZeroDiagonal>;
         /// See [`CsrRef::row_sums`].
         fn row_sums(&self) -> Result<Vec<f64>>;
+        /// See [`CsrRef::kernel_view`].
+        fn kernel_view(&self) -> kernels::CsrRef<'_>;
         /// See [`CsrRef::mul_vec`].
         fn mul_vec(&self, x: &[f64], y: &mut [f64]) -> Result<()>;
         /// See [`CsrRef::mul_vec_transpose`].

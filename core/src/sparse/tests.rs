@@ -529,6 +529,23 @@ fn accessors_answer_none_outside_the_matrix() {
     assert_eq!(a.row_sums().unwrap(), vec![5.0, 6.0]);
 }
 
+/// A sum in the f64 kernels' order (`crate::kernels::sparse`): term `k` to partial sum
+/// `k mod 16`, each from +0 in increasing `k`, then the 16 partials added by halving.
+fn shared_order_sum(terms: &[f64]) -> f64 {
+    let mut p = [0.0f64; 16];
+    for (k, &t) in terms.iter().enumerate() {
+        p[k % 16] += t;
+    }
+    let mut half = 8;
+    while half > 0 {
+        for k in 0..half {
+            p[k] += p[k + half];
+        }
+        half /= 2;
+    }
+    p[0]
+}
+
 #[test]
 fn mul_vec_and_transpose_match_a_dense_reference() {
     let mut rng = Rng(3);
@@ -541,15 +558,23 @@ fn mul_vec_and_transpose_match_a_dense_reference() {
         let mut y = vec![f64::NAN; n_rows];
         a.mul_vec(&x, &mut y).unwrap();
         for i in 0..n_rows {
-            // Same order of additions as the CSR loop (zeros add nothing exactly).
-            let want = (0..n_cols).fold(0.0, |s, j| {
-                if d[i][j] != 0.0 {
-                    s + d[i][j] * x[j]
-                } else {
-                    s
-                }
+            // The kernels' order over the row's stored entries, to the bit.
+            let (cols, vals) = a.row(i).unwrap();
+            let terms: Vec<f64> = cols
+                .iter()
+                .zip(vals)
+                .map(|(&c, &v)| v * x[c as usize])
+                .collect();
+            assert_eq!(
+                y[i].to_bits(),
+                shared_order_sum(&terms).to_bits(),
+                "row {i}"
+            );
+            // And the dense product in column order, to rounding.
+            let (want, mag) = (0..n_cols).fold((0.0, 0.0), |(s, m), j| {
+                (s + d[i][j] * x[j], m + (d[i][j] * x[j]).abs())
             });
-            assert_eq!(y[i], want);
+            assert!((y[i] - want).abs() <= 8.0 * f64::EPSILON * mag, "row {i}");
         }
         let t = a.transpose().unwrap();
         assert_valid(&t);
@@ -567,7 +592,51 @@ fn mul_vec_and_transpose_match_a_dense_reference() {
         let mut y2 = vec![f64::NAN; n_cols];
         a.mul_vec_transpose(&xr, &mut y1).unwrap();
         t.mul_vec(&xr, &mut y2).unwrap();
-        assert_eq!(y1, y2);
+        for j in 0..n_cols {
+            // A scatter in row order against the kernels' order: equal to rounding.
+            let mag: f64 = (0..n_rows).map(|i| (d[i][j] * xr[i]).abs()).sum();
+            assert!(
+                (y1[j] - y2[j]).abs() <= 8.0 * f64::EPSILON * mag,
+                "column {j}"
+            );
+        }
+    }
+}
+
+#[test]
+fn kernel_view_borrows_the_arrays_and_every_table_gives_mul_vecs_bits() {
+    let mut rng = Rng(17);
+    // Rows from empty to longer than 16 entries (the kernels' short and long row paths),
+    // plus every matrix the crate builds without `validate`: transpose, zeros, identity.
+    for (n_rows, n_cols, density) in [(40, 37, 0.3), (9, 70, 0.6), (1, 1, 1.0), (50, 3, 0.5)] {
+        let a = random_matrix(&mut rng, n_rows, n_cols, density);
+        let t = a.transpose().unwrap();
+        for m in [
+            &a,
+            &t,
+            &CsrMatrix::zeros(n_rows, n_cols).unwrap(),
+            &CsrMatrix::identity(n_cols).unwrap(),
+        ] {
+            let v = m.kernel_view();
+            assert_eq!(
+                (v.n_rows(), v.n_cols(), v.nnz()),
+                (m.n_rows(), m.n_cols(), m.nnz())
+            );
+            assert_eq!(v.row_ptr().as_ptr(), m.indptr().as_ptr());
+            assert_eq!(v.col_idx().as_ptr(), m.indices().as_ptr());
+            assert_eq!(v.values().as_ptr(), m.values().as_ptr());
+            // The view passes the kernels' own validation.
+            crate::kernels::CsrRef::new(m.n_cols(), m.indptr(), m.indices(), m.values()).unwrap();
+            let x: Vec<f64> = (0..m.n_cols()).map(|_| rng.f64()).collect();
+            let mut want = vec![f64::NAN; m.n_rows()];
+            m.mul_vec(&x, &mut want).unwrap();
+            for k in crate::kernels::Kernels::variants() {
+                let mut y = vec![f64::NAN; m.n_rows()];
+                k.spmv_csr_f64(&v, &x, &mut y).unwrap();
+                let bits = |y: &[f64]| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&y), bits(&want), "{}", k.variant());
+            }
+        }
     }
 }
 

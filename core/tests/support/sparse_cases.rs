@@ -558,6 +558,18 @@ pub fn vector_kernels_match_reference(k: &Kernels) {
                 .map(|i| xs[i] + a * (z[off + i] - b * ws[i]))
                 .collect();
             assert_all_bits(&what("bicgstab_p"), &got, &want);
+
+            // x += a p and p = z + b p from the same old p (x: y's copy, p: w's copy).
+            let mut xb = y.clone();
+            let mut pb = w.clone();
+            k.axpy_xpby_f64(a, b, xs, &mut xb[off..off + n], &mut pb[off..off + n])
+                .unwrap();
+            assert_guards(&what("axpy_xpby x"), &xb, off, n, f64::NAN);
+            assert_guards(&what("axpy_xpby p"), &pb, off, n, f64::NAN);
+            let want_x: Vec<f64> = ys.iter().zip(ws).map(|(y, p)| y + a * p).collect();
+            let want_p: Vec<f64> = xs.iter().zip(ws).map(|(z, p)| z + b * p).collect();
+            assert_all_bits(&what("axpy_xpby x"), &xb[off..off + n], &want_x);
+            assert_all_bits(&what("axpy_xpby p"), &pb[off..off + n], &want_p);
         }
     }
 }
@@ -711,6 +723,10 @@ pub fn bad_lengths_are_errors(k: &Kernels) {
     assert_eq!(r, Err(mismatch(2, 3)));
     let r = k.bicgstab_p_f64(1.0, 1.0, &[1.0; 2], &[1.0; 3], &mut y2);
     assert_eq!(r, Err(mismatch(2, 3)));
+    let mut y2b = [GUARD; 2];
+    let r = k.axpy_xpby_f64(1.0, 1.0, &[1.0; 2], &mut y2b, &mut y3);
+    assert_eq!(r, Err(mismatch(2, 3)));
+    assert_eq!(y2b, [GUARD; 2], "{v}: untouched");
     assert_eq!(y2, [GUARD; 2], "{v}: untouched");
     assert_eq!(y3, [GUARD; 3], "{v}: untouched");
 }

@@ -197,7 +197,8 @@ macro_rules! sparse_kernels {
             axpy_dots_f64: $axpy_dots:ident,
             axpy_jacobi_dots_f64: $axpy_jacobi_dots:ident,
             axpy2_f64: $axpy2:ident,
-            bicgstab_p_f64: $bicgstab_p:ident $(,)?
+            bicgstab_p_f64: $bicgstab_p:ident,
+            axpy_xpby_f64: $axpy_xpby:ident $(,)?
         }
     ) => {
         use $crate::kernels::generic::{sparse as g_sparse, vector_f64 as g_vector};
@@ -219,6 +220,7 @@ macro_rules! sparse_kernels {
             axpy_jacobi_dots_f64: $axpy_jacobi_dots,
             axpy2_f64: $axpy2,
             bicgstab_p_f64: $bicgstab_p,
+            axpy_xpby_f64: $axpy_xpby,
         };
 
         $crate::kernels::generic::sparse_kernels!(
@@ -296,6 +298,11 @@ macro_rules! sparse_kernels {
             @fn $(#[$attr])* [$($qual)*]
             $bicgstab_p(beta: f64, omega: f64, r: &[f64], v: &[f64], p: &mut [f64])
             => g_vector::bicgstab_p::<$v>(beta, omega, r, v, p)
+        );
+        $crate::kernels::generic::sparse_kernels!(
+            @fn $(#[$attr])* [$($qual)*]
+            $axpy_xpby(a: f64, b: f64, z: &[f64], x: &mut [f64], p: &mut [f64])
+            => g_vector::axpy_xpby::<$v>(a, b, z, x, p)
         );
     };
     (

@@ -397,6 +397,33 @@ pub(crate) unsafe fn axpy_jacobi_dots<V: F64Vector>(
     }
 }
 
+/// `x <- x + a * p`, then `p <- z + b * p` (the old `p` in both): CG's two vector updates in
+/// one pass, `p` read once.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn axpy_xpby<V: F64Vector>(
+    a: f64,
+    b: f64,
+    z: &[f64],
+    x: &mut [f64],
+    p: &mut [f64],
+) {
+    let n = z.len().min(x.len()).min(p.len());
+    let (pz, px, pp) = (z.as_ptr(), x.as_mut_ptr(), p.as_mut_ptr());
+    // SAFETY: as in `axpy`; `x` and `p` are distinct mutable borrows.
+    unsafe {
+        let (a, b) = (V::splat(a), V::splat(b));
+        fused::<V, 0>(n, |c| {
+            let p = c.load::<V>(pp);
+            c.store(px, c.load::<V>(px).add(a.mul(p)));
+            c.store(pp, c.load::<V>(pz).add(b.mul(p)));
+            []
+        });
+    }
+}
+
 /// `z <- (z + a * x) + b * y`.
 ///
 /// # Safety

@@ -55,29 +55,36 @@ pub(super) fn run(
         }
     };
 
+    let kern = pb.k;
     pb.start(x, r)?;
     ops::copy(r, rhat);
-    let mut rr = ops::dot(r, r);
+    let mut rr = kern.dot_f64(r, r)?;
+    // r_hat . r when the last update computed it (and no restart replaced r since).
+    let mut rho_next: Option<f64> = None;
     let (mut rho_prev, mut alpha, mut omega) = (0.0, 0.0, 0.0);
     let mut restart = true;
-    let mut k = 0;
+    let mut it = 0;
     loop {
         if pb.recurrence_met(rr) {
             let rel = pb.true_residual(x, t)?;
             if rel <= pb.rtol {
-                return Ok(pb.finish(x, out, k, rel, Stop::Converged));
+                return Ok(pb.finish(x, out, it, rel, Stop::Converged));
             }
             // The recurrence drifted: restart from the true residual (now in t).
             ops::copy(t, r);
             ops::copy(r, rhat);
+            rho_next = None;
             restart = true;
         }
-        if k >= pb.max_iterations {
+        if it >= pb.max_iterations {
             break;
         }
-        let rho = ops::dot(rhat, r);
+        let rho = match rho_next.take() {
+            Some(rho) => rho,
+            None => kern.dot_f64(rhat, r)?,
+        };
         if !(rho.is_finite() && rho != 0.0) {
-            return pb.conclude(x, t, out, k, Stop::Breakdown);
+            return pb.conclude(x, t, out, it, Stop::Breakdown);
         }
         if restart {
             ops::copy(r, p);
@@ -85,9 +92,10 @@ pub(super) fn run(
         } else {
             let beta = (rho / rho_prev) * (alpha / omega);
             if !(omega != 0.0 && beta.is_finite()) {
-                return pb.conclude(x, t, out, k, Stop::Breakdown);
+                return pb.conclude(x, t, out, it, Stop::Breakdown);
             }
-            ops::bicgstab_direction(beta, omega, r, v, p);
+            // scipy's `p -= omega v; p *= beta; p += r`: the same roundings.
+            kern.bicgstab_p_f64(beta, omega, r, v, p)?;
         }
         let phat: &[f64] = match &mut pc {
             Some(j) => {
@@ -96,15 +104,16 @@ pub(super) fn run(
             }
             None => &*p,
         };
-        pb.a.mul_vec(phat, v)?;
-        let rv = ops::dot(rhat, v);
+        // v = A p_hat and r_hat . v in one pass over A.
+        let [rv, _] = kern.spmv_dots_csr_f64(&pb.ak, phat, rhat, v)?;
         alpha = rho / rv;
         if !(rv != 0.0 && alpha.is_finite()) {
-            return pb.conclude(x, t, out, k, Stop::Breakdown);
+            return pb.conclude(x, t, out, it, Stop::Breakdown);
         }
         // The half step: x += alpha p_hat, s = r - alpha v.
-        let ss = ops::update_xr(alpha, phat, v, x, r);
-        k += 1;
+        kern.axpy_f64(alpha, phat, x)?;
+        let ss = kern.axpy_dot_f64(-alpha, v, r)?;
+        it += 1;
         if pb.recurrence_met(ss) {
             // scipy returns here; the top of the loop verifies it (and goes on if it drifted).
             rr = ss;
@@ -117,19 +126,20 @@ pub(super) fn run(
             }
             None => None,
         };
-        pb.a.mul_vec(shat.unwrap_or(&*r), t)?;
-        let (ts, tt) = ops::dot2(t, r);
+        // t = A s_hat, then s . t and t . t in the same pass.
+        let [ts, tt] = kern.spmv_dots_csr_f64(&pb.ak, shat.unwrap_or(&*r), r, t)?;
         omega = ts / tt;
         if !omega.is_finite() {
-            return pb.conclude(x, t, out, k, Stop::Breakdown);
+            return pb.conclude(x, t, out, it, Stop::Breakdown);
         }
         // x += omega s_hat, r = s - omega t. omega = 0 leaves both as they are; the next
         // iteration reports the breakdown after its convergence test, as scipy does.
-        rr = match shat {
-            Some(shat) => ops::update_xr(omega, shat, t, x, r),
-            None => ops::update_xs(omega, t, x, r),
-        };
+        // x first: without a preconditioner s_hat is s, which r holds until its update.
+        kern.axpy_f64(omega, shat.unwrap_or(&*r), x)?;
+        let [rho_new, rr_new] = kern.axpy_dots_f64(-omega, t, r, rhat)?;
+        rr = rr_new;
+        rho_next = Some(rho_new);
         rho_prev = rho;
     }
-    pb.conclude(x, t, out, k, Stop::MaxIterations)
+    pb.conclude(x, t, out, it, Stop::MaxIterations)
 }

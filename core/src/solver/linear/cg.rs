@@ -63,21 +63,36 @@ pub(super) fn run(
         }
     };
 
+    let kern = pb.k;
     pb.start(x, r)?;
     // (r . r, r . z): the squared residual norm for the stopping test and rho = r^T M r.
-    let precondition = |r: &[f64], pc: &mut Option<Jacobi<'_>>| match pc {
-        Some(j) => ops::mul_dots(j.dinv, r, j.z),
-        None => {
-            let rr = ops::dot(r, r);
-            (rr, rr)
-        }
+    let precondition = |r: &[f64], pc: &mut Option<Jacobi<'_>>| -> Result<(f64, f64)> {
+        let rr = kern.dot_f64(r, r)?;
+        Ok(match pc {
+            Some(j) => {
+                ops::mul(j.dinv, r, j.z);
+                (rr, kern.dot_f64(r, j.z)?)
+            }
+            None => (rr, rr),
+        })
     };
-    let (mut rr, mut rz) = precondition(r, &mut pc);
+    let (mut rr, mut rz) = precondition(r, &mut pc)?;
     let mut rz_prev = 0.0;
     let mut restart = true;
+    // The step `x += alpha p` of the last iteration, not yet applied: it goes with the next
+    // direction `p = z + beta p` in one pass over `p` (axpy_xpby_f64, the same bits as the
+    // two updates apart), or alone wherever `x` is read or `p` replaced first.
+    let mut pending: Option<f64> = None;
+    let flush = |pending: &mut Option<f64>, p: &[f64], x: &mut [f64]| -> Result<()> {
+        match pending.take() {
+            Some(alpha) => kern.axpy_f64(alpha, p, x),
+            None => Ok(()),
+        }
+    };
     let mut k = 0;
     loop {
         if pb.recurrence_met(rr) {
+            flush(&mut pending, p, x)?;
             let rel = pb.true_residual(x, q)?;
             if rel <= pb.rtol {
                 return Ok(pb.finish(x, out, k, rel, Stop::Converged));
@@ -85,7 +100,7 @@ pub(super) fn run(
             // The recurrence drifted from the truth: go on from the true residual (now in
             // q), with a fresh search direction.
             ops::copy(q, r);
-            rz = precondition(r, &mut pc).1;
+            rz = precondition(r, &mut pc)?.1;
             restart = true;
         }
         if k >= pb.max_iterations {
@@ -93,6 +108,7 @@ pub(super) fn run(
         }
         if !(rz.is_finite() && rz != 0.0) {
             // No direction can be formed (overflow, or a residual that underflowed).
+            flush(&mut pending, p, x)?;
             return pb.conclude(x, q, out, k, Stop::Breakdown);
         }
         let z: &[f64] = match &pc {
@@ -100,13 +116,19 @@ pub(super) fn run(
             None => &*r,
         };
         if restart {
+            flush(&mut pending, p, x)?;
             ops::copy(z, p);
             restart = false;
         } else {
-            ops::xpby(z, rz / rz_prev, p);
+            // scipy's `p *= beta; p += z`: the same two roundings (and x += alpha p first).
+            let beta = rz / rz_prev;
+            match pending.take() {
+                Some(alpha) => kern.axpy_xpby_f64(alpha, beta, z, x, p)?,
+                None => kern.xpby_f64(z, beta, p)?,
+            }
         }
-        pb.a.mul_vec(p, q)?;
-        let pq = ops::dot(p, q);
+        // q = A p and p . q in one pass over A.
+        let [pq, _] = kern.spmv_dots_csr_f64(&pb.ak, p, p, q)?;
         if pq.is_nan() || pq.is_infinite() {
             return pb.conclude(x, q, out, k, Stop::Breakdown);
         }
@@ -122,14 +144,21 @@ pub(super) fn run(
             return pb.conclude(x, q, out, k, Stop::Breakdown);
         }
         rz_prev = rz;
+        // r -= alpha q (as r + (-alpha) q: the same bits) with r . r, and with Jacobi
+        // z = D^-1 r and r . z in the same pass; x += alpha p waits for the next p.
+        pending = Some(alpha);
         (rr, rz) = match &mut pc {
-            Some(j) => ops::update_xr_mul(alpha, p, q, j.dinv, x, r, j.z),
+            Some(j) => {
+                let [zr, rr] = kern.axpy_jacobi_dots_f64(-alpha, q, r, j.dinv, j.z)?;
+                (rr, zr)
+            }
             None => {
-                let rr = ops::update_xr(alpha, p, q, x, r);
+                let rr = kern.axpy_dot_f64(-alpha, q, r)?;
                 (rr, rr)
             }
         };
         k += 1;
     }
+    flush(&mut pending, p, x)?;
     pb.conclude(x, q, out, k, Stop::MaxIterations)
 }

@@ -6,7 +6,7 @@ use super::{inverse_diagonal, ops, JacobiReport, Problem, Workspace};
 use crate::solver::Stop;
 use crate::{Error, Result};
 
-/// Workspace vectors: `x, x_next, A x, D^-1`.
+/// Workspace vectors: three iterates (`x_{k-1}, x_k, x_{k+1}`, rotated) and `D^-1`.
 pub(super) const VECTORS: usize = 4;
 
 /// The matrix checks: a non-zero diagonal (named as such, the clearest message), then
@@ -44,7 +44,7 @@ pub(super) fn contraction(p: &Problem<'_>) -> f64 {
 }
 
 pub(super) fn run(pb: &Problem<'_>, ws: &mut Workspace, out: &mut [f64]) -> Result<JacobiReport> {
-    let [mut x, mut x_next, ax, dinv] = ws.vectors::<VECTORS>(pb.n)?;
+    let [mut prev, mut x, mut next, dinv] = ws.vectors::<VECTORS>(pb.n)?;
     inverse_diagonal(pb.a, dinv);
     let q = contraction(pb);
     // ||x* - x_k|| <= ||D^-1 r_k|| / (1 - q); q rounded to 1 leaves no finite bound.
@@ -55,34 +55,46 @@ pub(super) fn run(pb: &Problem<'_>, ws: &mut Workspace, out: &mut [f64]) -> Resu
             f64::INFINITY
         }
     };
-    let report = |solve, step| JacobiReport {
+    // The report of `solve`, whose true residual `b - A x` is in `r`: the step
+    // `||D^-1 r||_inf` of the bound is formed from it.
+    let report = |solve, r: &[f64]| JacobiReport {
         solve,
         contraction: q,
-        error_bound: bound(step),
+        error_bound: bound(ops::max_abs_mul(dinv, r)),
     };
     pb.initial_guess(x);
+    let kern = pb.k;
     let mut k = 0;
     loop {
-        pb.a.mul_vec(x, ax)?;
-        // r = b - A x is the true residual of x: the test below needs no recurrence.
-        let (rr, step) = ops::jacobi_sweep(pb.b, ax, dinv, x, x_next);
+        // One pass over A: r = b - A x_k (the true residual of x_k: the test below needs no
+        // recurrence), x_{k+1} = x_k + D^-1 r into `next`, and r . r.
+        let rr = kern.jacobi_csr_f64(&pb.ak, dinv, pb.b, x, next)?;
+        if !rr.is_finite() {
+            // Overflow (values near f64::MAX) in x_k or its residual: x_k is no answer, so
+            // the last one is x_{k-1} (`prev`), which had a finite residual; or x_0 itself.
+            return Ok(if k == 0 {
+                let solve = pb.conclude(x, prev, out, k, Stop::Breakdown)?;
+                report(solve, prev)
+            } else {
+                let solve = pb.conclude(prev, x, out, k - 1, Stop::Breakdown)?;
+                report(solve, x)
+            });
+        }
         if pb.recurrence_met(rr) {
             // Confirmed with the scaled norm the report uses (they differ only in rounding).
-            let rel = pb.true_residual(x, ax)?;
+            // x_{k-1} is needed no more: `prev` takes the residual.
+            let rel = pb.true_residual(x, prev)?;
             if rel <= pb.rtol {
-                return Ok(report(pb.finish(x, out, k, rel, Stop::Converged), step));
+                return Ok(report(pb.finish(x, out, k, rel, Stop::Converged), prev));
             }
         }
-        let stop = if k >= pb.max_iterations {
-            Stop::MaxIterations
-        } else if !(rr.is_finite() && step.is_finite()) {
-            // Overflow (values near f64::MAX): x_next would be no better.
-            Stop::Breakdown
-        } else {
-            core::mem::swap(&mut x, &mut x_next);
-            k += 1;
-            continue;
-        };
-        return Ok(report(pb.conclude(x, ax, out, k, stop)?, step));
+        if k >= pb.max_iterations {
+            let solve = pb.conclude(x, prev, out, k, Stop::MaxIterations)?;
+            return Ok(report(solve, prev));
+        }
+        // (x_{k-1}, x_k, x_{k+1}) -> (x_k, x_{k+1}, free).
+        core::mem::swap(&mut prev, &mut x);
+        core::mem::swap(&mut x, &mut next);
+        k += 1;
     }
 }

@@ -23,9 +23,12 @@
 //! | [`bicgstab`] | any nonsingular `A` | 2 SpMVs, 4 inner products + 2 squared norms, 6 axpys (+2 diagonal scalings with Jacobi) | `6n` (`9n` with Jacobi) |
 //! | [`jacobi`] | strictly diagonally dominant `A` | 1 SpMV, 1 squared norm, 1 axpy-like pass | `4n` |
 //!
-//! "axpy" counts vector updates as BLAS would; the code fuses them into fewer passes
-//! (CG: one pass updates `x` and `r` and returns `r . r`, a second forms `p`; BiCGSTAB: three
-//! passes; Jacobi: one pass computes the residual, its norm, the step and the next iterate).
+//! "axpy" counts vector updates as BLAS would; the code fuses them into fewer passes over
+//! memory with the f64 kernels of [`crate::kernels`] (CG: the SpMV returns `p . q`, the
+//! update of `r` returns `r . r` (with Jacobi also forms `z = D^-1 r` and `r . z`), one more
+//! pass updates `x` and forms the next `p`; BiCGSTAB: both SpMVs return their inner products,
+//! the last update of `r` returns the next `rho`; Jacobi: one pass over `A` computes the
+//! residual, its norm and the next iterate).
 //! Setup costs one SpMV when `x0` is non-zero, and every solve ends with one SpMV to check
 //! its answer (below). The matrix checks run once per solve: CG's positive diagonal
 //! (O(n log)), its optional symmetry check ([`SolveOptions::symmetry_tolerance`], off by
@@ -121,10 +124,14 @@
 //!
 //! # Numbers
 //!
-//! The vector operations are the scalar loops of `ops.rs` (sums in index order, one
-//! accumulator), and SpMV is [`CsrRef::mul_vec`]: one build gives the same bits on every run.
-//! They will become the f64 SIMD kernels of [`crate::kernels`], which may round differently
-//! in the last bits. Inside the iterations, inner products are plain sums of products:
+//! Every SpMV, inner product, norm and update runs on the f64 kernel family of
+//! [`crate::kernels`] (the table active when the solve starts, one for the whole solve). Its
+//! fixed summation order and the absence of FMA give the same bits on every instruction set
+//! (scalar, AVX2, AVX-512, NEON, simd128) and so on every backend: a solve takes the same
+//! iterates, the same number of iterations and returns the same `x` and report everywhere
+//! (`core/tests/solver_isa.rs` checks it on every table this machine runs). The remaining
+//! element-wise passes (`ops.rs`: copies, `D^-1 r`, a maximum) have no sums to order. Inside
+//! the iterations, inner products are plain sums of products:
 //! vectors whose squares overflow or underflow (entries beyond about `1e±150`) make the
 //! iteration break down or stall, which the report then shows honestly (its final check
 //! is scaled); scale such a system first.
@@ -140,6 +147,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::{SolveReport, Stop};
+use crate::kernels::{self, Kernels};
 use crate::sparse::CsrRef;
 use crate::{Error, Result};
 
@@ -384,8 +392,9 @@ pub fn cg(a: CsrRef<'_>, b: &[f64], options: &SolveOptions<'_>) -> Result<Soluti
 /// Conjugate gradient (Hestenes-Stiefel, as scipy's `cg`) for a symmetric positive definite
 /// `A`, optionally Jacobi-preconditioned, writing the answer into `x`.
 ///
-/// Per iteration: one SpMV, two inner products, three vector updates (fused into two
-/// passes). The iterate returned when the budget runs out is the last one, which among all
+/// Per iteration: one SpMV, two inner products, three vector updates (`p . q` computed by
+/// the SpMV's pass, `r . r` by the update of `r`, `x += alpha p` done in the pass that forms
+/// the next `p`: two passes besides the SpMV). The iterate returned when the budget runs out is the last one, which among all
 /// iterates has the smallest error in the `A`-norm. Checks and errors, including `p^T A p <= 0`
 /// (not positive definite, an error) and the symmetry check, are in the
 /// [module documentation](self), as are the guarantees of the report. `x` is untouched on
@@ -417,7 +426,8 @@ pub fn bicgstab(a: CsrRef<'_>, b: &[f64], options: &SolveOptions<'_>) -> Result<
 /// Jacobi-preconditioned (right preconditioning, as scipy), writing the answer into `x`.
 ///
 /// Per iteration: two SpMVs, four inner products and two squared norms, six vector updates
-/// (fused into three passes). A breakdown (`rho = r_hat . r = 0`, `r_hat . v = 0`,
+/// (the inner products computed by the SpMVs' and the updates' passes: five passes besides
+/// the SpMVs). A breakdown (`rho = r_hat . r = 0`, `r_hat . v = 0`,
 /// `omega = 0`, or a non-finite scalar) ends the run with [`Stop::Breakdown`], the last
 /// iterate and its true residual: not an error. The rest is in the
 /// [module documentation](self). `x` is untouched on error.
@@ -489,11 +499,15 @@ fn zeros(n: usize) -> Result<Vec<f64>> {
 /// A validated system and the numbers every method derives from it.
 struct Problem<'p> {
     a: CsrRef<'p>,
+    /// The same matrix for the kernels (`A x` and its fused forms).
+    ak: kernels::CsrRef<'p>,
+    /// The kernel table of the whole solve (chosen once: every iterate from one table).
+    k: &'static Kernels,
     b: &'p [f64],
     x0: Option<&'p [f64]>,
     n: usize,
     rtol: f64,
-    /// `||b||_2`, scaled (never over- or underflows).
+    /// `||b||_2`, scaled (never over- or underflows: [`Kernels::nrm2_f64`]).
     b_norm: f64,
     /// `rtol ||b||`: the recurrence residual's threshold (scipy's `atol` after
     /// `_get_atol_rtol` with `atol = 0`).
@@ -550,9 +564,12 @@ impl<'p> Problem<'p> {
         if let Some(x0) = options.x0 {
             finite(method, "x0", x0)?;
         }
-        let b_norm = ops::nrm2(b);
+        let k = Kernels::active();
+        let b_norm = k.nrm2_f64(b);
         Ok(Problem {
             a,
+            ak: a.kernel_view(),
+            k,
             b,
             x0: options.x0,
             n,
@@ -592,19 +609,18 @@ impl<'p> Problem<'p> {
     /// zero, as scipy does.
     fn start(&self, x: &mut [f64], r: &mut [f64]) -> Result<()> {
         if self.initial_guess(x) {
-            self.a.mul_vec(x, r)?;
-            ops::sub_from(self.b, r);
+            self.k.residual_csr_f64(&self.ak, x, self.b, r)?;
         } else {
             ops::copy(self.b, r);
         }
         Ok(())
     }
 
-    /// The true relative residual `||b - A x|| / ||b||` of `x`, leaving `b - A x` in `r`.
+    /// The true relative residual `||b - A x|| / ||b||` of `x`, leaving `b - A x` in `r`
+    /// (the norms scaled: [`Kernels::nrm2_f64`]).
     fn true_residual(&self, x: &[f64], r: &mut [f64]) -> Result<f64> {
-        self.a.mul_vec(x, r)?;
-        ops::sub_from(self.b, r);
-        Ok(ops::nrm2(r) / self.b_norm)
+        self.k.residual_csr_f64(&self.ak, x, self.b, r)?;
+        Ok(self.k.nrm2_f64(r) / self.b_norm)
     }
 
     /// Whether the recurrence's squared residual norm `rr` meets the threshold (scipy's

@@ -148,7 +148,11 @@ pub fn pagerank(graph: &Graph, opts: &PageRankOptions<'_>) -> Result<PageRank> {
         for ((zu, &xu), &iu) in z.iter_mut().zip(&x).zip(&inv) {
             *zu = xu * iu;
         }
-        // y(v) = sum_{u -> v} w(u, v) x(u) / W(u): a gather over v's in-edges.
+        // y(v) = sum_{u -> v} w(u, v) x(u) / W(u): a gather over v's in-edges, on the f64
+        // SpMV kernel (mul_vec). The fused `pagerank_csr_f64` kernel does not fit here: its
+        // `alpha (A x) + beta` adds one scalar to every node, while networkx's step adds a
+        // per-node `alpha dangling_sum d(v) + (1 - alpha) s(v)` in its own order, which these
+        // results reproduce.
         in_adj.mul_vec(&z, &mut y)?;
         for &u in &tiny {
             let (Some((targets, weights)), Some(&w_u), Some(&x_u)) = (

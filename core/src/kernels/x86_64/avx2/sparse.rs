@@ -148,5 +148,6 @@ crate::kernels::generic::sparse_kernels! {
         axpy_jacobi_dots_f64: axpy_jacobi_dots_f64_avx2,
         axpy2_f64: axpy2_f64_avx2,
         bicgstab_p_f64: bicgstab_p_f64_avx2,
+        axpy_xpby_f64: axpy_xpby_f64_avx2,
     }
 }
