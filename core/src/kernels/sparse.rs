@@ -227,8 +227,7 @@ type AxpyXpbyFn = unsafe fn(f64, f64, &[f64], &mut [f64], &mut [f64]);
 
 /// One instruction set's f64 solver kernels (a part of its [`Kernels`] table).
 ///
-/// The raw functions are for hot loops that have checked their lengths once (the solvers,
-/// through [`Kernels::sparse`]): each works on the common prefix of its slices, a matrix
+/// The raw functions are for hot loops that have checked their lengths once (the solvers): each works on the common prefix of its slices, a matrix
 /// kernel on the rows every slice has room for and not at all when `x` is shorter than
 /// `n_cols`, so a wrong length gives a wrong number, never an out-of-bounds access.
 /// Calling them is sound because a `&'static Kernels` only exists for a table this CPU
@@ -283,21 +282,28 @@ fn check_square(a: &CsrRef<'_>) -> Result<()> {
     }
 }
 
-impl Kernels {
-    /// The raw f64 solver kernels of this table, for hot loops that have checked their
-    /// lengths (see [`SparseKernels`]).
+impl SparseKernels {
+    /// The active table's f64 kernels. wasm32 has one table per module, fixed when it is
+    /// compiled, so there this names it without the whole [`Kernels`] table: a module that
+    /// carries only the solver then links none of the f32 kernels (wasm/README.md).
     #[inline]
-    #[allow(dead_code)] // for the solvers' hot loops, which come next (issue 12)
-    pub(crate) fn sparse(&self) -> &'static SparseKernels {
-        self.sparse
+    pub(crate) fn active() -> &'static SparseKernels {
+        #[cfg(target_arch = "wasm32")]
+        {
+            super::wasm32::SPARSE
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            Kernels::active().sparse
+        }
     }
 
     /// `y = A x`. `x` needs `n_cols` elements, `y` `n_rows`.
     #[inline]
     pub fn spmv_csr_f64(&self, a: &CsrRef<'_>, x: &[f64], y: &mut [f64]) -> Result<()> {
         check_matrix(a, x.len(), &[y.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        unsafe { (self.sparse.spmv_csr_f64)(a, x, y) };
+        // SAFETY: `self` belongs to a table this CPU supports.
+        unsafe { (self.spmv_csr_f64)(a, x, y) };
         Ok(())
     }
 
@@ -312,8 +318,8 @@ impl Kernels {
         y: &mut [f64],
     ) -> Result<[f64; 2]> {
         check_matrix(a, x.len(), &[w.len(), y.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.spmv_dots_csr_f64)(a, x, w, y) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.spmv_dots_csr_f64)(a, x, w, y) })
     }
 
     /// The residual `r = b - A x`, and `r . r`. `x` needs `n_cols` elements, `b` and `r`
@@ -327,8 +333,8 @@ impl Kernels {
         r: &mut [f64],
     ) -> Result<f64> {
         check_matrix(a, x.len(), &[b.len(), r.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.residual_csr_f64)(a, x, b, r) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.residual_csr_f64)(a, x, b, r) })
     }
 
     /// One Jacobi step for `A x = b`: `r = b - A x`, `x_next = x + inv_diag * r`
@@ -346,8 +352,8 @@ impl Kernels {
     ) -> Result<f64> {
         check_square(a)?;
         check_matrix(a, x.len(), &[inv_diag.len(), b.len(), x_next.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.jacobi_csr_f64)(a, inv_diag, b, x, x_next) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.jacobi_csr_f64)(a, inv_diag, b, x, x_next) })
     }
 
     /// One PageRank power step: `y = alpha * (A x) + beta` (element-wise, `beta` added to
@@ -364,8 +370,8 @@ impl Kernels {
     ) -> Result<f64> {
         check_square(a)?;
         check_matrix(a, x.len(), &[y.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.pagerank_csr_f64)(a, alpha, beta, x, y) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.pagerank_csr_f64)(a, alpha, beta, x, y) })
     }
 
     /// Inner product `sum a_i * b_i` (not scaled: it overflows to infinity like the plain
@@ -373,8 +379,8 @@ impl Kernels {
     #[inline]
     pub fn dot_f64(&self, a: &[f64], b: &[f64]) -> Result<f64> {
         check_same_len(a.len(), b.len())?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.dot_f64)(a, b) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.dot_f64)(a, b) })
     }
 
     /// Euclidean norm `sqrt(sum x_i^2)`, rescaled by a power of two when the plain sum of
@@ -382,16 +388,16 @@ impl Kernels {
     /// infinite element gives infinity.
     #[inline]
     pub fn nrm2_f64(&self, x: &[f64]) -> f64 {
-        // SAFETY: `self` is a table this CPU supports.
-        unsafe { (self.sparse.nrm2_f64)(x) }
+        // SAFETY: `self` belongs to a table this CPU supports.
+        unsafe { (self.nrm2_f64)(x) }
     }
 
     /// `y = y + a x`.
     #[inline]
     pub fn axpy_f64(&self, a: f64, x: &[f64], y: &mut [f64]) -> Result<()> {
         check_same_len(x.len(), y.len())?;
-        // SAFETY: `self` is a table this CPU supports.
-        unsafe { (self.sparse.axpy_f64)(a, x, y) };
+        // SAFETY: `self` belongs to a table this CPU supports.
+        unsafe { (self.axpy_f64)(a, x, y) };
         Ok(())
     }
 
@@ -399,8 +405,8 @@ impl Kernels {
     #[inline]
     pub fn xpby_f64(&self, x: &[f64], b: f64, y: &mut [f64]) -> Result<()> {
         check_same_len(x.len(), y.len())?;
-        // SAFETY: `self` is a table this CPU supports.
-        unsafe { (self.sparse.xpby_f64)(x, b, y) };
+        // SAFETY: `self` belongs to a table this CPU supports.
+        unsafe { (self.xpby_f64)(x, b, y) };
         Ok(())
     }
 
@@ -408,16 +414,16 @@ impl Kernels {
     #[inline]
     pub fn axpy_dot_f64(&self, a: f64, x: &[f64], y: &mut [f64]) -> Result<f64> {
         check_same_len(x.len(), y.len())?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.axpy_dot_f64)(a, x, y) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.axpy_dot_f64)(a, x, y) })
     }
 
     /// `y = y + a x`, then `[w . y, y . y]` of the new `y`.
     #[inline]
     pub fn axpy_dots_f64(&self, a: f64, x: &[f64], y: &mut [f64], w: &[f64]) -> Result<[f64; 2]> {
         check_lens(&[x.len(), y.len(), w.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.axpy_dots_f64)(a, x, y, w) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.axpy_dots_f64)(a, x, y, w) })
     }
 
     /// `y = y + a x`, `z = inv_diag * y` (element-wise: Jacobi preconditioning), then
@@ -432,16 +438,16 @@ impl Kernels {
         z: &mut [f64],
     ) -> Result<[f64; 2]> {
         check_lens(&[x.len(), y.len(), inv_diag.len(), z.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        Ok(unsafe { (self.sparse.axpy_jacobi_dots_f64)(a, x, y, inv_diag, z) })
+        // SAFETY: `self` belongs to a table this CPU supports.
+        Ok(unsafe { (self.axpy_jacobi_dots_f64)(a, x, y, inv_diag, z) })
     }
 
     /// `z = (z + a x) + b y`.
     #[inline]
     pub fn axpy2_f64(&self, a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64]) -> Result<()> {
         check_lens(&[x.len(), y.len(), z.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        unsafe { (self.sparse.axpy2_f64)(a, x, b, y, z) };
+        // SAFETY: `self` belongs to a table this CPU supports.
+        unsafe { (self.axpy2_f64)(a, x, b, y, z) };
         Ok(())
     }
 
@@ -456,8 +462,8 @@ impl Kernels {
         p: &mut [f64],
     ) -> Result<()> {
         check_lens(&[r.len(), v.len(), p.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        unsafe { (self.sparse.bicgstab_p_f64)(beta, omega, r, v, p) };
+        // SAFETY: `self` belongs to a table this CPU supports.
+        unsafe { (self.bicgstab_p_f64)(beta, omega, r, v, p) };
         Ok(())
     }
 
@@ -474,28 +480,181 @@ impl Kernels {
         p: &mut [f64],
     ) -> Result<()> {
         check_lens(&[z.len(), x.len(), p.len()])?;
-        // SAFETY: `self` is a table this CPU supports.
-        unsafe { (self.sparse.axpy_xpby_f64)(a, b, z, x, p) };
+        // SAFETY: `self` belongs to a table this CPU supports.
+        unsafe { (self.axpy_xpby_f64)(a, b, z, x, p) };
         Ok(())
+    }
+}
+
+// The public methods: each table's f64 family, checked (see [`SparseKernels`]).
+impl Kernels {
+    /// `y = A x`. `x` needs `n_cols` elements, `y` `n_rows`.
+    #[inline]
+    pub fn spmv_csr_f64(&self, a: &CsrRef<'_>, x: &[f64], y: &mut [f64]) -> Result<()> {
+        self.sparse.spmv_csr_f64(a, x, y)
+    }
+
+    /// `y = A x`, then `[w . y, y . y]`. `x` needs `n_cols` elements, `w` and `y` `n_rows`.
+    /// With `w = x` (square `A`) this is CG's `q = A p` and `p . q`.
+    #[inline]
+    pub fn spmv_dots_csr_f64(
+        &self,
+        a: &CsrRef<'_>,
+        x: &[f64],
+        w: &[f64],
+        y: &mut [f64],
+    ) -> Result<[f64; 2]> {
+        self.sparse.spmv_dots_csr_f64(a, x, w, y)
+    }
+
+    /// The residual `r = b - A x`, and `r . r`. `x` needs `n_cols` elements, `b` and `r`
+    /// `n_rows`.
+    #[inline]
+    pub fn residual_csr_f64(
+        &self,
+        a: &CsrRef<'_>,
+        x: &[f64],
+        b: &[f64],
+        r: &mut [f64],
+    ) -> Result<f64> {
+        self.sparse.residual_csr_f64(a, x, b, r)
+    }
+
+    /// One Jacobi step for `A x = b`: `r = b - A x`, `x_next = x + inv_diag * r`
+    /// (element-wise), and `r . r`, the squared residual of `x` (not of `x_next`). `A` must
+    /// be square; every vector has `n` elements. Weighted Jacobi: pre-scale `inv_diag`; a
+    /// Neumann series for `(I - M) x = b`: `A = I - M`, `inv_diag` all ones.
+    #[inline]
+    pub fn jacobi_csr_f64(
+        &self,
+        a: &CsrRef<'_>,
+        inv_diag: &[f64],
+        b: &[f64],
+        x: &[f64],
+        x_next: &mut [f64],
+    ) -> Result<f64> {
+        self.sparse.jacobi_csr_f64(a, inv_diag, b, x, x_next)
+    }
+
+    /// One PageRank power step: `y = alpha * (A x) + beta` (element-wise, `beta` added to
+    /// every element), and `sum |y_i - x_i|`, the L1 change. `A` must be square (the
+    /// transposed, column-normalized link matrix); `x` and `y` have `n` elements.
+    #[inline]
+    pub fn pagerank_csr_f64(
+        &self,
+        a: &CsrRef<'_>,
+        alpha: f64,
+        beta: f64,
+        x: &[f64],
+        y: &mut [f64],
+    ) -> Result<f64> {
+        self.sparse.pagerank_csr_f64(a, alpha, beta, x, y)
+    }
+
+    /// Inner product `sum a_i * b_i` (not scaled: it overflows to infinity like the plain
+    /// sum).
+    #[inline]
+    pub fn dot_f64(&self, a: &[f64], b: &[f64]) -> Result<f64> {
+        self.sparse.dot_f64(a, b)
+    }
+
+    /// Euclidean norm `sqrt(sum x_i^2)`, rescaled by a power of two when the plain sum of
+    /// squares would overflow or underflow. NaN in any element gives NaN; otherwise an
+    /// infinite element gives infinity.
+    #[inline]
+    pub fn nrm2_f64(&self, x: &[f64]) -> f64 {
+        self.sparse.nrm2_f64(x)
+    }
+
+    /// `y = y + a x`.
+    #[inline]
+    pub fn axpy_f64(&self, a: f64, x: &[f64], y: &mut [f64]) -> Result<()> {
+        self.sparse.axpy_f64(a, x, y)
+    }
+
+    /// `y = x + b y`.
+    #[inline]
+    pub fn xpby_f64(&self, x: &[f64], b: f64, y: &mut [f64]) -> Result<()> {
+        self.sparse.xpby_f64(x, b, y)
+    }
+
+    /// `y = y + a x`, then `y . y` of the new `y`.
+    #[inline]
+    pub fn axpy_dot_f64(&self, a: f64, x: &[f64], y: &mut [f64]) -> Result<f64> {
+        self.sparse.axpy_dot_f64(a, x, y)
+    }
+
+    /// `y = y + a x`, then `[w . y, y . y]` of the new `y`.
+    #[inline]
+    pub fn axpy_dots_f64(&self, a: f64, x: &[f64], y: &mut [f64], w: &[f64]) -> Result<[f64; 2]> {
+        self.sparse.axpy_dots_f64(a, x, y, w)
+    }
+
+    /// `y = y + a x`, `z = inv_diag * y` (element-wise: Jacobi preconditioning), then
+    /// `[z . y, y . y]`.
+    #[inline]
+    pub fn axpy_jacobi_dots_f64(
+        &self,
+        a: f64,
+        x: &[f64],
+        y: &mut [f64],
+        inv_diag: &[f64],
+        z: &mut [f64],
+    ) -> Result<[f64; 2]> {
+        self.sparse.axpy_jacobi_dots_f64(a, x, y, inv_diag, z)
+    }
+
+    /// `z = (z + a x) + b y`.
+    #[inline]
+    pub fn axpy2_f64(&self, a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64]) -> Result<()> {
+        self.sparse.axpy2_f64(a, x, b, y, z)
+    }
+
+    /// BiCGSTAB's direction update `p = r + beta (p - omega v)`.
+    #[inline]
+    pub fn bicgstab_p_f64(
+        &self,
+        beta: f64,
+        omega: f64,
+        r: &[f64],
+        v: &[f64],
+        p: &mut [f64],
+    ) -> Result<()> {
+        self.sparse.bicgstab_p_f64(beta, omega, r, v, p)
+    }
+
+    /// `x = x + a p`, then `p = z + b p` (the `p` before the call in both): CG's update of
+    /// `x` and its next search direction in one pass, the same bits as
+    /// [`axpy_f64`](Self::axpy_f64) then [`xpby_f64`](Self::xpby_f64).
+    #[inline]
+    pub fn axpy_xpby_f64(
+        &self,
+        a: f64,
+        b: f64,
+        z: &[f64],
+        x: &mut [f64],
+        p: &mut [f64],
+    ) -> Result<()> {
+        self.sparse.axpy_xpby_f64(a, b, z, x, p)
     }
 }
 
 /// `y = A x` on the active kernel table. See [`Kernels::spmv_csr_f64`].
 #[inline]
 pub fn spmv_csr_f64(a: &CsrRef<'_>, x: &[f64], y: &mut [f64]) -> Result<()> {
-    Kernels::active().spmv_csr_f64(a, x, y)
+    SparseKernels::active().spmv_csr_f64(a, x, y)
 }
 
 /// `y = A x` and `[w . y, y . y]` on the active table. See [`Kernels::spmv_dots_csr_f64`].
 #[inline]
 pub fn spmv_dots_csr_f64(a: &CsrRef<'_>, x: &[f64], w: &[f64], y: &mut [f64]) -> Result<[f64; 2]> {
-    Kernels::active().spmv_dots_csr_f64(a, x, w, y)
+    SparseKernels::active().spmv_dots_csr_f64(a, x, w, y)
 }
 
 /// `r = b - A x` and `r . r` on the active table. See [`Kernels::residual_csr_f64`].
 #[inline]
 pub fn residual_csr_f64(a: &CsrRef<'_>, x: &[f64], b: &[f64], r: &mut [f64]) -> Result<f64> {
-    Kernels::active().residual_csr_f64(a, x, b, r)
+    SparseKernels::active().residual_csr_f64(a, x, b, r)
 }
 
 /// One Jacobi step on the active table. See [`Kernels::jacobi_csr_f64`].
@@ -507,7 +666,7 @@ pub fn jacobi_csr_f64(
     x: &[f64],
     x_next: &mut [f64],
 ) -> Result<f64> {
-    Kernels::active().jacobi_csr_f64(a, inv_diag, b, x, x_next)
+    SparseKernels::active().jacobi_csr_f64(a, inv_diag, b, x, x_next)
 }
 
 /// One PageRank step on the active table. See [`Kernels::pagerank_csr_f64`].
@@ -519,43 +678,43 @@ pub fn pagerank_csr_f64(
     x: &[f64],
     y: &mut [f64],
 ) -> Result<f64> {
-    Kernels::active().pagerank_csr_f64(a, alpha, beta, x, y)
+    SparseKernels::active().pagerank_csr_f64(a, alpha, beta, x, y)
 }
 
 /// f64 inner product on the active table. See [`Kernels::dot_f64`].
 #[inline]
 pub fn dot_f64(a: &[f64], b: &[f64]) -> Result<f64> {
-    Kernels::active().dot_f64(a, b)
+    SparseKernels::active().dot_f64(a, b)
 }
 
 /// Euclidean norm on the active table. See [`Kernels::nrm2_f64`].
 #[inline]
 pub fn nrm2_f64(x: &[f64]) -> f64 {
-    Kernels::active().nrm2_f64(x)
+    SparseKernels::active().nrm2_f64(x)
 }
 
 /// `y = y + a x` on the active table. See [`Kernels::axpy_f64`].
 #[inline]
 pub fn axpy_f64(a: f64, x: &[f64], y: &mut [f64]) -> Result<()> {
-    Kernels::active().axpy_f64(a, x, y)
+    SparseKernels::active().axpy_f64(a, x, y)
 }
 
 /// `y = x + b y` on the active table. See [`Kernels::xpby_f64`].
 #[inline]
 pub fn xpby_f64(x: &[f64], b: f64, y: &mut [f64]) -> Result<()> {
-    Kernels::active().xpby_f64(x, b, y)
+    SparseKernels::active().xpby_f64(x, b, y)
 }
 
 /// `y = y + a x` and `y . y` on the active table. See [`Kernels::axpy_dot_f64`].
 #[inline]
 pub fn axpy_dot_f64(a: f64, x: &[f64], y: &mut [f64]) -> Result<f64> {
-    Kernels::active().axpy_dot_f64(a, x, y)
+    SparseKernels::active().axpy_dot_f64(a, x, y)
 }
 
 /// `y = y + a x` and `[w . y, y . y]` on the active table. See [`Kernels::axpy_dots_f64`].
 #[inline]
 pub fn axpy_dots_f64(a: f64, x: &[f64], y: &mut [f64], w: &[f64]) -> Result<[f64; 2]> {
-    Kernels::active().axpy_dots_f64(a, x, y, w)
+    SparseKernels::active().axpy_dots_f64(a, x, y, w)
 }
 
 /// The Jacobi-preconditioned residual update on the active table. See
@@ -568,23 +727,23 @@ pub fn axpy_jacobi_dots_f64(
     inv_diag: &[f64],
     z: &mut [f64],
 ) -> Result<[f64; 2]> {
-    Kernels::active().axpy_jacobi_dots_f64(a, x, y, inv_diag, z)
+    SparseKernels::active().axpy_jacobi_dots_f64(a, x, y, inv_diag, z)
 }
 
 /// `z = (z + a x) + b y` on the active table. See [`Kernels::axpy2_f64`].
 #[inline]
 pub fn axpy2_f64(a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64]) -> Result<()> {
-    Kernels::active().axpy2_f64(a, x, b, y, z)
+    SparseKernels::active().axpy2_f64(a, x, b, y, z)
 }
 
 /// BiCGSTAB's direction update on the active table. See [`Kernels::bicgstab_p_f64`].
 #[inline]
 pub fn bicgstab_p_f64(beta: f64, omega: f64, r: &[f64], v: &[f64], p: &mut [f64]) -> Result<()> {
-    Kernels::active().bicgstab_p_f64(beta, omega, r, v, p)
+    SparseKernels::active().bicgstab_p_f64(beta, omega, r, v, p)
 }
 
 /// CG's fused `x += a p; p = z + b p` on the active table. See [`Kernels::axpy_xpby_f64`].
 #[inline]
 pub fn axpy_xpby_f64(a: f64, b: f64, z: &[f64], x: &mut [f64], p: &mut [f64]) -> Result<()> {
-    Kernels::active().axpy_xpby_f64(a, b, z, x, p)
+    SparseKernels::active().axpy_xpby_f64(a, b, z, x, p)
 }

@@ -18,7 +18,15 @@ pub(super) mod simd128;
 
 #[cfg(not(target_feature = "simd128"))]
 use super::scalar;
+use super::sparse::SparseKernels;
 use super::{Isa, Kernels};
+
+/// The f64 family's table, the same in every wasm32 build of one target feature set (the
+/// host-kernels table runs the module's own). `SparseKernels::active` names it directly.
+#[cfg(target_feature = "simd128")]
+pub(super) static SPARSE: &SparseKernels = &simd128::sparse::SPARSE;
+#[cfg(not(target_feature = "simd128"))]
+pub(super) static SPARSE: &SparseKernels = &scalar::sparse::SPARSE;
 
 /// The scalar module's table: the portable kernels, with a scan shaped for an interpreter
 /// (`scalar_scan.rs`; same bits as the portable scan). In wasmi, scan of 20,000 x 384,
@@ -45,7 +53,7 @@ pub(super) static SIMD128: Kernels = Kernels {
     l2sq_i8: simd128::distance::l2sq_i8_simd128,
     hamming_b1: simd128::distance::hamming_b1_simd128,
     jaccard_b1: simd128::distance::jaccard_b1_simd128,
-    sparse: &simd128::sparse::SPARSE,
+    sparse: SPARSE,
 };
 
 #[cfg(feature = "host-kernels")]
@@ -67,8 +75,5 @@ pub(super) static HOST: Kernels = Kernels {
     hamming_b1: host::hamming_b1_host,
     jaccard_b1: host::jaccard_b1_host,
     // The host ABI has no f64 kernels yet: the module's own (simd128 or scalar) run.
-    #[cfg(target_feature = "simd128")]
-    sparse: &simd128::sparse::SPARSE,
-    #[cfg(not(target_feature = "simd128"))]
-    sparse: &scalar::sparse::SPARSE,
+    sparse: SPARSE,
 };

@@ -147,7 +147,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::{SolveReport, Stop};
-use crate::kernels::{self, Kernels};
+use crate::kernels::{self, sparse::SparseKernels};
 use crate::sparse::CsrRef;
 use crate::{Error, Result};
 
@@ -502,12 +502,12 @@ struct Problem<'p> {
     /// The same matrix for the kernels (`A x` and its fused forms).
     ak: kernels::CsrRef<'p>,
     /// The kernel table of the whole solve (chosen once: every iterate from one table).
-    k: &'static Kernels,
+    k: &'static SparseKernels,
     b: &'p [f64],
     x0: Option<&'p [f64]>,
     n: usize,
     rtol: f64,
-    /// `||b||_2`, scaled (never over- or underflows: [`Kernels::nrm2_f64`]).
+    /// `||b||_2`, scaled (never over- or underflows: [`Kernels::nrm2_f64`](crate::kernels::Kernels::nrm2_f64)).
     b_norm: f64,
     /// `rtol ||b||`: the recurrence residual's threshold (scipy's `atol` after
     /// `_get_atol_rtol` with `atol = 0`).
@@ -564,7 +564,7 @@ impl<'p> Problem<'p> {
         if let Some(x0) = options.x0 {
             finite(method, "x0", x0)?;
         }
-        let k = Kernels::active();
+        let k = SparseKernels::active();
         let b_norm = k.nrm2_f64(b);
         Ok(Problem {
             a,
@@ -617,7 +617,7 @@ impl<'p> Problem<'p> {
     }
 
     /// The true relative residual `||b - A x|| / ||b||` of `x`, leaving `b - A x` in `r`
-    /// (the norms scaled: [`Kernels::nrm2_f64`]).
+    /// (the norms scaled: [`Kernels::nrm2_f64`](crate::kernels::Kernels::nrm2_f64)).
     fn true_residual(&self, x: &[f64], r: &mut [f64]) -> Result<f64> {
         self.k.residual_csr_f64(&self.ak, x, self.b, r)?;
         Ok(self.k.nrm2_f64(r) / self.b_norm)
