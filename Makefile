@@ -589,3 +589,14 @@ test-fuzz-corpus: wasm
 test-loom: deps-native
 	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=$(CURDIR)/target/loom $(CARGO) test --locked \
 		-p ferrovec-core --release --lib loom_tests
+
+# Miri (undefined behaviour: out-of-bounds, use-after-free, invalid values, data races) on the
+# core's index (exact + HNSW, file format, scratch pool under threads) and kernel unit tests,
+# with the scalar kernels forced (Miri also reports no CPU features, so runtime detection picks
+# the portable paths, CRC-32C included). Not in `make test`: Miri is slow (minutes). The
+# CRC-32C test over every length and offset is skipped (hours under Miri; the fast path it
+# checks is not the one Miri runs).
+test-miri: deps-miri
+	FERROVEC_ISA=scalar MIRIFLAGS="-Zmiri-env-forward=FERROVEC_ISA" CARGO_TARGET_DIR=$(CURDIR)/target/miri \
+		$(CARGO) +nightly miri test --locked -p ferrovec-core --lib -- index:: kernels:: \
+		--skip crc32c_fast_paths_match_bitwise_at_every_length_and_offset

@@ -160,7 +160,7 @@ fn run(engines: &Engines, data: &[u8]) {
                 }
                 2 => {
                     let (ix, stale) = indexes.pick(&mut input, true);
-                    let n = input.small(17) as usize;
+                    let n = input.len(17);
                     let v = floats(&mut input, n);
                     let s = fv_index_add(
                         ix,
@@ -177,9 +177,9 @@ fn run(engines: &Engines, data: &[u8]) {
                 }
                 3 => {
                     let (ix, stale) = indexes.pick(&mut input, true);
-                    let n = input.small(17) as usize;
+                    let n = input.len(17);
                     let q = floats(&mut input, n);
-                    let k = input.small(40) as usize;
+                    let k = input.len(40);
                     let mut keys = vec![u64::MAX; k];
                     let mut dist = vec![f32::NAN; k];
                     let mut count = usize::MAX;
@@ -233,7 +233,7 @@ fn run(engines: &Engines, data: &[u8]) {
                     // Load saved bytes, maybe with a byte changed and the checksum resealed.
                     let mut bytes = match saved.len() {
                         0 => {
-                            let n = input.small(128) as usize;
+                            let n = input.len(128);
                             input.bytes(n).to_vec()
                         }
                         n => saved[input.u8() as usize % n].clone(),
@@ -263,11 +263,11 @@ fn run(engines: &Engines, data: &[u8]) {
                     }
                 }
                 9 => {
-                    let n_rows = input.small(12) as usize;
+                    let n_rows = input.len(12);
                     let n_cols = input.small(12) as usize;
-                    let nnz = input.small(24) as usize;
+                    let nnz = input.len(24);
                     let n_indptr = if input.u8().is_multiple_of(4) {
-                        input.small(14) as usize
+                        input.len(14)
                     } else {
                         n_rows + 1
                     };
@@ -297,7 +297,7 @@ fn run(engines: &Engines, data: &[u8]) {
                 }
                 10 => {
                     let n = input.small(12) as usize;
-                    let nnz = input.small(32) as usize;
+                    let nnz = input.len(32);
                     let rows = indices(&mut input, nnz, 13);
                     let cols = indices(&mut input, nnz, 13);
                     let vals = doubles(&mut input, nnz);
@@ -316,7 +316,7 @@ fn run(engines: &Engines, data: &[u8]) {
                     }
                 }
                 11 => {
-                    let n = input.small(200) as usize;
+                    let n = input.len(200);
                     let text = input.bytes(n);
                     let mut out = null_mut();
                     if check(fv_sparse_matrix_from_matrix_market(
@@ -349,9 +349,9 @@ fn run(engines: &Engines, data: &[u8]) {
                 }
                 14 => {
                     let (m, stale) = matrices.pick(&mut input, true);
-                    let n = input.small(13) as usize;
+                    let n = input.len(13);
                     let x = doubles(&mut input, n);
-                    let mut y = vec![0.0; input.small(13) as usize];
+                    let mut y = vec![0.0; input.len(13)];
                     let s =
                         fv_sparse_matrix_mul_vec(m, x.as_ptr(), x.len(), y.as_mut_ptr(), y.len());
                     if stale {
@@ -362,9 +362,9 @@ fn run(engines: &Engines, data: &[u8]) {
                 }
                 15..=17 => {
                     let (m, stale) = matrices.pick(&mut input, true);
-                    let n = input.small(13) as usize;
+                    let n = input.len(13);
                     let b = doubles(&mut input, n);
-                    let mut x = vec![0.0; input.small(13) as usize];
+                    let mut x = vec![0.0; input.len(13)];
                     let mut o = fv_solve_options_default();
                     o.max_iterations = input.small(50) as i64 - 1;
                     o.preconditioner = input.small(2) as i32;
@@ -420,7 +420,7 @@ fn run(engines: &Engines, data: &[u8]) {
                 }
                 18 => {
                     let n = input.small(12) as usize;
-                    let e = input.small(32) as usize;
+                    let e = input.len(32);
                     let src = indices(&mut input, e, 13);
                     let dst = indices(&mut input, e, 13);
                     let w = doubles(&mut input, e);
@@ -443,10 +443,10 @@ fn run(engines: &Engines, data: &[u8]) {
                     }
                 }
                 19 => {
-                    let n = input.small(12) as usize;
-                    let e = input.small(24) as usize;
+                    let n = input.len(12);
+                    let e = input.len(24);
                     let n_indptr = if input.u8().is_multiple_of(4) {
-                        input.small(14) as usize
+                        input.len(14)
                     } else {
                         n + 1
                     };
@@ -494,7 +494,7 @@ fn run(engines: &Engines, data: &[u8]) {
                     if input.u8().is_multiple_of(2) {
                         o.personalization = fv_distribution_node(input.small(13));
                     }
-                    let mut scores = vec![0.0; input.small(13) as usize];
+                    let mut scores = vec![0.0; input.len(13)];
                     let mut r = std::mem::MaybeUninit::<fv_pagerank_report>::zeroed().assume_init();
                     let s = fv_graph_pagerank(g, &o, scores.as_mut_ptr(), scores.len(), &mut r);
                     if stale {
@@ -512,7 +512,7 @@ fn run(engines: &Engines, data: &[u8]) {
                     }
                     o.max_pushes = input.small(5000) as u64;
                     let source = fv_distribution_node(input.small(13));
-                    let cap = input.small(16) as usize;
+                    let cap = input.len(16);
                     let mut nodes = vec![u32::MAX; cap];
                     let mut scores = vec![f64::NAN; cap];
                     let mut count = usize::MAX;

@@ -53,6 +53,11 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// A length for a buffer the harness allocates: at most `max`.
+    pub(crate) fn len(&mut self, max: usize) -> usize {
+        self.u8() as usize % (max + 1)
+    }
+
     /// A float: usually a small ordinary value, sometimes a special one or arbitrary bits.
     pub(crate) fn f64(&mut self) -> f64 {
         match self.u8() {

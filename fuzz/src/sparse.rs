@@ -84,11 +84,11 @@ fn f64s(input: &mut Input<'_>, n: usize) -> Vec<f64> {
 pub fn csr(data: &[u8]) {
     let mut input = Input::new(data);
     let kind = input.u8();
-    let n_rows = input.small(24) as usize;
+    let n_rows = input.len(24);
     let n_cols = input.small(24) as usize;
-    let nnz = input.small(48) as usize;
+    let nnz = input.len(48);
     let n_indptr = if kind & 0x10 != 0 {
-        input.small(26) as usize
+        input.len(26)
     } else {
         n_rows + 1
     };
