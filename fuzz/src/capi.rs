@@ -264,7 +264,7 @@ fn run(engines: &Engines, data: &[u8]) {
                 }
                 9 => {
                     let n_rows = input.len(12);
-                    let n_cols = input.small(12) as usize;
+                    let n_cols = input.small(12) as usize & 0x1_FFFF;
                     let nnz = input.len(24);
                     let n_indptr = if input.u8().is_multiple_of(4) {
                         input.len(14)
@@ -296,7 +296,7 @@ fn run(engines: &Engines, data: &[u8]) {
                     }
                 }
                 10 => {
-                    let n = input.small(12) as usize;
+                    let n = input.small(12) as usize & 0x1_FFFF;
                     let nnz = input.len(32);
                     let rows = indices(&mut input, nnz, 13);
                     let cols = indices(&mut input, nnz, 13);
@@ -419,7 +419,7 @@ fn run(engines: &Engines, data: &[u8]) {
                     }
                 }
                 18 => {
-                    let n = input.small(12) as usize;
+                    let n = input.small(12) as usize & 0x1_FFFF;
                     let e = input.len(32);
                     let src = indices(&mut input, e, 13);
                     let dst = indices(&mut input, e, 13);
