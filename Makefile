@@ -59,6 +59,8 @@ help:
 	@echo "make bindings regenerate the UniFFI bindings in bindings/{kotlin,python,swift}"
 	@echo "make python-wheel  the Python wheel (pip wheel ./bindings/python, wasm modules bundled) in target/python/dist"
 	@echo "make check-package  cargo package of ferrovec-core and ferrovec (offline); check-publish: cargo publish --dry-run"
+	@echo "make fuzz   run each fuzz target (fuzz/README.md) for FUZZ_SECONDS (default $(FUZZ_SECONDS)) under ASan, one at a time"
+	@echo "make test-miri  cargo miri test on core's scalar paths (index, file format, kernels; slow, not in make test)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
 
@@ -246,8 +248,8 @@ demo: deps-native wasm
 # ---------------------------------------------------------------- tests
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js test-wasm-kernels
-.PHONY: check-package check-publish
-test: deps lint check-header check-bindings test-rust check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages
+.PHONY: check-package check-publish test-fuzz-corpus test-loom test-miri fuzz deps-fuzz deps-miri
+test: deps lint check-header check-bindings test-rust check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom
 	@echo "make test: all passed"
 
 lint:
@@ -576,3 +578,68 @@ bench-index-synthetic: deps-native
 .PHONY: bench-solver-wasm
 bench-solver-wasm: wasm deps-node
 	FERROVEC_BENCH_NODE=$(NODE) $(CARGO) bench -p ferrovec --bench solver_wasm
+
+# ---------------------------------------------------------------- fuzzing, loom, miri (issue 14)
+
+# The fuzz targets (fuzz/README.md). fuzz/ is a workspace of its own: libFuzzer needs nightly,
+# the product does not. cargo-fuzz and the nightly toolchain are installed once; `rustup` and
+# `cargo-fuzz` are named by the path `rustup` / `cargo install` put them.
+RUSTUP := $(CARGO_BIN)/rustup
+CARGO_FUZZ := $(CARGO_BIN)/cargo-fuzz
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_TARGETS := index_load wasm_abi capi module_loader matrix_market csr
+FUZZ_SECONDS ?= 60
+# libFuzzer's own corpus grows here; fuzz/corpus (the committed seeds) and fuzz/regressions
+# (crash reproducers) are read, never written.
+FUZZ_WORK := $(CURDIR)/target/fuzz-work
+FUZZ_ENV := RUSTUP_TOOLCHAIN=nightly CARGO_TARGET_DIR=$(CURDIR)/target/fuzz-nightly
+
+deps-fuzz:
+	@[ -x $(RUSTUP) ] || { echo "rustup not found at $(RUSTUP): make fuzz needs a nightly toolchain (https://rustup.rs)"; exit 1; }
+	@$(RUSTUP) toolchain list | grep -q '^nightly-' || $(RUSTUP) toolchain install nightly --profile minimal
+	@[ "$$($(CARGO_FUZZ) --version 2>/dev/null)" = "cargo-fuzz $(CARGO_FUZZ_VERSION)" ] \
+		|| $(CARGO) install --locked --quiet cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+
+deps-miri: deps-fuzz
+	@$(RUSTUP) component list --toolchain nightly --installed | grep -q '^miri' \
+		|| $(RUSTUP) component add miri rust-src --toolchain nightly
+
+# Each target in turn (never two at once), one process, under ASan: FUZZ_SECONDS each, at most
+# 2 GB of RSS and 10 s per input. A crash stops make with the reproducer in
+# target/fuzz-work/artifacts/<target>/: fix it, then commit the file to fuzz/regressions/<target>/.
+fuzz: wasm deps-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_WORK)/corpus/$$t $(FUZZ_WORK)/artifacts/$$t fuzz/regressions/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_ENV) $(CARGO_FUZZ) fuzz run --fuzz-dir fuzz --features libfuzzer $$t \
+			$(FUZZ_WORK)/corpus/$$t fuzz/corpus/$$t fuzz/regressions/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_WORK)/artifacts/$$t/ 2>&1 | tee $(FUZZ_WORK)/$$t.log | grep -E '^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==ERROR|SUMMARY)' ; \
+		[ $${PIPESTATUS[0]} = 0 ] || { echo "fuzz $$t failed: $(FUZZ_WORK)/$$t.log"; exit 1; }; \
+	done
+
+# Every committed seed and crash reproducer through the targets' bodies, on stable, plus the
+# fuzz crate's own format and clippy checks (its workspace is outside `make lint`'s).
+FUZZ_STABLE := CARGO_TARGET_DIR=$(CURDIR)/target/fuzz-stable
+test-fuzz-corpus: wasm
+	cd fuzz && $(CARGO) fmt --check
+	cd fuzz && $(FUZZ_STABLE) $(CARGO) clippy --locked --lib --tests --examples -- -D warnings
+	cd fuzz && $(FUZZ_STABLE) $(CARGO) test --locked
+
+# loom: the HNSW search's scratch pool (core/src/index/hnsw.rs, loom_tests), every
+# interleaving of two threads and of three threads up to three preemptions (about 10 s
+# after the build).
+test-loom: deps-native
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=$(CURDIR)/target/loom $(CARGO) test --locked \
+		-p ferrovec-core --release --lib loom_tests
+
+# Miri (undefined behaviour: out-of-bounds, use-after-free, invalid values, data races) on the
+# core's index (exact + HNSW, file format, scratch pool under threads) and kernel unit tests,
+# with the scalar kernels forced (Miri also reports no CPU features, so runtime detection picks
+# the portable paths, CRC-32C included). Not in `make test`: Miri is slow (minutes). The
+# CRC-32C test over every length and offset is skipped (hours under Miri; the fast path it
+# checks is not the one Miri runs).
+test-miri: deps-miri
+	FERROVEC_ISA=scalar MIRIFLAGS="-Zmiri-env-forward=FERROVEC_ISA" CARGO_TARGET_DIR=$(CURDIR)/target/miri \
+		$(CARGO) +nightly miri test --locked -p ferrovec-core --lib -- index:: kernels:: \
+		--skip crc32c_fast_paths_match_bitwise_at_every_length_and_offset
