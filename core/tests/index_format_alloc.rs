@@ -4,69 +4,16 @@
 //! against the bound FORMAT.md states: at most `64 KiB + len * (m + 16)` bytes, `m` being
 //! the HNSW parameter the file declares (0 for an exact index).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::peak_of;
 
 use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, OnDuplicate, Storage};
 
-/// Counts this thread's live and peak heap bytes (tests run on several threads).
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-}
-
-fn add(bytes: usize) {
-    let _ = LIVE.try_with(|l| {
-        let now = l.get() + bytes;
-        l.set(now);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
-    });
-}
-
-fn sub(bytes: usize) {
-    let _ = LIVE.try_with(|l| l.set(l.get().saturating_sub(bytes)));
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; the bookkeeping only
-// touches const-initialized thread-locals (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        add(layout.size());
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        add(layout.size());
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        sub(layout.size());
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        add(new_size);
-        sub(layout.size());
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
 /// Peak heap bytes allocated (beyond what was live before) while loading `bytes`.
 fn peak_of_load(bytes: &[u8]) -> (usize, bool) {
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(base));
-    let ok = Index::from_bytes(bytes).is_ok();
-    (PEAK.with(Cell::get) - base, ok)
+    let (ok, peak) = peak_of(|| Index::from_bytes(bytes).is_ok());
+    (peak, ok)
 }
 
 fn crc32c(data: &[u8]) -> u32 {

@@ -3,61 +3,14 @@
 //! allocation at all (the interpreted backend and the wasm module size memory once), and a
 //! fresh workspace grows to exactly `Method::workspace_vectors * n` values.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations_of;
 
 use ferrovec_core::solver::linear::{
     bicgstab_into, cg_into, jacobi_into, Method, Preconditioner, SolveOptions, Workspace,
 };
 use ferrovec_core::sparse::CsrMatrix;
-
-/// Counts this thread's allocation calls (tests run on several threads).
-struct Counting;
-
-thread_local! {
-    static CALLS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    let _ = CALLS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; the bookkeeping only
-// touches a const-initialized thread-local (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Runs `f` and returns its result with the number of allocations it made.
-fn allocations_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = CALLS.with(Cell::get);
-    let out = f();
-    (out, CALLS.with(Cell::get) - before)
-}
 
 /// A strictly diagonally dominant, symmetric, positive definite tridiagonal matrix
 /// (tridiag(-1, 3, -1)): every method applies.

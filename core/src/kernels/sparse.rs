@@ -298,7 +298,7 @@ impl SparseKernels {
         }
     }
 
-    /// `y = A x`. `x` needs `n_cols` elements, `y` `n_rows`.
+    /// [`Kernels::spmv_csr_f64`], on this table.
     #[inline]
     pub fn spmv_csr_f64(&self, a: &CsrRef<'_>, x: &[f64], y: &mut [f64]) -> Result<()> {
         check_matrix(a, x.len(), &[y.len()])?;
@@ -307,8 +307,7 @@ impl SparseKernels {
         Ok(())
     }
 
-    /// `y = A x`, then `[w . y, y . y]`. `x` needs `n_cols` elements, `w` and `y` `n_rows`.
-    /// With `w = x` (square `A`) this is CG's `q = A p` and `p . q`.
+    /// [`Kernels::spmv_dots_csr_f64`], on this table.
     #[inline]
     pub fn spmv_dots_csr_f64(
         &self,
@@ -322,8 +321,7 @@ impl SparseKernels {
         Ok(unsafe { (self.spmv_dots_csr_f64)(a, x, w, y) })
     }
 
-    /// The residual `r = b - A x`, and `r . r`. `x` needs `n_cols` elements, `b` and `r`
-    /// `n_rows`.
+    /// [`Kernels::residual_csr_f64`], on this table.
     #[inline]
     pub fn residual_csr_f64(
         &self,
@@ -337,10 +335,7 @@ impl SparseKernels {
         Ok(unsafe { (self.residual_csr_f64)(a, x, b, r) })
     }
 
-    /// One Jacobi step for `A x = b`: `r = b - A x`, `x_next = x + inv_diag * r`
-    /// (element-wise), and `r . r`, the squared residual of `x` (not of `x_next`). `A` must
-    /// be square; every vector has `n` elements. Weighted Jacobi: pre-scale `inv_diag`; a
-    /// Neumann series for `(I - M) x = b`: `A = I - M`, `inv_diag` all ones.
+    /// [`Kernels::jacobi_csr_f64`], on this table.
     #[inline]
     pub fn jacobi_csr_f64(
         &self,
@@ -356,9 +351,7 @@ impl SparseKernels {
         Ok(unsafe { (self.jacobi_csr_f64)(a, inv_diag, b, x, x_next) })
     }
 
-    /// One PageRank power step: `y = alpha * (A x) + beta` (element-wise, `beta` added to
-    /// every element), and `sum |y_i - x_i|`, the L1 change. `A` must be square (the
-    /// transposed, column-normalized link matrix); `x` and `y` have `n` elements.
+    /// [`Kernels::pagerank_csr_f64`], on this table.
     #[inline]
     pub fn pagerank_csr_f64(
         &self,
@@ -374,8 +367,7 @@ impl SparseKernels {
         Ok(unsafe { (self.pagerank_csr_f64)(a, alpha, beta, x, y) })
     }
 
-    /// Inner product `sum a_i * b_i` (not scaled: it overflows to infinity like the plain
-    /// sum).
+    /// [`Kernels::dot_f64`], on this table.
     #[inline]
     pub fn dot_f64(&self, a: &[f64], b: &[f64]) -> Result<f64> {
         check_same_len(a.len(), b.len())?;
@@ -383,16 +375,14 @@ impl SparseKernels {
         Ok(unsafe { (self.dot_f64)(a, b) })
     }
 
-    /// Euclidean norm `sqrt(sum x_i^2)`, rescaled by a power of two when the plain sum of
-    /// squares would overflow or underflow. NaN in any element gives NaN; otherwise an
-    /// infinite element gives infinity.
+    /// [`Kernels::nrm2_f64`], on this table.
     #[inline]
     pub fn nrm2_f64(&self, x: &[f64]) -> f64 {
         // SAFETY: `self` belongs to a table this CPU supports.
         unsafe { (self.nrm2_f64)(x) }
     }
 
-    /// `y = y + a x`.
+    /// [`Kernels::axpy_f64`], on this table.
     #[inline]
     pub fn axpy_f64(&self, a: f64, x: &[f64], y: &mut [f64]) -> Result<()> {
         check_same_len(x.len(), y.len())?;
@@ -401,7 +391,7 @@ impl SparseKernels {
         Ok(())
     }
 
-    /// `y = x + b y`.
+    /// [`Kernels::xpby_f64`], on this table.
     #[inline]
     pub fn xpby_f64(&self, x: &[f64], b: f64, y: &mut [f64]) -> Result<()> {
         check_same_len(x.len(), y.len())?;
@@ -410,7 +400,7 @@ impl SparseKernels {
         Ok(())
     }
 
-    /// `y = y + a x`, then `y . y` of the new `y`.
+    /// [`Kernels::axpy_dot_f64`], on this table.
     #[inline]
     pub fn axpy_dot_f64(&self, a: f64, x: &[f64], y: &mut [f64]) -> Result<f64> {
         check_same_len(x.len(), y.len())?;
@@ -418,7 +408,7 @@ impl SparseKernels {
         Ok(unsafe { (self.axpy_dot_f64)(a, x, y) })
     }
 
-    /// `y = y + a x`, then `[w . y, y . y]` of the new `y`.
+    /// [`Kernels::axpy_dots_f64`], on this table.
     #[inline]
     pub fn axpy_dots_f64(&self, a: f64, x: &[f64], y: &mut [f64], w: &[f64]) -> Result<[f64; 2]> {
         check_lens(&[x.len(), y.len(), w.len()])?;
@@ -426,8 +416,7 @@ impl SparseKernels {
         Ok(unsafe { (self.axpy_dots_f64)(a, x, y, w) })
     }
 
-    /// `y = y + a x`, `z = inv_diag * y` (element-wise: Jacobi preconditioning), then
-    /// `[z . y, y . y]`.
+    /// [`Kernels::axpy_jacobi_dots_f64`], on this table.
     #[inline]
     pub fn axpy_jacobi_dots_f64(
         &self,
@@ -442,7 +431,7 @@ impl SparseKernels {
         Ok(unsafe { (self.axpy_jacobi_dots_f64)(a, x, y, inv_diag, z) })
     }
 
-    /// `z = (z + a x) + b y`.
+    /// [`Kernels::axpy2_f64`], on this table.
     #[inline]
     pub fn axpy2_f64(&self, a: f64, x: &[f64], b: f64, y: &[f64], z: &mut [f64]) -> Result<()> {
         check_lens(&[x.len(), y.len(), z.len()])?;
@@ -451,7 +440,7 @@ impl SparseKernels {
         Ok(())
     }
 
-    /// BiCGSTAB's direction update `p = r + beta (p - omega v)`.
+    /// [`Kernels::bicgstab_p_f64`], on this table.
     #[inline]
     pub fn bicgstab_p_f64(
         &self,
@@ -467,9 +456,7 @@ impl SparseKernels {
         Ok(())
     }
 
-    /// `x = x + a p`, then `p = z + b p` (the `p` before the call in both): CG's update of
-    /// `x` and its next search direction in one pass, the same bits as
-    /// [`axpy_f64`](Self::axpy_f64) then [`xpby_f64`](Self::xpby_f64).
+    /// [`Kernels::axpy_xpby_f64`], on this table.
     #[inline]
     pub fn axpy_xpby_f64(
         &self,
