@@ -372,7 +372,13 @@ test-rust: wasm
 # refuses --offline ("attempting to make an HTTP request"), so it is not part of make test.
 # ferrovec-wasm stays unpublished (publish = false): its product is the .wasm module, which
 # needs Debian's toolchain and nightly features (`make wasm`).
+# cargo verifies `ferrovec` against the ferrovec-core it just packaged, through a local
+# registry whose crates it unpacks into $CARGO_HOME/registry/src/-<hash>/ once per path and
+# version, never again: a checkout packaged before (same path, same 0.1.0) would verify
+# against the old, stale core. Those unpacked copies (only local registries' dirs start
+# with '-'; crates.io's do not) are dropped first.
 check-package: deps-native
+	rm -rf $(or $(CARGO_HOME),$(HOME)/.cargo)/registry/src/-*/ferrovec-core-*
 	$(CARGO) fetch --locked
 	$(CARGO) package --offline --locked --allow-dirty -p ferrovec-core -p ferrovec
 
