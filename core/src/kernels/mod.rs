@@ -1,6 +1,7 @@
 //! Kernels: one portable scalar implementation and one module per instruction set, each
-//! with one file per family: the distance kernels (f32, i8, binary; documented here) and the
-//! f64 kernels of the sparse solvers (SpMV and fused vector operations; see [`sparse`]).
+//! with one file per family: the distance kernels (f32, i8, binary; documented here), the
+//! f64 kernels of the sparse solvers (SpMV and fused vector operations; see [`sparse`]) and
+//! the f32 kernels of the text encoder (GEMM, softmax, LayerNorm, GELU; see [`dense`]).
 //!
 //! Every kernel is reachable three ways:
 //! - the free functions here ([`dot_f32`], [`scan_f32`], [`spmv_csr_f64`], ...) run on the
@@ -67,6 +68,7 @@
 //! agree within the bound above, and nearest-neighbour keys agree except where two distances
 //! are within that bound of each other (near-ties).
 
+pub mod dense;
 mod dispatch;
 mod generic;
 mod scalar;
@@ -85,6 +87,7 @@ use core::fmt;
 
 use crate::{Error, Result};
 
+pub use dense::{gelu_f32, gemm_nt_f32, layer_norm_rows_f32, softmax_rows_f32, GemmNt};
 pub use dispatch::{active_isa, force};
 pub use sparse::{
     axpy2_f64, axpy_dot_f64, axpy_dots_f64, axpy_f64, axpy_jacobi_dots_f64, axpy_xpby_f64,
@@ -307,6 +310,8 @@ pub struct Kernels {
     l2sq_i8: I8L2sqFn,
     hamming_b1: B1HammingFn,
     jaccard_b1: B1JaccardFn,
+    /// The f32 encoder kernels (GEMM, softmax, LayerNorm, GELU).
+    dense: &'static dense::DenseKernels,
     /// The f64 solver kernels (SpMV, vector operations).
     sparse: &'static sparse::SparseKernels,
 }

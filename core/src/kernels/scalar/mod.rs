@@ -1,6 +1,7 @@
 //! Portable kernels, one file per family: the fallback on every target and the reference the
 //! SIMD paths are tested against.
 
+pub(crate) mod dense;
 pub(crate) mod distance;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub(crate) mod sparse;
@@ -23,6 +24,7 @@ pub(in crate::kernels) static KERNELS: Kernels = Kernels {
     // In a simd128 wasm module the f64 kernels of this table are the simd128 ones: they
     // return the same bits by design, and the portable copies would only add code size
     // (the scalar module, ferrovec.wasm, runs the portable ones).
+    dense: &dense::DENSE,
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     sparse: &sparse::SPARSE,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

@@ -53,6 +53,7 @@ pub(super) static SIMD128: Kernels = Kernels {
     l2sq_i8: simd128::distance::l2sq_i8_simd128,
     hamming_b1: simd128::distance::hamming_b1_simd128,
     jaccard_b1: simd128::distance::jaccard_b1_simd128,
+    dense: &super::scalar::dense::DENSE,
     sparse: SPARSE,
 };
 
@@ -74,6 +75,7 @@ pub(super) static HOST: Kernels = Kernels {
     l2sq_i8: host::l2sq_i8_host,
     hamming_b1: host::hamming_b1_host,
     jaccard_b1: host::jaccard_b1_host,
+    dense: &super::scalar::dense::DENSE,
     // The host ABI has no f64 kernels yet: the module's own (simd128 or scalar) run.
     sparse: SPARSE,
 };

@@ -1,0 +1,53 @@
+//! The f32 encoder kernels (GEMM, softmax, LayerNorm, GELU) on every table this machine
+//! runs, against an f64 reference. The checks live in `support/dense_cases.rs`, written so a
+//! wasm32 or qemu harness can run them on its own tables.
+
+extern crate alloc;
+
+#[path = "support/dense_cases.rs"]
+mod cases;
+
+use ferrovec_core::kernels::Kernels;
+
+fn tables() -> Vec<&'static Kernels> {
+    let tables: Vec<_> = Kernels::variants().collect();
+    let names: Vec<_> = tables.iter().map(|k| k.variant()).collect();
+    eprintln!("kernel tables under test: {names:?}");
+    tables
+}
+
+#[test]
+fn gemm_nt_matches_reference() {
+    tables()
+        .into_iter()
+        .for_each(cases::gemm_nt_matches_reference);
+}
+
+#[test]
+fn gemm_nt_overwrites() {
+    tables().into_iter().for_each(cases::gemm_nt_overwrites);
+}
+
+#[test]
+fn softmax_matches_reference() {
+    tables()
+        .into_iter()
+        .for_each(cases::softmax_matches_reference);
+}
+
+#[test]
+fn layer_norm_matches_reference() {
+    tables()
+        .into_iter()
+        .for_each(cases::layer_norm_matches_reference);
+}
+
+#[test]
+fn gelu_matches_reference() {
+    tables().into_iter().for_each(cases::gelu_matches_reference);
+}
+
+#[test]
+fn bad_shapes_are_errors() {
+    tables().into_iter().for_each(cases::bad_shapes_are_errors);
+}

@@ -1,0 +1,299 @@
+//! The checks of the f32 encoder kernels (`ferrovec_core::kernels::dense`): every table
+//! against an f64 reference within a relative tolerance, and every bad shape refused. Written
+//! for `alloc` and `core` only (failures are panics), so a wasm32 or qemu harness can run the
+//! same checks on its tables.
+
+#![allow(dead_code)] // each user runs the checks it can
+
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ferrovec_core::kernels::{GemmNt, Kernels};
+use ferrovec_core::Error;
+
+#[path = "rng.rs"]
+mod rng;
+pub use rng::Rng;
+
+fn values_f32(rng: &mut Rng, n: usize, scale: f64) -> Vec<f32> {
+    (0..n).map(|_| (rng.value() * scale) as f32).collect()
+}
+
+fn gelu_f64(x: f64) -> f64 {
+    0.5 * x * (1.0 + libm::erf(x / core::f64::consts::SQRT_2))
+}
+
+/// Every shape class a GEMM kernel blocks by: empty, 1, below/at/above a vector width and a
+/// micro-tile, and the encoder's own (384 = hidden, 1536 = feed-forward, 32 = head).
+const GEMM_SHAPES: &[(usize, usize, usize)] = &[
+    (0, 0, 0),
+    (0, 5, 3),
+    (3, 0, 7),
+    (2, 3, 0),
+    (1, 1, 1),
+    (1, 7, 5),
+    (3, 5, 17),
+    (4, 16, 16),
+    (5, 17, 33),
+    (6, 31, 64),
+    (8, 48, 65),
+    (13, 29, 127),
+    (16, 64, 32),
+    (17, 33, 384),
+    (31, 96, 32),
+    (7, 130, 31),
+    (24, 384, 96),
+];
+
+/// `C = [C +] act(alpha A Bᵀ + bias)` with strides, every epilogue, against f64.
+pub fn gemm_nt_matches_reference(k: &Kernels) {
+    let mut rng = Rng(7);
+    for &(m, n, kk) in GEMM_SHAPES {
+        for variant in 0..4 {
+            // Strides wider than the rows in half the variants (one head of a wider matrix).
+            let pad = if variant % 2 == 1 { 3 } else { 0 };
+            let (lda, ldb, ldc) = (kk + pad, kk + 2 * pad, n + pad);
+            let a = values_f32(&mut rng, m * lda, 1.0);
+            let b = values_f32(&mut rng, n * ldb, 0.5);
+            let bias = values_f32(&mut rng, n, 1.0);
+            let c0 = values_f32(&mut rng, m * ldc, 1.0);
+            let op = GemmNt {
+                m,
+                n,
+                k: kk,
+                a: &a,
+                lda,
+                b: &b,
+                ldb,
+                alpha: if variant == 2 { 0.176_776_7 } else { 1.0 },
+                bias: if variant >= 1 { Some(&bias) } else { None },
+                gelu: variant == 3,
+                accumulate: variant >= 2,
+            };
+            let mut c = c0.clone();
+            k.gemm_nt_f32(&op, &mut c, ldc).unwrap();
+            for i in 0..m {
+                for j in 0..n {
+                    let (mut s, mut mag) = (0.0f64, 0.0f64);
+                    for p in 0..kk {
+                        let t = a[i * lda + p] as f64 * b[j * ldb + p] as f64;
+                        s += t;
+                        mag += t.abs();
+                    }
+                    let alpha = op.alpha as f64;
+                    let bias_j = op.bias.map_or(0.0, |bias| bias[j] as f64);
+                    let mut t = alpha * s + bias_j;
+                    if op.gelu {
+                        t = gelu_f64(t);
+                    }
+                    let old = c0[i * ldc + j] as f64;
+                    let expected = if op.accumulate { old + t } else { t };
+                    let tol = 2e-6 * (alpha * mag + bias_j.abs() + old.abs()) + 1e-6;
+                    let got = c[i * ldc + j] as f64;
+                    assert!(
+                        (got - expected).abs() <= tol,
+                        "{}: gemm {m}x{n}x{kk} variant {variant} C[{i}][{j}] = {got}, expected {expected} (tol {tol})",
+                        k.variant()
+                    );
+                }
+                // Between rows (the stride padding) nothing is written.
+                for j in n..ldc.min(c.len() - i * ldc) {
+                    assert_eq!(
+                        c[i * ldc + j].to_bits(),
+                        c0[i * ldc + j].to_bits(),
+                        "{}: gemm wrote C[{i}][{j}] past its {n} columns",
+                        k.variant()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A product whose `C` starts as NaN is fully overwritten unless it accumulates.
+pub fn gemm_nt_overwrites(k: &Kernels) {
+    let a = [1.0f32, 2.0, 3.0, 4.0];
+    let b = [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0];
+    let mut c = [f32::NAN; 6];
+    k.gemm_nt_f32(&GemmNt::new(2, 3, 2, &a, &b), &mut c, 3)
+        .unwrap();
+    assert_eq!(c, [1.0, 2.0, 3.0, 3.0, 4.0, 7.0], "{}", k.variant());
+}
+
+pub fn softmax_matches_reference(k: &Kernels) {
+    let mut rng = Rng(11);
+    for width in [1usize, 2, 3, 7, 8, 15, 16, 17, 31, 64, 100, 128, 257] {
+        for scale in [1.0, 30.0, 1000.0] {
+            let rows = 3;
+            let x = values_f32(&mut rng, rows * width, scale);
+            let mut y = x.clone();
+            k.softmax_rows_f32(&mut y, width).unwrap();
+            for r in 0..rows {
+                let row = &x[r * width..(r + 1) * width];
+                let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+                let sum: f64 = row.iter().map(|&v| libm::exp(v as f64 - max)).sum();
+                for (j, &v) in row.iter().enumerate() {
+                    let expected = libm::exp(v as f64 - max) / sum;
+                    let got = y[r * width + j] as f64;
+                    assert!(
+                        (got - expected).abs() <= 2e-6 * expected + 1e-9,
+                        "{}: softmax width {width} scale {scale} [{r}][{j}] = {got}, expected {expected}",
+                        k.variant()
+                    );
+                }
+            }
+        }
+    }
+}
+
+pub fn layer_norm_matches_reference(k: &Kernels) {
+    let mut rng = Rng(13);
+    for width in [1usize, 2, 5, 8, 16, 17, 32, 33, 384, 385] {
+        for (offset, eps) in [(0.0f64, 1e-12f32), (50.0, 1e-5), (0.0, 0.0)] {
+            let rows = 3;
+            let x: Vec<f32> = (0..rows * width)
+                .map(|_| (rng.value() * 3.0 + offset) as f32)
+                .collect();
+            let gamma = values_f32(&mut rng, width, 2.0);
+            let beta = values_f32(&mut rng, width, 1.0);
+            let mut y = x.clone();
+            k.layer_norm_rows_f32(&mut y, &gamma, &beta, eps).unwrap();
+            for r in 0..rows {
+                let row = &x[r * width..(r + 1) * width];
+                let mean = row.iter().map(|&v| v as f64).sum::<f64>() / width as f64;
+                let var = row
+                    .iter()
+                    .map(|&v| (v as f64 - mean) * (v as f64 - mean))
+                    .sum::<f64>()
+                    / width as f64;
+                let inv_std = 1.0 / libm::sqrt(var + eps as f64);
+                for j in 0..width {
+                    let got = y[r * width + j] as f64;
+                    if width == 1 && eps == 0.0 {
+                        // 0/0: any table may give NaN; nothing to compare.
+                        continue;
+                    }
+                    let expected =
+                        (row[j] as f64 - mean) * inv_std * gamma[j] as f64 + beta[j] as f64;
+                    // f32 cancellation in the mean of rows far from zero: the error scales with
+                    // |x| / std, which `offset` makes large.
+                    let cond = (offset + 3.0) * inv_std.min(1e6);
+                    let tol = 1e-5 * cond * (gamma[j] as f64).abs()
+                        + 1e-5 * (beta[j] as f64).abs()
+                        + 1e-5;
+                    assert!(
+                        (got - expected).abs() <= tol,
+                        "{}: layer norm width {width} offset {offset} eps {eps} [{r}][{j}] = {got}, expected {expected}",
+                        k.variant()
+                    );
+                }
+            }
+        }
+    }
+}
+
+pub fn gelu_matches_reference(k: &Kernels) {
+    let mut x: Vec<f32> = (-2000..=2000).map(|i| i as f32 * 0.005).collect();
+    x.extend([
+        -1e4f32, -30.0, -9.0, 9.0, 30.0, 1e4, 0.0, -0.0, 1e-30, -1e-30,
+    ]);
+    let mut y = x.clone();
+    k.gelu_f32(&mut y);
+    for (&v, &got) in x.iter().zip(&y) {
+        let expected = gelu_f64(v as f64);
+        assert!(
+            (got as f64 - expected).abs() <= 2e-6 * expected.abs() + 2e-7,
+            "{}: gelu({v}) = {got}, expected {expected}",
+            k.variant()
+        );
+    }
+    let mut nan = [f32::NAN];
+    k.gelu_f32(&mut nan);
+    assert!(nan[0].is_nan(), "{}: gelu(NaN) must be NaN", k.variant());
+}
+
+/// Bad shapes are errors that name the operand, and nothing is written.
+pub fn bad_shapes_are_errors(k: &Kernels) {
+    let a = vec![1.0f32; 12];
+    let b = vec![1.0f32; 12];
+    let mut c = vec![7.0f32; 12];
+    let cases: [(GemmNt<'_>, usize, &str); 6] = [
+        (GemmNt::new(4, 3, 4, &a, &b), 3, "A"), // A needs 16
+        (GemmNt::new(3, 4, 4, &a, &b), 4, "B"), // B needs 16
+        (GemmNt::new(3, 3, 4, &a, &b), 5, "C"), // C needs 2*5+3 = 13
+        (
+            GemmNt {
+                lda: 3,
+                ..GemmNt::new(1, 1, 4, &a, &b)
+            },
+            1,
+            "A",
+        ),
+        (GemmNt::new(2, 2, 2, &a, &b), 1, "C"),
+        (
+            GemmNt {
+                lda: usize::MAX,
+                ..GemmNt::new(2, 1, 1, &a, &b)
+            },
+            1,
+            "A",
+        ),
+    ];
+    for (op, ldc, operand) in cases {
+        match k.gemm_nt_f32(&op, &mut c, ldc) {
+            Err(Error::InvalidArgument(msg)) => {
+                assert!(
+                    msg.starts_with(operand),
+                    "{}: {msg:?} should name {operand}",
+                    k.variant()
+                )
+            }
+            other => panic!(
+                "{}: expected an error naming {operand}, got {other:?}",
+                k.variant()
+            ),
+        }
+    }
+    let bias = [0.0f32; 2];
+    let op = GemmNt::new(3, 3, 4, &a, &b).bias(&bias);
+    assert!(matches!(
+        k.gemm_nt_f32(&op, &mut c, 3),
+        Err(Error::DimensionMismatch {
+            expected: 3,
+            actual: 2
+        })
+    ));
+    assert!(
+        c.iter().all(|&v| v == 7.0),
+        "{}: a failed call wrote",
+        k.variant()
+    );
+
+    let mut x = vec![1.0f32; 10];
+    assert!(k.softmax_rows_f32(&mut x, 3).is_err());
+    assert!(k.softmax_rows_f32(&mut x, 0).is_err());
+    assert!(k.softmax_rows_f32(&mut [], 0).is_ok());
+    assert!(k.layer_norm_rows_f32(&mut [], &[], &[], 1e-5).is_ok());
+    assert!(k
+        .layer_norm_rows_f32(&mut x, &[1.0; 3], &[0.0; 3], 1e-5)
+        .is_err());
+    assert!(k
+        .layer_norm_rows_f32(&mut x, &[1.0; 5], &[0.0; 4], 1e-5)
+        .is_err());
+    assert!(k
+        .layer_norm_rows_f32(&mut x, &[1.0; 5], &[0.0; 5], -1.0)
+        .is_err());
+    assert!(k
+        .layer_norm_rows_f32(&mut x, &[1.0; 5], &[0.0; 5], f32::NAN)
+        .is_err());
+    assert!(
+        x.iter().all(|&v| v == 1.0),
+        "{}: a failed call wrote",
+        k.variant()
+    );
+    let err = k
+        .layer_norm_rows_f32(&mut x, &[1.0; 3], &[0.0; 3], 1e-5)
+        .unwrap_err();
+    assert!(format!("{err}").contains("width 3"), "{err}");
+}
