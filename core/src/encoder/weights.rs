@@ -1,0 +1,485 @@
+//! A BERT checkpoint's weights, found by name in a safetensors buffer, checked against the
+//! config, and borrowed from the caller's bytes where they can be.
+//!
+//! A 90 MB f32 checkpoint must not be copied: the model keeps the caller's buffer alive
+//! ([`ModelBytes`], shared ownership, no lifetime parameter, so the model can cross an FFI
+//! boundary) and records for each tensor where its `f32`s lie. When the tensor is f32, the
+//! target is little-endian and its bytes are 4-byte aligned, the forward pass reads it in
+//! place. Otherwise (f16, bf16, a misaligned buffer, a big-endian target) it is converted
+//! once, at load, into one owned f32 arena.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::config::BertConfig;
+use super::safetensors::{Dtype, SafeTensors, TensorInfo};
+use crate::{Error, Result};
+
+/// The caller's model bytes, shared with the model: a `Vec<u8>`, a `Box<[u8]>`, a
+/// `&'static [u8]`, a memory map... anything that derefs to bytes and can be shared across
+/// threads. The model reads the weights from it in place, so it is never copied.
+///
+/// `as_ref` must return the same bytes on every call (every ordinary buffer type does); a
+/// type that did not would make the forward pass fail with [`Error::Internal`], never read
+/// out of bounds.
+pub type ModelBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// Where one tensor's `f32`s are.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// In the model bytes, at byte offset `start`, 4-byte aligned, little-endian f32.
+    Borrowed,
+    /// In the owned arena, at element offset `start`.
+    Owned,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TensorRef {
+    source: Source,
+    start: usize,
+    /// Number of f32 elements.
+    len: usize,
+}
+
+/// The tensors of one transformer layer.
+#[derive(Debug, Clone, Copy)]
+struct LayerRefs {
+    query_w: TensorRef,
+    query_b: TensorRef,
+    key_w: TensorRef,
+    key_b: TensorRef,
+    value_w: TensorRef,
+    value_b: TensorRef,
+    attn_out_w: TensorRef,
+    attn_out_b: TensorRef,
+    attn_ln_g: TensorRef,
+    attn_ln_b: TensorRef,
+    inter_w: TensorRef,
+    inter_b: TensorRef,
+    out_w: TensorRef,
+    out_b: TensorRef,
+    out_ln_g: TensorRef,
+    out_ln_b: TensorRef,
+}
+
+/// One layer's weights as `f32` slices (weights `[out, in]`, row-major).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LayerView<'a> {
+    pub query_w: &'a [f32],
+    pub query_b: &'a [f32],
+    pub key_w: &'a [f32],
+    pub key_b: &'a [f32],
+    pub value_w: &'a [f32],
+    pub value_b: &'a [f32],
+    pub attn_out_w: &'a [f32],
+    pub attn_out_b: &'a [f32],
+    pub attn_ln_g: &'a [f32],
+    pub attn_ln_b: &'a [f32],
+    pub inter_w: &'a [f32],
+    pub inter_b: &'a [f32],
+    pub out_w: &'a [f32],
+    pub out_b: &'a [f32],
+    pub out_ln_g: &'a [f32],
+    pub out_ln_b: &'a [f32],
+}
+
+/// The embedding tables and their LayerNorm.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EmbeddingView<'a> {
+    pub word: &'a [f32],
+    pub position: &'a [f32],
+    /// Row 0 of the token type table (single sentences are all type 0).
+    pub token_type0: &'a [f32],
+    pub ln_g: &'a [f32],
+    pub ln_b: &'a [f32],
+}
+
+/// The weights of a BERT encoder: the caller's bytes plus, for tensors that cannot be read
+/// in place, one owned f32 arena.
+pub struct Weights {
+    bytes: ModelBytes,
+    owned: Vec<f32>,
+    word: TensorRef,
+    position: TensorRef,
+    token_type0: TensorRef,
+    emb_ln_g: TensorRef,
+    emb_ln_b: TensorRef,
+    layers: Vec<LayerRefs>,
+    borrowed_bytes: usize,
+}
+
+impl core::fmt::Debug for Weights {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Weights")
+            .field("layers", &self.layers.len())
+            .field("borrowed_bytes", &self.borrowed_bytes)
+            .field("owned_bytes", &self.owned_bytes())
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(msg: impl Into<String>) -> Error {
+    Error::CorruptFile(format!("model weights: {}", msg.into()))
+}
+
+/// Resolves tensor names (with or without the `bert.` prefix, `weight`/`gamma` and
+/// `bias`/`beta` for LayerNorm) and checks shapes.
+struct Finder<'a> {
+    st: &'a SafeTensors,
+    prefix: &'static str,
+}
+
+impl<'a> Finder<'a> {
+    fn new(st: &'a SafeTensors) -> Result<Finder<'a>> {
+        const PROBE: &str = "embeddings.word_embeddings.weight";
+        for prefix in ["", "bert."] {
+            if st.get(&format!("{prefix}{PROBE}")).is_some() {
+                return Ok(Finder { st, prefix });
+            }
+        }
+        Err(corrupt(format!(
+            "missing tensor \"{PROBE}\" (nor \"bert.{PROBE}\"): not a BERT checkpoint?"
+        )))
+    }
+
+    /// The tensor `name` (one of `alternatives` for the last component), of shape `shape`.
+    fn find(&self, base: &str, alternatives: &[&str], shape: &[usize]) -> Result<&'a TensorInfo> {
+        let mut first = None;
+        for alt in alternatives {
+            let name = format!("{}{base}.{alt}", self.prefix);
+            if let Some(t) = self.st.get(&name) {
+                if t.shape != shape {
+                    return Err(corrupt(format!(
+                        "tensor \"{name}\" has shape {:?}, but config.json implies {:?}",
+                        t.shape, shape
+                    )));
+                }
+                return Ok(t);
+            }
+            first.get_or_insert(name);
+        }
+        Err(corrupt(format!(
+            "missing tensor \"{}\"",
+            first.unwrap_or_default()
+        )))
+    }
+}
+
+/// A tensor before placement: its info and whether it is read in place.
+struct Planned<'a> {
+    info: &'a TensorInfo,
+    borrowed: bool,
+}
+
+/// Records that tensor `t` is needed and whether it can be read in place; refuses dtypes
+/// the encoder cannot read.
+fn plan_tensor<'a>(planned: &mut Vec<Planned<'a>>, buf: &[u8], t: &'a TensorInfo) -> Result<usize> {
+    // Borrowing needs f32 data, a little-endian target and
+    // 4-byte alignment of the tensor's first byte in memory.
+    let addr = buf.as_ptr() as usize + t.range.start;
+    let borrowed = t.dtype == Dtype::F32 && cfg!(target_endian = "little") && addr % 4 == 0;
+    match t.dtype {
+        Dtype::F32 | Dtype::F16 | Dtype::BF16 => {}
+        other => {
+            return Err(corrupt(format!(
+                "tensor \"{}\" has dtype {}: the encoder reads F32, F16 or BF16 weights{}",
+                t.name,
+                other.name(),
+                if other == Dtype::I8 {
+                    " (int8 needs per-channel scales, which safetensors does not carry)"
+                } else {
+                    ""
+                }
+            )))
+        }
+    }
+    planned.push(Planned { info: t, borrowed });
+    Ok(planned.len() - 1)
+}
+
+impl Weights {
+    /// Finds and checks every tensor the forward pass needs in `bytes` (a whole safetensors
+    /// file), converting what cannot be borrowed.
+    ///
+    /// Errors ([`Error::CorruptFile`]) name the tensor: a missing one, a shape that does
+    /// not match `config` (both shapes given), a dtype other than F32, F16 or BF16. Tensors
+    /// the encoder does not use (the pooler, `position_ids`) are ignored.
+    pub fn load(bytes: ModelBytes, config: &BertConfig) -> Result<Weights> {
+        let buf: &[u8] = (*bytes).as_ref();
+        let st = SafeTensors::parse(buf)?;
+        let f = Finder::new(&st)?;
+        let (h, i) = (config.hidden_size, config.intermediate_size);
+        const W: &[&str] = &["weight"];
+        const B: &[&str] = &["bias"];
+        const G: &[&str] = &["weight", "gamma"];
+        const BETA: &[&str] = &["bias", "beta"];
+
+        // Find everything first (errors before any allocation), in a fixed order.
+        let mut planned: Vec<Planned<'_>> = Vec::new();
+        let mut plan = |t| plan_tensor(&mut planned, buf, t);
+        let emb = [
+            plan(f.find("embeddings.word_embeddings", W, &[config.vocab_size, h])?)?,
+            plan(f.find(
+                "embeddings.position_embeddings",
+                W,
+                &[config.max_position_embeddings, h],
+            )?)?,
+            plan(f.find(
+                "embeddings.token_type_embeddings",
+                W,
+                &[config.type_vocab_size, h],
+            )?)?,
+            plan(f.find("embeddings.LayerNorm", G, &[h])?)?,
+            plan(f.find("embeddings.LayerNorm", BETA, &[h])?)?,
+        ];
+        let mut layer_idx = Vec::new();
+        layer_idx
+            .try_reserve_exact(config.num_hidden_layers)
+            .map_err(|_| Error::OutOfMemory("layer table".to_string()))?;
+        for l in 0..config.num_hidden_layers {
+            let p = format!("encoder.layer.{l}.");
+            let n = |s: &str| format!("{p}{s}");
+            layer_idx.push([
+                plan(f.find(&n("attention.self.query"), W, &[h, h])?)?,
+                plan(f.find(&n("attention.self.query"), B, &[h])?)?,
+                plan(f.find(&n("attention.self.key"), W, &[h, h])?)?,
+                plan(f.find(&n("attention.self.key"), B, &[h])?)?,
+                plan(f.find(&n("attention.self.value"), W, &[h, h])?)?,
+                plan(f.find(&n("attention.self.value"), B, &[h])?)?,
+                plan(f.find(&n("attention.output.dense"), W, &[h, h])?)?,
+                plan(f.find(&n("attention.output.dense"), B, &[h])?)?,
+                plan(f.find(&n("attention.output.LayerNorm"), G, &[h])?)?,
+                plan(f.find(&n("attention.output.LayerNorm"), BETA, &[h])?)?,
+                plan(f.find(&n("intermediate.dense"), W, &[i, h])?)?,
+                plan(f.find(&n("intermediate.dense"), B, &[i])?)?,
+                plan(f.find(&n("output.dense"), W, &[h, i])?)?,
+                plan(f.find(&n("output.dense"), B, &[h])?)?,
+                plan(f.find(&n("output.LayerNorm"), G, &[h])?)?,
+                plan(f.find(&n("output.LayerNorm"), BETA, &[h])?)?,
+            ]);
+        }
+
+        // Place: borrowed tensors keep their byte offset; the rest get arena offsets. The
+        // arena's size is backed by bytes present in the buffer (each converted element
+        // has at least 2 bytes there), so a hostile header cannot inflate it.
+        let owned_len: usize = planned
+            .iter()
+            .filter(|p| !p.borrowed)
+            .map(|p| p.info.numel())
+            .sum();
+        let mut owned: Vec<f32> = Vec::new();
+        owned
+            .try_reserve_exact(owned_len)
+            .map_err(|_| Error::OutOfMemory(format!("{owned_len} converted weights")))?;
+        let mut borrowed_bytes = 0;
+        let mut refs = Vec::new();
+        refs.try_reserve_exact(planned.len())
+            .map_err(|_| Error::OutOfMemory("tensor table".to_string()))?;
+        for p in &planned {
+            let t = p.info;
+            let len = t.numel();
+            if p.borrowed {
+                borrowed_bytes += t.range.len();
+                refs.push(TensorRef {
+                    source: Source::Borrowed,
+                    start: t.range.start,
+                    len,
+                });
+            } else {
+                let start = owned.len();
+                convert_into(&buf[t.range.clone()], t.dtype, &mut owned);
+                refs.push(TensorRef {
+                    source: Source::Owned,
+                    start,
+                    len,
+                });
+            }
+        }
+        // Row 0 of the token type table: the first `h` elements.
+        let mut token_type0 = refs[emb[2]];
+        token_type0.len = h;
+        let layers = layer_idx
+            .iter()
+            .map(|ix| {
+                let r = |k: usize| refs[ix[k]];
+                LayerRefs {
+                    query_w: r(0),
+                    query_b: r(1),
+                    key_w: r(2),
+                    key_b: r(3),
+                    value_w: r(4),
+                    value_b: r(5),
+                    attn_out_w: r(6),
+                    attn_out_b: r(7),
+                    attn_ln_g: r(8),
+                    attn_ln_b: r(9),
+                    inter_w: r(10),
+                    inter_b: r(11),
+                    out_w: r(12),
+                    out_b: r(13),
+                    out_ln_g: r(14),
+                    out_ln_b: r(15),
+                }
+            })
+            .collect();
+        Ok(Weights {
+            word: refs[emb[0]],
+            position: refs[emb[1]],
+            token_type0,
+            emb_ln_g: refs[emb[3]],
+            emb_ln_b: refs[emb[4]],
+            layers,
+            owned,
+            bytes,
+            borrowed_bytes,
+        })
+    }
+
+    /// Bytes of the caller's buffer the model reads in place.
+    pub fn borrowed_bytes(&self) -> usize {
+        self.borrowed_bytes
+    }
+
+    /// Bytes of converted weights the model owns (0 for an aligned f32 checkpoint on a
+    /// little-endian target).
+    pub fn owned_bytes(&self) -> usize {
+        self.owned.capacity() * 4
+    }
+
+    /// The shared model bytes.
+    pub fn bytes(&self) -> &ModelBytes {
+        &self.bytes
+    }
+
+    /// Number of layers.
+    pub(crate) fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    fn view(&self, r: TensorRef) -> Result<&[f32]> {
+        match r.source {
+            Source::Owned => self
+                .owned
+                .get(r.start..r.start + r.len)
+                .ok_or_else(|| Error::Internal("owned weight out of range".to_string())),
+            Source::Borrowed => {
+                let buf: &[u8] = (*self.bytes).as_ref();
+                let bytes = r
+                    .len
+                    .checked_mul(4)
+                    .and_then(|n| buf.get(r.start..r.start.checked_add(n)?))
+                    .ok_or_else(changed)?;
+                // SAFETY: every bit pattern is a valid `f32`, `align_to` itself only yields
+                // a correctly aligned middle part, and the slice borrows `self.bytes`.
+                let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
+                if !head.is_empty() || !tail.is_empty() {
+                    return Err(changed());
+                }
+                Ok(floats)
+            }
+        }
+    }
+
+    pub(crate) fn embeddings(&self) -> Result<EmbeddingView<'_>> {
+        Ok(EmbeddingView {
+            word: self.view(self.word)?,
+            position: self.view(self.position)?,
+            token_type0: self.view(self.token_type0)?,
+            ln_g: self.view(self.emb_ln_g)?,
+            ln_b: self.view(self.emb_ln_b)?,
+        })
+    }
+
+    pub(crate) fn layer(&self, l: usize) -> Result<LayerView<'_>> {
+        let r = self
+            .layers
+            .get(l)
+            .ok_or_else(|| Error::Internal(format!("layer {l} out of range")))?;
+        Ok(LayerView {
+            query_w: self.view(r.query_w)?,
+            query_b: self.view(r.query_b)?,
+            key_w: self.view(r.key_w)?,
+            key_b: self.view(r.key_b)?,
+            value_w: self.view(r.value_w)?,
+            value_b: self.view(r.value_b)?,
+            attn_out_w: self.view(r.attn_out_w)?,
+            attn_out_b: self.view(r.attn_out_b)?,
+            attn_ln_g: self.view(r.attn_ln_g)?,
+            attn_ln_b: self.view(r.attn_ln_b)?,
+            inter_w: self.view(r.inter_w)?,
+            inter_b: self.view(r.inter_b)?,
+            out_w: self.view(r.out_w)?,
+            out_b: self.view(r.out_b)?,
+            out_ln_g: self.view(r.out_ln_g)?,
+            out_ln_b: self.view(r.out_ln_b)?,
+        })
+    }
+}
+
+fn changed() -> Error {
+    Error::Internal(
+        "the model bytes changed length or address after load (their AsRef must return the same bytes every time)"
+            .to_string(),
+    )
+}
+
+/// Appends `bytes` (little-endian elements of `dtype`, one of F32/F16/BF16) as f32. The
+/// caller reserved the room.
+fn convert_into(bytes: &[u8], dtype: Dtype, out: &mut Vec<f32>) {
+    match dtype {
+        Dtype::F32 => out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        ),
+        Dtype::BF16 => out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|b| f32::from_bits(u32::from(u16::from_le_bytes([b[0], b[1]])) << 16)),
+        ),
+        Dtype::F16 => out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]]))),
+        ),
+        _ => {}
+    }
+}
+
+/// IEEE binary16 to binary32, exactly (every f16 is representable as an f32).
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h & 0x8000) << 16;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let mant = u32::from(h & 0x3ff);
+    match exp {
+        0 => {
+            // Zero or subnormal: mant * 2^-24, exact in f32.
+            let v = mant as f32 * (1.0 / 16_777_216.0);
+            if sign != 0 {
+                -v
+            } else {
+                v
+            }
+        }
+        31 => f32::from_bits(sign | 0x7f80_0000 | (mant << 13)),
+        _ => f32::from_bits(sign | ((exp + 112) << 23) | (mant << 13)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f16_to_f32;
+
+    #[test]
+    fn f16_values() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert_eq!(f16_to_f32(0x0001), 5.960_464_5e-8);
+        assert!(f16_to_f32(0x7e00).is_nan());
+        assert_eq!(f16_to_f32(0xfc00), f32::NEG_INFINITY);
+        assert_eq!(f16_to_f32(0x8000).to_bits(), 0x8000_0000);
+    }
+}

@@ -1,0 +1,261 @@
+//! The BERT encoder's forward pass on tiny random models built here, on every kernel table,
+//! against an independent f64 implementation (support/tiny_bert.rs): two shapes, f32 and
+//! bf16/f16 weights, borrowed and owned (misaligned) weights, mixed-length batches, bad
+//! ids and lengths, and a workspace that stops allocating once sized.
+
+extern crate alloc;
+
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+#[allow(dead_code)] // the Rng helpers this binary does not use
+#[path = "support/rng.rs"]
+mod rng;
+#[path = "support/tiny_bert.rs"]
+mod tiny_bert;
+
+use std::sync::Arc;
+
+use ferrovec_core::encoder::{BertModel, ModelBytes, Pooling, Workspace};
+use ferrovec_core::kernels::Kernels;
+use ferrovec_core::Error;
+use tiny_bert::{cosine, Rng, Spec, Tensor};
+
+fn load(spec: &Spec, bytes: ModelBytes) -> BertModel {
+    BertModel::from_files(
+        bytes,
+        spec.config_json().as_bytes(),
+        Some(spec.pooling_json().as_bytes()),
+        None,
+    )
+    .unwrap()
+}
+
+/// Bytes that start one byte into their vector, so every tensor's data is misaligned.
+struct Shifted(Vec<u8>);
+impl AsRef<[u8]> for Shifted {
+    fn as_ref(&self) -> &[u8] {
+        &self.0[1..]
+    }
+}
+
+fn random_ids(rng: &mut Rng, vocab: usize, len: usize) -> Vec<u32> {
+    (0..len).map(|_| rng.below(vocab) as u32).collect()
+}
+
+/// Embeds `batch` on every table and holds each vector to the f64 reference: cosine and
+/// elementwise (unit vectors, so 2e-4 is ~100 f32 roundings of headroom, and a wrong bias,
+/// scale, head split or norm is off by far more).
+fn check_against_reference(spec: &Spec, model: &BertModel, tensors: &[Tensor], batch: &[Vec<u32>]) {
+    let h = spec.hidden;
+    let refs: Vec<Vec<f64>> = batch
+        .iter()
+        .map(|ids| tiny_bert::reference(spec, tensors, ids))
+        .collect();
+    let slices: Vec<&[u32]> = batch.iter().map(|b| b.as_slice()).collect();
+    for k in Kernels::variants() {
+        let mut out = vec![0.0f32; batch.len() * h];
+        let mut ws = Workspace::new();
+        model.embed_ids(k, &slices, &mut out, &mut ws).unwrap();
+        for (s, r) in refs.iter().enumerate() {
+            let got = &out[s * h..(s + 1) * h];
+            let cos = cosine(got, r);
+            let max_err = got
+                .iter()
+                .zip(r)
+                .map(|(g, r)| (*g as f64 - r).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                cos >= 0.99999 && max_err <= 2e-4,
+                "{}: sequence {s} (len {}): cosine {cos}, max error {max_err}",
+                k.variant(),
+                batch[s].len()
+            );
+        }
+    }
+}
+
+#[test]
+fn small_f32_model_matches_reference_on_every_table() {
+    let spec = Spec::small();
+    let (bytes, tensors) = tiny_bert::model_bytes(&spec, 1);
+    let model = load(&spec, Arc::new(bytes));
+    assert_eq!(model.dims(), 32);
+    assert_eq!(model.pooling(), Pooling::Mean);
+    // Aligned f32 on a little-endian target: nothing copied.
+    assert_eq!(model.weights().owned_bytes(), 0);
+    assert!(model.weights().borrowed_bytes() > 0);
+    let mut rng = Rng(7);
+    let batch: Vec<Vec<u32>> = [1, 2, 7, 16, 40]
+        .iter()
+        .map(|&n| random_ids(&mut rng, spec.vocab, n))
+        .collect();
+    check_against_reference(&spec, &model, &tensors, &batch);
+}
+
+#[test]
+fn other_shape_bf16_cls_prefixed_gamma_beta_misaligned() {
+    let spec = Spec::other();
+    let (bytes, tensors) = tiny_bert::model_bytes(&spec, 2);
+    let mut shifted = vec![0u8];
+    shifted.extend_from_slice(&bytes);
+    let model = load(&spec, Arc::new(Shifted(shifted)));
+    assert_eq!(model.pooling(), Pooling::Cls);
+    assert_eq!(model.dims(), 48);
+    // bf16 is converted once: 4 bytes per weight element.
+    let elements: usize = tensors.iter().map(|t| t.values.len()).sum();
+    assert_eq!(model.weights().owned_bytes(), 4 * elements);
+    assert_eq!(model.weights().borrowed_bytes(), 0);
+    let mut rng = Rng(8);
+    let batch: Vec<Vec<u32>> = [3, 1, 33, 12]
+        .iter()
+        .map(|&n| random_ids(&mut rng, spec.vocab, n))
+        .collect();
+    check_against_reference(&spec, &model, &tensors, &batch);
+}
+
+#[test]
+fn f16_and_misaligned_f32_take_the_owned_path() {
+    for (dtype, offset) in [("F16", 0), ("F32", 2), ("F32", 4)] {
+        let spec = Spec {
+            dtype,
+            data_offset_mod8: offset,
+            ..Spec::small()
+        };
+        let (bytes, tensors) = tiny_bert::model_bytes(&spec, 3);
+        let model = load(&spec, Arc::new(bytes));
+        // Vec<u8> data is at least 8-byte aligned, so offset 4 still borrows; 2 cannot.
+        let borrowed = dtype == "F32" && offset % 4 == 0;
+        assert_eq!(
+            model.weights().owned_bytes() == 0,
+            borrowed,
+            "{dtype} at {offset}"
+        );
+        let mut rng = Rng(9);
+        let batch: Vec<Vec<u32>> = [5, 40]
+            .iter()
+            .map(|&n| random_ids(&mut rng, spec.vocab, n))
+            .collect();
+        check_against_reference(&spec, &model, &tensors, &batch);
+    }
+}
+
+#[test]
+fn a_batch_gives_the_vectors_of_its_sequences_one_by_one() {
+    let spec = Spec::small();
+    let (bytes, _) = tiny_bert::model_bytes(&spec, 4);
+    let model = load(&spec, Arc::new(bytes));
+    let mut rng = Rng(10);
+    let batch: Vec<Vec<u32>> = [9, 1, 40, 3, 17, 2]
+        .iter()
+        .map(|&n| random_ids(&mut rng, spec.vocab, n))
+        .collect();
+    let slices: Vec<&[u32]> = batch.iter().map(|b| b.as_slice()).collect();
+    let h = spec.hidden;
+    for k in Kernels::variants() {
+        let mut ws = Workspace::new();
+        let mut all = vec![0.0f32; batch.len() * h];
+        model.embed_ids(k, &slices, &mut all, &mut ws).unwrap();
+        for (s, ids) in slices.iter().enumerate() {
+            let mut one = vec![0.0f32; h];
+            model.embed_ids(k, &[ids], &mut one, &mut ws).unwrap();
+            let diff = one
+                .iter()
+                .zip(&all[s * h..])
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                diff <= 1e-6,
+                "{}: sequence {s}: batch and alone differ by {diff}",
+                k.variant()
+            );
+        }
+    }
+}
+
+#[test]
+fn repeated_calls_do_not_allocate() {
+    let spec = Spec::small();
+    let (bytes, _) = tiny_bert::model_bytes(&spec, 5);
+    let model = load(&spec, Arc::new(bytes));
+    let mut rng = Rng(11);
+    let batch: Vec<Vec<u32>> = [12, 40, 4]
+        .iter()
+        .map(|&n| random_ids(&mut rng, spec.vocab, n))
+        .collect();
+    let slices: Vec<&[u32]> = batch.iter().map(|b| b.as_slice()).collect();
+    let mut out = vec![0.0f32; 3 * spec.hidden];
+    let mut ws = Workspace::new();
+    let (r, first) =
+        counting_alloc::allocations_of(|| model.embed_ids_active(&slices, &mut out, &mut ws));
+    r.unwrap();
+    assert!(first > 0);
+    let (r, again) =
+        counting_alloc::allocations_of(|| model.embed_ids_active(&slices, &mut out, &mut ws));
+    r.unwrap();
+    assert_eq!(
+        again, 0,
+        "a second call of the same batch allocated {again} times"
+    );
+    // A smaller batch fits the sized workspace too.
+    let mut one = vec![0.0f32; spec.hidden];
+    let (r, smaller) =
+        counting_alloc::allocations_of(|| model.embed_ids_active(&slices[..1], &mut one, &mut ws));
+    r.unwrap();
+    assert_eq!(smaller, 0);
+    // Scratch for 56 tokens: 5 x tokens x hidden + tokens x intermediate + scores + V^T + pooled.
+    let expected = 4 * (5 * 56 * 32 + 56 * 64 + 40 * 40 + 8 * 40 + 3 * 32);
+    assert_eq!(ws.bytes(), expected);
+}
+
+#[test]
+fn bad_ids_lengths_and_outputs_are_refused_and_leave_out_untouched() {
+    let spec = Spec::small();
+    let (bytes, _) = tiny_bert::model_bytes(&spec, 6);
+    let model = load(&spec, Arc::new(bytes));
+    let h = spec.hidden;
+    let mut ws = Workspace::new();
+    let long = vec![1u32; spec.max_pos + 1];
+    let cases: Vec<(Vec<&[u32]>, usize, &str)> = vec![
+        (
+            vec![&[1, 2, 3], &[1, 50, 2]],
+            2 * h,
+            "sequence 1, position 1: token id 50 is not below the vocabulary size 50",
+        ),
+        (vec![&[1, u32::MAX]], h, "token id 4294967295"),
+        (vec![&[1, 2], &[]], 2 * h, "sequence 1 is empty"),
+        (
+            vec![&long],
+            h,
+            "sequence 0 has 41 tokens, more than the model's 40 positions",
+        ),
+    ];
+    for (batch, len, message) in cases {
+        let mut out = vec![7.0f32; len];
+        let err = model
+            .embed_ids_active(&batch, &mut out, &mut ws)
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+        assert!(err.to_string().contains(message), "{err}");
+        assert!(out.iter().all(|&v| v == 7.0));
+    }
+    let mut out = vec![7.0f32; h + 1];
+    let err = model
+        .embed_ids_active(&[&[1, 2]], &mut out, &mut ws)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::DimensionMismatch {
+            expected: h,
+            actual: h + 1
+        }
+    );
+    // An empty batch is a no-op.
+    model.embed_ids_active(&[], &mut [], &mut ws).unwrap();
+}
+
+#[test]
+fn the_model_is_send_sync_and_lifetime_free() {
+    fn assert_traits<T: Send + Sync + 'static>() {}
+    assert_traits::<BertModel>();
+    assert_traits::<Workspace>();
+}
