@@ -1,0 +1,230 @@
+//! all-MiniLM-L6-v2 against the numpy reference (`make test-encoder`): the similarities
+//! sentence-transformers publishes for its three example sentences, to 4 decimals, and
+//! cosine >= 0.9999 with the reference embedding of every text, on every kernel table.
+//! Also prints the load time, the memory beyond the weights and the time per 128-token
+//! sequence.
+//!
+//! Needs the checkpoint and the reference file, named by environment variables:
+//! `FERROVEC_MINILM_DIR` (the model directory of `make model`) and `FERROVEC_ENCODER_REF`
+//! (the JSON written by tests/encoder/reference.py: token ids from HF `tokenizers`,
+//! embeddings from ../shared/tools/embeddings/embed.py). The texts: the three sentences,
+//! then real Debian package descriptions.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ferrovec_core::encoder::json;
+use ferrovec_core::encoder::{BertModel, ModelBytes, TokenizerSpec, Workspace};
+use ferrovec_core::kernels::Kernels;
+
+struct Item {
+    ids: Vec<u32>,
+    embedding: Vec<f32>,
+}
+
+fn env_path(name: &str) -> std::path::PathBuf {
+    std::env::var_os(name)
+        .unwrap_or_else(|| panic!("set {name} (make test-encoder does)"))
+        .into()
+}
+
+fn load_reference() -> (usize, Vec<Item>) {
+    let bytes = std::fs::read(env_path("FERROVEC_ENCODER_REF")).unwrap();
+    let v = json::parse(&bytes, "reference").unwrap();
+    let sentences = v.get("sentences").and_then(|s| s.as_u64()).unwrap() as usize;
+    let items = v
+        .get("items")
+        .and_then(|i| i.as_array())
+        .unwrap()
+        .iter()
+        .map(|it| Item {
+            ids: it
+                .get("ids")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap() as u32)
+                .collect(),
+            embedding: it
+                .get("embedding")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect(),
+        })
+        .collect();
+    (sentences, items)
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    dot(a, b) / (dot(a, a).sqrt() * dot(b, b).sqrt())
+}
+
+fn load_model() -> BertModel {
+    let dir = env_path("FERROVEC_MINILM_DIR");
+    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let weights: ModelBytes = Arc::new(read("model.safetensors"));
+    let (config, pooling, sbert) = (
+        read("config.json"),
+        read("1_Pooling/config.json"),
+        read("sentence_bert_config.json"),
+    );
+    let start = Instant::now();
+    let model = BertModel::from_files(weights, &config, Some(&pooling), Some(&sbert)).unwrap();
+    let load = start.elapsed();
+    eprintln!(
+        "load: {:.3} ms; {} bytes of weights borrowed, {} bytes owned (converted copies)",
+        load.as_secs_f64() * 1e3,
+        model.weights().borrowed_bytes(),
+        model.weights().owned_bytes()
+    );
+    model
+}
+
+#[test]
+#[ignore = "needs the all-MiniLM-L6-v2 checkpoint and the reference file: run by `make test-encoder`"]
+fn minilm_matches_reference_on_every_table() {
+    let model = load_model();
+    assert_eq!(model.dims(), 384);
+    assert_eq!(model.max_seq_length(), 256);
+    assert_eq!(
+        model.weights().owned_bytes(),
+        0,
+        "an aligned f32 checkpoint must be borrowed, not copied"
+    );
+    let (sentences, items) = load_reference();
+    assert_eq!(sentences, 3);
+    let h = model.dims();
+    let tables: Vec<&Kernels> = Kernels::variants().collect();
+    let active = Kernels::active();
+    // The whole set on the active table; on the others (the dense family is still the
+    // scalar code on every table) the sentences and a fixed subset, short and long, to keep
+    // the run short: widen this when the SIMD GEMMs land.
+    let subset: Vec<usize> = (0..items.len())
+        .filter(|&i| i < 3 + 20 || i >= items.len() - 2)
+        .collect();
+    for k in tables {
+        let chosen: Vec<usize> = if std::ptr::eq(k, active) {
+            (0..items.len()).collect()
+        } else {
+            subset.clone()
+        };
+        let mut ws = Workspace::new();
+        let mut got = vec![0.0f32; chosen.len() * h];
+        let start = Instant::now();
+        // Batches of 32 texts of mixed lengths, unpadded.
+        for (c, chunk) in chosen.chunks(32).enumerate() {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| items[i].ids.as_slice()).collect();
+            model
+                .embed_ids(
+                    k,
+                    &batch,
+                    &mut got[c * 32 * h..(c * 32 + chunk.len()) * h],
+                    &mut ws,
+                )
+                .unwrap();
+        }
+        let elapsed = start.elapsed();
+        let tokens: usize = chosen.iter().map(|&i| items[i].ids.len()).sum();
+
+        // The published similarities, to 4 decimals.
+        let e = |s: usize| &got[s * h..(s + 1) * h];
+        let sims = [dot(e(0), e(1)), dot(e(0), e(2)), dot(e(1), e(2))];
+        let rounded: Vec<String> = sims.iter().map(|s| format!("{s:.4}")).collect();
+        assert_eq!(
+            rounded,
+            ["0.6660", "0.1046", "0.1411"],
+            "{}: similarities {sims:?}",
+            k.variant()
+        );
+
+        let cosines: Vec<f64> = chosen
+            .iter()
+            .enumerate()
+            .map(|(r, &i)| cosine(e(r), &items[i].embedding))
+            .collect();
+        let min = cosines.iter().cloned().fold(f64::INFINITY, f64::min);
+        let mean = cosines.iter().sum::<f64>() / cosines.len() as f64;
+        eprintln!(
+            "{}: {} texts, {tokens} tokens in {:.2} s; similarities {rounded:?}; cosine with the reference min {min:.9} (1 - min = {:.1e}) mean {mean:.9}",
+            k.variant(),
+            chosen.len(),
+            elapsed.as_secs_f64(),
+            1.0 - min
+        );
+        for (r, c) in cosines.iter().enumerate() {
+            assert!(
+                *c >= 0.9999,
+                "{}: text {} has cosine {c} with the reference",
+                k.variant(),
+                chosen[r]
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the all-MiniLM-L6-v2 checkpoint: run by `make test-encoder`"]
+fn minilm_speed_and_memory_at_128_tokens() {
+    let model = load_model();
+    let ids: Vec<u32> = std::iter::once(101)
+        .chain((0..126).map(|i| 1000 + i * 37))
+        .chain(std::iter::once(102))
+        .collect();
+    let mut out = vec![0.0f32; model.dims()];
+    for k in Kernels::variants() {
+        let mut ws = Workspace::new();
+        model.embed_ids(k, &[&ids], &mut out, &mut ws).unwrap();
+        let runs = 3;
+        let start = Instant::now();
+        for _ in 0..runs {
+            model.embed_ids(k, &[&ids], &mut out, &mut ws).unwrap();
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+        eprintln!(
+            "{}: {ms:.1} ms per 128-token sequence; workspace {} bytes ({:.2} MB) beyond the weights",
+            k.variant(),
+            ws.bytes(),
+            ws.bytes() as f64 / (1 << 20) as f64
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the all-MiniLM-L6-v2 tokenizer.json: run by `make test-encoder`"]
+fn minilm_tokenizer_spec() {
+    let bytes = std::fs::read(env_path("FERROVEC_MINILM_DIR").join("tokenizer.json")).unwrap();
+    let start = Instant::now();
+    let spec = TokenizerSpec::from_json(&bytes).unwrap();
+    eprintln!(
+        "tokenizer.json parsed in {:.2} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    assert_eq!(spec.vocab.len(), 30522);
+    assert_eq!(spec.unk_token, "[UNK]");
+    assert_eq!(spec.continuing_subword_prefix, "##");
+    assert_eq!(spec.max_input_chars_per_word, 100);
+    assert_eq!(spec.truncation_max_length, Some(128));
+    assert!(
+        spec.normalizer.lowercase
+            && spec.normalizer.clean_text
+            && spec.normalizer.handle_chinese_chars
+    );
+    assert_eq!(spec.normalizer.strip_accents, None);
+    let find = |t: &str| spec.vocab.iter().find(|(s, _)| s == t).map(|(_, id)| *id);
+    assert_eq!(find("[CLS]"), Some(101));
+    assert_eq!(find("[SEP]"), Some(102));
+    assert_eq!(find("[UNK]"), Some(100));
+    assert_eq!(spec.added_tokens.len(), 5);
+    assert!(spec
+        .added_tokens
+        .iter()
+        .any(|t| t.id == 103 && t.content == "[MASK]" && t.special));
+}
