@@ -10,6 +10,9 @@
 //! embeddings from ../shared/tools/embeddings/embed.py). The texts: the three sentences,
 //! then real Debian package descriptions.
 
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -77,10 +80,12 @@ fn load_model() -> BertModel {
         read("sentence_bert_config.json"),
     );
     let start = Instant::now();
-    let model = BertModel::from_files(weights, &config, Some(&pooling), Some(&sbert)).unwrap();
+    let (model, peak) = counting_alloc::peak_of(|| {
+        BertModel::from_files(weights, &config, Some(&pooling), Some(&sbert)).unwrap()
+    });
     let load = start.elapsed();
     eprintln!(
-        "load: {:.3} ms; {} bytes of weights borrowed, {} bytes owned (converted copies)",
+        "load: {:.3} ms, peak heap {peak} bytes during the load; {} bytes of weights borrowed, {} bytes owned (converted copies)",
         load.as_secs_f64() * 1e3,
         model.weights().borrowed_bytes(),
         model.weights().owned_bytes()
@@ -188,9 +193,20 @@ fn minilm_speed_and_memory_at_128_tokens() {
             model.embed_ids(k, &[&ids], &mut out, &mut ws).unwrap();
         }
         let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+        // Multiply-adds of the products: 4 h x h and 2 h x i linear layers per token, and
+        // 2 n x n x h for attention, per layer.
+        let c = model.config();
+        let (t, h, i) = (
+            ids.len() as f64,
+            c.hidden_size as f64,
+            c.intermediate_size as f64,
+        );
+        let flops =
+            c.num_hidden_layers as f64 * 2.0 * (t * (4.0 * h * h + 2.0 * h * i) + 2.0 * t * t * h);
         eprintln!(
-            "{}: {ms:.1} ms per 128-token sequence; workspace {} bytes ({:.2} MB) beyond the weights",
+            "{}: {ms:.1} ms per 128-token sequence ({:.2} GFLOP/s); workspace {} bytes ({:.2} MB) beyond the weights",
             k.variant(),
+            flops / ms / 1e6,
             ws.bytes(),
             ws.bytes() as f64 / (1 << 20) as f64
         );

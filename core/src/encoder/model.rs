@@ -247,7 +247,10 @@ impl BertModel {
                     cfg.vocab_size
                 )));
             }
-            total += ids.len(); // <= batch.len() * 2^16: no overflow in practice, checked below
+            // Checked: on 32-bit targets many long sequences could overflow the sum.
+            total = total
+                .checked_add(ids.len())
+                .ok_or_else(|| Error::InvalidArgument("batch too large".to_string()))?;
             longest = longest.max(ids.len());
         }
         if batch.is_empty() {
@@ -265,7 +268,12 @@ impl BertModel {
         ensure(&mut ws.v, th, "values")?;
         ensure(&mut ws.ctx, th, "attention outputs")?;
         ensure(&mut ws.inter, ti, "feed-forward activations")?;
-        ensure(&mut ws.scores, longest * longest, "attention scores")?;
+        let square = longest
+            .checked_mul(longest)
+            .ok_or_else(|| Error::InvalidArgument("sequence too long".to_string()))?;
+        ensure(&mut ws.scores, square, "attention scores")?;
+        // head_dim <= hidden and longest <= max_position_embeddings, whose product the
+        // position table's bytes in memory already bound.
         ensure(&mut ws.vt, cfg.head_dim() * longest, "transposed values")?;
         ensure(&mut ws.pooled, expected, "pooled vectors")?;
 

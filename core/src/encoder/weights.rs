@@ -179,7 +179,8 @@ fn plan_tensor<'a>(planned: &mut Vec<Planned<'a>>, buf: &[u8], t: &'a TensorInfo
     // Borrowing needs f32 data, a little-endian target and
     // 4-byte alignment of the tensor's first byte in memory.
     let addr = buf.as_ptr() as usize + t.range.start;
-    let borrowed = t.dtype == Dtype::F32 && cfg!(target_endian = "little") && addr.is_multiple_of(4);
+    let borrowed =
+        t.dtype == Dtype::F32 && cfg!(target_endian = "little") && addr.is_multiple_of(4);
     match t.dtype {
         Dtype::F32 | Dtype::F16 | Dtype::BF16 => {}
         other => {
