@@ -254,6 +254,35 @@ fn bad_ids_lengths_and_outputs_are_refused_and_leave_out_untouched() {
 }
 
 #[test]
+fn threads_share_one_model_with_a_workspace_each() {
+    let spec = Spec::small();
+    let (bytes, _) = tiny_bert::model_bytes(&spec, 12);
+    let model = Arc::new(load(&spec, Arc::new(bytes)));
+    let mut rng = Rng(13);
+    let batch: Vec<Vec<u32>> = [6, 40, 2]
+        .iter()
+        .map(|&n| random_ids(&mut rng, spec.vocab, n))
+        .collect();
+    let slices: Vec<&[u32]> = batch.iter().map(|b| b.as_slice()).collect();
+    let mut expected = vec![0.0f32; 3 * spec.hidden];
+    model
+        .embed_ids_active(&slices, &mut expected, &mut Workspace::new())
+        .unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let mut ws = Workspace::new();
+                for _ in 0..5 {
+                    let mut out = vec![0.0f32; 3 * spec.hidden];
+                    model.embed_ids_active(&slices, &mut out, &mut ws).unwrap();
+                    assert_eq!(out, expected);
+                }
+            });
+        }
+    });
+}
+
+#[test]
 fn the_model_is_send_sync_and_lifetime_free() {
     fn assert_traits<T: Send + Sync + 'static>() {}
     assert_traits::<BertModel>();
