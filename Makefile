@@ -373,6 +373,9 @@ $(ENCODER_REF): tests/encoder/reference.py $(SHARED)/tools/embeddings/embed.py |
 		$(MINILM_DIR) $@.tmp $(ENCODER_REF_SHORT) $(ENCODER_REF_LONG)
 	@mv $@.tmp $@
 
+$(SHARED)/tools/embeddings/embed.py:
+	@echo "$@ not found: ../shared must be beside the repository (as in CI), or pass SHARED=/path/to/shared"; exit 1
+
 .PHONY: test-encoder
 test-encoder: $(ENCODER_REF)
 	FERROVEC_MINILM_DIR=$(MINILM_DIR) FERROVEC_ENCODER_REF=$(CURDIR)/$(ENCODER_REF) \
