@@ -102,6 +102,45 @@ fn truncated_files_are_refused() {
 }
 
 #[test]
+fn random_corruptions_are_errors_or_valid_models_never_panics() {
+    // Flip, replace or insert a few bytes of the header (where the structure is) of a valid
+    // file: whatever comes out loads or is refused, within the allocation bound.
+    let (spec, e) = tiny();
+    let good = tiny_bert::write(&e, 0);
+    let header_end = 8 + u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let config = spec.config_json();
+    let mut rng = rng::Rng(99);
+    let (mut loaded, mut refused) = (0, 0);
+    for _ in 0..3000 {
+        let mut bytes = good.clone();
+        const ALPHABET: &[u8] = b"{}[]\":,0123456789 -eE";
+        for _ in 0..1 + rng.below(3) {
+            let at = rng.below(header_end);
+            match rng.below(3) {
+                0 => bytes[at] ^= 1 << rng.below(8),
+                1 => bytes[at] = ALPHABET[rng.below(ALPHABET.len())],
+                _ => bytes.insert(at, b"0,\"]}"[rng.below(5)]),
+            }
+        }
+        let len = bytes.len();
+        let (r, peak) = counting_alloc::peak_of(|| {
+            BertModel::from_files(Arc::new(bytes), config.as_bytes(), None, None)
+        });
+        match r {
+            Ok(_) => loaded += 1,
+            Err(Error::CorruptFile(m)) => {
+                assert!(!m.is_empty());
+                refused += 1
+            }
+            Err(other) => panic!("unexpected error kind: {other}"),
+        }
+        assert!(peak <= allowed_peak(len), "peak {peak}");
+    }
+    eprintln!("{loaded} corrupted files still loaded (a change in __metadata__ or the padding), {refused} refused");
+    assert!(refused > 2000);
+}
+
+#[test]
 fn bad_headers_are_refused() {
     let spec = Spec::small();
     let mut huge_len = raw("{}", 0);
