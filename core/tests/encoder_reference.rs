@@ -218,9 +218,10 @@ fn minilm_speed_and_memory_at_128_tokens() {
 fn minilm_tokenizer_spec() {
     let bytes = std::fs::read(env_path("FERROVEC_MINILM_DIR").join("tokenizer.json")).unwrap();
     let start = Instant::now();
-    let spec = TokenizerSpec::from_json(&bytes).unwrap();
+    let (spec, peak) = counting_alloc::peak_of(|| TokenizerSpec::from_json(&bytes).unwrap());
     eprintln!(
-        "tokenizer.json parsed in {:.2} ms",
+        "tokenizer.json ({} bytes) parsed in {:.2} ms, peak heap {peak} bytes",
+        bytes.len(),
         start.elapsed().as_secs_f64() * 1e3
     );
     assert_eq!(spec.vocab.len(), 30522);

@@ -176,8 +176,7 @@ struct Planned<'a> {
 /// Records that tensor `t` is needed and whether it can be read in place; refuses dtypes
 /// the encoder cannot read.
 fn plan_tensor<'a>(planned: &mut Vec<Planned<'a>>, buf: &[u8], t: &'a TensorInfo) -> Result<usize> {
-    // Borrowing needs f32 data, a little-endian target and
-    // 4-byte alignment of the tensor's first byte in memory.
+    // Borrowing needs f32 data, a little-endian target and a 4-byte aligned first byte.
     let addr = buf.as_ptr() as usize + t.range.start;
     let borrowed =
         t.dtype == Dtype::F32 && cfg!(target_endian = "little") && addr.is_multiple_of(4);
