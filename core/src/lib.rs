@@ -4,7 +4,8 @@
 //! ships on (x86_64 AVX2 and AVX-512, aarch64 NEON, wasm32 simd128, and a portable scalar
 //! fallback), and the engines built on them: a vector index ([`index`]), the sparse
 //! matrices and graphs the sparse solvers work on ([`sparse`]), and the solvers
-//! ([`solver`]: PageRank and local single-coordinate solves so far).
+//! ([`solver`]: PageRank and local single-coordinate solves so far), and the text encoder's
+//! pieces ([`encoder`]: the BERT WordPiece tokenizer so far).
 //!
 //! With the `std` feature (on by default), x86_64 builds detect the CPU once at first use
 //! and cache the best kernel table; without it the instruction set is fixed at compile time
@@ -25,6 +26,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod encoder;
 mod error;
 pub mod index;
 pub mod kernels;
