@@ -697,7 +697,10 @@ impl Run<'_> {
         let vocab = &self.tok.vocab;
         let p = self.prefix;
         let prefix = self.tok.options.continuing_subword_prefix.as_bytes();
-        let is_boundary = |buf: &[u8], i: usize| buf.get(i).is_none_or(|&b| (b as i8) >= -0x40);
+        // A char boundary of the word (its end included; the buffer goes on past it).
+        let word_end = p + len;
+        let is_boundary =
+            |buf: &[u8], i: usize| i >= word_end || buf.get(i).is_none_or(|&b| (b as i8) >= -0x40);
         let mut start = 0;
         while start < len {
             // Later pieces: write the prefix just before them, over bytes already consumed.
