@@ -3,12 +3,13 @@
 //!
 //! ```text
 //! tokenize VOCAB_TXT INPUT OUTPUT [--lowercase 0|1] [--strip none|true|false]
-//!          [--clean 0|1] [--chinese 0|1] [--bench SECONDS]
+//!          [--clean 0|1] [--chinese 0|1] [--words 1] [--bench SECONDS]
 //! ```
 //!
 //! INPUT: records of `u32 max_tokens` (0: no truncation), `u32 length`, that many bytes (any
 //! bytes: they go through `encode_bytes`), all little-endian. OUTPUT: per record, `u32 count`
-//! and that many `u32` ids. `--bench S` then encodes the whole input again and again for about
+//! and that many `u32` ids; with `--words 1`, the normalized words instead (`words`, after
+//! the same lossy UTF-8 decoding): `u32 count`, then per word `u32 length` and its bytes. `--bench S` then encodes the whole input again and again for about
 //! S seconds on one thread and prints texts/s and tokens/s (ids, [CLS]/[SEP] included).
 
 use std::time::Instant;
@@ -26,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut norm = NormalizerOptions::UNCASED;
     let mut bench = None;
+    let mut words = false;
     let mut i = 4;
     while i + 1 < args.len() {
         let v = args[i + 1].as_str();
@@ -40,6 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     _ => Some(false),
                 }
             }
+            "--words" => words = v == "1",
             "--bench" => bench = Some(v.parse::<f64>()?),
             other => return Err(format!("unknown option {other}").into()),
         }
@@ -63,6 +66,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = Vec::new();
     let mut ids = Vec::new();
     for &(max, text) in &records {
+        if words {
+            let w = tok.words(&String::from_utf8_lossy(text));
+            out.extend_from_slice(&(w.len() as u32).to_le_bytes());
+            for word in w {
+                out.extend_from_slice(&(word.len() as u32).to_le_bytes());
+                out.extend_from_slice(word.as_bytes());
+            }
+            continue;
+        }
         tok.encode_bytes_into(text, max, &mut ids)?;
         out.extend_from_slice(&(ids.len() as u32).to_le_bytes());
         for id in &ids {

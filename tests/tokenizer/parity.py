@@ -107,7 +107,6 @@ def appstream_strings(limit, rng):
             if k < len(pools[l]) and len(out) < limit:
                 out.append(pools[l][k])
         k += 1
-    counts = {}
     return out, langs
 
 
@@ -241,6 +240,36 @@ CONFIGS = {
 }
 
 
+def read_words(path, n):
+    data = open(path, "rb").read()
+    out, at = [], 0
+    for _ in range(n):
+        (k,) = struct.unpack_from("<I", data, at)
+        at += 4
+        words = []
+        for _ in range(k):
+            (m,) = struct.unpack_from("<I", data, at)
+            words.append(data[at + 4:at + 4 + m].decode("utf-8"))
+            at += 4 + m
+        out.append(words)
+    assert at == len(data), "trailing output"
+    return out
+
+
+SPECIALS = re.compile(r"(\[PAD\]|\[UNK\]|\[CLS\]|\[SEP\]|\[MASK\])")
+
+
+def hf_words(tok, text):
+    """The words HF's WordPiece model sees: split on the special tokens, normalize, pre-tokenize."""
+    out = []
+    for k, part in enumerate(SPECIALS.split(text)):
+        if k % 2:
+            out.append(part)
+        elif part:
+            out += [w for w, _ in tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(part))]
+    return out
+
+
 def hf_encode(tok, records):
     """HF ids per record, grouped by max_tokens (0: no truncation)."""
     out = [None] * len(records)
@@ -280,8 +309,11 @@ def main():
         assert needle in cfg.replace(" ", ""), f"tokenizer.json is not the expected BERT setup: {needle}"
     vocab = [l.rstrip() for l in open(args.vocab, encoding="utf-8").read().splitlines()]
 
-    deb = debian_descriptions(args.debian, rng)
     app, langs = appstream_strings(args.appstream, rng)
+    if not app:
+        print("WARNING: no AppStream metadata (/var/lib/apt/lists/*dep11_Components-*.yml.gz): "
+              "only Debian descriptions as real texts, no translations")
+    deb = debian_descriptions(args.debian + args.appstream - len(app), rng)
     if args.bench:
         return bench(args, tok, deb + app)
     gen = generated(rng)
@@ -312,7 +344,24 @@ def main():
             ours = read_ids(outp, len(recs))
             ref = hf_encode(tok, recs)
             bad_idx = [k for k in range(len(recs)) if ours[k] != ref[k]]
-            print(f"  {name}: {len(recs)} texts, {len(bad_idx)} mismatches")
+            # The words WordPiece sees, too: a normalization difference that ends in [UNK] either
+            # way (e.g. the order of marks that no vocabulary token holds) shows here.
+            untruncated = [k for k, (m, _) in enumerate(recs) if m == 0]
+            write_records(inp, [recs[k] for k in untruncated])
+            subprocess.run([args.bin, args.vocab, inp, outp, "--words", "1"] + flags, check=True)
+            our_words = read_words(outp, len(untruncated))
+            bad_words = []
+            for j, k in enumerate(untruncated):
+                ref_words = hf_words(tok, recs[k][1].decode("utf-8", "replace"))
+                if our_words[j] != ref_words:
+                    bad_words.append((k, our_words[j], ref_words))
+            print(f"  {name}: {len(recs)} texts, {len(bad_idx)} id mismatches, "
+                  f"{len(bad_words)} word mismatches (of {len(untruncated)})")
+            for k, ow, rw in bad_words[:8]:
+                print(f"    source {sources[sel[k]]}: {recs[k][1]!r}")
+                print(f"      hf     {rw!r}")
+                print(f"      ours   {ow!r}")
+            failed |= bool(bad_words)
             for k in bad_idx[:8]:
                 m, data = recs[k]
                 text = data.decode("utf-8", "replace")

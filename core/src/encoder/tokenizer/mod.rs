@@ -42,6 +42,7 @@
 //! # Ok::<(), ferrovec_core::Error>(())
 //! ```
 
+#[rustfmt::skip]
 mod tables;
 mod unicode;
 mod vocab;
@@ -397,6 +398,8 @@ impl WordPieceTokenizer {
             limit: max_tokens - 1,
             buf,
             prefix,
+            max_chars: self.options.max_input_chars_per_word,
+            words: None,
             len: 0,
             chars: 0,
             run_start: 0,
@@ -405,6 +408,32 @@ impl WordPieceTokenizer {
         run.text(text);
         out.push(self.sep);
         Ok(())
+    }
+
+    /// The words WordPiece sees, for debugging: `text` normalized and pre-tokenized (special
+    /// tokens as themselves), before any `[UNK]` or truncation. HF `tokenizers` gives the same
+    /// with `normalize_str` and `pre_tokenize_str` on each part between special tokens.
+    pub fn words(&self, text: &str) -> Vec<String> {
+        let prefix = self.options.continuing_subword_prefix.len();
+        // Normalization grows a char 14 times at most (a 2-byte char into 7 of 4 bytes).
+        let mut buf = vec![0u8; prefix + 16 * text.len() + 64];
+        let mut ids = Vec::new();
+        let mut words = Vec::new();
+        let mut run = Run {
+            tok: self,
+            out: &mut ids,
+            limit: usize::MAX,
+            buf: &mut buf,
+            prefix,
+            max_chars: usize::MAX,
+            words: Some(&mut words),
+            len: 0,
+            chars: 0,
+            run_start: 0,
+            full: false,
+        };
+        run.text(text);
+        words
     }
 
     /// [`encode`](Self::encode) for bytes that may not be UTF-8 (the C and wasm boundary):
@@ -458,6 +487,10 @@ struct Run<'a> {
     /// The word being built lives at `buf[prefix..prefix + len]`.
     buf: &'a mut [u8],
     prefix: usize,
+    /// Longer words are `[UNK]` (and not kept whole in `buf`).
+    max_chars: usize,
+    /// [`WordPieceTokenizer::words`]: collect the words instead of tokenizing them.
+    words: Option<&'a mut Vec<String>>,
     len: usize,
     /// Chars in the word (it may have more than the buffer keeps: then it is `[UNK]`).
     chars: usize,
@@ -480,7 +513,10 @@ impl Run<'_> {
                 if self.tok.special_first[b as usize] {
                     if let Some((len, id)) = self.tok.special_at(&bytes[i..]) {
                         self.segment(text.get(seg_start..i).unwrap_or(""));
-                        if !self.full {
+                        if let Some(words) = self.words.as_deref_mut() {
+                            let s = bytes.get(i..i + len).unwrap_or(&[]);
+                            words.push(String::from_utf8_lossy(s).into_owned());
+                        } else if !self.full {
                             self.emit(id);
                         }
                         i += len;
@@ -624,7 +660,7 @@ impl Run<'_> {
 
     fn push_char(&mut self, c: char) {
         self.chars += 1;
-        if self.chars > self.tok.options.max_input_chars_per_word {
+        if self.chars > self.max_chars {
             return; // the word is [UNK] anyway
         }
         let at = self.prefix + self.len;
@@ -639,7 +675,7 @@ impl Run<'_> {
     /// class not above its own (NFD's stable canonical ordering).
     fn push_combining(&mut self, c: char, ccc: u8) {
         self.chars += 1;
-        if self.chars > self.tok.options.max_input_chars_per_word {
+        if self.chars > self.max_chars {
             return;
         }
         let n = c.len_utf8();
@@ -677,11 +713,17 @@ impl Run<'_> {
         self.chars = 0;
         self.len = 0;
         self.run_start = 0;
+        if let Some(words) = self.words.as_deref_mut() {
+            let p = self.prefix;
+            let w = self.buf.get(p..p + len).unwrap_or(&[]);
+            words.push(String::from_utf8_lossy(w).into_owned());
+            return;
+        }
         if self.full {
             return;
         }
         let mark = self.out.len();
-        if chars > self.tok.options.max_input_chars_per_word || !self.wordpiece(len) {
+        if chars > self.max_chars || !self.wordpiece(len) {
             self.out.truncate(mark);
             self.out.push(self.tok.unk);
         }
