@@ -416,7 +416,7 @@ impl WordPieceTokenizer {
     pub fn words(&self, text: &str) -> Vec<String> {
         let prefix = self.options.continuing_subword_prefix.len();
         // Normalization grows a char 14 times at most (a 2-byte char into 7 of 4 bytes).
-        let mut buf = vec![0u8; prefix + 16 * text.len() + 64];
+        let mut buf = vec![0u8; text.len().saturating_mul(16).saturating_add(prefix + 64)];
         let mut ids = Vec::new();
         let mut words = Vec::new();
         let mut run = Run {

@@ -72,7 +72,10 @@ impl Vocab {
             offsets.push(bytes.len() as u32);
             max_len = max_len.max(t.len());
         }
-        let cap = (n * 2).next_power_of_two();
+        let cap = n
+            .checked_mul(2)
+            .and_then(usize::checked_next_power_of_two)
+            .ok_or_else(|| Error::InvalidArgument(format!("{n} tokens are too many")))?;
         let mut vocab = Vocab {
             bytes,
             offsets,
