@@ -4,10 +4,11 @@
 Builds a corpus of real strings (Debian package descriptions from `apt-cache dumpavail`, the
 translated AppStream names, summaries and descriptions in /var/lib/apt/lists/*dep11*) plus
 generated ones that hit every class of the Unicode tables (gen_tables.py), combining-mark
-orderings, long words, special tokens, truncation and invalid UTF-8 (sent as raw bytes to
-ferrovec's `encode_bytes`, decoded with 'replace' for HF). Runs the Rust example
-`tokenize` and HF `tokenizers` on it under several normalizer settings and fails on the first
-mismatches, showing the text, both id lists and both token lists.
+orderings, every code point (64 per text), long words, special tokens, truncation and invalid
+UTF-8 (sent as raw bytes to ferrovec's `encode_bytes`, decoded with 'replace' for HF). Runs the
+Rust example `tokenize` and HF `tokenizers` on it under several normalizer settings, compares
+the token ids and the normalized words WordPiece sees, and fails on the first mismatches,
+showing the text, both id lists and both token lists.
 
 `--bench S` instead measures both on one thread over the real texts (tokens/s).
 """
@@ -186,6 +187,12 @@ def generated(rng):
     return texts
 
 
+def every_code_point():
+    """Every code point once, 64 at a time (so marks also follow whatever precedes them)."""
+    run = [chr(c) for c in range(0x110000) if ok_char(c)]
+    return ["".join(run[i:i + 64]) for i in range(0, len(run), 64)]
+
+
 def invalid_utf8(rng):
     out = [b"\xff", b"\xc3", b"a\xc3", b"\xe2\x82", b"\xe2\x82a", b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\xc0\xaf",
            b"\xe0\x80\xaf", b"\xf4\x90\x80\x80", b"\xf8\x88\x80\x80\x80", b"\x80\x80", b"caf\xe9", b"hel\xfflo",
@@ -319,7 +326,8 @@ def main():
     gen = generated(rng)
     bad = invalid_utf8(rng)
     real = [("debian", s.encode()) for s in deb] + [("appstream", s.encode()) for s in app]
-    synthetic = [("generated", s.encode("utf-8", "surrogatepass")) for s in gen] + [("invalid-utf8", b) for b in bad]
+    synthetic = ([("generated", s.encode()) for s in gen] + [("every-code-point", s.encode()) for s in every_code_point()]
+                 + [("invalid-utf8", b) for b in bad])
     records = [(0, d) for _, d in real + synthetic]
     sources = [s for s, _ in real + synthetic]
     # Truncation: a share of every source again, with small and random limits.
@@ -335,7 +343,7 @@ def main():
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         for name, (norm, flags, which) in CONFIGS.items():
-            sel = [i for i, s in enumerate(sources) if which == "all" or s in ("generated", "invalid-utf8")]
+            sel = [i for i, s in enumerate(sources) if which == "all" or s in ("generated", "every-code-point", "invalid-utf8")]
             recs = [records[i] for i in sel]
             tok.normalizer = BertNormalizer(**norm)
             inp, outp = os.path.join(tmp, "in"), os.path.join(tmp, "out")
