@@ -2,9 +2,9 @@
 //! [`tables`](super::tables) (themselves read from HF `tokenizers`; see `gen_tables.py`).
 
 use super::tables::{
-    CHINESE, CLEAN_REMOVED, CLEAN_WHITESPACE, COMBINING_KEPT, DECOMP_KEYS, DECOMP_POOL,
-    DECOMP_VALUES, LOWER_MULTI, LOWER_RUNS, NONSPACING, NONSPACING_STARTER, PUNCTUATION,
-    SPLIT_WHITESPACE,
+    CHINESE, CLEAN_REMOVED, CLEAN_WHITESPACE, COMBINING_KEPT, DECOMP_BMP_KEYS, DECOMP_BMP_VALUES,
+    DECOMP_KEYS, DECOMP_POOL, DECOMP_VALUES, LOWER_MULTI, LOWER_RUNS, NONSPACING,
+    NONSPACING_STARTER, PUNCTUATION, SPLIT_WHITESPACE,
 };
 
 /// Whether `c` lies in one of the sorted, inclusive, disjoint `ranges`.
@@ -127,6 +127,18 @@ pub(super) fn strip_accents(c: char) -> Strip {
             len,
         };
     }
+    if let Ok(key) = u16::try_from(u) {
+        if let Ok(i) = DECOMP_BMP_KEYS.binary_search(&key) {
+            let mut chars = ['\0'; MAX_STRIPPED];
+            let v = DECOMP_BMP_VALUES.get(i).copied().unwrap_or(0);
+            chars[0] = char::from_u32(u32::from(v)).unwrap_or('\u{FFFD}');
+            return Strip::Decompose {
+                starter: true,
+                chars,
+                len: 1,
+            };
+        }
+    }
     if let Ok(i) = DECOMP_KEYS.binary_search(&u) {
         let v = DECOMP_VALUES.get(i).copied().unwrap_or(0);
         let starter = v & (1 << 31) != 0;
@@ -180,6 +192,17 @@ mod tests {
             assert!(sorted_disjoint(t));
         }
         assert!(DECOMP_KEYS.windows(2).all(|w| w[0] < w[1]));
+        assert!(DECOMP_BMP_KEYS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(DECOMP_BMP_KEYS.len(), DECOMP_BMP_VALUES.len());
+        assert_eq!(DECOMP_KEYS.len(), DECOMP_VALUES.len());
+        for &k in &DECOMP_KEYS {
+            if let Ok(k) = u16::try_from(k) {
+                assert!(
+                    DECOMP_BMP_KEYS.binary_search(&k).is_err(),
+                    "{k:X} in both tables"
+                );
+            }
+        }
         assert!(COMBINING_KEPT.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(LOWER_RUNS.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(LOWER_MULTI.windows(2).all(|w| w[0].0 < w[1].0));
