@@ -247,6 +247,22 @@ fn construction_errors_name_the_problem() {
         WordPieceTokenizer::from_vocab_txt(b"\xff", d()),
         Err(Error::CorruptFile(_))
     ));
+    let e = WordPieceTokenizer::from_vocab_txt(b"[UNK]\n[CLS]\n[SEP]\n[PAD]\n[MASK]\nx\nx\n", d())
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::CorruptFile(m) if m.starts_with("vocab.txt: duplicate token \"x\"")),
+        "{e}"
+    );
+    let e = WordPieceTokenizer::from_vocab_txt(b"[UNK]\n[CLS]\n[SEP]\n", d()).unwrap_err();
+    assert!(
+        matches!(&e, Error::CorruptFile(m) if m.contains("\"[PAD]\" is not in the vocabulary")),
+        "{e}"
+    );
+    let e = WordPieceTokenizer::from_vocab_txt(b"", d()).unwrap_err();
+    assert!(
+        matches!(&e, Error::CorruptFile(m) if m.contains("empty")),
+        "{e}"
+    );
     let entries = [
         ("[PAD]", 0u32),
         ("[UNK]", 1),

@@ -144,6 +144,14 @@ impl Default for WordPieceOptions {
     }
 }
 
+/// A vocabulary problem found in a `vocab.txt` is a corrupt file.
+fn in_vocab_txt(e: Error) -> Error {
+    match e {
+        Error::InvalidArgument(m) => Error::CorruptFile(format!("vocab.txt: {m}")),
+        e => e,
+    }
+}
+
 /// The most chars a word may be allowed (`max_input_chars_per_word`).
 const MAX_WORD_CHARS_LIMIT: usize = 1 << 16;
 /// The longest continuing prefix accepted.
@@ -194,14 +202,20 @@ impl WordPieceTokenizer {
     /// Builds a tokenizer from the bytes of a `vocab.txt` (one token per line, the line
     /// number is the id; trailing whitespace of a line is not part of the token, as in HF).
     ///
-    /// Errors: [`Error::CorruptFile`] when the bytes are not UTF-8; otherwise as
-    /// [`WordPieceTokenizer::from_tokens`].
+    /// Errors: [`Error::CorruptFile`] when the bytes are not UTF-8 and for the vocabulary
+    /// problems of [`WordPieceTokenizer::from_tokens`] (empty, a duplicate token, a special
+    /// token missing), the message starting with `vocab.txt:`; [`Error::InvalidArgument`]
+    /// for bad options.
     pub fn from_vocab_txt(bytes: &[u8], options: WordPieceOptions) -> Result<Self> {
         let text = core::str::from_utf8(bytes).map_err(|e| {
             Error::CorruptFile(format!("vocab.txt is not UTF-8 (byte {})", e.valid_up_to()))
         })?;
         let tokens: Vec<&str> = text.lines().map(|l| l.trim_end()).collect();
-        Self::from_tokens(&tokens, options)
+        let vocab = Vocab::new(&tokens).map_err(in_vocab_txt)?;
+        Self::build(vocab, options).map_err(|e| match e {
+            Error::InvalidArgument(ref m) if m.contains("not in the vocabulary") => in_vocab_txt(e),
+            e => e,
+        })
     }
 
     /// Builds a tokenizer from its tokens in id order (the token at index `i` has id `i`).
