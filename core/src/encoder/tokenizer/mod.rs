@@ -156,6 +156,8 @@ fn in_vocab_txt(e: Error) -> Error {
 const MAX_WORD_CHARS_LIMIT: usize = 1 << 16;
 /// The longest continuing prefix accepted.
 const MAX_PREFIX_LEN: usize = 64;
+/// WordPiece hashes every prefix of a candidate up to this long (bytes) in one pass.
+const HASH_WINDOW: usize = 63;
 /// Word buffers up to this size live on the stack (100 chars of 4 bytes plus `##` fit).
 const STACK_WORD_BUFFER: usize = 1024;
 
@@ -778,12 +780,28 @@ impl Run<'_> {
             while end > start && !is_boundary(self.buf, p + end) {
                 end -= 1;
             }
+            // The hash states of every prefix of the longest candidate, in one pass.
+            let window = self.buf.get(key_start..p + end).unwrap_or(&[]);
+            let mut states = [0u64; HASH_WINDOW + 1];
+            let precomputed = window.len() <= HASH_WINDOW;
+            if precomputed {
+                states[0] = vocab::HASH_START;
+                for (k, &b) in window.iter().enumerate() {
+                    states[k + 1] = vocab::hash_byte(states[k], b);
+                }
+            }
             let found = loop {
                 if end <= start {
                     break None;
                 }
-                if let Some(id) = self.buf.get(key_start..p + end).and_then(|k| vocab.get(k)) {
-                    break Some(id);
+                if let Some(key) = self.buf.get(key_start..p + end) {
+                    let h = match states.get(key.len()) {
+                        Some(&state) if precomputed => vocab::hash_finish(state),
+                        _ => vocab::hash(key),
+                    };
+                    if let Some(id) = vocab.get_hashed(key, h) {
+                        break Some(id);
+                    }
                 }
                 end -= 1;
                 while end > start && !is_boundary(self.buf, p + end) {

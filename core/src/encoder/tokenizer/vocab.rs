@@ -14,33 +14,42 @@ pub(super) struct Vocab {
     bytes: Vec<u8>,
     /// Token `id` is `bytes[offsets[id]..offsets[id + 1]]`.
     offsets: Vec<u32>,
-    /// `id + 1`, or 0 for an empty slot; the length is a power of two, at most half full.
-    slots: Vec<u32>,
+    /// See [`slot_of`]; the length is a power of two, at most half full.
+    slots: Vec<u64>,
     /// The longest token, in bytes.
     max_len: usize,
 }
 
-/// A fast hash of a short byte string (8 bytes at a time, multiply and fold).
+/// The hash of the vocabulary: FNV-1a over the bytes (so the states of every prefix of a key
+/// come in one pass: WordPiece tries many prefixes of one word), then a 64-bit finalizer.
+pub(super) const HASH_START: u64 = 0xCBF2_9CE4_8422_2325;
+
+/// One more byte into a hash state.
 #[inline]
-fn hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (key.len() as u64).wrapping_mul(K);
-    let mut chunks = key.chunks_exact(8);
-    for c in &mut chunks {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(K);
-        h ^= h >> 29;
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut a = [0u8; 8];
-        for (d, s) in a.iter_mut().zip(rest) {
-            *d = *s;
-        }
-        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(K);
-    }
-    h ^ (h >> 32)
+pub(super) fn hash_byte(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+}
+
+/// The hash of the bytes that made `h` (MurmurHash3's finalizer: every bit mixed).
+#[inline]
+pub(super) fn hash_finish(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
+}
+
+/// The hash of a key.
+#[inline]
+pub(super) fn hash(key: &[u8]) -> u64 {
+    hash_finish(key.iter().fold(HASH_START, |h, &b| hash_byte(h, b)))
+}
+
+/// A slot: 0 when empty, else the high 32 bits of the token's hash (compared before the
+/// bytes) over `id + 1`.
+fn slot_of(h: u64, id: u32) -> u64 {
+    (h & 0xFFFF_FFFF_0000_0000) | u64::from(id + 1)
 }
 
 impl Vocab {
@@ -85,22 +94,18 @@ impl Vocab {
         let mask = cap - 1;
         for id in 0..n {
             let key = vocab.token_bytes(id as u32).unwrap_or(&[]);
-            let mut i = hash(key) as usize & mask;
-            loop {
-                let slot = vocab.slots[i];
-                if slot == 0 {
-                    vocab.slots[i] = id as u32 + 1;
-                    break;
-                }
-                if vocab.token_bytes(slot - 1) == Some(key) {
-                    return Err(Error::InvalidArgument(format!(
-                        "duplicate token {:?} in the vocabulary (ids {} and {id})",
-                        core::str::from_utf8(key).unwrap_or("?"),
-                        slot - 1
-                    )));
-                }
+            let h = hash(key);
+            if let Some(other) = vocab.get_hashed(key, h) {
+                return Err(Error::InvalidArgument(format!(
+                    "duplicate token {:?} in the vocabulary (ids {other} and {id})",
+                    core::str::from_utf8(key).unwrap_or("?"),
+                )));
+            }
+            let mut i = h as usize & mask;
+            while vocab.slots[i] != 0 {
                 i = (i + 1) & mask;
             }
+            vocab.slots[i] = slot_of(h, id as u32);
         }
         Ok(vocab)
     }
@@ -128,17 +133,25 @@ impl Vocab {
     }
 
     /// The id of this token.
-    #[inline]
     pub(super) fn get(&self, key: &[u8]) -> Option<u32> {
+        self.get_hashed(key, hash(key))
+    }
+
+    /// The id of this token, whose [`hash`] is `h`.
+    #[inline]
+    pub(super) fn get_hashed(&self, key: &[u8], h: u64) -> Option<u32> {
         let mask = self.slots.len() - 1;
-        let mut i = hash(key) as usize & mask;
+        let mut i = h as usize & mask;
         loop {
             let slot = *self.slots.get(i)?;
             if slot == 0 {
                 return None;
             }
-            if self.token_bytes(slot - 1) == Some(key) {
-                return Some(slot - 1);
+            if (slot ^ h) >> 32 == 0 {
+                let id = (slot as u32).wrapping_sub(1);
+                if self.token_bytes(id) == Some(key) {
+                    return Some(id);
+                }
             }
             i = (i + 1) & mask;
         }
