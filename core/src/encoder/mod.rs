@@ -3,6 +3,7 @@
 //!
 //! | file | what |
 //! | --- | --- |
+//! | [`tokenizer`] | BERT WordPiece, the token ids of HF `tokenizers` (Unicode tables generated from it) |
 //! | [`json`] | a small strict JSON parser for the model files |
 //! | [`safetensors`] | the weights container, every offset checked against the buffer |
 //! | [`config`] | `config.json`, the pooling config, `sentence_bert_config.json` |
@@ -26,6 +27,7 @@ pub mod config;
 pub mod json;
 pub mod model;
 pub mod safetensors;
+pub mod tokenizer;
 pub mod tokenizer_spec;
 pub mod weights;
 
