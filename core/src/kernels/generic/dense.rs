@@ -1,0 +1,715 @@
+//! The f32 encoder kernels (GEMM, softmax, LayerNorm, GELU), written once over
+//! [`F32Vector`]; each instruction set instantiates them with its own register type and
+//! register tile (see `dense_kernels!`).
+//!
+//! # The GEMM: `C = [C +] act(alpha A Bᵀ + bias)`
+//!
+//! `B` is a weight matrix `[n, k]` borrowed from the model file: it is never copied. `A`
+//! (the activations) is packed per call, a block of `MC` rows at a time, into micro-panels
+//! of `MR = MV * LANES` rows stored k-major (`panel[p * MR + i] = A[i][p]`, rows past `m`
+//! zero). The micro-kernel then holds an `MR x NR` tile of `C` in `MV * NR` vector
+//! registers, lanes along `i`: for each `p` it loads the `MV` vectors of `A[.., p]` and
+//! broadcasts `B[j][p]` straight from each of the `NR` weight rows (`NR` streams, each
+//! cache line of a row serving `16` steps), one fused multiply-add per register. Per step
+//! that is `MV + NR` loads for `MV * NR` multiply-adds, so the kernel is bound by the FMA
+//! units, not by the caches, even when the rows of `B` come from L2 or L3 (`k = 1536`).
+//!
+//! The epilogue runs on the registers (alpha, bias as a per-register broadcast, the
+//! vectorized GELU); the tile is then transposed through the stack into the rows of `C`
+//! (plain stores, or adds with `accumulate`). There is no blocking over `k`: every
+//! element's sum runs over the whole of `k` in one register lane, so the epilogue sees the
+//! finished sum, and the working set of one micro-kernel, `(MR + NR) * k` floats, stays
+//! within L2 for every encoder shape.
+//!
+//! Edges: a last block of rows that fits one register (`<= LANES` rows) uses a 1-register
+//! tile (`MV = 1`); a last block of columns (`n mod NR`) repeats the last row of `B` in
+//! the unused columns and stores only the valid ones. Nothing outside the checked shapes
+//! is read or written.
+
+use alloc::vec::Vec;
+
+use crate::kernels::dense::GemmNt;
+
+/// One register of f32 lanes on one instruction set, for the loops of this module.
+///
+/// Every method is `unsafe` because the CPU must support the instruction set, the pointer
+/// methods also because the caller vouches for the memory. They are `#[inline(always)]`
+/// without `#[target_feature]`, so they inline into the `#[target_feature]` kernels.
+pub(crate) trait F32Vector: Copy {
+    /// f32 lanes per register.
+    const LANES: usize;
+    /// All lanes `+0.0`.
+    unsafe fn zero() -> Self;
+    /// All lanes `v`.
+    unsafe fn splat(v: f32) -> Self;
+    /// `LANES` values from `p` (no alignment needed).
+    unsafe fn load(p: *const f32) -> Self;
+    /// The first `r` values from `p` (`0 < r < LANES`), the other lanes `+0.0`; reads
+    /// nothing past them.
+    unsafe fn load_first(p: *const f32, r: usize) -> Self;
+    /// Stores all lanes to `p`.
+    unsafe fn store(self, p: *mut f32);
+    /// Stores the first `r` lanes to `p` (`0 < r < LANES`); writes nothing past them.
+    unsafe fn store_first(self, p: *mut f32, r: usize);
+    /// Lane-wise `self + o`.
+    unsafe fn add(self, o: Self) -> Self;
+    /// Lane-wise `self - o`.
+    unsafe fn sub(self, o: Self) -> Self;
+    /// Lane-wise `self * o`.
+    unsafe fn mul(self, o: Self) -> Self;
+    /// Lane-wise `self / o`.
+    unsafe fn div(self, o: Self) -> Self;
+    /// Lane-wise `self * b + c`, fused where the instruction set has it.
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self;
+    /// Lane-wise maximum (either NaN convention).
+    unsafe fn max(self, o: Self) -> Self;
+    /// Lane-wise minimum (either NaN convention).
+    unsafe fn min(self, o: Self) -> Self;
+    /// Lane-wise `|self|`.
+    unsafe fn abs(self) -> Self;
+    /// Lane-wise `if self < o { t } else { f }` (false for NaN).
+    unsafe fn select_lt(self, o: Self, t: Self, f: Self) -> Self;
+    /// Lane-wise `if self is NaN { self } else { other }`.
+    unsafe fn keep_nan(self, other: Self) -> Self;
+    /// Lane-wise round to the nearest integer, ties to even (`|self| < 2^22`).
+    unsafe fn round(self) -> Self;
+    /// Lane-wise `2^n` for integer-valued lanes `n` in `-126..=127`.
+    unsafe fn pow2i(self) -> Self;
+    /// The sum of the lanes (any order).
+    unsafe fn reduce_add(self) -> f32;
+    /// The maximum of the lanes (either NaN convention).
+    unsafe fn reduce_max(self) -> f32;
+    /// The exact GELU lane-wise: [`gelu`] unless the type has a better one.
+    #[inline(always)]
+    unsafe fn gelu(self) -> Self {
+        // SAFETY: the caller vouches for the CPU.
+        unsafe { gelu(self) }
+    }
+}
+
+/// A plain `f32` as a 1-lane vector: the scalar table's GEMM (a register-blocked scalar
+/// kernel, which an interpreter such as wasmi runs with far fewer instructions than one
+/// dot product per element). No fused multiply-add: wasm has none.
+impl F32Vector for f32 {
+    const LANES: usize = 1;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        0.0
+    }
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> Self {
+        v
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller vouches for one readable value at `p`.
+        unsafe { *p }
+    }
+    #[inline(always)]
+    unsafe fn load_first(_: *const f32, _: usize) -> Self {
+        // `0 < r < 1` is impossible: never called for one lane.
+        0.0
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller vouches for one writable value at `p`.
+        unsafe { *p = self }
+    }
+    #[inline(always)]
+    unsafe fn store_first(self, _: *mut f32, _: usize) {}
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        self + o
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        self - o
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        self * o
+    }
+    #[inline(always)]
+    unsafe fn div(self, o: Self) -> Self {
+        self / o
+    }
+    #[inline(always)]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        self * b + c
+    }
+    #[inline(always)]
+    unsafe fn max(self, o: Self) -> Self {
+        if self > o {
+            self
+        } else {
+            o
+        }
+    }
+    #[inline(always)]
+    unsafe fn min(self, o: Self) -> Self {
+        if self < o {
+            self
+        } else {
+            o
+        }
+    }
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        f32::from_bits(self.to_bits() & 0x7fff_ffff)
+    }
+    #[inline(always)]
+    unsafe fn select_lt(self, o: Self, t: Self, f: Self) -> Self {
+        if self < o {
+            t
+        } else {
+            f
+        }
+    }
+    #[inline(always)]
+    unsafe fn keep_nan(self, other: Self) -> Self {
+        if self.is_nan() {
+            self
+        } else {
+            other
+        }
+    }
+    #[inline(always)]
+    unsafe fn round(self) -> Self {
+        (self + ROUND_MAGIC) - ROUND_MAGIC
+    }
+    #[inline(always)]
+    unsafe fn pow2i(self) -> Self {
+        f32::from_bits((((self as i32) + 127) as u32) << 23)
+    }
+    #[inline(always)]
+    unsafe fn reduce_add(self) -> f32 {
+        self
+    }
+    #[inline(always)]
+    unsafe fn reduce_max(self) -> f32 {
+        self
+    }
+    /// The scalar table's GELU, `libm`'s `erff`: the scalar GEMM stays the reference.
+    #[inline(always)]
+    unsafe fn gelu(self) -> Self {
+        crate::kernels::scalar::dense::gelu_scalar(self)
+    }
+}
+
+/// `1.5 * 2^23`: adding and subtracting it rounds an f32 of magnitude below `2^22` to the
+/// nearest integer (ties to even), in the default rounding mode.
+const ROUND_MAGIC: f32 = 12_582_912.0;
+
+// ------------------------------------------------------------------ exp, erf, GELU
+
+/// `ln 2` split for Cody-Waite reduction (Cephes): `C1` has 9 significant bits, so
+/// `n * C1` is exact for `|n| < 2^15`, with or without a fused multiply-add.
+const LN2_C1: f32 = 0.693_359_4;
+const LN2_C2: f32 = -2.121_944_4e-4;
+/// Above this, `e^x` overflows f32: `+inf`.
+const EXP_HI: f32 = 88.722_84;
+/// Below this, `e^x` is under half the smallest subnormal: `+0`.
+const EXP_LO: f32 = -103.972_08;
+
+/// `e^x` lane-wise: Cody-Waite reduction to `|r| <= ln2/2`, Cephes' degree-7 polynomial
+/// (relative error about 1 ulp in the normal range), scaled by `2^n` in two steps so every
+/// `n` from the subnormal range to 128 is exact. Saturates: `e^x = +inf` above
+/// [`EXP_HI`], `+0` below [`EXP_LO`] (and for `-inf`); NaN stays NaN.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn exp<V: F32Vector>(x: V) -> V {
+    // SAFETY: register arithmetic only; the caller vouches for the CPU.
+    unsafe {
+        let xc = x.max(V::splat(EXP_LO)).min(V::splat(EXP_HI));
+        let n = xc.mul(V::splat(core::f32::consts::LOG2_E)).round();
+        let r = n.mul_add(V::splat(-LN2_C1), xc);
+        let r = n.mul_add(V::splat(-LN2_C2), r);
+        let mut p = V::splat(1.987_569_1e-4);
+        p = p.mul_add(r, V::splat(1.398_199_9e-3));
+        p = p.mul_add(r, V::splat(8.333_452e-3));
+        p = p.mul_add(r, V::splat(4.166_579_6e-2));
+        p = p.mul_add(r, V::splat(1.666_666_5e-1));
+        p = p.mul_add(r, V::splat(0.5));
+        let y = p.mul_add(r.mul(r), r).add(V::splat(1.0));
+        // n in -150..=128: two halves, each within pow2i's range.
+        let n1 = n.mul(V::splat(0.5)).round();
+        let n2 = n.sub(n1);
+        let y = y.mul(n1.pow2i()).mul(n2.pow2i());
+        let y = x.select_lt(V::splat(EXP_LO), V::zero(), y);
+        let y = V::splat(EXP_HI).select_lt(x, V::splat(f32::INFINITY), y);
+        x.keep_nan(y)
+    }
+}
+
+/// The exact GELU lane-wise, `x Φ(x)` with `Φ(x) = (1 + erf(x / sqrt 2)) / 2`, through
+/// `erfc(z)` for `z = |x| / sqrt 2`: `erfc(z) = t exp(-z^2 + P(t))`, `t = 1 / (1 + z/2)`
+/// (Numerical Recipes' `erfcc`, relative error below `1.2e-7` for every `z >= 0`), then
+/// `Φ = erfc/2` for negative `x` and `1 - erfc/2` otherwise. Going through `erfc` keeps
+/// the relative accuracy of the small values of negative inputs, where `1 + erf` would
+/// cancel. Saturates (`erfc(+inf) = 0`: `gelu(+inf) = +inf`, `gelu(-large) = -0`); NaN
+/// stays NaN; `gelu(-inf) = -inf * 0 = NaN`, as the definition gives.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn gelu<V: F32Vector>(x: V) -> V {
+    // SAFETY: register arithmetic only; the caller vouches for the CPU.
+    unsafe {
+        let z = x.abs().mul(V::splat(core::f32::consts::FRAC_1_SQRT_2));
+        let one = V::splat(1.0);
+        let t = one.div(z.mul_add(V::splat(0.5), one));
+        let mut p = V::splat(0.170_872_77);
+        p = p.mul_add(t, V::splat(-0.822_152_23));
+        p = p.mul_add(t, V::splat(1.488_515_9));
+        p = p.mul_add(t, V::splat(-1.135_204));
+        p = p.mul_add(t, V::splat(0.278_868_07));
+        p = p.mul_add(t, V::splat(-0.186_288_06));
+        p = p.mul_add(t, V::splat(0.096_784_18));
+        p = p.mul_add(t, V::splat(0.374_091_96));
+        p = p.mul_add(t, V::splat(1.000_023_7));
+        p = p.mul_add(t, V::splat(-1.265_512_2));
+        let half_erfc = t.mul(exp(p.sub(z.mul(z)))).mul(V::splat(0.5));
+        let phi = x.select_lt(V::zero(), half_erfc, one.sub(half_erfc));
+        x.mul(phi)
+    }
+}
+
+// ------------------------------------------------------------------ row-wise kernels
+
+/// GELU in place.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn gelu_slice<V: F32Vector>(x: &mut [f32]) {
+    let w = V::LANES;
+    let len = x.len();
+    let p = x.as_mut_ptr();
+    // SAFETY: every access is within `0..len` of `x` (full registers below `len - w`, the
+    // last `r < w` elements with the partial forms).
+    unsafe {
+        let mut i = 0;
+        while i + w <= len {
+            gelu(V::load(p.add(i))).store(p.add(i));
+            i += w;
+        }
+        if i < len {
+            let r = len - i;
+            gelu(V::load_first(p.add(i), r)).store_first(p.add(i), r);
+        }
+    }
+}
+
+/// Softmax of each row of `width` elements, in place (`x` is whole rows, `width > 0`).
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn softmax_rows<V: F32Vector>(x: &mut [f32], width: usize) {
+    let w = V::LANES;
+    let full = width - width % w;
+    for row in x.chunks_exact_mut(width) {
+        let p = row.as_mut_ptr();
+        // SAFETY: accesses stay within the row: full registers below `full`, the partial
+        // forms for the `width - full < w` elements after it.
+        unsafe {
+            let mut max = f32::NEG_INFINITY;
+            if full > 0 {
+                let mut m = V::load(p);
+                let mut i = w;
+                while i < full {
+                    m = V::load(p.add(i)).max(m);
+                    i += w;
+                }
+                max = m.reduce_max();
+            }
+            for &v in &row[full..] {
+                max = max.max(v);
+            }
+            let vmax = V::splat(max);
+            let mut acc = V::zero();
+            let mut i = 0;
+            while i < full {
+                let e = exp(V::load(p.add(i)).sub(vmax));
+                e.store(p.add(i));
+                acc = acc.add(e);
+                i += w;
+            }
+            let mut sum = acc.reduce_add();
+            if full < width {
+                let r = width - full;
+                exp(V::load_first(p.add(full), r).sub(vmax)).store_first(p.add(full), r);
+                for &v in &row[full..] {
+                    sum += v;
+                }
+            }
+            let inv = V::splat(1.0 / sum);
+            let mut i = 0;
+            while i < full {
+                V::load(p.add(i)).mul(inv).store(p.add(i));
+                i += w;
+            }
+            if full < width {
+                let r = width - full;
+                V::load_first(p.add(full), r)
+                    .mul(inv)
+                    .store_first(p.add(full), r);
+            }
+        }
+    }
+}
+
+/// LayerNorm of each row (rows of `gamma.len() > 0`, `beta` as long), in place: the mean,
+/// then the biased variance as the mean of `(x - mean)^2` (two passes), then
+/// `(x - mean) / sqrt(var + eps) * gamma + beta`.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn layer_norm_rows<V: F32Vector>(
+    x: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+) {
+    let w = V::LANES;
+    let width = gamma.len().min(beta.len());
+    if width == 0 {
+        return;
+    }
+    let full = width - width % w;
+    let inv_width = 1.0 / width as f32;
+    let (g, b) = (gamma.as_ptr(), beta.as_ptr());
+    for row in x.chunks_exact_mut(width) {
+        let p = row.as_mut_ptr();
+        // SAFETY: accesses stay within the row and within `gamma` and `beta` (as long as
+        // the row): full registers below `full`, the partial forms after it.
+        unsafe {
+            let mut acc = V::zero();
+            let mut i = 0;
+            while i < full {
+                acc = acc.add(V::load(p.add(i)));
+                i += w;
+            }
+            let mut sum = acc.reduce_add();
+            for &v in &row[full..] {
+                sum += v;
+            }
+            let mean = sum * inv_width;
+            let vmean = V::splat(mean);
+            let mut acc = V::zero();
+            let mut i = 0;
+            while i < full {
+                let d = V::load(p.add(i)).sub(vmean);
+                acc = d.mul_add(d, acc);
+                i += w;
+            }
+            let mut ss = acc.reduce_add();
+            for &v in &row[full..] {
+                ss += (v - mean) * (v - mean);
+            }
+            let inv_std = 1.0 / crate::kernels::sqrt_f32(ss * inv_width + eps);
+            let vinv = V::splat(inv_std);
+            let mut i = 0;
+            while i < full {
+                let y = V::load(p.add(i))
+                    .sub(vmean)
+                    .mul(vinv)
+                    .mul_add(V::load(g.add(i)), V::load(b.add(i)));
+                y.store(p.add(i));
+                i += w;
+            }
+            if full < width {
+                let r = width - full;
+                let y = V::load_first(p.add(full), r)
+                    .sub(vmean)
+                    .mul(vinv)
+                    .mul_add(V::load_first(g.add(full), r), V::load_first(b.add(full), r));
+                y.store_first(p.add(full), r);
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ GEMM
+
+/// The packed block of `A` aims at this many bytes (a quarter of a Zen 3 core's L2), so it
+/// stays in L2 while every column block of `B` streams past it.
+const PACK_BYTES: usize = 256 * 1024;
+
+/// `C = [C +] act(alpha A Bᵀ + bias)` with an `MV`-register by `NR`-column tile (see the
+/// module docs). Shapes must have been checked (`GemmNt::check`).
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set; `op` and `c`/`ldc` must satisfy the checks
+/// of `Kernels::gemm_nt_f32`.
+#[inline(always)]
+pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
+    op: &GemmNt<'_>,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let (m, n, k) = (op.m, op.n, op.k);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let mr = MV * V::LANES;
+    // Rows per packed block: a multiple of MR, at least one panel.
+    let mc_max = (PACK_BYTES / (4 * k.max(1)) / mr).max(1) * mr;
+    let mc = mc_max.min(m.div_ceil(mr) * mr);
+    let mut pack: Vec<f32> = Vec::with_capacity(mc * k);
+    let pack_ptr = pack.spare_capacity_mut().as_mut_ptr().cast::<f32>();
+    let mut ic = 0;
+    while ic < m {
+        let rows = (m - ic).min(mc);
+        // Panels of MR rows; a last panel of at most LANES rows gets a 1-register tile.
+        let mut panels: [(usize, usize, usize); 2] = [(0, 0, 0); 2]; // (first row, rows, mr)
+        let full_panels = rows / mr;
+        let rest = rows - full_panels * mr;
+        // SAFETY: `pack` holds `mc * k >= rows_padded * k` floats (the padded rows of a
+        // block never exceed `mc`, a multiple of `mr`); `pack_a` reads rows `ic..ic + rows`
+        // of `A` (checked shapes) and writes within its panel.
+        unsafe {
+            for q in 0..full_panels {
+                pack_a(op, ic + q * mr, mr, mr, pack_ptr.add(q * mr * k));
+            }
+            let mut tail_mr = 0;
+            if rest > 0 {
+                tail_mr = if rest <= V::LANES { V::LANES } else { mr };
+                pack_a(
+                    op,
+                    ic + full_panels * mr,
+                    rest,
+                    tail_mr,
+                    pack_ptr.add(full_panels * mr * k),
+                );
+            }
+            panels[0] = (0, full_panels * mr, mr);
+            panels[1] = (full_panels * mr, rest, tail_mr);
+        }
+        let mut j0 = 0;
+        while j0 < n {
+            let nr = (n - j0).min(NR);
+            // Rows of B for this column block; the unused columns repeat the last one.
+            let mut b_rows = [op.b.as_ptr(); NR];
+            for (j, b) in b_rows.iter_mut().enumerate() {
+                // SAFETY: row `min(j0 + j, n - 1) < n` starts within `B` (checked shape).
+                *b = unsafe { op.b.as_ptr().add((j0 + j).min(n - 1) * op.ldb) };
+            }
+            for &(first, count, pmr) in &panels {
+                if count == 0 {
+                    continue;
+                }
+                let mut i = 0;
+                while i < count {
+                    let valid = (count - i).min(pmr);
+                    let panel = first * k + i * k;
+                    // SAFETY: the panel at `panel` holds `pmr * k` packed floats (written
+                    // above); `b_rows` point at `k` readable floats each; rows
+                    // `ic + first + i .. + valid` and columns `j0 .. j0 + nr` are within C.
+                    unsafe {
+                        let cp = c.as_mut_ptr().add((ic + first + i) * ldc + j0);
+                        if pmr == mr {
+                            tile::<V, MV, NR>(
+                                op,
+                                pack_ptr.add(panel),
+                                &b_rows,
+                                j0,
+                                cp,
+                                ldc,
+                                valid,
+                                nr,
+                            );
+                        } else {
+                            tile::<V, 1, NR>(
+                                op,
+                                pack_ptr.add(panel),
+                                &b_rows,
+                                j0,
+                                cp,
+                                ldc,
+                                valid,
+                                nr,
+                            );
+                        }
+                    }
+                    i += pmr;
+                }
+            }
+            j0 += NR;
+        }
+        ic += rows;
+    }
+}
+
+/// Packs rows `i0 .. i0 + rows` of `A` into one micro-panel of `mr` rows at `dst`,
+/// k-major: `dst[p * mr + i] = A[i0 + i][p]`, zero for `rows <= i < mr`.
+///
+/// # Safety
+/// Rows `i0 .. i0 + rows` of `A` must exist (checked shape), `rows <= mr`, and `mr * k`
+/// floats must be writable at `dst`.
+#[inline(always)]
+unsafe fn pack_a(op: &GemmNt<'_>, i0: usize, rows: usize, mr: usize, dst: *mut f32) {
+    let (k, lda) = (op.k, op.lda);
+    let a = op.a.as_ptr();
+    // SAFETY: the caller's contract: reads `A[i0 + i][p]` for `i < rows`, `p < k`; writes
+    // `dst[p * mr + i]` for `i < mr`, `p < k`.
+    unsafe {
+        for i in 0..rows {
+            let src = a.add((i0 + i) * lda);
+            for p in 0..k {
+                *dst.add(p * mr + i) = *src.add(p);
+            }
+        }
+        for i in rows..mr {
+            for p in 0..k {
+                *dst.add(p * mr + i) = 0.0;
+            }
+        }
+    }
+}
+
+/// One `MV * LANES` by `NR` tile: the sums over `k`, the epilogue on the registers, and
+/// the transposed store of the first `valid` rows and `nr` columns.
+///
+/// # Safety
+/// The CPU must support `V`'s instruction set; `ap` must hold a packed panel of
+/// `MV * LANES` rows (`k` steps), each `b_rows[j]` `k` readable floats, and `cp` the first
+/// element of `valid` rows of `C` (stride `ldc`) with `nr` writable columns each.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
+    op: &GemmNt<'_>,
+    ap: *const f32,
+    b_rows: &[*const f32; NR],
+    j0: usize,
+    cp: *mut f32,
+    ldc: usize,
+    valid: usize,
+    nr: usize,
+) {
+    let w = V::LANES;
+    let mr = MV * w;
+    // SAFETY: the caller's contract covers every pointer access; the rest is register
+    // arithmetic.
+    unsafe {
+        let mut acc = [[V::zero(); MV]; NR];
+        let mut a_ptr = ap;
+        for p in 0..op.k {
+            let mut a = [V::zero(); MV];
+            for (v, a) in a.iter_mut().enumerate() {
+                *a = V::load(a_ptr.add(v * w));
+            }
+            for j in 0..NR {
+                let bj = V::splat(*b_rows[j].add(p));
+                for v in 0..MV {
+                    acc[j][v] = a[v].mul_add(bj, acc[j][v]);
+                }
+            }
+            a_ptr = a_ptr.add(mr);
+        }
+        let alpha = V::splat(op.alpha);
+        for (j, acc) in acc.iter_mut().enumerate() {
+            let bias = match op.bias {
+                Some(bias) => V::splat(*bias.as_ptr().add((j0 + j).min(op.n - 1))),
+                None => V::zero(),
+            };
+            for acc in acc.iter_mut() {
+                let mut t = acc.mul_add(alpha, bias);
+                if op.gelu {
+                    t = t.gelu();
+                }
+                *acc = t;
+            }
+        }
+        // Transpose through memory: `acc` is `NR` columns of `mr` contiguous rows.
+        let t = acc.as_ptr().cast::<f32>();
+        if op.accumulate {
+            for i in 0..valid {
+                let row = cp.add(i * ldc);
+                for j in 0..nr {
+                    *row.add(j) += *t.add(j * mr + i);
+                }
+            }
+        } else {
+            for i in 0..valid {
+                let row = cp.add(i * ldc);
+                for j in 0..nr {
+                    *row.add(j) = *t.add(j * mr + i);
+                }
+            }
+        }
+    }
+}
+
+/// Defines one instruction set's dense kernels over its [`F32Vector`] and register tile,
+/// and the table of them, `DENSE`.
+///
+/// The functions are `unsafe` on every instruction set: the loops rely on the shapes the
+/// `Kernels` methods check.
+macro_rules! dense_kernels {
+    (
+        vector: $v:ty,
+        tile: ($mv:literal, $nr:literal),
+        $(#[$attr:meta])*
+        fn {
+            gemm_nt_f32: $gemm:ident,
+            softmax_rows_f32: $softmax:ident,
+            layer_norm_rows_f32: $layer_norm:ident,
+            gelu_f32: $gelu:ident $(,)?
+        }
+    ) => {
+        use $crate::kernels::dense::{DenseKernels, GemmNt};
+        use $crate::kernels::generic::dense as g_dense;
+
+        /// This instruction set's dense (encoder) kernels.
+        pub(crate) static DENSE: DenseKernels = DenseKernels {
+            gemm_nt_f32: $gemm,
+            softmax_rows_f32: $softmax,
+            layer_norm_rows_f32: $layer_norm,
+            gelu_f32: $gelu,
+        };
+
+        $crate::kernels::generic::dense_kernels!(
+            @fn $(#[$attr])*
+            $gemm(op: &GemmNt<'_>, c: &mut [f32], ldc: usize)
+            => g_dense::gemm_nt::<$v, $mv, $nr>(op, c, ldc)
+        );
+        $crate::kernels::generic::dense_kernels!(
+            @fn $(#[$attr])*
+            $softmax(x: &mut [f32], width: usize)
+            => g_dense::softmax_rows::<$v>(x, width)
+        );
+        $crate::kernels::generic::dense_kernels!(
+            @fn $(#[$attr])*
+            $layer_norm(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32)
+            => g_dense::layer_norm_rows::<$v>(x, gamma, beta, eps)
+        );
+        $crate::kernels::generic::dense_kernels!(
+            @fn $(#[$attr])*
+            $gelu(x: &mut [f32])
+            => g_dense::gelu_slice::<$v>(x)
+        );
+    };
+    (
+        @fn $(#[$attr:meta])*
+        $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:expr
+    ) => {
+        #[doc = concat!("`", stringify!($name), "`: see the `Kernels` method of that name ",
+            "without the ISA suffix.")]
+        ///
+        /// # Safety
+        /// The CPU must support the instruction set this function is compiled for, and the
+        /// shapes must have passed the checks of the `Kernels` method.
+        $(#[$attr])*
+        pub(crate) unsafe fn $name($($arg: $ty),*) {
+            // SAFETY: the generic loops need only the CPU features this function is compiled
+            // with and checked shapes, both of which its own contract guarantees.
+            unsafe { $body }
+        }
+    };
+}
+pub(crate) use dense_kernels;
