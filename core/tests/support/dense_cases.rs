@@ -24,6 +24,19 @@ fn gelu_f64(x: f64) -> f64 {
     0.5 * x * (1.0 + libm::erf(x / core::f64::consts::SQRT_2))
 }
 
+/// Every check of this file on one table (the wasm32 harness, `tests/wasm-kernels`).
+pub fn all(k: &Kernels) {
+    gemm_nt_matches_reference(k);
+    gemm_nt_encoder_shapes(k);
+    gemm_nt_propagates_nan_inf(k);
+    gemm_nt_overwrites(k);
+    softmax_matches_reference(k);
+    softmax_saturates(k);
+    layer_norm_matches_reference(k);
+    gelu_matches_reference(k);
+    bad_shapes_are_errors(k);
+}
+
 /// Every shape class a GEMM kernel blocks by: empty, 1, below/at/above a vector width and a
 /// micro-tile, and the encoder's own (384 = hidden, 1536 = feed-forward, 32 = head).
 const GEMM_SHAPES: &[(usize, usize, usize)] = &[

@@ -15,8 +15,9 @@
 //! units, not by the caches, even when the rows of `B` come from L2 or L3 (`k = 1536`).
 //!
 //! The epilogue runs on the registers (alpha, bias as a per-register broadcast, the
-//! vectorized GELU); the tile is then transposed through the stack into the rows of `C`
-//! (plain stores, or adds with `accumulate`). There is no blocking over `k`: every
+//! vectorized GELU); the tile is then transposed in registers, `LANES x LANES` at a time,
+//! into the rows of `C` (plain or masked stores, or adds with `accumulate`). Packing `A`
+//! uses the same register transpose. There is no blocking over `k`: every
 //! element's sum runs over the whole of `k` in one register lane, so the epilogue sees the
 //! finished sum, and the working set of one micro-kernel, `(MR + NR) * k` floats, stays
 //! within L2 for every encoder shape.
@@ -79,6 +80,9 @@ pub(crate) trait F32Vector: Copy {
     unsafe fn reduce_add(self) -> f32;
     /// The maximum of the lanes (either NaN convention).
     unsafe fn reduce_max(self) -> f32;
+    /// Transposes a square block of `LANES` registers (`regs.len() == LANES`) in place:
+    /// lane `l` of register `r` goes to lane `r` of register `l`.
+    unsafe fn transpose(regs: &mut [Self]);
     /// The exact GELU lane-wise: [`gelu`] unless the type has a better one.
     #[inline(always)]
     unsafe fn gelu(self) -> Self {
@@ -190,6 +194,8 @@ impl F32Vector for f32 {
     unsafe fn reduce_max(self) -> f32 {
         self
     }
+    #[inline(always)]
+    unsafe fn transpose(_: &mut [Self]) {}
     /// The scalar table's GELU, `libm`'s `erff`: the scalar GEMM stays the reference.
     #[inline(always)]
     unsafe fn gelu(self) -> Self {
@@ -474,12 +480,12 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
         // of `A` (checked shapes) and writes within its panel.
         unsafe {
             for q in 0..full_panels {
-                pack_a(op, ic + q * mr, mr, mr, pack_ptr.add(q * mr * k));
+                pack_a::<V>(op, ic + q * mr, mr, mr, pack_ptr.add(q * mr * k));
             }
             let mut tail_mr = 0;
             if rest > 0 {
                 tail_mr = if rest <= V::LANES { V::LANES } else { mr };
-                pack_a(
+                pack_a::<V>(
                     op,
                     ic + full_panels * mr,
                     rest,
@@ -545,28 +551,55 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
     }
 }
 
+/// The most lanes of any [`F32Vector`] (AVX-512): the size of the register blocks that
+/// [`F32Vector::transpose`] works on.
+const MAX_LANES: usize = 16;
+
 /// Packs rows `i0 .. i0 + rows` of `A` into one micro-panel of `mr` rows at `dst`,
-/// k-major: `dst[p * mr + i] = A[i0 + i][p]`, zero for `rows <= i < mr`.
+/// k-major: `dst[p * mr + i] = A[i0 + i][p]`, zero for `rows <= i < mr`. Whole
+/// `LANES x LANES` blocks go through registers and [`F32Vector::transpose`]; the last
+/// `k mod LANES` columns element by element.
 ///
 /// # Safety
-/// Rows `i0 .. i0 + rows` of `A` must exist (checked shape), `rows <= mr`, and `mr * k`
-/// floats must be writable at `dst`.
+/// The CPU must support `V`'s instruction set; rows `i0 .. i0 + rows` of `A` must exist
+/// (checked shape), `rows <= mr`, `mr` a multiple of `LANES`, and `mr * k` floats must be
+/// writable at `dst`.
 #[inline(always)]
-unsafe fn pack_a(op: &GemmNt<'_>, i0: usize, rows: usize, mr: usize, dst: *mut f32) {
+unsafe fn pack_a<V: F32Vector>(op: &GemmNt<'_>, i0: usize, rows: usize, mr: usize, dst: *mut f32) {
     let (k, lda) = (op.k, op.lda);
+    let w = V::LANES;
     let a = op.a.as_ptr();
+    let k_full = k - k % w;
     // SAFETY: the caller's contract: reads `A[i0 + i][p]` for `i < rows`, `p < k`; writes
     // `dst[p * mr + i]` for `i < mr`, `p < k`.
     unsafe {
-        for i in 0..rows {
-            let src = a.add((i0 + i) * lda);
-            for p in 0..k {
-                *dst.add(p * mr + i) = *src.add(p);
+        let mut regs = [V::zero(); MAX_LANES];
+        let mut p = 0;
+        while p < k_full {
+            let mut v0 = 0;
+            while v0 < mr {
+                for (r, reg) in regs.iter_mut().enumerate().take(w) {
+                    *reg = if v0 + r < rows {
+                        V::load(a.add((i0 + v0 + r) * lda + p))
+                    } else {
+                        V::zero()
+                    };
+                }
+                V::transpose(&mut regs[..w]);
+                for (q, reg) in regs.iter().enumerate().take(w) {
+                    reg.store(dst.add((p + q) * mr + v0));
+                }
+                v0 += w;
             }
+            p += w;
         }
-        for i in rows..mr {
-            for p in 0..k {
-                *dst.add(p * mr + i) = 0.0;
+        for p in k_full..k {
+            for i in 0..mr {
+                *dst.add(p * mr + i) = if i < rows {
+                    *a.add((i0 + i) * lda + p)
+                } else {
+                    0.0
+                };
             }
         }
     }
@@ -611,8 +644,13 @@ unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
             }
             a_ptr = a_ptr.add(mr);
         }
+        // The epilogue and the transpose index the tile in loops LLVM may not unroll: they
+        // work on a copy, so the accumulators of the k loop above are only ever indexed by
+        // constants and stay in registers (indexing `acc` itself at run time made LLVM store
+        // every accumulator on every step of the k loop).
+        let mut tile = acc;
         let alpha = V::splat(op.alpha);
-        for (j, acc) in acc.iter_mut().enumerate() {
+        for (j, acc) in tile.iter_mut().enumerate() {
             let bias = match op.bias {
                 Some(bias) => V::splat(*bias.as_ptr().add((j0 + j).min(op.n - 1))),
                 None => V::zero(),
@@ -625,21 +663,48 @@ unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
                 *acc = t;
             }
         }
-        // Transpose through memory: `acc` is `NR` columns of `mr` contiguous rows.
-        let t = acc.as_ptr().cast::<f32>();
-        if op.accumulate {
-            for i in 0..valid {
-                let row = cp.add(i * ldc);
-                for j in 0..nr {
-                    *row.add(j) += *t.add(j * mr + i);
+        // Transpose in registers, `LANES x LANES` blocks: register `v` of columns
+        // `jb .. jb + LANES` becomes `LANES` rows of those columns.
+        let mut regs = [V::zero(); MAX_LANES];
+        #[allow(clippy::needless_range_loop)]
+        for v in 0..MV {
+            let mut jb = 0;
+            while jb < NR {
+                if jb >= nr {
+                    break;
                 }
-            }
-        } else {
-            for i in 0..valid {
-                let row = cp.add(i * ldc);
-                for j in 0..nr {
-                    *row.add(j) = *t.add(j * mr + i);
+                for (q, reg) in regs.iter_mut().enumerate().take(w) {
+                    *reg = if jb + q < NR {
+                        tile[jb + q][v]
+                    } else {
+                        V::zero()
+                    };
                 }
+                V::transpose(&mut regs[..w]);
+                let cols = (nr - jb).min(w);
+                for (r, reg) in regs.iter().enumerate().take(w) {
+                    let i = v * w + r;
+                    if i >= valid {
+                        break;
+                    }
+                    let dst = cp.add(i * ldc + jb);
+                    if cols == w {
+                        let x = if op.accumulate {
+                            V::load(dst).add(*reg)
+                        } else {
+                            *reg
+                        };
+                        x.store(dst);
+                    } else {
+                        let x = if op.accumulate {
+                            V::load_first(dst, cols).add(*reg)
+                        } else {
+                            *reg
+                        };
+                        x.store_first(dst, cols);
+                    }
+                }
+                jb += w;
             }
         }
     }

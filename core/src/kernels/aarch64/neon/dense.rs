@@ -116,6 +116,24 @@ impl F32Vector for F32x4 {
         })
     }
     #[inline(always)]
+    unsafe fn transpose(regs: &mut [Self]) {
+        // Always 4 registers (the generic loops pass `LANES`).
+        let Ok(r) = <&mut [Self; 4]>::try_from(regs) else {
+            return;
+        };
+        // SAFETY: register shuffles (NEON baseline).
+        unsafe {
+            let t0 = vreinterpretq_f64_f32(vtrn1q_f32(r[0].0, r[1].0));
+            let t1 = vreinterpretq_f64_f32(vtrn2q_f32(r[0].0, r[1].0));
+            let t2 = vreinterpretq_f64_f32(vtrn1q_f32(r[2].0, r[3].0));
+            let t3 = vreinterpretq_f64_f32(vtrn2q_f32(r[2].0, r[3].0));
+            r[0] = F32x4(vreinterpretq_f32_f64(vtrn1q_f64(t0, t2)));
+            r[1] = F32x4(vreinterpretq_f32_f64(vtrn1q_f64(t1, t3)));
+            r[2] = F32x4(vreinterpretq_f32_f64(vtrn2q_f64(t0, t2)));
+            r[3] = F32x4(vreinterpretq_f32_f64(vtrn2q_f64(t1, t3)));
+        }
+    }
+    #[inline(always)]
     unsafe fn reduce_add(self) -> f32 {
         // SAFETY: as in `add`.
         unsafe { vaddvq_f32(self.0) }

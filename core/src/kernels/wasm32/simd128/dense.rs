@@ -101,6 +101,21 @@ impl F32Vector for F32x4 {
         F32x4(i32x4_shl(n, 23))
     }
     #[inline(always)]
+    unsafe fn transpose(regs: &mut [Self]) {
+        // Always 4 registers (the generic loops pass `LANES`).
+        let Ok(r) = <&mut [Self; 4]>::try_from(regs) else {
+            return;
+        };
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(r[0].0, r[1].0);
+        let t1 = i32x4_shuffle::<2, 6, 3, 7>(r[0].0, r[1].0);
+        let t2 = i32x4_shuffle::<0, 4, 1, 5>(r[2].0, r[3].0);
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(r[2].0, r[3].0);
+        r[0] = F32x4(i64x2_shuffle::<0, 2>(t0, t2));
+        r[1] = F32x4(i64x2_shuffle::<1, 3>(t0, t2));
+        r[2] = F32x4(i64x2_shuffle::<0, 2>(t1, t3));
+        r[3] = F32x4(i64x2_shuffle::<1, 3>(t1, t3));
+    }
+    #[inline(always)]
     unsafe fn reduce_add(self) -> f32 {
         let v = self.0;
         (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<2>(v))

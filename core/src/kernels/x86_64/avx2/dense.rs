@@ -128,6 +128,37 @@ impl F32Vector for F32x8 {
         })
     }
     #[inline(always)]
+    unsafe fn transpose(regs: &mut [Self]) {
+        // Always 8 registers (the generic loops pass `LANES`).
+        let Ok(r) = <&mut [Self; 8]>::try_from(regs) else {
+            return;
+        };
+        // SAFETY: register shuffles; the caller vouches for AVX2.
+        unsafe {
+            let lo2 = |a: __m256, b: __m256| {
+                _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(a), _mm256_castps_pd(b)))
+            };
+            let hi2 = |a: __m256, b: __m256| {
+                _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(a), _mm256_castps_pd(b)))
+            };
+            // u[4g + q]: column 4h + q of rows 4g .. 4g + 4, in 128-bit half h.
+            let mut u = [_mm256_setzero_ps(); 8];
+            for g in 0..2 {
+                let (r0, r1, r2, r3) = (r[4 * g].0, r[4 * g + 1].0, r[4 * g + 2].0, r[4 * g + 3].0);
+                let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+                let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+                u[4 * g] = lo2(t0, t2);
+                u[4 * g + 1] = hi2(t0, t2);
+                u[4 * g + 2] = lo2(t1, t3);
+                u[4 * g + 3] = hi2(t1, t3);
+            }
+            for q in 0..4 {
+                r[q] = F32x8(_mm256_permute2f128_ps::<0x20>(u[q], u[4 + q]));
+                r[4 + q] = F32x8(_mm256_permute2f128_ps::<0x31>(u[q], u[4 + q]));
+            }
+        }
+    }
+    #[inline(always)]
     unsafe fn reduce_add(self) -> f32 {
         // SAFETY: as in `add`.
         unsafe {

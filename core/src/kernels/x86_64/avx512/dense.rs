@@ -125,6 +125,44 @@ impl F32Vector for F32x16 {
         })
     }
     #[inline(always)]
+    unsafe fn transpose(regs: &mut [Self]) {
+        // Always 16 registers (the generic loops pass `LANES`).
+        let Ok(r) = <&mut [Self; 16]>::try_from(regs) else {
+            return;
+        };
+        // SAFETY: register shuffles; the caller vouches for AVX-512F.
+        unsafe {
+            let lo = |a: __m512, b: __m512| _mm512_unpacklo_ps(a, b);
+            let hi = |a: __m512, b: __m512| _mm512_unpackhi_ps(a, b);
+            let lo2 = |a: __m512, b: __m512| {
+                _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)))
+            };
+            let hi2 = |a: __m512, b: __m512| {
+                _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)))
+            };
+            // u[4g + q]: column 4b + q of rows 4g .. 4g + 4, in 128-bit block b.
+            let mut u = [_mm512_setzero_ps(); 16];
+            for g in 0..4 {
+                let (r0, r1, r2, r3) = (r[4 * g].0, r[4 * g + 1].0, r[4 * g + 2].0, r[4 * g + 3].0);
+                let (t0, t1, t2, t3) = (lo(r0, r1), hi(r0, r1), lo(r2, r3), hi(r2, r3));
+                u[4 * g] = lo2(t0, t2);
+                u[4 * g + 1] = hi2(t0, t2);
+                u[4 * g + 2] = lo2(t1, t3);
+                u[4 * g + 3] = hi2(t1, t3);
+            }
+            for q in 0..4 {
+                let v01 = _mm512_shuffle_f32x4::<0x44>(u[q], u[4 + q]);
+                let v23 = _mm512_shuffle_f32x4::<0xee>(u[q], u[4 + q]);
+                let w01 = _mm512_shuffle_f32x4::<0x44>(u[8 + q], u[12 + q]);
+                let w23 = _mm512_shuffle_f32x4::<0xee>(u[8 + q], u[12 + q]);
+                r[q] = F32x16(_mm512_shuffle_f32x4::<0x88>(v01, w01));
+                r[4 + q] = F32x16(_mm512_shuffle_f32x4::<0xdd>(v01, w01));
+                r[8 + q] = F32x16(_mm512_shuffle_f32x4::<0x88>(v23, w23));
+                r[12 + q] = F32x16(_mm512_shuffle_f32x4::<0xdd>(v23, w23));
+            }
+        }
+    }
+    #[inline(always)]
     unsafe fn reduce_add(self) -> f32 {
         // SAFETY: as in `add`.
         unsafe { _mm512_reduce_add_ps(self.0) }
