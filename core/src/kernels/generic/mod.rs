@@ -8,6 +8,11 @@
 //! alike. The f32 encoder family (`dense`: GEMM, softmax, LayerNorm, GELU) over
 //! `dense::F32Vector`, each ISA with its own register tile.
 
+// The scalar wasm module has no SIMD table: only the scalar GEMM instantiates the loops.
+#[cfg_attr(
+    all(target_arch = "wasm32", not(target_feature = "simd128")),
+    allow(dead_code, unused_macros)
+)]
 pub(crate) mod dense;
 pub(crate) mod sparse;
 pub(crate) mod vector_f64;
@@ -326,5 +331,9 @@ macro_rules! sparse_kernels {
         }
     };
 }
+#[cfg_attr(
+    all(target_arch = "wasm32", not(target_feature = "simd128")),
+    allow(unused_imports)
+)]
 pub(crate) use dense::dense_kernels;
 pub(crate) use sparse_kernels;
