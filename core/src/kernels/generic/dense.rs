@@ -503,7 +503,17 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
     // Rows per packed block: a multiple of MR, at least one panel.
     let mc_max = (PACK_BYTES / (4 * k.max(1)) / mr).max(1) * mr;
     let mc = mc_max.min(m.div_ceil(mr) * mr);
-    let mut pack: Vec<f32> = Vec::with_capacity(mc * k);
+    let mut pack: Vec<f32> = Vec::new();
+    // The buffer is at most ~256 KiB unless `k` is huge (then `MR` rows of it): if even
+    // that cannot be had, compute without packing rather than abort.
+    if mc
+        .checked_mul(k)
+        .is_none_or(|len| pack.try_reserve_exact(len).is_err())
+    {
+        // SAFETY: the caller's contract (checked shapes, the CPU).
+        unsafe { gemm_nt_unpacked::<V>(op, c, ldc) };
+        return;
+    }
     let pack_ptr = pack.spare_capacity_mut().as_mut_ptr().cast::<f32>();
     let mut ic = 0;
     while ic < m {
@@ -607,6 +617,32 @@ fn prefetch(p: *const f32) {
 /// The most lanes of any [`F32Vector`] (AVX-512): the size of the register blocks that
 /// [`F32Vector::transpose`] works on.
 const MAX_LANES: usize = 16;
+
+/// The product one element at a time (one sequential sum over `k`, the same epilogue), for
+/// when the packing buffer cannot be allocated.
+///
+/// # Safety
+/// As [`gemm_nt`].
+#[cold]
+#[inline(never)]
+unsafe fn gemm_nt_unpacked<V: F32Vector>(op: &GemmNt<'_>, c: &mut [f32], ldc: usize) {
+    for i in 0..op.m {
+        for j in 0..op.n {
+            let a = &op.a[i * op.lda..i * op.lda + op.k];
+            let b = &op.b[j * op.ldb..j * op.ldb + op.k];
+            let s = a.iter().zip(b).fold(0.0f32, |s, (x, y)| s + x * y);
+            let mut t = op.alpha * s + op.bias.map_or(0.0, |bias| bias[j]);
+            if op.gelu {
+                let mut lanes = [0.0f32; MAX_LANES];
+                // SAFETY: the caller vouches for the CPU; `lanes` holds MAX_LANES >= LANES.
+                unsafe { V::splat(t).gelu().store(lanes.as_mut_ptr()) };
+                t = lanes[0];
+            }
+            let dst = &mut c[i * ldc + j];
+            *dst = if op.accumulate { *dst + t } else { t };
+        }
+    }
+}
 
 /// Packs rows `i0 .. i0 + rows` of `A` into one micro-panel of `mr` rows at `dst`,
 /// k-major: `dst[p * mr + i] = A[i0 + i][p]`, zero for `rows <= i < mr`. Whole
