@@ -140,7 +140,10 @@ header: deps-cbindgen
 WASM_DIR := target/wasm
 # Issue 3's budget of 100 KB was for the kernel-only ABI v1 (28 / 40 KB); ABI v2 carries the
 # whole vector index (exact + HNSW + file format), about 140 KB per module.
-WASM_MAX_BYTES := 204800
+# Issue 13 budgets the encoder's code at <= 150 KB per module; its kernels (the dense family:
+# GEMM, softmax, LayerNorm, GELU, simd128 and scalar) came first and took ferrovec-simd.wasm
+# from 187 to 201 KiB, hence 220 KiB.
+WASM_MAX_BYTES := 225280
 WASM_BUILD_ANY := $(CROSS_ENV) $(DEBIAN_CARGO) build --lib --profile wasm --locked \
 	--target wasm32-unknown-unknown -Zbuild-std=core,alloc,panic_abort
 WASM_BUILD := $(WASM_BUILD_ANY) -p ferrovec-wasm

@@ -23,7 +23,7 @@
 //! within L2 for every encoder shape.
 //!
 //! Edges: a last block of rows that fits one register (`<= LANES` rows) uses a 1-register
-//! tile (`MV = 1`); a last block of columns (`n mod NR`) repeats the last row of `B` in
+//! tile (`MV = 1`) where the tile has more than 8 rows (AVX2, AVX-512); a last block of columns (`n mod NR`) repeats the last row of `B` in
 //! the unused columns and stores only the valid ones. Nothing outside the checked shapes
 //! is read or written.
 
@@ -83,12 +83,6 @@ pub(crate) trait F32Vector: Copy {
     /// Transposes a square block of `LANES` registers (`regs.len() == LANES`) in place:
     /// lane `l` of register `r` goes to lane `r` of register `l`.
     unsafe fn transpose(regs: &mut [Self]);
-    /// The exact GELU lane-wise: [`gelu`] unless the type has a better one.
-    #[inline(always)]
-    unsafe fn gelu(self) -> Self {
-        // SAFETY: the caller vouches for the CPU.
-        unsafe { gelu(self) }
-    }
 }
 
 /// A plain `f32` as a 1-lane vector: the scalar table's GEMM (a register-blocked scalar
@@ -196,11 +190,6 @@ impl F32Vector for f32 {
     }
     #[inline(always)]
     unsafe fn transpose(_: &mut [Self]) {}
-    /// The scalar table's GELU, `libm`'s `erff`: the scalar GEMM stays the reference.
-    #[inline(always)]
-    unsafe fn gelu(self) -> Self {
-        crate::kernels::scalar::dense::gelu_scalar(self)
-    }
 }
 
 /// `1.5 * 2^23`: adding and subtracting it rounds an f32 of magnitude below `2^22` to the
@@ -331,17 +320,25 @@ pub(crate) unsafe fn gelu_slice<V: F32Vector>(x: &mut [f32]) {
     let w = V::LANES;
     let len = x.len();
     let p = x.as_mut_ptr();
-    // SAFETY: every access is within `0..len` of `x` (full registers below `len - w`, the
-    // last `r < w` elements with the partial forms).
+    // SAFETY: every access is within `0..len` of `x` (full registers, then the last
+    // `r < w` elements with the partial forms). One loop body for both, so `gelu` is inlined
+    // once (code size of the wasm modules).
     unsafe {
         let mut i = 0;
-        while i + w <= len {
-            gelu(V::load(p.add(i))).store(p.add(i));
+        while i < len {
+            let r = (len - i).min(w);
+            let x = if r == w {
+                V::load(p.add(i))
+            } else {
+                V::load_first(p.add(i), r)
+            };
+            let y = gelu(x);
+            if r == w {
+                y.store(p.add(i));
+            } else {
+                y.store_first(p.add(i), r);
+            }
             i += w;
-        }
-        if i < len {
-            let r = len - i;
-            gelu(V::load_first(p.add(i), r)).store_first(p.add(i), r);
         }
     }
 }
@@ -373,22 +370,32 @@ pub(crate) unsafe fn softmax_rows<V: F32Vector>(x: &mut [f32], width: usize) {
                 max = max.max(v);
             }
             let vmax = V::splat(max);
+            // One loop body for full and partial registers, so `exp` is inlined once (code
+            // size of the wasm modules); the partial register's padding lanes are never
+            // added: its sum is taken from the stored elements.
             let mut acc = V::zero();
+            let mut sum = 0.0f32;
             let mut i = 0;
-            while i < full {
-                let e = exp(V::load(p.add(i)).sub(vmax));
-                e.store(p.add(i));
-                acc = acc.add(e);
+            while i < width {
+                let r = (width - i).min(w);
+                let x = if r == w {
+                    V::load(p.add(i))
+                } else {
+                    V::load_first(p.add(i), r)
+                };
+                let e = exp(x.sub(vmax));
+                if r == w {
+                    e.store(p.add(i));
+                    acc = acc.add(e);
+                } else {
+                    e.store_first(p.add(i), r);
+                    for &v in &row[i..] {
+                        sum += v;
+                    }
+                }
                 i += w;
             }
-            let mut sum = acc.reduce_add();
-            if full < width {
-                let r = width - full;
-                exp(V::load_first(p.add(full), r).sub(vmax)).store_first(p.add(full), r);
-                for &v in &row[full..] {
-                    sum += v;
-                }
-            }
+            sum += acc.reduce_add();
             let inv = V::splat(1.0 / sum);
             let mut i = 0;
             while i < full {
@@ -494,6 +501,7 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
     op: &GemmNt<'_>,
     c: &mut [f32],
     ldc: usize,
+    gelu_fn: GeluSliceFn,
 ) {
     let (m, n, k) = (op.m, op.n, op.k);
     if m == 0 || n == 0 {
@@ -511,7 +519,7 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
         .is_none_or(|len| pack.try_reserve_exact(len).is_err())
     {
         // SAFETY: the caller's contract (checked shapes, the CPU).
-        unsafe { gemm_nt_unpacked::<V>(op, c, ldc) };
+        unsafe { gemm_nt_unpacked(op, c, ldc, gelu_fn) };
         return;
     }
     let pack_ptr = pack.spare_capacity_mut().as_mut_ptr().cast::<f32>();
@@ -531,7 +539,11 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
             }
             let mut tail_mr = 0;
             if rest > 0 {
-                tail_mr = if rest <= V::LANES { V::LANES } else { mr };
+                tail_mr = if rest <= V::LANES && mr > SMALL_TILE_ROWS {
+                    V::LANES
+                } else {
+                    mr
+                };
                 pack_a::<V>(
                     op,
                     ic + full_panels * mr,
@@ -565,9 +577,10 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
                     // `ic + first + i .. + valid` and columns `j0 .. j0 + nr` are within C.
                     unsafe {
                         let cp = c.as_mut_ptr().add((ic + first + i) * ldc + j0);
-                        if pmr == mr {
+                        if pmr == mr || mr <= SMALL_TILE_ROWS {
                             tile::<V, MV, NR>(
                                 op,
+                                gelu_fn,
                                 pack_ptr.add(panel),
                                 &b_rows,
                                 j0,
@@ -579,6 +592,7 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
                         } else {
                             tile::<V, 1, NR>(
                                 op,
+                                gelu_fn,
                                 pack_ptr.add(panel),
                                 &b_rows,
                                 j0,
@@ -598,6 +612,11 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
     }
 }
 
+/// Tiles of at most this many rows (scalar, NEON, simd128) have no 1-register variant for
+/// the last rows: padding them wastes little, and a second instance of the tile (with its
+/// inlined GELU) would cost the wasm modules code size.
+const SMALL_TILE_ROWS: usize = 8;
+
 /// How far ahead of the micro-kernel the rows of `B` are prefetched, in floats.
 const B_PREFETCH: usize = 128;
 
@@ -614,6 +633,9 @@ fn prefetch(p: *const f32) {
     let _ = p;
 }
 
+/// A table's GELU kernel over a slice, which the GEMM calls on each tile.
+pub(crate) type GeluSliceFn = unsafe fn(&mut [f32]);
+
 /// The most lanes of any [`F32Vector`] (AVX-512): the size of the register blocks that
 /// [`F32Vector::transpose`] works on.
 const MAX_LANES: usize = 16;
@@ -625,7 +647,7 @@ const MAX_LANES: usize = 16;
 /// As [`gemm_nt`].
 #[cold]
 #[inline(never)]
-unsafe fn gemm_nt_unpacked<V: F32Vector>(op: &GemmNt<'_>, c: &mut [f32], ldc: usize) {
+unsafe fn gemm_nt_unpacked(op: &GemmNt<'_>, c: &mut [f32], ldc: usize, gelu_fn: GeluSliceFn) {
     for i in 0..op.m {
         for j in 0..op.n {
             let a = &op.a[i * op.lda..i * op.lda + op.k];
@@ -633,10 +655,10 @@ unsafe fn gemm_nt_unpacked<V: F32Vector>(op: &GemmNt<'_>, c: &mut [f32], ldc: us
             let s = a.iter().zip(b).fold(0.0f32, |s, (x, y)| s + x * y);
             let mut t = op.alpha * s + op.bias.map_or(0.0, |bias| bias[j]);
             if op.gelu {
-                let mut lanes = [0.0f32; MAX_LANES];
-                // SAFETY: the caller vouches for the CPU; `lanes` holds MAX_LANES >= LANES.
-                unsafe { V::splat(t).gelu().store(lanes.as_mut_ptr()) };
-                t = lanes[0];
+                let mut one = [t];
+                // SAFETY: the caller vouches for the CPU `gelu_fn` was compiled for.
+                unsafe { gelu_fn(&mut one) };
+                t = one[0];
             }
             let dst = &mut c[i * ldc + j];
             *dst = if op.accumulate { *dst + t } else { t };
@@ -705,6 +727,7 @@ unsafe fn pack_a<V: F32Vector>(op: &GemmNt<'_>, i0: usize, rows: usize, mr: usiz
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
     op: &GemmNt<'_>,
+    gelu_fn: GeluSliceFn,
     ap: *const f32,
     b_rows: &[*const f32; NR],
     j0: usize,
@@ -754,12 +777,18 @@ unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
                 None => V::zero(),
             };
             for acc in acc.iter_mut() {
-                let mut t = acc.mul_add(alpha, bias);
-                if op.gelu {
-                    t = t.gelu();
-                }
-                *acc = t;
+                *acc = acc.mul_add(alpha, bias);
             }
+        }
+        if op.gelu {
+            // One out-of-line call per tile (the table's own GELU kernel): the same speed as
+            // inlining it (the tile is in memory by now), and one copy of the code, which
+            // the wasm modules' size budget needs.
+            let all = MV * w * NR;
+            gelu_fn(core::slice::from_raw_parts_mut(
+                tile.as_mut_ptr().cast::<f32>(),
+                all,
+            ));
         }
         // Transpose in registers, `LANES x LANES` blocks: register `v` of columns
         // `jb .. jb + LANES` becomes `LANES` rows of those columns.
@@ -839,7 +868,7 @@ macro_rules! dense_kernels {
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*
             $gemm(op: &GemmNt<'_>, c: &mut [f32], ldc: usize)
-            => g_dense::gemm_nt::<$v, $mv, $nr>(op, c, ldc)
+            => g_dense::gemm_nt::<$v, $mv, $nr>(op, c, ldc, $gelu)
         );
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*
@@ -868,6 +897,7 @@ macro_rules! dense_kernels {
         /// The CPU must support the instruction set this function is compiled for, and the
         /// shapes must have passed the checks of the `Kernels` method.
         $(#[$attr])*
+        #[inline(never)]
         pub(crate) unsafe fn $name($($arg: $ty),*) {
             // SAFETY: the generic loops need only the CPU features this function is compiled
             // with and checked shapes, both of which its own contract guarantees.
