@@ -906,3 +906,45 @@ macro_rules! dense_kernels {
     };
 }
 pub(crate) use dense_kernels;
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::*;
+    use crate::kernels::scalar::dense::gelu_f32_scalar;
+
+    /// The fallback for a packing buffer that cannot be allocated agrees with the packed
+    /// scalar GEMM (both one sequential sum per element, no FMA: the same bits).
+    #[test]
+    fn unpacked_fallback_matches_packed() {
+        let vals = |n: usize, seed: u32| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32
+                        / (1 << 24) as f32
+                        - 0.5
+                })
+                .collect()
+        };
+        for &(m, n, k) in &[(1usize, 1usize, 1usize), (5, 7, 9), (13, 6, 33), (4, 4, 0)] {
+            let (a, b, bias) = (vals(m * k, 1), vals(n * k, 2), vals(n, 3));
+            for (gelu, accumulate) in [(false, false), (true, false), (true, true)] {
+                let op = GemmNt {
+                    gelu,
+                    accumulate,
+                    alpha: 0.5,
+                    ..GemmNt::new(m, n, k, &a, &b).bias(&bias)
+                };
+                let mut packed = vals(m * n, 4);
+                let mut unpacked = packed.clone();
+                // SAFETY: the shapes are consistent (m x k, n x k, m x n contiguous).
+                unsafe {
+                    gemm_nt::<f32, 4, 4>(&op, &mut packed, n, gelu_f32_scalar);
+                    gemm_nt_unpacked(&op, &mut unpacked, n, gelu_f32_scalar);
+                }
+                assert_eq!(packed, unpacked, "{m}x{n}x{k} gelu {gelu} acc {accumulate}");
+            }
+        }
+    }
+}
