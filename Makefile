@@ -47,6 +47,7 @@ help:
 	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node, wasm32 kernels in Node and wasmi"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
+	@echo "make bench-gemm  GEMM per kernel table on the encoder's shapes vs the FMA peak and the gemm / matrixmultiply crates"
 	@echo "make bench-sparse  SpMV and the solvers' vector operations vs read bandwidth and scipy"
 	@echo "make bench-solver  the sparse solver vs scipy, networkx and the sublinear / ruvector-solver crates"
 	@echo "make wasm   build target/wasm/ferrovec{,-simd,-solver,-solver-simd,-host}.wasm (ABI: wasm/README.md)"
@@ -141,7 +142,10 @@ header: deps-cbindgen
 WASM_DIR := target/wasm
 # Issue 3's budget of 100 KB was for the kernel-only ABI v1 (28 / 40 KB); ABI v2 carries the
 # whole vector index (exact + HNSW + file format), about 140 KB per module.
-WASM_MAX_BYTES := 204800
+# Issue 13 budgets the encoder's code at <= 150 KB per module; its kernels (the dense family:
+# GEMM, softmax, LayerNorm, GELU, simd128 and scalar) came first and took ferrovec-simd.wasm
+# from 187 to 201 KiB, hence 220 KiB.
+WASM_MAX_BYTES := 225280
 WASM_BUILD_ANY := $(CROSS_ENV) $(DEBIAN_CARGO) build --lib --profile wasm --locked \
 	--target wasm32-unknown-unknown -Zbuild-std=core,alloc,panic_abort
 WASM_BUILD := $(WASM_BUILD_ANY) -p ferrovec-wasm
@@ -503,8 +507,8 @@ check-golden:
 	@cmp -s tests/golden/solver.json target/golden/solver.json \
 		|| { echo "tests/golden/solver.json is stale: run 'make golden' and commit it"; exit 1; }
 
-# The f64 solver kernels where the wasm modules run them: tests/wasm-kernels compiles their
-# checks (core/tests/support/sparse_cases.rs) into a module, built like the product's modules
+# The f64 solver and f32 encoder kernels where the wasm modules run them: tests/wasm-kernels
+# compiles their checks (core/tests/support/{sparse,dense}_cases.rs) into a module, built like the product's modules
 # (same target dirs, so std is shared) with and without simd128, then run in Node (V8) and in
 # wasmi (ffi/examples/wasm_kernel_tests.rs, with test-rust's features so nothing rebuilds).
 WASM_TESTS_DIR := target/wasm-tests
@@ -585,6 +589,14 @@ test-kotlin-consumer: test-kotlin
 .PHONY: bench bench-avx2
 bench: deps-native
 	$(CARGO) bench -p ferrovec --bench kernels
+
+# GEMM per kernel table on the encoder's shapes (issue 13), single thread: GFLOP/s, % of the
+# FMA peak measured in the same run, and the gemm / matrixmultiply crates on the same operands
+# (feature gemm-peers of the non-default bench crate, own target dir); row-wise kernels too.
+.PHONY: bench-gemm
+bench-gemm: deps-native
+	CARGO_TARGET_DIR=target/bench-gemm $(CARGO) run --release --locked -p ferrovec-bench \
+		--features gemm-peers --bin gemm
 
 # SpMV and the solvers' f64 vector operations per kernel table, against the read bandwidth
 # measured in the same run and scipy's `A @ x` (ffi/benches/scipy_spmv.py; scipy and numpy

@@ -24,6 +24,23 @@ fn gemm_nt_matches_reference() {
 }
 
 #[test]
+fn gemm_nt_encoder_shapes() {
+    tables().into_iter().for_each(cases::gemm_nt_encoder_shapes);
+}
+
+#[test]
+fn gemm_nt_propagates_nan_inf() {
+    tables()
+        .into_iter()
+        .for_each(cases::gemm_nt_propagates_nan_inf);
+}
+
+#[test]
+fn softmax_saturates() {
+    tables().into_iter().for_each(cases::softmax_saturates);
+}
+
+#[test]
 fn gemm_nt_overwrites() {
     tables().into_iter().for_each(cases::gemm_nt_overwrites);
 }

@@ -1,5 +1,7 @@
 //! The checks of the f64 solver kernels (`core/tests/support/sparse_cases.rs`, the same ones
-//! `core/tests/sparse_kernels.rs` runs natively) compiled into a wasm32 module, so that the
+//! `core/tests/sparse_kernels.rs` runs natively) and of the f32 encoder kernels
+//! (`core/tests/support/dense_cases.rs`, as `core/tests/dense_kernels.rs`: GEMM, softmax,
+//! LayerNorm, GELU) compiled into a wasm32 module, so that the
 //! tables a wasm build carries (scalar-wasm, or scalar and simd128) are tested where they
 //! run: `make test-wasm-kernels` builds the module twice (with and without simd128) and runs
 //! both in Node (`run.mjs`) and in wasmi (`cargo run -p ferrovec --example wasm_kernel_tests`).
@@ -24,13 +26,17 @@ extern crate alloc;
 mod cases;
 
 #[cfg(target_arch = "wasm32")]
+#[path = "../../core/tests/support/dense_cases.rs"]
+mod dense_cases;
+
+#[cfg(target_arch = "wasm32")]
 mod module {
     use core::cell::UnsafeCell;
     use core::fmt::Write;
 
     use ferrovec_core::kernels::Kernels;
 
-    use super::cases;
+    use super::{cases, dense_cases};
 
     #[global_allocator]
     static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
@@ -80,6 +86,7 @@ mod module {
             clear();
             let _ = write!(Writer, "while checking {}: ", k.variant());
             cases::all(k);
+            dense_cases::all(k);
             tables += 1;
         }
         clear();

@@ -24,6 +24,19 @@ fn gelu_f64(x: f64) -> f64 {
     0.5 * x * (1.0 + libm::erf(x / core::f64::consts::SQRT_2))
 }
 
+/// Every check of this file on one table (the wasm32 harness, `tests/wasm-kernels`).
+pub fn all(k: &Kernels) {
+    gemm_nt_matches_reference(k);
+    gemm_nt_encoder_shapes(k);
+    gemm_nt_propagates_nan_inf(k);
+    gemm_nt_overwrites(k);
+    softmax_matches_reference(k);
+    softmax_saturates(k);
+    layer_norm_matches_reference(k);
+    gelu_matches_reference(k);
+    bad_shapes_are_errors(k);
+}
+
 /// Every shape class a GEMM kernel blocks by: empty, 1, below/at/above a vector width and a
 /// micro-tile, and the encoder's own (384 = hidden, 1536 = feed-forward, 32 = head).
 const GEMM_SHAPES: &[(usize, usize, usize)] = &[
@@ -44,7 +57,154 @@ const GEMM_SHAPES: &[(usize, usize, usize)] = &[
     (31, 96, 32),
     (7, 130, 31),
     (24, 384, 96),
+    // The register tiles' edges (rows per tile: 4 scalar, 8 NEON/simd128, 16 AVX2, 32
+    // AVX-512, and one register's worth, 16 / 8 / 4, for a last block; columns per tile: 4,
+    // 6, 8, 12), one either side of each.
+    (9, 5, 8),
+    (15, 11, 9),
+    (16, 12, 16),
+    (17, 13, 17),
+    (31, 23, 3),
+    (32, 24, 48),
+    (33, 25, 20),
+    (47, 37, 64),
+    (48, 6, 5),
+    (65, 49, 7),
+    // Packed blocks of A (a multiple of the tile's rows holding ~256 KiB: 32-40 rows at
+    // k = 1536, 160-168 at k = 384): one row past, one panel past, and a 1-row tail.
+    (33, 14, 1536),
+    (41, 9, 1536),
+    (169, 13, 384),
 ];
+
+/// The encoder's own shapes (all-MiniLM-L6-v2: hidden 384, feed-forward 1536, 12 heads of
+/// 32 in a 1152-wide QKV matrix), each with the epilogue it gets there.
+/// `(m, n, k, lda, ldb, bias, gelu, accumulate)`.
+type EncoderShape = (usize, usize, usize, usize, usize, bool, bool, bool);
+const ENCODER_SHAPES: &[EncoderShape] = &[
+    (128, 384, 384, 384, 384, true, false, true), // attention output + residual
+    (16, 1536, 384, 384, 384, true, true, false), // feed-forward up + GELU
+    (16, 384, 1536, 1536, 1536, true, false, true), // feed-forward down + residual
+    (128, 128, 32, 1152, 1152, false, false, false), // scores Q Kᵀ of one head
+    (128, 32, 128, 128, 128, false, false, false), // context P V (V transposed)
+];
+
+/// `op` applied to `c0` in f64, element by element, with the tolerance of each: `2e-6`
+/// relative to the magnitude of the terms, plus `1e-6`.
+fn check_gemm(k: &Kernels, op: &GemmNt<'_>, c0: &[f32], c: &[f32], ldc: usize, what: &str) {
+    let (m, n, kk) = (op.m, op.n, op.k);
+    for i in 0..m {
+        for j in 0..n {
+            let (mut s, mut mag) = (0.0f64, 0.0f64);
+            for p in 0..kk {
+                let t = op.a[i * op.lda + p] as f64 * op.b[j * op.ldb + p] as f64;
+                s += t;
+                mag += t.abs();
+            }
+            let alpha = op.alpha as f64;
+            let bias_j = op.bias.map_or(0.0, |bias| bias[j] as f64);
+            let mut t = alpha * s + bias_j;
+            if op.gelu {
+                t = gelu_f64(t);
+            }
+            let old = c0[i * ldc + j] as f64;
+            let expected = if op.accumulate { old + t } else { t };
+            let tol = 2e-6 * (alpha * mag + bias_j.abs() + old.abs()) + 1e-6;
+            let got = c[i * ldc + j] as f64;
+            assert!(
+                (got - expected).abs() <= tol,
+                "{}: gemm {m}x{n}x{kk} {what} C[{i}][{j}] = {got}, expected {expected} (tol {tol})",
+                k.variant()
+            );
+        }
+        for j in n..ldc.min(c.len() - i * ldc) {
+            assert_eq!(
+                c[i * ldc + j].to_bits(),
+                c0[i * ldc + j].to_bits(),
+                "{}: gemm {what} wrote C[{i}][{j}] past its {n} columns",
+                k.variant()
+            );
+        }
+    }
+}
+
+/// The encoder's shapes with their strides and epilogues, against f64.
+pub fn gemm_nt_encoder_shapes(k: &Kernels) {
+    let mut rng = Rng(17);
+    for &(m, n, kk, lda, ldb, bias, gelu, accumulate) in ENCODER_SHAPES {
+        let a = values_f32(&mut rng, (m - 1) * lda + kk, 1.0);
+        let b = values_f32(&mut rng, (n - 1) * ldb + kk, 0.1);
+        let bias_v = values_f32(&mut rng, n, 1.0);
+        let ldc = n + 5;
+        let c0 = values_f32(&mut rng, m * ldc, 1.0);
+        let op = GemmNt {
+            m,
+            n,
+            k: kk,
+            a: &a,
+            lda,
+            b: &b,
+            ldb,
+            alpha: if kk == 32 { 0.176_776_7 } else { 1.0 },
+            bias: bias.then_some(&bias_v[..]),
+            gelu,
+            accumulate,
+        };
+        let mut c = c0.clone();
+        k.gemm_nt_f32(&op, &mut c, ldc).unwrap();
+        check_gemm(k, &op, &c0, &c, ldc, "encoder shape");
+    }
+}
+
+/// NaN and infinities in A or B reach exactly the elements of C they touch, with and
+/// without the GELU epilogue, on shapes spanning several register tiles.
+pub fn gemm_nt_propagates_nan_inf(k: &Kernels) {
+    let mut rng = Rng(19);
+    for &(m, n, kk) in &[(5usize, 7usize, 19usize), (37, 14, 33), (70, 26, 40)] {
+        for gelu in [false, true] {
+            let mut a = values_f32(&mut rng, m * kk, 1.0);
+            let mut b: Vec<f32> = (0..n * kk)
+                .map(|_| (rng.value() * 0.5 + 1.0) as f32)
+                .collect();
+            let bias = values_f32(&mut rng, n, 1.0);
+            let (nan_row, inf_row, nan_col) = (3, m - 1, n / 2);
+            a[nan_row * kk + kk / 2] = f32::NAN;
+            // B's column 2 is positive, so `+inf * B[j][2]` is `+inf` in every sum.
+            a[inf_row * kk + 2] = f32::INFINITY;
+            b[nan_col * kk + 1] = f32::NAN;
+            let op = GemmNt {
+                gelu,
+                ..GemmNt::new(m, n, kk, &a, &b).bias(&bias)
+            };
+            let mut c = vec![0.0f32; m * n];
+            k.gemm_nt_f32(&op, &mut c, n).unwrap();
+            for i in 0..m {
+                for j in 0..n {
+                    let got = c[i * n + j];
+                    if i == nan_row || j == nan_col {
+                        assert!(
+                            got.is_nan(),
+                            "{}: gemm {m}x{n}x{kk} gelu {gelu}: C[{i}][{j}] = {got}, expected NaN",
+                            k.variant()
+                        );
+                    } else if i == inf_row {
+                        assert!(
+                            got == f32::INFINITY,
+                            "{}: gemm {m}x{n}x{kk} gelu {gelu}: C[{i}][{j}] = {got}, expected +inf",
+                            k.variant()
+                        );
+                    } else {
+                        assert!(
+                            got.is_finite(),
+                            "{}: gemm {m}x{n}x{kk} gelu {gelu}: C[{i}][{j}] = {got}, expected finite",
+                            k.variant()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// `C = [C +] act(alpha A Bᵀ + bias)` with strides, every epilogue, against f64.
 pub fn gemm_nt_matches_reference(k: &Kernels) {
@@ -73,40 +233,7 @@ pub fn gemm_nt_matches_reference(k: &Kernels) {
             };
             let mut c = c0.clone();
             k.gemm_nt_f32(&op, &mut c, ldc).unwrap();
-            for i in 0..m {
-                for j in 0..n {
-                    let (mut s, mut mag) = (0.0f64, 0.0f64);
-                    for p in 0..kk {
-                        let t = a[i * lda + p] as f64 * b[j * ldb + p] as f64;
-                        s += t;
-                        mag += t.abs();
-                    }
-                    let alpha = op.alpha as f64;
-                    let bias_j = op.bias.map_or(0.0, |bias| bias[j] as f64);
-                    let mut t = alpha * s + bias_j;
-                    if op.gelu {
-                        t = gelu_f64(t);
-                    }
-                    let old = c0[i * ldc + j] as f64;
-                    let expected = if op.accumulate { old + t } else { t };
-                    let tol = 2e-6 * (alpha * mag + bias_j.abs() + old.abs()) + 1e-6;
-                    let got = c[i * ldc + j] as f64;
-                    assert!(
-                        (got - expected).abs() <= tol,
-                        "{}: gemm {m}x{n}x{kk} variant {variant} C[{i}][{j}] = {got}, expected {expected} (tol {tol})",
-                        k.variant()
-                    );
-                }
-                // Between rows (the stride padding) nothing is written.
-                for j in n..ldc.min(c.len() - i * ldc) {
-                    assert_eq!(
-                        c[i * ldc + j].to_bits(),
-                        c0[i * ldc + j].to_bits(),
-                        "{}: gemm wrote C[{i}][{j}] past its {n} columns",
-                        k.variant()
-                    );
-                }
-            }
+            check_gemm(k, &op, &c0, &c, ldc, &format!("variant {variant}"));
         }
     }
 }
@@ -144,6 +271,55 @@ pub fn softmax_matches_reference(k: &Kernels) {
                 }
             }
         }
+    }
+}
+
+/// Masked entries (large finite negatives, as the encoder masks padding) become exactly 0,
+/// through every tail length; a row holding NaN becomes NaN.
+pub fn softmax_saturates(k: &Kernels) {
+    for width in [1usize, 3, 4, 5, 8, 9, 16, 17, 33, 128] {
+        let mut x: Vec<f32> = (0..width)
+            .map(|j| {
+                if j % 3 == 1 {
+                    -1e30
+                } else {
+                    (j % 5) as f32 * 0.25
+                }
+            })
+            .collect();
+        x[0] = 0.5;
+        let orig = x.clone();
+        k.softmax_rows_f32(&mut x, width).unwrap();
+        let sum: f32 = x.iter().sum();
+        assert!(
+            (sum - 1.0).abs() < 1e-5,
+            "{}: softmax width {width} sums to {sum}",
+            k.variant()
+        );
+        for (j, (&v, &o)) in x.iter().zip(&orig).enumerate() {
+            if o == -1e30 {
+                assert_eq!(
+                    v,
+                    0.0,
+                    "{}: softmax width {width} masked [{j}] = {v}",
+                    k.variant()
+                );
+            } else {
+                assert!(
+                    v > 0.0,
+                    "{}: softmax width {width} [{j}] = {v}",
+                    k.variant()
+                );
+            }
+        }
+        let mut y: Vec<f32> = (0..width).map(|j| j as f32).collect();
+        y[width / 2] = f32::NAN;
+        k.softmax_rows_f32(&mut y, width).unwrap();
+        assert!(
+            y.iter().all(|v| v.is_nan()),
+            "{}: softmax width {width} with a NaN: {y:?}",
+            k.variant()
+        );
     }
 }
 
@@ -208,9 +384,36 @@ pub fn gelu_matches_reference(k: &Kernels) {
             k.variant()
         );
     }
-    let mut nan = [f32::NAN];
-    k.gelu_f32(&mut nan);
-    assert!(nan[0].is_nan(), "{}: gelu(NaN) must be NaN", k.variant());
+    // Saturation and NaN through every tail length: erf(+-large) = +-1.
+    for len in 1..=17 {
+        let mut v = vec![f32::NAN; len];
+        v[0] = f32::INFINITY;
+        if len > 1 {
+            v[1] = -1e30;
+        }
+        if len > 2 {
+            v[2] = 1e30;
+        }
+        k.gelu_f32(&mut v);
+        assert_eq!(
+            v[0],
+            f32::INFINITY,
+            "{}: gelu(+inf) = {}",
+            k.variant(),
+            v[0]
+        );
+        if len > 1 {
+            assert_eq!(v[1], 0.0, "{}: gelu(-1e30) = {}", k.variant(), v[1]);
+        }
+        if len > 2 {
+            assert_eq!(v[2], 1e30, "{}: gelu(1e30) = {}", k.variant(), v[2]);
+        }
+        assert!(
+            v[3.min(len)..].iter().all(|x| x.is_nan()),
+            "{}: gelu(NaN) must be NaN",
+            k.variant()
+        );
+    }
 }
 
 /// Bad shapes are errors that name the operand, and nothing is written.

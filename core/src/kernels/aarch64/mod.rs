@@ -20,6 +20,6 @@ pub(super) static NEON: Kernels = Kernels {
     l2sq_i8: neon::distance::l2sq_i8_neon,
     hamming_b1: neon::distance::hamming_b1_neon,
     jaccard_b1: neon::distance::jaccard_b1_neon,
-    dense: &super::scalar::dense::DENSE,
+    dense: &neon::dense::DENSE,
     sparse: &neon::sparse::SPARSE,
 };

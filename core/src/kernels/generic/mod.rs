@@ -2,11 +2,18 @@
 //! over a small per-ISA vector trait, and each ISA's module instantiates it with its own
 //! registers inside a `#[target_feature]` function.
 //!
-//! Only the f64 family (SpMV and the solvers' vector operations) lives here so far: its
-//! summation order is the same on every instruction set (see [`F64Vector`] and the
-//! `sparse` module docs), so one loop serves scalar code (a 1-lane "vector"), 128-bit
-//! NEON and simd128, AVX2 and AVX-512 alike.
+//! The f64 family (SpMV and the solvers' vector operations): its summation order is the
+//! same on every instruction set (see [`F64Vector`] and the `sparse` module docs), so one
+//! loop serves scalar code (a 1-lane "vector"), 128-bit NEON and simd128, AVX2 and AVX-512
+//! alike. The f32 encoder family (`dense`: GEMM, softmax, LayerNorm, GELU) over
+//! `dense::F32Vector`, each ISA with its own register tile.
 
+// The scalar wasm module has no SIMD table: only the scalar GEMM instantiates the loops.
+#[cfg_attr(
+    all(target_arch = "wasm32", not(target_feature = "simd128")),
+    allow(dead_code, unused_macros)
+)]
+pub(crate) mod dense;
 pub(crate) mod sparse;
 pub(crate) mod vector_f64;
 
@@ -324,4 +331,9 @@ macro_rules! sparse_kernels {
         }
     };
 }
+#[cfg_attr(
+    all(target_arch = "wasm32", not(target_feature = "simd128")),
+    allow(unused_imports)
+)]
+pub(crate) use dense::dense_kernels;
 pub(crate) use sparse_kernels;

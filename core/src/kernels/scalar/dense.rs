@@ -1,7 +1,6 @@
 //! Portable f32 encoder kernels: the reference every instruction set is tested against, and
 //! the table of targets without one (the scalar wasm module).
 
-use super::distance::dot_f32_scalar;
 use crate::kernels::dense::{DenseKernels, GemmNt};
 
 pub(crate) static DENSE: DenseKernels = DenseKernels {
@@ -17,30 +16,18 @@ pub(crate) fn gelu_scalar(x: f32) -> f32 {
     0.5 * x * (1.0 + libm::erff(x * core::f32::consts::FRAC_1_SQRT_2))
 }
 
-/// The epilogue of one element of a product: scale, bias, activation, accumulation.
-#[inline(always)]
-pub(crate) fn finish_element(op: &GemmNt<'_>, j: usize, sum: f32, c: &mut f32) {
-    let mut t = op.alpha * sum;
-    if let Some(bias) = op.bias {
-        t += bias[j];
-    }
-    if op.gelu {
-        t = gelu_scalar(t);
-    }
-    *c = if op.accumulate { *c + t } else { t };
-}
-
-/// Each element is the scalar dot product of a row of `A` and a row of `B`.
-pub(crate) fn gemm_nt_f32_scalar(op: &GemmNt<'_>, c: &mut [f32], ldc: usize) {
-    let k = op.k;
-    for i in 0..op.m {
-        let a_row = &op.a[i * op.lda..i * op.lda + k];
-        let c_row = &mut c[i * ldc..i * ldc + op.n];
-        for (j, c) in c_row.iter_mut().enumerate() {
-            let b_row = &op.b[j * op.ldb..j * op.ldb + k];
-            finish_element(op, j, dot_f32_scalar(a_row, b_row), c);
-        }
-    }
+/// The generic GEMM (`generic/dense.rs`) with plain `f32` registers and a 4 x 4 tile: 16
+/// sums in locals, 8 loads per 16 multiply-adds (one dot product per element needs 2), so
+/// an interpreter (the scalar wasm module in wasmi) runs far fewer instructions. Each
+/// element is still one sequential f32 sum over `k` (no fused multiply-add), finished by
+/// the plain epilogue (`alpha * sum + bias`, [`gelu_scalar`] with `libm`'s `erff`, then
+/// store or add); the tests hold it to an f64 reference.
+///
+/// # Safety
+/// Shapes checked by `Kernels::gemm_nt_f32`.
+pub(crate) unsafe fn gemm_nt_f32_scalar(op: &GemmNt<'_>, c: &mut [f32], ldc: usize) {
+    // SAFETY: the caller checked the shapes; `f32` needs no CPU feature.
+    unsafe { crate::kernels::generic::dense::gemm_nt::<f32, 4, 4>(op, c, ldc, gelu_f32_scalar) }
 }
 
 pub(crate) fn softmax_rows_f32_scalar(x: &mut [f32], width: usize) {

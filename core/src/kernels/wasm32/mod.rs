@@ -28,6 +28,12 @@ pub(super) static SPARSE: &SparseKernels = &simd128::sparse::SPARSE;
 #[cfg(not(target_feature = "simd128"))]
 pub(super) static SPARSE: &SparseKernels = &scalar::sparse::SPARSE;
 
+/// The simd128 dense table where the module has one (the host-kernels table names it).
+#[cfg(all(feature = "host-kernels", target_feature = "simd128"))]
+static DENSE_SIMD: &super::dense::DenseKernels = &simd128::dense::DENSE;
+#[cfg(all(feature = "host-kernels", not(target_feature = "simd128")))]
+static DENSE_SIMD: &super::dense::DenseKernels = &super::scalar::dense::DENSE;
+
 /// The scalar module's table: the portable kernels, with a scan shaped for an interpreter
 /// (`scalar_scan.rs`; same bits as the portable scan). In wasmi, scan of 20,000 x 384,
 /// thread CPU time: dot 44 -> 32 ms, cosine 86 -> 52 ms, squared L2 54 -> 41 ms.
@@ -53,7 +59,7 @@ pub(super) static SIMD128: Kernels = Kernels {
     l2sq_i8: simd128::distance::l2sq_i8_simd128,
     hamming_b1: simd128::distance::hamming_b1_simd128,
     jaccard_b1: simd128::distance::jaccard_b1_simd128,
-    dense: &super::scalar::dense::DENSE,
+    dense: &simd128::dense::DENSE,
     sparse: SPARSE,
 };
 
@@ -75,7 +81,12 @@ pub(super) static HOST: Kernels = Kernels {
     l2sq_i8: host::l2sq_i8_host,
     hamming_b1: host::hamming_b1_host,
     jaccard_b1: host::jaccard_b1_host,
-    dense: &super::scalar::dense::DENSE,
+    // The host ABI has no f32 encoder kernels: the module's own (simd128 or scalar) run.
+    dense: if cfg!(target_feature = "simd128") {
+        DENSE_SIMD
+    } else {
+        &super::scalar::dense::DENSE
+    },
     // The host ABI has no f64 kernels yet: the module's own (simd128 or scalar) run.
     sparse: SPARSE,
 };

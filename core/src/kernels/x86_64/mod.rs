@@ -58,7 +58,7 @@ pub(super) static AVX2: Kernels = Kernels {
     l2sq_i8: avx2::distance::l2sq_i8_avx2,
     hamming_b1: avx2::distance::hamming_b1_avx2,
     jaccard_b1: avx2::distance::jaccard_b1_avx2,
-    dense: &super::scalar::dense::DENSE,
+    dense: &avx2::dense::DENSE,
     sparse: &avx2::sparse::SPARSE,
 };
 
@@ -94,7 +94,7 @@ const fn avx512_table(
         } else {
             avx512::distance::jaccard_b1_avx512
         },
-        dense: &super::scalar::dense::DENSE,
+        dense: &avx512::dense::DENSE,
         sparse: &avx512::sparse::SPARSE,
     }
 }

@@ -1,4 +1,5 @@
 //! NEON kernels, one file per family.
 
+pub(super) mod dense;
 pub(super) mod distance;
 pub(super) mod sparse;

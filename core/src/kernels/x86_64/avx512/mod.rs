@@ -1,4 +1,5 @@
 //! AVX-512 kernels (F + BW + VL, with VNNI / VPOPCNTDQ variants), one file per family.
 
+pub(super) mod dense;
 pub(super) mod distance;
 pub(super) mod sparse;
