@@ -70,12 +70,12 @@ pub struct IndexConfig {
 /// The key that pads batch results where a query has fewer than `k` matches: `u64::MAX`
 /// (`-1` read as a signed 64-bit integer, as faiss pads). A live key may equal it, so
 /// `counts` is the authority on how many entries of a row are matches.
-pub const NO_KEY: u64 = u64::MAX;
+const NO_KEY: u64 = u64::MAX;
 
 /// `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
 /// (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
 /// primitive / typed arrays without an object per match. Rows with fewer than `k` matches
-/// are padded with key [`NO_KEY`] and distance `+inf`.
+/// are padded with key `u64::MAX` and distance `+inf`.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BatchResultBytes {
     /// Queries (rows).
@@ -418,7 +418,7 @@ impl Index {
     }
 
     /// `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
-    /// padded with [`NO_KEY`] / `+inf` where a query has fewer than `k` matches, and the
+    /// padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
     /// count per query. The same matches, in the same order, as `search_batch`.
     pub fn search_batch_arrays(&self, queries: &[u8], k: u32) -> Result<BatchResultBytes> {
         let queries = f32s_from_le_bytes(queries, "queries")?;

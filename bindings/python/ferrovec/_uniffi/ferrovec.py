@@ -653,7 +653,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_search_batch() != 40884:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 8425:
+    if lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 36556:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -1765,7 +1765,7 @@ class BatchResultBytes:
     `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
     (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
     primitive / typed arrays without an object per match. Rows with fewer than `k` matches
-    are padded with key [`NO_KEY`] and distance `+inf`.
+    are padded with key `u64::MAX` and distance `+inf`.
 """
     def __init__(self, *, n:int, k:int, keys:bytes, distances:bytes, counts:bytes):
         self.n = n
@@ -4091,7 +4091,7 @@ class IndexProtocol(typing.Protocol):
     def search_batch_arrays(self, queries: bytes,k: int) -> BatchResultBytes:
         """
         `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
-        padded with [`NO_KEY`] / `+inf` where a query has fewer than `k` matches, and the
+        padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
         count per query. The same matches, in the same order, as `search_batch`.
 """
         raise NotImplementedError
@@ -4584,7 +4584,7 @@ class Index(IndexProtocol):
     def search_batch_arrays(self, queries: bytes,k: int) -> BatchResultBytes:
         """
         `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
-        padded with [`NO_KEY`] / `+inf` where a query has fewer than `k` matches, and the
+        padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
         count per query. The same matches, in the same order, as `search_batch`.
 """
         

@@ -1580,7 +1580,7 @@ public protocol IndexProtocol: AnyObject, Sendable {
     
     /**
      * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
-     * padded with [`NO_KEY`] / `+inf` where a query has fewer than `k` matches, and the
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
      * count per query. The same matches, in the same order, as `search_batch`.
      */
     func searchBatchArrays(queries: Data, k: UInt32) throws  -> BatchResultBytes
@@ -1991,7 +1991,7 @@ open func searchBatch(queries: Data, k: UInt32)throws  -> [[Match]]  {
     
     /**
      * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
-     * padded with [`NO_KEY`] / `+inf` where a query has fewer than `k` matches, and the
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
      * count per query. The same matches, in the same order, as `search_batch`.
      */
 open func searchBatchArrays(queries: Data, k: UInt32)throws  -> BatchResultBytes  {
@@ -2736,7 +2736,7 @@ public func FfiConverterTypeBackwardPushConfig_lower(_ value: BackwardPushConfig
  * `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
  * (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
  * primitive / typed arrays without an object per match. Rows with fewer than `k` matches
- * are padded with key [`NO_KEY`] and distance `+inf`.
+ * are padded with key `u64::MAX` and distance `+inf`.
  */
 public struct BatchResultBytes: Equatable, Hashable {
     /**
@@ -6265,7 +6265,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ferrovec_checksum_method_index_search_batch() != 40884) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 8425) {
+    if (uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 36556) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799) {

@@ -1348,7 +1348,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_method_index_search_batch() and 0xFFFF) != 40884) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() and 0xFFFF) != 8425) {
+    if ((lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() and 0xFFFF) != 36556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_set_ef_search() and 0xFFFF) != 31799) {
@@ -3231,7 +3231,7 @@ public interface IndexInterface {
     
     /**
      * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
-     * padded with [`NO_KEY`] / `+inf` where a query has fewer than `k` matches, and the
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
      * count per query. The same matches, in the same order, as `search_batch`.
      */
     fun `searchBatchArrays`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): BatchResultBytes
@@ -3753,7 +3753,7 @@ open class Index: Disposable, AutoCloseable, IndexInterface
     
     /**
      * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
-     * padded with [`NO_KEY`] / `+inf` where a query has fewer than `k` matches, and the
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
      * count per query. The same matches, in the same order, as `search_batch`.
      */
     @Throws(FerrovecException::class)override fun `searchBatchArrays`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): BatchResultBytes {
@@ -4688,7 +4688,7 @@ public object FfiConverterTypeBackwardPushConfig: FfiConverterRustBuffer<Backwar
  * `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
  * (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
  * primitive / typed arrays without an object per match. Rows with fewer than `k` matches
- * are padded with key [`NO_KEY`] and distance `+inf`.
+ * are padded with key `u64::MAX` and distance `+inf`.
  */
 data class BatchResultBytes (
     /**
