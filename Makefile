@@ -54,7 +54,8 @@ help:
 	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
-	@echo "make bench-index  vector index vs usearch on real embeddings (bench-index-synthetic: generated data)"
+	@echo "make bench-index  vector index vs faiss (HNSWFlat, HNSWSQ8), hnswlib and usearch from Python: real and generated sets"
+	@echo "make bench-index-rust  the Rust-level index benchmark vs the usearch crate (bench-index-synthetic: generated data)"
 	@echo "make bench-python / bench-kotlin  binding call overhead and bulk add vs Rust"
 	@echo "make header regenerate include/ferrovec.h"
 	@echo "make bindings regenerate the UniFFI bindings in bindings/{kotlin,python,swift}"
@@ -662,22 +663,43 @@ bench-kotlin: build deps-jvm
 bench-js: wasm deps-node
 	$(NODE) bindings/js/bench/scan.mjs
 
-# The vector index against usearch (issue 4), one thread, one run: build rate, recall@10 vs
-# QPS for ef 16..512, bytes/vector, exact search, ratios and a verdict per target. The real
-# set (Debian package descriptions as MiniLM embeddings, 1,000 held-out queries, exact
-# top-100) is made once and cached outside git by bench/data/prepare.sh ($FERROVEC_DATA or
-# ~/.cache/ferrovec; 15-25 min the first time). Not part of `make test`: usearch is C++.
-BENCH_INDEX := $(CARGO) bench --locked -p ferrovec-bench --features usearch --bench index --
-.PHONY: bench-index bench-index-synthetic
-bench-index: deps-native
+# The vector index against the strongest peers, from Python, as a user choosing a library
+# would (issue 15; bench/README.md): faiss-cpu (IndexHNSWFlat, IndexHNSWSQ8), hnswlib and
+# usearch from PyPI (pinned, installed once into $(BENCH_VENV)) beside ferrovec's wheel, one
+# thread each, M = 16, ef_construction = 128, cosine, k = 10, ef_search 16..256: recall@10
+# (ann-benchmarks style) and QPS of a batch search of every held-out query, build vectors/s,
+# memory per vector, the frontier table and ferrovec's QPS over the best peer's at recall 0.95
+# and 0.99. Two sets: the Debian one (real MiniLM embeddings, made once and cached outside git
+# by bench/data/prepare.sh in $FERROVEC_DATA or ~/.cache/ferrovec: 15-25 min the first time)
+# and a generated 100,000 x 384 Gaussian mixture (bench/peers/index_peers.py, cached there
+# too). Not part of `make test`.
+BENCH_VENV := target/bench-venv
+BENCH_PEERS := numpy==2.4.6 faiss-cpu==1.15.1 hnswlib==0.8.0 usearch==2.26.6
+.PHONY: deps-bench-peers bench-index bench-index-rust bench-index-synthetic
+deps-bench-peers: deps-debian
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON3) -m venv $(BENCH_VENV)
+	@[ "$$(cat $(BENCH_VENV)/.requirements 2>/dev/null)" = "$(BENCH_PEERS)" ] || { \
+		$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check $(BENCH_PEERS) && \
+		echo "$(BENCH_PEERS)" > $(BENCH_VENV)/.requirements; }
+
+bench-index: python-wheel deps-bench-peers
+	CARGO="$(CARGO)" bench/data/prepare.sh
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall $(PY_DIST)/ferrovec-*.whl
+	OMP_NUM_THREADS=1 $(BENCH_VENV)/bin/python bench/peers/index_peers.py --data debian --data mixture
+
+# The Rust-level comparison with the usearch crate (issue 4), one thread, one run: build rate,
+# recall@10 vs QPS for ef 16..512, bytes/vector, exact search, ratios and a verdict per target,
+# without Python in the way; same Debian set. usearch is C++ here: needs g++.
+BENCH_INDEX_RUST := $(CARGO) bench --locked -p ferrovec-bench --features usearch --bench index --
+bench-index-rust: deps-native
 	@command -v g++ >/dev/null || { echo "g++ not found: usearch is built from C++"; exit 1; }
 	CARGO="$(CARGO)" bench/data/prepare.sh
-	$(BENCH_INDEX) --data debian
+	$(BENCH_INDEX_RUST) --data debian
 
 # The same on a generated clustered set (20,000 x 384, deterministic; no download).
 bench-index-synthetic: deps-native
 	@command -v g++ >/dev/null || { echo "g++ not found: usearch is built from C++"; exit 1; }
-	$(BENCH_INDEX) --data synthetic
+	$(BENCH_INDEX_RUST) --data synthetic
 
 # The sparse solver natively, in wasmi (both solver modules) and in V8 (node, bindings/js),
 # on the same data: time and ratio to native per method (ffi/benches/solver_wasm.rs).

@@ -230,6 +230,31 @@ export interface Match {
   distance: number;
 }
 
+/**
+ * The key that pads `searchBatch` rows with fewer than `k` matches: 2^64 - 1 (-1 as a signed
+ * 64-bit integer). A live key may equal it: `counts` is the authority.
+ */
+export declare const NO_KEY: bigint;
+
+/** `FerrovecIndex.searchBatch` results: `n` rows of `k` columns, row-major. */
+export declare class BatchMatches {
+  private constructor();
+  /** Queries. */
+  readonly n: number;
+  /** Columns per row (the `k` asked for). */
+  readonly k: number;
+  /** n * k keys; `NO_KEY` past `counts[i]` in row i. */
+  readonly keys: BigUint64Array;
+  /** n * k distances, ascending per row; `Infinity` in the padding. */
+  readonly distances: Float32Array;
+  /** Matches per row (<= k). */
+  readonly counts: Uint32Array;
+  /** Row `row` as Match objects, without the padding. */
+  matches(row: number): Match[];
+  /** Every row as `matches(row)`. */
+  toMatches(): Match[][];
+}
+
 /** A vector index inside a module instance (ABI v2 `fv_index_*`). Free it with `free()`. */
 export declare class FerrovecIndex {
   private constructor();
@@ -249,7 +274,13 @@ export declare class FerrovecIndex {
   contains(key: Key): boolean;
   get(key: Key): Float32Array;
   search(query: Float32Array, k?: number, options?: { allowed?: BigUint64Array | Key[] }): Match[];
-  searchBatch(queries: Float32Array, k?: number): Match[][];
+  /**
+   * The `k` nearest vectors to each query (n * dims floats, row-major) as typed arrays:
+   * n * k keys and distances, padded with `NO_KEY` / `Infinity` where fewer than `k` exist.
+   */
+  searchBatch(queries: Float32Array, k?: number): BatchMatches;
+  /** One `search` per query, as lists of `Match` (no padding). */
+  searchBatchMatches(queries: Float32Array, k?: number): Match[][];
   /** The index in ferrovec's portable file format. */
   save(): Uint8Array;
   free(): void;

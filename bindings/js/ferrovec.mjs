@@ -777,6 +777,42 @@ const STORAGES = new Map([
   ['b1', 2],
 ]);
 const U64 = { array: BigUint64Array, bytes: 8, name: 'BigUint64Array' };
+
+/**
+ * The key that pads `searchBatch` rows with fewer than `k` matches: 2^64 - 1 (-1 as a signed
+ * 64-bit integer, faiss's padding). A live key may equal it: `counts` is the authority.
+ */
+export const NO_KEY = 0xffffffffffffffffn;
+
+/**
+ * `FerrovecIndex.searchBatch` results, row-major: `n` queries by `k` columns, row `i` holding
+ * query `i`'s matches ascending by distance (ties by key). `keys` (BigUint64Array) and
+ * `distances` (Float32Array) hold `n * k` entries, padded with `NO_KEY` / `Infinity` past
+ * `counts[i]` (Uint32Array of `n`).
+ */
+export class BatchMatches {
+  constructor(n, k, keys, distances, counts) {
+    this.n = n;
+    this.k = k;
+    this.keys = keys;
+    this.distances = distances;
+    this.counts = counts;
+  }
+
+  /** Row `row` as `{ key, distance }` objects without the padding (what `search` returns). */
+  matches(row) {
+    const out = new Array(this.counts[row]);
+    for (let j = 0; j < out.length; j++) {
+      out[j] = { key: this.keys[row * this.k + j], distance: this.distances[row * this.k + j] };
+    }
+    return out;
+  }
+
+  /** Every row as `matches(row)` (what `searchBatchMatches` returns). */
+  toMatches() {
+    return Array.from({ length: this.n }, (_, i) => this.matches(i));
+  }
+}
 const INFO_WORDS = 12;
 
 function u32(value, name) {
@@ -955,24 +991,58 @@ export class FerrovecIndex {
     });
   }
 
-  /** One `search` per query (`queries`: n * dims floats, row-major) -> n result lists. */
+  /**
+   * The `k` nearest vectors to each query (`queries`: n * dims floats, row-major) as typed
+   * arrays, without an object per match: a `BatchMatches` with `keys` (BigUint64Array of
+   * n * k) and `distances` (Float32Array of n * k), row-major, padded with `NO_KEY`
+   * (2^64 - 1) and `Infinity` where a query has fewer than `k` matches, and `counts`
+   * (Uint32Array of n). The same results as one `search` per query.
+   */
   searchBatch(queries, k = 10) {
-    checkArg(queries, F32, 'queries');
-    u32(k, 'k');
-    const h = this.#handle();
-    const nq = this.#dims === 0 ? 0 : Math.floor(queries.length / this.#dims);
-    const cap = Math.min(k, this.size);
-    return this.#fv._withBlocks(({ input, block, check, view }) => {
-      const q = input(queries, F32);
-      const keys = block(nq * cap * 8);
-      const dist = block(nq * cap * 4);
-      const counts = block(nq * 4);
-      check(this.#fv.exports.fv_index_search_batch(h, q, nq, queries.length, k, keys, dist, counts));
+    return this.#searchBatch(queries, k, (mem, keys, dist, counts, nq, cap) => {
+      const outKeys = new BigUint64Array(nq * k).fill(NO_KEY);
+      const outDist = new Float32Array(nq * k).fill(Infinity);
+      const outCounts = new Uint32Array(nq);
+      const v = new DataView(mem);
+      const keyBytes = new Uint8Array(outKeys.buffer);
+      const distBytes = new Uint8Array(outDist.buffer);
+      for (let i = 0; i < nq; i++) {
+        const c = v.getUint32(counts + 4 * i, true);
+        outCounts[i] = c;
+        // Row copies as bytes (wasm memory is little-endian, as are the typed arrays on every
+        // host this wrapper runs on; get() relies on the same).
+        keyBytes.set(new Uint8Array(mem, keys + 8 * i * cap, 8 * c), 8 * i * k);
+        distBytes.set(new Uint8Array(mem, dist + 4 * i * cap, 4 * c), 4 * i * k);
+      }
+      return new BatchMatches(nq, k, outKeys, outDist, outCounts);
+    });
+  }
+
+  /** One `search` per query (`queries`: n * dims floats, row-major) -> n lists of Match. */
+  searchBatchMatches(queries, k = 10) {
+    return this.#searchBatch(queries, k, (mem, keys, dist, counts, nq, cap) => {
+      const view = () => new DataView(mem);
       const out = [];
       for (let i = 0; i < nq; i++) {
         out.push(this.#matches(view, keys, dist, i * cap, view().getUint32(counts + 4 * i, true)));
       }
       return out;
+    });
+  }
+
+  #searchBatch(queries, k, read) {
+    checkArg(queries, F32, 'queries');
+    u32(k, 'k');
+    const h = this.#handle();
+    const nq = this.#dims === 0 ? 0 : Math.floor(queries.length / this.#dims);
+    const cap = Math.min(k, this.size);
+    return this.#fv._withBlocks(({ input, block, check }) => {
+      const q = input(queries, F32);
+      const keys = block(nq * cap * 8);
+      const dist = block(nq * cap * 4);
+      const counts = block(nq * 4);
+      check(this.#fv.exports.fv_index_search_batch(h, q, nq, queries.length, k, keys, dist, counts));
+      return read(this.#fv.memory.buffer, keys, dist, counts, nq, cap);
     });
   }
 

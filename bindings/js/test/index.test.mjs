@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Ferrovec, FerrovecError, ErrorCode, IndexMetric } from '../ferrovec.mjs';
+import { BatchMatches, Ferrovec, FerrovecError, ErrorCode, IndexMetric, NO_KEY } from '../ferrovec.mjs';
 import { MODULES, moduleBytes } from './helpers.mjs';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -92,8 +92,20 @@ for (const [name, file] of MODULES) {
       assert.deepEqual(got.map((m) => m.key), bruteForce(data, keys, q, 5, new Set(allowed)));
       assert.deepEqual(index.search(q, 5, { allowed: BigUint64Array.from(allowed) }), got);
       assert.deepEqual(index.search(q, 5, { allowed: [] }), []);
+      const singles = [...Array(8).keys()].map((i) => index.search(row(queries, i), 4));
+      assert.deepEqual(index.searchBatchMatches(queries, 4), singles);
       const batch = index.searchBatch(queries, 4);
-      assert.deepEqual(batch, [...Array(8).keys()].map((i) => index.search(row(queries, i), 4)));
+      assert.ok(batch instanceof BatchMatches);
+      assert.ok(batch.keys instanceof BigUint64Array && batch.keys.length === 32);
+      assert.ok(batch.distances instanceof Float32Array && batch.distances.length === 32);
+      assert.ok(batch.counts instanceof Uint32Array && batch.counts.length === 8);
+      assert.equal(batch.n, 8);
+      assert.equal(batch.k, 4);
+      assert.deepEqual(batch.toMatches(), singles);
+      for (let i = 0; i < 8; i++) {
+        assert.deepEqual([...batch.keys.subarray(4 * i, 4 * i + 4)], singles[i].map((m) => m.key));
+        assert.deepEqual([...batch.distances.subarray(4 * i, 4 * i + 4)], singles[i].map((m) => m.distance));
+      }
       assert.equal(index.search(q, 1000).length, 300, 'k > size returns everything');
       index.free();
     });
@@ -117,6 +129,31 @@ for (const [name, file] of MODULES) {
       index.setEfSearch(200);
       assert.equal(index.info().efSearch, 200);
       index.free();
+    });
+
+    test('searchBatch pads rows with fewer than k matches; deleted keys never appear', () => {
+      const index = fv.newIndex({ dims: DIMS, metric: 'l2sq', hnsw: true });
+      const data = rows(3, 5);
+      index.addBatch([10n, 20n, 30n], data);
+      index.remove(20n);
+      const batch = index.searchBatch(data, 4);
+      assert.deepEqual([...batch.counts], [2, 2, 2]);
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(new Set(batch.keys.subarray(4 * i, 4 * i + 2)), new Set([10n, 30n]));
+        assert.deepEqual([...batch.keys.subarray(4 * i + 2, 4 * i + 4)], [NO_KEY, NO_KEY]);
+        assert.deepEqual([...batch.distances.subarray(4 * i + 2, 4 * i + 4)], [Infinity, Infinity]);
+        assert.deepEqual(batch.matches(i), index.search(row(data, i), 4));
+      }
+      assert.equal(batch.keys[0], 10n);
+      assert.equal(batch.keys[8], 30n);
+      assert.equal(NO_KEY, 2n ** 64n - 1n);
+      index.free();
+      const empty = fv.newIndex({ dims: DIMS, metric: 'l2sq' });
+      const none = empty.searchBatch(rows(2, 6), 3);
+      assert.deepEqual([...none.keys], Array(6).fill(NO_KEY));
+      assert.deepEqual([...none.counts], [0, 0]);
+      assert.throws(() => empty.searchBatch(rows(2, 6), 0), (e) => e.variant === 'InvalidArgument');
+      empty.free();
     });
 
     test('writers: duplicates, replace, remove, compact, get, clear, reserve', () => {
@@ -176,11 +213,12 @@ for (const [name, file] of MODULES) {
     test('save -> load gives identical results; corrupt and truncated bytes are refused', () => {
       const { index } = filled(fv, 200, true);
       const queries = rows(5, 8);
-      const want = index.searchBatch(queries, 5);
+      const want = index.searchBatchMatches(queries, 5);
       const bytes = index.save();
       assert.equal(new TextDecoder().decode(bytes.subarray(0, 4)), 'FVIX');
       const loaded = fv.loadIndex(bytes);
-      assert.deepEqual(loaded.searchBatch(queries, 5), want);
+      assert.deepEqual(loaded.searchBatchMatches(queries, 5), want);
+      assert.deepEqual(loaded.searchBatch(queries, 5), index.searchBatch(queries, 5));
       assert.deepEqual(loaded.save(), bytes, 'a loaded index saves the same bytes');
       assert.throws(() => fv.loadIndex(bytes.subarray(0, bytes.length - 1)), (e) => e.variant === 'CorruptFile');
       const flipped = bytes.slice();

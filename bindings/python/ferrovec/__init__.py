@@ -48,6 +48,8 @@ class Hit(NamedTuple):
 
 from ._engine import BackendKind, Engine  # noqa: E402
 from ._index import (  # noqa: E402
+    NO_KEY,
+    BatchMatches,
     HnswConfig,
     Index,
     IndexConfig,
@@ -80,6 +82,8 @@ __all__ = [
     "Storage",
     "HnswConfig",
     "Match",
+    "BatchMatches",
+    "NO_KEY",
     "default_engine",
     "SparseMatrix",
     "Graph",

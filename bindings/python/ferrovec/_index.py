@@ -80,6 +80,54 @@ def _matches(found) -> List[Match]:
     return [Match(m.key, m.distance) for m in found]
 
 
+#: The key that pads :meth:`Index.search_batch` rows with fewer than ``k`` matches:
+#: ``2**64 - 1`` (``numpy.uint64`` max; the bits of ``-1`` as int64, faiss's padding, so
+#: ``keys.view(np.int64) == -1`` finds it too). Keys are full u64, so a live key may equal
+#: it: ``counts`` is the authority on how many entries of a row are matches.
+NO_KEY = 2**64 - 1
+
+
+class BatchMatches(NamedTuple):
+    """:meth:`Index.search_batch` results: ``n`` queries by ``k`` columns, row ``i`` holding
+    query ``i``'s matches ascending by distance (ties by key).
+
+    ``keys``: ``uint64 [n, k]``, padded with :data:`NO_KEY` where a query has fewer than
+    ``k`` matches (fewer than ``k`` live vectors). ``distances``: ``float32 [n, k]``, padded
+    with ``+inf``. ``counts``: ``uint32 [n]``, matches per row. Without numpy, nested lists of
+    the same shape. Unpacks as ``keys, distances, counts = index.search_batch(q, 10)``.
+    """
+
+    keys: Any
+    distances: Any
+    counts: Any
+
+    def matches(self, row: int) -> List[Match]:
+        """Row ``row`` as :class:`Match` objects (padding dropped), as :meth:`Index.search`
+        returns them."""
+        n = int(self.counts[row])
+        return [Match(int(k), float(d)) for k, d in zip(self.keys[row][:n], self.distances[row][:n])]
+
+
+def _batch_arrays(raw) -> BatchMatches:
+    """Wraps the flat little-endian buffers of ``search_batch_arrays`` (bindings/index.rs,
+    ``BatchResultBytes``) without an object per match: one copy into writable arrays."""
+    n, k = raw.n, raw.k
+    if _np is not None:
+        keys = _np.frombuffer(raw.keys, dtype="<u8").reshape(n, k).astype(_np.uint64)
+        dists = _np.frombuffer(raw.distances, dtype="<f4").reshape(n, k).astype(_np.float32)
+        counts = _np.frombuffer(raw.counts, dtype="<u4").astype(_np.uint32)
+        return BatchMatches(keys, dists, counts)
+    import struct
+
+    flat_k = struct.unpack(f"<{n * k}Q", raw.keys)
+    flat_d = struct.unpack(f"<{n * k}f", raw.distances)
+    return BatchMatches(
+        [list(flat_k[i * k : (i + 1) * k]) for i in range(n)],
+        [list(flat_d[i * k : (i + 1) * k]) for i in range(n)],
+        list(struct.unpack(f"<{n}I", raw.counts)),
+    )
+
+
 # The search fast path (ffi/src/bindings/fast.rs): one C call through ctypes instead of a
 # UniFFI method call (handle clone, call, buffer free, records lifted field by field), which
 # costs 40-50 us per k=10 search here against a budget of 10 us. Failures are repeated
@@ -319,8 +367,24 @@ class Index:
             self.raw.search_allowed(q, k, allow)
         )
 
-    def search_batch(self, queries: Any, k: int = 10) -> List[List[Match]]:
-        """One :meth:`search` per row of ``queries`` (an ``(n, dims)`` array)."""
+    def search_batch(self, queries: Any, k: int = 10) -> BatchMatches:
+        """The ``k`` nearest vectors to each row of ``queries`` (an ``(n, dims)`` array, or
+        n*dims floats) as numpy arrays, the way faiss and usearch return them:
+        :class:`BatchMatches` ``(keys, distances, counts)`` with ``keys`` ``uint64 [n, k]``,
+        ``distances`` ``float32 [n, k]`` and ``counts`` ``uint32 [n]``.
+
+        Keys are unsigned (ferrovec keys are any u64), so a row with fewer than ``k`` matches
+        is padded with :data:`NO_KEY` (``2**64 - 1``, i.e. ``-1`` as int64, faiss's padding)
+        and ``+inf`` distances; ``counts`` says how many entries of each row are real. The
+        results are the same as ``k`` calls of :meth:`search`; no Python object is made per
+        match (Rust returns flat buffers, wrapped with ``np.frombuffer``).
+        :meth:`search_batch_matches` gives the lists of :class:`Match` instead.
+        """
+        return _batch_arrays(self.raw.search_batch_arrays(f32_arg(queries, "queries"), k))
+
+    def search_batch_matches(self, queries: Any, k: int = 10) -> List[List[Match]]:
+        """One :meth:`search` per row of ``queries``: a list of :class:`Match` lists (what
+        ``search_batch`` returned before it returned arrays; no padding)."""
         return [_matches(r) for r in self.raw.search_batch(f32_arg(queries, "queries"), k)]
 
     def to_bytes(self) -> bytes:

@@ -85,11 +85,99 @@ def test_allow_list(index_engine, hnsw):
     assert index.search(q, 5, allowed=[]) == []
 
 
-def test_search_batch_equals_single_searches(index_engine):
+def test_search_batch_matches_equals_single_searches(index_engine):
     index, _, _ = filled(index_engine, hnsw=True)
     queries = data(6, seed=4)
-    batch = index.search_batch(queries, 4)
+    batch = index.search_batch_matches(queries, 4)
     assert batch == [index.search(q, 4) for q in queries]
+
+
+def rows_of(result):
+    """BatchMatches -> lists of Match (padding dropped), through its own accessor."""
+    return [result.matches(i) for i in range(len(result.counts))]
+
+
+@pytest.mark.parametrize("hnsw", [None, True])
+def test_search_batch_arrays_shapes_dtypes_and_agreement(index_engine, hnsw):
+    index, _, _ = filled(index_engine, hnsw=hnsw)
+    queries = data(7, seed=4)
+    res = index.search_batch(queries, 5)
+    assert isinstance(res, ferrovec.BatchMatches)
+    keys, dists, counts = res
+    assert isinstance(keys, np.ndarray) and keys.dtype == np.uint64 and keys.shape == (7, 5)
+    assert isinstance(dists, np.ndarray) and dists.dtype == np.float32 and dists.shape == (7, 5)
+    assert isinstance(counts, np.ndarray) and counts.dtype == np.uint32 and counts.shape == (7,)
+    assert keys.flags.writeable and dists.flags.c_contiguous
+    assert (counts == 5).all()
+    # The same bits as the single-query search on this backend.
+    for i, q in enumerate(queries):
+        single = index.search(q, 5)
+        assert keys[i].tolist() == [m.key for m in single]
+        assert dists[i].tolist() == [np.float32(m.distance) for m in single]
+    assert rows_of(res) == index.search_batch_matches(queries, 5)
+    # A flat list of n*dims floats and bytes work too.
+    flat = index.search_batch(queries.tobytes(), 5)
+    np.testing.assert_array_equal(flat.keys, keys)
+
+
+def test_search_batch_pads_when_fewer_than_k(index_engine):
+    with index_engine.index(DIMS, "l2sq", hnsw=True) as index:
+        rows = data(3)
+        index.add_batch([10, 20, 30], rows)
+        index.remove(20)  # deleted keys never appear
+        keys, dists, counts = index.search_batch(rows, 4)
+        assert keys.shape == (3, 4) and counts.tolist() == [2, 2, 2]
+        assert (keys[:, 2:] == ferrovec.NO_KEY).all() and (keys.view(np.int64)[:, 2:] == -1).all()
+        assert np.isinf(dists[:, 2:]).all() and (dists[:, 2:] > 0).all()
+        assert set(keys[:, :2].ravel().tolist()) == {10, 30}
+        assert keys[0, 0] == 10 and keys[2, 0] == 30
+        assert rows_of(index.search_batch(rows, 4)) == [index.search(q, 4) for q in rows]
+    with index_engine.index(DIMS) as empty:
+        keys, dists, counts = empty.search_batch(data(2), 3)
+        assert keys.shape == (2, 3) and (keys == ferrovec.NO_KEY).all()
+        assert np.isinf(dists).all() and counts.tolist() == [0, 0]
+        assert empty.search_batch(np.zeros((0, DIMS), np.float32), 3).keys.shape == (0, 3)
+    with pytest.raises(FerrovecError.InvalidArgument):
+        index_engine.index(DIMS).search_batch(data(2), 0)
+
+
+def test_search_batch_agrees_across_backends():
+    native, interp = Engine.native(), Engine.interpreted()
+    index, _, _ = filled(native, "cosine", hnsw=True)
+    queries = data(9, seed=6)
+    want = index.search_batch(queries, 6)
+    other = Index.from_bytes(index.to_bytes(), engine=interp)
+    got = other.search_batch(queries, 6)
+    assert_matches_agree(rows_of(got), rows_of(want))
+    assert_matches_agree(rows_of(got), other.search_batch_matches(queries, 6))
+
+
+def test_search_batch_builds_no_object_per_match():
+    import tracemalloc
+
+    index = Index(DIMS, "l2sq", hnsw=True)
+    index.add_batch(np.arange(2000, dtype=np.uint64), data(2000))
+    queries = data(1000, seed=3)
+    index.search_batch(queries, 10)  # warm up caches of the generated module
+    tracemalloc.start()
+    res = index.search_batch(queries, 10)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # 10,000 matches: the arrays (120 KB + counts) and their flat buffers, nothing per match
+    # (a Match tuple with its int and float is ~130 bytes: 1.3 MB).
+    assert isinstance(res.keys, np.ndarray) and res.keys.shape == (1000, 10)
+    assert peak < 600_000, f"peak Python allocation {peak} bytes for 10,000 matches"
+
+
+def test_search_batch_without_numpy(monkeypatch):
+    from ferrovec import _index
+
+    index = Index(2, "l2sq")
+    index.add_batch([1, 2], [0, 0, 1, 0])
+    monkeypatch.setattr(_index, "_np", None)
+    keys, dists, counts = index.search_batch([0.9, 0, 0, 0], 3)
+    assert keys == [[2, 1, ferrovec.NO_KEY], [1, 2, ferrovec.NO_KEY]]
+    assert dists[0][2] == float("inf") and counts == [2, 2]
 
 
 def test_duplicates_remove_compact_get(index_engine):
@@ -174,13 +262,13 @@ def test_save_and_load_across_backends(tmp_path):
     queries = data(5, seed=8)
     for hnsw in (None, True):
         index, _, _ = filled(native, "cosine", hnsw=hnsw)
-        want = index.search_batch(queries, 5)
+        want = index.search_batch_matches(queries, 5)
         blob = index.to_bytes()
         assert blob[:4] == b"FVIX"
         for engine in (native, interp):
             loaded = Index.from_bytes(blob, engine=engine)
             assert loaded.backend == engine.kind
-            got = loaded.search_batch(queries, 5)
+            got = loaded.search_batch_matches(queries, 5)
             if engine is native:
                 # Same backend, same kernels: the same bits.
                 assert got == want
@@ -192,9 +280,9 @@ def test_save_and_load_across_backends(tmp_path):
         path = tmp_path / "index.fvix"
         index.save(path)
         with Index.load(path, engine=native) as from_file:
-            assert from_file.search_batch(queries, 5) == want
+            assert from_file.search_batch_matches(queries, 5) == want
         with Index.load(path, engine=interp) as from_file:
-            assert_matches_agree(from_file.search_batch(queries, 5), want)
+            assert_matches_agree(from_file.search_batch_matches(queries, 5), want)
     with pytest.raises(FerrovecError.CorruptFile):
         Index.from_bytes(blob[:-1])
     flipped = bytearray(blob)

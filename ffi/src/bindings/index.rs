@@ -67,6 +67,62 @@ pub struct IndexConfig {
     pub hnsw: Option<HnswConfig>,
 }
 
+/// The key that pads batch results where a query has fewer than `k` matches: `u64::MAX`
+/// (`-1` read as a signed 64-bit integer, as faiss pads). A live key may equal it, so
+/// `counts` is the authority on how many entries of a row are matches.
+const NO_KEY: u64 = u64::MAX;
+
+/// `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
+/// (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
+/// primitive / typed arrays without an object per match. Rows with fewer than `k` matches
+/// are padded with key `u64::MAX` and distance `+inf`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BatchResultBytes {
+    /// Queries (rows).
+    pub n: u32,
+    /// Columns per row: the `k` asked for.
+    pub k: u32,
+    /// `n * k` u64 keys.
+    pub keys: Vec<u8>,
+    /// `n * k` f32 distances.
+    pub distances: Vec<u8>,
+    /// `n` u32: matches found per query (`<= k`); the rest of the row is padding.
+    pub counts: Vec<u8>,
+}
+
+impl BatchResultBytes {
+    fn from_rows(rows: &[Vec<core_index::Match>], k: usize) -> Result<BatchResultBytes> {
+        let n = rows.len();
+        let cells = n
+            .checked_mul(k)
+            .filter(|c| c.checked_mul(8).is_some())
+            .ok_or_else(|| Error::InvalidArgument(format!("{n} queries x k {k} is too large")))?;
+        let mut keys = Vec::with_capacity(cells * 8);
+        let mut distances = Vec::with_capacity(cells * 4);
+        let mut counts = Vec::with_capacity(n * 4);
+        for row in rows {
+            let found = row.len().min(k);
+            for m in &row[..found] {
+                keys.extend_from_slice(&m.key.to_le_bytes());
+                distances.extend_from_slice(&m.distance.to_le_bytes());
+            }
+            for _ in found..k {
+                keys.extend_from_slice(&NO_KEY.to_le_bytes());
+                distances.extend_from_slice(&f32::INFINITY.to_le_bytes());
+            }
+            counts.extend_from_slice(&(found as u32).to_le_bytes());
+        }
+        Ok(BatchResultBytes {
+            n: u32::try_from(n)
+                .map_err(|_| Error::InvalidArgument(format!("{n} queries: at most 2^32 - 1")))?,
+            k: k as u32,
+            keys,
+            distances,
+            counts,
+        })
+    }
+}
+
 /// One search result.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct Match {
@@ -361,6 +417,15 @@ impl Index {
             .collect())
     }
 
+    /// `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
+    /// padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
+    /// count per query. The same matches, in the same order, as `search_batch`.
+    pub fn search_batch_arrays(&self, queries: &[u8], k: u32) -> Result<BatchResultBytes> {
+        let queries = f32s_from_le_bytes(queries, "queries")?;
+        let rows = self.index()?.search_batch(&queries, k as usize)?;
+        BatchResultBytes::from_rows(&rows, k as usize)
+    }
+
     /// The index in ferrovec's portable file format (loads on every backend and in JS).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         self.index()?.to_bytes()
@@ -441,6 +506,41 @@ mod tests {
         let batch = index.search_batch(&le(&[0.0, 0.0, 1.0, 1.0]), 1).unwrap();
         assert_eq!(batch.len(), 2);
         assert_eq!(batch[1][0].key, 3);
+    }
+
+    #[test]
+    fn batch_arrays_pad_short_rows_and_agree_with_search_batch() {
+        let engine = Engine::native();
+        let index = engine.clone().new_index(config(None)).unwrap();
+        index
+            .add_batch(&keys(&[1, 2]), &le(&[0.0, 0.0, 1.0, 0.0]), false)
+            .unwrap();
+        let queries = le(&[0.9, 0.0, 0.0, 0.1]);
+        let lists = index.search_batch(&queries, 3).unwrap();
+        let flat = index.search_batch_arrays(&queries, 3).unwrap();
+        assert_eq!((flat.n, flat.k), (2, 3));
+        let ks: Vec<u64> = flat
+            .keys
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        let ds: Vec<f32> = flat
+            .distances
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert_eq!(ks, [2, 1, NO_KEY, 1, 2, NO_KEY]);
+        assert_eq!(flat.counts, [2, 0, 0, 0, 2, 0, 0, 0]);
+        for (row, list) in lists.iter().enumerate() {
+            for (col, m) in list.iter().enumerate() {
+                assert_eq!(ds[row * 3 + col].to_bits(), m.distance.to_bits());
+            }
+            assert_eq!(ds[row * 3 + 2], f32::INFINITY);
+        }
+        assert!(matches!(
+            index.search_batch_arrays(&queries, 0),
+            Err(Error::InvalidArgument(_))
+        ));
     }
 
     #[test]

@@ -653,6 +653,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_search_batch() != 40884:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 36556:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_to_bytes() != 30276:
@@ -926,6 +928,9 @@ _UniffiLib.uniffi_ferrovec_checksum_method_index_search_allowed.restype = ctypes
 _UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch_arrays.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch_arrays.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_set_ef_search.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_set_ef_search.restype = ctypes.c_uint16
@@ -1388,6 +1393,13 @@ _UniffiLib.uniffi_ferrovec_fn_method_index_search_batch.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_index_search_batch.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_batch_arrays.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_batch_arrays.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_ferrovec_fn_method_index_set_ef_search.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint32,
@@ -1714,6 +1726,19 @@ class _UniffiFfiConverterTypeBackwardPushConfig(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.max_pushes, buf)
         _UniffiFfiConverterOptionalUInt64.write(value.top_k, buf)
 
+class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u32"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**32
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u32()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u32(value)
+
 class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
@@ -1733,6 +1758,66 @@ class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
     def write(value, buf):
         buf.write_i32(len(value))
         buf.write(value)
+
+@dataclass
+class BatchResultBytes:
+    """
+    `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
+    (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
+    primitive / typed arrays without an object per match. Rows with fewer than `k` matches
+    are padded with key `u64::MAX` and distance `+inf`.
+"""
+    def __init__(self, *, n:int, k:int, keys:bytes, distances:bytes, counts:bytes):
+        self.n = n
+        self.k = k
+        self.keys = keys
+        self.distances = distances
+        self.counts = counts
+        
+        
+
+    
+    def __str__(self):
+        return "BatchResultBytes(n={}, k={}, keys={}, distances={}, counts={})".format(self.n, self.k, self.keys, self.distances, self.counts)
+    def __eq__(self, other):
+        if self.n != other.n:
+            return False
+        if self.k != other.k:
+            return False
+        if self.keys != other.keys:
+            return False
+        if self.distances != other.distances:
+            return False
+        if self.counts != other.counts:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeBatchResultBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return BatchResultBytes(
+            n=_UniffiFfiConverterUInt32.read(buf),
+            k=_UniffiFfiConverterUInt32.read(buf),
+            keys=_UniffiFfiConverterBytes.read(buf),
+            distances=_UniffiFfiConverterBytes.read(buf),
+            counts=_UniffiFfiConverterBytes.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.n)
+        _UniffiFfiConverterUInt32.check_lower(value.k)
+        _UniffiFfiConverterBytes.check_lower(value.keys)
+        _UniffiFfiConverterBytes.check_lower(value.distances)
+        _UniffiFfiConverterBytes.check_lower(value.counts)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.n, buf)
+        _UniffiFfiConverterUInt32.write(value.k, buf)
+        _UniffiFfiConverterBytes.write(value.keys, buf)
+        _UniffiFfiConverterBytes.write(value.distances, buf)
+        _UniffiFfiConverterBytes.write(value.counts, buf)
 
 @dataclass
 class CsrArrays:
@@ -1838,19 +1923,6 @@ class _UniffiFfiConverterTypeHit(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterUInt64.write(value.index, buf)
         _UniffiFfiConverterFloat32.write(value.score, buf)
-
-class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u32"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**32
-
-    @staticmethod
-    def read(buf):
-        return buf.read_u32()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_u32(value)
 
 @dataclass
 class HnswConfig:
@@ -4016,6 +4088,13 @@ class IndexProtocol(typing.Protocol):
         One `search` per query (`queries`: n * dims little-endian f32, row-major).
 """
         raise NotImplementedError
+    def search_batch_arrays(self, queries: bytes,k: int) -> BatchResultBytes:
+        """
+        `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
+        padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
+        count per query. The same matches, in the same order, as `search_batch`.
+"""
+        raise NotImplementedError
     def set_ef_search(self, ef: int) -> None:
         """
         HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
@@ -4499,6 +4578,29 @@ class Index(IndexProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_ferrovec_fn_method_index_search_batch,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def search_batch_arrays(self, queries: bytes,k: int) -> BatchResultBytes:
+        """
+        `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
+        padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
+        count per query. The same matches, in the same order, as `search_batch`.
+"""
+        
+        _UniffiFfiConverterByRefBytes.check_lower(queries)
+
+        _UniffiFfiConverterUInt32.check_lower(k)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterByRefBytes.lower(queries),
+            _UniffiFfiConverterUInt32.lower(k),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBatchResultBytes.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_search_batch_arrays,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -6391,6 +6493,7 @@ __all__ = [
     "Metric",
     "Personalization",
     "BackwardPushConfig",
+    "BatchResultBytes",
     "CsrArrays",
     "Hit",
     "HnswConfig",

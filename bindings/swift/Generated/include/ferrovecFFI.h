@@ -474,6 +474,11 @@ RustBuffer uniffi_ferrovec_fn_method_index_search_allowed(uint64_t ptr, ForeignB
 RustBuffer uniffi_ferrovec_fn_method_index_search_batch(uint64_t ptr, ForeignBytes queries, uint32_t k, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_BATCH_ARRAYS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_BATCH_ARRAYS
+RustBuffer uniffi_ferrovec_fn_method_index_search_batch_arrays(uint64_t ptr, ForeignBytes queries, uint32_t k, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SET_EF_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SET_EF_SEARCH
 void uniffi_ferrovec_fn_method_index_set_ef_search(uint64_t ptr, uint32_t ef, RustCallStatus *_Nonnull out_status
@@ -1294,6 +1299,12 @@ uint16_t uniffi_ferrovec_checksum_method_index_search_allowed(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_BATCH
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_BATCH
 uint16_t uniffi_ferrovec_checksum_method_index_search_batch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_BATCH_ARRAYS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_BATCH_ARRAYS
+uint16_t uniffi_ferrovec_checksum_method_index_search_batch_arrays(void
     
 );
 #endif

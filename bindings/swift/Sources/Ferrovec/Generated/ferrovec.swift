@@ -1579,6 +1579,13 @@ public protocol IndexProtocol: AnyObject, Sendable {
     func searchBatch(queries: Data, k: UInt32) throws  -> [[Match]]
     
     /**
+     * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
+     * count per query. The same matches, in the same order, as `search_batch`.
+     */
+    func searchBatchArrays(queries: Data, k: UInt32) throws  -> BatchResultBytes
+    
+    /**
      * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
      */
     func setEfSearch(ef: UInt32) throws 
@@ -1974,6 +1981,24 @@ open func searchBatch(queries: Data, k: UInt32)throws  -> [[Match]]  {
         uniffiCallStatus in
         FfiConverterByRefBytes.lower(queries) { queriesFb in
     uniffi_ferrovec_fn_method_index_search_batch(
+            self.uniffiCloneHandle(),
+        queriesFb,
+        FfiConverterUInt32.lower(k),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
+     * count per query. The same matches, in the same order, as `search_batch`.
+     */
+open func searchBatchArrays(queries: Data, k: UInt32)throws  -> BatchResultBytes  {
+    return try  FfiConverterTypeBatchResultBytes_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(queries) { queriesFb in
+    uniffi_ferrovec_fn_method_index_search_batch_arrays(
             self.uniffiCloneHandle(),
         queriesFb,
         FfiConverterUInt32.lower(k),uniffiCallStatus
@@ -2704,6 +2729,108 @@ public func FfiConverterTypeBackwardPushConfig_lift(_ buf: RustBuffer) throws ->
 #endif
 public func FfiConverterTypeBackwardPushConfig_lower(_ value: BackwardPushConfig) -> RustBuffer {
     return FfiConverterTypeBackwardPushConfig.lower(value)
+}
+
+
+/**
+ * `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
+ * (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
+ * primitive / typed arrays without an object per match. Rows with fewer than `k` matches
+ * are padded with key `u64::MAX` and distance `+inf`.
+ */
+public struct BatchResultBytes: Equatable, Hashable {
+    /**
+     * Queries (rows).
+     */
+    public var n: UInt32
+    /**
+     * Columns per row: the `k` asked for.
+     */
+    public var k: UInt32
+    /**
+     * `n * k` u64 keys.
+     */
+    public var keys: Data
+    /**
+     * `n * k` f32 distances.
+     */
+    public var distances: Data
+    /**
+     * `n` u32: matches found per query (`<= k`); the rest of the row is padding.
+     */
+    public var counts: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Queries (rows).
+         */n: UInt32, 
+        /**
+         * Columns per row: the `k` asked for.
+         */k: UInt32, 
+        /**
+         * `n * k` u64 keys.
+         */keys: Data, 
+        /**
+         * `n * k` f32 distances.
+         */distances: Data, 
+        /**
+         * `n` u32: matches found per query (`<= k`); the rest of the row is padding.
+         */counts: Data) {
+        self.n = n
+        self.k = k
+        self.keys = keys
+        self.distances = distances
+        self.counts = counts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BatchResultBytes: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBatchResultBytes: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BatchResultBytes {
+        return
+            try BatchResultBytes(
+                n: FfiConverterUInt32.read(from: &buf), 
+                k: FfiConverterUInt32.read(from: &buf), 
+                keys: FfiConverterData.read(from: &buf), 
+                distances: FfiConverterData.read(from: &buf), 
+                counts: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BatchResultBytes, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.n, into: &buf)
+        FfiConverterUInt32.write(value.k, into: &buf)
+        FfiConverterData.write(value.keys, into: &buf)
+        FfiConverterData.write(value.distances, into: &buf)
+        FfiConverterData.write(value.counts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBatchResultBytes_lift(_ buf: RustBuffer) throws -> BatchResultBytes {
+    return try FfiConverterTypeBatchResultBytes.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBatchResultBytes_lower(_ value: BatchResultBytes) -> RustBuffer {
+    return FfiConverterTypeBatchResultBytes.lower(value)
 }
 
 
@@ -6136,6 +6263,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_search_batch() != 40884) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 36556) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799) {

@@ -23,6 +23,58 @@ data class Match(val key: Long, val distance: Float)
 private fun List<dev.ferrovec.ffi.Match>.toMatches(): List<Match> = map { Match(it.key.toLong(), it.distance) }
 
 /**
+ * [Index.searchBatch] results in primitive arrays, row-major: [n] queries by [k] columns, row
+ * `i` holding query `i`'s matches ascending by distance (ties by key). [keys] and
+ * [distances] have `n * k` entries; a row with fewer than [k] matches (fewer live vectors) is
+ * padded with [NO_KEY] and `+Infinity`; [counts] says how many entries of each row are
+ * matches. Keys are u64 bits in a Long, as in [Match].
+ */
+class BatchMatches(
+    val n: Int,
+    val k: Int,
+    val keys: LongArray,
+    val distances: FloatArray,
+    val counts: IntArray,
+) {
+    /** The key at [row], [col] ([NO_KEY] in padding). */
+    fun key(row: Int, col: Int): Long = keys[row * k + col]
+
+    /** The distance at [row], [col] (`+Infinity` in padding). */
+    fun distance(row: Int, col: Int): Float = distances[row * k + col]
+
+    /** Row [row] as [Match]es without the padding: what [Index.search] returns for it. */
+    fun matches(row: Int): List<Match> = List(counts[row]) { Match(key(row, it), distance(row, it)) }
+
+    /** Every row as [matches]: what [Index.searchBatchMatches] returns. */
+    fun toMatches(): List<List<Match>> = List(n) { matches(it) }
+
+    override fun equals(other: Any?): Boolean = other is BatchMatches && n == other.n && k == other.k &&
+        keys.contentEquals(other.keys) && distances.contentEquals(other.distances) && counts.contentEquals(other.counts)
+
+    override fun hashCode(): Int = (31 * keys.contentHashCode() + distances.contentHashCode()) * 31 + counts.contentHashCode()
+
+    override fun toString(): String = "BatchMatches(n=$n, k=$k, counts=${counts.contentToString()})"
+
+    companion object {
+        /** The padding key: u64 max, i.e. -1 as a Long (faiss's padding). A live key may
+         * equal it; [counts] is the authority. */
+        const val NO_KEY: Long = -1L
+
+        internal fun of(raw: dev.ferrovec.ffi.BatchResultBytes): BatchMatches {
+            val n = raw.n.toInt()
+            val k = raw.k.toInt()
+            val keys = LongArray(n * k)
+            ByteBuffer.wrap(raw.keys).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(keys)
+            val distances = FloatArray(n * k)
+            ByteBuffer.wrap(raw.distances).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(distances)
+            val counts = IntArray(n)
+            ByteBuffer.wrap(raw.counts).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(counts)
+            return BatchMatches(n, k, keys, distances, counts)
+        }
+    }
+}
+
+/**
  * The search fast path (ffi/src/bindings/fast.rs): one JNA direct-mapped call writing the
  * matches into a per-thread direct buffer, instead of a UniFFI method call (handle clone,
  * call, buffer free, records lifted field by field: ~100 us per k=10 search here, against a
@@ -267,9 +319,21 @@ class Index private constructor(private val ffi: FfiIndex) : AutoCloseable {
         else raw.searchAllowed(q, k.toUInt(), a).toMatches()
     }
 
-    /** One [search] per query ([queries]: n * dims floats, row-major). */
+    /**
+     * The [k] nearest vectors to each query ([queries]: n * dims floats, row-major) as
+     * primitive arrays ([BatchMatches]: `n * k` keys and distances, padded with
+     * [BatchMatches.NO_KEY] / `+Infinity` where fewer than [k] exist, and a count per
+     * query), without an object per match. The same results as one [search] per query.
+     */
     @JvmOverloads
-    fun searchBatch(queries: FloatArray, k: Int = 10): List<List<Match>> {
+    fun searchBatch(queries: FloatArray, k: Int = 10): BatchMatches {
+        require(k >= 0) { "k must be >= 0, got $k" }
+        return BatchMatches.of(raw.searchBatchArrays(Scratch.floats(queries)[0], k.toUInt()))
+    }
+
+    /** One [search] per query, as lists of [Match] (no padding). */
+    @JvmOverloads
+    fun searchBatchMatches(queries: FloatArray, k: Int = 10): List<List<Match>> {
         require(k >= 0) { "k must be >= 0, got $k" }
         return raw.searchBatch(Scratch.floats(queries)[0], k.toUInt()).map { it.toMatches() }
     }

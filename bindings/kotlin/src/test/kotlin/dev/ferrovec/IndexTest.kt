@@ -84,10 +84,69 @@ class IndexTest {
                 assertEquals(bruteForce(data, keys, q, 5, allowed.toSet()), index.search(q, 5, allowed).map { it.key })
                 assertEquals(index.search(q, 5, allowed), index.search(Vectors.of(q), 5, Vectors.ofKeys(allowed)))
                 assertEquals(emptyList<Match>(), index.search(q, 5, LongArray(0)))
+                val singles = (0 until 10).map { index.search(row(queries, it), 4) }
+                assertEquals(singles, index.searchBatchMatches(queries, 4))
                 val batch = index.searchBatch(queries, 4)
-                assertEquals((0 until 10).map { index.search(row(queries, it), 4) }, batch)
+                assertEquals(10, batch.n)
+                assertEquals(4, batch.k)
+                assertEquals(40, batch.keys.size)
+                assertEquals(40, batch.distances.size)
+                assertEquals(singles, batch.toMatches())
+                for (i in 0 until 10) {
+                    assertEquals(singles[i].map { it.key }, batch.keys.copyOfRange(4 * i, 4 * i + 4).toList())
+                    assertEquals(singles[i].map { it.distance.toBits() }, (0 until 4).map { batch.distance(i, it).toBits() })
+                }
             }
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = ["native", "interpreted-simd"])
+    fun searchBatchPadsWhenFewerThanKAndSkipsDeletedKeys(backend: String) {
+        EngineTest.engine(backend).use { e ->
+            e.newIndex(dims, IndexMetric.L2SQ, Storage.F32, HnswConfig()).use { index ->
+                val data = rows(3, 5)
+                index.addBatch(longArrayOf(10, 20, 30), data)
+                index.remove(20)
+                val batch = index.searchBatch(data, 4)
+                assertEquals(3, batch.n)
+                assertArrayEquals(intArrayOf(2, 2, 2), batch.counts)
+                for (i in 0 until 3) {
+                    assertEquals(setOf(10L, 30L), setOf(batch.key(i, 0), batch.key(i, 1)))
+                    for (c in 2 until 4) {
+                        assertEquals(BatchMatches.NO_KEY, batch.key(i, c))
+                        assertEquals(Float.POSITIVE_INFINITY, batch.distance(i, c))
+                    }
+                    assertEquals(index.search(row(data, i), 4), batch.matches(i))
+                }
+                assertEquals(10L, batch.key(0, 0))
+                assertEquals(30L, batch.key(2, 0))
+            }
+            e.newIndex(dims, IndexMetric.L2SQ, Storage.F32, null).use { empty ->
+                val batch = empty.searchBatch(rows(2, 6), 3)
+                assertArrayEquals(LongArray(6) { -1L }, batch.keys)
+                assertArrayEquals(intArrayOf(0, 0), batch.counts)
+                assertThrows<FerrovecException.InvalidArgument> { empty.searchBatch(rows(2, 6), 0) }
+            }
+        }
+    }
+
+    @Test
+    fun searchBatchArraysAgreeAcrossBackends() {
+        val native = Engine.native()
+        val interp = Engine.interpreted()
+        val (index, _, _) = filled(native, hnsw = HnswConfig())
+        val queries = rows(9, 11)
+        val want = index.searchBatch(queries, 6)
+        Index.fromBytes(index.toBytes(), interp).use { other ->
+            val got = other.searchBatch(queries, 6)
+            assertArrayEquals(IntArray(9) { 6 }, got.counts)
+            assertMatchesAgree(want.toMatches(), got.toMatches())
+            assertEquals(other.searchBatchMatches(queries, 6), got.toMatches())
+        }
+        index.close()
+        interp.close()
+        native.close()
     }
 
     @ParameterizedTest
@@ -156,13 +215,13 @@ class IndexTest {
         val interp = Engine.interpreted()
         val queries = rows(5, 8)
         val (index, _, _) = filled(native, hnsw = HnswConfig())
-        val want = index.searchBatch(queries, 5)
+        val want = index.searchBatchMatches(queries, 5)
         val blob = index.toBytes()
         assertEquals("FVIX", String(blob.copyOfRange(0, 4)))
         for (e in listOf(native, interp)) {
             Index.fromBytes(blob, e).use { loaded ->
                 assertEquals(e.kind, loaded.backend)
-                val got = loaded.searchBatch(queries, 5)
+                val got = loaded.searchBatchMatches(queries, 5)
                 // Same backend, same kernels: the same bits. Across backends: the contract.
                 if (e === native) assertEquals(want, got) else assertMatchesAgree(want, got)
                 assertArrayEquals(blob, loaded.toBytes())
@@ -171,8 +230,8 @@ class IndexTest {
         val dir = Files.createTempDirectory("ferrovec-kotlin")
         val path = dir.resolve("index.fvix").toString()
         index.save(path)
-        Index.load(path, native).use { assertEquals(want, it.searchBatch(queries, 5)) }
-        Index.load(path, interp).use { assertMatchesAgree(want, it.searchBatch(queries, 5)) }
+        Index.load(path, native).use { assertEquals(want, it.searchBatchMatches(queries, 5)) }
+        Index.load(path, interp).use { assertMatchesAgree(want, it.searchBatchMatches(queries, 5)) }
         assertThrows<FerrovecException.CorruptFile> { Index.fromBytes(blob.copyOf(blob.size - 1)) }
         val flipped = blob.copyOf().also { it[it.size / 2] = (it[it.size / 2].toInt() xor 0x40).toByte() }
         assertThrows<FerrovecException.CorruptFile> { Index.fromBytes(flipped, interp) }

@@ -778,6 +778,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_search_batch(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_index_search_batch_arrays(
+    ): Int
     external fun uniffi_ferrovec_checksum_method_index_set_ef_search(
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_to_bytes(
@@ -970,6 +972,8 @@ internal object UniffiLib {
     external fun uniffi_ferrovec_fn_method_index_search_allowed(`ptr`: Long,`query`: ForeignBytes.ByValue,`k`: Int,`allowed`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_method_index_search_batch(`ptr`: Long,`queries`: ForeignBytes.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_search_batch_arrays(`ptr`: Long,`queries`: ForeignBytes.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_method_index_set_ef_search(`ptr`: Long,`ef`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1342,6 +1346,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_search_batch() and 0xFFFF) != 40884) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() and 0xFFFF) != 36556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_set_ef_search() and 0xFFFF) != 31799) {
@@ -3223,6 +3230,13 @@ public interface IndexInterface {
     fun `searchBatch`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): List<List<Match>>
     
     /**
+     * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
+     * count per query. The same matches, in the same order, as `search_batch`.
+     */
+    fun `searchBatchArrays`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): BatchResultBytes
+    
+    /**
      * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
      */
     fun `setEfSearch`(`ef`: kotlin.UInt)
@@ -3726,6 +3740,27 @@ open class Index: Disposable, AutoCloseable, IndexInterface
     callWithHandle {
     uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ferrovec_fn_method_index_search_batch(
+        it,
+        
+        FfiConverterByRefBytes.lower(`queries`),
+        FfiConverterUInt.lower(`k`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `search_batch` as flat arrays ([`BatchResultBytes`]): `n * k` keys and distances,
+     * padded with `u64::MAX` / `+inf` where a query has fewer than `k` matches, and the
+     * count per query. The same matches, in the same order, as `search_batch`.
+     */
+    @Throws(FerrovecException::class)override fun `searchBatchArrays`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): BatchResultBytes {
+            return FfiConverterTypeBatchResultBytes.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_search_batch_arrays(
         it,
         
         FfiConverterByRefBytes.lower(`queries`),
@@ -4644,6 +4679,80 @@ public object FfiConverterTypeBackwardPushConfig: FfiConverterRustBuffer<Backwar
             FfiConverterDouble.write(value.`rMax`, buf)
             FfiConverterULong.write(value.`maxPushes`, buf)
             FfiConverterOptionalULong.write(value.`topK`, buf)
+    }
+}
+
+
+
+/**
+ * `Index.search_batch_arrays`: `n * k` results as flat little-endian arrays, row-major
+ * (row `i` holds query `i`'s matches, ascending), for the languages to wrap as numpy /
+ * primitive / typed arrays without an object per match. Rows with fewer than `k` matches
+ * are padded with key `u64::MAX` and distance `+inf`.
+ */
+data class BatchResultBytes (
+    /**
+     * Queries (rows).
+     */
+    var `n`: kotlin.UInt
+    , 
+    /**
+     * Columns per row: the `k` asked for.
+     */
+    var `k`: kotlin.UInt
+    , 
+    /**
+     * `n * k` u64 keys.
+     */
+    var `keys`: kotlin.ByteArray
+    , 
+    /**
+     * `n * k` f32 distances.
+     */
+    var `distances`: kotlin.ByteArray
+    , 
+    /**
+     * `n` u32: matches found per query (`<= k`); the rest of the row is padding.
+     */
+    var `counts`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBatchResultBytes: FfiConverterRustBuffer<BatchResultBytes> {
+    override fun read(buf: ByteBuffer): BatchResultBytes {
+        return BatchResultBytes(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BatchResultBytes) = (
+            FfiConverterUInt.allocationSize(value.`n`) +
+            FfiConverterUInt.allocationSize(value.`k`) +
+            FfiConverterByteArray.allocationSize(value.`keys`) +
+            FfiConverterByteArray.allocationSize(value.`distances`) +
+            FfiConverterByteArray.allocationSize(value.`counts`)
+    )
+
+    override fun write(value: BatchResultBytes, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`n`, buf)
+            FfiConverterUInt.write(value.`k`, buf)
+            FfiConverterByteArray.write(value.`keys`, buf)
+            FfiConverterByteArray.write(value.`distances`, buf)
+            FfiConverterByteArray.write(value.`counts`, buf)
     }
 }
 
