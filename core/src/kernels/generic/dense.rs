@@ -511,7 +511,7 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
     // Rows per packed block: a multiple of MR, at least one panel.
     let mc_max = (PACK_BYTES / (4 * k.max(1)) / mr).max(1) * mr;
     let mc = mc_max.min(m.div_ceil(mr) * mr);
-    let mut pack: Vec<f32> = Vec::new();
+    let mut pack = take_pack_buffer();
     // The buffer is at most ~256 KiB unless `k` is huge (then `MR` rows of it): if even
     // that cannot be had, compute without packing rather than abort.
     if mc
@@ -610,6 +610,40 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
         }
         ic += rows;
     }
+    put_pack_buffer(pack);
+}
+
+#[cfg(feature = "std")]
+std::thread_local! {
+    /// The packing buffer of this thread's last product, kept for the next: an encoder's
+    /// forward pass makes dozens of products per call, and its workspace promises no
+    /// allocation once warm (core/tests/encoder_model.rs).
+    static PACK_BUFFER: core::cell::Cell<Vec<f32>> = const { core::cell::Cell::new(Vec::new()) };
+}
+
+/// This thread's cached packing buffer (empty, maybe with capacity). Without `std` (the
+/// wasm modules) every product allocates its own.
+fn take_pack_buffer() -> Vec<f32> {
+    #[cfg(feature = "std")]
+    {
+        PACK_BUFFER.try_with(|b| b.take()).unwrap_or_default()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        Vec::new()
+    }
+}
+
+fn put_pack_buffer(buffer: Vec<f32>) {
+    #[cfg(feature = "std")]
+    {
+        let mut buffer = buffer;
+        buffer.clear();
+        // A thread being torn down just frees it.
+        let _ = PACK_BUFFER.try_with(move |b| b.set(buffer));
+    }
+    #[cfg(not(feature = "std"))]
+    drop(buffer);
 }
 
 /// Tiles of at most this many rows (scalar, NEON, simd128) have no 1-register variant for
