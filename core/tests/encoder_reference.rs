@@ -17,10 +17,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ferrovec_core::encoder::json;
-use ferrovec_core::encoder::{BertModel, ModelBytes, TokenizerSpec, Workspace};
+use ferrovec_core::encoder::{
+    BertModel, Encoder, EncoderWorkspace, ModelBytes, ModelFiles, TokenizerSpec, Workspace,
+};
 use ferrovec_core::kernels::Kernels;
 
 struct Item {
+    text: String,
     ids: Vec<u32>,
     embedding: Vec<f32>,
 }
@@ -41,6 +44,7 @@ fn load_reference() -> (usize, Vec<Item>) {
         .unwrap()
         .iter()
         .map(|it| Item {
+            text: it.get("text").unwrap().as_str().unwrap().to_string(),
             ids: it
                 .get("ids")
                 .unwrap()
@@ -244,4 +248,61 @@ fn minilm_tokenizer_spec() {
         .added_tokens
         .iter()
         .any(|t| t.id == 103 && t.content == "[MASK]" && t.special));
+}
+
+#[test]
+#[ignore = "needs the all-MiniLM-L6-v2 checkpoint and the reference file: run by `make test-encoder`"]
+fn minilm_encoder_text_to_vectors_matches_reference() {
+    let dir = env_path("FERROVEC_MINILM_DIR");
+    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let (config, tokenizer, pooling, sbert) = (
+        read("config.json"),
+        read("tokenizer.json"),
+        read("1_Pooling/config.json"),
+        read("sentence_bert_config.json"),
+    );
+    let weights: ModelBytes = Arc::new(read("model.safetensors"));
+    let start = Instant::now();
+    let encoder = Encoder::from_files(ModelFiles {
+        tokenizer_json: Some(&tokenizer),
+        pooling_json: Some(&pooling),
+        sentence_bert_config_json: Some(&sbert),
+        ..ModelFiles::new(weights, &config)
+    })
+    .unwrap();
+    let load = start.elapsed();
+    assert_eq!((encoder.dims(), encoder.max_tokens()), (384, 256));
+    let (_, items) = load_reference();
+    for (i, it) in items.iter().enumerate() {
+        assert_eq!(
+            encoder.tokenize(&it.text).unwrap(),
+            it.ids,
+            "text {i}: {:?}",
+            it.text
+        );
+    }
+    let texts: Vec<&str> = items.iter().map(|it| it.text.as_str()).collect();
+    let mut out = vec![0.0f32; texts.len() * encoder.dims()];
+    let mut ws = EncoderWorkspace::new();
+    let start = Instant::now();
+    encoder
+        .embed_into(Kernels::active(), &texts, &mut out, &mut ws)
+        .unwrap();
+    let elapsed = start.elapsed();
+    let h = encoder.dims();
+    let min = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| cosine(&out[i * h..(i + 1) * h], &it.embedding))
+        .fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "Encoder: loaded in {:.2} ms (model id {:016x}); {} texts from text to vectors in {:.2} s ({}); workspace {} bytes; min cosine with the reference {min:.9}",
+        load.as_secs_f64() * 1e3,
+        encoder.model_id(),
+        texts.len(),
+        elapsed.as_secs_f64(),
+        Kernels::active().variant(),
+        ws.bytes()
+    );
+    assert!(min >= 0.9999, "min cosine {min}");
 }

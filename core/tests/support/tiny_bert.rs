@@ -470,3 +470,45 @@ pub fn cosine(a: &[f32], b: &[f64]) -> f64 {
     let bb: f64 = b.iter().map(|y| y * y).sum();
     ab / (aa.sqrt() * bb.sqrt())
 }
+
+/// A `vocab.txt` of `spec.vocab` tokens: BERT's five special tokens at BERT's ids' order
+/// (`[PAD]` 0, `[UNK]` 1, `[CLS]` 2, `[SEP]` 3, `[MASK]` 4), some English words and pieces,
+/// then filler tokens.
+pub fn vocab_txt(spec: &Spec) -> String {
+    let words = [
+        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "weather", "is", "lovely", "today",
+        ".", "it", "'", "s", "so", "sunny", "outside", "!", "he", "drove", "to", "stadium", "##s",
+        "##ing", "a", "##b", "c", "##d", "e", "?", ",", "cafe", "日", "本",
+    ];
+    assert!(spec.vocab >= words.len());
+    let mut out = String::new();
+    for i in 0..spec.vocab {
+        match words.get(i) {
+            Some(w) => out.push_str(w),
+            None => write!(out, "filler{i}").unwrap(),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A minimal BERT `tokenizer.json` around the tokens of [`vocab_txt`].
+pub fn tokenizer_json(spec: &Spec) -> String {
+    let vocab: Vec<String> = vocab_txt(spec)
+        .lines()
+        .enumerate()
+        .map(|(i, t)| format!("{t:?}: {i}"))
+        .collect();
+    let added: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!(r#"{{"id": {i}, "content": "{t}", "special": true}}"#))
+        .collect();
+    format!(
+        r###"{{"version": "1.0", "truncation": {{"max_length": 128}}, "added_tokens": [{}],
+ "normalizer": {{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true}},
+ "model": {{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": {{{}}}}}}}"###,
+        added.join(", "),
+        vocab.join(", ")
+    )
+}

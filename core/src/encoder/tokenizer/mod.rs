@@ -53,6 +53,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
+use super::tokenizer_spec::TokenizerSpec;
 use crate::{Error, Result};
 use unicode::{Clean, Lower, Strip};
 use vocab::Vocab;
@@ -229,6 +230,39 @@ impl WordPieceTokenizer {
     pub fn from_tokens<S: AsRef<str>>(tokens: &[S], options: WordPieceOptions) -> Result<Self> {
         let vocab = Vocab::new(tokens)?;
         Self::build(vocab, options)
+    }
+
+    /// The tokenizer a `tokenizer.json` describes ([`TokenizerSpec::from_json`]): its
+    /// vocabulary, normalizer, unknown token, subword prefix, word length limit and added
+    /// tokens. `[CLS]` and `[SEP]` are BERT's (the post-processor of every BERT
+    /// `tokenizer.json`); truncation is the caller's, per call.
+    ///
+    /// Errors ([`Error::CorruptFile`], naming `tokenizer.json`): a vocabulary without
+    /// `[CLS]` or `[SEP]`, ids that are not `0..n`, an added token missing from the
+    /// vocabulary.
+    pub fn from_spec(spec: &TokenizerSpec) -> Result<Self> {
+        let options = WordPieceOptions {
+            normalizer: NormalizerOptions {
+                clean_text: spec.normalizer.clean_text,
+                handle_chinese_chars: spec.normalizer.handle_chinese_chars,
+                strip_accents: spec.normalizer.strip_accents,
+                lowercase: spec.normalizer.lowercase,
+            },
+            unk_token: spec.unk_token.clone(),
+            continuing_subword_prefix: spec.continuing_subword_prefix.clone(),
+            max_input_chars_per_word: spec.max_input_chars_per_word,
+            special_tokens: spec
+                .added_tokens
+                .iter()
+                .map(|t| t.content.clone())
+                .collect(),
+            ..WordPieceOptions::default()
+        };
+        let entries = spec.vocab.iter().map(|(t, id)| (t.as_str(), *id));
+        Self::from_vocab_entries(entries, options).map_err(|e| match e {
+            Error::InvalidArgument(m) => Error::CorruptFile(format!("tokenizer.json: {m}")),
+            e => e,
+        })
     }
 
     /// Builds a tokenizer from `(token, id)` pairs in any order (a `tokenizer.json`'s
