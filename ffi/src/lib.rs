@@ -27,12 +27,14 @@ pub use ferrovec_core::{Error, Result};
 pub mod backend;
 pub mod bindings;
 pub mod capi;
+pub mod encoder;
 mod engine;
 mod files;
 pub mod index;
 pub mod solver;
 
 pub use backend::BackendKind;
+pub use encoder::Encoder;
 pub use engine::Engine;
 pub use index::{
     HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,

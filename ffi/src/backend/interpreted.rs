@@ -787,6 +787,17 @@ fn nan(x: f32) -> bool {
 }
 
 impl Backend for Interpreted {
+    // Until the encoder's wasm module exists the interpreted backend must refuse rather
+    // than fall back to native code, which the platforms that choose it forbid.
+    fn load_encoder(
+        &self,
+        _files: ferrovec_core::encoder::ModelFiles<'_>,
+    ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
+        Err(Error::InvalidArgument(
+            "the text encoder does not run on the interpreted backend yet".into(),
+        ))
+    }
+
     fn kind(&self) -> BackendKind {
         BackendKind::Interpreted
     }

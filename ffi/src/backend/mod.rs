@@ -120,6 +120,18 @@ pub trait Backend: Send + Sync + fmt::Debug {
         )))
     }
 
+    /// A sentence encoder on this backend (what [`Encoder`](crate::Encoder)'s constructors
+    /// wrap). The default is the core's encoder on the active kernel table, run natively.
+    fn load_encoder(
+        &self,
+        files: ferrovec_core::encoder::ModelFiles<'_>,
+    ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
+        Ok(Box::new(crate::encoder::NativeEncoder::new(
+            ferrovec_core::encoder::Encoder::from_files(files)?,
+            ferrovec_core::kernels::Kernels::active(),
+        )))
+    }
+
     /// A sparse matrix held by this backend (what
     /// [`SparseMatrix`](crate::solver::SparseMatrix)'s constructors wrap), from an already
     /// validated core matrix. The default is the core's, run natively.

@@ -55,6 +55,16 @@ impl Backend for Native {
         format!("native ({}{pinned})", self.kernels().variant())
     }
 
+    fn load_encoder(
+        &self,
+        files: ferrovec_core::encoder::ModelFiles<'_>,
+    ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
+        Ok(Box::new(crate::encoder::NativeEncoder::new(
+            ferrovec_core::encoder::Encoder::from_files(files)?,
+            self.kernels(),
+        )))
+    }
+
     fn dot_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {
         self.kernels().dot_f32(a, b)
     }

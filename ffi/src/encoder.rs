@@ -1,0 +1,334 @@
+//! [`Encoder`]: text to unit-length sentence vectors (a BERT sentence encoder such as
+//! all-MiniLM-L6-v2) on a backend chosen at run time.
+//!
+//! The encoder itself is [`ferrovec_core::encoder::Encoder`]; this module adds what needs
+//! `std`: loading a model directory from disk, the choice of backend (through an
+//! [`Engine`]), a pool of workspaces so one encoder serves many threads without
+//! reallocating, and splitting a large batch over several threads.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+pub use ferrovec_core::encoder::ModelFiles;
+use ferrovec_core::encoder::{EncoderWorkspace, ModelBytes};
+use ferrovec_core::kernels::Kernels;
+use ferrovec_core::{Error, Result};
+
+use crate::{BackendKind, Engine};
+
+/// What a [`Backend`](crate::backend::Backend) implements to hold an encoder. Every method
+/// takes `&self` and may run concurrently; a failed call changes nothing.
+pub trait EncoderBackend: Send + Sync + fmt::Debug {
+    /// Length of the vectors.
+    fn dims(&self) -> usize;
+    /// Texts are truncated to this many tokens (`[CLS]` and `[SEP]` included).
+    fn max_tokens(&self) -> usize;
+    /// The model id (see [`Encoder::model_id`]).
+    fn model_id(&self) -> u64;
+    /// The token ids of `text` (bytes; invalid UTF-8 becomes U+FFFD).
+    fn tokenize(&self, text: &[u8]) -> Result<Vec<u32>>;
+    /// Embeds `texts` into `out` (`texts.len() x dims()`), on at most `threads` threads.
+    fn embed_into(&self, texts: &[&[u8]], out: &mut [f32], threads: usize) -> Result<()>;
+}
+
+/// The Native backend's encoder: the core encoder, on one kernel table, with a pool of
+/// workspaces (one per concurrent call or thread, kept warm between calls).
+pub(crate) struct NativeEncoder {
+    encoder: ferrovec_core::encoder::Encoder,
+    kernels: &'static Kernels,
+    pool: Mutex<Vec<EncoderWorkspace>>,
+}
+
+impl fmt::Debug for NativeEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NativeEncoder")
+            .field("dims", &self.encoder.dims())
+            .field("kernels", &self.kernels.variant())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Workspaces kept for reuse at most: one per thread of a typical machine's batch.
+const POOL_MAX: usize = 16;
+
+impl NativeEncoder {
+    pub(crate) fn new(
+        encoder: ferrovec_core::encoder::Encoder,
+        kernels: &'static Kernels,
+    ) -> NativeEncoder {
+        NativeEncoder {
+            encoder,
+            kernels,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn with_workspace<R>(&self, f: impl FnOnce(&mut EncoderWorkspace) -> R) -> R {
+        let taken = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut ws = taken.unwrap_or_default();
+        let r = f(&mut ws);
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < POOL_MAX {
+            pool.push(ws);
+        }
+        r
+    }
+
+    fn embed_chunk(&self, texts: &[&[u8]], out: &mut [f32]) -> Result<()> {
+        self.with_workspace(|ws| self.encoder.embed_into(self.kernels, texts, out, ws))
+    }
+}
+
+impl EncoderBackend for NativeEncoder {
+    fn dims(&self) -> usize {
+        self.encoder.dims()
+    }
+
+    fn max_tokens(&self) -> usize {
+        self.encoder.max_tokens()
+    }
+
+    fn model_id(&self) -> u64 {
+        self.encoder.model_id()
+    }
+
+    fn tokenize(&self, text: &[u8]) -> Result<Vec<u32>> {
+        self.encoder.tokenize(text)
+    }
+
+    fn embed_into(&self, texts: &[&[u8]], out: &mut [f32], threads: usize) -> Result<()> {
+        let dims = self.dims();
+        if out.len() != texts.len().saturating_mul(dims) {
+            return Err(Error::DimensionMismatch {
+                expected: texts.len().saturating_mul(dims),
+                actual: out.len(),
+            });
+        }
+        // Contiguous chunks balanced by bytes of text (tokens follow bytes closely), at
+        // least a pass's worth of text each so a thread is worth starting.
+        let threads = threads.clamp(1, texts.len().max(1));
+        let total: usize = texts.iter().map(|t| t.len() + 8).sum();
+        let per_thread = total.div_ceil(threads).max(2048);
+        if threads == 1 || total <= per_thread {
+            return self.embed_chunk(texts, out);
+        }
+        let mut chunks: Vec<(&[&[u8]], &mut [f32])> = Vec::new();
+        let (mut rest_texts, mut rest_out) = (texts, out);
+        while !rest_texts.is_empty() {
+            let mut n = 0;
+            let mut bytes = 0;
+            while n < rest_texts.len() && (n == 0 || bytes < per_thread) {
+                bytes += rest_texts[n].len() + 8;
+                n += 1;
+            }
+            let (t, tr) = rest_texts.split_at(n);
+            let (o, or) = rest_out.split_at_mut(n * dims);
+            chunks.push((t, o));
+            rest_texts = tr;
+            rest_out = or;
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|(t, o)| s.spawn(move || self.embed_chunk(t, o)))
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Internal("an encoder thread panicked".into())))
+            })
+        })
+    }
+}
+
+/// A sentence encoder: text in, unit-length vectors out, on the [`Engine`]'s backend.
+/// Cheap to clone (shared); every method takes `&self` and may be called from many
+/// threads at once.
+///
+/// ```no_run
+/// use ferrovec::{Encoder, Engine};
+/// let encoder = Encoder::load(&Engine::native(), "models/all-minilm-l6-v2")?;
+/// let v = encoder.embed(&["The weather is lovely today.", "It's so sunny outside!"])?;
+/// let similarity: f32 = v[0].iter().zip(&v[1]).map(|(a, b)| a * b).sum();
+/// assert!(similarity > 0.5);
+/// # Ok::<(), ferrovec::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Encoder {
+    inner: Arc<dyn EncoderBackend>,
+    backend: BackendKind,
+    threads: usize,
+}
+
+impl fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encoder")
+            .field("backend", &self.backend)
+            .field("dims", &self.dims())
+            .field("max_tokens", &self.max_tokens())
+            .field("model_id", &format_args!("{:016x}", self.model_id()))
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+/// The files of a model directory as [`load`](Encoder::load) reads them (a
+/// sentence-transformers layout, as `make model` unpacks all-MiniLM-L6-v2).
+pub const MODEL_DIR_FILES: &[&str] = &[
+    "model.safetensors",
+    "config.json",
+    "tokenizer.json (or vocab.txt)",
+    "1_Pooling/config.json (optional: mean pooling)",
+    "sentence_bert_config.json (optional: max_seq_length)",
+];
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(crate::files::io_error("read", path, &e)),
+    }
+}
+
+impl Encoder {
+    /// Loads the model in directory `dir` (see [`MODEL_DIR_FILES`]) onto `engine`'s
+    /// backend. The weights are read once and then shared, never copied again. Errors:
+    /// a missing required file or an I/O failure ([`Error::InvalidArgument`] naming the
+    /// path), a corrupt file ([`Error::CorruptFile`] naming it).
+    pub fn load(engine: &Engine, dir: impl AsRef<Path>) -> Result<Encoder> {
+        let dir = dir.as_ref();
+        let weights = crate::files::read(&dir.join("model.safetensors"))?;
+        let config = crate::files::read(&dir.join("config.json"))?;
+        let tokenizer = read_optional(&dir.join("tokenizer.json"))?;
+        let vocab = match tokenizer {
+            Some(_) => None,
+            None => Some(crate::files::read(&dir.join("vocab.txt")).map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "{} has neither tokenizer.json nor vocab.txt",
+                    dir.display()
+                ))
+            })?),
+        };
+        let pooling = read_optional(&dir.join("1_Pooling").join("config.json"))?;
+        let sbert = read_optional(&dir.join("sentence_bert_config.json"))?;
+        Encoder::from_files(
+            engine,
+            ModelFiles {
+                tokenizer_json: tokenizer.as_deref(),
+                vocab_txt: vocab.as_deref(),
+                pooling_json: pooling.as_deref(),
+                sentence_bert_config_json: sbert.as_deref(),
+                ..ModelFiles::new(Arc::new(weights), &config)
+            },
+        )
+    }
+
+    /// An encoder from the model's files already in memory (see [`ModelFiles`]; the
+    /// weights are shared, not copied, on the Native backend).
+    pub fn from_files(engine: &Engine, files: ModelFiles<'_>) -> Result<Encoder> {
+        Ok(Encoder {
+            inner: Arc::from(engine.backend().load_encoder(files)?),
+            backend: engine.kind(),
+            threads: 1,
+        })
+    }
+
+    /// [`from_files`](Self::from_files) with the weights given as any shared buffer.
+    pub fn from_bytes(
+        engine: &Engine,
+        safetensors: ModelBytes,
+        config_json: &[u8],
+        tokenizer_json: &[u8],
+    ) -> Result<Encoder> {
+        Encoder::from_files(
+            engine,
+            ModelFiles {
+                tokenizer_json: Some(tokenizer_json),
+                ..ModelFiles::new(safetensors, config_json)
+            },
+        )
+    }
+
+    /// This encoder, splitting each batch over up to `threads` threads (1 = the calling
+    /// thread only, the default; 0 = the machine's available parallelism). The clone
+    /// shares the model.
+    pub fn with_threads(&self, threads: usize) -> Encoder {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            threads
+        };
+        Encoder {
+            threads,
+            ..self.clone()
+        }
+    }
+
+    /// Threads a batch may use.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Which backend the encoder runs on.
+    pub fn backend_kind(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// Length of the vectors (384 for all-MiniLM-L6-v2).
+    pub fn dims(&self) -> usize {
+        self.inner.dims()
+    }
+
+    /// Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included (256 for
+    /// all-MiniLM-L6-v2).
+    pub fn max_tokens(&self) -> usize {
+        self.inner.max_tokens()
+    }
+
+    /// Identifies the model (weights, shape, pooling, vocabulary, truncation): an index
+    /// records it so vectors from different models are never mixed. The same on every
+    /// backend.
+    pub fn model_id(&self) -> u64 {
+        self.inner.model_id()
+    }
+
+    /// The token ids the model sees for `text`, truncated to [`max_tokens`](Self::max_tokens).
+    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
+        self.inner.tokenize(text.as_bytes())
+    }
+
+    /// One unit-length vector per text.
+    pub fn embed<T: AsRef<str>>(&self, texts: &[T]) -> Result<Vec<Vec<f32>>> {
+        let flat = self.embed_flat(texts)?;
+        Ok(flat
+            .chunks_exact(self.dims().max(1))
+            .map(<[f32]>::to_vec)
+            .collect())
+    }
+
+    /// The unit-length vector of one text.
+    pub fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
+        self.embed_flat(&[text])
+    }
+
+    /// The vectors of `texts` in one row-major buffer (`texts.len() x dims()`), as
+    /// [`Index::add_batch`](crate::Index::add_batch) takes them.
+    pub fn embed_flat<T: AsRef<str>>(&self, texts: &[T]) -> Result<Vec<f32>> {
+        let mut out = vec![0.0; texts.len().saturating_mul(self.dims())];
+        self.embed_into(texts, &mut out)?;
+        Ok(out)
+    }
+
+    /// Embeds `texts` into `out` (`texts.len() x dims()`, row-major).
+    /// [`Error::DimensionMismatch`] for another length.
+    pub fn embed_into<T: AsRef<str>>(&self, texts: &[T], out: &mut [f32]) -> Result<()> {
+        let bytes: Vec<&[u8]> = texts.iter().map(|t| t.as_ref().as_bytes()).collect();
+        self.inner.embed_into(&bytes, out, self.threads)
+    }
+
+    /// [`embed_into`](Self::embed_into) for texts that may not be UTF-8 (each invalid
+    /// sequence is read as U+FFFD), as the C and wasm boundaries pass them.
+    pub fn embed_bytes_into(&self, texts: &[&[u8]], out: &mut [f32]) -> Result<()> {
+        self.inner.embed_into(texts, out, self.threads)
+    }
+}
