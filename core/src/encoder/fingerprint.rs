@@ -4,11 +4,13 @@
 //! Hashed: the config (every hyper-parameter), the pooling, the truncation length, the
 //! tokenizer (every token in id order, the normalizer's options, the special tokens) and
 //! the weights. Hashing all 90 MB of weights would cost ~10 ms at load natively and far
-//! more in an interpreter, so each tensor contributes its length, its first 256 values and
-//! every 61st value after them (a prime stride, so no row layout aligns with it): about 2%
-//! of the values. Two checkpoints that differ (another model, another fine-tune, a
-//! different precision of the same one) differ in practically every weight, so the sample
-//! tells them apart; a checkpoint edited in a few unsampled weights would not be noticed.
+//! more in an interpreter, and even a strided sample of single values touches a cache line
+//! per value (4 ms measured for every 61st value of all-MiniLM-L6-v2). So each tensor
+//! contributes its length, its first 256 values, and one run of 16 values (one cache line)
+//! in every 4,096: about 0.4% of the values, 0.1 ms. Two checkpoints that differ (another
+//! model, another fine-tune, the same one rounded to f16) differ in practically every
+//! weight, so the sample tells them apart; a checkpoint edited in a few unsampled weights
+//! would not be noticed.
 //!
 //! The id depends only on the values, not on their file (f32, f16 or bf16 safetensors of
 //! the same values give the same id) or on the kernels, so every backend computes the same.
@@ -23,8 +25,10 @@ use crate::Result;
 
 /// Values hashed at the start of each tensor.
 const HEAD: usize = 256;
-/// Then one value in this many.
-const STRIDE: usize = 61;
+/// Then a run of this many values...
+const RUN: usize = 16;
+/// ...at the start of every block of this many.
+const BLOCK: usize = 4096;
 
 /// FNV-1a over 64-bit words, finished with splitmix64's mixer: simple, portable (the wasm
 /// module computes the same), and plenty for telling models apart (this is an identity
@@ -55,8 +59,10 @@ impl Hasher {
         for x in &t[..head] {
             self.u64(u64::from(x.to_bits()));
         }
-        for x in t[head..].iter().step_by(STRIDE) {
-            self.u64(u64::from(x.to_bits()));
+        for block in t[head..].chunks(BLOCK) {
+            for x in &block[..block.len().min(RUN)] {
+                self.u64(u64::from(x.to_bits()));
+            }
         }
     }
 
