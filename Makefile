@@ -715,7 +715,7 @@ bench-solver-wasm: wasm deps-node
 RUSTUP := $(CARGO_BIN)/rustup
 CARGO_FUZZ := $(CARGO_BIN)/cargo-fuzz
 CARGO_FUZZ_VERSION := 0.13.2
-FUZZ_TARGETS := index_load wasm_abi capi module_loader matrix_market csr
+FUZZ_TARGETS := index_load wasm_abi capi module_loader matrix_market csr encoder_files tokenizer tokenizer_json
 FUZZ_SECONDS ?= 60
 # libFuzzer's own corpus grows here; fuzz/corpus (the committed seeds) and fuzz/regressions
 # (crash reproducers) are read, never written.
