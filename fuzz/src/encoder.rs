@@ -293,7 +293,7 @@ fn check_encoding(t: &WordPieceTokenizer, text: &[u8], max_tokens: usize) {
 /// (u16 length + bytes), and the rest: the text.
 ///
 /// Must hold: `from_vocab_txt` refuses with `CorruptFile` (bad vocabulary, message starting
-/// with `vocab.txt`) or `InvalidArgument` (bad options), or the tokenizer encodes the text
+/// with `vocab.txt: `) or `InvalidArgument` (bad options), or the tokenizer encodes the text
 /// per [`check_encoding`].
 pub fn tokenizer(data: &[u8]) {
     let mut input = Input::new(data);
@@ -309,7 +309,7 @@ pub fn tokenizer(data: &[u8]) {
         Err(e) => {
             let msg = e.to_string();
             match e {
-                Error::CorruptFile(m) => assert!(m.starts_with("vocab.txt"), "{m}"),
+                Error::CorruptFile(m) => assert!(m.starts_with("vocab.txt: "), "{m}"),
                 Error::InvalidArgument(_) => {}
                 _ => panic!("vocab.txt: unexpected error {msg}"),
             }
