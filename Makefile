@@ -723,7 +723,7 @@ bench-solver-wasm: wasm deps-node
 RUSTUP := $(CARGO_BIN)/rustup
 CARGO_FUZZ := $(CARGO_BIN)/cargo-fuzz
 CARGO_FUZZ_VERSION := 0.13.2
-FUZZ_TARGETS := index_load wasm_abi capi module_loader matrix_market csr
+FUZZ_TARGETS := index_load wasm_abi capi module_loader matrix_market csr encoder_files tokenizer tokenizer_json
 FUZZ_SECONDS ?= 60
 # libFuzzer's own corpus grows here; fuzz/corpus (the committed seeds) and fuzz/regressions
 # (crash reproducers) are read, never written.
@@ -740,14 +740,15 @@ deps-miri: deps-fuzz
 	@$(RUSTUP) component list --toolchain nightly --installed | grep -q '^miri' \
 		|| $(RUSTUP) component add miri rust-src --toolchain nightly
 
-# Each target in turn (never two at once), one process, under ASan: FUZZ_SECONDS each, at most
+# Each target in turn (never two at once), one process, under ASan, optimized with debug
+# assertions except in wasmi (-O and fuzz/Cargo.toml's profile): FUZZ_SECONDS each, at most
 # 2 GB of RSS and 10 s per input. A crash stops make with the reproducer in
 # target/fuzz-work/artifacts/<target>/: fix it, then commit the file to fuzz/regressions/<target>/.
 fuzz: wasm deps-fuzz
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_WORK)/corpus/$$t $(FUZZ_WORK)/artifacts/$$t fuzz/regressions/$$t; \
 		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-		$(FUZZ_ENV) $(CARGO_FUZZ) fuzz run --fuzz-dir fuzz --features libfuzzer $$t \
+		$(FUZZ_ENV) $(CARGO_FUZZ) fuzz run -O --fuzz-dir fuzz --features libfuzzer $$t \
 			$(FUZZ_WORK)/corpus/$$t fuzz/corpus/$$t fuzz/regressions/$$t -- \
 			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_WORK)/artifacts/$$t/ 2>&1 | tee $(FUZZ_WORK)/$$t.log | grep -E '^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==ERROR|SUMMARY)' ; \

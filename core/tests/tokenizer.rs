@@ -417,3 +417,22 @@ fn minilm_vocabulary() {
         [101, 1996, 4633, 102]
     );
 }
+
+/// Every refusal of a `vocab.txt` is a `CorruptFile` whose message starts with `vocab.txt:`,
+/// as documented; the UTF-8 one said "vocab.txt is not UTF-8" (found by the `tokenizer`
+/// fuzz target, fuzz/regressions/tokenizer/).
+#[test]
+fn vocab_txt_refusals_start_with_the_file_name() {
+    for bad in [
+        &b"[UNK]\n[CLS]\n[SEP]\nab\xffc\n"[..],
+        b"",
+        b"[UNK]\n[CLS]\n[SEP]\n[UNK]\n",
+        b"[CLS]\n[SEP]\n",
+    ] {
+        let e = WordPieceTokenizer::from_vocab_txt(bad, WordPieceOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, Error::CorruptFile(m) if m.starts_with("vocab.txt: ")),
+            "{e:?}"
+        );
+    }
+}

@@ -620,3 +620,38 @@ fn sandbox_status_codes_match_core_errors() {
         assert_eq!(code, err.code(), "{err:?}");
     }
 }
+
+/// fuzz/README.md, finding 3: wasmi 2.0.0 translates an operator that follows a function's
+/// final `end` before its validator refuses it at the end of the body, and with fuel
+/// metering its translator then hits `debug_assert!(!self.is_empty())` on the empty control
+/// stack (`ControlStack::fuel_pos`). Release builds skip the assertion and refuse the
+/// module; in debug builds (this test's) the loader catches the panic. Either way: a clean
+/// `InvalidModule`, and loading works afterwards.
+#[test]
+fn an_operator_after_the_final_end_is_refused_not_a_panic() {
+    let module: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () -> ()
+        0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+        0x0a, 0x07, 0x01, 0x05, 0x00, // code: one body of 5 bytes, no locals
+        0x0b, 0x41, 0x00, 0x0b, // end, then i32.const 0, end
+    ];
+    for fuel in [Some(1_000_000), None] {
+        let message = invalid_module(
+            InterpretedOptions::new()
+                .module(module.to_vec())
+                .fuel(fuel)
+                .build(),
+        );
+        assert!(
+            message.starts_with("not a valid wasm module: "),
+            "{message}"
+        );
+    }
+    if let Some(bytes) = built_module(BundledModule::Scalar) {
+        InterpretedOptions::new()
+            .module(bytes)
+            .build()
+            .expect("a good module still loads");
+    }
+}

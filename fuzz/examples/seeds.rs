@@ -29,6 +29,187 @@ fn index(options: IndexOptions, n: u64) -> Vec<u8> {
     ix.to_bytes().expect("save")
 }
 
+/// A tiny random BERT checkpoint as an `encoder_files` input (see `src/encoder.rs`): flags,
+/// config.json, optional pooling config, a batch, then the safetensors file with its u64
+/// header length replaced by the harness's u16 (the harness writes it back).
+struct TinyBert {
+    vocab: usize,
+    hidden: usize,
+    heads: usize,
+    layers: usize,
+    inter: usize,
+    max_pos: usize,
+    /// "F32", "F16" or "BF16".
+    dtype: &'static str,
+    /// "" or "bert.".
+    prefix: &'static str,
+    gamma_beta: bool,
+}
+
+impl TinyBert {
+    fn config_json(&self) -> String {
+        format!(
+            r#"{{"architectures": ["BertModel"], "hidden_act": "gelu", "hidden_size": {}, "intermediate_size": {}, "layer_norm_eps": 1e-12, "max_position_embeddings": {}, "model_type": "bert", "num_attention_heads": {}, "num_hidden_layers": {}, "position_embedding_type": "absolute", "type_vocab_size": 2, "vocab_size": {}}}"#,
+            self.hidden, self.inter, self.max_pos, self.heads, self.layers, self.vocab
+        )
+    }
+
+    /// Tensor names and shapes, canonical (no prefix, weight/bias).
+    fn shapes(&self) -> Vec<(String, Vec<usize>)> {
+        let (h, i) = (self.hidden, self.inter);
+        let mut out = vec![
+            (
+                "embeddings.word_embeddings.weight".to_string(),
+                vec![self.vocab, h],
+            ),
+            (
+                "embeddings.position_embeddings.weight".into(),
+                vec![self.max_pos, h],
+            ),
+            ("embeddings.token_type_embeddings.weight".into(), vec![2, h]),
+            ("embeddings.LayerNorm.weight".into(), vec![h]),
+            ("embeddings.LayerNorm.bias".into(), vec![h]),
+        ];
+        for l in 0..self.layers {
+            let p = format!("encoder.layer.{l}.");
+            for part in [
+                "attention.self.query",
+                "attention.self.key",
+                "attention.self.value",
+                "attention.output.dense",
+            ] {
+                out.push((format!("{p}{part}.weight"), vec![h, h]));
+                out.push((format!("{p}{part}.bias"), vec![h]));
+            }
+            out.push((format!("{p}attention.output.LayerNorm.weight"), vec![h]));
+            out.push((format!("{p}attention.output.LayerNorm.bias"), vec![h]));
+            out.push((format!("{p}intermediate.dense.weight"), vec![i, h]));
+            out.push((format!("{p}intermediate.dense.bias"), vec![i]));
+            out.push((format!("{p}output.dense.weight"), vec![h, i]));
+            out.push((format!("{p}output.dense.bias"), vec![h]));
+            out.push((format!("{p}output.LayerNorm.weight"), vec![h]));
+            out.push((format!("{p}output.LayerNorm.bias"), vec![h]));
+        }
+        out
+    }
+
+    /// The safetensors header and data of random weights (seed `seed`), LayerNorm gains near 1.
+    fn safetensors(&self, seed: u64) -> (String, Vec<u8>) {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        };
+        let mut header = String::from(r#"{"__metadata__":{"format":"pt"}"#);
+        let mut data = Vec::new();
+        for (name, shape) in self.shapes() {
+            let n: usize = shape.iter().product();
+            let gain = name.contains("LayerNorm.weight");
+            let mut name = format!("{}{name}", self.prefix);
+            if self.gamma_beta {
+                name = name
+                    .replace("LayerNorm.weight", "LayerNorm.gamma")
+                    .replace("LayerNorm.bias", "LayerNorm.beta");
+            }
+            let start = data.len();
+            for _ in 0..n {
+                let v = (if gain { 1.0 } else { 0.0 } + 0.5 * next()) as f32;
+                match self.dtype {
+                    "F32" => data.extend_from_slice(&v.to_le_bytes()),
+                    "BF16" => data.extend_from_slice(&((v.to_bits() >> 16) as u16).to_le_bytes()),
+                    // f16: sign, exponent 14 (0.5..1), 10 mantissa bits of |v|.
+                    _ => {
+                        let m = ((v.abs().clamp(0.5, 0.999) - 0.5) * 2048.0) as u16;
+                        let sign = if v < 0.0 { 0x8000 } else { 0 };
+                        data.extend_from_slice(&(sign | (14 << 10) | m).to_le_bytes());
+                    }
+                }
+            }
+            let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            header.push_str(&format!(
+                r#","{name}":{{"dtype":"{}","shape":[{}],"data_offsets":[{start},{}]}}"#,
+                self.dtype,
+                dims.join(","),
+                data.len()
+            ));
+        }
+        header.push('}');
+        (header, data)
+    }
+
+    fn input(&self, seed: u64, flags: u8, pooling: Option<&str>, batch: &[&[u8]]) -> Vec<u8> {
+        let mut out = vec![flags | u8::from(pooling.is_some())];
+        let config = self.config_json();
+        out.extend_from_slice(&(config.len() as u16).to_le_bytes());
+        out.extend_from_slice(config.as_bytes());
+        if let Some(p) = pooling {
+            out.extend_from_slice(&(p.len() as u16).to_le_bytes());
+            out.extend_from_slice(p.as_bytes());
+        }
+        out.push(batch.len() as u8);
+        for ids in batch {
+            out.push(ids.len() as u8);
+            out.extend_from_slice(ids);
+        }
+        let (header, data) = self.safetensors(seed);
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&data);
+        out
+    }
+}
+
+/// A `tokenizer.json` of the WordPiece family over `tokens` (ids in order).
+fn tokenizer_json(tokens: &[&str], lowercase: bool, truncation: Option<usize>) -> String {
+    let vocab: Vec<String> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{:?}: {i}", t))
+        .collect();
+    let added: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        .iter()
+        .filter_map(|s| tokens.iter().position(|t| t == s).map(|i| (s, i)))
+        .map(|(s, i)| format!(r#"{{"id": {i}, "content": "{s}", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}}"#))
+        .collect();
+    format!(
+        r###"{{"version": "1.0", "truncation": {}, "padding": null, "added_tokens": [{}], "normalizer": {{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": {lowercase}}}, "pre_tokenizer": {{"type": "BertPreTokenizer"}}, "model": {{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": {{{}}}}}}}"###,
+        match truncation {
+            Some(n) => format!(
+                r#"{{"direction": "Right", "max_length": {n}, "strategy": "LongestFirst", "stride": 0}}"#
+            ),
+            None => "null".into(),
+        },
+        added.join(", "),
+        vocab.join(", ")
+    )
+}
+
+/// The first lines of all-MiniLM-L6-v2's `vocab.txt` ([PAD], [unused*], [UNK] 100, [CLS]
+/// 101, [SEP] 102, [MASK] 103, then single characters) when the checkpoint is on this
+/// machine (`make model`), for the tokenizer seed.
+fn real_vocab_head(lines: usize) -> Option<String> {
+    let dir = std::env::var("FERROVEC_MINILM_DIR").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/ferrovec/models/all-minilm-l6-v2",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let text = fs::read_to_string(Path::new(&dir).join("vocab.txt")).ok()?;
+    Some(text.lines().take(lines).map(|l| format!("{l}\n")).collect())
+}
+
+/// A `tokenizer` input: option bytes, max_tokens, vocab.txt, text.
+fn tokenizer_input(flags: u8, max_chars: u8, max_tokens: u16, vocab: &str, text: &[u8]) -> Vec<u8> {
+    let mut out = vec![flags, max_chars];
+    out.extend_from_slice(&max_tokens.to_le_bytes());
+    out.extend_from_slice(&(vocab.len() as u16).to_le_bytes());
+    out.extend_from_slice(vocab.as_bytes());
+    out.extend_from_slice(text);
+    out
+}
+
 fn main() {
     let hnsw = HnswParams {
         m: 4,
@@ -181,4 +362,108 @@ fn main() {
     for (name, bytes) in abi_seeds {
         write("wasm_abi", name, &bytes);
     }
+    // Encoder model files: tiny random checkpoints (f32 mean pooling; bf16 with the `bert.`
+    // prefix, gamma/beta names and CLS pooling; f16 at an odd offset, with a
+    // sentence_bert_config; a verbatim file whose header length is wrong).
+    let small = TinyBert {
+        vocab: 12,
+        hidden: 8,
+        heads: 2,
+        layers: 1,
+        inter: 16,
+        max_pos: 8,
+        dtype: "F32",
+        prefix: "",
+        gamma_beta: false,
+    };
+    let mean = r#"{"word_embedding_dimension": 8, "pooling_mode_cls_token": false, "pooling_mode_mean_tokens": true}"#;
+    let cls = r#"{"word_embedding_dimension": 12, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": false}"#;
+    write(
+        "encoder_files",
+        "f32_mean",
+        &small.input(1, 0, Some(mean), &[&[1, 5, 7, 2], &[1, 2]]),
+    );
+    let other = TinyBert {
+        vocab: 9,
+        hidden: 12,
+        heads: 3,
+        layers: 2,
+        inter: 8,
+        max_pos: 6,
+        dtype: "BF16",
+        prefix: "bert.",
+        gamma_beta: true,
+    };
+    write(
+        "encoder_files",
+        "bf16_cls_bert_prefix",
+        &other.input(2, 0, Some(cls), &[&[0, 3, 8, 1, 2, 4], &[0xFF, 1]]),
+    );
+    let f16 = TinyBert {
+        dtype: "F16",
+        ..small
+    };
+    let mut f16_input = f16.input(3, 2 | 4, None, &[&[3, 4, 12]]);
+    // Flag bit 1: a sentence_bert_config follows the config (inserted after it).
+    let sbert = br#"{"max_seq_length": 6, "do_lower_case": false}"#;
+    let at = 3 + f16.config_json().len();
+    let mut piece = (sbert.len() as u16).to_le_bytes().to_vec();
+    piece.extend_from_slice(sbert);
+    f16_input.splice(at..at, piece);
+    write("encoder_files", "f16_sbert_misaligned", &f16_input);
+    let mut verbatim = small.input(4, 16, None, &[&[1, 2]]);
+    let tail = verbatim.len() - small.safetensors(4).1.len() - small.safetensors(4).0.len() - 2;
+    verbatim.splice(tail..tail + 2, 9999u64.to_le_bytes());
+    write("encoder_files", "verbatim_bad_header_len", &verbatim);
+
+    // Tokenizer: the real vocabulary's first lines (ids 0-1999: specials, single characters,
+    // the first words), else a small hand-made one.
+    let fallback = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\nun\n##aff\n##able\n,\n!\n.\ncafe\n\u{4e2d}\n";
+    let vocab = real_vocab_head(2000).unwrap_or_else(|| fallback.to_string());
+    write(
+        "tokenizer",
+        "real_vocab_head",
+        &tokenizer_input(
+            1,
+            0,
+            512,
+            &vocab,
+            "Hello, World! [MASK] Caf\u{e9} na\u{ef}ve \u{4e2d}\u{6587} a\tb\u{200b}c 1.5"
+                .as_bytes(),
+        ),
+    );
+    write(
+        "tokenizer",
+        "small_truncated_invalid_utf8",
+        &tokenizer_input(1, 5, 4, fallback, b"hello unaffable world\xff\xc0 \xe2\x82"),
+    );
+    write(
+        "tokenizer",
+        "cased_empty_prefix",
+        &tokenizer_input(
+            0x20 | 0x10 | 0x80,
+            3,
+            0xFFFF,
+            fallback,
+            "HELLO [CLS] x\u{301}".as_bytes(),
+        ),
+    );
+
+    // tokenizer.json: a small uncased one with truncation, and a cased one without.
+    let tokens: Vec<&str> = fallback.lines().collect();
+    write(
+        "tokenizer_json",
+        "uncased_truncated",
+        tokenizer_json(&tokens, true, Some(8)).as_bytes(),
+    );
+    write(
+        "tokenizer_json",
+        "cased",
+        tokenizer_json(&tokens, false, None).as_bytes(),
+    );
+    write(
+        "tokenizer_json",
+        "minimal",
+        br#"{"normalizer": {"type": "BertNormalizer"}, "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "a": 3}}}"#,
+    );
 }

@@ -8,11 +8,13 @@
 //! parsed value.
 
 mod capi;
+mod encoder;
 mod input;
 mod sparse;
 mod wasm;
 
 pub use capi::capi;
+pub use encoder::{encoder_files, tokenizer, tokenizer_json};
 pub use sparse::{csr, matrix_market};
 pub use wasm::{index_load, module_loader, wasm_abi};
 

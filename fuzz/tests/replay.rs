@@ -60,3 +60,18 @@ fn matrix_market() {
 fn csr() {
     replay("csr", ferrovec_fuzz::csr);
 }
+
+#[test]
+fn encoder_files() {
+    replay("encoder_files", ferrovec_fuzz::encoder_files);
+}
+
+#[test]
+fn tokenizer() {
+    replay("tokenizer", ferrovec_fuzz::tokenizer);
+}
+
+#[test]
+fn tokenizer_json() {
+    replay("tokenizer_json", ferrovec_fuzz::tokenizer_json);
+}

@@ -211,7 +211,7 @@ impl WordPieceTokenizer {
     /// for bad options.
     pub fn from_vocab_txt(bytes: &[u8], options: WordPieceOptions) -> Result<Self> {
         let text = core::str::from_utf8(bytes).map_err(|e| {
-            Error::CorruptFile(format!("vocab.txt is not UTF-8 (byte {})", e.valid_up_to()))
+            Error::CorruptFile(format!("vocab.txt: not UTF-8 (byte {})", e.valid_up_to()))
         })?;
         let tokens: Vec<&str> = text.lines().map(|l| l.trim_end()).collect();
         let vocab = Vocab::new(&tokens).map_err(in_vocab_txt)?;
