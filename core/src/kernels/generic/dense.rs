@@ -29,7 +29,7 @@
 
 use alloc::vec::Vec;
 
-use crate::kernels::dense::GemmNt;
+use crate::kernels::dense::{GemmNt, GemmNtI8};
 
 /// One register of f32 lanes on one instruction set, for the loops of this module.
 ///
@@ -871,6 +871,121 @@ unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
     }
 }
 
+// ------------------------------------------------------------------ int8 GEMM
+
+/// The integer multiply-accumulate of [`gemm_nt_i8`] on one instruction set: a register of
+/// i32 partial sums and the step that adds `STEP` products of i8 values into it.
+///
+/// Every method is `unsafe`: the CPU must support the instruction set, and the caller
+/// vouches for `STEP` readable bytes at each pointer. `#[inline(always)]` without
+/// `#[target_feature]`, as [`F32Vector`].
+pub(crate) trait I8Dot: Copy {
+    /// Elements of `k` per step; divides [`I8_K_ALIGN`](crate::kernels::dense::I8_K_ALIGN).
+    const STEP: usize;
+    /// What the step adds to every value of `A` before multiplying (VNNI's unsigned
+    /// operand: 128); the epilogue subtracts `A_OFFSET * b_sum[j]`.
+    const A_OFFSET: i32;
+    /// `STEP` values of a row, loaded (and transformed) once and used by several steps.
+    type Data: Copy;
+    unsafe fn zero() -> Self;
+    unsafe fn load_a(p: *const i8) -> Self::Data;
+    unsafe fn load_b(p: *const i8) -> Self::Data;
+    /// `self` plus the `STEP` products `(a + A_OFFSET) b`, in some of its lanes. Exact for
+    /// values in `-127..=127` (lanes wrap in i32; the final sum is exact).
+    unsafe fn madd(self, a: Self::Data, b: Self::Data) -> Self;
+    /// The sums of four registers' lanes (wrapping).
+    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4];
+}
+
+/// `C = [C +] act(sa sb (A - za) Bᵀ + bias)` of quantized rows (`Kernels::gemm_nt_i8`), with
+/// an `MR x 4` tile of dot products: each of the `MR * 4` sums in its own register, over the
+/// whole of `k` (rows of `A` and `B` are both contiguous along `k`, so no packing), then
+/// reduced four at a time. Column blocks of 4 weight rows (`4 k` bytes, in L1) are the
+/// outer loop; the rows of `A` stream past each. Edges repeat the last row of `A` or `B`
+/// and store only the valid results.
+///
+/// The epilogue is plain f32 arithmetic, the same on every table:
+/// `v = (sa[i] * sb[j]) * (sum - (A_OFFSET + za[i]) * b_sum[j]) as f32 + bias[j]`, then
+/// `gelu_fn` over the tile, then store or add.
+///
+/// # Safety
+/// The CPU must support `D`'s instruction set; `op` and `c`/`ldc` must satisfy the checks
+/// of `Kernels::gemm_nt_i8`.
+#[inline(always)]
+pub(crate) unsafe fn gemm_nt_i8<D: I8Dot, const MR: usize>(
+    op: &GemmNtI8<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    gelu_fn: GeluSliceFn,
+) {
+    const NR: usize = 4;
+    let (m, n, k) = (op.m, op.n, op.k);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (pa, pb, pc) = (op.a.as_ptr(), op.b.as_ptr(), c.as_mut_ptr());
+    let mut j0 = 0;
+    while j0 < n {
+        let nr = (n - j0).min(NR);
+        let mut i0 = 0;
+        while i0 < m {
+            let mr = (m - i0).min(MR);
+            // SAFETY: rows `min(i, m - 1)` and `min(j, n - 1)` exist (checked shapes), each
+            // with `k` readable values (a multiple of `STEP`) from its row start.
+            let sums = unsafe {
+                let ra: [*const i8; MR] =
+                    core::array::from_fn(|r| pa.add((i0 + r).min(m - 1) * op.lda));
+                let rb: [*const i8; NR] =
+                    core::array::from_fn(|q| pb.add((j0 + q).min(n - 1) * op.ldb));
+                let mut acc = [[D::zero(); NR]; MR];
+                let mut p = 0;
+                while p < k {
+                    let b: [D::Data; NR] = core::array::from_fn(|q| D::load_b(rb[q].add(p)));
+                    for r in 0..MR {
+                        let a = D::load_a(ra[r].add(p));
+                        for q in 0..NR {
+                            acc[r][q] = acc[r][q].madd(a, b[q]);
+                        }
+                    }
+                    p += D::STEP;
+                }
+                acc.map(|row| D::reduce4(row))
+            };
+            let mut tile = [[0.0f32; NR]; MR];
+            for r in 0..mr {
+                let i = i0 + r;
+                let (sa, za) = (op.a_scale[i], op.a_zero[i]);
+                for q in 0..nr {
+                    let j = j0 + q;
+                    let corr = D::A_OFFSET.wrapping_add(za).wrapping_mul(op.b_sum[j]);
+                    let v = (sa * op.b_scale[j]) * sums[r][q].wrapping_sub(corr) as f32;
+                    tile[r][q] = match op.bias {
+                        Some(bias) => v + bias[j],
+                        None => v,
+                    };
+                }
+            }
+            if op.gelu {
+                // SAFETY: `gelu_fn` is this table's GELU; any slice is valid input.
+                unsafe { gelu_fn(tile.as_flattened_mut()) };
+            }
+            for (r, row) in tile.iter().enumerate().take(mr) {
+                // SAFETY: row `i0 + r < m` of `C` holds columns `j0 .. j0 + nr <= n` at
+                // stride `ldc` (checked shapes).
+                let dst =
+                    unsafe { core::slice::from_raw_parts_mut(pc.add((i0 + r) * ldc + j0), nr) };
+                if op.accumulate {
+                    dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+                } else {
+                    dst.copy_from_slice(&row[..nr]);
+                }
+            }
+            i0 += MR;
+        }
+        j0 += NR;
+    }
+}
+
 /// Defines one instruction set's dense kernels over its [`F32Vector`] and register tile,
 /// and the table of them, `DENSE`.
 ///
@@ -880,24 +995,38 @@ macro_rules! dense_kernels {
     (
         vector: $v:ty,
         tile: ($mv:literal, $nr:literal),
+        int8: ($d:ty, $imr:literal) $(#[$iattr:meta])*,
         $(#[$attr:meta])*
         fn {
             gemm_nt_f32: $gemm:ident,
             softmax_rows_f32: $softmax:ident,
             layer_norm_rows_f32: $layer_norm:ident,
-            gelu_f32: $gelu:ident $(,)?
+            gelu_f32: $gelu:ident,
+            gemm_nt_i8: $gemm_i8:ident $(,)?
         }
     ) => {
-        use $crate::kernels::dense::{DenseKernels, GemmNt};
+        use $crate::kernels::dense::{DenseKernels, GemmNt, GemmNtI8};
         use $crate::kernels::generic::dense as g_dense;
 
-        /// This instruction set's dense (encoder) kernels.
-        pub(crate) static DENSE: DenseKernels = DenseKernels {
+        /// This instruction set's dense (encoder) kernels, as a constant other tables can
+        /// start from (`..DENSE_FNS`).
+        #[allow(dead_code)]
+        pub(crate) const DENSE_FNS: DenseKernels = DenseKernels {
             gemm_nt_f32: $gemm,
             softmax_rows_f32: $softmax,
             layer_norm_rows_f32: $layer_norm,
             gelu_f32: $gelu,
+            gemm_nt_i8: $gemm_i8,
         };
+
+        /// This instruction set's dense (encoder) kernels.
+        pub(crate) static DENSE: DenseKernels = DENSE_FNS;
+
+        $crate::kernels::generic::dense_kernels!(
+            @fn $(#[$iattr])*
+            $gemm_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize)
+            => g_dense::gemm_nt_i8::<$d, $imr>(op, c, ldc, $gelu)
+        );
 
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*
