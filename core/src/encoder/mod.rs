@@ -34,4 +34,4 @@ pub mod weights;
 pub use config::{BertConfig, Pooling};
 pub use model::{BertModel, Workspace};
 pub use tokenizer_spec::TokenizerSpec;
-pub use weights::{ModelBytes, Weights};
+pub use weights::{ModelBytes, WeightPrecision, Weights};
