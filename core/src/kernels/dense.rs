@@ -354,13 +354,25 @@ pub fn quantize_rows_i8(
         .zip(scale.iter_mut())
         .zip(zero.iter_mut())
     {
-        let (mut lo, mut hi) = (0.0f32, 0.0f32);
-        let mut finite = true;
-        for &v in row {
-            lo = lo.min(v);
-            hi = hi.max(v);
-            finite &= v.is_finite();
+        // Min, max and a finiteness probe (`v * 0` is NaN for NaN and infinities) in 8
+        // lanes, so the loop vectorizes.
+        let (mut lo8, mut hi8, mut probe8) = ([0.0f32; 8], [0.0f32; 8], [0.0f32; 8]);
+        let mut chunks = row.chunks_exact(8);
+        for c in &mut chunks {
+            for l in 0..8 {
+                lo8[l] = if c[l] < lo8[l] { c[l] } else { lo8[l] };
+                hi8[l] = if c[l] > hi8[l] { c[l] } else { hi8[l] };
+                probe8[l] += c[l] * 0.0;
+            }
         }
+        for (l, &v) in chunks.remainder().iter().enumerate() {
+            lo8[l] = if v < lo8[l] { v } else { lo8[l] };
+            hi8[l] = if v > hi8[l] { v } else { hi8[l] };
+            probe8[l] += v * 0.0;
+        }
+        let lo = lo8.iter().fold(0.0f32, |a, &b| a.min(b));
+        let hi = hi8.iter().fold(0.0f32, |a, &b| a.max(b));
+        let finite = probe8.iter().all(|p| *p == 0.0);
         let range = hi - lo;
         if !finite || !range.is_finite() {
             *s = f32::NAN;
@@ -378,9 +390,15 @@ pub fn quantize_rows_i8(
         *s = range / 254.0;
         let zp = (-127 - round_i32(lo * inv)).clamp(-127, 127);
         *z = zp;
+        let zpf = zp as f32;
         let (body, pad) = q.split_at_mut(k);
         for (o, &v) in body.iter_mut().zip(row) {
-            *o = (round_i32(v * inv) + zp).clamp(-127, 127) as i8;
+            // round(v / scale) + zp, clamped; in f32 (zp is a small integer, so adding it
+            // before rounding is exact) so the loop vectorizes.
+            let t = (v * inv + zpf).clamp(-127.0, 127.0);
+            let r = (t + 12_582_912.0) - 12_582_912.0;
+            // SAFETY: `r` is an integer in -127..=127 (the row is finite, checked above).
+            *o = unsafe { r.to_int_unchecked::<i32>() } as i8;
         }
         pad.fill(0);
     }

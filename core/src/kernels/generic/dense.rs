@@ -906,7 +906,8 @@ pub(crate) trait I8Dot: Copy {
 ///
 /// The epilogue is plain f32 arithmetic, the same on every table:
 /// `v = (sa[i] * sb[j]) * (sum - (A_OFFSET + za[i]) * b_sum[j]) as f32 + bias[j]`, then
-/// `gelu_fn` over the tile, then store or add.
+/// store or add; GELU runs over each finished row of `C` at the end (with `accumulate`,
+/// over each tile row before the add).
 ///
 /// # Safety
 /// The CPU must support `D`'s instruction set; `op` and `c`/`ldc` must satisfy the checks
@@ -924,66 +925,96 @@ pub(crate) unsafe fn gemm_nt_i8<D: I8Dot, const MR: usize>(
         return;
     }
     let (pa, pb, pc) = (op.a.as_ptr(), op.b.as_ptr(), c.as_mut_ptr());
-    let mut j0 = 0;
-    while j0 < n {
-        let nr = (n - j0).min(NR);
-        let mut i0 = 0;
-        while i0 < m {
-            let mr = (m - i0).min(MR);
-            // SAFETY: rows `min(i, m - 1)` and `min(j, n - 1)` exist (checked shapes), each
-            // with `k` readable values (a multiple of `STEP`) from its row start.
-            let sums = unsafe {
-                let ra: [*const i8; MR] =
-                    core::array::from_fn(|r| pa.add((i0 + r).min(m - 1) * op.lda));
-                let rb: [*const i8; NR] =
-                    core::array::from_fn(|q| pb.add((j0 + q).min(n - 1) * op.ldb));
-                let mut acc = [[D::zero(); NR]; MR];
-                let mut p = 0;
-                while p < k {
-                    let b: [D::Data; NR] = core::array::from_fn(|q| D::load_b(rb[q].add(p)));
-                    for r in 0..MR {
-                        let a = D::load_a(ra[r].add(p));
-                        for q in 0..NR {
-                            acc[r][q] = acc[r][q].madd(a, b[q]);
+    // Blocks of rows of `A` of about 16 KiB (a multiple of MR), so a block stays in L1
+    // while every column block of `B` passes it: each row of `A` is read from L1, each row
+    // of `B` from L2 once per block.
+    let mc = ((16 * 1024 / k.max(1)) / MR).max(1) * MR;
+    let mut ic = 0;
+    while ic < m {
+        let m_end = (ic + mc).min(m);
+        let mut j0 = 0;
+        while j0 < n {
+            let nr = (n - j0).min(NR);
+            let col = |q: usize| (j0 + q).min(n - 1);
+            let cols: Cols<NR> = Cols {
+                scale: core::array::from_fn(|q| op.b_scale[col(q)]),
+                sum: core::array::from_fn(|q| op.b_sum[col(q)]),
+                bias: core::array::from_fn(|q| op.bias.map_or(0.0, |b| b[col(q)])),
+            };
+            let mut i0 = ic;
+            while i0 < m_end {
+                let mr = (m_end - i0).min(MR);
+                // SAFETY: rows `min(i, m - 1)` and `min(j, n - 1)` exist (checked shapes), each
+                // with `k` readable values (a multiple of `STEP`) from its row start.
+                let sums = unsafe {
+                    let ra: [*const i8; MR] =
+                        core::array::from_fn(|r| pa.add((i0 + r).min(m - 1) * op.lda));
+                    let rb: [*const i8; NR] =
+                        core::array::from_fn(|q| pb.add((j0 + q).min(n - 1) * op.ldb));
+                    let mut acc = [[D::zero(); NR]; MR];
+                    let mut p = 0;
+                    while p < k {
+                        let b: [D::Data; NR] = core::array::from_fn(|q| D::load_b(rb[q].add(p)));
+                        for r in 0..MR {
+                            let a = D::load_a(ra[r].add(p));
+                            for q in 0..NR {
+                                acc[r][q] = acc[r][q].madd(a, b[q]);
+                            }
+                        }
+                        p += D::STEP;
+                    }
+                    acc.map(|row| D::reduce4(row))
+                };
+                // The epilogue, 4 columns at a time (plain f32 lane arithmetic the compiler
+                // vectorizes); columns past `n` repeat the last one and are not stored.
+                for (r, sum) in sums.iter().enumerate().take(mr) {
+                    let i = i0 + r;
+                    let (sa, za) = (op.a_scale[i], op.a_zero[i]);
+                    let off = D::A_OFFSET.wrapping_add(za);
+                    let mut row = [0.0f32; NR];
+                    for q in 0..NR {
+                        let corr = off.wrapping_mul(cols.sum[q]);
+                        row[q] = (sa * cols.scale[q]) * sum[q].wrapping_sub(corr) as f32;
+                        if op.bias.is_some() {
+                            row[q] += cols.bias[q];
                         }
                     }
-                    p += D::STEP;
+                    if op.gelu && op.accumulate {
+                        // SAFETY: `gelu_fn` is this table's GELU; any slice is valid input.
+                        unsafe { gelu_fn(&mut row) };
+                    }
+                    // SAFETY: row `i < m` of `C` holds columns `j0 .. j0 + nr <= n` at stride
+                    // `ldc` (checked shapes).
+                    let dst = unsafe { core::slice::from_raw_parts_mut(pc.add(i * ldc + j0), nr) };
+                    if op.accumulate {
+                        dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+                    } else {
+                        dst.copy_from_slice(&row[..nr]);
+                    }
                 }
-                acc.map(|row| D::reduce4(row))
-            };
-            let mut tile = [[0.0f32; NR]; MR];
-            for r in 0..mr {
-                let i = i0 + r;
-                let (sa, za) = (op.a_scale[i], op.a_zero[i]);
-                for q in 0..nr {
-                    let j = j0 + q;
-                    let corr = D::A_OFFSET.wrapping_add(za).wrapping_mul(op.b_sum[j]);
-                    let v = (sa * op.b_scale[j]) * sums[r][q].wrapping_sub(corr) as f32;
-                    tile[r][q] = match op.bias {
-                        Some(bias) => v + bias[j],
-                        None => v,
-                    };
-                }
+                i0 += MR;
             }
-            if op.gelu {
-                // SAFETY: `gelu_fn` is this table's GELU; any slice is valid input.
-                unsafe { gelu_fn(tile.as_flattened_mut()) };
-            }
-            for (r, row) in tile.iter().enumerate().take(mr) {
-                // SAFETY: row `i0 + r < m` of `C` holds columns `j0 .. j0 + nr <= n` at
-                // stride `ldc` (checked shapes).
-                let dst =
-                    unsafe { core::slice::from_raw_parts_mut(pc.add((i0 + r) * ldc + j0), nr) };
-                if op.accumulate {
-                    dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
-                } else {
-                    dst.copy_from_slice(&row[..nr]);
-                }
-            }
-            i0 += MR;
+            j0 += NR;
         }
-        j0 += NR;
+        ic = m_end;
     }
+    if op.gelu && !op.accumulate {
+        // GELU over each finished row of `C`, one call per row (the accumulating case
+        // applied it per tile, before the add).
+        for i in 0..m {
+            // SAFETY: row `i < m` of `C` holds `n` columns at stride `ldc` (checked shapes);
+            // `gelu_fn` is this table's GELU.
+            unsafe { gelu_fn(core::slice::from_raw_parts_mut(pc.add(i * ldc), n)) };
+        }
+    }
+}
+
+/// One column block's per-column parameters of [`gemm_nt_i8`] (the last column repeated
+/// past `n`; bias 0 without one).
+struct Cols<const NR: usize> {
+    scale: [f32; NR],
+    sum: [i32; NR],
+    bias: [f32; NR],
 }
 
 /// Defines one instruction set's dense kernels over its [`F32Vector`] and register tile,
