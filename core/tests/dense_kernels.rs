@@ -68,3 +68,25 @@ fn gelu_matches_reference() {
 fn bad_shapes_are_errors() {
     tables().into_iter().for_each(cases::bad_shapes_are_errors);
 }
+
+#[test]
+fn gemm_nt_i8_matches_reference() {
+    tables()
+        .into_iter()
+        .for_each(cases::gemm_nt_i8_matches_reference);
+}
+
+#[test]
+fn gemm_nt_i8_extremes() {
+    tables().into_iter().for_each(cases::gemm_nt_i8_extremes);
+}
+
+#[test]
+fn gemm_nt_i8_bad_shapes() {
+    tables().into_iter().for_each(cases::gemm_nt_i8_bad_shapes);
+}
+
+#[test]
+fn quantize_i8_round_trips() {
+    cases::quantize_i8_round_trips();
+}

@@ -15,8 +15,8 @@ mod tiny_bert;
 use std::sync::Arc;
 
 use ferrovec_core::encoder::{
-    BertModel, Encoder, EncoderWorkspace, ModelFiles, WordPieceOptions, WordPieceTokenizer,
-    Workspace, PASS_TOKENS,
+    BertModel, Encoder, EncoderWorkspace, ModelFiles, WeightPrecision, WordPieceOptions,
+    WordPieceTokenizer, Workspace, PASS_TOKENS,
 };
 use ferrovec_core::kernels::Kernels;
 use ferrovec_core::Error;
@@ -309,4 +309,29 @@ fn one_encoder_serves_many_threads() {
     fn send_sync<T: Send + Sync + 'static>() {}
     send_sync::<Encoder>();
     let _ = BertModel::from_files; // the model is reachable from the encoder
+}
+
+#[test]
+fn an_int8_encoder_keeps_the_checkpoints_model_id() {
+    let spec = Spec::small();
+    let (bytes, _) = tiny_bert::model_bytes(&spec, 3);
+    let bytes = Arc::new(bytes);
+    let (config, vocab) = (spec.config_json(), tiny_bert::vocab_txt(&spec));
+    let load = |precision| {
+        Encoder::from_files(ModelFiles {
+            vocab_txt: Some(vocab.as_bytes()),
+            precision,
+            ..ModelFiles::new(bytes.clone(), config.as_bytes())
+        })
+        .unwrap()
+    };
+    let f32_enc = load(WeightPrecision::F32);
+    let int8 = load(WeightPrecision::Int8);
+    assert_eq!(int8.model().precision(), WeightPrecision::Int8);
+    assert_eq!(int8.model_id(), f32_enc.model_id());
+    let (a, b) = (f32_enc.embed(&TEXTS).unwrap(), int8.embed(&TEXTS).unwrap());
+    for (x, y) in a.chunks(spec.hidden).zip(b.chunks(spec.hidden)) {
+        let cos: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+        assert!(cos > 0.99, "int8 vs f32 cosine {cos}");
+    }
 }

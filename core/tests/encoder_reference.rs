@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use ferrovec_core::encoder::json;
 use ferrovec_core::encoder::{
-    BertModel, Encoder, EncoderWorkspace, ModelBytes, ModelFiles, TokenizerSpec, Workspace,
+    BertModel, Encoder, EncoderWorkspace, ModelBytes, ModelFiles, TokenizerSpec, WeightPrecision,
+    Workspace,
 };
 use ferrovec_core::kernels::Kernels;
 
@@ -179,6 +180,92 @@ fn minilm_matches_reference_on_every_table() {
     }
 }
 
+/// Embeds `chosen` items in batches of 32 on table `k`.
+fn embed_items(model: &BertModel, k: &Kernels, items: &[Item], chosen: &[usize]) -> Vec<f32> {
+    let h = model.dims();
+    let mut ws = Workspace::new();
+    let mut got = vec![0.0f32; chosen.len() * h];
+    for (c, chunk) in chosen.chunks(32).enumerate() {
+        let batch: Vec<&[u32]> = chunk.iter().map(|&i| items[i].ids.as_slice()).collect();
+        model
+            .embed_ids(
+                k,
+                &batch,
+                &mut got[c * 32 * h..(c * 32 + chunk.len()) * h],
+                &mut ws,
+            )
+            .unwrap();
+    }
+    got
+}
+
+/// The int8 model ([`WeightPrecision::Int8`]) against the f32 model on the same table:
+/// cosine >= 0.998 mean and >= 0.99 minimum over the texts (issue 13; ONNX Runtime's dynamic
+/// int8 measured 0.9915 mean / 0.973 minimum). Every text on the active table, the
+/// sentences and a fixed subset on the others (their int8 products are bit-identical to
+/// the scalar table's but for the GELU). Also prints the cosine with the numpy reference
+/// and the weight bytes.
+#[test]
+#[ignore = "needs the all-MiniLM-L6-v2 checkpoint and the reference file: run by `make test-encoder`"]
+fn minilm_int8_accuracy() {
+    let f32_model = load_model();
+    let (_, items) = load_reference();
+    let h = f32_model.dims();
+    let all: Vec<usize> = (0..items.len()).collect();
+    let subset: Vec<usize> = (0..items.len())
+        .filter(|&i| i < 3 + 20 || i >= items.len() - 2)
+        .collect();
+    let active = Kernels::active();
+    let f32_all = embed_items(&f32_model, active, &items, &all);
+    let borrowed = f32_model.weights().borrowed_bytes();
+    let start = Instant::now();
+    let model = f32_model.with_precision(WeightPrecision::Int8).unwrap();
+    eprintln!(
+        "int8: quantized in {:.1} ms; weights {} bytes owned (int8 linear layers + scales), {} bytes borrowed (was {borrowed}: the f32 linear layers are no longer read)",
+        start.elapsed().as_secs_f64() * 1e3,
+        model.weights().owned_bytes(),
+        model.weights().borrowed_bytes(),
+    );
+    for k in Kernels::variants() {
+        let chosen = if std::ptr::eq(k, active) {
+            &all
+        } else {
+            &subset
+        };
+        let start = Instant::now();
+        let got = embed_items(&model, k, &items, chosen);
+        let elapsed = start.elapsed();
+        let e = |r: usize| &got[r * h..(r + 1) * h];
+        let (mut min, mut sum, mut worst) = (f64::INFINITY, 0.0, 0);
+        let (mut ref_min, mut ref_sum) = (f64::INFINITY, 0.0);
+        for (r, &i) in chosen.iter().enumerate() {
+            let c = cosine(e(r), &f32_all[i * h..(i + 1) * h]);
+            if c < min {
+                (min, worst) = (c, i);
+            }
+            sum += c;
+            let cr = cosine(e(r), &items[i].embedding);
+            ref_min = ref_min.min(cr);
+            ref_sum += cr;
+        }
+        let n = chosen.len() as f64;
+        let mean = sum / n;
+        let sims = [dot(e(0), e(1)), dot(e(0), e(2)), dot(e(1), e(2))];
+        eprintln!(
+            "{} int8: {} texts in {:.2} s; cosine with f32 mean {mean:.6} min {min:.6} (text {worst}); with the numpy reference mean {:.6} min {ref_min:.6}; similarities {sims:.4?} (f32: 0.6660 0.1046 0.1411)",
+            k.variant(),
+            chosen.len(),
+            elapsed.as_secs_f64(),
+            ref_sum / n,
+        );
+        assert!(
+            mean >= 0.998 && min >= 0.99,
+            "{}: int8 cosine with f32 mean {mean}, min {min} (text {worst}): the target is 0.998 mean, 0.99 min",
+            k.variant()
+        );
+    }
+}
+
 #[test]
 #[ignore = "needs the all-MiniLM-L6-v2 checkpoint: run by `make test-encoder`"]
 fn minilm_speed_and_memory_at_128_tokens() {
@@ -213,6 +300,24 @@ fn minilm_speed_and_memory_at_128_tokens() {
             flops / ms / 1e6,
             ws.bytes(),
             ws.bytes() as f64 / (1 << 20) as f64
+        );
+    }
+    // The int8 model on the tables with integer dot-product instructions (the scalar
+    // table's int8 loop is a reference, not a speed path).
+    let model = model.with_precision(WeightPrecision::Int8).unwrap();
+    for k in Kernels::variants().filter(|k| k.isa() != ferrovec_core::kernels::Isa::Scalar) {
+        let mut ws = Workspace::new();
+        model.embed_ids(k, &[&ids], &mut out, &mut ws).unwrap();
+        let runs = 5;
+        let start = Instant::now();
+        for _ in 0..runs {
+            model.embed_ids(k, &[&ids], &mut out, &mut ws).unwrap();
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+        eprintln!(
+            "{} int8: {ms:.1} ms per 128-token sequence; workspace {} bytes",
+            k.variant(),
+            ws.bytes()
         );
     }
 }

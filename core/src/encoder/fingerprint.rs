@@ -12,6 +12,10 @@
 //! weight, so the sample tells them apart; a checkpoint edited in a few unsampled weights
 //! would not be noticed.
 //!
+//! The weights' part is taken when the model is loaded, from the f32 values: an int8 model
+//! quantized from a checkpoint has the checkpoint's id, so an index built with the f32
+//! model can be searched with the int8 one (their vectors agree to cosine >= 0.998).
+//!
 //! The id depends only on the values, not on their file (f32, f16 or bf16 safetensors of
 //! the same values give the same id) or on the kernels, so every backend computes the same.
 
@@ -21,6 +25,7 @@ use alloc::vec::Vec;
 use super::config::Pooling;
 use super::model::BertModel;
 use super::tokenizer::WordPieceTokenizer;
+use super::weights::Weights;
 use crate::Result;
 
 /// Values hashed at the start of each tensor.
@@ -121,7 +126,14 @@ pub(crate) fn model_id(tokenizer: &WordPieceTokenizer, model: &BertModel) -> Res
         h.bytes(s.as_bytes());
     }
 
-    let w = model.weights();
+    h.u64(model.weights_id());
+    Ok(h.finish())
+}
+
+/// The weights' part of the id, taken once at load from the f32 values (before any
+/// quantization, which drops them).
+pub(crate) fn weights_id(w: &Weights) -> Result<u64> {
+    let mut h = Hasher::new();
     let e = w.embeddings()?;
     for t in [e.word, e.position, e.token_type0, e.ln_g, e.ln_b] {
         h.tensor(t);

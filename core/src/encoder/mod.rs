@@ -46,7 +46,7 @@ pub use config::{BertConfig, Pooling};
 pub use model::{BertModel, Workspace};
 pub use tokenizer::{NormalizerOptions, WordPieceOptions, WordPieceTokenizer};
 pub use tokenizer_spec::TokenizerSpec;
-pub use weights::{ModelBytes, Weights};
+pub use weights::{ModelBytes, WeightPrecision, Weights};
 
 /// The files of a sentence-transformers model directory, as bytes. Only the weights are
 /// kept (shared, never copied); the rest is parsed and dropped.
@@ -68,6 +68,10 @@ pub struct ModelFiles<'a> {
     /// `sentence_bert_config.json` (its `max_seq_length`); missing means the model's
     /// `max_position_embeddings`.
     pub sentence_bert_config_json: Option<&'a [u8]>,
+    /// How the linear layers are held and multiplied: f32 (the default) or int8 quantized
+    /// at load ([`WeightPrecision::Int8`]: a quarter of the memory, faster where the CPU has
+    /// integer dot products). The model id is the checkpoint's either way.
+    pub precision: WeightPrecision,
 }
 
 impl<'a> ModelFiles<'a> {
@@ -80,6 +84,7 @@ impl<'a> ModelFiles<'a> {
             vocab_txt: None,
             pooling_json: None,
             sentence_bert_config_json: None,
+            precision: WeightPrecision::F32,
         }
     }
 }
@@ -180,7 +185,8 @@ impl Encoder {
             files.config_json,
             files.pooling_json,
             files.sentence_bert_config_json,
-        )?;
+        )?
+        .with_precision(files.precision)?;
         Encoder::new(tokenizer, model)
     }
 

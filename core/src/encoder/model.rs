@@ -32,8 +32,8 @@ use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use super::config::{BertConfig, Pooling};
-use super::weights::{ModelBytes, Weights};
-use crate::kernels::{GemmNt, Kernels};
+use super::weights::{ModelBytes, WeightPrecision, Weights};
+use crate::kernels::{i8_padded_len, quantize_rows_i8, GemmNt, GemmNtI8, Kernels, QuantizedRows};
 use crate::{Error, Result};
 
 /// A BERT sentence encoder ready to run: its config, pooling and weights.
@@ -47,6 +47,9 @@ pub struct BertModel {
     pooling: Pooling,
     max_seq_length: usize,
     weights: Weights,
+    /// The checkpoint's weight fingerprint, taken from the f32 values at load (before any
+    /// quantization): see [`fingerprint`](super::fingerprint).
+    weights_id: u64,
 }
 
 /// Scratch memory for [`BertModel::embed_ids`], reused across calls: a call allocates only
@@ -69,6 +72,11 @@ pub struct Workspace {
     vt: Vec<f32>,
     /// The pooled vectors, `batch x hidden`, copied to the caller's output at the end.
     pooled: Vec<f32>,
+    /// Int8 models: one product's quantized input rows (`tokens x padded width`), with a
+    /// scale and a zero point per row.
+    xq: Vec<i8>,
+    xq_scale: Vec<f32>,
+    xq_zero: Vec<i32>,
 }
 
 impl Workspace {
@@ -93,19 +101,41 @@ impl Workspace {
         .iter()
         .map(|b| b.capacity())
         .sum::<usize>()
+            + self.xq.capacity()
+            + 4 * (self.xq_scale.capacity() + self.xq_zero.capacity())
     }
 }
 
 /// Grows `buf` to exactly `len` elements (reusing its memory when it is already big
 /// enough); an allocation failure is an error, not an abort.
-fn ensure(buf: &mut Vec<f32>, len: usize, what: &str) -> Result<()> {
+fn ensure<T: Copy + Default>(buf: &mut Vec<T>, len: usize, what: &str) -> Result<()> {
     if buf.len() < len {
         buf.try_reserve_exact(len - buf.len()).map_err(|_| {
-            Error::OutOfMemory(format!("encoder workspace: {len} floats for {what}"))
+            Error::OutOfMemory(format!("encoder workspace: {len} values for {what}"))
         })?;
-        buf.resize(len, 0.0);
+        buf.resize(len, T::default());
     }
     Ok(())
+}
+
+/// Quantizes `x` (rows of `k`) into the workspace's int8 buffers (rows of
+/// `i8_padded_len(k)`, sized by `embed_ids`) and returns them.
+fn quantize<'w>(
+    x: &[f32],
+    k: usize,
+    xq: &'w mut [i8],
+    scale: &'w mut [f32],
+    zero: &'w mut [i32],
+) -> Result<QuantizedRows<'w>> {
+    let rows = x.len() / k;
+    let ld = i8_padded_len(k);
+    let (xq, scale, zero) = (&mut xq[..rows * ld], &mut scale[..rows], &mut zero[..rows]);
+    quantize_rows_i8(x, k, xq, ld, scale, zero)?;
+    Ok(QuantizedRows {
+        values: xq,
+        scale,
+        offset: zero,
+    })
 }
 
 impl BertModel {
@@ -128,11 +158,13 @@ impl BertModel {
             )));
         }
         let weights = Weights::load(bytes, &config)?;
+        let weights_id = super::fingerprint::weights_id(&weights)?;
         Ok(BertModel {
             config,
             pooling,
             max_seq_length,
             weights,
+            weights_id,
         })
     }
 
@@ -178,9 +210,50 @@ impl BertModel {
         self.max_seq_length
     }
 
+    /// A fingerprint of the checkpoint's weights as loaded (f32 values, before any
+    /// quantization); part of [`Encoder::model_id`](super::Encoder::model_id).
+    pub fn weights_id(&self) -> u64 {
+        self.weights_id
+    }
+
     /// The weights (borrowed and owned byte counts).
     pub fn weights(&self) -> &Weights {
         &self.weights
+    }
+
+    /// The precision of the linear layers (f32 unless [`quantize_int8`](Self::quantize_int8)
+    /// was called).
+    pub fn precision(&self) -> WeightPrecision {
+        self.weights.precision()
+    }
+
+    /// Switches the model to [`WeightPrecision::Int8`]: the linear layers' weights are
+    /// quantized per output channel now (about a quarter of their f32 bytes, owned; see
+    /// [`Weights::owned_bytes`]), and from then on every product of a linear layer runs in
+    /// integers on the kernel table's `gemm_nt_i8`, with each token's activations quantized
+    /// on the fly. Embeddings stay close to the f32 model's, not equal (the accuracy is
+    /// measured in `core/tests/encoder_reference.rs`). A no-op if already int8; on error
+    /// the model is unchanged.
+    pub fn quantize_int8(&mut self) -> Result<()> {
+        // The fingerprint (`weights_id`) stays the checkpoint's: an index built with the f32
+        // model can be searched with the int8 one (cosine >= 0.998 between their vectors).
+        self.weights.quantize_int8(&self.config)
+    }
+
+    /// The model at the given precision: [`quantize_int8`](Self::quantize_int8) for
+    /// [`WeightPrecision::Int8`]. An int8 model cannot go back to f32 (build it again).
+    pub fn with_precision(mut self, precision: WeightPrecision) -> Result<BertModel> {
+        match (precision, self.precision()) {
+            (WeightPrecision::Int8, _) => self.quantize_int8()?,
+            (WeightPrecision::F32, WeightPrecision::Int8) => {
+                return Err(Error::InvalidArgument(
+                    "an int8 model cannot be turned back into f32: load the checkpoint again"
+                        .to_string(),
+                ))
+            }
+            (WeightPrecision::F32, WeightPrecision::F32) => {}
+        }
+        Ok(self)
     }
 
     /// [`embed_ids`](Self::embed_ids) on the active kernel table.
@@ -276,6 +349,15 @@ impl BertModel {
         // position table's bytes in memory already bound.
         ensure(&mut ws.vt, cfg.head_dim() * longest, "transposed values")?;
         ensure(&mut ws.pooled, expected, "pooled vectors")?;
+        if self.precision() == WeightPrecision::Int8 {
+            let widest = i8_padded_len(h).max(i8_padded_len(cfg.intermediate_size));
+            let tq = total
+                .checked_mul(widest)
+                .ok_or_else(|| Error::InvalidArgument("batch too large".to_string()))?;
+            ensure(&mut ws.xq, tq, "quantized activations")?;
+            ensure(&mut ws.xq_scale, total, "activation scales")?;
+            ensure(&mut ws.xq_zero, total, "activation zero points")?;
+        }
 
         self.embeddings(kernels, batch, &mut ws.x[..th])?;
         for l in 0..self.weights.num_layers() {
@@ -318,11 +400,13 @@ impl BertModel {
         total: usize,
         ws: &mut Workspace,
     ) -> Result<()> {
+        if let Some(q) = self.weights.layer_int8(l) {
+            return self.layer_int8(kernels, l, q, batch, total, ws);
+        }
         let cfg = &self.config;
         let (h, inter) = (cfg.hidden_size, cfg.intermediate_size);
         let w = self.weights.layer(l)?;
         let th = total * h;
-        let x = &mut ws.x[..th];
 
         // Q, K, V: three products over all tokens (weights [h, h], read in place).
         for (weight, bias, dst) in [
@@ -330,10 +414,50 @@ impl BertModel {
             (w.key_w, w.key_b, &mut ws.k),
             (w.value_w, w.value_b, &mut ws.v),
         ] {
+            let x = &ws.x[..th];
             kernels.gemm_nt_f32(&GemmNt::new(total, h, h, x, weight).bias(bias), dst, h)?;
         }
 
-        // Attention, per sequence and head: only that sequence's rows, so no mask.
+        self.attention(kernels, batch, ws)?;
+        let x = &mut ws.x[..th];
+
+        // x = LayerNorm(x + ctx Woᵀ + bo): the product accumulates into the residual.
+        kernels.gemm_nt_f32(
+            &GemmNt {
+                accumulate: true,
+                ..GemmNt::new(total, h, h, &ws.ctx[..th], w.attn_out_w).bias(w.attn_out_b)
+            },
+            x,
+            h,
+        )?;
+        kernels.layer_norm_rows_f32(x, w.attn_ln_g, w.attn_ln_b, cfg.layer_norm_eps)?;
+
+        // Feed-forward: GELU fused into the first product, the second accumulates.
+        let act = &mut ws.inter[..total * inter];
+        kernels.gemm_nt_f32(
+            &GemmNt {
+                gelu: true,
+                ..GemmNt::new(total, inter, h, x, w.inter_w).bias(w.inter_b)
+            },
+            act,
+            inter,
+        )?;
+        kernels.gemm_nt_f32(
+            &GemmNt {
+                accumulate: true,
+                ..GemmNt::new(total, h, inter, act, w.out_w).bias(w.out_b)
+            },
+            x,
+            h,
+        )?;
+        kernels.layer_norm_rows_f32(x, w.out_ln_g, w.out_ln_b, cfg.layer_norm_eps)
+    }
+
+    /// Attention over `ws.q`, `ws.k`, `ws.v` into `ws.ctx`, per sequence and head: only that
+    /// sequence's rows, so no mask.
+    fn attention(&self, kernels: &Kernels, batch: &[&[u32]], ws: &mut Workspace) -> Result<()> {
+        let cfg = &self.config;
+        let h = cfg.hidden_size;
         let heads = cfg.num_attention_heads;
         let d = cfg.head_dim();
         let alpha = 1.0 / libm::sqrtf(d as f32);
@@ -369,12 +493,66 @@ impl BertModel {
             }
             start += n;
         }
+        Ok(())
+    }
 
-        // x = LayerNorm(x + ctx Woᵀ + bo): the product accumulates into the residual.
-        kernels.gemm_nt_f32(
-            &GemmNt {
+    /// [`layer`](Self::layer) with int8 linear layers: each product's input rows are
+    /// quantized per token (`quantize_rows_i8`) and multiplied by the quantized weights
+    /// (`gemm_nt_i8`, the same bias/GELU/residual epilogues). Attention, softmax and
+    /// LayerNorm stay f32.
+    fn layer_int8(
+        &self,
+        kernels: &Kernels,
+        l: usize,
+        q: &super::weights::QuantizedLayer,
+        batch: &[&[u32]],
+        total: usize,
+        ws: &mut Workspace,
+    ) -> Result<()> {
+        let cfg = &self.config;
+        let (h, inter) = (cfg.hidden_size, cfg.intermediate_size);
+        let (kh, ki) = (i8_padded_len(h), i8_padded_len(inter));
+        let w = self.weights.layer(l)?;
+        let th = total * h;
+
+        // Q, K, V: one quantization of x, three products.
+        {
+            let xq = quantize(
+                &ws.x[..th],
+                h,
+                &mut ws.xq,
+                &mut ws.xq_scale,
+                &mut ws.xq_zero,
+            )?;
+            for (weight, bias, dst) in [
+                (&q.query, w.query_b, &mut ws.q),
+                (&q.key, w.key_b, &mut ws.k),
+                (&q.value, w.value_b, &mut ws.v),
+            ] {
+                let op = GemmNtI8 {
+                    bias: Some(bias),
+                    ..GemmNtI8::new(total, h, kh, xq, weight.rows())
+                };
+                kernels.gemm_nt_i8(&op, dst, h)?;
+            }
+        }
+
+        self.attention(kernels, batch, ws)?;
+
+        // x = LayerNorm(x + ctx Woᵀ + bo).
+        let cq = quantize(
+            &ws.ctx[..th],
+            h,
+            &mut ws.xq,
+            &mut ws.xq_scale,
+            &mut ws.xq_zero,
+        )?;
+        let x = &mut ws.x[..th];
+        kernels.gemm_nt_i8(
+            &GemmNtI8 {
+                bias: Some(w.attn_out_b),
                 accumulate: true,
-                ..GemmNt::new(total, h, h, &ws.ctx[..th], w.attn_out_w).bias(w.attn_out_b)
+                ..GemmNtI8::new(total, h, kh, cq, q.attn_out.rows())
             },
             x,
             h,
@@ -382,19 +560,23 @@ impl BertModel {
         kernels.layer_norm_rows_f32(x, w.attn_ln_g, w.attn_ln_b, cfg.layer_norm_eps)?;
 
         // Feed-forward: GELU fused into the first product, the second accumulates.
+        let xq = quantize(x, h, &mut ws.xq, &mut ws.xq_scale, &mut ws.xq_zero)?;
         let act = &mut ws.inter[..total * inter];
-        kernels.gemm_nt_f32(
-            &GemmNt {
+        kernels.gemm_nt_i8(
+            &GemmNtI8 {
+                bias: Some(w.inter_b),
                 gelu: true,
-                ..GemmNt::new(total, inter, h, x, w.inter_w).bias(w.inter_b)
+                ..GemmNtI8::new(total, inter, kh, xq, q.inter.rows())
             },
             act,
             inter,
         )?;
-        kernels.gemm_nt_f32(
-            &GemmNt {
+        let aq = quantize(act, inter, &mut ws.xq, &mut ws.xq_scale, &mut ws.xq_zero)?;
+        kernels.gemm_nt_i8(
+            &GemmNtI8 {
+                bias: Some(w.out_b),
                 accumulate: true,
-                ..GemmNt::new(total, h, inter, act, w.out_w).bias(w.out_b)
+                ..GemmNtI8::new(total, h, ki, aq, q.out.rows())
             },
             x,
             h,

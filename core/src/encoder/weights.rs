@@ -15,7 +15,86 @@ use alloc::vec::Vec;
 
 use super::config::BertConfig;
 use super::safetensors::{Dtype, SafeTensors, TensorInfo};
+use crate::kernels::{i8_padded_len, quantize_weights_i8, QuantizedRows};
 use crate::{Error, Result};
+
+/// How the linear layers' weights are held and multiplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum WeightPrecision {
+    /// The checkpoint's values as f32 (borrowed in place where possible): the reference.
+    #[default]
+    F32,
+    /// The six linear layers of every transformer layer quantized to int8 per output
+    /// channel (symmetric, one f32 scale per row), made from the f32 weights at load time:
+    /// a quarter of their f32 size, owned by the model. Activations are quantized per token
+    /// at run time (`kernels::quantize_rows_i8`) and multiplied in integers
+    /// (`Kernels::gemm_nt_i8`). Embeddings, biases, LayerNorm and attention stay f32.
+    Int8,
+}
+
+/// One linear layer's weight `[out, in]` quantized per output channel: `out` rows of
+/// `i8_padded_len(in)` values (zero padded), a scale and the sum of the values per row.
+pub(crate) struct QuantizedLinear {
+    values: Vec<i8>,
+    scale: Vec<f32>,
+    sum: Vec<i32>,
+}
+
+impl QuantizedLinear {
+    fn new(w: &[f32], rows: usize, cols: usize) -> Result<QuantizedLinear> {
+        let ld = i8_padded_len(cols);
+        let oom = || Error::OutOfMemory(format!("{rows} x {ld} int8 weights"));
+        let len = rows.checked_mul(ld).ok_or_else(oom)?;
+        let mut values = Vec::new();
+        values.try_reserve_exact(len).map_err(|_| oom())?;
+        values.resize(len, 0i8);
+        let (mut scale, mut sum) = (Vec::new(), Vec::new());
+        scale.try_reserve_exact(rows).map_err(|_| oom())?;
+        sum.try_reserve_exact(rows).map_err(|_| oom())?;
+        scale.resize(rows, 0.0);
+        sum.resize(rows, 0);
+        quantize_weights_i8(w, cols, &mut values, ld, &mut scale, &mut sum)?;
+        Ok(QuantizedLinear { values, scale, sum })
+    }
+
+    fn bytes(&self) -> usize {
+        self.values.capacity() + 4 * (self.scale.capacity() + self.sum.capacity())
+    }
+
+    pub(crate) fn rows(&self) -> QuantizedRows<'_> {
+        QuantizedRows {
+            values: &self.values,
+            scale: &self.scale,
+            offset: &self.sum,
+        }
+    }
+}
+
+/// One transformer layer's quantized linear weights.
+pub(crate) struct QuantizedLayer {
+    pub query: QuantizedLinear,
+    pub key: QuantizedLinear,
+    pub value: QuantizedLinear,
+    pub attn_out: QuantizedLinear,
+    pub inter: QuantizedLinear,
+    pub out: QuantizedLinear,
+}
+
+impl QuantizedLayer {
+    fn bytes(&self) -> usize {
+        [
+            &self.query,
+            &self.key,
+            &self.value,
+            &self.attn_out,
+            &self.inter,
+            &self.out,
+        ]
+        .iter()
+        .map(|q| q.bytes())
+        .sum()
+    }
+}
 
 /// The caller's model bytes, shared with the model: a `Vec<u8>`, a `Box<[u8]>`, a
 /// `&'static [u8]`, a memory map... anything that derefs to bytes and can be shared across
@@ -108,6 +187,8 @@ pub struct Weights {
     emb_ln_b: TensorRef,
     layers: Vec<LayerRefs>,
     borrowed_bytes: usize,
+    /// The int8 linear weights of every layer ([`WeightPrecision::Int8`]), else empty.
+    int8: Vec<QuantizedLayer>,
 }
 
 impl core::fmt::Debug for Weights {
@@ -116,6 +197,7 @@ impl core::fmt::Debug for Weights {
             .field("layers", &self.layers.len())
             .field("borrowed_bytes", &self.borrowed_bytes)
             .field("owned_bytes", &self.owned_bytes())
+            .field("precision", &self.precision())
             .finish_non_exhaustive()
     }
 }
@@ -334,7 +416,129 @@ impl Weights {
             owned,
             bytes,
             borrowed_bytes,
+            int8: Vec::new(),
         })
+    }
+
+    /// The precision of the linear layers' weights.
+    pub fn precision(&self) -> WeightPrecision {
+        if self.int8.is_empty() {
+            WeightPrecision::F32
+        } else {
+            WeightPrecision::Int8
+        }
+    }
+
+    /// Quantizes the six linear weights of every layer to int8 (see
+    /// [`WeightPrecision::Int8`]) and stops reading their f32 values: borrowed ones no longer
+    /// count in [`borrowed_bytes`](Self::borrowed_bytes), converted ones (f16/bf16
+    /// checkpoints) are dropped from the owned arena. A no-op if already int8. On error
+    /// (out of memory, a non-finite weight) nothing changes.
+    pub(crate) fn quantize_int8(&mut self, config: &BertConfig) -> Result<()> {
+        if !self.int8.is_empty() || self.layers.is_empty() {
+            return Ok(());
+        }
+        let (h, i) = (config.hidden_size, config.intermediate_size);
+        let mut int8 = Vec::new();
+        int8.try_reserve_exact(self.layers.len())
+            .map_err(|_| Error::OutOfMemory("int8 layer table".to_string()))?;
+        for l in 0..self.layers.len() {
+            let w = self.layer(l)?;
+            int8.push(QuantizedLayer {
+                query: QuantizedLinear::new(w.query_w, h, h)?,
+                key: QuantizedLinear::new(w.key_w, h, h)?,
+                value: QuantizedLinear::new(w.value_w, h, h)?,
+                attn_out: QuantizedLinear::new(w.attn_out_w, h, h)?,
+                inter: QuantizedLinear::new(w.inter_w, i, h)?,
+                out: QuantizedLinear::new(w.out_w, h, i)?,
+            });
+        }
+        // The f32 linear weights are no longer read: keep only the other owned tensors.
+        let linear = |r: &LayerRefs| {
+            [
+                r.query_w,
+                r.key_w,
+                r.value_w,
+                r.attn_out_w,
+                r.inter_w,
+                r.out_w,
+            ]
+        };
+        let borrowed_linear: usize = self
+            .layers
+            .iter()
+            .flat_map(linear)
+            .filter(|t| matches!(t.source, Source::Borrowed))
+            .map(|t| 4 * t.len)
+            .sum();
+        let owned_linear: usize = self
+            .layers
+            .iter()
+            .flat_map(linear)
+            .filter(|t| matches!(t.source, Source::Owned))
+            .map(|t| t.len)
+            .sum();
+        if owned_linear > 0 {
+            let keep = self.owned.len() - owned_linear;
+            let mut owned: Vec<f32> = Vec::new();
+            owned
+                .try_reserve_exact(keep)
+                .map_err(|_| Error::OutOfMemory(format!("{keep} converted weights")))?;
+            let mut moved = |t: &mut TensorRef| {
+                if matches!(t.source, Source::Owned) {
+                    let start = owned.len();
+                    owned.extend_from_slice(&self.owned[t.start..t.start + t.len]);
+                    t.start = start;
+                }
+            };
+            moved(&mut self.word);
+            moved(&mut self.position);
+            moved(&mut self.emb_ln_g);
+            moved(&mut self.emb_ln_b);
+            // Row 0 of the token type table is all the model reads of it.
+            moved(&mut self.token_type0);
+            for r in &mut self.layers {
+                for t in [
+                    &mut r.query_b,
+                    &mut r.key_b,
+                    &mut r.value_b,
+                    &mut r.attn_out_b,
+                    &mut r.attn_ln_g,
+                    &mut r.attn_ln_b,
+                    &mut r.inter_b,
+                    &mut r.out_b,
+                    &mut r.out_ln_g,
+                    &mut r.out_ln_b,
+                ] {
+                    moved(t);
+                }
+                for t in [
+                    &mut r.query_w,
+                    &mut r.key_w,
+                    &mut r.value_w,
+                    &mut r.attn_out_w,
+                    &mut r.inter_w,
+                    &mut r.out_w,
+                ] {
+                    if matches!(t.source, Source::Owned) {
+                        *t = TensorRef {
+                            source: Source::Owned,
+                            start: 0,
+                            len: 0,
+                        };
+                    }
+                }
+            }
+            self.owned = owned;
+        }
+        self.borrowed_bytes -= borrowed_linear;
+        self.int8 = int8;
+        Ok(())
+    }
+
+    /// Layer `l`'s int8 linear weights, if the model is int8.
+    pub(crate) fn layer_int8(&self, l: usize) -> Option<&QuantizedLayer> {
+        self.int8.get(l)
     }
 
     /// Bytes of the caller's buffer the model reads in place.
@@ -342,10 +546,11 @@ impl Weights {
         self.borrowed_bytes
     }
 
-    /// Bytes of converted weights the model owns (0 for an aligned f32 checkpoint on a
-    /// little-endian target).
+    /// Bytes of weights the model owns: converted weights (0 for an aligned f32 checkpoint
+    /// on a little-endian target) plus, for [`WeightPrecision::Int8`], the int8 linear
+    /// weights with their scales and sums.
     pub fn owned_bytes(&self) -> usize {
-        self.owned.capacity() * 4
+        self.owned.capacity() * 4 + self.int8.iter().map(QuantizedLayer::bytes).sum::<usize>()
     }
 
     /// The shared model bytes.

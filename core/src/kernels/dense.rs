@@ -7,6 +7,18 @@
 //! | [`softmax_rows_f32`](Kernels::softmax_rows_f32) | each row `x = exp(x - max x) / sum` | attention probabilities |
 //! | [`layer_norm_rows_f32`](Kernels::layer_norm_rows_f32) | each row `(x - mean) / sqrt(var + eps) * gamma + beta` | LayerNorm |
 //! | [`gelu_f32`](Kernels::gelu_f32) | `x = x/2 (1 + erf(x / sqrt 2))` (the exact form, not tanh) | the feed-forward activation |
+//! | [`gemm_nt_i8`](Kernels::gemm_nt_i8) | `C = [C +] act(sa sb (A - za) Bᵀ + bias)`, i8 operands, i32 sums | the linear layers of an int8 (quantized) encoder |
+//!
+//! # The int8 product
+//!
+//! [`gemm_nt_i8`](Kernels::gemm_nt_i8) multiplies quantized rows: `A` (activations,
+//! quantized per row at run time by [`quantize_rows_i8`], asymmetric: `x = sa (q - za)`) by
+//! `B` (weights, quantized per output channel once by [`quantize_weights_i8`], symmetric:
+//! `w = sb q`). Sums are exact in i32; only the epilogue is f32. Quantized values must lie in
+//! `-127..=127` (the quantizers guarantee it; `-128` lets the AVX2/AVX-512 sign trick
+//! overflow, so its result is unspecified, though never out of bounds), `k` must be a
+//! multiple of [`I8_K_ALIGN`] (the quantizers pad rows with zeros) and at most
+//! [`I8_MAX_K`] (so every sum fits an i32).
 //!
 //! # Why `A Bᵀ`
 //!
@@ -150,9 +162,295 @@ fn check_rows(len: usize, width: usize) -> Result<()> {
     Ok(())
 }
 
+/// Rows of quantized operands of [`Kernels::gemm_nt_i8`] are a multiple of this many
+/// elements (`k`, the padded inner dimension); the quantizers pad with zeros.
+pub const I8_K_ALIGN: usize = 64;
+
+/// The largest `k` of [`Kernels::gemm_nt_i8`]: every sum `sum (qa - za) qb`, at most
+/// `k * 254 * 127` in magnitude, fits an i32.
+pub const I8_MAX_K: usize = 65_536;
+
+/// `k` rounded up to a multiple of [`I8_K_ALIGN`] (the row length of quantized rows).
+pub const fn i8_padded_len(k: usize) -> usize {
+    k.div_ceil(I8_K_ALIGN) * I8_K_ALIGN
+}
+
+/// One product `C = [C +] act(sa[i] sb[j] sum_p (A[i][p] - za[i]) B[j][p] + bias[j])` of
+/// quantized rows, for [`Kernels::gemm_nt_i8`].
+///
+/// `A` is `m x k` i8 with row stride `lda`, row `i` the quantized activations
+/// `x = a_scale[i] * (q - a_zero[i])`; `B` is `n x k` i8 with row stride `ldb`, row `j`
+/// the quantized weights `w = b_scale[j] * q` of output `j`, and `b_sum[j]` the sum of its
+/// `k` quantized values (which makes the zero point a per-element correction). Values in
+/// `-127..=127`, `k` a multiple of [`I8_K_ALIGN`], at most [`I8_MAX_K`].
+#[derive(Debug, Clone, Copy)]
+pub struct GemmNtI8<'a> {
+    /// Rows of `A` and `C`.
+    pub m: usize,
+    /// Rows of `B`, columns of `C`.
+    pub n: usize,
+    /// The shared inner dimension (padded: a multiple of [`I8_K_ALIGN`]).
+    pub k: usize,
+    /// `A`, `m x k`, row stride `lda`.
+    pub a: &'a [i8],
+    /// Row stride of `A` (`>= k`).
+    pub lda: usize,
+    /// Per row of `A`: the scale (`m` values).
+    pub a_scale: &'a [f32],
+    /// Per row of `A`: the zero point (`m` values, in `-127..=127`).
+    pub a_zero: &'a [i32],
+    /// `B`, `n x k`, row stride `ldb`.
+    pub b: &'a [i8],
+    /// Row stride of `B` (`>= k`).
+    pub ldb: usize,
+    /// Per row of `B`: the scale (`n` values).
+    pub b_scale: &'a [f32],
+    /// Per row of `B`: the sum of its `k` values (`n` values).
+    pub b_sum: &'a [i32],
+    /// Added to every row of the product, one value per column (`n` values).
+    pub bias: Option<&'a [f32]>,
+    /// Apply the exact GELU after the bias.
+    pub gelu: bool,
+    /// Add into `C` (a residual connection) instead of overwriting it.
+    pub accumulate: bool,
+}
+
+impl<'a> GemmNtI8<'a> {
+    /// `C = A Bᵀ` of quantized rows (`A` from [`quantize_rows_i8`], `B` from
+    /// [`quantize_weights_i8`]), contiguous rows of `k` elements; set the other fields with
+    /// struct update syntax.
+    pub fn new(m: usize, n: usize, k: usize, a: QuantizedRows<'a>, b: QuantizedRows<'a>) -> Self {
+        GemmNtI8 {
+            m,
+            n,
+            k,
+            a: a.values,
+            lda: k,
+            a_scale: a.scale,
+            a_zero: a.offset,
+            b: b.values,
+            ldb: k,
+            b_scale: b.scale,
+            b_sum: b.offset,
+            bias: None,
+            gelu: false,
+            accumulate: false,
+        }
+    }
+
+    /// Checks the shapes against `c` (`m x n`, row stride `ldc`).
+    fn check(&self, c_len: usize, ldc: usize) -> Result<()> {
+        if !self.k.is_multiple_of(I8_K_ALIGN) || self.k > I8_MAX_K {
+            return Err(Error::InvalidArgument(format!(
+                "int8 product: k = {} must be a multiple of {I8_K_ALIGN} and at most {I8_MAX_K}",
+                self.k
+            )));
+        }
+        check_matrix("A", self.a.len(), self.m, self.k, self.lda)?;
+        check_matrix("B", self.b.len(), self.n, self.k, self.ldb)?;
+        check_matrix("C", c_len, self.m, self.n, ldc)?;
+        for (len, want) in [
+            (self.a_scale.len(), self.m),
+            (self.a_zero.len(), self.m),
+            (self.b_scale.len(), self.n),
+            (self.b_sum.len(), self.n),
+            (self.bias.map_or(self.n, <[f32]>::len), self.n),
+        ] {
+            if len != want {
+                return Err(Error::DimensionMismatch {
+                    expected: want,
+                    actual: len,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Quantized rows and their per-row parameters, as [`quantize_rows_i8`] and
+/// [`quantize_weights_i8`] write them: `values` (rows of a padded length), one `scale` per
+/// row and one `offset` per row (the zero point for activations, the sum of the values for
+/// weights).
+#[derive(Debug, Clone, Copy)]
+pub struct QuantizedRows<'a> {
+    /// The quantized values, row after row.
+    pub values: &'a [i8],
+    /// One scale per row.
+    pub scale: &'a [f32],
+    /// One zero point (activations) or value sum (weights) per row.
+    pub offset: &'a [i32],
+}
+
+/// Rounds to the nearest integer, ties to even, for `|v| < 2^22` (the quantizers' range);
+/// plain f32 arithmetic, so every target gets the same bits.
+#[inline(always)]
+fn round_i32(v: f32) -> i32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+    ((v + MAGIC) - MAGIC) as i32
+}
+
+/// Checks the shared arguments of the quantizers: `x` is whole rows of `k > 0`, `out` holds
+/// those rows at stride `ld` (a multiple of [`I8_K_ALIGN`], `>= k`), one parameter per row.
+fn check_quantize(
+    x: usize,
+    k: usize,
+    out: usize,
+    ld: usize,
+    scale: usize,
+    off: usize,
+) -> Result<usize> {
+    if k == 0 || !x.is_multiple_of(k) {
+        return Err(Error::InvalidArgument(format!(
+            "{x} elements are not a whole number of rows of width {k}"
+        )));
+    }
+    if ld < k || !ld.is_multiple_of(I8_K_ALIGN) || ld > I8_MAX_K {
+        return Err(Error::InvalidArgument(format!(
+            "quantized row stride {ld} must be >= {k}, a multiple of {I8_K_ALIGN} and at most {I8_MAX_K}"
+        )));
+    }
+    let rows = x / k;
+    let need = rows
+        .checked_mul(ld)
+        .ok_or_else(|| Error::InvalidArgument("too many rows".into()))?;
+    if out != need {
+        return Err(Error::DimensionMismatch {
+            expected: need,
+            actual: out,
+        });
+    }
+    for len in [scale, off] {
+        if len != rows {
+            return Err(Error::DimensionMismatch {
+                expected: rows,
+                actual: len,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Quantizes each row of `x` (rows of `k`) to i8, asymmetrically: with `lo = min(row, 0)`,
+/// `hi = max(row, 0)`, `scale = (hi - lo) / 254` and a zero point `z` in `-127..=127`,
+/// `q = clamp(round(x / scale) + z, -127, 127)`, so `x ≈ scale (q - z)` with the row's
+/// whole range over all 255 levels and 0 exact. Row `r` goes to `out[r * ld ..][..k]` and
+/// the rest of its `ld` (a multiple of [`I8_K_ALIGN`]) is zeroed; `scale[r]`, `zero[r]`.
+///
+/// A row of zeros gets scale 0; a row holding NaN or an infinity gets scale NaN, so its
+/// products are NaN (as the f32 product would be). Plain f32 arithmetic: the same bits on
+/// every target. The activations of [`Kernels::gemm_nt_i8`].
+pub fn quantize_rows_i8(
+    x: &[f32],
+    k: usize,
+    out: &mut [i8],
+    ld: usize,
+    scale: &mut [f32],
+    zero: &mut [i32],
+) -> Result<()> {
+    check_quantize(x.len(), k, out.len(), ld, scale.len(), zero.len())?;
+    for (((row, q), s), z) in x
+        .chunks_exact(k)
+        .zip(out.chunks_exact_mut(ld))
+        .zip(scale.iter_mut())
+        .zip(zero.iter_mut())
+    {
+        // Min, max and a finiteness probe (`v * 0` is NaN for NaN and infinities) in 8
+        // lanes, so the loop vectorizes.
+        let (mut lo8, mut hi8, mut probe8) = ([0.0f32; 8], [0.0f32; 8], [0.0f32; 8]);
+        let mut chunks = row.chunks_exact(8);
+        for c in &mut chunks {
+            for l in 0..8 {
+                lo8[l] = if c[l] < lo8[l] { c[l] } else { lo8[l] };
+                hi8[l] = if c[l] > hi8[l] { c[l] } else { hi8[l] };
+                probe8[l] += c[l] * 0.0;
+            }
+        }
+        for (l, &v) in chunks.remainder().iter().enumerate() {
+            lo8[l] = if v < lo8[l] { v } else { lo8[l] };
+            hi8[l] = if v > hi8[l] { v } else { hi8[l] };
+            probe8[l] += v * 0.0;
+        }
+        let lo = lo8.iter().fold(0.0f32, |a, &b| a.min(b));
+        let hi = hi8.iter().fold(0.0f32, |a, &b| a.max(b));
+        let finite = probe8.iter().all(|p| *p == 0.0);
+        let range = hi - lo;
+        if !finite || !range.is_finite() {
+            *s = f32::NAN;
+            *z = 0;
+            q.fill(0);
+            continue;
+        }
+        if range == 0.0 {
+            *s = 0.0;
+            *z = 0;
+            q.fill(0);
+            continue;
+        }
+        let inv = 254.0 / range;
+        *s = range / 254.0;
+        let zp = (-127 - round_i32(lo * inv)).clamp(-127, 127);
+        *z = zp;
+        let zpf = zp as f32;
+        let (body, pad) = q.split_at_mut(k);
+        for (o, &v) in body.iter_mut().zip(row) {
+            // round(v / scale) + zp, clamped; in f32 (zp is a small integer, so adding it
+            // before rounding is exact) so the loop vectorizes.
+            let t = (v * inv + zpf).clamp(-127.0, 127.0);
+            let r = (t + 12_582_912.0) - 12_582_912.0;
+            // SAFETY: `r` is an integer in -127..=127 (the row is finite, checked above).
+            *o = unsafe { r.to_int_unchecked::<i32>() } as i8;
+        }
+        pad.fill(0);
+    }
+    Ok(())
+}
+
+/// Quantizes each row of `w` (rows of `k`: one output channel of a weight matrix) to i8,
+/// symmetrically: `scale = max |w| / 127`, `q = round(w / scale)` in `-127..=127`. Row `r`
+/// goes to `out[r * ld ..][..k]`, the rest of its `ld` zeroed; `scale[r]` and `sum[r]` (the
+/// sum of its values, which [`Kernels::gemm_nt_i8`] needs). A row of zeros gets scale 0; a
+/// non-finite weight is an error.
+pub fn quantize_weights_i8(
+    w: &[f32],
+    k: usize,
+    out: &mut [i8],
+    ld: usize,
+    scale: &mut [f32],
+    sum: &mut [i32],
+) -> Result<()> {
+    check_quantize(w.len(), k, out.len(), ld, scale.len(), sum.len())?;
+    if let Some(p) = w.iter().position(|v| !v.is_finite()) {
+        return Err(Error::InvalidArgument(format!(
+            "weight {p} is {}: only finite weights can be quantized",
+            w[p]
+        )));
+    }
+    for (((row, q), s), total) in w
+        .chunks_exact(k)
+        .zip(out.chunks_exact_mut(ld))
+        .zip(scale.iter_mut())
+        .zip(sum.iter_mut())
+    {
+        let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let inv = if max > 0.0 { 127.0 / max } else { 0.0 };
+        *s = max / 127.0;
+        let (body, pad) = q.split_at_mut(k);
+        let mut acc = 0i32;
+        for (o, &v) in body.iter_mut().zip(row) {
+            let r = round_i32(v * inv).clamp(-127, 127);
+            acc += r;
+            *o = r as i8;
+        }
+        pad.fill(0);
+        *total = acc;
+    }
+    Ok(())
+}
+
 // Called only with checked shapes; the row-wise kernels only with a non-empty `x` of whole
 // rows of a non-zero width.
 type GemmNtFn = unsafe fn(&GemmNt<'_>, &mut [f32], usize);
+type GemmNtI8Fn = unsafe fn(&GemmNtI8<'_>, &mut [f32], usize);
 type SoftmaxRowsFn = unsafe fn(&mut [f32], usize);
 type LayerNormRowsFn = unsafe fn(&mut [f32], &[f32], &[f32], f32);
 type GeluFn = unsafe fn(&mut [f32]);
@@ -164,6 +462,7 @@ pub(crate) struct DenseKernels {
     pub softmax_rows_f32: SoftmaxRowsFn,
     pub layer_norm_rows_f32: LayerNormRowsFn,
     pub gelu_f32: GeluFn,
+    pub gemm_nt_i8: GemmNtI8Fn,
 }
 
 impl DenseKernels {
@@ -180,6 +479,16 @@ impl DenseKernels {
         // SAFETY: the shapes fit the slices (checked above) and `self` belongs to a table
         // this CPU supports.
         unsafe { (self.gemm_nt_f32)(op, c, ldc) };
+        Ok(())
+    }
+
+    /// [`Kernels::gemm_nt_i8`], on this table.
+    #[inline]
+    pub fn gemm_nt_i8(&self, op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
+        op.check(c.len(), ldc)?;
+        // SAFETY: the shapes fit the slices (checked above) and `self` belongs to a table
+        // this CPU supports.
+        unsafe { (self.gemm_nt_i8)(op, c, ldc) };
         Ok(())
     }
 
@@ -241,6 +550,16 @@ impl Kernels {
         self.dense.gemm_nt_f32(op, c, ldc)
     }
 
+    /// `C = [C +] act(sa sb (A - za) Bᵀ + bias)` of quantized rows: see [`GemmNtI8`] for the
+    /// operands and the module docs for the contract. The integer sums are exact (the same
+    /// on every table); the epilogue is f32 (`sa * sb * sum + bias`, then GELU), so tables
+    /// differ only by their GELU. `C` is `m x n` with row stride `ldc`, as for
+    /// [`gemm_nt_f32`](Self::gemm_nt_f32).
+    #[inline]
+    pub fn gemm_nt_i8(&self, op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
+        self.dense.gemm_nt_i8(op, c, ldc)
+    }
+
     /// Softmax of each row of `width` elements of `x`, in place. The row maximum is
     /// subtracted first, so large inputs do not overflow; a row of `-inf` becomes NaN, a row
     /// holding `+inf` NaN too (as in `exp(inf - inf)`): callers mask with large finite
@@ -275,6 +594,12 @@ impl Kernels {
 #[inline]
 pub fn gemm_nt_f32(op: &GemmNt<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
     DenseKernels::active().gemm_nt_f32(op, c, ldc)
+}
+
+/// The int8 product on the active table. See [`Kernels::gemm_nt_i8`].
+#[inline]
+pub fn gemm_nt_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
+    DenseKernels::active().gemm_nt_i8(op, c, ldc)
 }
 
 /// Row-wise softmax on the active table. See [`Kernels::softmax_rows_f32`].

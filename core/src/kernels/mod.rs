@@ -87,7 +87,10 @@ use core::fmt;
 
 use crate::{Error, Result};
 
-pub use dense::{gelu_f32, gemm_nt_f32, layer_norm_rows_f32, softmax_rows_f32, GemmNt};
+pub use dense::{
+    gelu_f32, gemm_nt_f32, gemm_nt_i8, i8_padded_len, layer_norm_rows_f32, quantize_rows_i8,
+    quantize_weights_i8, softmax_rows_f32, GemmNt, GemmNtI8, QuantizedRows, I8_K_ALIGN, I8_MAX_K,
+};
 pub use dispatch::{active_isa, force};
 pub use sparse::{
     axpy2_f64, axpy_dot_f64, axpy_dots_f64, axpy_f64, axpy_jacobi_dots_f64, axpy_xpby_f64,

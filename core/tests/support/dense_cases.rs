@@ -9,7 +9,9 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ferrovec_core::kernels::{GemmNt, Kernels};
+use ferrovec_core::kernels::{
+    i8_padded_len, quantize_rows_i8, quantize_weights_i8, GemmNt, GemmNtI8, Kernels,
+};
 use ferrovec_core::Error;
 
 #[path = "rng.rs"]
@@ -35,6 +37,10 @@ pub fn all(k: &Kernels) {
     layer_norm_matches_reference(k);
     gelu_matches_reference(k);
     bad_shapes_are_errors(k);
+    gemm_nt_i8_matches_reference(k);
+    gemm_nt_i8_extremes(k);
+    gemm_nt_i8_bad_shapes(k);
+    quantize_i8_round_trips();
 }
 
 /// Every shape class a GEMM kernel blocks by: empty, 1, below/at/above a vector width and a
@@ -499,4 +505,311 @@ pub fn bad_shapes_are_errors(k: &Kernels) {
         .layer_norm_rows_f32(&mut x, &[1.0; 3], &[0.0; 3], 1e-5)
         .unwrap_err();
     assert!(format!("{err}").contains("width 3"), "{err}");
+}
+
+// ------------------------------------------------------------------ int8 GEMM
+
+fn values_i8(rng: &mut Rng, n: usize) -> Vec<i8> {
+    (0..n)
+        .map(|_| (rng.below(255) as i32 - 127) as i8)
+        .collect()
+}
+
+/// Checks `c` (from `c0`) against the product computed in i64 + f64, and against the scalar
+/// table's result: the integer sums are exact everywhere and the epilogue is shared code, so
+/// without GELU every table must give the scalar table's bits; with GELU, within the SIMD
+/// GELU's accuracy. Columns past `n` are untouched.
+fn check_gemm_i8(k: &Kernels, op: &GemmNtI8<'_>, c0: &[f32], c: &[f32], ldc: usize, what: &str) {
+    let (m, n, kk) = (op.m, op.n, op.k);
+    let scalar = Kernels::for_isa(ferrovec_core::kernels::Isa::Scalar).unwrap();
+    let mut want = c0.to_vec();
+    scalar.gemm_nt_i8(op, &mut want, ldc).unwrap();
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0i64;
+            for p in 0..kk {
+                s += (op.a[i * op.lda + p] as i64 - op.a_zero[i] as i64)
+                    * op.b[j * op.ldb + p] as i64;
+            }
+            let v = op.a_scale[i] as f64 * op.b_scale[j] as f64 * s as f64;
+            let bias_j = op.bias.map_or(0.0, |bias| bias[j] as f64);
+            let mut t = v + bias_j;
+            if op.gelu {
+                t = gelu_f64(t);
+            }
+            let old = c0[i * ldc + j] as f64;
+            let expected = if op.accumulate { old + t } else { t };
+            let tol = 1e-6 * (v.abs() + bias_j.abs() + old.abs()) + 1e-6;
+            let got = c[i * ldc + j];
+            assert!(
+                (got as f64 - expected).abs() <= tol,
+                "{}: gemm_i8 {m}x{n}x{kk} {what} C[{i}][{j}] = {got}, expected {expected} (tol {tol})",
+                k.variant()
+            );
+            if !op.gelu {
+                assert_eq!(
+                    got.to_bits(),
+                    want[i * ldc + j].to_bits(),
+                    "{}: gemm_i8 {m}x{n}x{kk} {what} C[{i}][{j}] = {got}, scalar table {}",
+                    k.variant(),
+                    want[i * ldc + j]
+                );
+            }
+        }
+        for j in n..ldc.min(c.len() - i * ldc) {
+            assert_eq!(
+                c[i * ldc + j].to_bits(),
+                c0[i * ldc + j].to_bits(),
+                "{}: gemm_i8 {what} wrote C[{i}][{j}] past its {n} columns",
+                k.variant()
+            );
+        }
+    }
+}
+
+/// Random quantized operands over the tile edges (4 columns; 2, 3 or 4 rows per tile) and
+/// the encoder's `k` (384, 1536), with strides, bias, GELU and accumulation.
+pub fn gemm_nt_i8_matches_reference(k: &Kernels) {
+    let mut rng = Rng(23);
+    const SHAPES: &[(usize, usize, usize)] = &[
+        (0, 0, 0),
+        (0, 3, 64),
+        (3, 0, 64),
+        (2, 3, 0),
+        (1, 1, 64),
+        (2, 5, 64),
+        (3, 4, 128),
+        (4, 7, 64),
+        (5, 8, 192),
+        (7, 9, 64),
+        (9, 13, 384),
+        (17, 6, 1536),
+        (24, 33, 384),
+    ];
+    for (case, &(m, n, kk)) in SHAPES.iter().enumerate() {
+        let wide = case % 2 == 1;
+        let (lda, ldb, ldc) = if wide {
+            (kk + 64, kk + 128, n + 3)
+        } else {
+            (kk, kk, n)
+        };
+        let a = values_i8(&mut rng, m * lda);
+        let b = values_i8(&mut rng, n * ldb);
+        let a_scale = values_f32(&mut rng, m, 0.1);
+        let a_zero: Vec<i32> = (0..m).map(|_| rng.below(255) as i32 - 127).collect();
+        let b_scale = values_f32(&mut rng, n, 0.01);
+        let b_sum: Vec<i32> = (0..n)
+            .map(|j| (0..kk).map(|p| b[j * ldb + p] as i32).sum())
+            .collect();
+        let bias = values_f32(&mut rng, n, 1.0);
+        let c0 = values_f32(&mut rng, m * ldc, 1.0);
+        for (bias_on, gelu, accumulate) in [
+            (false, false, false),
+            (true, false, false),
+            (true, true, false),
+            (true, false, true),
+            (false, true, true),
+        ] {
+            let op = GemmNtI8 {
+                m,
+                n,
+                k: kk,
+                a: &a,
+                lda,
+                a_scale: &a_scale,
+                a_zero: &a_zero,
+                b: &b,
+                ldb,
+                b_scale: &b_scale,
+                b_sum: &b_sum,
+                bias: bias_on.then_some(&bias[..]),
+                gelu,
+                accumulate,
+            };
+            let mut c = c0.clone();
+            k.gemm_nt_i8(&op, &mut c, ldc).unwrap();
+            let what = format!("bias {bias_on} gelu {gelu} acc {accumulate} wide {wide}");
+            check_gemm_i8(k, &op, &c0, &c, ldc, &what);
+        }
+    }
+}
+
+/// The largest sums: every value at +-127 and zero points at both ends, `k = 1536`.
+pub fn gemm_nt_i8_extremes(k: &Kernels) {
+    let (m, n, kk) = (5, 6, 1536);
+    let a: Vec<i8> = (0..m * kk)
+        .map(|i| if (i / kk) % 2 == 0 { 127 } else { -127 })
+        .collect();
+    let b: Vec<i8> = (0..n * kk)
+        .map(|i| if (i / kk) % 3 == 0 { -127 } else { 127 })
+        .collect();
+    let a_scale = vec![1.0f32; m];
+    let a_zero = vec![-127, 127, 127, -127, 0];
+    let b_scale = vec![1.0f32; n];
+    let b_sum: Vec<i32> = (0..n)
+        .map(|j| (0..kk).map(|p| b[j * kk + p] as i32).sum())
+        .collect();
+    let op = GemmNtI8 {
+        m,
+        n,
+        k: kk,
+        a: &a,
+        lda: kk,
+        a_scale: &a_scale,
+        a_zero: &a_zero,
+        b: &b,
+        ldb: kk,
+        b_scale: &b_scale,
+        b_sum: &b_sum,
+        bias: None,
+        gelu: false,
+        accumulate: false,
+    };
+    let c0 = vec![0.0f32; m * n];
+    let mut c = c0.clone();
+    k.gemm_nt_i8(&op, &mut c, n).unwrap();
+    check_gemm_i8(k, &op, &c0, &c, n, "extremes");
+    // |(127 - (-127)) * 127 * 1536| = 49,549,824: exact in i32, rounded once to f32.
+    assert_eq!(c[0], (254i64 * -127 * 1536) as f32, "{}", k.variant());
+}
+
+/// Wrong `k` alignment, short operands and parameter vectors: errors, `C` untouched.
+pub fn gemm_nt_i8_bad_shapes(k: &Kernels) {
+    let a = vec![1i8; 256];
+    let b = vec![1i8; 256];
+    let (s1, z1, sums) = (vec![1.0f32; 4], vec![0i32; 4], vec![64i32; 2]);
+    let base = GemmNtI8 {
+        m: 2,
+        n: 2,
+        k: 64,
+        a: &a,
+        lda: 64,
+        a_scale: &s1[..2],
+        a_zero: &z1[..2],
+        b: &b,
+        ldb: 64,
+        b_scale: &s1[..2],
+        b_sum: &sums,
+        bias: None,
+        gelu: false,
+        accumulate: false,
+    };
+    let bad = [
+        GemmNtI8 {
+            k: 32,
+            lda: 32,
+            ldb: 32,
+            ..base
+        },
+        GemmNtI8 {
+            m: 5,
+            a_scale: &s1,
+            a_zero: &z1,
+            ..base
+        },
+        GemmNtI8 {
+            a_scale: &s1[..1],
+            ..base
+        },
+        GemmNtI8 {
+            a_zero: &z1,
+            ..base
+        },
+        GemmNtI8 {
+            b_sum: &z1[..1],
+            ..base
+        },
+        GemmNtI8 {
+            bias: Some(&s1[..3]),
+            ..base
+        },
+        GemmNtI8 { ldb: 63, ..base },
+        GemmNtI8 {
+            k: 1 << 20,
+            lda: 1 << 20,
+            ldb: 1 << 20,
+            ..base
+        },
+    ];
+    for (i, op) in bad.iter().enumerate() {
+        let mut c = vec![7.0f32; 4];
+        assert!(
+            k.gemm_nt_i8(op, &mut c, 2).is_err(),
+            "{}: bad case {i} accepted",
+            k.variant()
+        );
+        assert!(
+            c.iter().all(|&v| v == 7.0),
+            "{}: bad case {i} wrote C",
+            k.variant()
+        );
+    }
+    let mut short = vec![7.0f32; 3];
+    assert!(k.gemm_nt_i8(&base, &mut short, 2).is_err());
+    let mut c = vec![0.0f32; 4];
+    k.gemm_nt_i8(&base, &mut c, 2).unwrap();
+    assert_eq!(c, [64.0; 4], "{}", k.variant());
+}
+
+/// The quantizers: activations within half a step of the input (with 0 exact), weights
+/// within half a step and their sums, padding zeroed, zero and non-finite rows.
+pub fn quantize_i8_round_trips() {
+    let mut rng = Rng(29);
+    let k = 100;
+    let ld = i8_padded_len(k);
+    assert_eq!(ld, 128);
+    let rows = 6;
+    let mut x = values_f32(&mut rng, rows * k, 3.0);
+    x[k..2 * k].iter_mut().for_each(|v| *v = v.abs() + 0.5); // all positive
+    x[2 * k..3 * k].iter_mut().for_each(|v| *v = -v.abs()); // all non-positive
+    x[3 * k..4 * k].fill(0.0);
+    x[4 * k + 7] = f32::NAN;
+    x[5 * k + 3] = 1000.0; // an outlier
+    let mut q = vec![99i8; rows * ld];
+    let (mut scale, mut zero) = (vec![0.0f32; rows], vec![0i32; rows]);
+    quantize_rows_i8(&x, k, &mut q, ld, &mut scale, &mut zero).unwrap();
+    for r in 0..rows {
+        let row = &q[r * ld..(r + 1) * ld];
+        assert!(row[k..].iter().all(|&v| v == 0), "row {r} padding");
+        assert!(row.iter().all(|&v| v != -128), "row {r} has -128");
+        assert!((-127..=127).contains(&zero[r]));
+        if r == 3 {
+            assert_eq!((scale[r], zero[r]), (0.0, 0));
+            continue;
+        }
+        if r == 4 {
+            assert!(scale[r].is_nan());
+            continue;
+        }
+        for p in 0..k {
+            let back = scale[r] * (row[p] as i32 - zero[r]) as f32;
+            assert!(
+                (back - x[r * k + p]).abs() <= 0.5001 * scale[r],
+                "row {r}[{p}]: {} -> {back} (scale {})",
+                x[r * k + p],
+                scale[r]
+            );
+        }
+    }
+    let mut w = values_f32(&mut rng, rows * k, 0.2);
+    w[3 * k..4 * k].fill(0.0);
+    let mut sum = vec![0i32; rows];
+    quantize_weights_i8(&w, k, &mut q, ld, &mut scale, &mut sum).unwrap();
+    for r in 0..rows {
+        let row = &q[r * ld..(r + 1) * ld];
+        assert!(row[k..].iter().all(|&v| v == 0));
+        assert_eq!(sum[r], row.iter().map(|&v| v as i32).sum::<i32>());
+        assert!(row.iter().all(|&v| v != -128));
+        for p in 0..k {
+            let back = scale[r] * row[p] as f32;
+            assert!((back - w[r * k + p]).abs() <= 0.5001 * scale[r]);
+        }
+    }
+    w[5] = f32::INFINITY;
+    assert!(quantize_weights_i8(&w, k, &mut q, ld, &mut scale, &mut sum).is_err());
+    // Bad strides and lengths.
+    assert!(quantize_rows_i8(&x, k, &mut q, 100, &mut scale, &mut zero).is_err());
+    assert!(quantize_rows_i8(&x[..k + 1], k, &mut q, ld, &mut scale, &mut zero).is_err());
+    assert!(quantize_rows_i8(&x, k, &mut q[..ld], ld, &mut scale, &mut zero).is_err());
+    assert!(quantize_rows_i8(&x, k, &mut q, ld, &mut scale[..2], &mut zero).is_err());
 }

@@ -29,7 +29,7 @@
 
 use alloc::vec::Vec;
 
-use crate::kernels::dense::GemmNt;
+use crate::kernels::dense::{GemmNt, GemmNtI8};
 
 /// One register of f32 lanes on one instruction set, for the loops of this module.
 ///
@@ -871,6 +871,152 @@ unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
     }
 }
 
+// ------------------------------------------------------------------ int8 GEMM
+
+/// The integer multiply-accumulate of [`gemm_nt_i8`] on one instruction set: a register of
+/// i32 partial sums and the step that adds `STEP` products of i8 values into it.
+///
+/// Every method is `unsafe`: the CPU must support the instruction set, and the caller
+/// vouches for `STEP` readable bytes at each pointer. `#[inline(always)]` without
+/// `#[target_feature]`, as [`F32Vector`].
+pub(crate) trait I8Dot: Copy {
+    /// Elements of `k` per step; divides [`I8_K_ALIGN`](crate::kernels::dense::I8_K_ALIGN).
+    const STEP: usize;
+    /// What the step adds to every value of `A` before multiplying (VNNI's unsigned
+    /// operand: 128); the epilogue subtracts `A_OFFSET * b_sum[j]`.
+    const A_OFFSET: i32;
+    /// `STEP` values of a row, loaded (and transformed) once and used by several steps.
+    type Data: Copy;
+    unsafe fn zero() -> Self;
+    unsafe fn load_a(p: *const i8) -> Self::Data;
+    unsafe fn load_b(p: *const i8) -> Self::Data;
+    /// `self` plus the `STEP` products `(a + A_OFFSET) b`, in some of its lanes. Exact for
+    /// values in `-127..=127` (lanes wrap in i32; the final sum is exact).
+    unsafe fn madd(self, a: Self::Data, b: Self::Data) -> Self;
+    /// The sums of four registers' lanes (wrapping).
+    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4];
+}
+
+/// `C = [C +] act(sa sb (A - za) Bᵀ + bias)` of quantized rows (`Kernels::gemm_nt_i8`), with
+/// an `MR x 4` tile of dot products: each of the `MR * 4` sums in its own register, over the
+/// whole of `k` (rows of `A` and `B` are both contiguous along `k`, so no packing), then
+/// reduced four at a time. Column blocks of 4 weight rows (`4 k` bytes, in L1) are the
+/// outer loop; the rows of `A` stream past each. Edges repeat the last row of `A` or `B`
+/// and store only the valid results.
+///
+/// The epilogue is plain f32 arithmetic, the same on every table:
+/// `v = (sa[i] * sb[j]) * (sum - (A_OFFSET + za[i]) * b_sum[j]) as f32 + bias[j]`, then
+/// store or add; GELU runs over each finished row of `C` at the end (with `accumulate`,
+/// over each tile row before the add).
+///
+/// # Safety
+/// The CPU must support `D`'s instruction set; `op` and `c`/`ldc` must satisfy the checks
+/// of `Kernels::gemm_nt_i8`.
+#[inline(always)]
+pub(crate) unsafe fn gemm_nt_i8<D: I8Dot, const MR: usize>(
+    op: &GemmNtI8<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    gelu_fn: GeluSliceFn,
+) {
+    const NR: usize = 4;
+    let (m, n, k) = (op.m, op.n, op.k);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (pa, pb, pc) = (op.a.as_ptr(), op.b.as_ptr(), c.as_mut_ptr());
+    // Blocks of rows of `A` of about 16 KiB (a multiple of MR), so a block stays in L1
+    // while every column block of `B` passes it: each row of `A` is read from L1, each row
+    // of `B` from L2 once per block.
+    let mc = ((16 * 1024 / k.max(1)) / MR).max(1) * MR;
+    let mut ic = 0;
+    while ic < m {
+        let m_end = (ic + mc).min(m);
+        let mut j0 = 0;
+        while j0 < n {
+            let nr = (n - j0).min(NR);
+            let col = |q: usize| (j0 + q).min(n - 1);
+            let cols: Cols<NR> = Cols {
+                scale: core::array::from_fn(|q| op.b_scale[col(q)]),
+                sum: core::array::from_fn(|q| op.b_sum[col(q)]),
+                bias: core::array::from_fn(|q| op.bias.map_or(0.0, |b| b[col(q)])),
+            };
+            let mut i0 = ic;
+            while i0 < m_end {
+                let mr = (m_end - i0).min(MR);
+                // SAFETY: rows `min(i, m - 1)` and `min(j, n - 1)` exist (checked shapes), each
+                // with `k` readable values (a multiple of `STEP`) from its row start.
+                let sums = unsafe {
+                    let ra: [*const i8; MR] =
+                        core::array::from_fn(|r| pa.add((i0 + r).min(m - 1) * op.lda));
+                    let rb: [*const i8; NR] =
+                        core::array::from_fn(|q| pb.add((j0 + q).min(n - 1) * op.ldb));
+                    let mut acc = [[D::zero(); NR]; MR];
+                    let mut p = 0;
+                    while p < k {
+                        let b: [D::Data; NR] = core::array::from_fn(|q| D::load_b(rb[q].add(p)));
+                        for r in 0..MR {
+                            let a = D::load_a(ra[r].add(p));
+                            for q in 0..NR {
+                                acc[r][q] = acc[r][q].madd(a, b[q]);
+                            }
+                        }
+                        p += D::STEP;
+                    }
+                    acc.map(|row| D::reduce4(row))
+                };
+                // The epilogue, 4 columns at a time (plain f32 lane arithmetic the compiler
+                // vectorizes); columns past `n` repeat the last one and are not stored.
+                for (r, sum) in sums.iter().enumerate().take(mr) {
+                    let i = i0 + r;
+                    let (sa, za) = (op.a_scale[i], op.a_zero[i]);
+                    let off = D::A_OFFSET.wrapping_add(za);
+                    let mut row = [0.0f32; NR];
+                    for q in 0..NR {
+                        let corr = off.wrapping_mul(cols.sum[q]);
+                        row[q] = (sa * cols.scale[q]) * sum[q].wrapping_sub(corr) as f32;
+                        if op.bias.is_some() {
+                            row[q] += cols.bias[q];
+                        }
+                    }
+                    if op.gelu && op.accumulate {
+                        // SAFETY: `gelu_fn` is this table's GELU; any slice is valid input.
+                        unsafe { gelu_fn(&mut row) };
+                    }
+                    // SAFETY: row `i < m` of `C` holds columns `j0 .. j0 + nr <= n` at stride
+                    // `ldc` (checked shapes).
+                    let dst = unsafe { core::slice::from_raw_parts_mut(pc.add(i * ldc + j0), nr) };
+                    if op.accumulate {
+                        dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+                    } else {
+                        dst.copy_from_slice(&row[..nr]);
+                    }
+                }
+                i0 += MR;
+            }
+            j0 += NR;
+        }
+        ic = m_end;
+    }
+    if op.gelu && !op.accumulate {
+        // GELU over each finished row of `C`, one call per row (the accumulating case
+        // applied it per tile, before the add).
+        for i in 0..m {
+            // SAFETY: row `i < m` of `C` holds `n` columns at stride `ldc` (checked shapes);
+            // `gelu_fn` is this table's GELU.
+            unsafe { gelu_fn(core::slice::from_raw_parts_mut(pc.add(i * ldc), n)) };
+        }
+    }
+}
+
+/// One column block's per-column parameters of [`gemm_nt_i8`] (the last column repeated
+/// past `n`; bias 0 without one).
+struct Cols<const NR: usize> {
+    scale: [f32; NR],
+    sum: [i32; NR],
+    bias: [f32; NR],
+}
+
 /// Defines one instruction set's dense kernels over its [`F32Vector`] and register tile,
 /// and the table of them, `DENSE`.
 ///
@@ -880,24 +1026,38 @@ macro_rules! dense_kernels {
     (
         vector: $v:ty,
         tile: ($mv:literal, $nr:literal),
+        int8: ($d:ty, $imr:literal) $(#[$iattr:meta])*,
         $(#[$attr:meta])*
         fn {
             gemm_nt_f32: $gemm:ident,
             softmax_rows_f32: $softmax:ident,
             layer_norm_rows_f32: $layer_norm:ident,
-            gelu_f32: $gelu:ident $(,)?
+            gelu_f32: $gelu:ident,
+            gemm_nt_i8: $gemm_i8:ident $(,)?
         }
     ) => {
-        use $crate::kernels::dense::{DenseKernels, GemmNt};
+        use $crate::kernels::dense::{DenseKernels, GemmNt, GemmNtI8};
         use $crate::kernels::generic::dense as g_dense;
 
-        /// This instruction set's dense (encoder) kernels.
-        pub(crate) static DENSE: DenseKernels = DenseKernels {
+        /// This instruction set's dense (encoder) kernels, as a constant other tables can
+        /// start from (`..DENSE_FNS`).
+        #[allow(dead_code)]
+        pub(crate) const DENSE_FNS: DenseKernels = DenseKernels {
             gemm_nt_f32: $gemm,
             softmax_rows_f32: $softmax,
             layer_norm_rows_f32: $layer_norm,
             gelu_f32: $gelu,
+            gemm_nt_i8: $gemm_i8,
         };
+
+        /// This instruction set's dense (encoder) kernels.
+        pub(crate) static DENSE: DenseKernels = DENSE_FNS;
+
+        $crate::kernels::generic::dense_kernels!(
+            @fn $(#[$iattr])*
+            $gemm_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize)
+            => g_dense::gemm_nt_i8::<$d, $imr>(op, c, ldc, $gelu)
+        );
 
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*

@@ -1,13 +1,15 @@
 //! Portable f32 encoder kernels: the reference every instruction set is tested against, and
 //! the table of targets without one (the scalar wasm module).
 
-use crate::kernels::dense::{DenseKernels, GemmNt};
+use crate::kernels::dense::{DenseKernels, GemmNt, GemmNtI8};
+use crate::kernels::generic::dense::I8Dot;
 
 pub(crate) static DENSE: DenseKernels = DenseKernels {
     gemm_nt_f32: gemm_nt_f32_scalar,
     softmax_rows_f32: softmax_rows_f32_scalar,
     layer_norm_rows_f32: layer_norm_rows_f32_scalar,
     gelu_f32: gelu_f32_scalar,
+    gemm_nt_i8: gemm_nt_i8_scalar,
 };
 
 /// `x/2 (1 + erf(x / sqrt 2))`.
@@ -58,4 +60,49 @@ pub(crate) fn layer_norm_rows_f32_scalar(x: &mut [f32], gamma: &[f32], beta: &[f
 
 pub(crate) fn gelu_f32_scalar(x: &mut [f32]) {
     x.iter_mut().for_each(|v| *v = gelu_scalar(*v));
+}
+
+/// A plain i32 sum of i8 products, 4 per step.
+#[derive(Clone, Copy)]
+pub(crate) struct I32Sum(i32);
+
+impl I8Dot for I32Sum {
+    const STEP: usize = 4;
+    const A_OFFSET: i32 = 0;
+    type Data = [i32; 4];
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        I32Sum(0)
+    }
+    #[inline(always)]
+    unsafe fn load_a(p: *const i8) -> [i32; 4] {
+        // SAFETY: the caller vouches for 4 readable values at `p`.
+        unsafe { p.cast::<[i8; 4]>().read_unaligned() }.map(i32::from)
+    }
+    #[inline(always)]
+    unsafe fn load_b(p: *const i8) -> [i32; 4] {
+        // SAFETY: as in `load_a`.
+        unsafe { Self::load_a(p) }
+    }
+    #[inline(always)]
+    unsafe fn madd(self, a: [i32; 4], b: [i32; 4]) -> Self {
+        let s = (a[0] * b[0] + a[1] * b[1]) + (a[2] * b[2] + a[3] * b[3]);
+        I32Sum(self.0.wrapping_add(s))
+    }
+    #[inline(always)]
+    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
+        v.map(|s| s.0)
+    }
+}
+
+/// The generic int8 GEMM (`generic/dense.rs`) with plain i32 sums and a 4 x 4 tile; the
+/// epilogue's GELU is [`gelu_f32_scalar`] (`libm`'s `erff`). The reference of the int8
+/// tables: their integer sums must be identical, so only the GELU may differ.
+///
+/// # Safety
+/// Shapes checked by `Kernels::gemm_nt_i8`.
+pub(crate) unsafe fn gemm_nt_i8_scalar(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize) {
+    // SAFETY: the caller checked the shapes; plain integers need no CPU feature.
+    unsafe { crate::kernels::generic::dense::gemm_nt_i8::<I32Sum, 4>(op, c, ldc, gelu_f32_scalar) }
 }

@@ -94,7 +94,11 @@ const fn avx512_table(
         } else {
             avx512::distance::jaccard_b1_avx512
         },
-        dense: &avx512::dense::DENSE,
+        dense: if vnni {
+            &avx512::dense::DENSE_VNNI
+        } else {
+            &avx512::dense::DENSE
+        },
         sparse: &avx512::sparse::SPARSE,
     }
 }

@@ -4,7 +4,7 @@
 
 use core::arch::aarch64::*;
 
-use crate::kernels::generic::dense::F32Vector;
+use crate::kernels::generic::dense::{F32Vector, I8Dot};
 
 /// A NEON register of 4 f32 lanes.
 #[derive(Clone, Copy)]
@@ -145,14 +145,64 @@ impl F32Vector for F32x4 {
     }
 }
 
+/// 4 i32 sums for the int8 GEMM: 16 i8 products per step by `smull`/`smull2` (i8 by i8
+/// into i16, exact: at most 128 * 128) and `sadalp` (pairs added into the i32 lanes). Plain
+/// NEON, no `sdot` (an optional ARMv8.2 extension).
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct I32x4(int32x4_t);
+
+impl I8Dot for I32x4 {
+    const STEP: usize = 16;
+    const A_OFFSET: i32 = 0;
+    type Data = int8x16_t;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: NEON is baseline on aarch64.
+        I32x4(unsafe { vdupq_n_s32(0) })
+    }
+    #[inline(always)]
+    unsafe fn load_a(p: *const i8) -> int8x16_t {
+        // SAFETY: the caller vouches for 16 readable bytes at `p`.
+        unsafe { vld1q_s8(p) }
+    }
+    #[inline(always)]
+    unsafe fn load_b(p: *const i8) -> int8x16_t {
+        // SAFETY: as in `load_a`.
+        unsafe { vld1q_s8(p) }
+    }
+    #[inline(always)]
+    unsafe fn madd(self, a: int8x16_t, b: int8x16_t) -> Self {
+        // SAFETY: register arithmetic; NEON is baseline.
+        unsafe {
+            let lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
+            let hi = vmull_high_s8(a, b);
+            I32x4(vpadalq_s16(vpadalq_s16(self.0, lo), hi))
+        }
+    }
+    #[inline(always)]
+    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
+        // SAFETY: register arithmetic; NEON is baseline.
+        unsafe {
+            let s = vpaddq_s32(vpaddq_s32(v[0].0, v[1].0), vpaddq_s32(v[2].0, v[3].0));
+            let mut out = [0i32; 4];
+            vst1q_s32(out.as_mut_ptr(), s);
+            out
+        }
+    }
+}
+
 crate::kernels::generic::dense_kernels! {
     vector: F32x4,
     tile: (2, 8),
+    int8: (I32x4, 4) #[target_feature(enable = "neon")],
     #[target_feature(enable = "neon")]
     fn {
         gemm_nt_f32: gemm_nt_f32_neon,
         softmax_rows_f32: softmax_rows_f32_neon,
         layer_norm_rows_f32: layer_norm_rows_f32_neon,
         gelu_f32: gelu_f32_neon,
+        gemm_nt_i8: gemm_nt_i8_neon,
     }
 }

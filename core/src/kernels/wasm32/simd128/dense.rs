@@ -5,7 +5,7 @@
 
 use core::arch::wasm32::*;
 
-use crate::kernels::generic::dense::F32Vector;
+use crate::kernels::generic::dense::{F32Vector, I8Dot};
 
 /// A simd128 register of 4 f32 lanes.
 #[derive(Clone, Copy)]
@@ -130,14 +130,57 @@ impl F32Vector for F32x4 {
     }
 }
 
+/// 4 i32 sums for the int8 GEMM: 16 i8 products per step, widened to i16 and summed in
+/// pairs by `i32x4.dot_i16x8_s` (exact).
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct I32x4(v128);
+
+impl I8Dot for I32x4 {
+    const STEP: usize = 16;
+    const A_OFFSET: i32 = 0;
+    type Data = v128;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        I32x4(i32x4_splat(0))
+    }
+    #[inline(always)]
+    unsafe fn load_a(p: *const i8) -> v128 {
+        // SAFETY: the caller vouches for 16 readable bytes at `p` (no alignment needed).
+        unsafe { v128_load(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn load_b(p: *const i8) -> v128 {
+        // SAFETY: as in `load_a`.
+        unsafe { v128_load(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn madd(self, a: v128, b: v128) -> Self {
+        let lo = i32x4_dot_i16x8(i16x8_extend_low_i8x16(a), i16x8_extend_low_i8x16(b));
+        let hi = i32x4_dot_i16x8(i16x8_extend_high_i8x16(a), i16x8_extend_high_i8x16(b));
+        I32x4(i32x4_add(self.0, i32x4_add(lo, hi)))
+    }
+    #[inline(always)]
+    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
+        v.map(|x| {
+            let s = i32x4_add(x.0, i32x4_shuffle::<2, 3, 0, 1>(x.0, x.0));
+            let s = i32x4_add(s, i32x4_shuffle::<1, 0, 3, 2>(s, s));
+            i32x4_extract_lane::<0>(s)
+        })
+    }
+}
+
 crate::kernels::generic::dense_kernels! {
     vector: F32x4,
     tile: (2, 4),
+    int8: (I32x4, 2) #[target_feature(enable = "simd128")],
     #[target_feature(enable = "simd128")]
     fn {
         gemm_nt_f32: gemm_nt_f32_simd128,
         softmax_rows_f32: softmax_rows_f32_simd128,
         layer_norm_rows_f32: layer_norm_rows_f32_simd128,
         gelu_f32: gelu_f32_simd128,
+        gemm_nt_i8: gemm_nt_i8_simd128,
     }
 }

@@ -4,7 +4,7 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernels::generic::dense::F32Vector;
+use crate::kernels::generic::dense::{F32Vector, I8Dot};
 
 /// Mask of the first `r` of 16 lanes, `r < 16`.
 #[inline(always)]
@@ -174,14 +174,131 @@ impl F32Vector for F32x16 {
     }
 }
 
+/// The sums of four registers of 16 i32 lanes: halves added, then the AVX2 `hadd` tree.
+#[inline(always)]
+unsafe fn reduce4_epi32(v: [__m512i; 4]) -> [i32; 4] {
+    // SAFETY: register arithmetic; the caller vouches for AVX-512F (which implies AVX2).
+    unsafe {
+        let half = |x: __m512i| {
+            _mm256_add_epi32(_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64::<1>(x))
+        };
+        let s01 = _mm256_hadd_epi32(half(v[0]), half(v[1]));
+        let s23 = _mm256_hadd_epi32(half(v[2]), half(v[3]));
+        let s = _mm256_hadd_epi32(s01, s23);
+        let s = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+        let mut out = [0i32; 4];
+        _mm_storeu_si128(out.as_mut_ptr().cast(), s);
+        out
+    }
+}
+
+/// 16 i32 sums for the int8 GEMM without VNNI: 64 i8 products per step by `vpmaddubsw`
+/// with the sign trick (`|b|` by `a` negated where `b < 0`, both within 127, so an i16
+/// pair never saturates), then `vpmaddwd` by ones. Needs AVX-512BW.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct I32x16(__m512i);
+
+impl I8Dot for I32x16 {
+    const STEP: usize = 64;
+    const A_OFFSET: i32 = 0;
+    type Data = __m512i;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the caller vouches for AVX-512F (trait contract).
+        I32x16(unsafe { _mm512_setzero_si512() })
+    }
+    #[inline(always)]
+    unsafe fn load_a(p: *const i8) -> __m512i {
+        // SAFETY: the caller vouches for AVX-512F and 64 readable bytes at `p`.
+        unsafe { _mm512_loadu_si512(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn load_b(p: *const i8) -> __m512i {
+        // SAFETY: as in `load_a`.
+        unsafe { _mm512_loadu_si512(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn madd(self, a: __m512i, b: __m512i) -> Self {
+        // SAFETY: register arithmetic; the caller vouches for AVX-512BW.
+        unsafe {
+            let negative = _mm512_movepi8_mask(b);
+            let signed_a = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
+            let pairs = _mm512_maddubs_epi16(_mm512_abs_epi8(b), signed_a);
+            let quads = _mm512_madd_epi16(pairs, _mm512_set1_epi16(1));
+            I32x16(_mm512_add_epi32(self.0, quads))
+        }
+    }
+    #[inline(always)]
+    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
+        // SAFETY: the caller vouches for AVX-512F.
+        unsafe { reduce4_epi32(v.map(|x| x.0)) }
+    }
+}
+
+/// 16 i32 sums for the int8 GEMM with VNNI: `vpdpbusd` multiplies unsigned by signed bytes
+/// and sums groups of 4 into i32 lanes in one instruction, so `a` is biased by 128 (`a ^
+/// 0x80`) and the epilogue subtracts `128 * b_sum[j]` (`A_OFFSET`), exactly in wrapping
+/// i32.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct I32x16Vnni(__m512i);
+
+impl I8Dot for I32x16Vnni {
+    const STEP: usize = 64;
+    const A_OFFSET: i32 = 128;
+    type Data = __m512i;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the caller vouches for AVX-512F (trait contract).
+        I32x16Vnni(unsafe { _mm512_setzero_si512() })
+    }
+    #[inline(always)]
+    unsafe fn load_a(p: *const i8) -> __m512i {
+        // SAFETY: the caller vouches for AVX-512F and 64 readable bytes at `p`.
+        unsafe { _mm512_xor_si512(_mm512_loadu_si512(p.cast()), _mm512_set1_epi8(-128)) }
+    }
+    #[inline(always)]
+    unsafe fn load_b(p: *const i8) -> __m512i {
+        // SAFETY: as in `load_a`.
+        unsafe { _mm512_loadu_si512(p.cast()) }
+    }
+    #[inline(always)]
+    unsafe fn madd(self, a: __m512i, b: __m512i) -> Self {
+        // SAFETY: register arithmetic; the caller vouches for AVX-512 VNNI.
+        I32x16Vnni(unsafe { _mm512_dpbusd_epi32(self.0, a, b) })
+    }
+    #[inline(always)]
+    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
+        // SAFETY: the caller vouches for AVX-512F.
+        unsafe { reduce4_epi32(v.map(|x| x.0)) }
+    }
+}
+
+crate::kernels::generic::dense_kernels!(
+    @fn #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+    gemm_nt_i8_avx512vnni(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize)
+    => g_dense::gemm_nt_i8::<I32x16Vnni, 4>(op, c, ldc, gelu_f32_avx512)
+);
+
+/// The dense kernels of the AVX-512 tables with VNNI: the int8 GEMM by `vpdpbusd`.
+pub(crate) static DENSE_VNNI: DenseKernels = DenseKernels {
+    gemm_nt_i8: gemm_nt_i8_avx512vnni,
+    ..DENSE_FNS
+};
+
 crate::kernels::generic::dense_kernels! {
     vector: F32x16,
     tile: (2, 12),
+    int8: (I32x16, 4) #[target_feature(enable = "avx512f,avx512bw,avx512vl")],
     #[target_feature(enable = "avx512f")]
     fn {
         gemm_nt_f32: gemm_nt_f32_avx512,
         softmax_rows_f32: softmax_rows_f32_avx512,
         layer_norm_rows_f32: layer_norm_rows_f32_avx512,
         gelu_f32: gelu_f32_avx512,
+        gemm_nt_i8: gemm_nt_i8_avx512,
     }
 }
