@@ -316,14 +316,15 @@ python-wheel: wasm deps-native deps-python
 	wheel=$$(ls $(PY_DIST)/ferrovec-*.whl); \
 	echo "python: built $$wheel ($$(stat -c %s $$wheel) bytes) in $$(( $$(date +%s) - start )) s"
 
-test-python: python-wheel
+test-python: python-wheel tiny-model
 	rm -rf $(PY_TEST_VENV)
 	$(PYTHON3) -m venv $(PY_TEST_VENV)
 	$(PY_TEST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index --no-deps $(PY_DIST)/ferrovec-*.whl
 	cd $(PY_DIR) && venv/bin/python -I $(CURDIR)/bindings/python/tests/check_installed.py
 	$(PY_TEST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index \
 		--find-links $(PY_WHEELHOUSE) $(PY_TEST_REQUIREMENTS)
-	cd $(PY_DIR) && FERROVEC_TEST_INSTALLED=1 venv/bin/python -I -m pytest -q -p no:cacheprovider \
+	cd $(PY_DIR) && FERROVEC_TEST_INSTALLED=1 FERROVEC_TINY_MODEL_DIR=$(TINY_BERT_DIR) \
+		FERROVEC_MINILM_DIR=$(MINILM_DIR) venv/bin/python -I -m pytest -q -p no:cacheprovider \
 		$(CURDIR)/bindings/python/tests
 
 # ---------------------------------------------------------------- encoder model and references
@@ -425,7 +426,7 @@ bench-tokenizer: deps-native deps-encoder-ref model
 # jar (target/kotlin/ferrovec-0.1.0.jar) into the local repository. Maven's repository is
 # cached in target/m2, so only the first run needs Maven Central.
 M2_REPO := $(CURDIR)/target/m2
-test-kotlin: build deps-jvm
+test-kotlin: build deps-jvm tiny-model
 	cd bindings/kotlin && $(MVN) -q -B -Dstyle.color=never -Dmaven.repo.local=$(M2_REPO) install
 	@cat target/kotlin/surefire-reports/*.txt | grep -h "^Tests run" \
 		| awk -F'[ ,:]+' '{n+=$$3} END {print "kotlin: " n " JUnit tests passed"}'
@@ -434,11 +435,12 @@ test-kotlin: build deps-jvm
 # C++: install into a scratch prefix, then build tests/cpp against it with find_package and
 # pkg-config (C++17, -Wall -Wextra -Werror, ASan + UBSan) and run it with ctest.
 CPP_DIR := $(CURDIR)/target/cpp
-test-cpp: build
+test-cpp: build tiny-model
 	rm -rf $(CPP_DIR)/prefix
 	$(MAKE) --no-print-directory install PREFIX=$(CPP_DIR)/prefix >/dev/null
 	$(CMAKE) -S tests/cpp -B $(CPP_DIR)/build -DCMAKE_PREFIX_PATH=$(CPP_DIR)/prefix \
-		-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc >/dev/null
+		-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc \
+		-DFERROVEC_TINY_MODEL_DIR=$(TINY_BERT_DIR) >/dev/null
 	$(CMAKE) --build $(CPP_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
 	cd $(CPP_DIR)/build && $(CTEST) --output-on-failure
 
@@ -488,12 +490,12 @@ check-publish: deps-native
 
 # The C programs of tests/c (CMake + ctest) against the installed package, like test-cpp.
 C_DIR := $(CURDIR)/target/c
-test-c: build
+test-c: build tiny-model
 	rm -rf $(C_DIR)/prefix
 	$(MAKE) --no-print-directory install PREFIX=$(C_DIR)/prefix >/dev/null
 	$(CMAKE) -S tests/c -B $(C_DIR)/build -DCMAKE_PREFIX_PATH=$(C_DIR)/prefix \
 		-DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-		-DFERROVEC_WASM_DIR=$(CURDIR)/$(WASM_DIR) >/dev/null
+		-DFERROVEC_WASM_DIR=$(CURDIR)/$(WASM_DIR) -DFERROVEC_TINY_MODEL_DIR=$(TINY_BERT_DIR) >/dev/null
 	$(CMAKE) --build $(C_DIR)/build --parallel 2 -- --no-print-directory >/dev/null
 	cd $(C_DIR)/build && $(CTEST) --output-on-failure
 
@@ -549,7 +551,7 @@ CHROOT := /usr/sbin/chroot
 SWIFT_ROOT ?= $(or $(FERROVEC_SWIFT_ROOT),/var/cache/ferrovec/swift-trixie)
 SWIFT_DIR := $(CURDIR)/target/swift
 .PHONY: test-swift
-test-swift: build
+test-swift: build tiny-model
 	rm -rf $(SWIFT_DIR)/prefix
 	$(MAKE) --no-print-directory --assume-old=build install PREFIX=$(SWIFT_DIR)/prefix >/dev/null
 	DEBOOTSTRAP=$(DEBOOTSTRAP) CHROOT=$(CHROOT) FERROVEC_SWIFT_ROOT=$(SWIFT_ROOT) \

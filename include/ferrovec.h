@@ -311,6 +311,22 @@
 #define FV_DIST_SPARSE 4
 
 /**
+ * A sentence encoder. Create with `fv_encoder_load` (a model directory) or
+ * `fv_encoder_from_files` (the model's files in memory), destroy with `fv_encoder_free`.
+ *
+ * Thread-safe: every `fv_encoder_*` function except `fv_encoder_free` may run on many
+ * threads at once on the same encoder (each embedding call takes its own workspace).
+ * Only `fv_encoder_free` must not race with any other call on the same encoder.
+ *
+ * Ownership, for every `fv_encoder_*` function: the `fv_encoder*` argument is borrowed for
+ * the call only; input texts and buffers are borrowed for the call only and never written
+ * (the one exception is a weights buffer given with a `safetensors_release` callback,
+ * see `fv_encoder_files`); output pointers are caller-owned memory, written only when the
+ * call returns `FV_OK`. The encoder does not keep its engine: either may be freed first.
+ */
+typedef struct fv_encoder fv_encoder;
+
+/**
  * An engine: every kernel on one backend. Create with `fv_engine_new`, destroy with
  * `fv_engine_free`.
  *
@@ -367,6 +383,87 @@ typedef struct fv_index fv_index;
  * either may be freed first.
  */
 typedef struct fv_sparse_matrix fv_sparse_matrix;
+
+/**
+ * Called once with `safetensors_user` when an encoder no longer needs a weights buffer it
+ * borrowed (see `fv_encoder_files`), on whichever thread frees the encoder.
+ */
+typedef void (*fv_release_fn)(void *user);
+
+/**
+ * The files of a model for `fv_encoder_from_files`, in memory (a sentence-transformers
+ * directory's contents). Start from `fv_encoder_files_default()` so fields added later get
+ * their defaults; a zeroed struct means the same.
+ *
+ * The weights (`model.safetensors`, ~90 MB for all-MiniLM-L6-v2) are never copied twice:
+ * - `safetensors_release` NULL: `fv_encoder_from_files` copies the buffer once into
+ *   memory the encoder owns; the caller may free its buffer when the call returns.
+ * - `safetensors_release` set: no copy at all. The encoder borrows the buffer (e.g. a
+ *   memory-mapped file) until it is freed, then calls `safetensors_release(safetensors_user)`
+ *   once; the caller must keep the bytes readable and unchanged until then. It is also
+ *   called, once, when `fv_encoder_from_files` fails after checking its arguments.
+ *
+ * The other files are small and read during the call only.
+ */
+typedef struct fv_encoder_files {
+  /**
+   * `model.safetensors` (required).
+   */
+  const uint8_t *safetensors;
+  /**
+   * Length of `safetensors` in bytes.
+   */
+  size_t safetensors_len;
+  /**
+   * NULL to copy `safetensors` once, or a function that releases it (see above).
+   */
+  fv_release_fn safetensors_release;
+  /**
+   * Passed to `safetensors_release`.
+   */
+  void *safetensors_user;
+  /**
+   * `config.json` (required).
+   */
+  const uint8_t *config_json;
+  /**
+   * Length of `config_json` in bytes.
+   */
+  size_t config_json_len;
+  /**
+   * `tokenizer.json`, or NULL to take the vocabulary from `vocab_txt`.
+   */
+  const uint8_t *tokenizer_json;
+  /**
+   * Length of `tokenizer_json` in bytes.
+   */
+  size_t tokenizer_json_len;
+  /**
+   * `vocab.txt`, used when `tokenizer_json` is NULL.
+   */
+  const uint8_t *vocab_txt;
+  /**
+   * Length of `vocab_txt` in bytes.
+   */
+  size_t vocab_txt_len;
+  /**
+   * `1_Pooling/config.json`, or NULL for mean pooling.
+   */
+  const uint8_t *pooling_json;
+  /**
+   * Length of `pooling_json` in bytes.
+   */
+  size_t pooling_json_len;
+  /**
+   * `sentence_bert_config.json` (its `max_seq_length`), or NULL for the model's
+   * `max_position_embeddings`.
+   */
+  const uint8_t *sentence_bert_config_json;
+  /**
+   * Length of `sentence_bert_config_json` in bytes.
+   */
+  size_t sentence_bert_config_json_len;
+} fv_encoder_files;
 
 /**
  * Options for `fv_engine_new`. Start from `fv_engine_options_default()` so fields added
@@ -939,6 +1036,158 @@ const char *fv_last_error_message(void);
  * The version of the ferrovec library, e.g. `"0.1.0"` (static, never null).
  */
 const char *fv_version(void);
+
+/**
+ * Every field NULL / 0: set `safetensors`, `config_json` and `tokenizer_json` (or
+ * `vocab_txt`) with their lengths.
+ */
+struct fv_encoder_files fv_encoder_files_default(void);
+
+/**
+ * Loads the model in directory `dir` (UTF-8 path, NUL-terminated): `model.safetensors`,
+ * `config.json`, `tokenizer.json` (or `vocab.txt`), and optionally `1_Pooling/config.json`
+ * and `sentence_bert_config.json`, onto `engine`'s backend, and stores it in `*out`. The
+ * weights are read once and never copied again.
+ *
+ * Returns `FV_OK`, or leaves `*out` untouched and returns `FV_ERR_NULL_POINTER`,
+ * `FV_ERR_INVALID_ARGUMENT` (a missing required file or an I/O failure, naming the path;
+ * a path that is not UTF-8; a backend that cannot run the encoder yet), or
+ * `FV_ERR_CORRUPT_FILE` (a file that is not a valid model, naming it).
+ *
+ * @param engine borrowed for this call only; the encoder does not keep it.
+ * @param dir    borrowed for this call only.
+ * @param out    receives a new encoder owned by the caller: free it with `fv_encoder_free`.
+ *
+ * # Safety
+ * `engine` NULL or live; `dir` NULL or NUL-terminated; `out` NULL or writable.
+ */
+int32_t fv_encoder_load(const struct fv_engine *engine, const char *dir, struct fv_encoder **out);
+
+/**
+ * An encoder from the model's files in memory (see `fv_encoder_files` for who owns the
+ * weights), on `engine`'s backend, stored in `*out`.
+ *
+ * Returns `FV_OK`, or leaves `*out` untouched and returns `FV_ERR_NULL_POINTER` (`engine`,
+ * `files`, `out`, `safetensors` or `config_json` NULL, or a NULL file with a non-zero
+ * length), `FV_ERR_INVALID_ARGUMENT` (neither `tokenizer_json` nor `vocab_txt`; a backend
+ * that cannot run the encoder yet) or `FV_ERR_CORRUPT_FILE` (naming the file).
+ *
+ * @param engine borrowed for this call only.
+ * @param files  borrowed for this call only, except as `fv_encoder_files` describes.
+ * @param out    receives a new encoder owned by the caller: free it with `fv_encoder_free`.
+ *
+ * # Safety
+ * `engine` NULL or live; `files` NULL or valid, its pointers readable for their lengths
+ * (the weights for as long as `fv_encoder_files` says); `out` NULL or writable.
+ */
+int32_t fv_encoder_from_files(const struct fv_engine *engine,
+                              const struct fv_encoder_files *files,
+                              struct fv_encoder **out);
+
+/**
+ * Destroys an encoder (releasing borrowed weights, see `fv_encoder_files`). NULL does
+ * nothing and returns `FV_OK`; a pointer that is not a live encoder (e.g. freed already)
+ * returns `FV_ERR_INVALID_HANDLE` and frees nothing.
+ *
+ * # Safety
+ * `encoder` must be NULL or a pointer from this library; no other thread may be using it.
+ */
+int32_t fv_encoder_free(struct fv_encoder *encoder);
+
+/**
+ * Writes the length of the vectors (384 for all-MiniLM-L6-v2) to `*out`.
+ *
+ * # Safety
+ * `encoder` NULL or live; `out` NULL or writable.
+ */
+int32_t fv_encoder_dims(const struct fv_encoder *encoder, size_t *out);
+
+/**
+ * Writes the most tokens a text is truncated to (`[CLS]` and `[SEP]` included; 256 for
+ * all-MiniLM-L6-v2) to `*out`: room for that many ids always suffices for
+ * `fv_encoder_tokenize`.
+ *
+ * # Safety
+ * `encoder` NULL or live; `out` NULL or writable.
+ */
+int32_t fv_encoder_max_tokens(const struct fv_encoder *encoder, size_t *out);
+
+/**
+ * Writes the model's id to `*out`: a fingerprint of the weights, shape, pooling,
+ * vocabulary and truncation, the same on every backend and surface (an index records it
+ * so vectors of different models are never mixed).
+ *
+ * # Safety
+ * `encoder` NULL or live; `out` NULL or writable.
+ */
+int32_t fv_encoder_model_id(const struct fv_encoder *encoder, uint64_t *out);
+
+/**
+ * Lets each `fv_encoder_embed` call split its batch over up to `threads` threads (1 = the
+ * calling thread only, the default; 0 = the machine's available parallelism). Affects
+ * calls that start after it returns.
+ *
+ * # Safety
+ * `encoder` NULL or live.
+ */
+int32_t fv_encoder_set_threads(const struct fv_encoder *encoder, size_t threads);
+
+/**
+ * Writes the number of threads a batch may use (see `fv_encoder_set_threads`; 0 was
+ * resolved to the machine's parallelism) to `*out`.
+ *
+ * # Safety
+ * `encoder` NULL or live; `out` NULL or writable.
+ */
+int32_t fv_encoder_threads(const struct fv_encoder *encoder, size_t *out);
+
+/**
+ * The token ids the model sees for `text` (`len` bytes, no NUL needed; invalid UTF-8 is
+ * read as U+FFFD), `[CLS]` and `[SEP]` included, truncated to `fv_encoder_max_tokens`.
+ *
+ * Size protocol: `*out_count` receives the number of ids. With `out_ids` NULL and `cap`
+ * 0, only the count is written (a size query). Otherwise `out_ids` must have room for
+ * them: `cap` below the count is `FV_ERR_DIMENSION_MISMATCH` (the message says how many
+ * are needed) and writes nothing. `cap >= fv_encoder_max_tokens` always suffices.
+ *
+ * @param text      borrowed for this call only (NULL only with `len` 0).
+ * @param out_ids   caller-owned room for `cap` ids; written on success only.
+ * @param out_count caller-owned; written on success only.
+ *
+ * # Safety
+ * `encoder` NULL or live; `text` readable for `len` bytes; `out_ids` writable for `cap`
+ * ids; `out_count` NULL or writable.
+ */
+int32_t fv_encoder_tokenize(const struct fv_encoder *encoder,
+                            const char *text,
+                            size_t len,
+                            uint32_t *out_ids,
+                            size_t cap,
+                            size_t *out_count);
+
+/**
+ * Embeds `n` texts into `out` (`n_floats` must be `n * dims`, else
+ * `FV_ERR_DIMENSION_MISMATCH`): row `i` (`out[i * dims .. (i + 1) * dims]`) is the
+ * unit-length vector of `texts[i]`. Texts are bytes (invalid UTF-8 is read as U+FFFD);
+ * `lens[i]` is the length of `texts[i]`, or `lens` NULL when every text is NUL-terminated.
+ * `texts[i]` may be NULL only with `lens[i]` 0 (an empty text). A batch is split over the
+ * threads `fv_encoder_set_threads` allows.
+ *
+ * @param texts borrowed for this call only (NULL only with `n` 0).
+ * @param lens  borrowed for this call only, or NULL.
+ * @param out   caller-owned room for `n_floats` floats; written on success only.
+ *
+ * # Safety
+ * `encoder` NULL or live; `texts` readable for `n` pointers, each readable for `lens[i]`
+ * bytes (or NUL-terminated when `lens` is NULL); `lens` NULL or readable for `n` sizes;
+ * `out` writable for `n_floats` floats.
+ */
+int32_t fv_encoder_embed(const struct fv_encoder *encoder,
+                         const char *const *texts,
+                         const size_t *lens,
+                         size_t n,
+                         float *out,
+                         size_t n_floats);
 
 /**
  * The default options: bundled module, no fuel limit, no memory cap, any SHA-256, the

@@ -20,9 +20,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -497,6 +499,116 @@ private:
     };
 
     fv_index* index_ = nullptr;
+};
+
+/* ------------------------------------------------------------------ text encoder */
+
+/**
+ * A sentence encoder (owns an `fv_encoder*`; movable, not copyable): text in, unit-length
+ * vectors out (a BERT sentence-transformers model such as all-MiniLM-L6-v2). Thread-safe:
+ * any number of threads may embed at once; only destruction must not race. Does not keep
+ * its engine alive.
+ *
+ *     ferrovec::Engine engine = ferrovec::Engine::native();
+ *     ferrovec::Encoder encoder = ferrovec::Encoder::load(engine, "models/all-minilm-l6-v2");
+ *     std::vector<float> v = encoder.embed({"The weather is lovely today.", "Sunny!"});
+ *     // v: 2 x encoder.dims() floats, row-major
+ */
+class Encoder {
+public:
+    /** The model in directory `dir` (see `fv_encoder_load`); the weights are read once. */
+    static Encoder load(const Engine& engine, const std::string& dir) {
+        fv_encoder* encoder = nullptr;
+        detail::check(fv_encoder_load(engine.get(), dir.c_str(), &encoder));
+        return Encoder(encoder);
+    }
+    /** The model's files in memory (see `fv_encoder_files`: without a release callback the
+     *  weights are copied once and may be freed when this returns). */
+    static Encoder from_files(const Engine& engine, const fv_encoder_files& files) {
+        fv_encoder* encoder = nullptr;
+        detail::check(fv_encoder_from_files(engine.get(), &files, &encoder));
+        return Encoder(encoder);
+    }
+
+    Encoder(Encoder&& other) noexcept : encoder_(std::exchange(other.encoder_, nullptr)) {}
+    Encoder& operator=(Encoder&& other) noexcept {
+        if (this != &other) {
+            fv_encoder_free(encoder_);
+            encoder_ = std::exchange(other.encoder_, nullptr);
+        }
+        return *this;
+    }
+    Encoder(const Encoder&) = delete;
+    Encoder& operator=(const Encoder&) = delete;
+    ~Encoder() { fv_encoder_free(encoder_); }
+
+    /** Length of the vectors. */
+    std::size_t dims() const {
+        std::size_t n = 0;
+        detail::check(fv_encoder_dims(encoder_, &n));
+        return n;
+    }
+    /** Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included. */
+    std::size_t max_tokens() const {
+        std::size_t n = 0;
+        detail::check(fv_encoder_max_tokens(encoder_, &n));
+        return n;
+    }
+    /** A 64-bit fingerprint of the model, the same on every surface. */
+    uint64_t model_id() const {
+        uint64_t id = 0;
+        detail::check(fv_encoder_model_id(encoder_, &id));
+        return id;
+    }
+    /** Threads one `embed` call may use (default 1). */
+    std::size_t threads() const {
+        std::size_t n = 0;
+        detail::check(fv_encoder_threads(encoder_, &n));
+        return n;
+    }
+    /** Up to `n` threads per `embed` call (0: the machine's available parallelism). */
+    void set_threads(std::size_t n) { detail::check(fv_encoder_set_threads(encoder_, n)); }
+
+    /** The token ids of `text` (bytes; invalid UTF-8 is read as U+FFFD). */
+    std::vector<uint32_t> tokenize(std::string_view text) const {
+        std::vector<uint32_t> ids(max_tokens());
+        std::size_t count = 0;
+        detail::check(fv_encoder_tokenize(encoder_, text.data(), text.size(), ids.data(),
+                                          ids.size(), &count));
+        ids.resize(count);
+        return ids;
+    }
+
+    /** The unit-length vectors of `texts`, row-major: `texts.size() * dims()` floats. */
+    std::vector<float> embed(const std::vector<std::string_view>& texts) const {
+        std::vector<const char*> ptrs(texts.size());
+        std::vector<std::size_t> lens(texts.size());
+        for (std::size_t i = 0; i < texts.size(); i++) {
+            ptrs[i] = texts[i].data();
+            lens[i] = texts[i].size();
+        }
+        std::vector<float> out(texts.size() * dims());
+        detail::check(fv_encoder_embed(encoder_, ptrs.data(), lens.data(), texts.size(),
+                                       out.data(), out.size()));
+        return out;
+    }
+    /** `embed` for strings. */
+    std::vector<float> embed(const std::vector<std::string>& texts) const {
+        return embed(std::vector<std::string_view>(texts.begin(), texts.end()));
+    }
+    /** `embed` for a braced list of literals. */
+    std::vector<float> embed(std::initializer_list<std::string_view> texts) const {
+        return embed(std::vector<std::string_view>(texts));
+    }
+    /** The unit-length vector of one text (`dims()` floats). */
+    std::vector<float> embed_one(std::string_view text) const { return embed({text}); }
+
+    /** The C handle, still owned by this object. */
+    fv_encoder* get_handle() const noexcept { return encoder_; }
+
+private:
+    explicit Encoder(fv_encoder* encoder) : encoder_(encoder) {}
+    fv_encoder* encoder_ = nullptr;
 };
 
 /* ------------------------------------------------------------------ sparse solver */

@@ -297,6 +297,12 @@ impl Encoder {
         self.inner.tokenize(text.as_bytes())
     }
 
+    /// [`tokenize`](Self::tokenize) for text that may not be UTF-8 (each invalid sequence
+    /// is read as U+FFFD), as the C and wasm boundaries pass it.
+    pub fn tokenize_bytes(&self, text: &[u8]) -> Result<Vec<u32>> {
+        self.inner.tokenize(text)
+    }
+
     /// One unit-length vector per text.
     pub fn embed<T: AsRef<str>>(&self, texts: &[T]) -> Result<Vec<Vec<f32>>> {
         let flat = self.embed_flat(texts)?;

@@ -9,6 +9,8 @@ A thin layer over the UniFFI-generated module (``ferrovec._uniffi``) that
 * raises :class:`FerrovecError` (one subclass per error kind, e.g.
   ``FerrovecError.DimensionMismatch``) with ferrovec's message;
 * makes objects context managers that free their native memory on exit;
+* embeds text on the device (:class:`Encoder`: a sentence-transformers model such as
+  all-MiniLM-L6-v2, text to a float32 numpy array);
 * solves sparse systems and PageRank (:class:`SparseMatrix`, :class:`Graph`), taking
   ``scipy.sparse`` matrices and numpy arrays directly.
 
@@ -58,6 +60,7 @@ from ._index import (  # noqa: E402
     Storage,
     default_engine,
 )
+from ._encoder import Encoder  # noqa: E402
 from ._solver import (  # noqa: E402
     Graph,
     LocalEstimate,
@@ -76,6 +79,7 @@ __all__ = [
     "FerrovecError",
     "Engine",
     "BackendKind",
+    "Encoder",
     "Index",
     "IndexConfig",
     "IndexMetric",

@@ -12,12 +12,14 @@
 //! - Objects are `Arc`-shared, lock internally, and have an explicit `close()`.
 
 mod bytes;
+mod encoder;
 mod engine;
 mod fast;
 mod index;
 mod kernels;
 mod solver;
 
+pub use encoder::*;
 pub use engine::*;
 pub use index::*;
 pub use kernels::*;

@@ -8,6 +8,7 @@
 //!   until the next failing call there; successful calls leave it alone.
 //! - Inputs are never written; outputs are written only on success.
 
+mod encoder;
 mod engine;
 mod index;
 mod kernels;
@@ -21,6 +22,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use ferrovec_core::Error;
 
+pub use encoder::*;
 pub use engine::*;
 pub use index::*;
 pub use kernels::*;

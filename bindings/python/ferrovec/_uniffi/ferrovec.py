@@ -553,6 +553,32 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_func_version() != 13785:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_dims() != 14068:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_embed_arrays() != 35869:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_embed_one() != 970:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_is_released() != 9401:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_kind() != 22879:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_max_tokens() != 32712:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_model_id() != 13195:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_release() != 56712:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_set_threads() != 1445:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_threads() != 17280:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_encoder_tokenize() != 14836:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_encoder_from_bytes() != 13622:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_encoder_load() != 39114:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32() != 4432:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_engine_describe() != 989:
@@ -574,6 +600,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_ferrovec_checksum_method_engine_l2sq_f32() != 18419:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_engine_l2sq_i8() != 18038:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_engine_load_encoder() != 18436:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_engine_new_index() != 64049:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -778,6 +806,45 @@ _UniffiLib.uniffi_ferrovec_checksum_func_top_k.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_func_version.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_func_version.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_dims.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_dims.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_embed_arrays.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_embed_arrays.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_embed_one.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_embed_one.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_is_released.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_is_released.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_kind.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_kind.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_max_tokens.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_max_tokens.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_model_id.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_model_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_release.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_release.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_set_threads.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_set_threads.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_threads.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_threads.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_tokenize.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_encoder_tokenize.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_encoder_from_bytes.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_encoder_from_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_encoder_load.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_encoder_load.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32.restype = ctypes.c_uint16
@@ -811,6 +878,9 @@ _UniffiLib.uniffi_ferrovec_checksum_method_engine_l2sq_f32.restype = ctypes.c_ui
 _UniffiLib.uniffi_ferrovec_checksum_method_engine_l2sq_i8.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_engine_l2sq_i8.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_load_encoder.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_engine_load_encoder.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_engine_new_index.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_engine_new_index.restype = ctypes.c_uint16
@@ -1086,6 +1156,82 @@ _UniffiLib.uniffi_ferrovec_fn_func_version.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_func_version.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_dims.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_dims.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_arrays.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_arrays.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_one.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_one.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_is_released.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_is_released.restype = ctypes.c_int8
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_kind.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_kind.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_max_tokens.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_max_tokens.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_model_id.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_model_id.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_release.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_release.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_set_threads.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_set_threads.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_threads.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_threads.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_tokenize.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_encoder_tokenize.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_constructor_encoder_from_bytes.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    _UniffiForeignBytes,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_encoder_from_bytes.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_encoder_load.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_encoder_load.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_method_engine_cosine_distance_f32.argtypes = (
     ctypes.c_uint64,
     _UniffiForeignBytes,
@@ -1156,6 +1302,12 @@ _UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_i8.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_i8.restype = ctypes.c_uint32
+_UniffiLib.uniffi_ferrovec_fn_method_engine_load_encoder.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_engine_load_encoder.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_method_engine_new_index.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1576,6 +1728,16 @@ _UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market.argtyp
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_constructor_sparsematrix_read_matrix_market.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_clone_encoder.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_clone_encoder.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_free_encoder.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_free_encoder.restype = None
 _UniffiLib.uniffi_ferrovec_fn_clone_engine.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1875,6 +2037,53 @@ class _UniffiFfiConverterTypeCsrArrays(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBytes.write(value.indptr, buf)
         _UniffiFfiConverterBytes.write(value.indices, buf)
         _UniffiFfiConverterBytes.write(value.values, buf)
+
+@dataclass
+class EmbeddingBytes:
+    """
+    `Encoder.embed_arrays`: the vectors of `n` texts as one row-major buffer, for the
+    languages to wrap as a numpy array / `FloatArray` / `[Float]` without an object per
+    element.
+"""
+    def __init__(self, *, n:int, dims:int, vectors:bytes):
+        self.n = n
+        self.dims = dims
+        self.vectors = vectors
+        
+        
+
+    
+    def __str__(self):
+        return "EmbeddingBytes(n={}, dims={}, vectors={})".format(self.n, self.dims, self.vectors)
+    def __eq__(self, other):
+        if self.n != other.n:
+            return False
+        if self.dims != other.dims:
+            return False
+        if self.vectors != other.vectors:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeEmbeddingBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return EmbeddingBytes(
+            n=_UniffiFfiConverterUInt32.read(buf),
+            dims=_UniffiFfiConverterUInt32.read(buf),
+            vectors=_UniffiFfiConverterBytes.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.n)
+        _UniffiFfiConverterUInt32.check_lower(value.dims)
+        _UniffiFfiConverterBytes.check_lower(value.vectors)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.n, buf)
+        _UniffiFfiConverterUInt32.write(value.dims, buf)
+        _UniffiFfiConverterBytes.write(value.vectors, buf)
 
 class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
     @staticmethod
@@ -3900,6 +4109,427 @@ class _UniffiFfiConverterTypePersonalization(_UniffiConverterRustBuffer):
 
 
 
+class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterString.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterString.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterString.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterSequenceUInt32(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterUInt32.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterUInt32.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterUInt32.read(buf) for i in range(count)
+        ]
+
+
+class EncoderProtocol(typing.Protocol):
+    """
+    A sentence encoder (a BERT sentence-transformers model such as all-MiniLM-L6-v2): text
+    in, unit-length vectors out, on the backend of the engine it was made from.
+
+    Thread-safe: every method may run on many threads at once. `release()` frees the model
+    early (later calls fail with `InvalidHandle`).
+"""
+    
+    def dims(self, ) -> int:
+        """
+        Length of the vectors (384 for all-MiniLM-L6-v2).
+"""
+        raise NotImplementedError
+    def embed_arrays(self, texts: typing.List[str]) -> EmbeddingBytes:
+        """
+        The unit-length vector of each text, as `n * dims` little-endian f32 bytes
+        ([`EmbeddingBytes`]).
+"""
+        raise NotImplementedError
+    def embed_one(self, text: str) -> bytes:
+        """
+        The unit-length vector of `text`, as `dims` little-endian f32 bytes.
+"""
+        raise NotImplementedError
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        raise NotImplementedError
+    def kind(self, ) -> BackendKind:
+        """
+        Which backend the encoder runs on.
+"""
+        raise NotImplementedError
+    def max_tokens(self, ) -> int:
+        """
+        Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
+"""
+        raise NotImplementedError
+    def model_id(self, ) -> int:
+        """
+        Identifies the model (weights, shape, pooling, vocabulary, truncation); the same on
+        every backend and surface.
+"""
+        raise NotImplementedError
+    def release(self, ) -> None:
+        """
+        Frees the model now (calls in flight on other threads finish first). Later calls fail
+        with `InvalidHandle`. Idempotent.
+"""
+        raise NotImplementedError
+    def set_threads(self, threads: int) -> None:
+        """
+        Lets each later `embed` split its batch over up to `threads` threads (1 = the
+        calling thread only, the default; 0 = the machine's available parallelism).
+"""
+        raise NotImplementedError
+    def threads(self, ) -> int:
+        """
+        Threads a batch may use (1 unless `set_threads` was called).
+"""
+        raise NotImplementedError
+    def tokenize(self, text: str) -> typing.List[int]:
+        """
+        The token ids the model sees for `text`, truncated to `max_tokens`.
+"""
+        raise NotImplementedError
+
+class Encoder(EncoderProtocol):
+    """
+    A sentence encoder (a BERT sentence-transformers model such as all-MiniLM-L6-v2): text
+    in, unit-length vectors out, on the backend of the engine it was made from.
+
+    Thread-safe: every method may run on many threads at once. `release()` frees the model
+    early (later calls fail with `InvalidHandle`).
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def from_bytes(cls, engine: Engine,safetensors: bytes,config_json: bytes,tokenizer_json: bytes,vocab_txt: bytes,pooling_json: bytes,sentence_bert_config_json: bytes) -> Encoder:
+        """
+        An encoder from the model's files in memory: `safetensors` (copied once, then
+        shared), `config_json`, and `tokenizer_json` (or, when it is empty, `vocab_txt`);
+        `pooling_json` and `sentence_bert_config_json` may be empty (mean pooling, the
+        model's own maximum length).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterByRefBytes.check_lower(safetensors)
+
+        _UniffiFfiConverterByRefBytes.check_lower(config_json)
+
+        _UniffiFfiConverterByRefBytes.check_lower(tokenizer_json)
+
+        _UniffiFfiConverterByRefBytes.check_lower(vocab_txt)
+
+        _UniffiFfiConverterByRefBytes.check_lower(pooling_json)
+
+        _UniffiFfiConverterByRefBytes.check_lower(sentence_bert_config_json)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterByRefBytes.lower(safetensors),
+            _UniffiFfiConverterByRefBytes.lower(config_json),
+            _UniffiFfiConverterByRefBytes.lower(tokenizer_json),
+            _UniffiFfiConverterByRefBytes.lower(vocab_txt),
+            _UniffiFfiConverterByRefBytes.lower(pooling_json),
+            _UniffiFfiConverterByRefBytes.lower(sentence_bert_config_json),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeEncoder.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_encoder_from_bytes,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def load(cls, engine: Engine,dir: str) -> Encoder:
+        """
+        Loads the model in directory `dir` (`model.safetensors`, `config.json`,
+        `tokenizer.json` or `vocab.txt`, optionally `1_Pooling/config.json` and
+        `sentence_bert_config.json`) onto `engine`'s backend; the weights are read once.
+        `InvalidArgument` for a missing file (naming it), `CorruptFile` for an invalid one.
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterString.check_lower(dir)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterString.lower(dir),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeEncoder.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_encoder_load,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_free_encoder, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_ferrovec_fn_clone_encoder, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def dims(self, ) -> int:
+        """
+        Length of the vectors (384 for all-MiniLM-L6-v2).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_dims,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def embed_arrays(self, texts: typing.List[str]) -> EmbeddingBytes:
+        """
+        The unit-length vector of each text, as `n * dims` little-endian f32 bytes
+        ([`EmbeddingBytes`]).
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(texts)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(texts),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeEmbeddingBytes.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_arrays,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def embed_one(self, text: str) -> bytes:
+        """
+        The unit-length vector of `text`, as `dims` little-endian f32 bytes.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_one,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_released(self, ) -> bool:
+        """
+        Whether [`release`](Self::release) was called.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_is_released,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def kind(self, ) -> BackendKind:
+        """
+        Which backend the encoder runs on.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBackendKind.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_kind,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def max_tokens(self, ) -> int:
+        """
+        Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_max_tokens,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def model_id(self, ) -> int:
+        """
+        Identifies the model (weights, shape, pooling, vocabulary, truncation); the same on
+        every backend and surface.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_model_id,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def release(self, ) -> None:
+        """
+        Frees the model now (calls in flight on other threads finish first). Later calls fail
+        with `InvalidHandle`. Idempotent.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_release,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def set_threads(self, threads: int) -> None:
+        """
+        Lets each later `embed` split its batch over up to `threads` threads (1 = the
+        calling thread only, the default; 0 = the machine's available parallelism).
+"""
+        
+        _UniffiFfiConverterUInt32.check_lower(threads)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt32.lower(threads),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_set_threads,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def threads(self, ) -> int:
+        """
+        Threads a batch may use (1 unless `set_threads` was called).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_threads,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def tokenize(self, text: str) -> typing.List[int]:
+        """
+        The token ids the model sees for `text`, truncated to `max_tokens`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceUInt32.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_encoder_tokenize,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeEncoder:
+    @staticmethod
+    def lift(value: int) -> Encoder:
+        return Encoder._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: Encoder):
+        if not isinstance(value, Encoder):
+            raise TypeError("Expected Encoder instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: Encoder) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> Encoder:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: Encoder, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "i32"
     VALUE_MIN = -2**31
@@ -4757,6 +5387,12 @@ class EngineProtocol(typing.Protocol):
         Squared Euclidean distance of two i8 vectors.
 """
         raise NotImplementedError
+    def load_encoder(self, dir: str) -> Encoder:
+        """
+        The model in directory `dir` on this engine's backend; the same as
+        `Encoder.load(engine, dir)`.
+"""
+        raise NotImplementedError
     def new_index(self, config: IndexConfig) -> Index:
         """
         An empty index on this engine's backend; the same as `Index(engine, config)`.
@@ -5073,6 +5709,25 @@ class Engine(EngineProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_ferrovec_fn_method_engine_l2sq_i8,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def load_encoder(self, dir: str) -> Encoder:
+        """
+        The model in directory `dir` on this engine's backend; the same as
+        `Encoder.load(engine, dir)`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(dir)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(dir),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeEncoder.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_engine_load_encoder,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -6495,6 +7150,7 @@ __all__ = [
     "BackwardPushConfig",
     "BatchResultBytes",
     "CsrArrays",
+    "EmbeddingBytes",
     "Hit",
     "HnswConfig",
     "IndexConfig",
@@ -6527,6 +7183,8 @@ __all__ = [
     "scan_f32",
     "top_k",
     "version",
+    "Encoder",
+    "EncoderProtocol",
     "Index",
     "IndexProtocol",
     "Engine",

@@ -243,6 +243,81 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_ENCODER
+uint64_t uniffi_ferrovec_fn_clone_encoder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_FREE_ENCODER
+void uniffi_ferrovec_fn_free_encoder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_FROM_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_FROM_BYTES
+uint64_t uniffi_ferrovec_fn_constructor_encoder_from_bytes(uint64_t engine, ForeignBytes safetensors, ForeignBytes config_json, ForeignBytes tokenizer_json, ForeignBytes vocab_txt, ForeignBytes pooling_json, ForeignBytes sentence_bert_config_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_LOAD
+uint64_t uniffi_ferrovec_fn_constructor_encoder_load(uint64_t engine, RustBuffer dir, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_DIMS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_DIMS
+uint32_t uniffi_ferrovec_fn_method_encoder_dims(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_EMBED_ARRAYS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_EMBED_ARRAYS
+RustBuffer uniffi_ferrovec_fn_method_encoder_embed_arrays(uint64_t ptr, RustBuffer texts, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_EMBED_ONE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_EMBED_ONE
+RustBuffer uniffi_ferrovec_fn_method_encoder_embed_one(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_IS_RELEASED
+int8_t uniffi_ferrovec_fn_method_encoder_is_released(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_KIND
+RustBuffer uniffi_ferrovec_fn_method_encoder_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_MAX_TOKENS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_MAX_TOKENS
+uint32_t uniffi_ferrovec_fn_method_encoder_max_tokens(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_MODEL_ID
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_MODEL_ID
+uint64_t uniffi_ferrovec_fn_method_encoder_model_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_RELEASE
+void uniffi_ferrovec_fn_method_encoder_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_SET_THREADS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_SET_THREADS
+void uniffi_ferrovec_fn_method_encoder_set_threads(uint64_t ptr, uint32_t threads, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_THREADS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_THREADS
+uint32_t uniffi_ferrovec_fn_method_encoder_threads(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_TOKENIZE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_TOKENIZE
+RustBuffer uniffi_ferrovec_fn_method_encoder_tokenize(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_ENGINE
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_ENGINE
 uint64_t uniffi_ferrovec_fn_clone_engine(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -267,6 +342,11 @@ uint64_t uniffi_ferrovec_fn_constructor_engine_native(RustCallStatus *_Nonnull o
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_NATIVE_WITH_ISA
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENGINE_NATIVE_WITH_ISA
 uint64_t uniffi_ferrovec_fn_constructor_engine_native_with_isa(RustBuffer isa, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_LOAD_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_LOAD_ENCODER
+uint64_t uniffi_ferrovec_fn_method_engine_load_encoder(uint64_t ptr, RustBuffer dir, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENGINE_COSINE_DISTANCE_F32
@@ -1086,6 +1166,78 @@ uint16_t uniffi_ferrovec_checksum_func_version(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_DIMS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_DIMS
+uint16_t uniffi_ferrovec_checksum_method_encoder_dims(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_EMBED_ARRAYS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_EMBED_ARRAYS
+uint16_t uniffi_ferrovec_checksum_method_encoder_embed_arrays(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_EMBED_ONE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_EMBED_ONE
+uint16_t uniffi_ferrovec_checksum_method_encoder_embed_one(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_IS_RELEASED
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_IS_RELEASED
+uint16_t uniffi_ferrovec_checksum_method_encoder_is_released(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_KIND
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_KIND
+uint16_t uniffi_ferrovec_checksum_method_encoder_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_MAX_TOKENS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_MAX_TOKENS
+uint16_t uniffi_ferrovec_checksum_method_encoder_max_tokens(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_MODEL_ID
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_MODEL_ID
+uint16_t uniffi_ferrovec_checksum_method_encoder_model_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_RELEASE
+uint16_t uniffi_ferrovec_checksum_method_encoder_release(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_SET_THREADS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_SET_THREADS
+uint16_t uniffi_ferrovec_checksum_method_encoder_set_threads(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_THREADS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_THREADS
+uint16_t uniffi_ferrovec_checksum_method_encoder_threads(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_TOKENIZE
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_TOKENIZE
+uint16_t uniffi_ferrovec_checksum_method_encoder_tokenize(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_LOAD_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_LOAD_ENCODER
+uint16_t uniffi_ferrovec_checksum_method_engine_load_encoder(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_COSINE_DISTANCE_F32
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENGINE_COSINE_DISTANCE_F32
 uint16_t uniffi_ferrovec_checksum_method_engine_cosine_distance_f32(void
@@ -1473,6 +1625,18 @@ uint16_t uniffi_ferrovec_checksum_method_sparsematrix_to_matrix_market(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_WRITE_MATRIX_MARKET
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_SPARSEMATRIX_WRITE_MATRIX_MARKET
 uint16_t uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_FROM_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_FROM_BYTES
+uint16_t uniffi_ferrovec_checksum_constructor_encoder_from_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_LOAD
+uint16_t uniffi_ferrovec_checksum_constructor_encoder_load(void
     
 );
 #endif

@@ -224,6 +224,24 @@ public final class VectorIndex: Sendable {
         return try raw.searchBatch(queries: Vectors.data(rows: queries), k: UInt32(clamping: k))
     }
 
+    /// `search(batch:k:)` as flat arrays (`BatchMatches`): `queries.count * k` keys and
+    /// distances, row-major, padded with `BatchMatches.noKey` / `+infinity` where a query has
+    /// fewer than `k` matches, and the count per query. The same matches, in the same order,
+    /// without an object per match.
+    public func searchArrays(batch queries: [[Float]], k: Int = 10) throws -> BatchMatches {
+        precondition(k >= 0, "k must be >= 0")
+        return BatchMatches(try raw.searchBatchArrays(queries: Vectors.data(rows: queries), k: UInt32(clamping: k)))
+    }
+
+    /// `searchArrays(batch:k:)` for queries given as one flat array (`n * dims` floats,
+    /// row-major), e.g. `TextEncoder.embedFlat(_:).vectors`.
+    public func searchArrays(flat queries: [Float], k: Int = 10) throws -> BatchMatches {
+        precondition(k >= 0, "k must be >= 0")
+        return try Vectors.withData(queries) {
+            BatchMatches(try raw.searchBatchArrays(queries: $0, k: UInt32(clamping: k)))
+        }
+    }
+
     /// The index in ferrovec's portable file format.
     public func data() throws -> Data { try raw.toBytes() }
 
@@ -249,4 +267,49 @@ public extension Vectors {
     internal static func int8Data(_ values: [Int8]) -> Data {
         values.withUnsafeBufferPointer { Data(buffer: $0) }
     }
+}
+
+/// Batch search results in flat arrays, row-major: `queries` rows by `k` columns, row `i`
+/// holding query `i`'s matches ascending by distance (ties by key). A row with fewer than `k`
+/// matches is padded with `noKey` and `+infinity`; `counts` says how many entries of each row
+/// are matches.
+public struct BatchMatches: Equatable, Sendable {
+    /// The padding key (`UInt64.max`, faiss's -1). A live key may equal it: `counts` is the
+    /// authority.
+    public static let noKey = UInt64.max
+
+    /// Queries (rows).
+    public let queries: Int
+    /// Columns per row.
+    public let k: Int
+    /// `queries * k` keys.
+    public let keys: [UInt64]
+    /// `queries * k` distances.
+    public let distances: [Float]
+    /// Matches per query (`<= k`).
+    public let counts: [Int]
+
+    init(_ raw: BatchResultBytes) {
+        queries = Int(raw.n)
+        k = Int(raw.k)
+        keys = BatchMatches.decode(raw.keys, as: UInt64.self).map { UInt64(littleEndian: $0) }
+        distances = Vectors.floats(raw.distances)
+        counts = BatchMatches.decode(raw.counts, as: UInt32.self).map { Int(UInt32(littleEndian: $0)) }
+    }
+
+    private static func decode<T: FixedWidthInteger>(_ data: Data, as type: T.Type) -> [T] {
+        let count = data.count / MemoryLayout<T>.size
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            _ = data.copyBytes(to: buffer)
+            initialized = count
+        }
+    }
+
+    /// Row `row` as `Match`es without the padding: what `search` returns for that query.
+    public func matches(_ row: Int) -> [Match] {
+        (0..<counts[row]).map { Match(key: keys[row * k + $0], distance: distances[row * k + $0]) }
+    }
+
+    /// Every row as `matches`: what `search(batch:k:)` returns.
+    public var allMatches: [[Match]] { (0..<queries).map { matches($0) } }
 }

@@ -61,6 +61,14 @@ final class VectorIndexTests: XCTestCase {
             XCTAssertEqual(try index.search(q, k: 5, allowed: []), [])
             // One batch call = one search per query, bit for bit (same backend).
             XCTAssertEqual(try index.search(batch: queries, k: 4), try queries.map { try index.search($0, k: 4) })
+            // The same as flat arrays (issue 15), padded past the index's size.
+            let flat = try index.searchArrays(batch: queries, k: 4)
+            XCTAssertEqual(flat.allMatches, try index.search(batch: queries, k: 4))
+            XCTAssertEqual(try index.searchArrays(flat: queries.flatMap { $0 }, k: 4), flat)
+            let padded = try index.searchArrays(batch: [q], k: 301)
+            XCTAssertEqual(padded.counts, [300])
+            XCTAssertEqual(padded.keys.last, BatchMatches.noKey)
+            XCTAssertEqual(padded.distances.last, Float.infinity)
             // k beyond the size returns everything.
             XCTAssertEqual(try index.search(q, k: 1000).count, 300)
         }

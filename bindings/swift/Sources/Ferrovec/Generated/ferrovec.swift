@@ -634,6 +634,372 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * A sentence encoder (a BERT sentence-transformers model such as all-MiniLM-L6-v2): text
+ * in, unit-length vectors out, on the backend of the engine it was made from.
+ *
+ * Thread-safe: every method may run on many threads at once. `release()` frees the model
+ * early (later calls fail with `InvalidHandle`).
+ */
+public protocol EncoderProtocol: AnyObject, Sendable {
+    
+    /**
+     * Length of the vectors (384 for all-MiniLM-L6-v2).
+     */
+    func dims() throws  -> UInt32
+    
+    /**
+     * The unit-length vector of each text, as `n * dims` little-endian f32 bytes
+     * ([`EmbeddingBytes`]).
+     */
+    func embedArrays(texts: [String]) throws  -> EmbeddingBytes
+    
+    /**
+     * The unit-length vector of `text`, as `dims` little-endian f32 bytes.
+     */
+    func embedOne(text: String) throws  -> Data
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    func isReleased()  -> Bool
+    
+    /**
+     * Which backend the encoder runs on.
+     */
+    func kind() throws  -> BackendKind
+    
+    /**
+     * Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
+     */
+    func maxTokens() throws  -> UInt32
+    
+    /**
+     * Identifies the model (weights, shape, pooling, vocabulary, truncation); the same on
+     * every backend and surface.
+     */
+    func modelId() throws  -> UInt64
+    
+    /**
+     * Frees the model now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */
+    func release() 
+    
+    /**
+     * Lets each later `embed` split its batch over up to `threads` threads (1 = the
+     * calling thread only, the default; 0 = the machine's available parallelism).
+     */
+    func setThreads(threads: UInt32) throws 
+    
+    /**
+     * Threads a batch may use (1 unless `set_threads` was called).
+     */
+    func threads() throws  -> UInt32
+    
+    /**
+     * The token ids the model sees for `text`, truncated to `max_tokens`.
+     */
+    func tokenize(text: String) throws  -> [UInt32]
+    
+}
+/**
+ * A sentence encoder (a BERT sentence-transformers model such as all-MiniLM-L6-v2): text
+ * in, unit-length vectors out, on the backend of the engine it was made from.
+ *
+ * Thread-safe: every method may run on many threads at once. `release()` frees the model
+ * early (later calls fail with `InvalidHandle`).
+ */
+open class Encoder: EncoderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ferrovec_fn_clone_encoder(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ferrovec_fn_free_encoder(handle, $0) }
+    }
+
+    
+    /**
+     * An encoder from the model's files in memory: `safetensors` (copied once, then
+     * shared), `config_json`, and `tokenizer_json` (or, when it is empty, `vocab_txt`);
+     * `pooling_json` and `sentence_bert_config_json` may be empty (mean pooling, the
+     * model's own maximum length).
+     */
+public static func fromBytes(engine: Engine, safetensors: Data, configJson: Data, tokenizerJson: Data, vocabTxt: Data, poolingJson: Data, sentenceBertConfigJson: Data)throws  -> Encoder  {
+    return try  FfiConverterTypeEncoder_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(safetensors) { safetensorsFb in
+        FfiConverterByRefBytes.lower(configJson) { configJsonFb in
+        FfiConverterByRefBytes.lower(tokenizerJson) { tokenizerJsonFb in
+        FfiConverterByRefBytes.lower(vocabTxt) { vocabTxtFb in
+        FfiConverterByRefBytes.lower(poolingJson) { poolingJsonFb in
+        FfiConverterByRefBytes.lower(sentenceBertConfigJson) { sentenceBertConfigJsonFb in
+    uniffi_ferrovec_fn_constructor_encoder_from_bytes(
+        FfiConverterTypeEngine_lower(engine),
+        safetensorsFb,
+        configJsonFb,
+        tokenizerJsonFb,
+        vocabTxtFb,
+        poolingJsonFb,
+        sentenceBertConfigJsonFb,uniffiCallStatus
+    )
+        }
+        }
+        }
+        }
+        }
+        }
+})
+}
+    
+    /**
+     * Loads the model in directory `dir` (`model.safetensors`, `config.json`,
+     * `tokenizer.json` or `vocab.txt`, optionally `1_Pooling/config.json` and
+     * `sentence_bert_config.json`) onto `engine`'s backend; the weights are read once.
+     * `InvalidArgument` for a missing file (naming it), `CorruptFile` for an invalid one.
+     */
+public static func load(engine: Engine, dir: String)throws  -> Encoder  {
+    return try  FfiConverterTypeEncoder_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_encoder_load(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterString.lower(dir),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Length of the vectors (384 for all-MiniLM-L6-v2).
+     */
+open func dims()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_dims(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The unit-length vector of each text, as `n * dims` little-endian f32 bytes
+     * ([`EmbeddingBytes`]).
+     */
+open func embedArrays(texts: [String])throws  -> EmbeddingBytes  {
+    return try  FfiConverterTypeEmbeddingBytes_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_embed_arrays(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(texts),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The unit-length vector of `text`, as `dims` little-endian f32 bytes.
+     */
+open func embedOne(text: String)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_embed_one(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+open func isReleased() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_is_released(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Which backend the encoder runs on.
+     */
+open func kind()throws  -> BackendKind  {
+    return try  FfiConverterTypeBackendKind_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
+     */
+open func maxTokens()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_max_tokens(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Identifies the model (weights, shape, pooling, vocabulary, truncation); the same on
+     * every backend and surface.
+     */
+open func modelId()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_model_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Frees the model now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */
+open func release()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_release(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Lets each later `embed` split its batch over up to `threads` threads (1 = the
+     * calling thread only, the default; 0 = the machine's available parallelism).
+     */
+open func setThreads(threads: UInt32)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_set_threads(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(threads),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Threads a batch may use (1 unless `set_threads` was called).
+     */
+open func threads()throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_threads(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The token ids the model sees for `text`, truncated to `max_tokens`.
+     */
+open func tokenize(text: String)throws  -> [UInt32]  {
+    return try  FfiConverterSequenceUInt32.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_encoder_tokenize(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEncoder: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Encoder
+
+    public static func lift(_ handle: UInt64) throws -> Encoder {
+        return Encoder(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Encoder) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Encoder {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Encoder, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncoder_lift(_ handle: UInt64) throws -> Encoder {
+    return try FfiConverterTypeEncoder.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncoder_lower(_ value: Encoder) -> UInt64 {
+    return FfiConverterTypeEncoder.lower(value)
+}
+
+
+
+
+
+
+/**
  * Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
  * (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
  * goes.
@@ -643,6 +1009,12 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
  * working. Interpreted calls on one engine run one at a time.
  */
 public protocol EngineProtocol: AnyObject, Sendable {
+    
+    /**
+     * The model in directory `dir` on this engine's backend; the same as
+     * `Encoder.load(engine, dir)`.
+     */
+    func loadEncoder(dir: String) throws  -> Encoder
     
     /**
      * Cosine distance `1 - cos(a, b)` of two f32 vectors.
@@ -820,6 +1192,20 @@ public static func nativeWithIsa(isa: Isa)throws  -> Engine  {
 }
     
 
+    
+    /**
+     * The model in directory `dir` on this engine's backend; the same as
+     * `Encoder.load(engine, dir)`.
+     */
+open func loadEncoder(dir: String)throws  -> Encoder  {
+    return try  FfiConverterTypeEncoder_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_engine_load_encoder(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(dir),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Cosine distance `1 - cos(a, b)` of two f32 vectors.
@@ -2930,6 +3316,87 @@ public func FfiConverterTypeCsrArrays_lift(_ buf: RustBuffer) throws -> CsrArray
 #endif
 public func FfiConverterTypeCsrArrays_lower(_ value: CsrArrays) -> RustBuffer {
     return FfiConverterTypeCsrArrays.lower(value)
+}
+
+
+/**
+ * `Encoder.embed_arrays`: the vectors of `n` texts as one row-major buffer, for the
+ * languages to wrap as a numpy array / `FloatArray` / `[Float]` without an object per
+ * element.
+ */
+public struct EmbeddingBytes: Equatable, Hashable {
+    /**
+     * Texts (rows).
+     */
+    public var n: UInt32
+    /**
+     * Floats per row: the encoder's `dims`.
+     */
+    public var dims: UInt32
+    /**
+     * `n * dims` little-endian f32, row `i` the unit-length vector of text `i`.
+     */
+    public var vectors: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Texts (rows).
+         */n: UInt32, 
+        /**
+         * Floats per row: the encoder's `dims`.
+         */dims: UInt32, 
+        /**
+         * `n * dims` little-endian f32, row `i` the unit-length vector of text `i`.
+         */vectors: Data) {
+        self.n = n
+        self.dims = dims
+        self.vectors = vectors
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EmbeddingBytes: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmbeddingBytes: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EmbeddingBytes {
+        return
+            try EmbeddingBytes(
+                n: FfiConverterUInt32.read(from: &buf), 
+                dims: FfiConverterUInt32.read(from: &buf), 
+                vectors: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EmbeddingBytes, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.n, into: &buf)
+        FfiConverterUInt32.write(value.dims, into: &buf)
+        FfiConverterData.write(value.vectors, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmbeddingBytes_lift(_ buf: RustBuffer) throws -> EmbeddingBytes {
+    return try FfiConverterTypeEmbeddingBytes.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmbeddingBytes_lower(_ value: EmbeddingBytes) -> RustBuffer {
+    return FfiConverterTypeEmbeddingBytes.lower(value)
 }
 
 
@@ -5799,6 +6266,56 @@ fileprivate struct FfiConverterOptionTypePreconditioner: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt32]
+
+    public static func write(_ value: [UInt32], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt32.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt32] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt32]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt32.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHit: FfiConverterRustBuffer {
     typealias SwiftType = [Hit]
 
@@ -6157,6 +6674,42 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ferrovec_checksum_func_version() != 13785) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ferrovec_checksum_method_encoder_dims() != 14068) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_embed_arrays() != 35869) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_embed_one() != 970) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_is_released() != 9401) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_kind() != 22879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_max_tokens() != 32712) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_model_id() != 13195) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_release() != 56712) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_set_threads() != 1445) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_threads() != 17280) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_encoder_tokenize() != 14836) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_engine_load_encoder() != 18436) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ferrovec_checksum_method_engine_cosine_distance_f32() != 4432) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6350,6 +6903,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market() != 64932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_encoder_from_bytes() != 13622) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_encoder_load() != 39114) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_constructor_engine_interpreted() != 60445) {

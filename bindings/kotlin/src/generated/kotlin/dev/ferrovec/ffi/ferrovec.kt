@@ -706,6 +706,30 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_func_version(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_dims(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_embed_arrays(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_embed_one(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_is_released(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_kind(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_max_tokens(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_model_id(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_release(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_set_threads(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_threads(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_encoder_tokenize(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_engine_load_encoder(
+    ): Int
     external fun uniffi_ferrovec_checksum_method_engine_cosine_distance_f32(
     ): Int
     external fun uniffi_ferrovec_checksum_method_engine_describe(
@@ -836,6 +860,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market(
     ): Int
+    external fun uniffi_ferrovec_checksum_constructor_encoder_from_bytes(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_encoder_load(
+    ): Int
     external fun uniffi_ferrovec_checksum_constructor_engine_interpreted(
     ): Int
     external fun uniffi_ferrovec_checksum_constructor_engine_native(
@@ -881,6 +909,36 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_ferrovec_fn_clone_encoder(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_free_encoder(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_constructor_encoder_from_bytes(`engine`: Long,`safetensors`: ForeignBytes.ByValue,`configJson`: ForeignBytes.ByValue,`tokenizerJson`: ForeignBytes.ByValue,`vocabTxt`: ForeignBytes.ByValue,`poolingJson`: ForeignBytes.ByValue,`sentenceBertConfigJson`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_encoder_load(`engine`: Long,`dir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_encoder_dims(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_ferrovec_fn_method_encoder_embed_arrays(`ptr`: Long,`texts`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_encoder_embed_one(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_encoder_is_released(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_ferrovec_fn_method_encoder_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_encoder_max_tokens(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_ferrovec_fn_method_encoder_model_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_encoder_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_encoder_set_threads(`ptr`: Long,`threads`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_encoder_threads(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_ferrovec_fn_method_encoder_tokenize(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_clone_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_ferrovec_fn_free_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -890,6 +948,8 @@ internal object UniffiLib {
     external fun uniffi_ferrovec_fn_constructor_engine_native(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_ferrovec_fn_constructor_engine_native_with_isa(`isa`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_method_engine_load_encoder(`ptr`: Long,`dir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_ferrovec_fn_method_engine_cosine_distance_f32(`ptr`: Long,`a`: ForeignBytes.ByValue,`b`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Float
@@ -1240,6 +1300,42 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_func_version() and 0xFFFF) != 13785) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_dims() and 0xFFFF) != 14068) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_embed_arrays() and 0xFFFF) != 35869) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_embed_one() and 0xFFFF) != 970) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_is_released() and 0xFFFF) != 9401) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_kind() and 0xFFFF) != 22879) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_max_tokens() and 0xFFFF) != 32712) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_model_id() and 0xFFFF) != 13195) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_release() and 0xFFFF) != 56712) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_set_threads() and 0xFFFF) != 1445) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_threads() and 0xFFFF) != 17280) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_encoder_tokenize() and 0xFFFF) != 14836) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_engine_load_encoder() and 0xFFFF) != 18436) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ferrovec_checksum_method_engine_cosine_distance_f32() and 0xFFFF) != 4432) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1433,6 +1529,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_sparsematrix_write_matrix_market() and 0xFFFF) != 64932) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_encoder_from_bytes() and 0xFFFF) != 13622) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_encoder_load() and 0xFFFF) != 39114) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_constructor_engine_interpreted() and 0xFFFF) != 60445) {
@@ -1939,6 +2041,553 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 
 /**
+ * A sentence encoder (a BERT sentence-transformers model such as all-MiniLM-L6-v2): text
+ * in, unit-length vectors out, on the backend of the engine it was made from.
+ *
+ * Thread-safe: every method may run on many threads at once. `release()` frees the model
+ * early (later calls fail with `InvalidHandle`).
+ */
+public interface EncoderInterface {
+    
+    /**
+     * Length of the vectors (384 for all-MiniLM-L6-v2).
+     */
+    fun `dims`(): kotlin.UInt
+    
+    /**
+     * The unit-length vector of each text, as `n * dims` little-endian f32 bytes
+     * ([`EmbeddingBytes`]).
+     */
+    fun `embedArrays`(`texts`: List<kotlin.String>): EmbeddingBytes
+    
+    /**
+     * The unit-length vector of `text`, as `dims` little-endian f32 bytes.
+     */
+    fun `embedOne`(`text`: kotlin.String): kotlin.ByteArray
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */
+    fun `isReleased`(): kotlin.Boolean
+    
+    /**
+     * Which backend the encoder runs on.
+     */
+    fun `kind`(): BackendKind
+    
+    /**
+     * Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
+     */
+    fun `maxTokens`(): kotlin.UInt
+    
+    /**
+     * Identifies the model (weights, shape, pooling, vocabulary, truncation); the same on
+     * every backend and surface.
+     */
+    fun `modelId`(): kotlin.ULong
+    
+    /**
+     * Frees the model now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */
+    fun `release`()
+    
+    /**
+     * Lets each later `embed` split its batch over up to `threads` threads (1 = the
+     * calling thread only, the default; 0 = the machine's available parallelism).
+     */
+    fun `setThreads`(`threads`: kotlin.UInt)
+    
+    /**
+     * Threads a batch may use (1 unless `set_threads` was called).
+     */
+    fun `threads`(): kotlin.UInt
+    
+    /**
+     * The token ids the model sees for `text`, truncated to `max_tokens`.
+     */
+    fun `tokenize`(`text`: kotlin.String): List<kotlin.UInt>
+    
+    companion object
+}
+
+/**
+ * A sentence encoder (a BERT sentence-transformers model such as all-MiniLM-L6-v2): text
+ * in, unit-length vectors out, on the backend of the engine it was made from.
+ *
+ * Thread-safe: every method may run on many threads at once. `release()` frees the model
+ * early (later calls fail with `InvalidHandle`).
+ */
+open class Encoder: Disposable, AutoCloseable, EncoderInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_ferrovec_fn_free_encoder(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_ferrovec_fn_clone_encoder(handle, status)
+        }
+    }
+
+    
+    /**
+     * Length of the vectors (384 for all-MiniLM-L6-v2).
+     */
+    @Throws(FerrovecException::class)override fun `dims`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_dims(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The unit-length vector of each text, as `n * dims` little-endian f32 bytes
+     * ([`EmbeddingBytes`]).
+     */
+    @Throws(FerrovecException::class)override fun `embedArrays`(`texts`: List<kotlin.String>): EmbeddingBytes {
+            return FfiConverterTypeEmbeddingBytes.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_arrays(
+        it,
+        
+        FfiConverterSequenceString.lower(`texts`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The unit-length vector of `text`, as `dims` little-endian f32 bytes.
+     */
+    @Throws(FerrovecException::class)override fun `embedOne`(`text`: kotlin.String): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_embed_one(
+        it,
+        
+        FfiConverterString.lower(`text`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether [`release`](Self::release) was called.
+     */override fun `isReleased`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_is_released(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Which backend the encoder runs on.
+     */
+    @Throws(FerrovecException::class)override fun `kind`(): BackendKind {
+            return FfiConverterTypeBackendKind.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_kind(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
+     */
+    @Throws(FerrovecException::class)override fun `maxTokens`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_max_tokens(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Identifies the model (weights, shape, pooling, vocabulary, truncation); the same on
+     * every backend and surface.
+     */
+    @Throws(FerrovecException::class)override fun `modelId`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_model_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Frees the model now (calls in flight on other threads finish first). Later calls fail
+     * with `InvalidHandle`. Idempotent.
+     */override fun `release`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_release(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Lets each later `embed` split its batch over up to `threads` threads (1 = the
+     * calling thread only, the default; 0 = the machine's available parallelism).
+     */
+    @Throws(FerrovecException::class)override fun `setThreads`(`threads`: kotlin.UInt)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_set_threads(
+        it,
+        
+        FfiConverterUInt.lower(`threads`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Threads a batch may use (1 unless `set_threads` was called).
+     */
+    @Throws(FerrovecException::class)override fun `threads`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_threads(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The token ids the model sees for `text`, truncated to `max_tokens`.
+     */
+    @Throws(FerrovecException::class)override fun `tokenize`(`text`: kotlin.String): List<kotlin.UInt> {
+            return FfiConverterSequenceUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_encoder_tokenize(
+        it,
+        
+        FfiConverterString.lower(`text`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * An encoder from the model's files in memory: `safetensors` (copied once, then
+     * shared), `config_json`, and `tokenizer_json` (or, when it is empty, `vocab_txt`);
+     * `pooling_json` and `sentence_bert_config_json` may be empty (mean pooling, the
+     * model's own maximum length).
+     */
+    @Throws(FerrovecException::class) fun `fromBytes`(`engine`: Engine, `safetensors`: java.nio.ByteBuffer, `configJson`: java.nio.ByteBuffer, `tokenizerJson`: java.nio.ByteBuffer, `vocabTxt`: java.nio.ByteBuffer, `poolingJson`: java.nio.ByteBuffer, `sentenceBertConfigJson`: java.nio.ByteBuffer): Encoder {
+            return FfiConverterTypeEncoder.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_encoder_from_bytes(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterByRefBytes.lower(`safetensors`),
+        FfiConverterByRefBytes.lower(`configJson`),
+        FfiConverterByRefBytes.lower(`tokenizerJson`),
+        FfiConverterByRefBytes.lower(`vocabTxt`),
+        FfiConverterByRefBytes.lower(`poolingJson`),
+        FfiConverterByRefBytes.lower(`sentenceBertConfigJson`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * Loads the model in directory `dir` (`model.safetensors`, `config.json`,
+     * `tokenizer.json` or `vocab.txt`, optionally `1_Pooling/config.json` and
+     * `sentence_bert_config.json`) onto `engine`'s backend; the weights are read once.
+     * `InvalidArgument` for a missing file (naming it), `CorruptFile` for an invalid one.
+     */
+    @Throws(FerrovecException::class) fun `load`(`engine`: Engine, `dir`: kotlin.String): Encoder {
+            return FfiConverterTypeEncoder.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_encoder_load(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterString.lower(`dir`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEncoder: FfiConverter<Encoder, Long> {
+    override fun lower(value: Encoder): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Encoder {
+        return Encoder(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Encoder {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Encoder) = 8UL
+
+    override fun write(value: Encoder, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Every kernel, on a backend chosen at run time. Thread-safe; `release()` frees it early
  * (later calls fail with `InvalidHandle`), otherwise it is freed when the last reference
  * goes.
@@ -1948,6 +2597,12 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
  * working. Interpreted calls on one engine run one at a time.
  */
 public interface EngineInterface {
+    
+    /**
+     * The model in directory `dir` on this engine's backend; the same as
+     * `Encoder.load(engine, dir)`.
+     */
+    fun `loadEncoder`(`dir`: kotlin.String): Encoder
     
     /**
      * Cosine distance `1 - cos(a, b)` of two f32 vectors.
@@ -2138,6 +2793,25 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
             UniffiLib.uniffi_ferrovec_fn_clone_engine(handle, status)
         }
     }
+
+    
+    /**
+     * The model in directory `dir` on this engine's backend; the same as
+     * `Encoder.load(engine, dir)`.
+     */
+    @Throws(FerrovecException::class)override fun `loadEncoder`(`dir`: kotlin.String): Encoder {
+            return FfiConverterTypeEncoder.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_engine_load_encoder(
+        it,
+        
+        FfiConverterString.lower(`dir`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -4830,6 +5504,63 @@ public object FfiConverterTypeCsrArrays: FfiConverterRustBuffer<CsrArrays> {
 
 
 /**
+ * `Encoder.embed_arrays`: the vectors of `n` texts as one row-major buffer, for the
+ * languages to wrap as a numpy array / `FloatArray` / `[Float]` without an object per
+ * element.
+ */
+data class EmbeddingBytes (
+    /**
+     * Texts (rows).
+     */
+    var `n`: kotlin.UInt
+    , 
+    /**
+     * Floats per row: the encoder's `dims`.
+     */
+    var `dims`: kotlin.UInt
+    , 
+    /**
+     * `n * dims` little-endian f32, row `i` the unit-length vector of text `i`.
+     */
+    var `vectors`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEmbeddingBytes: FfiConverterRustBuffer<EmbeddingBytes> {
+    override fun read(buf: ByteBuffer): EmbeddingBytes {
+        return EmbeddingBytes(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EmbeddingBytes) = (
+            FfiConverterUInt.allocationSize(value.`n`) +
+            FfiConverterUInt.allocationSize(value.`dims`) +
+            FfiConverterByteArray.allocationSize(value.`vectors`)
+    )
+
+    override fun write(value: EmbeddingBytes, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`n`, buf)
+            FfiConverterUInt.write(value.`dims`, buf)
+            FfiConverterByteArray.write(value.`vectors`, buf)
+    }
+}
+
+
+
+/**
  * One entry of a [`top_k`] result.
  */
 data class Hit (
@@ -6936,6 +7667,62 @@ public object FfiConverterOptionalTypePreconditioner: FfiConverterRustBuffer<Pre
         } else {
             buf.put(1)
             FfiConverterTypePreconditioner.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceUInt: FfiConverterRustBuffer<List<kotlin.UInt>> {
+    override fun read(buf: ByteBuffer): List<kotlin.UInt> {
+        val len = buf.getInt()
+        return List<kotlin.UInt>(len) {
+            FfiConverterUInt.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.UInt>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterUInt.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.UInt>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterUInt.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
         }
     }
 }
