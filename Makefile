@@ -170,7 +170,19 @@ WASM_SOLVER := --no-default-features --features solver
 wasm_module = RUSTFLAGS="$(WASM_RUSTFLAGS) $(1)" $(WASM_BUILD) $(2) --target-dir $(3) && \
 	$(WASM_OPT) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
 	{ cmp -s $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5) && rm $(WASM_DIR)/$(5).new || mv $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5); }
+# The text encoder modules (issue 13): the encoder alone (`--no-default-features --features
+# encoder`), checked for imports like the others, and for what the encoder's code adds to a
+# module with no engine at all (`--no-default-features`: allocation and last error only,
+# target/wasm-base/ferrovec-base.wasm, built for the check and not shipped).
+# Issue 13's goal is <= 150 KB added; it is NOT met yet: measured 242 KB (scalar) / 269 KB
+# (simd) over the engine-less module, and 192 / 190 KB over the index modules (an index +
+# encoder build minus ferrovec(-simd).wasm; the f32 kernels are shared). ENCODER_MAX_ADDED is
+# a ceiling so that it does not grow unnoticed while it is brought down (wasm/README.md).
+WASM_ENCODER := --no-default-features --features encoder
+ENCODER_GOAL_ADDED := 153600
+ENCODER_MAX_ADDED := 286720
 WASM_MODULES := ferrovec.wasm ferrovec-simd.wasm ferrovec-solver.wasm ferrovec-solver-simd.wasm
+ENCODER_MODULES := ferrovec-encoder.wasm ferrovec-encoder-simd.wasm
 
 wasm: deps-debian
 	@mkdir -p $(WASM_DIR)
@@ -178,12 +190,27 @@ wasm: deps-debian
 	$(call wasm_module,-C target-feature=+simd128,,target/wasm-simd,--enable-simd,ferrovec-simd.wasm)
 	$(call wasm_module,,$(WASM_SOLVER),target/wasm-scalar,,ferrovec-solver.wasm)
 	$(call wasm_module,-C target-feature=+simd128,$(WASM_SOLVER),target/wasm-simd,--enable-simd,ferrovec-solver-simd.wasm)
+	$(call wasm_module,,$(WASM_ENCODER),target/wasm-scalar,,ferrovec-encoder.wasm)
+	$(call wasm_module,-C target-feature=+simd128,$(WASM_ENCODER),target/wasm-simd,--enable-simd,ferrovec-encoder-simd.wasm)
+	@mkdir -p target/wasm-base
+	RUSTFLAGS="$(WASM_RUSTFLAGS)" $(WASM_BUILD) --no-default-features --target-dir target/wasm-scalar
+	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o target/wasm-base/ferrovec-base.wasm
 	@for m in $(addprefix $(WASM_DIR)/,$(WASM_MODULES)); do \
 		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
 		size=$$(stat -c %s $$m); \
 		printf '%-34s %6d bytes (%d KiB), %d imports\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
 		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
 		[ $$size -le $(WASM_MAX_BYTES) ] || { echo "$$m exceeds $(WASM_MAX_BYTES) bytes"; exit 1; }; \
+	done
+	@base=$$(stat -c %s target/wasm-base/ferrovec-base.wasm); \
+		for m in $(addprefix $(WASM_DIR)/,$(ENCODER_MODULES)); do \
+		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
+		size=$$(stat -c %s $$m); added=$$(( size - base )); \
+		printf '%-34s %6d bytes (%d KiB), %d imports; the encoder adds %d bytes to an engine-less module (%d bytes): goal %d, ceiling %d\n' \
+			$$m $$size $$(( (size + 1023) / 1024 )) $$imports $$added $$base $(ENCODER_GOAL_ADDED) $(ENCODER_MAX_ADDED); \
+		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
+		[ $$added -le $(ENCODER_GOAL_ADDED) ] || echo "WARNING: the encoder adds more than issue 13's goal of $(ENCODER_GOAL_ADDED) bytes to $$m"; \
+		[ $$added -le $(ENCODER_MAX_ADDED) ] || { echo "the encoder adds more than $(ENCODER_MAX_ADDED) bytes to $$m"; exit 1; }; \
 	done
 # The host-kernels build (simd128 too): its kernels are imports from "ferrovec_host" that the
 # Interpreted backend supplies natively (InterpretedOptions::host_kernels); nothing else may
