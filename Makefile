@@ -233,6 +233,10 @@ golden:
 	mv tests/golden/index.json.tmp tests/golden/index.json
 	$(CARGO) run -q --locked -p ferrovec --example golden_solver > tests/golden/solver.json.tmp
 	mv tests/golden/solver.json.tmp tests/golden/solver.json
+	$(MAKE) --no-print-directory tiny-model model
+	$(CARGO) run -q --locked -p ferrovec --example golden_encoder -- $(TINY_BERT_DIR) $(MINILM_DIR) \
+		> tests/golden/encoder.json.tmp
+	mv tests/golden/encoder.json.tmp tests/golden/encoder.json
 
 # UniFFI bindings (Kotlin, Python, Swift) from the built library, with the pinned generator
 # (uniffi-bindgen/, a debug build: it runs for a second and compiles faster).
@@ -531,7 +535,7 @@ test-aarch64: deps-debian
 
 # Golden kernel cases (tests/golden/README.md): regenerate into target/ and compare. The
 # generator also checks every case against every native kernel table.
-check-golden:
+check-golden: tiny-model model
 	@mkdir -p target/golden
 	$(CARGO) run -q --locked -p ferrovec-wasm --example golden > target/golden/kernels.json
 	@cmp -s tests/golden/kernels.json target/golden/kernels.json \
@@ -542,6 +546,10 @@ check-golden:
 	$(CARGO) run -q --locked -p ferrovec --example golden_solver > target/golden/solver.json
 	@cmp -s tests/golden/solver.json target/golden/solver.json \
 		|| { echo "tests/golden/solver.json is stale: run 'make golden' and commit it"; exit 1; }
+	$(CARGO) run -q --locked -p ferrovec --example golden_encoder -- $(TINY_BERT_DIR) $(MINILM_DIR) \
+		> target/golden/encoder.json
+	@cmp -s tests/golden/encoder.json target/golden/encoder.json \
+		|| { echo "tests/golden/encoder.json is stale: run 'make golden' and commit it"; exit 1; }
 
 # The f64 solver and f32 encoder kernels where the wasm modules run them: tests/wasm-kernels
 # compiles their checks (core/tests/support/{sparse,dense}_cases.rs) into a module, built like the product's modules
@@ -563,7 +571,7 @@ test-wasm-kernels: wasm deps-node
 
 # V8 (Node) runs both modules through bindings/js: every golden case, the error paths, and
 # the ABI checks (no imports, version, capabilities).
-test-js: wasm deps-node
+test-js: wasm deps-node tiny-model
 	$(NODE) --test --test-reporter=spec bindings/js/test/*.test.mjs
 
 # Swift on Linux: bindings/swift (package + XCTest) and the non-UI part of ios-example, built
