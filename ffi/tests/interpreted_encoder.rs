@@ -251,3 +251,91 @@ fn without_an_encoder_module_loading_is_a_clear_error() {
         other => panic!("expected InvalidModule, got {other:?}"),
     }
 }
+
+/// The model directories of tests/golden/encoder.json, by name.
+fn golden_dir(name: &str) -> PathBuf {
+    match name {
+        "tiny-bert" => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tiny-bert"),
+        _ => std::env::var_os("FERROVEC_MINILM").map_or_else(
+            || {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/ferrovec/models")
+                    .join(name)
+            },
+            PathBuf::from,
+        ),
+    }
+}
+
+/// Checks `enc` against a golden model's cases (the first `limit` of them).
+fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: usize) {
+    assert_eq!(enc.dims() as u64, model["dims"].as_u64().unwrap(), "{where_}");
+    assert_eq!(
+        enc.max_tokens() as u64,
+        model["max_tokens"].as_u64().unwrap(),
+        "{where_}"
+    );
+    assert_eq!(
+        format!("{:016x}", enc.model_id()),
+        model["model_id"].as_str().unwrap(),
+        "{where_}"
+    );
+    let tol = model["abs_tol"].as_f64().unwrap() as f32;
+    let cases: Vec<&serde_json::Value> = model["cases"].as_array().unwrap().iter().take(limit).collect();
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let got = enc.embed_flat(&texts).unwrap();
+    for (i, case) in cases.iter().enumerate() {
+        let ids: Vec<u32> = case["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        assert_eq!(enc.tokenize(texts[i]).unwrap(), ids, "{where_}: {:?}", texts[i]);
+        let want = case["embedding"].as_array().unwrap();
+        let row = &got[i * enc.dims()..(i + 1) * enc.dims()];
+        for (k, (a, b)) in row.iter().zip(want).enumerate() {
+            let b = b.as_f64().unwrap() as f32;
+            assert!(
+                (a - b).abs() <= tol,
+                "{where_}: {:?}[{k}] = {a}, golden {b} +- {tol}",
+                texts[i]
+            );
+        }
+    }
+}
+
+/// tests/golden/encoder.json in wasmi (both modules: every tiny-model case; the real model,
+/// when `make model` fetched it, one short text on the simd module in release builds:
+/// interpreted, it is slow), and natively on the active kernel table (the generator checks every table).
+#[test]
+fn golden_cases() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/encoder.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("encoder.json")).unwrap();
+    assert_eq!(doc["format"], "ferrovec-golden-encoder");
+    for model in doc["models"].as_array().unwrap() {
+        let name = model["name"].as_str().unwrap();
+        let dir = golden_dir(name);
+        if !dir.join("model.safetensors").is_file() {
+            let required = name == "tiny-bert"
+                && std::env::var_os("FERROVEC_REQUIRE_WASM").is_some_and(|v| v == "1");
+            assert!(!required, "{} is missing: make tiny-model", dir.display());
+            eprintln!("SKIPPING the golden cases of {name}: {} is missing ({})", dir.display(), model["made_by"]);
+            continue;
+        }
+        let tiny = name == "tiny-bert";
+        let native = Encoder::load(&Engine::native(), &dir).unwrap();
+        check_golden(&format!("native {name}"), &native, model, usize::MAX);
+        for (which, engine) in interpreted() {
+            // The real model in wasmi: release builds only (unoptimized wasmi would take
+            // minutes), the simd module only.
+            if !tiny && (which == "scalar" || cfg!(debug_assertions)) {
+                continue;
+            }
+            let enc = Encoder::load(&engine, &dir).unwrap();
+            let limit = if tiny { usize::MAX } else { 1 };
+            check_golden(&format!("{which} {name}"), &enc, model, limit);
+        }
+    }
+}

@@ -31,7 +31,7 @@ function tinyFiles() {
     safetensors: read('model.safetensors'),
     config: read('config.json').toString('utf8'),
     tokenizer: read('tokenizer.json'),
-    pooling: read('1_Pooling/config.json').buffer,
+    pooling: ((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))(read('1_Pooling/config.json')),
   };
 }
 
