@@ -167,6 +167,9 @@ fn the_interpreted_backend_runs_the_encoder_module_never_native_code() {
     assert_eq!(enc.backend_kind(), ferrovec::BackendKind::Interpreted);
     let native = Encoder::load(&Engine::native(), &dir).unwrap();
     assert_eq!(enc.model_id(), native.model_id());
-    assert_eq!(enc.tokenize(TEXTS[0]).unwrap(), native.tokenize(TEXTS[0]).unwrap());
+    assert_eq!(
+        enc.tokenize(TEXTS[0]).unwrap(),
+        native.tokenize(TEXTS[0]).unwrap()
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -6,13 +6,13 @@
 
 extern crate alloc;
 
+#[path = "interpreted_support/mod.rs"]
+mod interpreted_support;
 #[allow(dead_code)]
 #[path = "../../core/tests/support/rng.rs"]
 mod rng;
 #[path = "../../core/tests/support/tiny_bert.rs"]
 mod tiny_bert;
-#[path = "interpreted_support/mod.rs"]
-mod interpreted_support;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -134,7 +134,11 @@ fn interpreted_encoders_match_native() {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         assert!(worst <= TOLERANCE, "{name}: max deviation {worst}");
-        assert_eq!(enc.embed_one(TEXTS[0]).unwrap(), got[..enc.dims()], "{name}");
+        assert_eq!(
+            enc.embed_one(TEXTS[0]).unwrap(),
+            got[..enc.dims()],
+            "{name}"
+        );
         // An empty batch and a wrong output length.
         assert!(enc.embed_flat::<&str>(&[]).unwrap().is_empty());
         let mut short = vec![0.5f32; enc.dims() - 1];
@@ -192,7 +196,11 @@ fn bad_files_fail_as_natively() {
                 std::mem::discriminant(&native),
                 "{name}, {what}: {interpreted} vs {native}"
             );
-            assert_eq!(interpreted.to_string(), native.to_string(), "{name}, {what}");
+            assert_eq!(
+                interpreted.to_string(),
+                native.to_string(),
+                "{name}, {what}"
+            );
         }
         // The module still works after the refusals.
         good.load(&engine).unwrap().embed_one("ok").unwrap();
@@ -221,7 +229,10 @@ fn limits_out_of_fuel_recovers_and_memory_cap_refuses() {
     assert!(out.iter().all(|&x| x == 0.25), "out untouched");
     // The next call rebuilds the instance and gives the same bits.
     assert_eq!(enc.embed_flat(&TEXTS[..3]).unwrap(), before);
-    assert_eq!(enc.tokenize(TEXTS[1]).unwrap(), native.tokenize(TEXTS[1]).unwrap());
+    assert_eq!(
+        enc.tokenize(TEXTS[1]).unwrap(),
+        native.tokenize(TEXTS[1]).unwrap()
+    );
 
     // A memory cap below the weights' size (a big enough model: the tiny one is 88 KB, so
     // cap right above the module's initial memory and add 4 MB of padding to the weights).
@@ -269,7 +280,11 @@ fn golden_dir(name: &str) -> PathBuf {
 
 /// Checks `enc` against a golden model's cases (the first `limit` of them).
 fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: usize) {
-    assert_eq!(enc.dims() as u64, model["dims"].as_u64().unwrap(), "{where_}");
+    assert_eq!(
+        enc.dims() as u64,
+        model["dims"].as_u64().unwrap(),
+        "{where_}"
+    );
     assert_eq!(
         enc.max_tokens() as u64,
         model["max_tokens"].as_u64().unwrap(),
@@ -281,7 +296,12 @@ fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: u
         "{where_}"
     );
     let tol = model["abs_tol"].as_f64().unwrap() as f32;
-    let cases: Vec<&serde_json::Value> = model["cases"].as_array().unwrap().iter().take(limit).collect();
+    let cases: Vec<&serde_json::Value> = model["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(limit)
+        .collect();
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
     let got = enc.embed_flat(&texts).unwrap();
     for (i, case) in cases.iter().enumerate() {
@@ -291,7 +311,12 @@ fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: u
             .iter()
             .map(|v| v.as_u64().unwrap() as u32)
             .collect();
-        assert_eq!(enc.tokenize(texts[i]).unwrap(), ids, "{where_}: {:?}", texts[i]);
+        assert_eq!(
+            enc.tokenize(texts[i]).unwrap(),
+            ids,
+            "{where_}: {:?}",
+            texts[i]
+        );
         let want = case["embedding"].as_array().unwrap();
         let row = &got[i * enc.dims()..(i + 1) * enc.dims()];
         for (k, (a, b)) in row.iter().zip(want).enumerate() {
@@ -321,7 +346,11 @@ fn golden_cases() {
             let required = name == "tiny-bert"
                 && std::env::var_os("FERROVEC_REQUIRE_WASM").is_some_and(|v| v == "1");
             assert!(!required, "{} is missing: make tiny-model", dir.display());
-            eprintln!("SKIPPING the golden cases of {name}: {} is missing ({})", dir.display(), model["made_by"]);
+            eprintln!(
+                "SKIPPING the golden cases of {name}: {} is missing ({})",
+                dir.display(),
+                model["made_by"]
+            );
             continue;
         }
         let tiny = name == "tiny-bert";

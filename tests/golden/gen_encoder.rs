@@ -81,7 +81,10 @@ fn model(json: &mut String, name: &str, made_by: &str, dir: &Path, texts: &[&str
             .zip(&reference)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        eprintln!("{name}: {} deviates by at most {worst:e}", kernels.variant());
+        eprintln!(
+            "{name}: {} deviates by at most {worst:e}",
+            kernels.variant()
+        );
         assert!(worst <= ABS_TOL, "{name}: {}: {worst}", kernels.variant());
     }
     let dims = enc.dims();

@@ -40,7 +40,12 @@ fn with_last_error<R>(f: impl FnOnce(&mut LastError) -> R) -> R {
 /// Every kernel (and, later, object) export starts here, so that right after such a call a
 /// non-empty message means that call failed. `fv_alloc`/`fv_free` do not clear it.
 #[cfg_attr(
-    not(any(feature = "kernels", feature = "index", feature = "solver", feature = "encoder")),
+    not(any(
+        feature = "kernels",
+        feature = "index",
+        feature = "solver",
+        feature = "encoder"
+    )),
     allow(dead_code)
 )]
 #[inline(always)]
@@ -67,7 +72,12 @@ fn value<T>(on_error: T, result: Result<T>) -> T {
 }
 
 #[cfg_attr(
-    not(any(feature = "kernels", feature = "index", feature = "solver", feature = "encoder")),
+    not(any(
+        feature = "kernels",
+        feature = "index",
+        feature = "solver",
+        feature = "encoder"
+    )),
     allow(dead_code)
 )]
 pub(crate) fn status(result: Result<()>) -> i32 {

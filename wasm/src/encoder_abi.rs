@@ -157,5 +157,17 @@ pub extern "C" fn fv_encoder_embed(
     out: u32,
     n_floats: u32,
 ) -> i32 {
-    call(|reg| ops::embed(&WasmMemory, reg, h, texts, texts_len, spans, n, out, n_floats))
+    call(|reg| {
+        ops::embed(
+            &WasmMemory,
+            reg,
+            h,
+            texts,
+            texts_len,
+            spans,
+            n,
+            out,
+            n_floats,
+        )
+    })
 }

@@ -104,7 +104,12 @@ pub fn load(
     let tokenizer_json = optional(mem, files.tokenizer.0, files.tokenizer.1, "tokenizer_json")?;
     let vocab_txt = optional(mem, files.vocab.0, files.vocab.1, "vocab_txt")?;
     let pooling_json = optional(mem, files.pooling.0, files.pooling.1, "pooling_json")?;
-    let sbert = optional(mem, files.sbert.0, files.sbert.1, "sentence_bert_config_json")?;
+    let sbert = optional(
+        mem,
+        files.sbert.0,
+        files.sbert.1,
+        "sentence_bert_config_json",
+    )?;
     let encoder = Encoder::from_files(ModelFiles {
         safetensors: weights,
         config_json: config,
@@ -129,12 +134,7 @@ pub fn free(reg: &mut Registry<ModuleEncoder>, h: u32) -> Result<ModuleEncoder> 
 }
 
 /// `fv_encoder_info`: dims, max_tokens, model id low and high 32 bits (4 u32) to `out`.
-pub fn info(
-    mem: &impl Memory,
-    reg: &mut Registry<ModuleEncoder>,
-    h: u32,
-    out: u32,
-) -> Result<()> {
+pub fn info(mem: &impl Memory, reg: &mut Registry<ModuleEncoder>, h: u32, out: u32) -> Result<()> {
     let e = &get_mut(reg, h)?.encoder;
     let region = mem.region::<u32>(out, INFO_WORDS, "out")?;
     let id = e.model_id();

@@ -87,7 +87,24 @@ struct Files {
 // The wasm signatures spelled out as the ABI lists them (wasm/README.md).
 #[allow(clippy::type_complexity)]
 struct Funcs {
-    load: TypedFunc<(u32, u32, u32, u32, u32, u32, u32, u32, u32, u32, u32, u32, u32), i32>,
+    load: TypedFunc<
+        (
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+            u32,
+        ),
+        i32,
+    >,
     info: TypedFunc<(u32, u32), i32>,
     tokenize: TypedFunc<(u32, u32, u32, u32, u32, u32), i32>,
     embed: TypedFunc<(u32, u32, u32, u32, u32, u32, u32), i32>,

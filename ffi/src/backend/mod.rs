@@ -26,8 +26,8 @@ use crate::index::{IndexBackend, IndexOptions, NativeIndex};
 use crate::solver::{GraphBackend, MatrixBackend, NativeGraph, NativeMatrix};
 
 pub use interpreted::{
-    bundled_encoder_module, bundled_module, bundled_solver_module, BundledModule, Interpreted, InterpretedOptions,
-    ModuleInfo, INSTANTIATION_FUEL, SUPPORTED_ABI_VERSION,
+    bundled_encoder_module, bundled_module, bundled_solver_module, BundledModule, Interpreted,
+    InterpretedOptions, ModuleInfo, INSTANTIATION_FUEL, SUPPORTED_ABI_VERSION,
 };
 pub use native::Native;
 
