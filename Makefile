@@ -53,6 +53,7 @@ help:
 	@echo "make wasm   build target/wasm/ferrovec{,-simd,-solver,-solver-simd,-host}.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
+	@echo "make bench-encoder-wasm  the text encoder natively, in wasmi and in V8: ms per 128-token sequence"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
 	@echo "make bench-index  vector index vs faiss (HNSWFlat, HNSWSQ8), hnswlib and usearch from Python: real and generated sets"
 	@echo "make bench-index-rust  the Rust-level index benchmark vs the usearch crate (bench-index-synthetic: generated data)"
@@ -746,6 +747,13 @@ bench-index-synthetic: deps-native
 
 # The sparse solver natively, in wasmi (both solver modules) and in V8 (node, bindings/js),
 # on the same data: time and ratio to native per method (ffi/benches/solver_wasm.rs).
+# The text encoder natively, in wasmi (ffi/examples/encoder_wasm_bench.rs) and in V8
+# (bindings/js/bench/encoder.mjs): ms per 128-token sequence of all-MiniLM-L6-v2.
+.PHONY: bench-encoder-wasm
+bench-encoder-wasm: wasm deps-node model
+	$(CARGO) run -q --release --locked -p ferrovec --features bundled-wasm --example encoder_wasm_bench -- $(MINILM_DIR)
+	$(NODE) bindings/js/bench/encoder.mjs $(MINILM_DIR)
+
 .PHONY: bench-solver-wasm
 bench-solver-wasm: wasm deps-node
 	FERROVEC_BENCH_NODE=$(NODE) $(CARGO) bench -p ferrovec --bench solver_wasm
