@@ -53,6 +53,7 @@ help:
 	@echo "make wasm   build target/wasm/ferrovec{,-simd,-solver,-solver-simd,-host}.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
+	@echo "make bench-encoder-wasm  the text encoder natively, in wasmi and in V8: ms per 128-token sequence"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
 	@echo "make bench-index  vector index vs faiss (HNSWFlat, HNSWSQ8), hnswlib and usearch from Python: real and generated sets"
 	@echo "make bench-index-rust  the Rust-level index benchmark vs the usearch crate (bench-index-synthetic: generated data)"
@@ -170,7 +171,19 @@ WASM_SOLVER := --no-default-features --features solver
 wasm_module = RUSTFLAGS="$(WASM_RUSTFLAGS) $(1)" $(WASM_BUILD) $(2) --target-dir $(3) && \
 	$(WASM_OPT) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
 	{ cmp -s $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5) && rm $(WASM_DIR)/$(5).new || mv $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5); }
+# The text encoder modules (issue 13): the encoder alone (`--no-default-features --features
+# encoder`), checked for imports like the others, and for what the encoder's code adds to a
+# module with no engine at all (`--no-default-features`: allocation and last error only,
+# target/wasm-base/ferrovec-base.wasm, built for the check and not shipped).
+# Issue 13's goal is <= 150 KB added; it is NOT met yet: measured 242 KB (scalar) / 269 KB
+# (simd) over the engine-less module, and 192 / 190 KB over the index modules (an index +
+# encoder build minus ferrovec(-simd).wasm; the f32 kernels are shared). ENCODER_MAX_ADDED is
+# a ceiling so that it does not grow unnoticed while it is brought down (wasm/README.md).
+WASM_ENCODER := --no-default-features --features encoder
+ENCODER_GOAL_ADDED := 153600
+ENCODER_MAX_ADDED := 286720
 WASM_MODULES := ferrovec.wasm ferrovec-simd.wasm ferrovec-solver.wasm ferrovec-solver-simd.wasm
+ENCODER_MODULES := ferrovec-encoder.wasm ferrovec-encoder-simd.wasm
 
 wasm: deps-debian
 	@mkdir -p $(WASM_DIR)
@@ -178,12 +191,27 @@ wasm: deps-debian
 	$(call wasm_module,-C target-feature=+simd128,,target/wasm-simd,--enable-simd,ferrovec-simd.wasm)
 	$(call wasm_module,,$(WASM_SOLVER),target/wasm-scalar,,ferrovec-solver.wasm)
 	$(call wasm_module,-C target-feature=+simd128,$(WASM_SOLVER),target/wasm-simd,--enable-simd,ferrovec-solver-simd.wasm)
+	$(call wasm_module,,$(WASM_ENCODER),target/wasm-scalar,,ferrovec-encoder.wasm)
+	$(call wasm_module,-C target-feature=+simd128,$(WASM_ENCODER),target/wasm-simd,--enable-simd,ferrovec-encoder-simd.wasm)
+	@mkdir -p target/wasm-base
+	RUSTFLAGS="$(WASM_RUSTFLAGS)" $(WASM_BUILD) --no-default-features --target-dir target/wasm-scalar
+	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o target/wasm-base/ferrovec-base.wasm
 	@for m in $(addprefix $(WASM_DIR)/,$(WASM_MODULES)); do \
 		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
 		size=$$(stat -c %s $$m); \
 		printf '%-34s %6d bytes (%d KiB), %d imports\n' $$m $$size $$(( (size + 1023) / 1024 )) $$imports; \
 		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
 		[ $$size -le $(WASM_MAX_BYTES) ] || { echo "$$m exceeds $(WASM_MAX_BYTES) bytes"; exit 1; }; \
+	done
+	@base=$$(stat -c %s target/wasm-base/ferrovec-base.wasm); \
+		for m in $(addprefix $(WASM_DIR)/,$(ENCODER_MODULES)); do \
+		imports=$$($(WASM_DIS) $$m | grep -c '^ (import' || true); \
+		size=$$(stat -c %s $$m); added=$$(( size - base )); \
+		printf '%-34s %6d bytes (%d KiB), %d imports; the encoder adds %d bytes to an engine-less module (%d bytes): goal %d, ceiling %d\n' \
+			$$m $$size $$(( (size + 1023) / 1024 )) $$imports $$added $$base $(ENCODER_GOAL_ADDED) $(ENCODER_MAX_ADDED); \
+		[ "$$imports" = 0 ] || { echo "$$m must import nothing"; exit 1; }; \
+		[ $$added -le $(ENCODER_GOAL_ADDED) ] || echo "WARNING: the encoder adds more than issue 13's goal of $(ENCODER_GOAL_ADDED) bytes to $$m"; \
+		[ $$added -le $(ENCODER_MAX_ADDED) ] || { echo "the encoder adds more than $(ENCODER_MAX_ADDED) bytes to $$m"; exit 1; }; \
 	done
 # The host-kernels build (simd128 too): its kernels are imports from "ferrovec_host" that the
 # Interpreted backend supplies natively (InterpretedOptions::host_kernels); nothing else may
@@ -206,6 +234,10 @@ golden:
 	mv tests/golden/index.json.tmp tests/golden/index.json
 	$(CARGO) run -q --locked -p ferrovec --example golden_solver > tests/golden/solver.json.tmp
 	mv tests/golden/solver.json.tmp tests/golden/solver.json
+	$(MAKE) --no-print-directory tiny-model model
+	$(CARGO) run -q --locked -p ferrovec --example golden_encoder -- $(TINY_BERT_DIR) $(MINILM_DIR) \
+		> tests/golden/encoder.json.tmp
+	mv tests/golden/encoder.json.tmp tests/golden/encoder.json
 
 # UniFFI bindings (Kotlin, Python, Swift) from the built library, with the pinned generator
 # (uniffi-bindgen/, a debug build: it runs for a second and compiles faster).
@@ -506,7 +538,7 @@ test-aarch64: deps-debian
 
 # Golden kernel cases (tests/golden/README.md): regenerate into target/ and compare. The
 # generator also checks every case against every native kernel table.
-check-golden:
+check-golden: tiny-model model
 	@mkdir -p target/golden
 	$(CARGO) run -q --locked -p ferrovec-wasm --example golden > target/golden/kernels.json
 	@cmp -s tests/golden/kernels.json target/golden/kernels.json \
@@ -517,6 +549,10 @@ check-golden:
 	$(CARGO) run -q --locked -p ferrovec --example golden_solver > target/golden/solver.json
 	@cmp -s tests/golden/solver.json target/golden/solver.json \
 		|| { echo "tests/golden/solver.json is stale: run 'make golden' and commit it"; exit 1; }
+	$(CARGO) run -q --locked -p ferrovec --example golden_encoder -- $(TINY_BERT_DIR) $(MINILM_DIR) \
+		> target/golden/encoder.json
+	@cmp -s tests/golden/encoder.json target/golden/encoder.json \
+		|| { echo "tests/golden/encoder.json is stale: run 'make golden' and commit it"; exit 1; }
 
 # The f64 solver and f32 encoder kernels where the wasm modules run them: tests/wasm-kernels
 # compiles their checks (core/tests/support/{sparse,dense}_cases.rs) into a module, built like the product's modules
@@ -538,7 +574,7 @@ test-wasm-kernels: wasm deps-node
 
 # V8 (Node) runs both modules through bindings/js: every golden case, the error paths, and
 # the ABI checks (no imports, version, capabilities).
-test-js: wasm deps-node
+test-js: wasm deps-node tiny-model
 	$(NODE) --test --test-reporter=spec bindings/js/test/*.test.mjs
 
 # Swift on Linux: bindings/swift (package + XCTest) and the non-UI part of ios-example, built
@@ -713,6 +749,13 @@ bench-index-synthetic: deps-native
 
 # The sparse solver natively, in wasmi (both solver modules) and in V8 (node, bindings/js),
 # on the same data: time and ratio to native per method (ffi/benches/solver_wasm.rs).
+# The text encoder natively, in wasmi (ffi/examples/encoder_wasm_bench.rs) and in V8
+# (bindings/js/bench/encoder.mjs): ms per 128-token sequence of all-MiniLM-L6-v2.
+.PHONY: bench-encoder-wasm
+bench-encoder-wasm: wasm deps-node model
+	$(CARGO) run -q --release --locked -p ferrovec --features bundled-wasm --example encoder_wasm_bench -- $(MINILM_DIR)
+	$(NODE) bindings/js/bench/encoder.mjs $(MINILM_DIR)
+
 .PHONY: bench-solver-wasm
 bench-solver-wasm: wasm deps-node
 	FERROVEC_BENCH_NODE=$(NODE) $(CARGO) bench -p ferrovec --bench solver_wasm

@@ -25,6 +25,8 @@ fn main() {
         ("ferrovec-simd.wasm", "FERROVEC_WASM_SIMD"),
         ("ferrovec-solver.wasm", "FERROVEC_WASM_SOLVER_SCALAR"),
         ("ferrovec-solver-simd.wasm", "FERROVEC_WASM_SOLVER_SIMD"),
+        ("ferrovec-encoder.wasm", "FERROVEC_WASM_ENCODER_SCALAR"),
+        ("ferrovec-encoder-simd.wasm", "FERROVEC_WASM_ENCODER_SIMD"),
     ] {
         let path = dir.join(file);
         println!("cargo::rerun-if-changed={}", path.display());
@@ -32,7 +34,7 @@ fn main() {
             panic!(
                 "\n\nthe `bundled-wasm` feature embeds {file}, which is not at {}.\n\
                  Build the modules first with `make wasm` (or set FERROVEC_WASM_DIR to the \
-                 directory holding the four modules), or build without \
+                 directory holding the six modules), or build without \
                  the feature and pass module bytes to InterpretedOptions::module.\n\n",
                 path.display()
             );

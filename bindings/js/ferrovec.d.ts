@@ -9,6 +9,8 @@ export declare const CAP_SIMD128: 1;
 export declare const CAP_INDEX: 2;
 /** `capabilities` bit: the module has the sparse solver. */
 export declare const CAP_SOLVER: 4;
+/** `capabilities` bit: the module has the text encoder (`Encoder`). */
+export declare const CAP_ENCODER: 8;
 
 /** Metric codes of `scanF32` (smaller is always closer). */
 export declare const Metric: Readonly<{
@@ -104,6 +106,10 @@ export declare class Ferrovec {
   static loadSolver(source?: ModuleSource): Promise<Ferrovec>;
   /** URL of `ferrovec-solver-simd.wasm` or `ferrovec-solver.wasm` in the package. */
   static bundledSolverModule(simd?: boolean): URL;
+  /** Loads a text encoder module (default: the shipped `ferrovec-encoder(-simd).wasm`). */
+  static loadEncoder(source?: ModuleSource): Promise<Ferrovec>;
+  /** URL of `ferrovec-encoder-simd.wasm` or `ferrovec-encoder.wasm` in the package. */
+  static bundledEncoderModule(simd?: boolean): URL;
   /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
   static simdSupported(): boolean;
   /** Wraps an instance (throws FerrovecError on a wrong ABI version). */
@@ -119,6 +125,10 @@ export declare class Ferrovec {
   readonly hasIndex: boolean;
   /** Whether this module has the sparse solver. */
   readonly hasSolver: boolean;
+  /** Whether this module has the text encoder. */
+  readonly hasEncoder: boolean;
+  /** A text encoder in this instance (encoder modules only); see `Encoder.load`. */
+  newEncoder(files: ModelFiles): Encoder;
   /** A sparse matrix from CSR arrays (solver modules only). */
   matrixFromCsr(
     nRows: number,
@@ -429,5 +439,49 @@ export declare class Graph {
       maxWalkSteps?: number | bigint;
     },
   ): PairEstimate;
+  free(): void;
+}
+
+/** A model file: its bytes, or (JSON and text files) its text. */
+export type ModelFile = ArrayBuffer | ArrayBufferView | string;
+
+/** The files of a sentence-transformers model (`vocab` when there is no `tokenizer`). */
+export interface ModelFiles {
+  /** model.safetensors */
+  safetensors: ModelFile;
+  /** config.json */
+  config: ModelFile;
+  /** tokenizer.json */
+  tokenizer?: ModelFile | null;
+  /** vocab.txt */
+  vocab?: ModelFile | null;
+  /** 1_Pooling/config.json (absent: mean pooling) */
+  pooling?: ModelFile | null;
+  /** sentence_bert_config.json (its max_seq_length) */
+  sentenceBertConfig?: ModelFile | null;
+}
+
+/** A sentence encoder in an encoder module: text in, unit-length vectors out. */
+export declare class Encoder {
+  /** An encoder from a model's files in a new instance of an encoder module. */
+  static load(files: ModelFiles, source?: ModuleSource): Promise<Encoder>;
+  /** Node only: an encoder from a sentence-transformers model directory. */
+  static fromDirectory(dir: string, source?: ModuleSource): Promise<Encoder>;
+  private constructor();
+  /** The module instance holding the encoder. */
+  readonly ferrovec: Ferrovec;
+  /** Length of the vectors. */
+  readonly dims: number;
+  /** Texts are truncated to this many tokens, [CLS] and [SEP] included. */
+  readonly maxTokens: number;
+  /** The model id (the same on every surface and backend). */
+  readonly modelId: bigint;
+  /** The token ids the model sees for `text`. */
+  tokenize(text: string | Uint8Array): Uint32Array;
+  /** The vectors of `texts`, row-major: `texts.length x dims`. */
+  embed(texts: ReadonlyArray<string | Uint8Array>): Float32Array;
+  /** The vector of one text (dims floats). */
+  embedOne(text: string | Uint8Array): Float32Array;
+  /** Frees the encoder and its weights in the module. Idempotent. */
   free(): void;
 }

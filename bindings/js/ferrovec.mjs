@@ -13,6 +13,8 @@ export const CAP_SIMD128 = 1;
 export const CAP_INDEX = 2;
 /** `capabilities` bit: the module has the sparse solver (`SparseMatrix`, `Graph`). */
 export const CAP_SOLVER = 4;
+/** `capabilities` bit: the module has the text encoder (`Encoder`). */
+export const CAP_ENCODER = 8;
 
 /** Metric codes of `scanF32` (smaller is always closer). */
 export const Metric = Object.freeze({
@@ -104,6 +106,8 @@ const SOLVER_EXPORTS = [
   'fv_graph_backward_push',
   'fv_graph_pair',
 ];
+
+const ENCODER_EXPORTS = ['fv_encoder_load', 'fv_encoder_free', 'fv_encoder_info', 'fv_encoder_tokenize', 'fv_encoder_embed'];
 
 const INDEX_EXPORTS = [
   'fv_dot_f32',
@@ -267,6 +271,22 @@ export class Ferrovec {
       : new URL('./ferrovec-solver.wasm', import.meta.url);
   }
 
+  /**
+   * Loads a text encoder module (`source` as for `load`; default: the shipped
+   * `ferrovec-encoder-simd.wasm`, or `ferrovec-encoder.wasm` without WebAssembly SIMD). Its
+   * `Ferrovec` creates `Encoder`s (`newEncoder`); see also `Encoder.load`.
+   */
+  static async loadEncoder(source) {
+    return Ferrovec.load(source === undefined ? Ferrovec.bundledEncoderModule() : source);
+  }
+
+  /** The URL of an encoder module shipped in the npm package, next to this file. */
+  static bundledEncoderModule(simd = Ferrovec.simdSupported()) {
+    return simd
+      ? new URL('./ferrovec-encoder-simd.wasm', import.meta.url)
+      : new URL('./ferrovec-encoder.wasm', import.meta.url);
+  }
+
   /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
   static simdSupported() {
     return WebAssembly.validate(SIMD_PROBE);
@@ -281,8 +301,9 @@ export class Ferrovec {
     const caps = typeof x.fv_capabilities === 'function' ? x.fv_capabilities() >>> 0 : CAP_INDEX;
     const wanted = [...BASE_EXPORTS];
     // An index module (and anything that does not say otherwise) must have the kernels.
-    if (caps & CAP_INDEX || !(caps & CAP_SOLVER)) wanted.push(...INDEX_EXPORTS);
+    if (caps & CAP_INDEX || !(caps & (CAP_SOLVER | CAP_ENCODER))) wanted.push(...INDEX_EXPORTS);
     if (caps & CAP_SOLVER) wanted.push(...SOLVER_EXPORTS);
+    if (caps & CAP_ENCODER) wanted.push(...ENCODER_EXPORTS);
     const missing = wanted.filter((name) => !(name in x));
     if (missing.length > 0) {
       throw new FerrovecError(ErrorCode.InvalidArgument, `invalid argument: not a ferrovec module (missing ${missing.join(', ')})`);
@@ -336,6 +357,54 @@ export class Ferrovec {
   /** Whether this module has the sparse solver. */
   get hasSolver() {
     return (this.capabilities & CAP_SOLVER) !== 0;
+  }
+
+  /** Whether this module has the text encoder. */
+  get hasEncoder() {
+    return (this.capabilities & CAP_ENCODER) !== 0;
+  }
+
+  /**
+   * A text encoder in this module instance from a model's files (see `Encoder.load`):
+   * `{ safetensors, config, tokenizer?, vocab?, pooling?, sentenceBertConfig? }`, each an
+   * ArrayBuffer, a typed array or (the JSON and text files) a string. The weights are
+   * copied once into module memory, which the encoder then owns (no second copy).
+   */
+  newEncoder(files) {
+    if (!this.hasEncoder) {
+      throw new FerrovecError(
+        ErrorCode.InvalidModule,
+        'invalid module: this module has no text encoder; load ferrovec-encoder(-simd).wasm with Ferrovec.loadEncoder()',
+      );
+    }
+    const f = files ?? {};
+    const weights = fileBytes(f.safetensors, 'safetensors');
+    const config = fileBytes(f.config, 'config');
+    if (weights === null) throw new TypeError('files.safetensors is required');
+    if (config === null) throw new TypeError('files.config is required');
+    const optional = ['tokenizer', 'vocab', 'pooling', 'sentenceBertConfig'].map((k) => fileBytes(f[k], k));
+    const x = this.#x;
+    const w = this._alloc(weights.length);
+    new Uint8Array(x.memory.buffer, w, weights.length).set(weights);
+    let owned = false;
+    try {
+      return this._withBlocks(({ block, check, view }) => {
+        const put = (bytes) => {
+          if (bytes === null) return [0, 0];
+          const ptr = block(Math.max(bytes.length, 1));
+          new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
+          return [ptr, bytes.length];
+        };
+        const c = put(config);
+        const [t, v, p, sb] = optional.map(put);
+        const out = block(4);
+        check(x.fv_encoder_load(w, weights.length, ...c, ...t, ...v, ...p, ...sb, out));
+        owned = true; // the encoder frees the weights block
+        return new Encoder(this, view().getUint32(out, true));
+      });
+    } finally {
+      if (!owned) this._free(w, weights.length);
+    }
   }
 
   /** The module's last-error message ('' if the last kernel call succeeded). */
@@ -1607,4 +1676,177 @@ export class Graph extends SolverObject {
     [kind, a, b, n].forEach((w, i) => v.setUint32(d + 4 * i, w, true));
     return d;
   }
+}
+
+// ---------------------------------------------------------------- text encoder
+
+const ENCODER_FINALIZER =
+  typeof FinalizationRegistry === 'undefined' ? null : new FinalizationRegistry(({ x, h }) => x.fv_encoder_free(h));
+
+function fileBytes(value, name) {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return new TextEncoder().encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError(`files.${name}: expected an ArrayBuffer, a typed array or a string`);
+}
+
+/** The files `Encoder.fromDirectory` reads (a sentence-transformers model directory). */
+const MODEL_DIR_FILES = [
+  ['safetensors', 'model.safetensors', true],
+  ['config', 'config.json', true],
+  ['tokenizer', 'tokenizer.json', false],
+  ['vocab', 'vocab.txt', false],
+  ['pooling', '1_Pooling/config.json', false],
+  ['sentenceBertConfig', 'sentence_bert_config.json', false],
+];
+
+/**
+ * A sentence encoder (a BERT model such as all-MiniLM-L6-v2) in an encoder module: text in,
+ * unit-length vectors out. Errors are `FerrovecError`s (`CorruptFile` for bad model files,
+ * ...). Call `free()` when done (a FinalizationRegistry frees it otherwise).
+ */
+export class Encoder {
+  #fv;
+  #h;
+  #dims;
+  #maxTokens;
+  #modelId;
+
+  /**
+   * An encoder from a model's files (`{ safetensors, config, tokenizer?, vocab?, pooling?,
+   * sentenceBertConfig? }`: ArrayBuffers, typed arrays or strings; e.g. from `fetch(url)
+   * .then(r => r.arrayBuffer())` in a browser) in a new instance of an encoder module
+   * (`source` as for `Ferrovec.load`; default: the shipped encoder module).
+   */
+  static async load(files, source) {
+    const fv = await Ferrovec.loadEncoder(source);
+    return fv.newEncoder(files);
+  }
+
+  /**
+   * Node only: an encoder from a sentence-transformers model directory (model.safetensors,
+   * config.json, tokenizer.json or vocab.txt, 1_Pooling/config.json and
+   * sentence_bert_config.json when present).
+   */
+  static async fromDirectory(dir, source) {
+    if (!isNode) throw new TypeError('Encoder.fromDirectory needs Node (file system access); use Encoder.load');
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const files = {};
+    for (const [key, name, required] of MODEL_DIR_FILES) {
+      try {
+        files[key] = await readFile(join(String(dir), name));
+      } catch (err) {
+        if (required || err.code !== 'ENOENT') throw err;
+      }
+    }
+    return Encoder.load(files, source);
+  }
+
+  /** @internal Use `Encoder.load` / `Ferrovec.newEncoder`. */
+  constructor(fv, handle) {
+    this.#fv = fv;
+    this.#h = handle;
+    fv._withBlocks(({ block, check, view }) => {
+      const out = block(16);
+      check(fv.exports.fv_encoder_info(handle, out));
+      const w = (i) => view().getUint32(out + 4 * i, true);
+      this.#dims = w(0);
+      this.#maxTokens = w(1);
+      this.#modelId = (BigInt(w(3)) << 32n) | BigInt(w(2));
+    });
+    ENCODER_FINALIZER?.register(this, { x: fv.exports, h: handle }, this);
+  }
+
+  /** The module instance holding the encoder. */
+  get ferrovec() {
+    return this.#fv;
+  }
+
+  /** Length of the vectors (384 for all-MiniLM-L6-v2). */
+  get dims() {
+    return this.#dims;
+  }
+
+  /** Texts are truncated to this many tokens, [CLS] and [SEP] included. */
+  get maxTokens() {
+    return this.#maxTokens;
+  }
+
+  /** The model id (a bigint; the same on every surface and backend). */
+  get modelId() {
+    return this.#modelId;
+  }
+
+  /** The token ids the model sees for `text` (a string, or UTF-8 bytes). */
+  tokenize(text) {
+    const h = this.#handle();
+    const bytes = textBytes(text);
+    const x = this.#fv.exports;
+    return this.#fv._withBlocks(({ input, block, check, view }) => {
+      const t = input(bytes, U8);
+      const ids = block(this.#maxTokens * 4 || 4);
+      const n = block(4);
+      check(x.fv_encoder_tokenize(h, t, bytes.length, ids, this.#maxTokens, n));
+      const count = view().getUint32(n, true);
+      return new Uint32Array(x.memory.buffer, ids, count).slice();
+    });
+  }
+
+  /**
+   * The unit-length vectors of `texts` (strings or UTF-8 byte arrays) in one Float32Array,
+   * row-major: `texts.length x dims`.
+   */
+  embed(texts) {
+    const h = this.#handle();
+    if (!Array.isArray(texts)) throw new TypeError('texts: expected an array of strings');
+    const encoded = texts.map(textBytes);
+    const total = encoded.reduce((n, b) => n + b.length, 0);
+    const blob = new Uint8Array(total);
+    const spans = new Uint32Array(2 * encoded.length);
+    let at = 0;
+    encoded.forEach((b, i) => {
+      blob.set(b, at);
+      spans[2 * i] = at;
+      spans[2 * i + 1] = b.length;
+      at += b.length;
+    });
+    const n = encoded.length;
+    const x = this.#fv.exports;
+    return this.#fv._withBlocks(({ input, block, check }) => {
+      const t = input(blob, U8);
+      const s = input(spans, U32);
+      const out = block(n * this.#dims * 4);
+      check(x.fv_encoder_embed(h, t, total, s, n, out, n * this.#dims));
+      return new Float32Array(x.memory.buffer, out, n * this.#dims).slice();
+    });
+  }
+
+  /** The unit-length vector of one text (a Float32Array of dims). */
+  embedOne(text) {
+    return this.embed([text]);
+  }
+
+  /** Frees the encoder and its weights in the module. Idempotent. */
+  free() {
+    if (this.#h !== 0) {
+      ENCODER_FINALIZER?.unregister(this);
+      const h = this.#h;
+      this.#h = 0;
+      const status = this.#fv.exports.fv_encoder_free(h);
+      if (status !== 0) throw new FerrovecError(status, this.#fv.lastError());
+    }
+  }
+
+  #handle() {
+    if (this.#h === 0) throw new FerrovecError(ErrorCode.InvalidHandle, 'invalid handle: the encoder was freed');
+    return this.#h;
+  }
+}
+
+function textBytes(text) {
+  if (typeof text === 'string') return new TextEncoder().encode(text);
+  if (text instanceof Uint8Array) return text;
+  throw new TypeError(`a text must be a string or a Uint8Array, got ${text?.constructor?.name ?? typeof text}`);
 }

@@ -22,6 +22,8 @@ test('the package is installed from the tarball, not linked to the source tree',
   assert.equal(require.resolve('ferrovec'), path.join(installed, 'ferrovec.mjs'));
   assert.deepEqual(readdirSync(installed).sort(), [
     'README.md',
+    'ferrovec-encoder-simd.wasm',
+    'ferrovec-encoder.wasm',
     'ferrovec-simd.wasm',
     'ferrovec-solver-simd.wasm',
     'ferrovec-solver.wasm',
@@ -43,7 +45,14 @@ test('the package is installed from the tarball, not linked to the source tree',
 });
 
 test('the package carries both modules that make wasm built, byte for byte', { skip: !wasmDir && 'FERROVEC_WASM_DIR not set' }, () => {
-  for (const name of ['ferrovec.wasm', 'ferrovec-simd.wasm', 'ferrovec-solver.wasm', 'ferrovec-solver-simd.wasm']) {
+  for (const name of [
+    'ferrovec.wasm',
+    'ferrovec-simd.wasm',
+    'ferrovec-solver.wasm',
+    'ferrovec-solver-simd.wasm',
+    'ferrovec-encoder.wasm',
+    'ferrovec-encoder-simd.wasm',
+  ]) {
     const shipped = readFileSync(require.resolve(`ferrovec/${name}`));
     assert.ok(shipped.length > 10_000, `${name}: ${shipped.length} bytes`);
     assert.ok(shipped.equals(readFileSync(path.join(wasmDir, name))), `${name} differs from ${wasmDir}`);

@@ -4,7 +4,7 @@
 // error" directive below is itself an error if its line type-checks (say, because the
 // imports fell back to `any`).
 
-import { ABI_VERSION, Ferrovec, FerrovecError, type FerrovecIndex, type Graph, type Match, type SparseMatrix } from 'ferrovec';
+import { ABI_VERSION, Encoder, Ferrovec, FerrovecError, type FerrovecIndex, type Graph, type Match, type SparseMatrix } from 'ferrovec';
 
 const version: 3 = ABI_VERSION;
 const fv: Ferrovec = await Ferrovec.load();
@@ -51,3 +51,18 @@ const wrongScores: number[] = g.pagerank().scores;
 console.log(x, bound, nodes, pairEstimate, wrongScores);
 a.free();
 g.free();
+
+// The text encoder (encoder modules).
+const enc: Encoder = await Encoder.load({ safetensors: new ArrayBuffer(8), config: '{}', tokenizer: new Uint8Array(0) });
+const fromDir: Encoder = await Encoder.fromDirectory('models/all-minilm-l6-v2', Ferrovec.bundledEncoderModule(false));
+const vectors: Float32Array = enc.embed(['a', new Uint8Array([98])]);
+const one: Float32Array = fromDir.embedOne('c');
+const ids: Uint32Array = enc.tokenize('d');
+const modelId: bigint = enc.modelId;
+const dims: number = enc.dims + enc.maxTokens;
+// @ts-expect-error: texts are an array
+enc.embed('not an array');
+// @ts-expect-error: the weights are required
+Encoder.load({ config: '{}' });
+console.log(vectors, one, ids, modelId, dims);
+enc.free();

@@ -39,6 +39,15 @@ fn with_last_error<R>(f: impl FnOnce(&mut LastError) -> R) -> R {
 
 /// Every kernel (and, later, object) export starts here, so that right after such a call a
 /// non-empty message means that call failed. `fv_alloc`/`fv_free` do not clear it.
+#[cfg_attr(
+    not(any(
+        feature = "kernels",
+        feature = "index",
+        feature = "solver",
+        feature = "encoder"
+    )),
+    allow(dead_code)
+)]
 #[inline(always)]
 pub(crate) fn begin() {
     with_last_error(|e| e.set = false);
@@ -62,6 +71,15 @@ fn value<T>(on_error: T, result: Result<T>) -> T {
     })
 }
 
+#[cfg_attr(
+    not(any(
+        feature = "kernels",
+        feature = "index",
+        feature = "solver",
+        feature = "encoder"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn status(result: Result<()>) -> i32 {
     match result {
         Ok(()) => 0,
@@ -153,6 +171,61 @@ pub extern "C" fn fv_alloc(size: u32) -> u32 {
     // SAFETY: `block` starts HEADER (16) writable, 16-aligned bytes.
     unsafe { block.cast::<[u32; 4]>().write(cookie(ptr, size)) };
     ptr
+}
+
+/// The header of a live `fv_alloc(size)` block at `ptr` whose first word is `cookie ^ ptr`
+/// (`COOKIE` for a block the host owns, `OWNED` for one the module took over), or `None`.
+#[cfg_attr(not(feature = "encoder"), allow(dead_code))]
+fn header_of(ptr: u32, size: u32, cookie_word: u32) -> Option<*mut [u32; 4]> {
+    layout(size)?;
+    if ptr as usize % ALIGN != 0
+        || (ptr as usize) < HEADER
+        || u64::from(ptr) + size as u64 > WasmMemory.size()
+    {
+        return None;
+    }
+    let header = WasmMemory.at(ptr - HEADER as u32).cast::<[u32; 4]>();
+    let mut expected = cookie(ptr, size);
+    expected[0] = cookie_word ^ ptr;
+    // SAFETY: 16 in-bounds (ptr + size <= memory size, ptr >= 16), 16-aligned bytes.
+    (unsafe { header.read() } == expected).then_some(header)
+}
+
+/// The first header word of a block the module took over from the host: `fv_free` (and a
+/// second take) no longer recognize it.
+#[cfg_attr(not(feature = "encoder"), allow(dead_code))]
+const OWNED: u32 = 0x0E1D_B10C;
+
+/// Takes over a live block from `fv_alloc(size)`: from now on the host's `fv_free` of it
+/// fails (as for a freed block) and only [`release_block`] or [`give_back_block`] ends it.
+/// Fails (`InvalidArgument`) if `ptr` is not a live host block of exactly `size` bytes.
+#[cfg_attr(not(feature = "encoder"), allow(dead_code))]
+pub(crate) fn take_block(ptr: u32, size: u32, arg: &str) -> Result<()> {
+    let header = header_of(ptr, size, COOKIE).ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "`{arg}` ({size} bytes at offset {ptr}) must be a live block from fv_alloc({size}) \
+             that the module does not own yet"
+        ))
+    })?;
+    // SAFETY: a live block's header (checked above).
+    unsafe { (*header)[0] = OWNED ^ ptr };
+    Ok(())
+}
+
+/// Returns a block taken by [`take_block`] to the host (after a failed call).
+#[cfg_attr(not(feature = "encoder"), allow(dead_code))]
+pub(crate) fn give_back_block(ptr: u32, size: u32) {
+    if let Some(header) = header_of(ptr, size, OWNED) {
+        // SAFETY: a live block's header (checked above).
+        unsafe { (*header)[0] = COOKIE ^ ptr };
+    }
+}
+
+/// Frees a block taken by [`take_block`].
+#[cfg_attr(not(feature = "encoder"), allow(dead_code))]
+pub(crate) fn release_block(ptr: u32, size: u32) {
+    give_back_block(ptr, size);
+    fv_free(ptr, size);
 }
 
 /// Frees a block from `fv_alloc(size)`. `ptr = 0` does nothing. A pointer that was not

@@ -16,6 +16,7 @@
 
 extern crate alloc;
 
+pub mod encoder_ops;
 pub mod handles;
 pub mod index_ops;
 pub mod memory;
@@ -24,6 +25,8 @@ pub mod solver_ops;
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
+#[cfg(all(target_arch = "wasm32", feature = "encoder"))]
+mod encoder_abi;
 #[cfg(all(target_arch = "wasm32", feature = "index"))]
 mod index_abi;
 #[cfg(all(target_arch = "wasm32", feature = "solver"))]
@@ -45,6 +48,9 @@ pub const CAP_INDEX: u32 = 1 << 1;
 /// `fv_capabilities()` bit: the module exports the sparse solver (`fv_matrix_*`,
 /// `fv_graph_*`; feature `solver`).
 pub const CAP_SOLVER: u32 = 1 << 2;
+/// `fv_capabilities()` bit: the module exports the text encoder (`fv_encoder_*`; feature
+/// `encoder`).
+pub const CAP_ENCODER: u32 = 1 << 3;
 
 /// The capability bits of this build.
 pub const fn capabilities() -> u32 {
@@ -57,6 +63,11 @@ pub const fn capabilities() -> u32 {
         })
         | (if cfg!(feature = "solver") {
             CAP_SOLVER
+        } else {
+            0
+        })
+        | (if cfg!(feature = "encoder") {
+            CAP_ENCODER
         } else {
             0
         })

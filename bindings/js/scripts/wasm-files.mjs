@@ -1,5 +1,5 @@
-// npm lifecycle helper: `prepack` copies the four wasm modules that `make wasm` builds
-// (target/wasm/ferrovec{,-simd,-solver,-solver-simd}.wasm, or $FERROVEC_WASM_DIR) next to
+// npm lifecycle helper: `prepack` copies the six wasm modules that `make wasm` builds
+// (target/wasm/ferrovec{,-simd,-solver,-solver-simd,-encoder,-encoder-simd}.wasm, or $FERROVEC_WASM_DIR) next to
 // ferrovec.mjs, so `npm pack` / `npm publish` ship them; `postpack` removes the copies again
 // (they are build products, never committed). Before copying, each module is checked: it
 // instantiates with no imports, implements the ABI version ferrovec.mjs speaks, and the SIMD
@@ -10,7 +10,7 @@
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ABI_VERSION, CAP_INDEX, CAP_SIMD128, CAP_SOLVER } from '../ferrovec.mjs';
+import { ABI_VERSION, CAP_ENCODER, CAP_INDEX, CAP_SIMD128, CAP_SOLVER } from '../ferrovec.mjs';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const from = process.env.FERROVEC_WASM_DIR
@@ -22,6 +22,8 @@ const MODULES = [
   ['ferrovec-simd.wasm', CAP_INDEX | CAP_SIMD128],
   ['ferrovec-solver.wasm', CAP_SOLVER],
   ['ferrovec-solver-simd.wasm', CAP_SOLVER | CAP_SIMD128],
+  ['ferrovec-encoder.wasm', CAP_ENCODER],
+  ['ferrovec-encoder-simd.wasm', CAP_ENCODER | CAP_SIMD128],
 ];
 
 function fail(message) {

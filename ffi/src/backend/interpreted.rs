@@ -66,6 +66,8 @@ const CAP_SIMD128: u32 = 1;
 /// `fv_capabilities()` bit 2: the module exports the sparse solver (`fv_matrix_*`,
 /// `fv_graph_*`).
 const CAP_SOLVER: u32 = 1 << 2;
+/// `fv_capabilities()` bit 3: the module exports the text encoder (`fv_encoder_*`).
+const CAP_ENCODER: u32 = 1 << 3;
 /// Rows per `fv_scan_f32` call are chosen to fill about this many bytes (see `scan_f32`):
 /// well inside a core's L2 cache next to the module's own working set.
 const SCAN_CHUNK_BYTES: usize = 128 * 1024;
@@ -96,6 +98,32 @@ impl BundledModule {
             BundledModule::Scalar => "ferrovec-solver.wasm",
             BundledModule::Simd => "ferrovec-solver-simd.wasm",
         }
+    }
+
+    /// The file name of the same build's text encoder module (wasm/README.md, "Modules").
+    pub const fn encoder_file_name(self) -> &'static str {
+        match self {
+            BundledModule::Scalar => "ferrovec-encoder.wasm",
+            BundledModule::Simd => "ferrovec-encoder-simd.wasm",
+        }
+    }
+}
+
+/// The bytes of the text encoder module of the same build as `which`
+/// (`ferrovec-encoder.wasm` or `ferrovec-encoder-simd.wasm`) embedded in this library, or
+/// `None` without the `bundled-wasm` feature.
+pub fn bundled_encoder_module(which: BundledModule) -> Option<&'static [u8]> {
+    #[cfg(feature = "bundled-wasm")]
+    {
+        Some(match which {
+            BundledModule::Scalar => include_bytes!(env!("FERROVEC_WASM_ENCODER_SCALAR")),
+            BundledModule::Simd => include_bytes!(env!("FERROVEC_WASM_ENCODER_SIMD")),
+        })
+    }
+    #[cfg(not(feature = "bundled-wasm"))]
+    {
+        let _ = which;
+        None
     }
 }
 
@@ -163,6 +191,7 @@ pub struct InterpretedOptions {
     sha256: Option<[u8; 32]>,
     host_kernels: bool,
     solver: Option<Arc<[u8]>>,
+    encoder: Option<Arc<[u8]>>,
 }
 
 impl Default for InterpretedOptions {
@@ -184,6 +213,7 @@ impl fmt::Debug for InterpretedOptions {
             .field("sha256", &self.sha256.map(|h| hex(&h)))
             .field("host_kernels", &self.host_kernels)
             .field("solver_module", &self.solver.as_ref().map(|b| b.len()))
+            .field("encoder_module", &self.encoder.as_ref().map(|b| b.len()))
             .finish()
     }
 }
@@ -198,7 +228,23 @@ impl InterpretedOptions {
             sha256: None,
             host_kernels: false,
             solver: None,
+            encoder: None,
         }
+    }
+
+    /// The module that runs this backend's text encoders
+    /// ([`Encoder`](crate::Encoder)): a `.wasm` implementing the `fv_encoder_*` functions
+    /// (`ferrovec-encoder*.wasm`, capability bit 3), compiled on first use. Without it: the
+    /// kernel module itself if it has the encoder, else the bundled encoder module of the
+    /// same build as the bundled kernel module; with neither, loading an encoder is
+    /// [`Error::InvalidModule`]. Not covered by [`expect_sha256`](Self::expect_sha256).
+    ///
+    /// An encoder's weights live in its instance's linear memory: with a
+    /// [`memory_limit`](Self::memory_limit), allow the model file's size plus about 16 MB
+    /// (all-MiniLM-L6-v2: `Some(128 << 20)` is enough).
+    pub fn encoder_module(mut self, bytes: impl Into<Arc<[u8]>>) -> InterpretedOptions {
+        self.encoder = Some(bytes.into());
+        self
     }
 
     /// The module that holds this backend's sparse matrices and graphs
@@ -235,7 +281,9 @@ impl InterpretedOptions {
 
     /// The most bytes the module's linear memory may grow to; `None` (the default) for the
     /// wasm32 limit of 4 GiB. It must hold the module's initial memory (about 1 MiB for
-    /// ferrovec's modules) plus the largest call's inputs and outputs.
+    /// ferrovec's modules) plus the largest call's inputs and outputs, and, for a text
+    /// encoder, its model's weights (see [`encoder_module`](Self::encoder_module)). The cap
+    /// applies to each instance (each index, matrix, graph and encoder has its own).
     pub fn memory_limit(mut self, bytes: Option<usize>) -> InterpretedOptions {
         self.memory_limit = bytes;
         self
@@ -352,11 +400,15 @@ pub struct Interpreted {
     solver_source: SolverSource,
     /// The solver module, compiled on first use.
     solver: OnceLock<std::result::Result<Module, Error>>,
+    /// Where the encoder module comes from (see [`InterpretedOptions::encoder_module`]).
+    encoder_source: SolverSource,
+    /// The encoder module, compiled on first use.
+    encoder: OnceLock<std::result::Result<Module, Error>>,
 }
 
-/// Where an [`Interpreted`] backend's solver module comes from.
+/// Where an [`Interpreted`] backend's solver (or encoder) module comes from.
 enum SolverSource {
-    /// The kernel module has the solver itself.
+    /// The kernel module has the engine itself.
     Same,
     Bytes(Arc<[u8]>),
     Bundled(&'static [u8]),
@@ -444,6 +496,8 @@ impl Interpreted {
             live: Mutex::new(None),
             solver_source: SolverSource::None,
             solver: OnceLock::new(),
+            encoder_source: SolverSource::None,
+            encoder: OnceLock::new(),
         };
         let (live, abi_version, capabilities) = backend.instantiate()?;
         backend.info.abi_version = abi_version;
@@ -453,6 +507,14 @@ impl Interpreted {
             (None, _) if capabilities & CAP_SOLVER != 0 => SolverSource::Same,
             (None, ModuleSource::Bundled(which)) => {
                 bundled_solver_module(*which).map_or(SolverSource::None, SolverSource::Bundled)
+            }
+            (None, ModuleSource::Bytes(_)) => SolverSource::None,
+        };
+        backend.encoder_source = match (&options.encoder, &options.source) {
+            (Some(bytes), _) => SolverSource::Bytes(Arc::clone(bytes)),
+            (None, _) if capabilities & CAP_ENCODER != 0 => SolverSource::Same,
+            (None, ModuleSource::Bundled(which)) => {
+                bundled_encoder_module(*which).map_or(SolverSource::None, SolverSource::Bundled)
             }
             (None, ModuleSource::Bytes(_)) => SolverSource::None,
         };
@@ -499,7 +561,58 @@ impl Interpreted {
                         "the solver module has imports; it must import nothing".into(),
                     ));
                 }
-                check_solver_module(&self.engine, &module, self.fuel.is_some())?;
+                check_engine_module(
+                    &self.engine,
+                    &module,
+                    self.fuel.is_some(),
+                    CAP_SOLVER,
+                    "solver",
+                )?;
+                Ok(module)
+            })
+            .clone()?;
+        Ok(super::module_call::Sandbox {
+            engine: self.engine.clone(),
+            module,
+            fuel: self.fuel,
+            memory_limit: self.memory_limit,
+        })
+    }
+
+    /// The encoder module (compiled on first use) and the limits, for an encoder in its own
+    /// instance (`interpreted_encoder.rs`).
+    pub(super) fn encoder_sandbox(&self) -> Result<super::module_call::Sandbox> {
+        let module = self
+            .encoder
+            .get_or_init(|| {
+                let bytes: &[u8] = match &self.encoder_source {
+                    SolverSource::Same => return Ok(self.module.clone()),
+                    SolverSource::Bytes(bytes) => bytes,
+                    SolverSource::Bundled(bytes) => bytes,
+                    SolverSource::None => {
+                        return Err(Error::InvalidModule(
+                            "the module has no text encoder (capability bit 3) and this \
+                             backend has no encoder module: pass one \
+                             (ferrovec-encoder-simd.wasm) to InterpretedOptions::encoder_module"
+                                .to_string(),
+                        ))
+                    }
+                };
+                let module = Module::new(&self.engine, bytes).map_err(|e| {
+                    Error::InvalidModule(format!("the encoder module is not valid wasm: {e}"))
+                })?;
+                if module.imports().len() != 0 {
+                    return Err(Error::InvalidModule(
+                        "the encoder module has imports; it must import nothing".into(),
+                    ));
+                }
+                check_engine_module(
+                    &self.engine,
+                    &module,
+                    self.fuel.is_some(),
+                    CAP_ENCODER,
+                    "encoder",
+                )?;
                 Ok(module)
             })
             .clone()?;
@@ -784,15 +897,14 @@ fn nan(x: f32) -> bool {
 }
 
 impl Backend for Interpreted {
-    // Until the encoder's wasm module exists the interpreted backend must refuse rather
-    // than fall back to native code, which the platforms that choose it forbid.
+    /// The encoder lives in its own instance of the encoder module
+    /// (`interpreted_encoder.rs`); never native code, which the platforms that choose this
+    /// backend forbid.
     fn load_encoder(
         &self,
-        _files: ferrovec_core::encoder::ModelFiles<'_>,
+        files: ferrovec_core::encoder::ModelFiles<'_>,
     ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
-        Err(Error::InvalidArgument(
-            "the text encoder does not run on the interpreted backend yet".into(),
-        ))
+        super::interpreted_encoder::load_encoder(self, files)
     }
 
     fn kind(&self) -> BackendKind {
@@ -949,9 +1061,15 @@ impl Backend for Interpreted {
     }
 }
 
-/// Instantiates a solver module once (no limits but instantiation fuel) and checks its ABI
-/// version and capability bit.
-fn check_solver_module(engine: &WasmEngine, module: &Module, fuel: bool) -> Result<()> {
+/// Instantiates an engine's module (`what`: "solver" or "encoder") once (no limits but
+/// instantiation fuel) and checks its ABI version and capability bit `cap`.
+fn check_engine_module(
+    engine: &WasmEngine,
+    module: &Module,
+    fuel: bool,
+    cap: u32,
+    what: &str,
+) -> Result<()> {
     let mut store = Store::new(engine, StoreLimitsBuilder::new().build());
     store.limiter(|limits| limits);
     if fuel {
@@ -960,25 +1078,26 @@ fn check_solver_module(engine: &WasmEngine, module: &Module, fuel: bool) -> Resu
     let instance = wasmi::Linker::<StoreLimits>::new(engine)
         .instantiate_and_start(&mut store, module)
         .map_err(|e| {
-            Error::InvalidModule(format!("the solver module could not be instantiated: {e}"))
+            Error::InvalidModule(format!("the {what} module could not be instantiated: {e}"))
         })?;
     let get = |store: &mut Store<StoreLimits>, name: &str| -> Result<u32> {
         instance
             .get_typed_func::<(), u32>(&*store, name)
             .and_then(|f| f.call(&mut *store, ()))
-            .map_err(|e| Error::InvalidModule(format!("the solver module's `{name}`: {e}")))
+            .map_err(|e| Error::InvalidModule(format!("the {what} module's `{name}`: {e}")))
     };
     let version = get(&mut store, "fv_abi_version")?;
     if version != SUPPORTED_ABI_VERSION {
         return Err(Error::InvalidModule(format!(
-            "the solver module implements ABI version {version}, this host implements version \
+            "the {what} module implements ABI version {version}, this host implements version \
              {SUPPORTED_ABI_VERSION}"
         )));
     }
-    if get(&mut store, "fv_capabilities")? & CAP_SOLVER == 0 {
-        return Err(Error::InvalidModule(
-            "the solver module does not have the sparse solver (capability bit 2)".into(),
-        ));
+    if get(&mut store, "fv_capabilities")? & cap == 0 {
+        return Err(Error::InvalidModule(format!(
+            "the {what} module does not have the {what} (capability bit {})",
+            cap.trailing_zeros()
+        )));
     }
     Ok(())
 }

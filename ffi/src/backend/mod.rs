@@ -11,6 +11,7 @@
 
 mod host_kernels;
 mod interpreted;
+mod interpreted_encoder;
 mod interpreted_index;
 mod interpreted_solver;
 mod module_call;
@@ -25,8 +26,8 @@ use crate::index::{IndexBackend, IndexOptions, NativeIndex};
 use crate::solver::{GraphBackend, MatrixBackend, NativeGraph, NativeMatrix};
 
 pub use interpreted::{
-    bundled_module, bundled_solver_module, BundledModule, Interpreted, InterpretedOptions,
-    ModuleInfo, INSTANTIATION_FUEL, SUPPORTED_ABI_VERSION,
+    bundled_encoder_module, bundled_module, bundled_solver_module, BundledModule, Interpreted,
+    InterpretedOptions, ModuleInfo, INSTANTIATION_FUEL, SUPPORTED_ABI_VERSION,
 };
 pub use native::Native;
 

@@ -352,6 +352,11 @@ impl<F> Inst<F> {
             .collect())
     }
 
+    /// The cap on the instance's linear memory, if any.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.memory_limit
+    }
+
     pub fn read_u32(&self, at: u32) -> CallResult<u32> {
         Ok(self.read::<u32>(at, 1)?[0])
     }

@@ -1,0 +1,102 @@
+// The text encoder (Encoder) in V8 through the wrapper, on both encoder modules, with the
+// tiny random model of `make tiny-model` (target/tiny-bert): the golden cases of
+// tests/golden/encoder.json (token ids exactly, embeddings within the file's abs_tol; the
+// all-MiniLM-L6-v2 cases too when `make model` has fetched it), loading from bytes and
+// from a directory, typed errors, and handle lifetimes.
+
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { Encoder, Ferrovec, FerrovecError, ErrorCode, CAP_ENCODER, CAP_SIMD128 } from '../ferrovec.mjs';
+import { WASM_DIR } from './helpers.mjs';
+
+const root = path.resolve(WASM_DIR, '../..');
+const TINY = process.env.FERROVEC_TINY_BERT ?? path.join(root, 'target/tiny-bert');
+const MINILM = process.env.FERROVEC_MINILM ?? path.join(os.homedir(), '.cache/ferrovec/models/all-minilm-l6-v2');
+const ENCODER_MODULES = [
+  ['ferrovec-encoder.wasm', path.join(WASM_DIR, 'ferrovec-encoder.wasm'), CAP_ENCODER],
+  ['ferrovec-encoder-simd.wasm', path.join(WASM_DIR, 'ferrovec-encoder-simd.wasm'), CAP_ENCODER | CAP_SIMD128],
+];
+
+const golden = JSON.parse(readFileSync(path.join(root, 'tests/golden/encoder.json'), 'utf8'));
+assert.equal(golden.format, 'ferrovec-golden-encoder');
+const MODEL_DIRS = { 'tiny-bert': TINY, 'all-minilm-l6-v2': MINILM };
+
+function tinyFiles() {
+  const read = (f) => readFileSync(path.join(TINY, f));
+  return {
+    safetensors: read('model.safetensors'),
+    config: read('config.json').toString('utf8'),
+    tokenizer: read('tokenizer.json'),
+    pooling: ((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))(read('1_Pooling/config.json')),
+  };
+}
+
+for (const [name, file, caps] of ENCODER_MODULES) {
+  describe(name, () => {
+    test('capabilities', async () => {
+      const fv = await Ferrovec.loadEncoder(file);
+      assert.equal(fv.capabilities, caps);
+      assert.ok(fv.hasEncoder && !fv.hasIndex && !fv.hasSolver);
+    });
+
+    for (const model of golden.models) {
+      const dir = MODEL_DIRS[model.name];
+      test(`golden cases: ${model.name}`, { skip: !existsSync(dir) && `${dir} is missing (${model.made_by})` }, async () => {
+        const enc = await Encoder.fromDirectory(dir, file);
+        assert.equal(enc.dims, model.dims);
+        assert.equal(enc.maxTokens, model.max_tokens);
+        assert.equal(enc.modelId, BigInt('0x' + model.model_id));
+        const all = enc.embed(model.cases.map((c) => c.text));
+        model.cases.forEach((c, i) => {
+          assert.deepEqual(Array.from(enc.tokenize(c.text)), c.ids, `ids of ${JSON.stringify(c.text)}`);
+          const v = all.subarray(i * enc.dims, (i + 1) * enc.dims);
+          let worst = 0;
+          c.embedding.forEach((x, k) => (worst = Math.max(worst, Math.abs(v[k] - x))));
+          assert.ok(worst <= model.abs_tol, `${model.name} ${JSON.stringify(c.text)}: off by ${worst}`);
+        });
+        assert.deepEqual(enc.embedOne(model.cases[0].text), all.subarray(0, enc.dims));
+        enc.free();
+      });
+    }
+
+    test('bytes, strings and ArrayBuffers load the same model as the directory', async () => {
+      const a = await Encoder.load(tinyFiles(), file);
+      const b = await Encoder.fromDirectory(TINY, file);
+      assert.equal(a.modelId, b.modelId);
+      assert.deepEqual(a.embed(['same text']), b.embed(['same text']));
+      assert.deepEqual(a.embed([]), new Float32Array(0));
+      assert.deepEqual(a.tokenize(new TextEncoder().encode('same text')), a.tokenize('same text'));
+      a.free();
+      b.free();
+    });
+
+    test('bad files are typed errors, and the instance keeps working', async () => {
+      const fv = await Ferrovec.loadEncoder(file);
+      const files = tinyFiles();
+      const truncated = { ...files, safetensors: files.safetensors.subarray(0, 100) };
+      assert.throws(() => fv.newEncoder(truncated), (e) => e instanceof FerrovecError && e.code === ErrorCode.CorruptFile);
+      assert.throws(() => fv.newEncoder({ ...files, config: '{' }), (e) => e instanceof FerrovecError && e.code === ErrorCode.CorruptFile);
+      assert.throws(() => fv.newEncoder({ ...files, tokenizer: null }), (e) => e.code === ErrorCode.InvalidArgument);
+      assert.throws(() => fv.newEncoder({ config: files.config }), TypeError);
+      // Failed loads gave the weights block back (it was freed): memory does not grow per attempt.
+      const before = fv.memory.buffer.byteLength;
+      for (let i = 0; i < 20; i++) assert.throws(() => fv.newEncoder(truncated));
+      assert.equal(fv.memory.buffer.byteLength, before);
+      const enc = fv.newEncoder(files);
+      assert.equal(enc.embedOne('still works').length, enc.dims);
+      assert.throws(() => enc.embed('not an array'), TypeError);
+      enc.free();
+      enc.free(); // idempotent
+      assert.throws(() => enc.embedOne('x'), (e) => e.code === ErrorCode.InvalidHandle);
+    });
+
+    test('an index module has no encoder', async () => {
+      const fv = await Ferrovec.load(path.join(WASM_DIR, 'ferrovec.wasm'));
+      assert.throws(() => fv.newEncoder(tinyFiles()), (e) => e.code === ErrorCode.InvalidModule);
+    });
+  });
+}

@@ -1,0 +1,68 @@
+//! The text encoder natively and in wasmi (the Interpreted backend, encoder modules), one
+//! 128-token sequence of all-MiniLM-L6-v2: ms per sequence and the ratio (one thread, one
+//! short run; not a test). `make bench-encoder-wasm` runs it and the V8 counterpart
+//! (bindings/js/bench/encoder.mjs).
+//!
+//! `cargo run --release -p ferrovec --features bundled-wasm --example encoder_wasm_bench -- <model dir> [wasm dir]`
+
+use std::time::Instant;
+
+use ferrovec::backend::{BundledModule, InterpretedOptions};
+use ferrovec::{Encoder, Engine};
+
+/// 126 words of one token each: `[CLS]` + 126 + `[SEP]` = 128 tokens.
+fn text_128() -> String {
+    vec!["hello"; 126].join(" ")
+}
+
+fn time_ms(enc: &Encoder, text: &str, runs: usize) -> f64 {
+    enc.embed_one(text).unwrap(); // warm
+    let start = Instant::now();
+    for _ in 0..runs {
+        enc.embed_one(text).unwrap();
+    }
+    start.elapsed().as_secs_f64() * 1e3 / runs as f64
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = args
+        .first()
+        .expect("usage: encoder_wasm_bench <model dir> [wasm dir]");
+    let text = text_128();
+    let native = Encoder::load(&Engine::native(), dir).unwrap();
+    assert_eq!(native.tokenize(&text).unwrap().len(), 128);
+    let native_ms = time_ms(&native, &text, 20);
+    println!(
+        "native ({}): {native_ms:.2} ms per 128-token sequence",
+        ferrovec::kernels::Kernels::active().variant()
+    );
+    // The simd module only: the scalar one is several times slower again (V8: 5x).
+    for which in [BundledModule::Simd] {
+        let mut options = InterpretedOptions::new().bundled(which);
+        if let Some(wasm) = args.get(1) {
+            let read = |f: &str| std::fs::read(std::path::Path::new(wasm).join(f)).unwrap();
+            options = InterpretedOptions::new()
+                .module(read(which.file_name()))
+                .encoder_module(read(which.encoder_file_name()));
+        }
+        let engine = Engine::interpreted(&options).unwrap();
+        let start = Instant::now();
+        let enc = Encoder::load(&engine, dir).unwrap();
+        let load_ms = start.elapsed().as_secs_f64() * 1e3;
+        let v = enc.embed_one(&text).unwrap();
+        let n = native.embed_one(&text).unwrap();
+        let dev = v
+            .iter()
+            .zip(&n)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        let ms = time_ms(&enc, &text, 1);
+        println!(
+            "wasmi ({}): {ms:.0} ms per 128-token sequence ({:.0}x native; load {load_ms:.0} ms; \
+             max deviation from native {dev:e})",
+            which.encoder_file_name(),
+            ms / native_ms
+        );
+    }
+}

@@ -1,0 +1,370 @@
+//! `ferrovec::Encoder` on the Interpreted backend (the encoder modules, scalar and simd128,
+//! in wasmi) against the native encoder, on a tiny random checkpoint: the same dims, max
+//! tokens, model id and token ids, embeddings within the cross-ISA bound, the same typed
+//! errors for bad files, the memory cap and recovery after a call that ran out of fuel.
+//! The golden cases (tests/golden/encoder.json) are checked here in wasmi too.
+
+extern crate alloc;
+
+#[path = "interpreted_support/mod.rs"]
+mod interpreted_support;
+#[allow(dead_code)]
+#[path = "../../core/tests/support/rng.rs"]
+mod rng;
+#[path = "../../core/tests/support/tiny_bert.rs"]
+mod tiny_bert;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ferrovec::backend::{BundledModule, InterpretedOptions};
+use ferrovec::encoder::ModelFiles;
+use ferrovec::{Encoder, Engine, Error};
+use tiny_bert::Spec;
+
+/// The bytes of `which`'s encoder module from `make wasm` (None, loudly, if not built;
+/// a failure under `FERROVEC_REQUIRE_WASM=1`).
+fn built_encoder_module(which: BundledModule) -> Option<Vec<u8>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm")
+        .join(which.encoder_file_name());
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(err) => {
+            let required = std::env::var_os("FERROVEC_REQUIRE_WASM").is_some_and(|v| v == "1");
+            assert!(
+                !required,
+                "{} is required but unreadable: {err}",
+                path.display()
+            );
+            eprintln!("SKIPPING the checks that need {}: {err}", path.display());
+            None
+        }
+    }
+}
+
+fn options(which: BundledModule) -> Option<InterpretedOptions> {
+    Some(
+        InterpretedOptions::new()
+            .module(interpreted_support::built_module(which)?)
+            .encoder_module(built_encoder_module(which)?),
+    )
+}
+
+/// Both interpreted engines (scalar and simd encoder modules), when built.
+fn interpreted() -> Vec<(&'static str, Engine)> {
+    [
+        ("scalar", BundledModule::Scalar),
+        ("simd", BundledModule::Simd),
+    ]
+    .into_iter()
+    .filter_map(|(name, which)| {
+        Some((
+            name,
+            Engine::interpreted(&options(which)?).expect("the built modules load"),
+        ))
+    })
+    .collect()
+}
+
+struct Model {
+    weights: Arc<Vec<u8>>,
+    config: String,
+    tokenizer: String,
+    pooling: String,
+}
+
+impl Model {
+    fn tiny(seed: u64) -> Model {
+        let spec = Spec::small();
+        Model {
+            weights: Arc::new(tiny_bert::model_bytes(&spec, seed).0),
+            config: spec.config_json(),
+            tokenizer: tiny_bert::tokenizer_json(&spec),
+            pooling: spec.pooling_json(),
+        }
+    }
+
+    fn load(&self, engine: &Engine) -> ferrovec::Result<Encoder> {
+        Encoder::from_files(
+            engine,
+            ModelFiles {
+                tokenizer_json: Some(self.tokenizer.as_bytes()),
+                pooling_json: Some(self.pooling.as_bytes()),
+                ..ModelFiles::new(self.weights.clone(), self.config.as_bytes())
+            },
+        )
+    }
+}
+
+const TEXTS: [&str; 6] = [
+    "The weather is lovely today.",
+    "It's so sunny outside!",
+    "He drove to the stadium.",
+    "",
+    "Crème brûlée, 東京, emoji 🙂 and\tcontrol\u{7} characters",
+    "the the the the the the the the the the the the the the the the the the the the the",
+];
+
+/// Cross-ISA bound on one component of a unit vector (FMA natively, none in wasm).
+const TOLERANCE: f32 = 1e-5;
+
+#[test]
+fn interpreted_encoders_match_native() {
+    let model = Model::tiny(7);
+    let native = model.load(&Engine::native()).unwrap();
+    let expected = native.embed_flat(&TEXTS).unwrap();
+    for (name, engine) in interpreted() {
+        let enc = model.load(&engine).unwrap();
+        assert_eq!(enc.backend_kind(), ferrovec::BackendKind::Interpreted);
+        assert_eq!(enc.dims(), native.dims(), "{name}");
+        assert_eq!(enc.max_tokens(), native.max_tokens(), "{name}");
+        assert_eq!(enc.model_id(), native.model_id(), "{name}");
+        for text in TEXTS {
+            assert_eq!(
+                enc.tokenize(text).unwrap(),
+                native.tokenize(text).unwrap(),
+                "{name}: {text:?}"
+            );
+        }
+        let got = enc.embed_flat(&TEXTS).unwrap();
+        let worst = got
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst <= TOLERANCE, "{name}: max deviation {worst}");
+        assert_eq!(
+            enc.embed_one(TEXTS[0]).unwrap(),
+            got[..enc.dims()],
+            "{name}"
+        );
+        // An empty batch and a wrong output length.
+        assert!(enc.embed_flat::<&str>(&[]).unwrap().is_empty());
+        let mut short = vec![0.5f32; enc.dims() - 1];
+        assert!(matches!(
+            enc.embed_into(&[TEXTS[0]], &mut short),
+            Err(Error::DimensionMismatch { .. })
+        ));
+        assert!(short.iter().all(|&x| x == 0.5), "{name}: out untouched");
+    }
+}
+
+#[test]
+fn bad_files_fail_as_natively() {
+    let good = Model::tiny(3);
+    let mut truncated = good.weights.as_ref().clone();
+    truncated.truncate(truncated.len() / 2);
+    let mut bad_header = good.weights.as_ref().clone();
+    bad_header[0..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    let cases = [
+        (
+            "truncated weights",
+            Model {
+                weights: Arc::new(truncated),
+                ..Model::tiny(3)
+            },
+        ),
+        (
+            "hostile header length",
+            Model {
+                weights: Arc::new(bad_header),
+                ..Model::tiny(3)
+            },
+        ),
+        (
+            "bad config",
+            Model {
+                config: "{\"hidden_size\": ".into(),
+                ..Model::tiny(3)
+            },
+        ),
+        (
+            "bad tokenizer",
+            Model {
+                tokenizer: "[]".into(),
+                ..Model::tiny(3)
+            },
+        ),
+    ];
+    for (name, engine) in interpreted() {
+        for (what, model) in &cases {
+            let native = model.load(&Engine::native()).unwrap_err();
+            let interpreted = model.load(&engine).unwrap_err();
+            assert_eq!(
+                std::mem::discriminant(&interpreted),
+                std::mem::discriminant(&native),
+                "{name}, {what}: {interpreted} vs {native}"
+            );
+            assert_eq!(
+                interpreted.to_string(),
+                native.to_string(),
+                "{name}, {what}"
+            );
+        }
+        // The module still works after the refusals.
+        good.load(&engine).unwrap().embed_one("ok").unwrap();
+    }
+}
+
+#[test]
+fn limits_out_of_fuel_recovers_and_memory_cap_refuses() {
+    let Some(opts) = options(BundledModule::Simd) else {
+        return;
+    };
+    let model = Model::tiny(5);
+    let native = model.load(&Engine::native()).unwrap();
+    // Enough fuel to load and embed a few texts, not a thousand long ones.
+    let engine = Engine::interpreted(&opts.clone().fuel(Some(20_000_000))).unwrap();
+    let enc = model.load(&engine).unwrap();
+    let before = enc.embed_flat(&TEXTS[..3]).unwrap();
+    let many: Vec<String> = (0..200)
+        .map(|i| format!("{} {i}", TEXTS[5].repeat(3)))
+        .collect();
+    let mut out = vec![0.25f32; many.len() * enc.dims()];
+    match enc.embed_into(&many, &mut out) {
+        Err(Error::OutOfFuel { budget }) => assert_eq!(budget, 20_000_000),
+        other => panic!("expected OutOfFuel, got {other:?}"),
+    }
+    assert!(out.iter().all(|&x| x == 0.25), "out untouched");
+    // The next call rebuilds the instance and gives the same bits.
+    assert_eq!(enc.embed_flat(&TEXTS[..3]).unwrap(), before);
+    assert_eq!(
+        enc.tokenize(TEXTS[1]).unwrap(),
+        native.tokenize(TEXTS[1]).unwrap()
+    );
+
+    // A memory cap below the weights' size (a big enough model: the tiny one is 88 KB, so
+    // cap right above the module's initial memory and add 4 MB of padding to the weights).
+    let engine = Engine::interpreted(&opts.memory_limit(Some(3 << 20))).unwrap();
+    let mut big = model.weights.as_ref().clone();
+    big.resize(big.len() + (4 << 20), 0);
+    let big = Model {
+        weights: Arc::new(big),
+        ..Model::tiny(5)
+    };
+    match big.load(&engine) {
+        Err(Error::OutOfMemory(m)) => assert!(m.contains("memory_limit"), "{m}"),
+        other => panic!("expected OutOfMemory, got {other:?}"),
+    }
+    // Within the cap the tiny model loads.
+    model.load(&engine).unwrap().embed_one("fits").unwrap();
+}
+
+#[test]
+fn without_an_encoder_module_loading_is_a_clear_error() {
+    let Some(bytes) = interpreted_support::built_module(BundledModule::Simd) else {
+        return;
+    };
+    let engine = Engine::interpreted(&InterpretedOptions::new().module(bytes)).unwrap();
+    match Model::tiny(1).load(&engine) {
+        Err(Error::InvalidModule(m)) => assert!(m.contains("encoder_module"), "{m}"),
+        other => panic!("expected InvalidModule, got {other:?}"),
+    }
+}
+
+/// The model directories of tests/golden/encoder.json, by name.
+fn golden_dir(name: &str) -> PathBuf {
+    match name {
+        "tiny-bert" => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tiny-bert"),
+        _ => std::env::var_os("FERROVEC_MINILM").map_or_else(
+            || {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/ferrovec/models")
+                    .join(name)
+            },
+            PathBuf::from,
+        ),
+    }
+}
+
+/// Checks `enc` against a golden model's cases (the first `limit` of them).
+fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: usize) {
+    assert_eq!(
+        enc.dims() as u64,
+        model["dims"].as_u64().unwrap(),
+        "{where_}"
+    );
+    assert_eq!(
+        enc.max_tokens() as u64,
+        model["max_tokens"].as_u64().unwrap(),
+        "{where_}"
+    );
+    assert_eq!(
+        format!("{:016x}", enc.model_id()),
+        model["model_id"].as_str().unwrap(),
+        "{where_}"
+    );
+    let tol = model["abs_tol"].as_f64().unwrap() as f32;
+    let cases: Vec<&serde_json::Value> = model["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(limit)
+        .collect();
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let got = enc.embed_flat(&texts).unwrap();
+    for (i, case) in cases.iter().enumerate() {
+        let ids: Vec<u32> = case["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        assert_eq!(
+            enc.tokenize(texts[i]).unwrap(),
+            ids,
+            "{where_}: {:?}",
+            texts[i]
+        );
+        let want = case["embedding"].as_array().unwrap();
+        let row = &got[i * enc.dims()..(i + 1) * enc.dims()];
+        for (k, (a, b)) in row.iter().zip(want).enumerate() {
+            let b = b.as_f64().unwrap() as f32;
+            assert!(
+                (a - b).abs() <= tol,
+                "{where_}: {:?}[{k}] = {a}, golden {b} +- {tol}",
+                texts[i]
+            );
+        }
+    }
+}
+
+/// tests/golden/encoder.json in wasmi (both modules: every tiny-model case; the real model,
+/// when `make model` fetched it, one short text on the simd module in release builds:
+/// interpreted, it is slow), and natively on the active kernel table (the generator checks every table).
+#[test]
+fn golden_cases() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/encoder.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("encoder.json")).unwrap();
+    assert_eq!(doc["format"], "ferrovec-golden-encoder");
+    for model in doc["models"].as_array().unwrap() {
+        let name = model["name"].as_str().unwrap();
+        let dir = golden_dir(name);
+        if !dir.join("model.safetensors").is_file() {
+            let required = name == "tiny-bert"
+                && std::env::var_os("FERROVEC_REQUIRE_WASM").is_some_and(|v| v == "1");
+            assert!(!required, "{} is missing: make tiny-model", dir.display());
+            eprintln!(
+                "SKIPPING the golden cases of {name}: {} is missing ({})",
+                dir.display(),
+                model["made_by"]
+            );
+            continue;
+        }
+        let tiny = name == "tiny-bert";
+        let native = Encoder::load(&Engine::native(), &dir).unwrap();
+        check_golden(&format!("native {name}"), &native, model, usize::MAX);
+        for (which, engine) in interpreted() {
+            // The real model in wasmi: release builds only (unoptimized wasmi would take
+            // minutes), the simd module only.
+            if !tiny && (which == "scalar" || cfg!(debug_assertions)) {
+                continue;
+            }
+            let enc = Encoder::load(&engine, &dir).unwrap();
+            let limit = if tiny { usize::MAX } else { 1 };
+            check_golden(&format!("{which} {name}"), &enc, model, limit);
+        }
+    }
+}
