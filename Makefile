@@ -47,6 +47,7 @@ help:
 	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node, wasm32 kernels in Node and wasmi"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
+	@echo "make bench-encoder  the BERT encoder (all-MiniLM-L6-v2) per kernel table vs ONNX Runtime and candle, one thread"
 	@echo "make bench-gemm  GEMM per kernel table on the encoder's shapes vs the FMA peak and the gemm / matrixmultiply crates"
 	@echo "make bench-sparse  SpMV and the solvers' vector operations vs read bandwidth and scipy"
 	@echo "make bench-solver  the sparse solver vs scipy, networkx and the sublinear / ruvector-solver crates"
@@ -644,6 +645,30 @@ bench: deps-native
 bench-gemm: deps-native
 	CARGO_TARGET_DIR=target/bench-gemm $(CARGO) run --release --locked -p ferrovec-bench \
 		--features gemm-peers --bin gemm
+
+# The BERT sentence encoder (issue 13), one thread, one run, the same token ids everywhere:
+# bench/src/bin/encoder.rs times ferrovec per kernel table and candle-transformers' BertModel
+# (feature encoder-peers of the non-default bench crate, own target dir) and writes the ids,
+# embeddings and figures as JSON; bench/peers/encoder_peers.py builds the model as an ONNX
+# graph from the same safetensors (onnx helpers, no torch), runs ONNX Runtime (f32, and
+# dynamic int8) on the same ids, checks its embeddings against ferrovec's and prints the
+# combined table with the goals met or not. Its PyPI packages are pinned, installed once.
+ENCODER_VENV := target/bench-encoder-venv
+ENCODER_PEERS := numpy==2.4.6 onnx==1.23.2 onnxruntime==1.32.0 safetensors==0.8.0 sympy==1.14.0
+ENCODER_JSON := target/bench-encoder/encoder.json
+.PHONY: deps-encoder-peers bench-encoder
+deps-encoder-peers: deps-debian
+	@test -x $(ENCODER_VENV)/bin/python || $(PYTHON3) -m venv $(ENCODER_VENV)
+	@[ "$$(cat $(ENCODER_VENV)/.requirements 2>/dev/null)" = "$(ENCODER_PEERS)" ] || { \
+		$(ENCODER_VENV)/bin/pip install --quiet --disable-pip-version-check $(ENCODER_PEERS) && \
+		echo "$(ENCODER_PEERS)" > $(ENCODER_VENV)/.requirements; }
+
+bench-encoder: deps-native model deps-encoder-peers
+	RAYON_NUM_THREADS=1 CARGO_TARGET_DIR=target/bench-encoder $(CARGO) run --release --locked \
+		-p ferrovec-bench --features encoder-peers --bin encoder -- \
+		--model $(MINILM_DIR) --json $(ENCODER_JSON)
+	OMP_NUM_THREADS=1 $(ENCODER_VENV)/bin/python bench/peers/encoder_peers.py \
+		--model $(MINILM_DIR) --json $(ENCODER_JSON)
 
 # SpMV and the solvers' f64 vector operations per kernel table, against the read bandwidth
 # measured in the same run and scipy's `A @ x` (ffi/benches/scipy_spmv.py; scipy and numpy

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub mod npy;
+pub mod peak;
 
 /// Neighbours kept per query in the ground truth (ann-benchmarks keeps 100).
 pub const GT_K: usize = 100;
@@ -508,6 +509,26 @@ pub struct CpuClock(Duration);
 // The struct below is the 64-bit Linux `timespec`; 32-bit targets fall back to wall time.
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 fn thread_cpu_time() -> Option<Duration> {
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    cpu_clock(CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// This process's CPU time, all its threads (Linux `CLOCK_PROCESS_CPUTIME_ID`; `None`
+/// elsewhere): for peers that run part of their work on a thread pool.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+pub fn process_cpu_time() -> Option<Duration> {
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    cpu_clock(CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// See the Linux version.
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+pub fn process_cpu_time() -> Option<Duration> {
+    None
+}
+
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn cpu_clock(clock: i32) -> Option<Duration> {
     #[repr(C)]
     struct Timespec {
         tv_sec: i64,
@@ -516,14 +537,13 @@ fn thread_cpu_time() -> Option<Duration> {
     extern "C" {
         fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
     }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
     let mut ts = Timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid, writable timespec (two 64-bit fields on x86_64/aarch64
     // Linux) and clock_gettime writes nothing else.
-    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let rc = unsafe { clock_gettime(clock, &mut ts) };
     (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 

@@ -572,6 +572,14 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
                 while i < count {
                     let valid = (count - i).min(pmr);
                     let panel = first * k + i * k;
+                    // The first tile of a column block also brings the next block's rows of
+                    // B into L2 (they follow at `NR * ldb`): at small `m` a block has one
+                    // tile, and its weights stream from memory (0: no such prefetch).
+                    let ahead = if first == 0 && i == 0 && j0 + NR < n {
+                        NR * op.ldb
+                    } else {
+                        0
+                    };
                     // SAFETY: the panel at `panel` holds `pmr * k` packed floats (written
                     // above); `b_rows` point at `k` readable floats each; rows
                     // `ic + first + i .. + valid` and columns `j0 .. j0 + nr` are within C.
@@ -583,6 +591,7 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
                                 gelu_fn,
                                 pack_ptr.add(panel),
                                 &b_rows,
+                                ahead,
                                 j0,
                                 cp,
                                 ldc,
@@ -595,6 +604,7 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
                                 gelu_fn,
                                 pack_ptr.add(panel),
                                 &b_rows,
+                                ahead,
                                 j0,
                                 cp,
                                 ldc,
@@ -662,6 +672,18 @@ fn prefetch(p: *const f32) {
     // architecturally, so any address is fine.
     unsafe {
         core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// A hint to bring the line at `p` into L2 (x86_64; nothing elsewhere).
+#[inline(always)]
+fn prefetch_l2(p: *const f32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `prefetch`.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T1 }>(p.cast())
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
@@ -764,6 +786,7 @@ unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
     gelu_fn: GeluSliceFn,
     ap: *const f32,
     b_rows: &[*const f32; NR],
+    ahead: usize,
     j0: usize,
     cp: *mut f32,
     ldc: usize,
@@ -785,6 +808,11 @@ unsafe fn tile<V: F32Vector, const MV: usize, const NR: usize>(
             if V::LANES > 1 && p % 16 == 0 {
                 for b in b_rows {
                     prefetch(b.wrapping_add(p + B_PREFETCH));
+                }
+                if ahead != 0 {
+                    for b in b_rows {
+                        prefetch_l2(b.wrapping_add(ahead + p));
+                    }
                 }
             }
             let mut a = [V::zero(); MV];
