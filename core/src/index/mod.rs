@@ -245,6 +245,22 @@ fn invalid(msg: alloc::string::String) -> Error {
     Error::InvalidArgument(msg)
 }
 
+/// The error for an encoder (model id `other`) that did not make the index's vectors
+/// (model id `index`).
+pub fn model_mismatch(index: Option<u64>, other: Option<u64>) -> Error {
+    match (index, other) {
+        (Some(i), Some(o)) => invalid(format!(
+            "the index holds vectors made by model {i:016x} but the encoder is model {o:016x}: \
+             vectors of different models are not comparable (re-embed the texts with one model)"
+        )),
+        (Some(i), None) => invalid(format!(
+            "the index holds vectors made by model {i:016x}: its model id cannot be dropped \
+             while it holds vectors"
+        )),
+        _ => invalid("the index records no model id".into()),
+    }
+}
+
 fn oom(what: &str) -> Error {
     Error::OutOfMemory(format!("could not reserve memory for {what}"))
 }
@@ -282,6 +298,8 @@ pub struct Index {
     map: BTreeMap<u64, u32>,
     vecs: Vectors,
     hnsw: Option<Hnsw>,
+    /// The model id of the text encoder that made the vectors, if the index records one.
+    model_id: Option<u64>,
 }
 
 /// A bounded max-heap keeping the `k` best `(distance, key)` pairs.
@@ -367,7 +385,30 @@ impl Index {
             map: BTreeMap::new(),
             vecs,
             hnsw,
+            model_id: None,
         })
+    }
+
+    /// The model id of the text encoder whose vectors this index holds
+    /// ([`Encoder::model_id`](crate::encoder::Encoder::model_id)), or `None` for an index of
+    /// plain vectors. Saved in the file (format version 2; an index without one is written
+    /// as version 1), kept by [`clear`](Self::clear) and [`compact`](Self::compact).
+    pub fn model_id(&self) -> Option<u64> {
+        self.model_id
+    }
+
+    /// Records that the vectors come from the encoder with model id `id` (`None`: from no
+    /// particular model). Setting the id it already has is a no-op; an index with no slots
+    /// (nothing added since it was created, cleared or compacted empty) or without an id
+    /// takes any id. Changing the id of an index that holds vectors of another model is
+    /// [`Error::InvalidArgument`] (its vectors and the new model's would not be
+    /// comparable), and so is dropping the id of a non-empty index; the index is unchanged.
+    pub fn set_model_id(&mut self, id: Option<u64>) -> Result<()> {
+        if id == self.model_id || self.keys.is_empty() || self.model_id.is_none() {
+            self.model_id = id;
+            return Ok(());
+        }
+        Err(model_mismatch(self.model_id, id))
     }
 
     /// The options (for HNSW, `ef_search` as last set by [`set_ef_search`](Self::set_ef_search)).
@@ -533,6 +574,7 @@ impl Index {
             map: BTreeMap::new(),
             vecs: self.vecs.empty_like(),
             hnsw: self.hnsw.as_ref().map(Hnsw::empty_like),
+            model_id: self.model_id,
         };
         next.reserve(self.live)?;
         for slot in 0..self.keys.len() {
@@ -869,6 +911,8 @@ pub(crate) struct Parts<'a> {
     pub dead: &'a [bool],
     pub vecs: &'a Vectors,
     pub hnsw: Option<&'a Hnsw>,
+    /// The text encoder's model id (v2 files only).
+    pub model_id: Option<u64>,
 }
 
 impl Index {
@@ -879,6 +923,7 @@ impl Index {
             dead: &self.dead,
             vecs: &self.vecs,
             hnsw: self.hnsw.as_ref(),
+            model_id: self.model_id,
         }
     }
 
@@ -891,6 +936,7 @@ impl Index {
         dead: Vec<bool>,
         vecs: Vectors,
         hnsw: Option<Hnsw>,
+        model_id: Option<u64>,
     ) -> Result<Index> {
         let mut vecs = vecs;
         if hnsw.is_some() {
@@ -914,6 +960,7 @@ impl Index {
             map,
             vecs,
             hnsw,
+            model_id,
         })
     }
 }
