@@ -245,20 +245,19 @@ fn invalid(msg: alloc::string::String) -> Error {
     Error::InvalidArgument(msg)
 }
 
-/// The error for an encoder (model id `other`) that did not make the index's vectors
-/// (model id `index`).
-pub fn model_mismatch(index: Option<u64>, other: Option<u64>) -> Error {
-    match (index, other) {
-        (Some(i), Some(o)) => invalid(format!(
-            "the index holds vectors made by model {i:016x} but the encoder is model {o:016x}: \
-             vectors of different models are not comparable (re-embed the texts with one model)"
-        )),
-        (Some(i), None) => invalid(format!(
-            "the index holds vectors made by model {i:016x}: its model id cannot be dropped \
-             while it holds vectors"
-        )),
-        _ => invalid("the index records no model id".into()),
-    }
+/// The error for an encoder of model id `encoder` used on an index holding vectors of model
+/// id `index`.
+pub fn model_mismatch(index: Option<u64>, encoder: Option<u64>) -> Error {
+    let name = |id: Option<u64>| match id {
+        Some(id) => format!("model {id:016x}"),
+        None => "of no recorded model".into(),
+    };
+    invalid(format!(
+        "the index holds vectors made by {} but the encoder is {}: vectors of different \
+         models are not comparable (re-embed the texts with one model, or use a new index)",
+        name(index),
+        name(encoder)
+    ))
 }
 
 fn oom(what: &str) -> Error {
@@ -397,14 +396,14 @@ impl Index {
         self.model_id
     }
 
-    /// Records that the vectors come from the encoder with model id `id` (`None`: from no
-    /// particular model). Setting the id it already has is a no-op; an index with no slots
-    /// (nothing added since it was created, cleared or compacted empty) or without an id
-    /// takes any id. Changing the id of an index that holds vectors of another model is
-    /// [`Error::InvalidArgument`] (its vectors and the new model's would not be
-    /// comparable), and so is dropping the id of a non-empty index; the index is unchanged.
+    /// Records that the vectors come from the encoder with model id `id`. Setting the id
+    /// it already has is a no-op; an index with no slots (nothing added since it was
+    /// created, cleared or compacted empty) or without an id takes any id; `None` (vectors
+    /// of no particular model: no check) is always accepted. Changing the id of an index
+    /// that holds vectors of another model is [`Error::InvalidArgument`] naming both ids
+    /// (their vectors would not be comparable), and the index is unchanged.
     pub fn set_model_id(&mut self, id: Option<u64>) -> Result<()> {
-        if id == self.model_id || self.keys.is_empty() || self.model_id.is_none() {
+        if id.is_none() || id == self.model_id || self.keys.is_empty() || self.model_id.is_none() {
             self.model_id = id;
             return Ok(());
         }
