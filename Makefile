@@ -44,7 +44,7 @@ AARCH64_ENV := $(CROSS_ENV) \
 
 .PHONY: help
 help:
-	@echo "make demo   build and run the demo (kernel scan; vector index natively and interpreted)"
+	@echo "make demo   build and run the demo (kernel scan; text search over 3,000 Debian packages, embedded by ferrovec, natively and interpreted; Q=\"query\")"
 	@echo "make test   run every test: lint, header check, Rust, C (ASan+UBSan), NEON under qemu, golden cases, wasm modules in Node, wasm32 kernels in Node and wasmi"
 	@echo "make bench  kernel benchmarks against simsimd and a naive loop (bench-avx2: the AVX2 table vs simsimd's AVX2 kernels)"
 	@echo "make bench-encoder  the BERT encoder (all-MiniLM-L6-v2) per kernel table vs ONNX Runtime and candle, one thread"
@@ -282,9 +282,13 @@ install: build
 
 .PHONY: demo
 # The index part also runs in the Interpreted backend: the wasm modules are built and
-# embedded (bundled-wasm) first.
-demo: deps-native wasm
-	$(CARGO) run --release -p ferrovec --features bundled-wasm --example demo
+# embedded (bundled-wasm) first. Text search needs all-MiniLM-L6-v2 (`make model`, fetched
+# once); the 3,000 descriptions are embedded on the first run and cached under
+# $(FERROVEC_CACHE)/demo keyed by the model id. `make demo Q="play chess"` answers one query;
+# with stdin a terminal and no Q the demo ends at a search prompt.
+demo: deps-native wasm model
+	FERROVEC_MINILM_DIR=$(MINILM_DIR) FERROVEC_CACHE=$(FERROVEC_CACHE) \
+		$(CARGO) run --release -p ferrovec --features bundled-wasm --example demo $(if $(Q),-- "$(Q)")
 
 # ---------------------------------------------------------------- tests
 

@@ -374,7 +374,8 @@ fn bit_flips_in_a_bigger_file_are_corrupt() {
 #[test]
 fn wrong_version_and_bad_magic() {
     let bytes = small_files().swap_remove(1);
-    for v in [0u32, 2, 0xffff_ffff] {
+    // 3: the first version after this build's (1 and 2); a newer reader's file.
+    for v in [0u32, 3, 4, 0xffff_ffff] {
         let mut b = bytes.clone();
         set_u32(&mut b, VERSION, v);
         reseal(&mut b);
@@ -727,4 +728,142 @@ fn pinned_v1_files_load_and_save_identically() {
     assert_eq!(index.to_bytes().unwrap(), bytes);
     index.add(4, &[1.0; 10]).unwrap();
     assert_eq!(index.search(&[1.0; 10], 1).unwrap()[0].key, 4);
+}
+
+// ---- version 2: the model id of a text index ----
+
+const MODEL_ID: usize = HEADER;
+const MODEL: u64 = 0x0123_4567_89ab_cdef;
+
+/// Every kind x storage x metric with a model id: written as v2 (v1 + the id), reloads the
+/// same index with the same id, re-saves the same bytes; without an id it is still v1.
+#[test]
+fn v2_model_id_round_trips_for_every_kind() {
+    for (i, options) in every_options(6).into_iter().enumerate() {
+        let mut index = build(&options, 40, &mut Rng(100 + i as u64));
+        let v1 = index.to_bytes().unwrap();
+        assert_eq!(get_u32(&v1, VERSION), 1, "no id: v1");
+        index.set_model_id(Some(MODEL)).unwrap();
+        let v2 = index.to_bytes().unwrap();
+        assert_eq!(get_u32(&v2, VERSION), 2);
+        assert_eq!(v2.len(), v1.len() + 8);
+        assert_eq!(get_u64(&v2, MODEL_ID), MODEL);
+        // The rest is v1's layout, shifted by the 8 bytes of the id.
+        assert_eq!(&v2[8..HEADER], &v1[8..HEADER]);
+        assert_eq!(&v2[HEADER + 8..v2.len() - 4], &v1[HEADER..v1.len() - 4]);
+        let loaded = Index::from_bytes(&v2).unwrap();
+        assert_eq!(loaded.model_id(), Some(MODEL));
+        assert_eq!(loaded.to_bytes().unwrap(), v2);
+        let queries = Rng(7).vecs(3, 6);
+        assert_same_answers(&index, &loaded, &queries, &format!("{options:?}"));
+        assert_eq!(Index::from_bytes(&v1).unwrap().model_id(), None);
+    }
+}
+
+/// Any id value is valid (0 and all ones included), on an empty index too (the smallest
+/// v2 file: 100 bytes), and survives clear and compact.
+#[test]
+fn v2_edge_values_empty_clear_and_compact() {
+    for id in [0, 1, u64::MAX] {
+        let mut index = Index::new(IndexOptions::new(4, IndexMetric::Cosine)).unwrap();
+        index.set_model_id(Some(id)).unwrap();
+        let b = index.to_bytes().unwrap();
+        assert_eq!(b.len(), 100);
+        assert_eq!(Index::from_bytes(&b).unwrap().model_id(), Some(id));
+    }
+    let options = IndexOptions::new(4, IndexMetric::L2sq).hnsw(params());
+    let mut index = build(&options, 30, &mut Rng(5));
+    index.set_model_id(Some(MODEL)).unwrap();
+    index.compact().unwrap();
+    assert_eq!(index.model_id(), Some(MODEL));
+    let reloaded = Index::from_bytes(&index.to_bytes().unwrap()).unwrap();
+    assert_eq!(reloaded.model_id(), Some(MODEL));
+    index.clear();
+    assert_eq!(index.model_id(), Some(MODEL));
+    assert_eq!(get_u32(&index.to_bytes().unwrap(), VERSION), 2);
+}
+
+/// An index that holds vectors of one model refuses another model's id (unchanged), takes
+/// the same id again, and any id once empty; an index without an id adopts one.
+#[test]
+fn set_model_id_rules() {
+    let mut index = Index::new(IndexOptions::new(2, IndexMetric::Cosine)).unwrap();
+    index.set_model_id(Some(1)).unwrap();
+    index.set_model_id(Some(2)).unwrap(); // empty: any id
+    index.add(1, &[1.0, 0.0]).unwrap();
+    index.set_model_id(Some(2)).unwrap(); // same id
+    let e = index.set_model_id(Some(3)).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidArgument(m) if m.contains("0000000000000002") && m.contains("0000000000000003")),
+        "{e}"
+    );
+    assert_eq!(index.model_id(), Some(2));
+    index.set_model_id(None).unwrap(); // dropping the id (no more checks) is always allowed
+    index.set_model_id(Some(2)).unwrap();
+    index.remove(1).unwrap();
+    // A removed slot still holds the old model's vector until compacted.
+    assert!(index.set_model_id(Some(3)).is_err());
+    index.compact().unwrap();
+    index.set_model_id(Some(3)).unwrap();
+    let mut plain = Index::new(IndexOptions::new(2, IndexMetric::Cosine)).unwrap();
+    plain.add(1, &[1.0, 0.0]).unwrap();
+    plain.set_model_id(Some(9)).unwrap(); // adopts: plain vectors declared to be model 9's
+    assert_eq!(plain.model_id(), Some(9));
+}
+
+/// A damaged v2 file: a changed id byte fails the checksum; every truncation is corrupt; a
+/// v1 file relabeled v2 (or the reverse), checksum recomputed, does not parse.
+#[test]
+fn v2_corrupt_id_field_and_relabeled_versions() {
+    let options = IndexOptions::new(3, IndexMetric::L2sq).hnsw(params());
+    let mut index = build(&options, 12, &mut Rng(11));
+    let v1 = index.to_bytes().unwrap();
+    index.set_model_id(Some(MODEL)).unwrap();
+    let v2 = index.to_bytes().unwrap();
+    for at in MODEL_ID..MODEL_ID + 8 {
+        for mask in [0x01u8, 0x80, 0xff] {
+            let mut b = v2.clone();
+            b[at] ^= mask;
+            assert_corrupt(Index::from_bytes(&b), &format!("id byte {at} ^ {mask:#x}"));
+            // With the checksum recomputed the id is simply another model's.
+            reseal(&mut b);
+            let other = Index::from_bytes(&b).unwrap();
+            assert_ne!(other.model_id(), Some(MODEL));
+        }
+    }
+    for len in 0..v2.len() {
+        assert_corrupt(Index::from_bytes(&v2[..len]), &format!("v2 length {len}"));
+    }
+    let mut b = v1.clone();
+    set_u32(&mut b, VERSION, 2);
+    reseal(&mut b);
+    assert_corrupt(Index::from_bytes(&b), "v1 relabeled v2");
+    let mut b = v2.clone();
+    set_u32(&mut b, VERSION, 1);
+    reseal(&mut b);
+    assert_corrupt(Index::from_bytes(&b), "v2 relabeled v1");
+    let mut b = v2.clone();
+    set_u32(&mut b, VERSION, 3);
+    reseal(&mut b);
+    assert_eq!(err_of(Index::from_bytes(&b)), Error::UnsupportedVersion(3));
+}
+
+/// A v2 file written from FORMAT.md by hand (the pinned v1 exact file plus an id): loads
+/// with its id, searches, and saves the same bytes.
+#[test]
+fn hand_made_v2_file_loads() {
+    let v1 = unhex(PINNED_EXACT_L2_F32);
+    let mut b = Vec::new();
+    b.extend_from_slice(&v1[..4]);
+    b.extend_from_slice(&2u32.to_le_bytes());
+    b.extend_from_slice(&v1[8..HEADER]);
+    b.extend_from_slice(&MODEL.to_le_bytes());
+    b.extend_from_slice(&v1[HEADER..v1.len() - 4]);
+    let sum = crc32c(&b);
+    b.extend_from_slice(&sum.to_le_bytes());
+    let index = Index::from_bytes(&b).unwrap();
+    assert_eq!(index.model_id(), Some(MODEL));
+    assert_eq!(index.len(), 3);
+    assert_eq!(index.search(&[0.0, 1.9, 0.0], 1).unwrap()[0].key, 20);
+    assert_eq!(index.to_bytes().unwrap(), b);
 }

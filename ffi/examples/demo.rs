@@ -4,19 +4,28 @@
 //! around 256 random centres (like real embeddings). Each query is a noisy copy of a known
 //! row, so the right answer is known and printed beside the hits.
 //!
-//! Part 2 builds a vector index over real embeddings (`examples/data/debian-demo.bin`:
-//! 3,000 Debian package descriptions as all-MiniLM-L6-v2 vectors, made by
-//! `bench/data/make_demo_set.py`) and answers 8 descriptions that are not in it, with an
-//! exact and an HNSW index, natively and through the Interpreted backend (the same index
-//! code compiled to wasm, run by wasmi), printing the hits and the time of each. The
-//! interpreted HNSW index is loaded from the native one's bytes (same file format), so both
-//! must return the same keys.
+//! Part 2 is text search: 3,000 Debian package descriptions (`examples/data/debian-demo.bin`
+//! and `debian-demo-names.txt`) are embedded by ferrovec's own encoder (all-MiniLM-L6-v2,
+//! `make model`) on every core, once: the text index is cached as an index file keyed by the
+//! model id (`$FERROVEC_CACHE/demo/`, default `~/.cache/ferrovec/demo/`), so later runs load
+//! it in milliseconds. Then text queries: the ones on the command line
+//! (`make demo Q="play chess"`), or typed at a prompt when stdin is a terminal, or else a
+//! fixed set of examples. Each prints the top package names and descriptions with their
+//! distances and the time to embed the query and to search, exactly and with HNSW, natively
+//! and through the Interpreted backend (the same index code compiled to wasm, run by
+//! wasmi; its HNSW index is loaded from the native one's bytes, so both return the same
+//! keys).
+//!
+//! `cargo run --release -p ferrovec --example demo -- [QUERY...]`; the model directory is
+//! `$FERROVEC_MINILM_DIR` (default `~/.cache/ferrovec/models/all-minilm-l6-v2`).
 
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ferrovec::backend::InterpretedOptions;
 use ferrovec::kernels::{self, Isa, Kernels, Metric};
-use ferrovec::{Engine, HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate};
+use ferrovec::{Encoder, Engine, HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate};
 
 const ROWS: usize = 100_000;
 const DIMS: usize = 384;
@@ -64,8 +73,22 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 fn main() -> Result<(), ferrovec::Error> {
-    kernel_scan()?;
-    index_demo()
+    // Every argument together is one query (`make demo Q="..."` passes one).
+    let query = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    let query = query.trim();
+    if query.is_empty() {
+        kernel_scan()?;
+    }
+    let demo = TextDemo::new()?;
+    if !query.is_empty() {
+        demo.answer(query)?;
+    } else if std::io::stdin().is_terminal() {
+        demo.examples()?;
+        demo.interactive()?;
+    } else {
+        demo.examples()?;
+    }
+    Ok(())
 }
 
 fn kernel_scan() -> Result<(), ferrovec::Error> {
@@ -143,6 +166,7 @@ fn kernel_scan() -> Result<(), ferrovec::Error> {
 }
 
 /// The demo set: item vectors (dequantized), query vectors, and the texts of both.
+#[allow(dead_code)] // the query vectors and texts are the bench's (make_demo_set.py)
 struct DemoSet {
     dims: usize,
     items: Vec<f32>,
@@ -188,192 +212,374 @@ fn read_demo_set(bytes: &[u8]) -> Option<DemoSet> {
     })
 }
 
-/// Per-query search times of one (backend, kind), for the summary.
-struct Timings {
-    name: &'static str,
-    build: Duration,
-    searches: Vec<Duration>,
+/// The Debian package name(s) of each text of the set, one line per text (bench/data/make_demo_names.py).
+const DEMO_NAMES: &str = include_str!("data/debian-demo-names.txt");
+
+/// The example queries of a run without a query: plain requests, not package descriptions.
+const EXAMPLES: [&str; 6] = [
+    "play chess against the computer",
+    "read PDF files with vim keys",
+    "weather forecast in the terminal",
+    "draw and edit pictures",
+    "make up secure passwords",
+    "music player for the desktop",
+];
+
+const K: usize = 5;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
-impl Timings {
-    fn mean_us(&self) -> f64 {
-        let total: Duration = self.searches.iter().sum();
-        total.as_secs_f64() * 1e6 / self.searches.len().max(1) as f64
-    }
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
 }
 
-fn short(text: &str) -> String {
-    if text.chars().count() > 64 {
-        format!("{}...", text.chars().take(61).collect::<String>())
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}...", text.chars().take(max - 3).collect::<String>())
     } else {
         text.to_string()
     }
 }
 
-fn index_demo() -> Result<(), ferrovec::Error> {
-    const K: usize = 5;
-    let set = read_demo_set(DEMO_SET).expect("examples/data/debian-demo.bin is well-formed");
-    let n = set.item_texts.len();
-    let keys: Vec<u64> = (0..n as u64).collect();
-    println!(
-        "\nvector index: {n} Debian package descriptions (all-MiniLM-L6-v2, {} dims), cosine, \
-         {} queries not in the index",
-        set.dims,
-        set.query_texts.len()
-    );
+fn cache_dir() -> PathBuf {
+    match std::env::var_os("FERROVEC_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".cache/ferrovec"),
+            None => PathBuf::from("target"),
+        },
+    }
+}
 
-    let native = Engine::native();
-    // The bundled simd module when this build embeds it (`make demo` does), else the one
-    // `make wasm` wrote.
-    let interpreted = Engine::interpreted(&InterpretedOptions::new()).or_else(|_| {
-        let bytes = std::fs::read("target/wasm/ferrovec-simd.wasm").map_err(|e| {
-            ferrovec::Error::InvalidArgument(format!("no wasm module: run `make wasm` first ({e})"))
-        })?;
-        Engine::interpreted(&InterpretedOptions::new().module(bytes))
-    })?;
-    let options = IndexOptions::new(set.dims, IndexMetric::Cosine);
-    let hnsw_params = HnswParams::default();
-
-    let build = |engine: &Engine, options: IndexOptions| -> Result<(Index, Duration), _> {
-        let index = Index::new(engine, options)?;
-        let (r, t) = time(|| index.add_batch(&keys, &set.items, OnDuplicate::Error));
-        r.map(|()| (index, t))
-    };
-    let (native_exact, t_ne) = build(&native, options.clone().exact())?;
-    let (native_hnsw, t_nh) = build(&native, options.clone().hnsw(hnsw_params))?;
-    let (interp_exact, t_ie) = build(&interpreted, options.clone().exact())?;
-    let (bytes, t_save) = time(|| native_hnsw.to_bytes());
-    let bytes = bytes?;
-    let (interp_hnsw, t_load) = time(|| Index::from_bytes(&interpreted, &bytes));
-    let interp_hnsw = interp_hnsw?;
-    println!(
-        "built: native exact {:.1} ms, native HNSW (M {}, ef_construction {}) {:.0} ms \
-         ({:.0} vectors/s), interpreted exact {:.1} ms",
-        ms(t_ne),
-        hnsw_params.m,
-        hnsw_params.ef_construction,
-        ms(t_nh),
-        n as f64 / t_nh.as_secs_f64(),
-        ms(t_ie)
-    );
-    println!(
-        "HNSW saved to {} KiB in {:.1} ms, loaded into the interpreted backend in {:.1} ms\n",
-        bytes.len() / 1024,
-        ms(t_save),
-        ms(t_load)
-    );
-
-    let mut timings = [
-        ("native exact", &native_exact, t_ne),
-        ("native HNSW", &native_hnsw, t_nh),
-        ("interpreted exact", &interp_exact, t_ie),
-        ("interpreted HNSW", &interp_hnsw, t_load),
-    ]
-    .map(|(name, _, build)| Timings {
-        name,
-        build,
-        searches: Vec::new(),
-    });
-    let indexes = [&native_exact, &native_hnsw, &interp_exact, &interp_hnsw];
-    let mut recall_hits = 0;
-    let mut agree = 0;
-    for (qi, text) in set.query_texts.iter().enumerate() {
-        let query = &set.queries[qi * set.dims..(qi + 1) * set.dims];
-        let mut results: Vec<Vec<Match>> = Vec::new();
-        for (index, t) in indexes.iter().zip(timings.iter_mut()) {
-            // Best of 3: one search is short enough for a stray interrupt to dominate.
-            let (hits, elapsed) = time(|| index.search(query, K));
-            let best = (0..2)
-                .map(|_| time(|| index.search(query, K)).1)
-                .fold(elapsed, Duration::min);
-            results.push(hits?);
-            t.searches.push(best);
+/// FNV-1a of the texts, so a cached index is only reused for the same corpus.
+fn texts_hash(texts: &[String]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for t in texts {
+        for &b in t.as_bytes().iter().chain(b"\n") {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
         }
-        println!("query \"{text}\":");
-        let exact_keys: Vec<u64> = results[0].iter().map(|m| m.key).collect();
-        for (rank, m) in results[1].iter().enumerate() {
+    }
+    h
+}
+
+/// The text indexes of part 2 and what they answer with.
+struct TextDemo {
+    /// One thread: what a query costs (the corpus used every core).
+    encoder: Encoder,
+    texts: Vec<String>,
+    names: Vec<String>,
+    exact: Index,
+    hnsw: Index,
+    interp_exact: Index,
+    interp_hnsw: Index,
+}
+
+/// The hits and times of one query on the four indexes.
+struct Answer {
+    embed: Duration,
+    hits: Vec<Vec<Match>>,
+    times: Vec<Duration>,
+}
+
+const NAMES: [&str; 4] = [
+    "native exact",
+    "native HNSW",
+    "interpreted exact",
+    "interpreted HNSW",
+];
+
+impl TextDemo {
+    fn new() -> Result<TextDemo, ferrovec::Error> {
+        let set = read_demo_set(DEMO_SET).expect("examples/data/debian-demo.bin is well-formed");
+        let names: Vec<String> = DEMO_NAMES.lines().map(str::to_string).collect();
+        assert_eq!(names.len(), set.item_texts.len() + set.query_texts.len());
+        let n = set.item_texts.len();
+        let keys: Vec<u64> = (0..n as u64).collect();
+
+        let model_dir = std::env::var_os("FERROVEC_MINILM_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache_dir().join("models/all-minilm-l6-v2"));
+        let native = Engine::native();
+        let (encoder, t_load) = time(|| Encoder::load(&native, &model_dir));
+        let encoder = encoder.map_err(|e| {
+            ferrovec::Error::InvalidArgument(format!(
+                "the demo needs all-MiniLM-L6-v2 in {} (run `make model`): {e}",
+                model_dir.display()
+            ))
+        })?;
+        let all_cores = encoder.with_threads(0);
+        println!(
+            "\ntext search: all-MiniLM-L6-v2 ({} dims, model id {:016x}) loaded from {} in {:.0} ms",
+            encoder.dims(),
+            encoder.model_id(),
+            model_dir.display(),
+            ms(t_load)
+        );
+
+        // The exact text index, cached as an index file (format v2: it records the model
+        // id, so a file made by another model is refused and rebuilt).
+        let cache = cache_dir().join("demo").join(format!(
+            "debian-{n}-{:016x}-model-{:016x}.fvix",
+            texts_hash(&set.item_texts),
+            encoder.model_id()
+        ));
+        let exact_options = IndexOptions::new(encoder.dims(), IndexMetric::Cosine);
+        let (cached, t_cached) = time(|| Index::load_with_encoder(&native, &cache, &encoder));
+        let exact = match cached {
+            Ok(index) if index.len() == n => {
+                println!(
+                    "loaded the {n} embedded descriptions from the cache {} in {:.1} ms",
+                    cache.display(),
+                    ms(t_cached)
+                );
+                index
+            }
+            _ => {
+                let index = Index::new_text(&native, &all_cores, exact_options)?;
+                let (r, t) = time(|| index.add_texts(&keys, &set.item_texts));
+                r?;
+                let tokens: usize = set
+                    .item_texts
+                    .iter()
+                    .map(|t| encoder.tokenize(t).map_or(0, |ids| ids.len()))
+                    .sum();
+                println!(
+                    "embedded {n} descriptions ({tokens} tokens) with ferrovec's encoder on {} \
+                     threads in {:.2} s ({:.0} texts/s)",
+                    all_cores.threads(),
+                    t.as_secs_f64(),
+                    n as f64 / t.as_secs_f64()
+                );
+                let saved = std::fs::create_dir_all(cache.parent().expect("a file in a dir"))
+                    .map_err(|e| ferrovec::Error::InvalidArgument(e.to_string()))
+                    .and_then(|()| index.save(&cache));
+                match saved {
+                    Ok(()) => println!("cached as {} (the next run loads it)", cache.display()),
+                    Err(e) => println!("(not cached: {e})"),
+                }
+                index
+            }
+        };
+        // The vectors once more, for the other indexes; and against the reference vectors
+        // the set ships (numpy's all-MiniLM-L6-v2, stored as i8).
+        let mut vectors = Vec::with_capacity(n * encoder.dims());
+        for &k in &keys {
+            vectors.extend(exact.get(k)?);
+        }
+        let d = encoder.dims();
+        let cosines: Vec<f32> = (0..n)
+            .map(|i| {
+                let (a, b) = (&vectors[i * d..(i + 1) * d], &set.items[i * d..(i + 1) * d]);
+                let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+                let nb: f32 = b.iter().map(|y| y * y).sum::<f32>().sqrt();
+                dot / nb
+            })
+            .collect();
+        println!(
+            "cosine to the reference embeddings shipped with the set (numpy, i8-quantized): \
+             mean {:.4}, min {:.4}",
+            cosines.iter().sum::<f32>() / n as f32,
+            cosines.iter().copied().fold(1.0, f32::min)
+        );
+
+        let hnsw_params = HnswParams::default();
+        let hnsw = Index::new_text(&native, &encoder, exact.options().hnsw(hnsw_params))?;
+        let (r, t_hnsw) = time(|| hnsw.add_batch(&keys, &vectors, OnDuplicate::Error));
+        r?;
+        // The bundled simd module when this build embeds it (`make demo` does), else the one
+        // `make wasm` wrote.
+        let interpreted = Engine::interpreted(&InterpretedOptions::new()).or_else(|_| {
+            let bytes = std::fs::read("target/wasm/ferrovec-simd.wasm").map_err(|e| {
+                ferrovec::Error::InvalidArgument(format!(
+                    "no wasm module: run `make wasm` first ({e})"
+                ))
+            })?;
+            Engine::interpreted(&InterpretedOptions::new().module(bytes))
+        })?;
+        let interp_exact = Index::new(&interpreted, exact.options())?;
+        let (r, t_ie) = time(|| interp_exact.add_batch(&keys, &vectors, OnDuplicate::Error));
+        r?;
+        let bytes = hnsw.to_bytes()?;
+        let (interp_hnsw, t_il) =
+            time(|| Index::from_bytes_with_encoder(&interpreted, &bytes, &encoder));
+        let interp_hnsw = interp_hnsw?;
+        println!(
+            "indexes: native HNSW (M {}, ef_construction {}) built in {:.0} ms, interpreted exact \
+             in {:.0} ms, interpreted HNSW loaded from the native one's {} KiB (format v2, \
+             model id {:016x}) in {:.1} ms",
+            hnsw_params.m,
+            hnsw_params.ef_construction,
+            ms(t_hnsw),
+            ms(t_ie),
+            bytes.len() / 1024,
+            interp_hnsw.model_id().unwrap_or(0),
+            ms(t_il)
+        );
+        Ok(TextDemo {
+            encoder,
+            texts: set.item_texts,
+            names,
+            exact,
+            hnsw,
+            interp_exact,
+            interp_hnsw,
+        })
+    }
+
+    fn search(&self, query: &str) -> Result<Answer, ferrovec::Error> {
+        // Embedding the query, timed on its own (search_text does both steps in one call).
+        let (q, embed) = time(|| self.encoder.embed_one(query));
+        let q = q?;
+        let mut hits = Vec::new();
+        let mut times = Vec::new();
+        for index in [
+            &self.exact,
+            &self.hnsw,
+            &self.interp_exact,
+            &self.interp_hnsw,
+        ] {
+            // Best of 3: one search is short enough for a stray interrupt to dominate.
+            let (h, first) = time(|| index.search(&q, K));
+            let best = (0..2)
+                .map(|_| time(|| index.search(&q, K)).1)
+                .fold(first, Duration::min);
+            hits.push(h?);
+            times.push(best);
+        }
+        Ok(Answer { embed, hits, times })
+    }
+
+    /// Prints the HNSW hits of `query` (marking any not in the exact top k) and the times.
+    fn answer(&self, query: &str) -> Result<Answer, ferrovec::Error> {
+        let a = self.search(query)?;
+        println!("\nquery \"{query}\":");
+        let exact_keys: Vec<u64> = a.hits[0].iter().map(|m| m.key).collect();
+        for (rank, m) in a.hits[1].iter().enumerate() {
             let mark = if exact_keys.contains(&m.key) {
                 ""
             } else {
                 "  (not in the exact top 5)"
             };
             println!(
-                "  {}. {:.3}  {}{mark}",
+                "  {}. {:.3}  {:<24} {}{mark}",
                 rank + 1,
                 m.distance,
-                short(&set.item_texts[m.key as usize])
+                short(&self.names[m.key as usize], 24),
+                short(&self.texts[m.key as usize], 60)
             );
         }
-        recall_hits += results[1]
-            .iter()
-            .filter(|m| exact_keys.contains(&m.key))
-            .count();
+        println!(
+            "  embed {:.1} ms; search: {}",
+            ms(a.embed),
+            NAMES
+                .iter()
+                .zip(&a.times)
+                .map(|(name, t)| format!("{name} {:.0} us", us(*t)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(a)
+    }
+
+    /// The fixed examples, a filtered search and a summary of the times.
+    fn examples(&self) -> Result<(), ferrovec::Error> {
+        let mut answers = Vec::new();
+        for q in EXAMPLES {
+            answers.push(self.answer(q)?);
+        }
         let same_keys =
             |a: &[Match], b: &[Match]| a.iter().map(|m| m.key).eq(b.iter().map(|m| m.key));
         // The same index code on both backends: the same answers (up to rounding: the
         // kernels sum in a different order, which could swap near-ties).
-        agree += usize::from(same_keys(&results[0], &results[2]));
-        agree += usize::from(same_keys(&results[1], &results[3]));
+        let agree: usize = answers
+            .iter()
+            .map(|a| {
+                usize::from(same_keys(&a.hits[0], &a.hits[2]))
+                    + usize::from(same_keys(&a.hits[1], &a.hits[3]))
+            })
+            .sum();
+        let recall: usize = answers
+            .iter()
+            .map(|a| {
+                a.hits[1]
+                    .iter()
+                    .filter(|m| a.hits[0].iter().any(|e| e.key == m.key))
+                    .count()
+            })
+            .sum();
         println!(
-            "  times: {}",
-            timings
-                .iter()
-                .map(|t| format!("{} {:.0} us", t.name, t.searches[qi].as_secs_f64() * 1e6))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "\nnative and interpreted returned the same keys in {agree} of {} searches (exact and \
+             HNSW); HNSW recall@{K} vs exact: {:.2}",
+            2 * answers.len(),
+            recall as f64 / (K * answers.len()) as f64
         );
-    }
-    println!(
-        "\nnative and interpreted returned the same keys in {agree} of {} searches (exact and \
-         HNSW); HNSW recall@{K} vs exact: {:.2}",
-        2 * set.query_texts.len(),
-        recall_hits as f64 / (K * set.query_texts.len()) as f64
-    );
 
-    // A filter: only descriptions that mention a word, as a Rust closure (native) and as
-    // an allow-list (works on every surface, including the wasm ABI).
-    let word = "game";
-    let query = &set.queries[..set.dims];
-    let accept = |key: u64| set.item_texts[key as usize].to_lowercase().contains(word);
-    let allowed: Vec<u64> = keys.iter().copied().filter(|&k| accept(k)).collect();
-    let (filtered, t_f) = time(|| native_hnsw.search_filtered(query, 3, accept));
-    let (allowed_hits, t_a) = time(|| interp_hnsw.search_allowed(query, 3, &allowed));
-    println!(
-        "\nquery \"{}\", only descriptions containing \"{word}\" ({} of {n}):",
-        set.query_texts[0],
-        allowed.len()
-    );
-    for (rank, m) in filtered?.iter().enumerate() {
+        // A filter: only descriptions that mention a word, as a Rust closure (native) and as
+        // an allow-list (works on every surface, including the wasm ABI).
+        let (word, query) = ("game", "play chess against the computer");
+        let q = self.encoder.embed_one(query)?;
+        let accept = |key: u64| self.texts[key as usize].to_lowercase().contains(word);
+        let allowed: Vec<u64> = (0..self.texts.len() as u64)
+            .filter(|&k| accept(k))
+            .collect();
+        let (filtered, t_f) = time(|| self.hnsw.search_filtered(&q, 3, accept));
+        let (allowed_hits, t_a) = time(|| self.interp_hnsw.search_allowed(&q, 3, &allowed));
         println!(
-            "  {}. {:.3}  {}",
-            rank + 1,
-            m.distance,
-            short(&set.item_texts[m.key as usize])
+            "\nquery \"{query}\", only descriptions containing \"{word}\" ({} of {}):",
+            allowed.len(),
+            self.texts.len()
         );
-    }
-    // A rare filter costs HNSW a wide walk (it keeps going until k keys pass), while a
-    // short allow-list is simply scanned.
-    println!(
-        "  native HNSW + closure {:.0} us; interpreted HNSW + allow-list {:.0} us ({} hits)",
-        t_f.as_secs_f64() * 1e6,
-        t_a.as_secs_f64() * 1e6,
-        allowed_hits?.len()
-    );
-
-    println!("\nmean search time per query (k = {K}, best of 3 each) and build time:");
-    let base = timings[0].mean_us();
-    for t in &timings {
+        for (rank, m) in filtered?.iter().enumerate() {
+            println!(
+                "  {}. {:.3}  {:<24} {}",
+                rank + 1,
+                m.distance,
+                short(&self.names[m.key as usize], 24),
+                short(&self.texts[m.key as usize], 60)
+            );
+        }
         println!(
-            "  {:<18} {:>9.1} us  ({:>6.1}x native exact)   build/load {:>8.1} ms",
-            t.name,
-            t.mean_us(),
-            t.mean_us() / base,
-            ms(t.build)
+            "  native HNSW + closure {:.0} us; interpreted HNSW + allow-list {:.0} us ({} hits)",
+            us(t_f),
+            us(t_a),
+            allowed_hits?.len()
         );
-    }
-    Ok(())
-}
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+        let n = answers.len() as f64;
+        let embed = answers.iter().map(|a| ms(a.embed)).sum::<f64>() / n;
+        println!(
+            "\nmean per query (k = {K}, searches best of 3): embed {embed:.1} ms (one thread)"
+        );
+        let base: f64 = answers.iter().map(|a| us(a.times[0])).sum::<f64>() / n;
+        for (i, name) in NAMES.iter().enumerate() {
+            let mean = answers.iter().map(|a| us(a.times[i])).sum::<f64>() / n;
+            println!(
+                "  {name:<18} {mean:>9.1} us  ({:>6.1}x native exact)",
+                mean / base
+            );
+        }
+        // The one-call form every surface gets.
+        let hits = self.hnsw.search_text("a text editor for programmers", 1)?;
+        println!(
+            "\nindex.search_text(\"a text editor for programmers\", 1): {} ({})",
+            self.names[hits[0].key as usize], self.texts[hits[0].key as usize]
+        );
+        Ok(())
+    }
+
+    /// Queries typed at a prompt until an empty line or end of input.
+    fn interactive(&self) -> Result<(), ferrovec::Error> {
+        let stdin = std::io::stdin();
+        loop {
+            print!("\nsearch (empty line to quit)> ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                return Ok(());
+            }
+            self.answer(line.trim())?;
+        }
+    }
 }

@@ -11,12 +11,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use ferrovec_core::index::{
     HnswParams, IndexKind, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,
 };
-use ferrovec_core::Result;
-// The docs name the error kinds.
-#[cfg(doc)]
-use ferrovec_core::Error;
+use ferrovec_core::{Error, Result};
 
-use crate::{BackendKind, Engine};
+use crate::{BackendKind, Encoder, Engine};
 
 /// What a [`Backend`](crate::backend::Backend) implements to hold an index: the core
 /// [`Index`](ferrovec_core::index::Index) contract, with every method fallible (an
@@ -69,6 +66,11 @@ pub trait IndexBackend: Send + Sync + fmt::Debug {
     fn search_batch(&self, queries: &[f32], k: usize) -> Result<Vec<Vec<Match>>>;
     /// See [`Index::to_bytes`].
     fn to_bytes(&self) -> Result<Vec<u8>>;
+    /// See [`Index::model_id`].
+    fn model_id(&self) -> Option<u64>;
+    /// Records the model id: the rules of the core's
+    /// [`set_model_id`](ferrovec_core::index::Index::set_model_id); unchanged on error.
+    fn set_model_id(&mut self, id: Option<u64>) -> Result<()>;
 }
 
 /// The Native backend's index: the core index itself.
@@ -138,6 +140,12 @@ impl IndexBackend for NativeIndex {
     fn to_bytes(&self) -> Result<Vec<u8>> {
         self.0.to_bytes()
     }
+    fn model_id(&self) -> Option<u64> {
+        self.0.model_id()
+    }
+    fn set_model_id(&mut self, id: Option<u64>) -> Result<()> {
+        self.0.set_model_id(id)
+    }
 }
 
 /// A vector index: vectors of a fixed dimension under `u64` keys, searched exactly (a flat
@@ -183,6 +191,8 @@ impl IndexBackend for NativeIndex {
 pub struct Index {
     inner: Arc<RwLock<Box<dyn IndexBackend>>>,
     backend: BackendKind,
+    /// The text encoder of [`add_text`](Self::add_text) and [`search_text`](Self::search_text).
+    encoder: Option<Encoder>,
 }
 
 impl fmt::Debug for Index {
@@ -192,6 +202,8 @@ impl fmt::Debug for Index {
             .field("backend", &self.backend)
             .field("options", guard.options())
             .field("len", &guard.len())
+            .field("model_id", &guard.model_id().map(|id| format!("{id:016x}")))
+            .field("encoder", &self.encoder)
             .finish()
     }
 }
@@ -229,6 +241,7 @@ impl Index {
         Index {
             inner: Arc::new(RwLock::new(inner)),
             backend,
+            encoder: None,
         }
     }
 
@@ -370,6 +383,152 @@ impl Index {
         self.read().to_bytes()
     }
 
+    // ---- text ----
+
+    /// An empty index for the vectors of `encoder`, with it attached (see
+    /// [`with_encoder`](Self::with_encoder)): `options.dims` must be `encoder.dims()`
+    /// ([`Error::DimensionMismatch`] otherwise). The encoder's vectors have unit length, so
+    /// [`IndexMetric::Cosine`] (or the cheaper [`IndexMetric::InnerProduct`], which gives
+    /// the same ranking on unit vectors) is the usual metric.
+    pub fn new_text(engine: &Engine, encoder: &Encoder, options: IndexOptions) -> Result<Index> {
+        if options.dims != encoder.dims() {
+            return Err(dims_mismatch(encoder, options.dims));
+        }
+        let index = Index::new(engine, options)?;
+        index.write().set_model_id(Some(encoder.model_id()))?;
+        index.with_encoder(encoder.clone())
+    }
+
+    /// A handle to this index (the same shared index, like a clone) that carries `encoder`
+    /// for [`add_text`](Self::add_text), [`add_texts`](Self::add_texts) and
+    /// [`search_text`](Self::search_text). Errors, leaving the index as it was:
+    /// [`Error::DimensionMismatch`] when `encoder.dims()` is not the index's dims;
+    /// [`Error::InvalidArgument`] naming both ids when the index records another model id
+    /// ([`model_id`](Self::model_id), e.g. from a saved file) and holds vectors. An index
+    /// without a model id (plain vectors, or a version 1 file) takes any encoder; it
+    /// records the encoder's id at the first text added.
+    pub fn with_encoder(&self, encoder: Encoder) -> Result<Index> {
+        {
+            let b = self.read();
+            if b.options().dims != encoder.dims() {
+                return Err(dims_mismatch(&encoder, b.options().dims));
+            }
+            check_model(&**b, &encoder)?;
+        }
+        Ok(Index {
+            encoder: Some(encoder),
+            ..self.clone()
+        })
+    }
+
+    /// [`load`](Self::load) then [`with_encoder`](Self::with_encoder): the file's model id
+    /// (if it records one) must be `encoder`'s.
+    pub fn load_with_encoder(
+        engine: &Engine,
+        path: impl AsRef<Path>,
+        encoder: &Encoder,
+    ) -> Result<Index> {
+        Index::load(engine, path)?.with_encoder(encoder.clone())
+    }
+
+    /// [`from_bytes`](Self::from_bytes) then [`with_encoder`](Self::with_encoder).
+    pub fn from_bytes_with_encoder(
+        engine: &Engine,
+        bytes: &[u8],
+        encoder: &Encoder,
+    ) -> Result<Index> {
+        Index::from_bytes(engine, bytes)?.with_encoder(encoder.clone())
+    }
+
+    /// The encoder this handle carries, if any.
+    pub fn encoder(&self) -> Option<&Encoder> {
+        self.encoder.as_ref()
+    }
+
+    /// The model id of the encoder that made the index's vectors (recorded by the first
+    /// text added, or by [`new_text`](Self::new_text); saved in the file), or `None` for an
+    /// index of plain vectors.
+    pub fn model_id(&self) -> Option<u64> {
+        self.read().model_id()
+    }
+
+    fn text_encoder(&self) -> Result<&Encoder> {
+        self.encoder.as_ref().ok_or_else(|| {
+            Error::InvalidArgument(
+                "this index has no text encoder: create it with Index::new_text or attach one \
+                 with Index::with_encoder"
+                    .into(),
+            )
+        })
+    }
+
+    /// Embeds `text` with the index's encoder and adds the vector under `key`; a key that
+    /// is already live is [`Error::DuplicateKey`]. The first text added records the
+    /// encoder's model id in the index. [`Error::InvalidArgument`] without an encoder or
+    /// when the index holds another model's vectors; the index is unchanged on any error.
+    pub fn add_text(&self, key: u64, text: &str) -> Result<()> {
+        self.add_texts_with(&[key], &[text], OnDuplicate::Error)
+    }
+
+    /// [`add_text`](Self::add_text) with a choice for live keys.
+    pub fn add_text_with(&self, key: u64, text: &str, on_duplicate: OnDuplicate) -> Result<()> {
+        self.add_texts_with(&[key], &[text], on_duplicate)
+    }
+
+    /// Embeds `texts` (in one batch, on the encoder's threads: see
+    /// [`Encoder::with_threads`]) and adds them under `keys`, all or nothing. Duplicate
+    /// live keys are [`Error::DuplicateKey`]; `keys.len() != texts.len()` is
+    /// [`Error::DimensionMismatch`].
+    pub fn add_texts<T: AsRef<str>>(&self, keys: &[u64], texts: &[T]) -> Result<()> {
+        self.add_texts_with(keys, texts, OnDuplicate::Error)
+    }
+
+    /// [`add_texts`](Self::add_texts) with a choice for live keys.
+    pub fn add_texts_with<T: AsRef<str>>(
+        &self,
+        keys: &[u64],
+        texts: &[T],
+        on_duplicate: OnDuplicate,
+    ) -> Result<()> {
+        let encoder = self.text_encoder()?;
+        if keys.len() != texts.len() {
+            return Err(Error::DimensionMismatch {
+                expected: keys.len(),
+                actual: texts.len(),
+            });
+        }
+        // Cheap refusals before the (costly) embedding; checked again under the lock.
+        check_model(&**self.read(), encoder)?;
+        let vectors = encoder.embed_flat(texts)?;
+        let mut b = self.write();
+        let before = b.model_id();
+        b.set_model_id(Some(encoder.model_id()))?;
+        let added = b.add_batch(keys, &vectors, on_duplicate);
+        if added.is_err() {
+            // Nothing was added: back to the id the index had (always allowed then).
+            let _ = b.set_model_id(before);
+        }
+        added
+    }
+
+    /// The `k` nearest live vectors to the embedding of `text` (see
+    /// [`search`](Self::search)). [`Error::InvalidArgument`] without an encoder or when the
+    /// index holds another model's vectors.
+    pub fn search_text(&self, text: &str, k: usize) -> Result<Vec<Match>> {
+        let encoder = self.text_encoder()?;
+        check_model(&**self.read(), encoder)?;
+        let query = encoder.embed_one(text)?;
+        self.search(&query, k)
+    }
+
+    /// One [`search_text`](Self::search_text) per text, the texts embedded in one batch.
+    pub fn search_texts<T: AsRef<str>>(&self, texts: &[T], k: usize) -> Result<Vec<Vec<Match>>> {
+        let encoder = self.text_encoder()?;
+        check_model(&**self.read(), encoder)?;
+        let queries = encoder.embed_flat(texts)?;
+        self.search_batch(&queries, k)
+    }
+
     /// Writes [`to_bytes`](Self::to_bytes) to `path` atomically: into a temporary file in
     /// the same directory, flushed to disk, then renamed over `path`, so a crash leaves
     /// either the old file or the new one, never a torn one. I/O failures are
@@ -377,6 +536,24 @@ impl Index {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let bytes = self.to_bytes()?;
         crate::files::write_atomic(path.as_ref(), &bytes)
+    }
+}
+
+fn dims_mismatch(encoder: &Encoder, index_dims: usize) -> Error {
+    Error::DimensionMismatch {
+        expected: index_dims,
+        actual: encoder.dims(),
+    }
+}
+
+/// Whether `encoder` may add to or search `b`: the index records no model id, the
+/// encoder's, or holds nothing.
+fn check_model(b: &dyn IndexBackend, encoder: &Encoder) -> Result<()> {
+    match b.model_id() {
+        Some(id) if id != encoder.model_id() && !b.is_empty() => Err(
+            ferrovec_core::index::model_mismatch(Some(id), Some(encoder.model_id())),
+        ),
+        _ => Ok(()),
     }
 }
 

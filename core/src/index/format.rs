@@ -17,10 +17,16 @@ use crate::{Error, Result};
 
 /// The first four bytes of every index file.
 pub(crate) const MAGIC: [u8; 4] = *b"FVIX";
-/// The format version this build writes and reads.
-pub(crate) const VERSION: u32 = 1;
-/// Bytes of the fixed header (magic and version included).
+/// The format version of an index without a model id: the original layout, still written
+/// for such indexes so every release reads them.
+pub(crate) const VERSION_1: u32 = 1;
+/// The format version of an index that records the model id of its text encoder: v1's
+/// header followed by the u64 model id, the rest as in v1.
+pub(crate) const VERSION_2: u32 = 2;
+/// Bytes of the fixed header of a v1 file (magic and version included).
 pub(crate) const HEADER_LEN: usize = 88;
+/// Bytes of the fixed header of a v2 file: v1's, then the model id.
+pub(crate) const HEADER_LEN_V2: usize = HEADER_LEN + 8;
 const KIND_EXACT: u32 = 0;
 const KIND_HNSW: u32 = 1;
 /// No quantization scale (f32 and b1 storage).
@@ -179,7 +185,12 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
         Some(_) => size(graph_words, 4, n)?,
         None => 0,
     };
-    let mut total = size(n, 8, HEADER_LEN + 4)?;
+    let header_len = if p.model_id.is_some() {
+        HEADER_LEN_V2
+    } else {
+        HEADER_LEN
+    };
+    let mut total = size(n, 8, header_len + 4)?;
     total = size(1, n.div_ceil(8), total)?;
     total = size(1, row_bytes, total)?;
     total = size(1, graph_bytes, total)?;
@@ -190,7 +201,11 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
 
     // Header.
     w.bytes(&MAGIC);
-    w.u32(VERSION);
+    w.u32(if p.model_id.is_some() {
+        VERSION_2
+    } else {
+        VERSION_1
+    });
     w.u32(o.dims as u32);
     w.u32(o.metric as i32 as u32);
     w.u32(o.storage as i32 as u32);
@@ -220,7 +235,10 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
     w.u32(h.entry);
     w.u32(h.max_level as u32);
     w.u64(graph_words as u64);
-    debug_assert_eq!(w.pos, HEADER_LEN);
+    if let Some(id) = p.model_id {
+        w.u64(id);
+    }
+    debug_assert_eq!(w.pos, header_len);
 
     // Body.
     for &k in p.keys {
@@ -341,10 +359,12 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
         return Err(corrupt("truncated: no format version"));
     }
     let version = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    if version != VERSION {
-        return Err(Error::UnsupportedVersion(version));
-    }
-    if bytes.len() < HEADER_LEN + 4 {
+    let header_len = match version {
+        VERSION_1 => HEADER_LEN,
+        VERSION_2 => HEADER_LEN_V2,
+        _ => return Err(Error::UnsupportedVersion(version)),
+    };
+    if bytes.len() < header_len + 4 {
         return Err(corrupt("truncated: shorter than the header and checksum"));
     }
     let (body, sum) = bytes.split_at(bytes.len() - 4);
@@ -355,16 +375,18 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
     }
     // Header: every field is checked before anything is allocated. The length check above
     // covers it, so fields are read without further bounds errors.
-    let h = &body[..HEADER_LEN];
+    let h = &body[..header_len];
     let le32 = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
     let le64 = |at: usize| le32(at) as u64 | (le32(at + 4) as u64) << 32;
     let (dims, metric, storage, kind, scales) = (le32(8), le32(12), le32(16), le32(20), le32(24));
     let (m, ef_construction, ef_search) = (le32(28), le32(32), le32(36));
     let (seed, rng, n, live) = (le64(40), le64(48), le64(56), le64(64));
     let (entry, max_level, graph_words) = (le32(72), le32(76), le64(80));
+    // v2: the model id of the encoder that made the vectors (any u64 value).
+    let model_id = (version == VERSION_2).then(|| le64(HEADER_LEN));
     let mut r = Reader {
         buf: body,
-        pos: HEADER_LEN,
+        pos: header_len,
     };
 
     let metric = i32::try_from(metric)
@@ -495,7 +517,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
     if r.left() != 0 {
         return Err(corrupt("unexpected bytes after the last section"));
     }
-    Index::import_parts(options, keys, dead, vecs, graph)
+    Index::import_parts(options, keys, dead, vecs, graph, model_id)
 }
 
 /// The HNSW section: a level per slot, then every slot's neighbor lists (levels 0 up, each

@@ -245,6 +245,21 @@ fn invalid(msg: alloc::string::String) -> Error {
     Error::InvalidArgument(msg)
 }
 
+/// The error for an encoder of model id `encoder` used on an index holding vectors of model
+/// id `index`.
+pub fn model_mismatch(index: Option<u64>, encoder: Option<u64>) -> Error {
+    let name = |id: Option<u64>| match id {
+        Some(id) => format!("model {id:016x}"),
+        None => "of no recorded model".into(),
+    };
+    invalid(format!(
+        "the index holds vectors made by {} but the encoder is {}: vectors of different \
+         models are not comparable (re-embed the texts with one model, or use a new index)",
+        name(index),
+        name(encoder)
+    ))
+}
+
 fn oom(what: &str) -> Error {
     Error::OutOfMemory(format!("could not reserve memory for {what}"))
 }
@@ -282,6 +297,8 @@ pub struct Index {
     map: BTreeMap<u64, u32>,
     vecs: Vectors,
     hnsw: Option<Hnsw>,
+    /// The model id of the text encoder that made the vectors, if the index records one.
+    model_id: Option<u64>,
 }
 
 /// A bounded max-heap keeping the `k` best `(distance, key)` pairs.
@@ -367,7 +384,30 @@ impl Index {
             map: BTreeMap::new(),
             vecs,
             hnsw,
+            model_id: None,
         })
+    }
+
+    /// The model id of the text encoder whose vectors this index holds
+    /// ([`Encoder::model_id`](crate::encoder::Encoder::model_id)), or `None` for an index of
+    /// plain vectors. Saved in the file (format version 2; an index without one is written
+    /// as version 1), kept by [`clear`](Self::clear) and [`compact`](Self::compact).
+    pub fn model_id(&self) -> Option<u64> {
+        self.model_id
+    }
+
+    /// Records that the vectors come from the encoder with model id `id`. Setting the id
+    /// it already has is a no-op; an index with no slots (nothing added since it was
+    /// created, cleared or compacted empty) or without an id takes any id; `None` (vectors
+    /// of no particular model: no check) is always accepted. Changing the id of an index
+    /// that holds vectors of another model is [`Error::InvalidArgument`] naming both ids
+    /// (their vectors would not be comparable), and the index is unchanged.
+    pub fn set_model_id(&mut self, id: Option<u64>) -> Result<()> {
+        if id.is_none() || id == self.model_id || self.keys.is_empty() || self.model_id.is_none() {
+            self.model_id = id;
+            return Ok(());
+        }
+        Err(model_mismatch(self.model_id, id))
     }
 
     /// The options (for HNSW, `ef_search` as last set by [`set_ef_search`](Self::set_ef_search)).
@@ -533,6 +573,7 @@ impl Index {
             map: BTreeMap::new(),
             vecs: self.vecs.empty_like(),
             hnsw: self.hnsw.as_ref().map(Hnsw::empty_like),
+            model_id: self.model_id,
         };
         next.reserve(self.live)?;
         for slot in 0..self.keys.len() {
@@ -869,6 +910,8 @@ pub(crate) struct Parts<'a> {
     pub dead: &'a [bool],
     pub vecs: &'a Vectors,
     pub hnsw: Option<&'a Hnsw>,
+    /// The text encoder's model id (v2 files only).
+    pub model_id: Option<u64>,
 }
 
 impl Index {
@@ -879,6 +922,7 @@ impl Index {
             dead: &self.dead,
             vecs: &self.vecs,
             hnsw: self.hnsw.as_ref(),
+            model_id: self.model_id,
         }
     }
 
@@ -891,6 +935,7 @@ impl Index {
         dead: Vec<bool>,
         vecs: Vectors,
         hnsw: Option<Hnsw>,
+        model_id: Option<u64>,
     ) -> Result<Index> {
         let mut vecs = vecs;
         if hnsw.is_some() {
@@ -914,6 +959,7 @@ impl Index {
             map,
             vecs,
             hnsw,
+            model_id,
         })
     }
 }

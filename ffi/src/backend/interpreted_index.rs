@@ -134,6 +134,9 @@ pub(crate) struct InterpretedIndex {
     /// The log size at which the next image is attempted (grows after a failed attempt).
     fold_at: usize,
     cached: Cached,
+    /// The model id the index in the module holds (format v2): known from the image it was
+    /// loaded from, and kept by every operation (the module has no call to change it yet).
+    model_id: Option<u64>,
 }
 
 impl fmt::Debug for InterpretedIndex {
@@ -162,9 +165,19 @@ impl InterpretedIndex {
                 len: 0,
                 capacity: 0,
             },
+            model_id: None,
         };
         let (inst, cached) = index.rebuild()?;
         index.cached = cached;
+        if let Base::Image(bytes) = &index.base {
+            // The module loaded the image, so its header is valid (FORMAT.md): a v2 file
+            // has the model id at offset 88.
+            if bytes.get(4..8) == Some(&2u32.to_le_bytes()[..]) {
+                let mut id = [0u8; 8];
+                id.copy_from_slice(&bytes[88..96]);
+                index.model_id = Some(u64::from_le_bytes(id));
+            }
+        }
         *index.inst.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(inst);
         Ok(index)
     }
@@ -309,7 +322,9 @@ impl InterpretedIndex {
             // Everything before a clear is irrelevant, except the options and ef_search.
             self.log.clear();
             self.log_bytes = 0;
-            if let Base::Image(_) = self.base {
+            // (An image with a model id stays the base: rebuilding from the options alone
+            // would lose the id.)
+            if let (Base::Image(_), None) = (&self.base, self.model_id) {
                 self.base = Base::Options(self.cached.options.clone());
             }
         } else {
@@ -652,5 +667,21 @@ impl IndexBackend for InterpretedIndex {
 
     fn to_bytes(&self) -> Result<Vec<u8>> {
         self.read(|inst| inst.save())
+    }
+
+    fn model_id(&self) -> Option<u64> {
+        self.model_id
+    }
+
+    fn set_model_id(&mut self, id: Option<u64>) -> Result<()> {
+        if id == self.model_id {
+            return Ok(());
+        }
+        Err(Error::InvalidArgument(
+            "the Interpreted backend cannot record a model id on an index yet (the wasm ABI \
+             has no call for it): it keeps the id of a loaded file, but text indexes are \
+             built on the Native backend"
+                .into(),
+        ))
     }
 }
