@@ -12,7 +12,7 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use ferrovec_core::encoder::{Encoder, EncoderWorkspace, ModelBytes, ModelFiles};
+use ferrovec_core::encoder::{Encoder, EncoderWorkspace, ModelBytes, ModelFiles, WeightPrecision};
 use ferrovec_core::kernels::Kernels;
 use ferrovec_core::{Error, Result};
 
@@ -117,6 +117,8 @@ pub fn load(
         vocab_txt,
         pooling_json,
         sentence_bert_config_json: sbert,
+        // The ABI has no precision argument yet: the module runs f32 weights.
+        precision: WeightPrecision::F32,
     })?;
     let handle = reg
         .insert(ModuleEncoder {

@@ -904,6 +904,12 @@ impl Backend for Interpreted {
         &self,
         files: ferrovec_core::encoder::ModelFiles<'_>,
     ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
+        if files.precision != ferrovec_core::encoder::WeightPrecision::F32 {
+            return Err(Error::InvalidArgument(format!(
+                "{:?} weights are not available on the interpreted backend yet (the encoder module runs f32)",
+                files.precision
+            )));
+        }
         super::interpreted_encoder::load_encoder(self, files)
     }
 
