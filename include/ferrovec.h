@@ -400,8 +400,10 @@ typedef void (*fv_release_fn)(void *user);
  *   memory the encoder owns; the caller may free its buffer when the call returns.
  * - `safetensors_release` set: no copy at all. The encoder borrows the buffer (e.g. a
  *   memory-mapped file) until it is freed, then calls `safetensors_release(safetensors_user)`
- *   once; the caller must keep the bytes readable and unchanged until then. It is also
- *   called, once, when `fv_encoder_from_files` fails after checking its arguments.
+ *   once; the caller must keep the bytes readable and unchanged until then. Whenever
+ *   `files` is non-NULL, it is called exactly once: when the encoder is freed, or before
+ *   `fv_encoder_from_files` returns if it fails (whatever the error), so the caller never
+ *   has to guess who releases the buffer.
  *
  * The other files are small and read during the call only.
  */

@@ -334,6 +334,21 @@ static void test_from_files(const fv_engine *engine, const char *dir, uint64_t d
     int rc = fv_encoder_from_files(engine, &files, &bad);
     CHECK(rc == FV_ERR_CORRUPT_FILE && bad == NULL, "truncated weights: %d", rc);
     CHECK(released == 1, "release after a refused load: %d", released);
+    /* Borrowed, refused before the weights are read (NULL config, NULL out, NULL engine):
+     * released once all the same, so the caller never has to guess. */
+    files.safetensors_len = wlen;
+    for (int which = 0; which < 3; which++) {
+        lent = malloc(wlen);
+        memcpy(lent, weights, wlen);
+        files.safetensors = lent;
+        files.safetensors_user = lent;
+        files.config_json = which == 0 ? NULL : config;
+        released = 0;
+        rc = fv_encoder_from_files(which == 2 ? NULL : engine, &files, which == 1 ? NULL : &bad);
+        CHECK(rc == FV_ERR_NULL_POINTER && bad == NULL, "borrowed, case %d: %d", which, rc);
+        CHECK(released == 1, "borrowed, case %d: release called %d times", which, released);
+    }
+    files.config_json = config;
     files.safetensors = weights;
     files.safetensors_len = wlen;
     files.safetensors_release = NULL;

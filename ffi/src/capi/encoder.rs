@@ -45,8 +45,10 @@ pub type fv_release_fn = Option<unsafe extern "C" fn(user: *mut c_void)>;
 ///   memory the encoder owns; the caller may free its buffer when the call returns.
 /// - `safetensors_release` set: no copy at all. The encoder borrows the buffer (e.g. a
 ///   memory-mapped file) until it is freed, then calls `safetensors_release(safetensors_user)`
-///   once; the caller must keep the bytes readable and unchanged until then. It is also
-///   called, once, when `fv_encoder_from_files` fails after checking its arguments.
+///   once; the caller must keep the bytes readable and unchanged until then. Whenever
+///   `files` is non-NULL, it is called exactly once: when the encoder is freed, or before
+///   `fv_encoder_from_files` returns if it fails (whatever the error), so the caller never
+///   has to guess who releases the buffer.
 ///
 /// The other files are small and read during the call only.
 #[allow(non_camel_case_types)]
@@ -130,8 +132,8 @@ unsafe impl Sync for BorrowedWeights {}
 
 impl AsRef<[u8]> for BorrowedWeights {
     fn as_ref(&self) -> &[u8] {
-        // SAFETY: non-null (checked on creation), readable and unchanged until `drop`, by
-        // the contract of `fv_encoder_from_files`.
+        // SAFETY: non-null (checked by `fv_encoder_from_files` before the encoder, the only
+        // reader, is built), readable and unchanged until `drop`, by its contract.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
@@ -228,10 +230,19 @@ pub unsafe extern "C" fn fv_encoder_from_files(
     out: *mut *mut fv_encoder,
 ) -> i32 {
     guard_status(|| {
-        // SAFETY: forwarded from this function's contract.
-        let engine = unsafe { engine_ref(engine)? };
         // SAFETY: NULL or valid, by this function's contract.
         let f = unsafe { files.as_ref() }.ok_or(Error::NullPointer { arg: "files" })?;
+        // From here on, borrowed weights are released exactly once whatever happens: by this
+        // guard's drop on any error (or panic), else by the encoder when it is freed. Its
+        // bytes are only read after the checks below.
+        let borrowed = f.safetensors_release.map(|release| BorrowedWeights {
+            ptr: f.safetensors,
+            len: f.safetensors_len,
+            release,
+            user: f.safetensors_user,
+        });
+        // SAFETY: forwarded from this function's contract.
+        let engine = unsafe { engine_ref(engine)? };
         check_out(out, "out")?;
         if f.safetensors.is_null() {
             return Err(Error::NullPointer { arg: "safetensors" });
@@ -254,15 +265,10 @@ pub unsafe extern "C" fn fv_encoder_from_files(
                 )?,
             )
         };
-        let safetensors: ferrovec_core::encoder::ModelBytes = match f.safetensors_release {
-            // Borrowed: released when the last holder of the weights drops them (also if
-            // loading fails below).
-            Some(release) => Arc::new(BorrowedWeights {
-                ptr: weights.as_ptr(),
-                len: weights.len(),
-                release,
-                user: f.safetensors_user,
-            }),
+        let safetensors: ferrovec_core::encoder::ModelBytes = match borrowed {
+            // Borrowed (checked above: non-null, `len` readable bytes): released when the
+            // last holder of the weights drops them, also if loading fails below.
+            Some(borrowed) => Arc::new(borrowed),
             // The one copy.
             None => Arc::new(weights.to_vec()),
         };
