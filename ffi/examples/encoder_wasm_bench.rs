@@ -37,32 +37,35 @@ fn main() {
         "native ({}): {native_ms:.2} ms per 128-token sequence",
         ferrovec::kernels::Kernels::active().variant()
     );
-    // The simd module only: the scalar one is several times slower again (V8: 5x).
-    for which in [BundledModule::Simd] {
-        let mut options = InterpretedOptions::new().bundled(which);
-        if let Some(wasm) = args.get(1) {
-            let read = |f: &str| std::fs::read(std::path::Path::new(wasm).join(f)).unwrap();
-            options = InterpretedOptions::new()
-                .module(read(which.file_name()))
-                .encoder_module(read(which.encoder_file_name()));
-        }
-        let engine = Engine::interpreted(&options).unwrap();
-        let start = Instant::now();
-        let enc = Encoder::load(&engine, dir).unwrap();
-        let load_ms = start.elapsed().as_secs_f64() * 1e3;
-        let v = enc.embed_one(&text).unwrap();
-        let n = native.embed_one(&text).unwrap();
-        let dev = v
-            .iter()
-            .zip(&n)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        let ms = time_ms(&enc, &text, 1);
-        println!(
-            "wasmi ({}): {ms:.0} ms per 128-token sequence ({:.0}x native; load {load_ms:.0} ms; \
-             max deviation from native {dev:e})",
-            which.encoder_file_name(),
-            ms / native_ms
-        );
+    // The simd module (FERROVEC_BENCH_SCALAR=1: the scalar one, several times slower again).
+    let which = if std::env::var_os("FERROVEC_BENCH_SCALAR").is_some() {
+        BundledModule::Scalar
+    } else {
+        BundledModule::Simd
+    };
+    let mut options = InterpretedOptions::new().bundled(which);
+    if let Some(wasm) = args.get(1) {
+        let read = |f: &str| std::fs::read(std::path::Path::new(wasm).join(f)).unwrap();
+        options = InterpretedOptions::new()
+            .module(read(which.file_name()))
+            .encoder_module(read(which.encoder_file_name()));
     }
+    let engine = Engine::interpreted(&options).unwrap();
+    let start = Instant::now();
+    let enc = Encoder::load(&engine, dir).unwrap();
+    let load_ms = start.elapsed().as_secs_f64() * 1e3;
+    let v = enc.embed_one(&text).unwrap();
+    let n = native.embed_one(&text).unwrap();
+    let dev = v
+        .iter()
+        .zip(&n)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    let ms = time_ms(&enc, &text, 1);
+    println!(
+        "wasmi ({}): {ms:.0} ms per 128-token sequence ({:.0}x native; load {load_ms:.0} ms; \
+         max deviation from native {dev:e})",
+        which.encoder_file_name(),
+        ms / native_ms
+    );
 }

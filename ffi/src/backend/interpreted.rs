@@ -1,7 +1,8 @@
 //! The Interpreted backend: ferrovec's wasm modules (ABI v3, `wasm/README.md`) inside the
 //! embedded wasmi interpreter: the kernel module (kernels and indexes) and, compiled on the
 //! first sparse matrix or graph, the solver module of the same build
-//! (`interpreted_solver.rs`).
+//! (`interpreted_solver.rs`), and on the first text encoder, the encoder module of the same
+//! build (`interpreted_encoder.rs`; [`InterpretedOptions::encoder_module`]).
 //!
 //! This is for hosts that may not load new native code or JIT (iOS rules for downloaded
 //! code, consoles, plugin sandboxes) or that run kernels they do not trust: the module is

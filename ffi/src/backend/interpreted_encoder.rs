@@ -16,8 +16,9 @@
 //! # Fuel
 //!
 //! The backend's fuel budget applies to each call: loading, `tokenize`, and each
-//! `embed_into` (all its texts). Interpreted, the model costs roughly its FLOPs in fuel
-//! (all-MiniLM-L6-v2: about 3 billion units per 128-token text): budget accordingly.
+//! `embed_into` (all its texts), which grows with the model's size and the texts' tokens:
+//! budget by trying the largest batch you will send (not measured here in fuel units; in
+//! time, one 128-token text of all-MiniLM-L6-v2 took about 5.5 s in wasmi, wasm/README.md).
 //!
 //! # Surviving a trap
 //!
