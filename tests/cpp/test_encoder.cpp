@@ -5,6 +5,7 @@
 // `make test-cpp`.
 #include <ferrovec.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -100,8 +101,16 @@ int main(int argc, char** argv) {
 
     EXPECT_CODE(FV_ERR_INVALID_ARGUMENT, ferrovec::Encoder::load(engine, dir + "/nonexistent"));
     {
+        // The interpreted backend runs the encoder's wasm module: same id, same vectors.
         auto interpreted = ferrovec::Engine::interpreted();
-        EXPECT_CODE(FV_ERR_INVALID_ARGUMENT, ferrovec::Encoder::load(interpreted, dir));
+        auto wasm = ferrovec::Encoder::load(interpreted, dir);
+        CHECK(wasm.model_id() == moved.model_id());
+        auto a = wasm.embed_one("the weather is lovely");
+        auto b = moved.embed_one("the weather is lovely");
+        CHECK(a.size() == b.size());
+        float worst = 0;
+        for (size_t i = 0; i < a.size(); i++) worst = std::max(worst, std::fabs(a[i] - b[i]));
+        CHECK(worst <= 1e-5f);
     }
     fv_encoder_files files = fv_encoder_files_default();
     EXPECT_CODE(FV_ERR_NULL_POINTER, ferrovec::Encoder::from_files(engine, files));

@@ -150,10 +150,12 @@ def test_refusals(tmp_path):
         e.dims
 
 
-def test_interpreted_backend_refuses_clearly():
+def test_interpreted_backend_runs_the_encoder_module(enc):
     with ferrovec.Engine.interpreted() as engine:
-        with pytest.raises(ferrovec.FerrovecError.InvalidArgument, match="interpreted"):
-            ferrovec.Encoder.load(TINY, engine=engine)
+        with ferrovec.Encoder.load(TINY, engine=engine) as wasm:
+            assert wasm.model_id == enc.model_id
+            assert wasm.tokenize(TEXTS[0]) == enc.tokenize(TEXTS[0])
+            np.testing.assert_allclose(wasm.embed(TEXTS), enc.embed(TEXTS), atol=1e-5)
 
 
 def test_vectors_search_in_an_index(enc):
