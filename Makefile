@@ -683,7 +683,7 @@ bench-js: wasm deps-node
 # memory per vector, the frontier table and ferrovec's QPS over the best peer's at recall 0.95
 # and 0.99. Two sets: the Debian one (real MiniLM embeddings, made once and cached outside git
 # by bench/data/prepare.sh in $FERROVEC_DATA or ~/.cache/ferrovec, embedded by ferrovec's own
-# encoder (ffi/examples/embed_file.rs): ~4 min the first time)
+# encoder (ffi/examples/embed_file.rs): 4-9 min the first time)
 # and a generated 100,000 x 384 Gaussian mixture (bench/peers/index_peers.py, cached there
 # too). Not part of `make test`.
 BENCH_VENV := target/bench-venv

@@ -4,7 +4,7 @@
 #
 #   $DATA/debian.txt    ~60k unique Debian package short descriptions (apt-cache dumpavail)
 #   $DATA/debian.npy    their all-MiniLM-L6-v2 embeddings, (n, 384) f32, unit rows, by
-#                       ferrovec's own encoder (ffi/examples/embed_file.rs; ~4 min on 2
+#                       ferrovec's own encoder (ffi/examples/embed_file.rs; 4-9 min on 2
 #                       cores the first time; the model from `make model`)
 #   $DATA/debian-{base,queries,rows,gt,gt-dist}.npy
 #                       1,000 held-out queries (deterministic: rows ordered by a splitmix64
@@ -42,7 +42,7 @@ if [ ! -s "$DATA/debian.npy" ]; then
     fi
 
     # Embedded by ferrovec's own encoder on every core (ffi/examples/embed_file.rs; about 4
-    # min for 60k descriptions on 2 cores, where the numpy reference took 15-25 min).
+    # to 9 min for 60k descriptions on 2 cores, where the numpy reference took 15-25 min).
     [ -f "$MODEL/model.safetensors" ] || {
         echo "prepare: no all-MiniLM-L6-v2 in $MODEL: run \`make model\` (or set FERROVEC_MINILM_DIR)" >&2
         exit 1
