@@ -745,7 +745,8 @@ bench-js: wasm deps-node
 # (ann-benchmarks style) and QPS of a batch search of every held-out query, build vectors/s,
 # memory per vector, the frontier table and ferrovec's QPS over the best peer's at recall 0.95
 # and 0.99. Two sets: the Debian one (real MiniLM embeddings, made once and cached outside git
-# by bench/data/prepare.sh in $FERROVEC_DATA or ~/.cache/ferrovec: 15-25 min the first time)
+# by bench/data/prepare.sh in $FERROVEC_DATA or ~/.cache/ferrovec, embedded by ferrovec's own
+# encoder (ffi/examples/embed_file.rs): 4-9 min the first time)
 # and a generated 100,000 x 384 Gaussian mixture (bench/peers/index_peers.py, cached there
 # too). Not part of `make test`.
 BENCH_VENV := target/bench-venv
@@ -757,8 +758,8 @@ deps-bench-peers: deps-debian
 		$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check $(BENCH_PEERS) && \
 		echo "$(BENCH_PEERS)" > $(BENCH_VENV)/.requirements; }
 
-bench-index: python-wheel deps-bench-peers
-	CARGO="$(CARGO)" bench/data/prepare.sh
+bench-index: python-wheel deps-bench-peers model
+	CARGO="$(CARGO)" FERROVEC_MINILM_DIR=$(MINILM_DIR) bench/data/prepare.sh
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall $(PY_DIST)/ferrovec-*.whl
 	OMP_NUM_THREADS=1 $(BENCH_VENV)/bin/python bench/peers/index_peers.py --data debian --data mixture
 
@@ -766,9 +767,9 @@ bench-index: python-wheel deps-bench-peers
 # recall@10 vs QPS for ef 16..512, bytes/vector, exact search, ratios and a verdict per target,
 # without Python in the way; same Debian set. usearch is C++ here: needs g++.
 BENCH_INDEX_RUST := $(CARGO) bench --locked -p ferrovec-bench --features usearch --bench index --
-bench-index-rust: deps-native
+bench-index-rust: deps-native model
 	@command -v g++ >/dev/null || { echo "g++ not found: usearch is built from C++"; exit 1; }
-	CARGO="$(CARGO)" bench/data/prepare.sh
+	CARGO="$(CARGO)" FERROVEC_MINILM_DIR=$(MINILM_DIR) bench/data/prepare.sh
 	$(BENCH_INDEX_RUST) --data debian
 
 # The same on a generated clustered set (20,000 x 384, deterministic; no download).
