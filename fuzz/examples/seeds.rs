@@ -381,7 +381,7 @@ fn main() {
     write(
         "encoder_files",
         "f32_mean",
-        &small.input(1, 0, Some(mean), &[&[1, 5, 7, 2], &[1, 2]]),
+        &small.input(1, 32, Some(mean), &[&[1, 5, 7, 2], &[1, 2]]),
     );
     let other = TinyBert {
         vocab: 9,
