@@ -493,7 +493,7 @@ ISA_SKIPPED := $(filter-out $(ISA_LEVELS),scalar avx2 avx512)
 # code that ships) once per kernel level. The Interpreted backend's tests load
 # target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a missing module a failure instead of a
 # loud skip. Release also embeds them (bundled-wasm).
-test-rust: wasm
+test-rust: wasm tiny-model
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked
 	@for isa in $(ISA_LEVELS); do \
 		echo "== Rust tests, release, FERROVEC_ISA=$$isa"; \
