@@ -76,9 +76,12 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot(a, b) / (dot(a, a).sqrt() * dot(b, b).sqrt())
 }
 
+/// A file of the checkpoint's directory.
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(env_path("FERROVEC_MINILM_DIR").join(name)).unwrap()
+}
+
 fn load_model() -> BertModel {
-    let dir = env_path("FERROVEC_MINILM_DIR");
-    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
     let weights: ModelBytes = Arc::new(read("model.safetensors"));
     let (config, pooling, sbert) = (
         read("config.json"),
@@ -127,21 +130,9 @@ fn minilm_matches_reference_on_every_table() {
         } else {
             subset.clone()
         };
-        let mut ws = Workspace::new();
-        let mut got = vec![0.0f32; chosen.len() * h];
         let start = Instant::now();
         // Batches of 32 texts of mixed lengths, unpadded.
-        for (c, chunk) in chosen.chunks(32).enumerate() {
-            let batch: Vec<&[u32]> = chunk.iter().map(|&i| items[i].ids.as_slice()).collect();
-            model
-                .embed_ids(
-                    k,
-                    &batch,
-                    &mut got[c * 32 * h..(c * 32 + chunk.len()) * h],
-                    &mut ws,
-                )
-                .unwrap();
-        }
+        let got = embed_items(&model, k, &items, &chosen);
         let elapsed = start.elapsed();
         let tokens: usize = chosen.iter().map(|&i| items[i].ids.len()).sum();
 
@@ -326,7 +317,7 @@ fn minilm_speed_and_memory_at_128_tokens() {
 #[test]
 #[ignore = "needs the all-MiniLM-L6-v2 tokenizer.json: run by `make test-encoder`"]
 fn minilm_tokenizer_spec() {
-    let bytes = std::fs::read(env_path("FERROVEC_MINILM_DIR").join("tokenizer.json")).unwrap();
+    let bytes = read("tokenizer.json");
     let start = Instant::now();
     let (spec, peak) = counting_alloc::peak_of(|| TokenizerSpec::from_json(&bytes).unwrap());
     eprintln!(
@@ -359,8 +350,6 @@ fn minilm_tokenizer_spec() {
 #[test]
 #[ignore = "needs the all-MiniLM-L6-v2 checkpoint and the reference file: run by `make test-encoder`"]
 fn minilm_encoder_text_to_vectors_matches_reference() {
-    let dir = env_path("FERROVEC_MINILM_DIR");
-    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
     let (config, tokenizer, pooling, sbert) = (
         read("config.json"),
         read("tokenizer.json"),

@@ -64,6 +64,17 @@ impl NativeEncoder {
         }
     }
 
+    /// The core encoder of `files`, run on `kernels`: what every native-code backend loads.
+    pub(crate) fn load(
+        files: ModelFiles<'_>,
+        kernels: &'static Kernels,
+    ) -> Result<Box<dyn EncoderBackend>> {
+        Ok(Box::new(NativeEncoder::new(
+            ferrovec_core::encoder::Encoder::from_files(files)?,
+            kernels,
+        )))
+    }
+
     fn with_workspace<R>(&self, f: impl FnOnce(&mut EncoderWorkspace) -> R) -> R {
         let taken = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut ws = taken.unwrap_or_default();

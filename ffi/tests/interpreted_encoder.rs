@@ -22,32 +22,11 @@ use ferrovec::encoder::ModelFiles;
 use ferrovec::{Encoder, Engine, Error};
 use tiny_bert::Spec;
 
-/// The bytes of `which`'s encoder module from `make wasm` (None, loudly, if not built;
-/// a failure under `FERROVEC_REQUIRE_WASM=1`).
-fn built_encoder_module(which: BundledModule) -> Option<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/wasm")
-        .join(which.encoder_file_name());
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(err) => {
-            let required = std::env::var_os("FERROVEC_REQUIRE_WASM").is_some_and(|v| v == "1");
-            assert!(
-                !required,
-                "{} is required but unreadable: {err}",
-                path.display()
-            );
-            eprintln!("SKIPPING the checks that need {}: {err}", path.display());
-            None
-        }
-    }
-}
-
 fn options(which: BundledModule) -> Option<InterpretedOptions> {
     Some(
         InterpretedOptions::new()
             .module(interpreted_support::built_module(which)?)
-            .encoder_module(built_encoder_module(which)?),
+            .encoder_module(interpreted_support::built_file(which.encoder_file_name())?),
     )
 }
 

@@ -127,10 +127,7 @@ pub trait Backend: Send + Sync + fmt::Debug {
         &self,
         files: ferrovec_core::encoder::ModelFiles<'_>,
     ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
-        Ok(Box::new(crate::encoder::NativeEncoder::new(
-            ferrovec_core::encoder::Encoder::from_files(files)?,
-            ferrovec_core::kernels::Kernels::active(),
-        )))
+        crate::encoder::NativeEncoder::load(files, ferrovec_core::kernels::Kernels::active())
     }
 
     /// A sparse matrix held by this backend (what

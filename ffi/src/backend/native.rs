@@ -59,10 +59,7 @@ impl Backend for Native {
         &self,
         files: ferrovec_core::encoder::ModelFiles<'_>,
     ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
-        Ok(Box::new(crate::encoder::NativeEncoder::new(
-            ferrovec_core::encoder::Encoder::from_files(files)?,
-            self.kernels(),
-        )))
+        crate::encoder::NativeEncoder::load(files, self.kernels())
     }
 
     fn dot_f32(&self, a: &[f32], b: &[f32]) -> Result<f32> {

@@ -11,9 +11,14 @@ use ferrovec::backend::BundledModule;
 /// been built. `make test` sets `FERROVEC_REQUIRE_WASM=1`, which turns a missing module into
 /// a failure, so nothing is silently skipped there.
 pub fn built_module(which: BundledModule) -> Option<Vec<u8>> {
+    built_file(which.file_name())
+}
+
+/// [`built_module`] for any file `make wasm` writes to target/wasm (the encoder modules).
+pub fn built_file(name: &str) -> Option<Vec<u8>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../target/wasm")
-        .join(which.file_name());
+        .join(name);
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(err) => {
