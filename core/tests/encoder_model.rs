@@ -207,9 +207,16 @@ fn repeated_calls_do_not_allocate() {
         counting_alloc::allocations_of(|| model.embed_ids_active(&slices[..1], &mut one, &mut ws));
     r.unwrap();
     assert_eq!(smaller, 0);
-    // Scratch for 56 tokens: 5 x tokens x hidden + tokens x intermediate + scores + V^T + pooled.
+    // Scratch for 56 tokens: 5 x tokens x hidden + tokens x intermediate + scores + V^T + pooled,
+    // and the products' packing buffer: the 56 rows rounded up to the table's register tile
+    // (at most 32 rows: 64) times the largest k (intermediate, 64).
     let expected = 4 * (5 * 56 * 32 + 56 * 64 + 40 * 40 + 8 * 40 + 3 * 32);
-    assert_eq!(ws.bytes(), expected);
+    let pack = ws.bytes().checked_sub(expected);
+    assert!(
+        pack.is_some_and(|p| (4 * 56 * 64..=4 * 64 * 64).contains(&p)),
+        "workspace of {} bytes, expected {expected} + the packing buffer",
+        ws.bytes()
+    );
 }
 
 #[test]

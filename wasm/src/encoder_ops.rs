@@ -13,7 +13,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use ferrovec_core::encoder::{Encoder, EncoderWorkspace, ModelBytes, ModelFiles, WeightPrecision};
-use ferrovec_core::kernels::Kernels;
+use ferrovec_core::kernels::EncoderKernels;
 use ferrovec_core::{Error, Result};
 
 use crate::handles::{Handle, Registry};
@@ -245,7 +245,7 @@ pub fn embed(
         .map_err(|_| Error::OutOfMemory(format!("{expected} floats of embeddings")))?;
     vectors.resize(expected, 0.0);
     let ModuleEncoder { encoder, workspace } = e;
-    encoder.embed_into(Kernels::active(), &list, &mut vectors, workspace)?;
+    encoder.embed_into(EncoderKernels::active(), &list, &mut vectors, workspace)?;
     // SAFETY: checked, disjoint from every input.
     unsafe { mem.slice_mut::<f32>(out) }.copy_from_slice(&vectors);
     Ok(())

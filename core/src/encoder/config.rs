@@ -98,9 +98,15 @@ impl BertConfig {
                         corrupt(WHAT, format_args!("\"layer_norm_eps\" is {}", e.kind()))
                     })?;
                     if !(0.0..1.0).contains(&eps) {
+                        // The number as written: formatting a float would link core's
+                        // float printing (about 18 KB of wasm) for this one message.
+                        let text = match e {
+                            Value::Number(text) => text,
+                            _ => "?",
+                        };
                         return Err(corrupt(
                             WHAT,
-                            format_args!("\"layer_norm_eps\" = {eps} is outside [0, 1)"),
+                            format_args!("\"layer_norm_eps\" = {text} is outside [0, 1)"),
                         ));
                     }
                     eps as f32

@@ -101,10 +101,16 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// Any number, as the nearest `f64`.
+    /// Any number, as an `f64`: the nearest one when the number has at most 15 significant
+    /// digits and a decimal exponent within ±22 once they are read as an integer (`1e-12`,
+    /// `0.02`: every value a model's configuration holds), otherwise within a few ulp.
+    ///
+    /// Not `str::parse`: its correctly rounded parser carries a 10 KB table of powers of
+    /// five into the wasm encoder modules, for the one float a model file has (LayerNorm's
+    /// epsilon, used as an f32).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
-            Value::Number(text) => text.parse().ok(),
+            Value::Number(text) => Some(number_f64(text)),
             _ => None,
         }
     }
@@ -438,6 +444,66 @@ pub(crate) fn field_u64(obj: &Value<'_>, key: &str, what: &str) -> Result<u64> {
     })
 }
 
+/// The value of a JSON number (`text` passed the parser's grammar: `-? int frac? exp?`):
+/// up to 19 significant digits as an integer `m` and a decimal exponent `e`, then
+/// `m * 10^e` in f64, exactly rounded when `m < 2^53` and `|e| <= 22` (both factors exact,
+/// one rounding), otherwise one rounding per power of ten.
+fn number_f64(text: &str) -> f64 {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let neg = b.first() == Some(&b'-');
+    if neg {
+        i = 1;
+    }
+    let (mut m, mut e) = (0u64, 0i32);
+    let mut fraction = false;
+    while i < b.len() {
+        match b[i] {
+            d @ b'0'..=b'9' => {
+                if m < 1_000_000_000_000_000_000 {
+                    m = m * 10 + u64::from(d - b'0');
+                    e -= i32::from(fraction);
+                } else {
+                    e += i32::from(!fraction);
+                }
+            }
+            b'.' => fraction = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if i < b.len() {
+        // `e` or `E`, a sign, digits; saturated far past where f64 over- or underflows.
+        let exp = &b[i + 1..];
+        let (sign, digits) = match exp.first() {
+            Some(b'-') => (-1, &exp[1..]),
+            Some(b'+') => (1, &exp[1..]),
+            _ => (1, exp),
+        };
+        let x = digits
+            .iter()
+            .fold(0i32, |x, d| (x * 10 + i32::from(d - b'0')).min(10_000));
+        e += sign * x;
+    }
+    let mut v = m as f64;
+    if m < (1 << 53) && (-22..=22).contains(&e) {
+        let mut p = 1.0f64;
+        for _ in 0..e.unsigned_abs() {
+            p *= 10.0;
+        }
+        v = if e < 0 { v / p } else { v * p };
+    } else if v != 0.0 {
+        for _ in 0..e.unsigned_abs().min(400) {
+            v = if e < 0 { v / 10.0 } else { v * 10.0 };
+        }
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,6 +518,42 @@ mod tests {
         let a = v.get("a").unwrap().as_array().unwrap();
         assert_eq!(a[0].as_u64(), Some(1));
         assert_eq!(a[1].as_f64(), Some(-2500.0));
+        // The fast path is exactly rounded (the same bits as `str::parse`); the slow one
+        // within a few ulp; over- and underflow saturate.
+        for text in [
+            "0",
+            "-0",
+            "1e-12",
+            "1E-12",
+            "0.02",
+            "1e+5",
+            "123.456e-7",
+            "1e-5",
+            "3",
+            "-2.5",
+            "1e22",
+            "0.000001",
+        ] {
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(Value::Number(text).as_f64(), Some(want), "{text}");
+        }
+        for text in [
+            "9.999999999999999e-13",
+            "12345678901234567890123",
+            "1.7976931348623157e308",
+            "2.2250738585072014e-308",
+            "1e-300",
+            "3.3e200",
+        ] {
+            let want: f64 = text.parse().unwrap();
+            let got = Value::Number(text).as_f64().unwrap();
+            assert!(
+                ((got - want) / want).abs() < 1e-13,
+                "{text}: {got} vs {want}"
+            );
+        }
+        assert_eq!(Value::Number("1e400").as_f64(), Some(f64::INFINITY));
+        assert_eq!(Value::Number("1e-400").as_f64(), Some(0.0));
         assert_eq!(a[2].as_str(), Some("xé😀"));
         for bad in [
             &b"[1,]"[..],

@@ -30,7 +30,7 @@ use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
-use crate::kernels::Kernels;
+use crate::kernels::EncoderKernels;
 use crate::{Error, Result};
 
 pub mod config;
@@ -38,6 +38,7 @@ pub mod fingerprint;
 pub mod json;
 pub mod model;
 pub mod safetensors;
+mod sort;
 pub mod tokenizer;
 pub mod tokenizer_spec;
 pub mod weights;
@@ -237,7 +238,7 @@ impl Encoder {
             .map_err(|_| Error::OutOfMemory(format!("{len} floats of embeddings")))?;
         out.resize(len, 0.0);
         self.embed_into(
-            Kernels::active(),
+            EncoderKernels::active(),
             texts,
             &mut out,
             &mut EncoderWorkspace::new(),
@@ -251,13 +252,18 @@ impl Encoder {
     ///
     /// Errors leave `out` unchanged only for [`Error::DimensionMismatch`] (checked first);
     /// an allocation failure may leave earlier rows written.
+    ///
+    /// `kernels` is a [`Kernels`](crate::kernels::Kernels) table (`&Kernels`) or just its
+    /// [`EncoderKernels`] (what a module holding only the encoder passes:
+    /// [`EncoderKernels::active`]).
     pub fn embed_into<T: AsRef<[u8]>>(
         &self,
-        kernels: &Kernels,
+        kernels: impl Into<EncoderKernels>,
         texts: &[T],
         out: &mut [f32],
         ws: &mut EncoderWorkspace,
     ) -> Result<()> {
+        let kernels: EncoderKernels = kernels.into();
         let dims = self.dims();
         let expected = texts
             .len()

@@ -22,8 +22,9 @@
 //! # Kernels
 //!
 //! All the arithmetic that grows with the model (the products, softmax, LayerNorm, GELU)
-//! goes through one [`Kernels`] table's dense family, so the forward pass runs at the speed
-//! of whichever table it is given and every table can be tested against the others. What
+//! goes through one [`Kernels`](crate::kernels::Kernels) table's dense family, so the
+//! forward pass runs at the speed of whichever table it is given and every table can be
+//! tested against the others. What
 //! is left here is `O(tokens x hidden)` bookkeeping: embedding sums, the per-head
 //! transpose of `V`, pooling.
 
@@ -33,7 +34,9 @@ use alloc::vec::Vec;
 
 use super::config::{BertConfig, Pooling};
 use super::weights::{ModelBytes, WeightPrecision, Weights};
-use crate::kernels::{i8_padded_len, quantize_rows_i8, GemmNt, GemmNtI8, Kernels, QuantizedRows};
+use crate::kernels::{
+    i8_padded_len, quantize_rows_i8, EncoderKernels, GemmNt, GemmNtI8, GemmScratch, QuantizedRows,
+};
 use crate::{Error, Result};
 
 /// A BERT sentence encoder ready to run: its config, pooling and weights.
@@ -77,6 +80,8 @@ pub struct Workspace {
     xq: Vec<i8>,
     xq_scale: Vec<f32>,
     xq_zero: Vec<i32>,
+    /// The products' packing buffer (`Kernels::gemm_nt_f32_in`).
+    gemm: GemmScratch,
 }
 
 impl Workspace {
@@ -103,6 +108,7 @@ impl Workspace {
         .sum::<usize>()
             + self.xq.capacity()
             + 4 * (self.xq_scale.capacity() + self.xq_zero.capacity())
+            + self.gemm.bytes()
     }
 }
 
@@ -263,7 +269,7 @@ impl BertModel {
         out: &mut [f32],
         ws: &mut Workspace,
     ) -> Result<()> {
-        self.embed_ids(Kernels::active(), batch, out, ws)
+        self.embed_ids(EncoderKernels::active(), batch, out, ws)
     }
 
     /// Embeds a batch of token id sequences (each already with its `[CLS]` ... `[SEP]`):
@@ -275,9 +281,23 @@ impl BertModel {
     /// ([`Error::InvalidArgument`], naming the sequence and position); `out` of the wrong
     /// length ([`Error::DimensionMismatch`]); a workspace that cannot grow
     /// ([`Error::OutOfMemory`]). An empty batch is a no-op.
+    ///
+    /// `kernels` is a [`Kernels`](crate::kernels::Kernels) table (`&Kernels`) or just its
+    /// [`EncoderKernels`].
     pub fn embed_ids(
         &self,
-        kernels: &Kernels,
+        kernels: impl Into<EncoderKernels>,
+        batch: &[&[u32]],
+        out: &mut [f32],
+        ws: &mut Workspace,
+    ) -> Result<()> {
+        self.embed_ids_on(&kernels.into(), batch, out, ws)
+    }
+
+    /// [`embed_ids`](Self::embed_ids), one instance for every kind of `kernels`.
+    fn embed_ids_on(
+        &self,
+        kernels: &EncoderKernels,
         batch: &[&[u32]],
         out: &mut [f32],
         ws: &mut Workspace,
@@ -369,7 +389,7 @@ impl BertModel {
     }
 
     /// `x = LayerNorm(word[id] + position[p] + token_type[0])` for every token.
-    fn embeddings(&self, kernels: &Kernels, batch: &[&[u32]], x: &mut [f32]) -> Result<()> {
+    fn embeddings(&self, kernels: &EncoderKernels, batch: &[&[u32]], x: &mut [f32]) -> Result<()> {
         let h = self.config.hidden_size;
         let e = self.weights.embeddings()?;
         let mut rows = x.chunks_exact_mut(h);
@@ -394,7 +414,7 @@ impl BertModel {
     /// One transformer layer over all `total` tokens of the batch, in place on `ws.x`.
     fn layer(
         &self,
-        kernels: &Kernels,
+        kernels: &EncoderKernels,
         l: usize,
         batch: &[&[u32]],
         total: usize,
@@ -415,47 +435,60 @@ impl BertModel {
             (w.value_w, w.value_b, &mut ws.v),
         ] {
             let x = &ws.x[..th];
-            kernels.gemm_nt_f32(&GemmNt::new(total, h, h, x, weight).bias(bias), dst, h)?;
+            kernels.gemm_nt_f32_in(
+                &GemmNt::new(total, h, h, x, weight).bias(bias),
+                dst,
+                h,
+                &mut ws.gemm,
+            )?;
         }
 
         self.attention(kernels, batch, ws)?;
         let x = &mut ws.x[..th];
 
         // x = LayerNorm(x + ctx Woᵀ + bo): the product accumulates into the residual.
-        kernels.gemm_nt_f32(
+        kernels.gemm_nt_f32_in(
             &GemmNt {
                 accumulate: true,
                 ..GemmNt::new(total, h, h, &ws.ctx[..th], w.attn_out_w).bias(w.attn_out_b)
             },
             x,
             h,
+            &mut ws.gemm,
         )?;
         kernels.layer_norm_rows_f32(x, w.attn_ln_g, w.attn_ln_b, cfg.layer_norm_eps)?;
 
         // Feed-forward: GELU fused into the first product, the second accumulates.
         let act = &mut ws.inter[..total * inter];
-        kernels.gemm_nt_f32(
+        kernels.gemm_nt_f32_in(
             &GemmNt {
                 gelu: true,
                 ..GemmNt::new(total, inter, h, x, w.inter_w).bias(w.inter_b)
             },
             act,
             inter,
+            &mut ws.gemm,
         )?;
-        kernels.gemm_nt_f32(
+        kernels.gemm_nt_f32_in(
             &GemmNt {
                 accumulate: true,
                 ..GemmNt::new(total, h, inter, act, w.out_w).bias(w.out_b)
             },
             x,
             h,
+            &mut ws.gemm,
         )?;
         kernels.layer_norm_rows_f32(x, w.out_ln_g, w.out_ln_b, cfg.layer_norm_eps)
     }
 
     /// Attention over `ws.q`, `ws.k`, `ws.v` into `ws.ctx`, per sequence and head: only that
     /// sequence's rows, so no mask.
-    fn attention(&self, kernels: &Kernels, batch: &[&[u32]], ws: &mut Workspace) -> Result<()> {
+    fn attention(
+        &self,
+        kernels: &EncoderKernels,
+        batch: &[&[u32]],
+        ws: &mut Workspace,
+    ) -> Result<()> {
         let cfg = &self.config;
         let h = cfg.hidden_size;
         let heads = cfg.num_attention_heads;
@@ -469,7 +502,7 @@ impl BertModel {
                 let col = rows + head * d;
                 let scores = &mut ws.scores[..n * n];
                 // scores = alpha Q_h K_hᵀ: row stride h picks the head's columns in place.
-                kernels.gemm_nt_f32(
+                kernels.gemm_nt_f32_in(
                     &GemmNt {
                         alpha,
                         lda: h,
@@ -478,6 +511,7 @@ impl BertModel {
                     },
                     scores,
                     n,
+                    &mut ws.gemm,
                 )?;
                 kernels.softmax_rows_f32(scores, n)?;
                 // V_h transposed (d x n), so P V_h is again an A Bᵀ product with contiguous
@@ -489,7 +523,12 @@ impl BertModel {
                         vt[j * n + t] = val;
                     }
                 }
-                kernels.gemm_nt_f32(&GemmNt::new(n, d, n, scores, vt), &mut ws.ctx[col..], h)?;
+                kernels.gemm_nt_f32_in(
+                    &GemmNt::new(n, d, n, scores, vt),
+                    &mut ws.ctx[col..],
+                    h,
+                    &mut ws.gemm,
+                )?;
             }
             start += n;
         }
@@ -502,7 +541,7 @@ impl BertModel {
     /// LayerNorm stay f32.
     fn layer_int8(
         &self,
-        kernels: &Kernels,
+        kernels: &EncoderKernels,
         l: usize,
         q: &super::weights::QuantizedLayer,
         batch: &[&[u32]],
@@ -585,7 +624,7 @@ impl BertModel {
     }
 
     /// Pools each sequence's rows of `ws.x` into `ws.pooled` and normalizes them.
-    fn pool(&self, kernels: &Kernels, batch: &[&[u32]], ws: &mut Workspace) -> Result<()> {
+    fn pool(&self, kernels: &EncoderKernels, batch: &[&[u32]], ws: &mut Workspace) -> Result<()> {
         let h = self.config.hidden_size;
         let mut start = 0;
         for (s, ids) in batch.iter().enumerate() {

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::json::{self, Value};
+use super::sort::heapsort_by;
 use crate::{Error, Result};
 
 /// Largest header accepted (the limit of the reference `safetensors` implementation).
@@ -179,8 +180,8 @@ impl SafeTensors {
         }
 
         // Duplicates and overlaps: sort by start (then end), neighbours must not overlap.
-        tensors.sort_unstable_by(|a, b| {
-            (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end))
+        heapsort_by(&mut tensors, |a, b| {
+            (a.range.start, a.range.end) < (b.range.start, b.range.end)
         });
         for pair in tensors.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
@@ -197,7 +198,7 @@ impl SafeTensors {
                 )));
             }
         }
-        tensors.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        heapsort_by(&mut tensors, |a, b| a.name < b.name);
         for pair in tensors.windows(2) {
             if pair[0].name == pair[1].name {
                 return Err(corrupt(format!(

@@ -10,6 +10,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::json::{self, Value};
+use super::sort::heapsort_by;
 use crate::{Error, Result};
 
 /// The BERT normalizer's options (`normalizer` in `tokenizer.json`).
@@ -115,12 +116,12 @@ impl TokenizerSpec {
         }
         // Unique tokens and unique ids: sort copies of the keys, compare neighbours.
         let mut by_id: Vec<u32> = vocab.iter().map(|(_, id)| *id).collect();
-        by_id.sort_unstable();
+        heapsort_by(&mut by_id, |a, b| a < b);
         if let Some(w) = by_id.windows(2).find(|w| w[0] == w[1]) {
             return Err(corrupt(format_args!("model.vocab gives id {} twice", w[0])));
         }
         let mut tokens: Vec<&str> = vocab.iter().map(|(t, _)| t.as_str()).collect();
-        tokens.sort_unstable();
+        heapsort_by(&mut tokens, |a, b| a < b);
         if let Some(w) = tokens.windows(2).find(|w| w[0] == w[1]) {
             return Err(corrupt(format_args!("model.vocab lists {:?} twice", w[0])));
         }

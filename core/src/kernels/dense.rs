@@ -46,6 +46,7 @@
 //! panic or an out-of-bounds access.
 
 use alloc::format;
+use alloc::vec::Vec;
 
 use super::Kernels;
 use crate::{Error, Result};
@@ -447,9 +448,55 @@ pub fn quantize_weights_i8(
     Ok(())
 }
 
+/// Scratch memory of [`Kernels::gemm_nt_f32_in`]: the buffer a product packs blocks of `A`
+/// into (at most about 256 KiB for the shapes of an encoder), kept between products so that
+/// a caller making many of them (an encoder's forward pass makes dozens) allocates only for
+/// the first.
+#[derive(Debug, Default)]
+pub struct GemmScratch {
+    pack: Vec<f32>,
+}
+
+#[cfg(feature = "std")]
+std::thread_local! {
+    /// The scratch of this thread's last [`Kernels::gemm_nt_f32`], kept for the next.
+    static CACHED_SCRATCH: core::cell::Cell<Vec<f32>> = const { core::cell::Cell::new(Vec::new()) };
+}
+
+impl GemmScratch {
+    /// Empty scratch; the first product sizes it.
+    pub fn new() -> GemmScratch {
+        GemmScratch::default()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        4 * self.pack.capacity()
+    }
+
+    /// This thread's cached scratch (with `std`), or a new one.
+    fn take_cached() -> GemmScratch {
+        #[cfg(feature = "std")]
+        let pack = CACHED_SCRATCH.try_with(|b| b.take()).unwrap_or_default();
+        #[cfg(not(feature = "std"))]
+        let pack = Vec::new();
+        GemmScratch { pack }
+    }
+
+    /// Keeps `self` as this thread's cached scratch (with `std`; frees it otherwise).
+    fn put_cached(self) {
+        #[cfg(feature = "std")]
+        {
+            let pack = self.pack;
+            // A thread being torn down just frees it.
+            let _ = CACHED_SCRATCH.try_with(move |b| b.set(pack));
+        }
+    }
+}
+
 // Called only with checked shapes; the row-wise kernels only with a non-empty `x` of whole
 // rows of a non-zero width.
-type GemmNtFn = unsafe fn(&GemmNt<'_>, &mut [f32], usize);
+type GemmNtFn = unsafe fn(&GemmNt<'_>, &mut [f32], usize, &mut Vec<f32>);
 type GemmNtI8Fn = unsafe fn(&GemmNtI8<'_>, &mut [f32], usize);
 type SoftmaxRowsFn = unsafe fn(&mut [f32], usize);
 type LayerNormRowsFn = unsafe fn(&mut [f32], &[f32], &[f32], f32);
@@ -476,9 +523,27 @@ impl DenseKernels {
     #[inline]
     pub fn gemm_nt_f32(&self, op: &GemmNt<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
         op.check(c.len(), ldc)?;
+        let mut scratch = GemmScratch::take_cached();
         // SAFETY: the shapes fit the slices (checked above) and `self` belongs to a table
         // this CPU supports.
-        unsafe { (self.gemm_nt_f32)(op, c, ldc) };
+        unsafe { (self.gemm_nt_f32)(op, c, ldc, &mut scratch.pack) };
+        scratch.put_cached();
+        Ok(())
+    }
+
+    /// [`Kernels::gemm_nt_f32_in`], on this table.
+    #[inline]
+    pub fn gemm_nt_f32_in(
+        &self,
+        op: &GemmNt<'_>,
+        c: &mut [f32],
+        ldc: usize,
+        scratch: &mut GemmScratch,
+    ) -> Result<()> {
+        op.check(c.len(), ldc)?;
+        // SAFETY: the shapes fit the slices (checked above) and `self` belongs to a table
+        // this CPU supports.
+        unsafe { (self.gemm_nt_f32)(op, c, ldc, &mut scratch.pack) };
         Ok(())
     }
 
@@ -520,8 +585,17 @@ impl DenseKernels {
         }
         check_rows(x.len(), gamma.len())?;
         if !(eps >= 0.0 && eps.is_finite()) {
+            // Described, not printed: formatting a float would link core's float printing
+            // (about 18 KB) into the wasm encoder modules for this one message.
+            let got = if eps.is_nan() {
+                "NaN"
+            } else if eps < 0.0 {
+                "a negative value"
+            } else {
+                "infinity"
+            };
             return Err(Error::InvalidArgument(format!(
-                "layer norm eps must be finite and >= 0, got {eps}"
+                "layer norm eps must be finite and >= 0, got {got}"
             )));
         }
         if !x.is_empty() {
@@ -545,9 +619,27 @@ impl Kernels {
     ///
     /// With `accumulate` the result is added to `C` (a residual connection); otherwise `C`
     /// is overwritten and may hold anything, NaN included. `k = 0` gives `act(bias)` (or 0).
+    ///
+    /// The product packs blocks of `A` into a buffer: with `std` this thread keeps one
+    /// between calls, without `std` every call allocates its own. A caller making many
+    /// products passes its own buffer to [`gemm_nt_f32_in`](Self::gemm_nt_f32_in) instead.
     #[inline]
     pub fn gemm_nt_f32(&self, op: &GemmNt<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
         self.dense.gemm_nt_f32(op, c, ldc)
+    }
+
+    /// [`gemm_nt_f32`](Self::gemm_nt_f32) with the caller's scratch memory: once `scratch`
+    /// has served a product of this `k` (or a larger one), no call allocates. The result is
+    /// the same.
+    #[inline]
+    pub fn gemm_nt_f32_in(
+        &self,
+        op: &GemmNt<'_>,
+        c: &mut [f32],
+        ldc: usize,
+        scratch: &mut GemmScratch,
+    ) -> Result<()> {
+        self.dense.gemm_nt_f32_in(op, c, ldc, scratch)
     }
 
     /// `C = [C +] act(sa sb (A - za) Bᵀ + bias)` of quantized rows: see [`GemmNtI8`] for the
@@ -587,6 +679,111 @@ impl Kernels {
     #[inline]
     pub fn gelu_f32(&self, x: &mut [f32]) {
         self.dense.gelu_f32(x)
+    }
+}
+
+/// The kernels the text encoder runs on: one table's dense family and its L2 normalization,
+/// without the rest of the table.
+///
+/// A [`Kernels`] table names every kernel of its instruction set, so whatever holds one
+/// links all of them; a wasm module that carries only the encoder takes its kernels from
+/// [`EncoderKernels::active`], which on wasm32 names only these (issue 13's size budget).
+/// Made from a table with `From<&Kernels>`.
+#[derive(Clone, Copy)]
+pub struct EncoderKernels {
+    dense: &'static DenseKernels,
+    l2_normalize_f32: super::F32NormalizeFn,
+}
+
+impl core::fmt::Debug for EncoderKernels {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EncoderKernels").finish_non_exhaustive()
+    }
+}
+
+impl From<&Kernels> for EncoderKernels {
+    fn from(kernels: &Kernels) -> EncoderKernels {
+        EncoderKernels {
+            dense: kernels.dense,
+            l2_normalize_f32: kernels.l2_normalize_f32,
+        }
+    }
+}
+
+impl EncoderKernels {
+    /// The encoder kernels of one table's dense family and L2 normalization.
+    #[allow(dead_code)]
+    pub(crate) const fn new(
+        dense: &'static DenseKernels,
+        l2_normalize_f32: super::F32NormalizeFn,
+    ) -> EncoderKernels {
+        EncoderKernels {
+            dense,
+            l2_normalize_f32,
+        }
+    }
+
+    /// The active table's encoder kernels: `Kernels::active().into()`, except in a wasm32
+    /// build without host kernels, where the module has exactly one table and this names
+    /// its encoder kernels directly (so the module does not link the others).
+    pub fn active() -> EncoderKernels {
+        #[cfg(all(target_arch = "wasm32", not(feature = "host-kernels")))]
+        {
+            super::wasm32::ENCODER
+        }
+        #[cfg(not(all(target_arch = "wasm32", not(feature = "host-kernels"))))]
+        {
+            Kernels::active().into()
+        }
+    }
+
+    /// [`Kernels::gemm_nt_f32_in`] on this table.
+    #[inline]
+    pub fn gemm_nt_f32_in(
+        &self,
+        op: &GemmNt<'_>,
+        c: &mut [f32],
+        ldc: usize,
+        scratch: &mut GemmScratch,
+    ) -> Result<()> {
+        self.dense.gemm_nt_f32_in(op, c, ldc, scratch)
+    }
+
+    /// [`Kernels::gemm_nt_i8`] on this table.
+    #[inline]
+    pub fn gemm_nt_i8(&self, op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
+        self.dense.gemm_nt_i8(op, c, ldc)
+    }
+
+    /// [`Kernels::softmax_rows_f32`] on this table.
+    #[inline]
+    pub fn softmax_rows_f32(&self, x: &mut [f32], width: usize) -> Result<()> {
+        self.dense.softmax_rows_f32(x, width)
+    }
+
+    /// [`Kernels::layer_norm_rows_f32`] on this table.
+    #[inline]
+    pub fn layer_norm_rows_f32(
+        &self,
+        x: &mut [f32],
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+    ) -> Result<()> {
+        self.dense.layer_norm_rows_f32(x, gamma, beta, eps)
+    }
+
+    /// [`Kernels::gelu_f32`] on this table.
+    #[inline]
+    pub fn gelu_f32(&self, x: &mut [f32]) {
+        self.dense.gelu_f32(x)
+    }
+
+    /// [`Kernels::l2_normalize_f32`] on this table.
+    #[inline]
+    pub fn l2_normalize_f32(&self, x: &mut [f32]) -> f32 {
+        // SAFETY: the table this was made from is one this CPU supports.
+        unsafe { (self.l2_normalize_f32)(x) }
     }
 }
 

@@ -89,7 +89,8 @@ use crate::{Error, Result};
 
 pub use dense::{
     gelu_f32, gemm_nt_f32, gemm_nt_i8, i8_padded_len, layer_norm_rows_f32, quantize_rows_i8,
-    quantize_weights_i8, softmax_rows_f32, GemmNt, GemmNtI8, QuantizedRows, I8_K_ALIGN, I8_MAX_K,
+    quantize_weights_i8, softmax_rows_f32, EncoderKernels, GemmNt, GemmNtI8, GemmScratch,
+    QuantizedRows, I8_K_ALIGN, I8_MAX_K,
 };
 pub use dispatch::{active_isa, force};
 pub use sparse::{
@@ -198,7 +199,7 @@ impl Metric {
 
 type F32PairFn = unsafe fn(&[f32], &[f32]) -> f32;
 type F32PartsFn = unsafe fn(&[f32], &[f32]) -> CosineParts;
-type F32NormalizeFn = unsafe fn(&mut [f32]) -> f32;
+pub(crate) type F32NormalizeFn = unsafe fn(&mut [f32]) -> f32;
 type F32ScanFn = unsafe fn(Metric, &[f32], &[f32], &mut [f32]);
 type I8DotFn = unsafe fn(&[i8], &[i8]) -> i32;
 type I8L2sqFn = unsafe fn(&[i8], &[i8]) -> u32;

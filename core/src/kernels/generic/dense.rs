@@ -5,7 +5,8 @@
 //! # The GEMM: `C = [C +] act(alpha A Bᵀ + bias)`
 //!
 //! `B` is a weight matrix `[n, k]` borrowed from the model file: it is never copied. `A`
-//! (the activations) is packed per call, a block of `MC` rows at a time, into micro-panels
+//! (the activations) is packed per call, a block of `MC` rows at a time (into the caller's
+//! buffer, `GemmScratch`, reused across calls), into micro-panels
 //! of `MR = MV * LANES` rows stored k-major (`panel[p * MR + i] = A[i][p]`, rows past `m`
 //! zero). The micro-kernel then holds an `MR x NR` tile of `C` in `MV * NR` vector
 //! registers, lanes along `i`: for each `p` it loads the `MV` vectors of `A[.., p]` and
@@ -501,6 +502,7 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
     op: &GemmNt<'_>,
     c: &mut [f32],
     ldc: usize,
+    pack: &mut Vec<f32>,
     gelu_fn: GeluSliceFn,
 ) {
     let (m, n, k) = (op.m, op.n, op.k);
@@ -511,9 +513,10 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
     // Rows per packed block: a multiple of MR, at least one panel.
     let mc_max = (PACK_BYTES / (4 * k.max(1)) / mr).max(1) * mr;
     let mc = mc_max.min(m.div_ceil(mr) * mr);
-    let mut pack = take_pack_buffer();
-    // The buffer is at most ~256 KiB unless `k` is huge (then `MR` rows of it): if even
-    // that cannot be had, compute without packing rather than abort.
+    // The caller's buffer (`GemmScratch`), kept between products: it is at most ~256 KiB
+    // unless `k` is huge (then `MR` rows of it). If even that cannot be had, compute without
+    // packing rather than abort.
+    pack.clear();
     if mc
         .checked_mul(k)
         .is_none_or(|len| pack.try_reserve_exact(len).is_err())
@@ -620,40 +623,6 @@ pub(crate) unsafe fn gemm_nt<V: F32Vector, const MV: usize, const NR: usize>(
         }
         ic += rows;
     }
-    put_pack_buffer(pack);
-}
-
-#[cfg(feature = "std")]
-std::thread_local! {
-    /// The packing buffer of this thread's last product, kept for the next: an encoder's
-    /// forward pass makes dozens of products per call, and its workspace promises no
-    /// allocation once warm (core/tests/encoder_model.rs).
-    static PACK_BUFFER: core::cell::Cell<Vec<f32>> = const { core::cell::Cell::new(Vec::new()) };
-}
-
-/// This thread's cached packing buffer (empty, maybe with capacity). Without `std` (the
-/// wasm modules) every product allocates its own.
-fn take_pack_buffer() -> Vec<f32> {
-    #[cfg(feature = "std")]
-    {
-        PACK_BUFFER.try_with(|b| b.take()).unwrap_or_default()
-    }
-    #[cfg(not(feature = "std"))]
-    {
-        Vec::new()
-    }
-}
-
-fn put_pack_buffer(buffer: Vec<f32>) {
-    #[cfg(feature = "std")]
-    {
-        let mut buffer = buffer;
-        buffer.clear();
-        // A thread being torn down just frees it.
-        let _ = PACK_BUFFER.try_with(move |b| b.set(buffer));
-    }
-    #[cfg(not(feature = "std"))]
-    drop(buffer);
 }
 
 /// Tiles of at most this many rows (scalar, NEON, simd128) have no 1-register variant for
@@ -1089,8 +1058,8 @@ macro_rules! dense_kernels {
 
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*
-            $gemm(op: &GemmNt<'_>, c: &mut [f32], ldc: usize)
-            => g_dense::gemm_nt::<$v, $mv, $nr>(op, c, ldc, $gelu)
+            $gemm(op: &GemmNt<'_>, c: &mut [f32], ldc: usize, pack: &mut alloc::vec::Vec<f32>)
+            => g_dense::gemm_nt::<$v, $mv, $nr>(op, c, ldc, pack, $gelu)
         );
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*
@@ -1162,7 +1131,7 @@ mod tests {
                 let mut unpacked = packed.clone();
                 // SAFETY: the shapes are consistent (m x k, n x k, m x n contiguous).
                 unsafe {
-                    gemm_nt::<f32, 4, 4>(&op, &mut packed, n, gelu_f32_scalar);
+                    gemm_nt::<f32, 4, 4>(&op, &mut packed, n, &mut Vec::new(), gelu_f32_scalar);
                     gemm_nt_unpacked(&op, &mut unpacked, n, gelu_f32_scalar);
                 }
                 assert_eq!(packed, unpacked, "{m}x{n}x{k} gelu {gelu} acc {accumulate}");

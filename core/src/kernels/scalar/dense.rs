@@ -27,9 +27,16 @@ pub(crate) fn gelu_scalar(x: f32) -> f32 {
 ///
 /// # Safety
 /// Shapes checked by `Kernels::gemm_nt_f32`.
-pub(crate) unsafe fn gemm_nt_f32_scalar(op: &GemmNt<'_>, c: &mut [f32], ldc: usize) {
+pub(crate) unsafe fn gemm_nt_f32_scalar(
+    op: &GemmNt<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    pack: &mut alloc::vec::Vec<f32>,
+) {
     // SAFETY: the caller checked the shapes; `f32` needs no CPU feature.
-    unsafe { crate::kernels::generic::dense::gemm_nt::<f32, 4, 4>(op, c, ldc, gelu_f32_scalar) }
+    unsafe {
+        crate::kernels::generic::dense::gemm_nt::<f32, 4, 4>(op, c, ldc, pack, gelu_f32_scalar)
+    }
 }
 
 pub(crate) fn softmax_rows_f32_scalar(x: &mut [f32], width: usize) {

@@ -63,6 +63,19 @@ pub(super) static SIMD128: Kernels = Kernels {
     sparse: SPARSE,
 };
 
+/// The encoder kernels of this module's one table (`EncoderKernels::active`): the simd128
+/// or the portable dense family, without the rest of the table.
+#[cfg(all(not(feature = "host-kernels"), target_feature = "simd128"))]
+pub(super) const ENCODER: super::dense::EncoderKernels = super::dense::EncoderKernels::new(
+    &simd128::dense::DENSE,
+    simd128::distance::l2_normalize_f32_simd128,
+);
+#[cfg(all(not(feature = "host-kernels"), not(target_feature = "simd128")))]
+pub(super) const ENCODER: super::dense::EncoderKernels = super::dense::EncoderKernels::new(
+    &scalar::dense::DENSE,
+    scalar::distance::l2_normalize_f32_scalar,
+);
+
 #[cfg(feature = "host-kernels")]
 pub(super) static HOST: Kernels = Kernels {
     isa: if cfg!(target_feature = "simd128") {
