@@ -421,9 +421,17 @@ pub fn quantize_weights_i8(
 ) -> Result<()> {
     check_quantize(w.len(), k, out.len(), ld, scale.len(), sum.len())?;
     if let Some(p) = w.iter().position(|v| !v.is_finite()) {
+        // What `{}` prints for these values, without linking float printing (about 14 KB
+        // of wasm) into the encoder modules.
+        let what = if w[p].is_nan() {
+            "NaN"
+        } else if w[p] > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        };
         return Err(Error::InvalidArgument(format!(
-            "weight {p} is {}: only finite weights can be quantized",
-            w[p]
+            "weight {p} is {what}: only finite weights can be quantized"
         )));
     }
     for (((row, q), s), total) in w

@@ -805,8 +805,19 @@ pub fn quantize_i8_round_trips() {
             assert!((back - w[r * k + p]).abs() <= 0.5001 * scale[r]);
         }
     }
-    w[5] = f32::INFINITY;
-    assert!(quantize_weights_i8(&w, k, &mut q, ld, &mut scale, &mut sum).is_err());
+    // A non-finite weight is refused, named as `{}` prints it.
+    for (bad, shown) in [
+        (f32::INFINITY, "inf"),
+        (f32::NEG_INFINITY, "-inf"),
+        (f32::NAN, "NaN"),
+    ] {
+        w[5] = bad;
+        let err = quantize_weights_i8(&w, k, &mut q, ld, &mut scale, &mut sum).unwrap_err();
+        assert!(
+            format!("{err}").contains(&format!("weight 5 is {shown}:")),
+            "{err}"
+        );
+    }
     // Bad strides and lengths.
     assert!(quantize_rows_i8(&x, k, &mut q, 100, &mut scale, &mut zero).is_err());
     assert!(quantize_rows_i8(&x[..k + 1], k, &mut q, ld, &mut scale, &mut zero).is_err());
