@@ -718,9 +718,20 @@ impl From<&Kernels> for EncoderKernels {
     }
 }
 
+/// As from `&Kernels`, for a table borrowed from a list (`for k in Kernels::variants()`), which
+/// a `&Kernels` parameter took by auto-deref.
+impl From<&&Kernels> for EncoderKernels {
+    fn from(kernels: &&Kernels) -> EncoderKernels {
+        EncoderKernels::from(*kernels)
+    }
+}
+
 impl EncoderKernels {
     /// The encoder kernels of one table's dense family and L2 normalization.
-    #[allow(dead_code)]
+    #[cfg_attr(
+        not(all(target_arch = "wasm32", not(feature = "host-kernels"))),
+        allow(dead_code)
+    )]
     pub(crate) const fn new(
         dense: &'static DenseKernels,
         l2_normalize_f32: super::F32NormalizeFn,
