@@ -19,21 +19,32 @@ pub(crate) fn heapsort_by<T>(v: &mut [T], mut less: impl FnMut(&T, &T) -> bool) 
     }
 }
 
-/// Restores the heap property below `node` within `v[..end]`.
-fn sift_down<T>(v: &mut [T], mut node: usize, end: usize, less: &mut impl FnMut(&T, &T) -> bool) {
+/// Restores the heap property below `node` within `v[..end]`, bottom-up: follow the larger
+/// children down to a leaf (one comparison per level), climb back to where `v[node]`
+/// belongs (usually a step or two), then rotate it into place. About half the comparisons
+/// of the textbook sift, which matters for strings in an interpreter (wasmi loads a
+/// vocabulary this way).
+fn sift_down<T>(v: &mut [T], node: usize, end: usize, less: &mut impl FnMut(&T, &T) -> bool) {
+    let mut leaf = node;
     loop {
-        let mut child = 2 * node + 1;
+        let child = 2 * leaf + 1;
         if child >= end {
-            return;
+            break;
         }
-        if child + 1 < end && less(&v[child], &v[child + 1]) {
-            child += 1;
-        }
-        if !less(&v[node], &v[child]) {
-            return;
-        }
-        v.swap(node, child);
-        node = child;
+        leaf = if child + 1 < end && less(&v[child], &v[child + 1]) {
+            child + 1
+        } else {
+            child
+        };
+    }
+    while leaf > node && less(&v[leaf], &v[node]) {
+        leaf = (leaf - 1) / 2;
+    }
+    // `v[node]` goes to `leaf`; each element on the path below `node` moves up one level.
+    let mut cur = leaf;
+    while cur > node {
+        v.swap(node, cur);
+        cur = (cur - 1) / 2;
     }
 }
 
@@ -46,7 +57,7 @@ mod tests {
     #[test]
     fn sorts_like_the_standard_sort() {
         let mut seed = 12_345u32;
-        for len in [0usize, 1, 2, 3, 7, 64, 1000] {
+        for len in [0usize, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 64, 1000] {
             let v: Vec<u32> = (0..len)
                 .map(|_| {
                     seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
