@@ -120,14 +120,33 @@ impl TokenizerSpec {
         if let Some(w) = by_id.windows(2).find(|w| w[0] == w[1]) {
             return Err(corrupt(format_args!("model.vocab gives id {} twice", w[0])));
         }
-        let mut tokens: Vec<&str> = vocab.iter().map(|(t, _)| t.as_str()).collect();
-        heapsort_by(&mut tokens, |a, b| a < b);
-        if let Some(w) = tokens.windows(2).find(|w| w[0] == w[1]) {
-            return Err(corrupt(format_args!("model.vocab lists {:?} twice", w[0])));
+        // Tokens: sort (hash, index) pairs, integers that are cheap to compare even in an
+        // interpreter (wasmi loads a 30,000-token vocabulary this way), then compare the
+        // strings of equal hashes.
+        let fnv = |t: &str| {
+            t.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+            })
+        };
+        let mut hashed: Vec<(u64, usize)> = vocab
+            .iter()
+            .enumerate()
+            .map(|(i, (t, _))| (fnv(t), i))
+            .collect();
+        heapsort_by(&mut hashed, |a, b| a < b);
+        for run in hashed.chunk_by(|a, b| a.0 == b.0) {
+            for (i, a) in run.iter().enumerate() {
+                if let Some(b) = run[i + 1..].iter().find(|b| vocab[a.1].0 == vocab[b.1].0) {
+                    return Err(corrupt(format_args!(
+                        "model.vocab lists {:?} twice",
+                        vocab[b.1].0
+                    )));
+                }
+            }
         }
 
         let unk_token = str_field(model, "unk_token")?;
-        if tokens.binary_search(&unk_token.as_str()).is_err() {
+        if !vocab.iter().any(|(t, _)| *t == unk_token) {
             return Err(corrupt(format_args!(
                 "model.unk_token {unk_token:?} is not in model.vocab"
             )));
