@@ -59,9 +59,9 @@ fn main() {
         assert_eq!(native.tokenize(&text).unwrap().len(), 128);
         let native_ms = time_ms(&native, &text, 20);
         let n = native.embed_one(&text).unwrap();
-        let cosine: f32 = f32_native
-            .as_ref()
-            .map_or(1.0, |f: &Vec<f32>| f.iter().zip(&n).map(|(a, b)| a * b).sum());
+        let cosine: f32 = f32_native.as_ref().map_or(1.0, |f: &Vec<f32>| {
+            f.iter().zip(&n).map(|(a, b)| a * b).sum()
+        });
         println!(
             "{precision:?} native ({}): {native_ms:.2} ms per 128-token sequence (cosine vs f32 \
              {cosine:.5})",
