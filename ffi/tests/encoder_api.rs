@@ -220,7 +220,9 @@ fn int8_weights_are_reported_keep_the_model_id_and_agree_with_f32_on_every_table
             );
             assert_ne!(v, r, "int8 gave the f32 vector bit for bit: not quantized?");
         }
-        // Integer sums are exact on every table: tables differ only in the float parts.
+        // Integer sums are exact on every table: tables differ in the float parts, and where
+        // an activation lies on a rounding boundary of its quantization (1e-3 as across
+        // backends, ffi/tests/interpreted_encoder.rs).
         match &first {
             None => first = Some(got),
             Some(first) => {
@@ -231,7 +233,7 @@ fn int8_weights_are_reported_keep_the_model_id_and_agree_with_f32_on_every_table
                     .map(|(a, b)| (a - b).abs())
                     .fold(0.0f32, f32::max);
                 assert!(
-                    d <= 1e-4,
+                    d <= 1e-3,
                     "{}: int8 differs across tables by {d}",
                     k.variant()
                 );

@@ -230,11 +230,12 @@ fn limits_out_of_fuel_recovers_and_memory_cap_refuses() {
     model.load(&engine).unwrap().embed_one("fits").unwrap();
 }
 
-/// Bound on one component of an int8 vector across ISAs and backends: the integer sums
-/// are exact everywhere, so only the float parts (scales, LayerNorm, attention) differ, but
-/// an activation that lands on the other side of a rounding boundary when quantized
-/// changes one int8 value.
-const INT8_TOLERANCE: f32 = 1e-4;
+/// Bound on one component of a tiny model's int8 vector across ISAs and backends: the
+/// integer sums are exact everywhere and the float parts (scales, LayerNorm, attention)
+/// differ by ~1e-7, but an activation that lands on the other side of a rounding boundary
+/// when quantized (FMA natively, none in wasm) changes one int8 value: 1.9e-4 measured on
+/// the C test's texts. (all-MiniLM-L6-v2: 4.4e-3 between native tables.)
+const INT8_TOLERANCE: f32 = 1e-3;
 
 #[test]
 fn interpreted_int8_matches_native_int8() {

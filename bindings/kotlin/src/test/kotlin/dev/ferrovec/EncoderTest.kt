@@ -142,13 +142,14 @@ class EncoderTest {
                     sentenceBertConfigJson = read("sentence_bert_config.json"),
                     precision = Precision.INT8,
                 ).use { bytes -> assertEquals(got, bytes.embed(texts)) }
-                // The interpreted backend's int8 (simd128 integer sums, exact) within 1e-4.
+                // The interpreted backend's int8 within 1e-3 (exact integer sums; a quantization rounding
+                // boundary may go the other way without FMA).
                 Engine.interpreted().use { engine ->
                     Encoder.load(dir, engine, Precision.INT8).use { wasm ->
                         assertEquals(Precision.INT8, wasm.precision)
                         assertEquals(f32.modelId, wasm.modelId)
                         val w = wasm.embed(texts).vectors
-                        for (i in w.indices) assertTrue(abs(w[i] - got.vectors[i]) <= 1e-4f) { "element $i" }
+                        for (i in w.indices) assertTrue(abs(w[i] - got.vectors[i]) <= 1e-3f) { "element $i" }
                     }
                 }
             }
