@@ -34,7 +34,7 @@ pub mod index;
 pub mod solver;
 
 pub use backend::BackendKind;
-pub use encoder::Encoder;
+pub use encoder::{Encoder, EncoderOptions, WeightPrecision};
 pub use engine::Engine;
 pub use index::{
     HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Match, OnDuplicate, Storage,

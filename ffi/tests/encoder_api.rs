@@ -173,3 +173,98 @@ fn the_interpreted_backend_runs_the_encoder_module_never_native_code() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb)
+}
+
+/// Int8 vectors of a tiny random checkpoint agree with its f32 vectors to this cosine at
+/// least (measured: 0.99995 worst over these texts; all-MiniLM-L6-v2's criterion is a mean of
+/// 0.998, core/tests/encoder_reference.rs).
+const INT8_MIN_COSINE: f32 = 0.999;
+
+#[test]
+fn int8_weights_are_reported_keep_the_model_id_and_agree_with_f32_on_every_table() {
+    use ferrovec::{EncoderOptions, WeightPrecision};
+    let spec = Spec::small();
+    let dir = model_dir("int8", &spec, 5, true);
+    let f32_enc = Encoder::load(&Engine::native(), &dir).unwrap();
+    assert_eq!(f32_enc.precision(), WeightPrecision::F32);
+    let reference = f32_enc.embed(&TEXTS).unwrap();
+    let mut first: Option<Vec<Vec<f32>>> = None;
+    for k in Kernels::variants() {
+        let engine = Engine::native_with_isa(k.isa()).unwrap();
+        let options = EncoderOptions::new()
+            .precision(WeightPrecision::Int8)
+            .threads(2);
+        let enc = Encoder::load_with(&engine, &dir, options).unwrap();
+        assert_eq!(enc.precision(), WeightPrecision::Int8);
+        assert_eq!(enc.threads(), 2);
+        assert_eq!(enc.model_id(), f32_enc.model_id(), "{}", k.variant());
+        let got = enc.embed(&TEXTS).unwrap();
+        for (i, (v, r)) in got.iter().zip(&reference).enumerate() {
+            let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!(
+                (norm - 1.0).abs() < 1e-5,
+                "{}: text {i} norm {norm}",
+                k.variant()
+            );
+            let c = cosine(v, r);
+            assert!(
+                c >= INT8_MIN_COSINE,
+                "{}: text {i}: cosine {c}",
+                k.variant()
+            );
+            assert_ne!(v, r, "int8 gave the f32 vector bit for bit: not quantized?");
+        }
+        // Integer sums are exact on every table: tables differ in the float parts, and where
+        // an activation lies on a rounding boundary of its quantization (1e-3 as across
+        // backends, ffi/tests/interpreted_encoder.rs).
+        match &first {
+            None => first = Some(got),
+            Some(first) => {
+                let d = got
+                    .iter()
+                    .flatten()
+                    .zip(first.iter().flatten())
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    d <= 1e-3,
+                    "{}: int8 differs across tables by {d}",
+                    k.variant()
+                );
+            }
+        }
+    }
+    // from_files takes the precision of ModelFiles.
+    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let (config, tok, pooling) = (
+        read("config.json"),
+        read("tokenizer.json"),
+        read("1_Pooling/config.json"),
+    );
+    let enc = Encoder::from_files(
+        &Engine::native(),
+        ModelFiles {
+            tokenizer_json: Some(&tok),
+            pooling_json: Some(&pooling),
+            precision: WeightPrecision::Int8,
+            ..ModelFiles::new(Arc::new(read("model.safetensors")), &config)
+        },
+    )
+    .unwrap();
+    assert_eq!(enc.precision(), WeightPrecision::Int8);
+    let loaded = Encoder::load_with(
+        &Engine::native(),
+        &dir,
+        EncoderOptions::new().precision(WeightPrecision::Int8),
+    )
+    .unwrap();
+    assert_eq!(enc.embed(&TEXTS).unwrap(), loaded.embed(&TEXTS).unwrap());
+    assert!(format!("{loaded:?}").contains("Int8"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -230,6 +230,92 @@ fn limits_out_of_fuel_recovers_and_memory_cap_refuses() {
     model.load(&engine).unwrap().embed_one("fits").unwrap();
 }
 
+/// Bound on one component of a tiny model's int8 vector across ISAs and backends: the
+/// integer sums are exact everywhere and the float parts (scales, LayerNorm, attention)
+/// differ by ~1e-7, but an activation that lands on the other side of a rounding boundary
+/// when quantized (FMA natively, none in wasm) changes one int8 value: 1.9e-4 measured on
+/// the C test's texts. (all-MiniLM-L6-v2: 4.4e-3 between native tables.)
+const INT8_TOLERANCE: f32 = 1e-3;
+
+#[test]
+fn interpreted_int8_matches_native_int8() {
+    use ferrovec::WeightPrecision;
+    let model = Model::tiny(8);
+    let load = |engine: &Engine, precision| {
+        Encoder::from_files(
+            engine,
+            ModelFiles {
+                tokenizer_json: Some(model.tokenizer.as_bytes()),
+                pooling_json: Some(model.pooling.as_bytes()),
+                precision,
+                ..ModelFiles::new(model.weights.clone(), model.config.as_bytes())
+            },
+        )
+    };
+    let native = load(&Engine::native(), WeightPrecision::Int8).unwrap();
+    let native_f32 = load(&Engine::native(), WeightPrecision::F32).unwrap();
+    let expected = native.embed_flat(&TEXTS).unwrap();
+    let f32_vectors = native_f32.embed_flat(&TEXTS).unwrap();
+    for (name, engine) in interpreted() {
+        let enc = load(&engine, WeightPrecision::Int8).unwrap();
+        assert_eq!(enc.precision(), WeightPrecision::Int8, "{name}");
+        assert_eq!(enc.model_id(), native_f32.model_id(), "{name}");
+        let got = enc.embed_flat(&TEXTS).unwrap();
+        let worst = got
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst <= INT8_TOLERANCE,
+            "{name}: int8 max deviation {worst}"
+        );
+        // Quantized for real: not the f32 vectors.
+        let from_f32 = got
+            .iter()
+            .zip(&f32_vectors)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(from_f32 > 0.0, "{name}: int8 gave the f32 vectors");
+        let f32_enc = load(&engine, WeightPrecision::F32).unwrap();
+        assert_eq!(f32_enc.precision(), WeightPrecision::F32, "{name}");
+    }
+}
+
+#[test]
+fn int8_needs_an_encoder_module_with_capability_bit_5() {
+    use ferrovec::WeightPrecision;
+    let Some(kernels) = interpreted_support::built_module(BundledModule::Simd) else {
+        return;
+    };
+    // An encoder module as modules before bit 5 were: capability bit 3 only.
+    let old = wat::parse_str(
+        r#"(module (memory (export "memory") 1)
+             (func (export "fv_abi_version") (result i32) (i32.const 3))
+             (func (export "fv_capabilities") (result i32) (i32.const 8)))"#,
+    )
+    .unwrap();
+    let engine = Engine::interpreted(
+        &InterpretedOptions::new()
+            .module(kernels)
+            .encoder_module(old),
+    )
+    .unwrap();
+    let model = Model::tiny(1);
+    let int8 = Encoder::from_files(
+        &engine,
+        ModelFiles {
+            tokenizer_json: Some(model.tokenizer.as_bytes()),
+            precision: WeightPrecision::Int8,
+            ..ModelFiles::new(model.weights.clone(), model.config.as_bytes())
+        },
+    );
+    match int8 {
+        Err(Error::InvalidModule(m)) => assert!(m.contains("capability bit 5"), "{m}"),
+        other => panic!("expected InvalidModule, got {other:?}"),
+    }
+}
+
 #[test]
 fn without_an_encoder_module_loading_is_a_clear_error() {
     let Some(bytes) = interpreted_support::built_module(BundledModule::Simd) else {
@@ -257,8 +343,13 @@ fn golden_dir(name: &str) -> PathBuf {
     }
 }
 
-/// Checks `enc` against a golden model's cases (the first `limit` of them).
+/// Checks `enc` against a golden model's cases (the first `limit` of them): `embedding`
+/// within `abs_tol` for an f32 encoder, `int8_embedding` within `int8_abs_tol` for int8.
 fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: usize) {
+    let (key, tol_key) = match enc.precision() {
+        ferrovec::WeightPrecision::F32 => ("embedding", "abs_tol"),
+        ferrovec::WeightPrecision::Int8 => ("int8_embedding", "int8_abs_tol"),
+    };
     assert_eq!(
         enc.dims() as u64,
         model["dims"].as_u64().unwrap(),
@@ -274,7 +365,7 @@ fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: u
         model["model_id"].as_str().unwrap(),
         "{where_}"
     );
-    let tol = model["abs_tol"].as_f64().unwrap() as f32;
+    let tol = model[tol_key].as_f64().unwrap() as f32;
     let cases: Vec<&serde_json::Value> = model["cases"]
         .as_array()
         .unwrap()
@@ -296,7 +387,7 @@ fn check_golden(where_: &str, enc: &Encoder, model: &serde_json::Value, limit: u
             "{where_}: {:?}",
             texts[i]
         );
-        let want = case["embedding"].as_array().unwrap();
+        let want = case[key].as_array().unwrap();
         let row = &got[i * enc.dims()..(i + 1) * enc.dims()];
         for (k, (a, b)) in row.iter().zip(want).enumerate() {
             let b = b.as_f64().unwrap() as f32;
@@ -333,8 +424,11 @@ fn golden_cases() {
             continue;
         }
         let tiny = name == "tiny-bert";
+        let int8 = ferrovec::EncoderOptions::new().precision(ferrovec::WeightPrecision::Int8);
         let native = Encoder::load(&Engine::native(), &dir).unwrap();
         check_golden(&format!("native {name}"), &native, model, usize::MAX);
+        let native = Encoder::load_with(&Engine::native(), &dir, int8).unwrap();
+        check_golden(&format!("native {name} int8"), &native, model, usize::MAX);
         for (which, engine) in interpreted() {
             // The real model in wasmi: release builds only (unoptimized wasmi would take
             // minutes), the simd module only.
@@ -344,6 +438,9 @@ fn golden_cases() {
             let enc = Encoder::load(&engine, &dir).unwrap();
             let limit = if tiny { usize::MAX } else { 1 };
             check_golden(&format!("{which} {name}"), &enc, model, limit);
+            drop(enc);
+            let enc = Encoder::load_with(&engine, &dir, int8).unwrap();
+            check_golden(&format!("{which} {name} int8"), &enc, model, limit);
         }
     }
 }

@@ -1,7 +1,8 @@
 // The C++ encoder wrapper (ferrovec::Encoder in ferrovec.hpp) on the tiny random BERT model
 // of `make tiny-model` (argv[1], e.g. target/tiny-bert: 32 dims, max 40 tokens): load,
 // embed (string_view / string / literals), tokenize, threads, moves, errors as exceptions
-// with the C status codes, and the vectors searched in an Index. Run under ASan + UBSan by
+// with the C status codes, int8 weights (EncoderOptions, Precision: the f32 model id, cosine
+// >= 0.999 vs f32, interpreted within 1e-3 of native), and the vectors searched in an Index. Run under ASan + UBSan by
 // `make test-cpp`.
 #include <ferrovec.hpp>
 
@@ -114,6 +115,38 @@ int main(int argc, char** argv) {
     }
     fv_encoder_files files = fv_encoder_files_default();
     EXPECT_CODE(FV_ERR_NULL_POINTER, ferrovec::Encoder::from_files(engine, files));
+
+    // Int8 weights: reported, the f32 model id, vectors close to the f32 ones; the
+    // interpreted backend's int8 within 1e-3 of native int8 (exact integer sums, but an
+    // activation on a quantization rounding boundary may round the other way without FMA).
+    {
+        CHECK(moved.precision() == ferrovec::Precision::F32);
+        const auto options = ferrovec::EncoderOptions().precision(ferrovec::Precision::Int8).threads(2);
+        auto int8 = ferrovec::Encoder::load(engine, dir, options);
+        CHECK(int8.precision() == ferrovec::Precision::Int8);
+        CHECK(int8.threads() == 2);
+        CHECK(int8.model_id() == moved.model_id());
+        const std::vector<float> q = int8.embed(texts);
+        CHECK(q.size() == v.size());
+        CHECK(q != v);
+        for (std::size_t i = 0; i < texts.size(); i++) {
+            double dot = 0;
+            for (std::size_t j = 0; j < dims; j++) dot += double(q[i * dims + j]) * v[i * dims + j];
+            CHECK(dot >= 0.999);  // both unit length
+        }
+        auto interpreted = ferrovec::Engine::interpreted();
+        auto wasm8 = ferrovec::Encoder::load(interpreted, dir, options);
+        CHECK(wasm8.precision() == ferrovec::Precision::Int8);
+        CHECK(wasm8.model_id() == moved.model_id());
+        const std::vector<float> w = wasm8.embed(texts);
+        float worst = 0;
+        for (std::size_t i = 0; i < w.size(); i++) worst = std::max(worst, std::fabs(w[i] - q[i]));
+        CHECK(worst <= 1e-3f);
+        EXPECT_CODE(FV_ERR_INVALID_ARGUMENT,
+                    ferrovec::Encoder::load(engine, dir,
+                                            ferrovec::EncoderOptions().precision(
+                                                static_cast<ferrovec::Precision>(9))));
+    }
 
     if (failures) {
         std::fprintf(stderr, "test_encoder: %d of %d checks FAILED\n", failures, checks);

@@ -69,12 +69,12 @@ impl Drop for WeightsBlock {
     }
 }
 
-/// An encoder from the model's files in module memory; writes its handle (u32) to
-/// `out_handle`. `weights` must be a block from `fv_alloc(weights_len)` holding
+/// An encoder from the model's files in module memory, with f32 weights; writes its handle
+/// (u32) to `out_handle`. `weights` must be a block from `fv_alloc(weights_len)` holding
 /// `model.safetensors`: on success the encoder owns it (the host must not free it;
 /// `fv_encoder_free` does), on failure it stays the host's. `config` is required; every
 /// other file is optional (offset 0 and length 0: absent); one of `tokenizer` and `vocab`
-/// is needed.
+/// is needed. The same as `fv_encoder_load_with(..., 0, out_handle)`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn fv_encoder_load(
@@ -92,6 +92,50 @@ pub extern "C" fn fv_encoder_load(
     sbert_len: u32,
     out_handle: u32,
 ) -> i32 {
+    let files = FileArgs {
+        config: (config, config_len),
+        tokenizer: (tokenizer, tokenizer_len),
+        vocab: (vocab, vocab_len),
+        pooling: (pooling, pooling_len),
+        sbert: (sbert, sbert_len),
+    };
+    load(weights, weights_len, files, ops::PRECISION_F32, out_handle)
+}
+
+/// `fv_encoder_load` with the precision of the linear layers' weights: 0 f32, 1 int8
+/// (quantized per output channel at load, a quarter of the f32 linear weights; capability
+/// bit 5, `CAP_ENCODER_INT8`); any other value is an error (-3) that leaves the weights
+/// block the host's.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn fv_encoder_load_with(
+    weights: u32,
+    weights_len: u32,
+    config: u32,
+    config_len: u32,
+    tokenizer: u32,
+    tokenizer_len: u32,
+    vocab: u32,
+    vocab_len: u32,
+    pooling: u32,
+    pooling_len: u32,
+    sbert: u32,
+    sbert_len: u32,
+    precision: u32,
+    out_handle: u32,
+) -> i32 {
+    let files = FileArgs {
+        config: (config, config_len),
+        tokenizer: (tokenizer, tokenizer_len),
+        vocab: (vocab, vocab_len),
+        pooling: (pooling, pooling_len),
+        sbert: (sbert, sbert_len),
+    };
+    load(weights, weights_len, files, precision, out_handle)
+}
+
+/// Both loads: takes the weights block over, gives it back on failure.
+fn load(weights: u32, weights_len: u32, files: FileArgs, precision: u32, out_handle: u32) -> i32 {
     call(|reg| {
         take_block(weights, weights_len, "weights")?;
         let block = Arc::new(WeightsBlock {
@@ -99,15 +143,8 @@ pub extern "C" fn fv_encoder_load(
             len: weights_len,
             free: core::sync::atomic::AtomicBool::new(true),
         });
-        let files = FileArgs {
-            config: (config, config_len),
-            tokenizer: (tokenizer, tokenizer_len),
-            vocab: (vocab, vocab_len),
-            pooling: (pooling, pooling_len),
-            sbert: (sbert, sbert_len),
-        };
         let bytes: ModelBytes = block.clone();
-        let result = ops::load(&WasmMemory, reg, bytes, files, out_handle);
+        let result = ops::load(&WasmMemory, reg, bytes, files, precision, out_handle);
         if result.is_err() {
             // The core dropped its references: the block goes back to the host.
             block

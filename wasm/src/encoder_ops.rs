@@ -81,17 +81,38 @@ pub struct FileArgs {
     pub sbert: (u32, u32),
 }
 
-/// `fv_encoder_load`: an encoder from `weights` (the safetensors bytes, already in module
-/// memory: the caller hands over a buffer it will not touch while the encoder lives) and
-/// the model's small files in module memory; writes its handle (u32) to `out_handle`.
+/// `fv_encoder_load_with`'s `precision`: f32 weights (what `fv_encoder_load` loads).
+pub const PRECISION_F32: u32 = 0;
+/// `fv_encoder_load_with`'s `precision`: the linear layers quantized to int8 at load
+/// ([`WeightPrecision::Int8`]).
+pub const PRECISION_INT8: u32 = 1;
+
+/// The precision an ABI code names; anything else is [`Error::InvalidArgument`].
+pub fn precision_from_code(code: u32) -> Result<WeightPrecision> {
+    match code {
+        PRECISION_F32 => Ok(WeightPrecision::F32),
+        PRECISION_INT8 => Ok(WeightPrecision::Int8),
+        other => Err(Error::InvalidArgument(format!(
+            "unknown weight precision {other} (0: f32, 1: int8)"
+        ))),
+    }
+}
+
+/// `fv_encoder_load` / `fv_encoder_load_with`: an encoder from `weights` (the safetensors
+/// bytes, already in module memory: the caller hands over a buffer it will not touch while
+/// the encoder lives) and the model's small files in module memory, its linear layers held
+/// at `precision` (a `PRECISION_*` code); writes its handle (u32) to `out_handle`.
+#[allow(clippy::too_many_arguments)]
 pub fn load(
     mem: &impl Memory,
     reg: &mut Registry<ModuleEncoder>,
     weights: ModelBytes,
     files: FileArgs,
+    precision: u32,
     out_handle: u32,
 ) -> Result<()> {
     let out = mem.region::<u32>(out_handle, 1, "out_handle")?;
+    let precision = precision_from_code(precision)?;
     let config = {
         let (ptr, len) = files.config;
         let region = mem.region::<u8>(ptr, len, "config_json")?;
@@ -117,8 +138,7 @@ pub fn load(
         vocab_txt,
         pooling_json,
         sentence_bert_config_json: sbert,
-        // The ABI has no precision argument yet: the module runs f32 weights.
-        precision: WeightPrecision::F32,
+        precision,
     })?;
     let handle = reg
         .insert(ModuleEncoder {

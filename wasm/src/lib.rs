@@ -51,6 +51,10 @@ pub const CAP_SOLVER: u32 = 1 << 2;
 /// `fv_capabilities()` bit: the module exports the text encoder (`fv_encoder_*`; feature
 /// `encoder`).
 pub const CAP_ENCODER: u32 = 1 << 3;
+/// `fv_capabilities()` bit: the text encoder can hold int8 weights
+/// (`fv_encoder_load_with`'s precision 1; feature `encoder`). Added to ABI version 3
+/// without changing any existing export: a host checks this bit, not the version.
+pub const CAP_ENCODER_INT8: u32 = 1 << 5;
 
 /// The capability bits of this build.
 pub const fn capabilities() -> u32 {
@@ -67,7 +71,7 @@ pub const fn capabilities() -> u32 {
             0
         })
         | (if cfg!(feature = "encoder") {
-            CAP_ENCODER
+            CAP_ENCODER | CAP_ENCODER_INT8
         } else {
             0
         })

@@ -10,15 +10,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { Encoder, Ferrovec, FerrovecError, ErrorCode, CAP_ENCODER, CAP_SIMD128 } from '../ferrovec.mjs';
+import { Encoder, Ferrovec, FerrovecError, ErrorCode, CAP_ENCODER, CAP_ENCODER_INT8, CAP_SIMD128 } from '../ferrovec.mjs';
 import { WASM_DIR } from './helpers.mjs';
 
 const root = path.resolve(WASM_DIR, '../..');
 const TINY = process.env.FERROVEC_TINY_BERT ?? path.join(root, 'target/tiny-bert');
 const MINILM = process.env.FERROVEC_MINILM ?? path.join(os.homedir(), '.cache/ferrovec/models/all-minilm-l6-v2');
 const ENCODER_MODULES = [
-  ['ferrovec-encoder.wasm', path.join(WASM_DIR, 'ferrovec-encoder.wasm'), CAP_ENCODER],
-  ['ferrovec-encoder-simd.wasm', path.join(WASM_DIR, 'ferrovec-encoder-simd.wasm'), CAP_ENCODER | CAP_SIMD128],
+  ['ferrovec-encoder.wasm', path.join(WASM_DIR, 'ferrovec-encoder.wasm'), CAP_ENCODER | CAP_ENCODER_INT8],
+  ['ferrovec-encoder-simd.wasm', path.join(WASM_DIR, 'ferrovec-encoder-simd.wasm'), CAP_ENCODER | CAP_ENCODER_INT8 | CAP_SIMD128],
 ];
 
 const golden = JSON.parse(readFileSync(path.join(root, 'tests/golden/encoder.json'), 'utf8'));
@@ -60,6 +60,16 @@ for (const [name, file, caps] of ENCODER_MODULES) {
         });
         assert.deepEqual(enc.embedOne(model.cases[0].text), all.subarray(0, enc.dims));
         enc.free();
+        // The same texts with int8 weights (quantized in the module) against native int8.
+        const int8 = await Encoder.fromDirectory(dir, file, { precision: 'int8' });
+        assert.equal(int8.modelId, BigInt('0x' + model.model_id));
+        const all8 = int8.embed(model.cases.map((c) => c.text));
+        model.cases.forEach((c, i) => {
+          let worst = 0;
+          c.int8_embedding.forEach((x, k) => (worst = Math.max(worst, Math.abs(all8[i * int8.dims + k] - x))));
+          assert.ok(worst <= model.int8_abs_tol, `${model.name} int8 ${JSON.stringify(c.text)}: off by ${worst}`);
+        });
+        int8.free();
       });
     }
 
@@ -92,6 +102,41 @@ for (const [name, file, caps] of ENCODER_MODULES) {
       enc.free();
       enc.free(); // idempotent
       assert.throws(() => enc.embedOne('x'), (e) => e.code === ErrorCode.InvalidHandle);
+    });
+
+    test('int8 weights: reported, the f32 model id, cosine >= 0.999 vs f32, bad names refused', async () => {
+      const f32 = await Encoder.fromDirectory(TINY, file);
+      assert.equal(f32.precision, 'f32');
+      const int8 = await Encoder.fromDirectory(TINY, { source: file, precision: 'int8' });
+      assert.equal(int8.precision, 'int8');
+      assert.equal(int8.modelId, f32.modelId);
+      const texts = ['the weather is lovely today.', "it's so sunny outside!", 'he drove to the stadium.', ''];
+      const a = f32.embed(texts);
+      const b = int8.embed(texts);
+      assert.notDeepEqual(a, b);
+      const dims = f32.dims;
+      for (let i = 0; i < texts.length; i++) {
+        let dot = 0;
+        for (let k = 0; k < dims; k++) dot += a[i * dims + k] * b[i * dims + k];
+        assert.ok(dot >= 0.999, `text ${i}: int8 vs f32 cosine ${dot}`);
+      }
+      // Positional form and Ferrovec.newEncoder give the same vectors.
+      const again = await Encoder.load(tinyFiles(), file, { precision: 'int8' });
+      assert.deepEqual(again.embed(texts), b);
+      const fv = await Ferrovec.loadEncoder(file);
+      assert.throws(() => fv.newEncoder(tinyFiles(), { precision: 'int4' }), TypeError);
+      await assert.rejects(Encoder.load(tinyFiles(), file, { precision: 'f16' }), TypeError);
+      for (const e of [f32, int8, again]) e.free();
+    });
+
+    test('a module without CAP_ENCODER_INT8 refuses int8 clearly', async () => {
+      const fv = await Ferrovec.loadEncoder(file);
+      // As a module from before bit 5 would report.
+      Object.defineProperty(fv, 'capabilities', { get: () => caps & ~CAP_ENCODER_INT8 });
+      assert.throws(() => fv.newEncoder(tinyFiles(), { precision: 'int8' }), (e) => e.code === ErrorCode.InvalidModule && /bit 5/.test(e.message));
+      const enc = fv.newEncoder(tinyFiles());
+      assert.equal(enc.precision, 'f32');
+      enc.free();
     });
 
     test('an index module has no encoder', async () => {

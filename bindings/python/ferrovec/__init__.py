@@ -60,7 +60,7 @@ from ._index import (  # noqa: E402
     Storage,
     default_engine,
 )
-from ._encoder import Encoder  # noqa: E402
+from ._encoder import Encoder, Precision  # noqa: E402
 from ._solver import (  # noqa: E402
     Graph,
     LocalEstimate,
@@ -80,6 +80,7 @@ __all__ = [
     "Engine",
     "BackendKind",
     "Encoder",
+    "Precision",
     "Index",
     "IndexConfig",
     "IndexMetric",

@@ -14,6 +14,18 @@ from ._uniffi import ferrovec as _ffi
 
 _PathLike = Union[str, "os.PathLike[str]"]
 
+Precision = _ffi.Precision
+_PRECISIONS = {"f32": Precision.F32, "int8": Precision.INT8}
+
+
+def _precision(p: Any) -> "Precision":
+    if isinstance(p, Precision):
+        return p
+    try:
+        return _PRECISIONS[str(p).lower()]
+    except KeyError:
+        raise ValueError(f"unknown precision {p!r}; expected one of {sorted(_PRECISIONS)}") from None
+
 
 def _read(path: Optional[_PathLike]) -> bytes:
     if path is None:
@@ -41,6 +53,12 @@ class Encoder:
     :meth:`from_bytes`. Thread-safe; a context manager (or :meth:`close`) frees the model at
     a known point.
 
+    ``precision="int8"`` quantizes the linear layers to int8 while loading: a quarter of
+    their f32 size (10.7 MB instead of 42.5 MB for all-MiniLM-L6-v2), vectors within a
+    cosine of about 0.998 of the f32 ones, the same :attr:`model_id`, faster where the CPU
+    has integer dot products. The loaded file stays in memory as well (the embeddings are
+    read from it), so int8 adds its copy to the f32 file rather than replacing it.
+
     >>> enc = Encoder.load("models/all-minilm-l6-v2")             # doctest: +SKIP
     >>> v = enc.embed(["The weather is lovely today.", "It's so sunny outside!"])
     >>> v.shape, float(v[0] @ v[1])                               # doctest: +SKIP
@@ -55,14 +73,23 @@ class Encoder:
         self._dims = raw.dims()
 
     @classmethod
-    def load(cls, path: _PathLike, engine: Optional[Engine] = None) -> "Encoder":
+    def load(
+        cls,
+        path: _PathLike,
+        engine: Optional[Engine] = None,
+        *,
+        precision: Union[str, "Precision"] = "f32",
+    ) -> "Encoder":
         """The model in directory ``path`` on ``engine`` (default: the process-wide native
-        engine). The weights are read once and never copied again.
+        engine), its weights at ``precision`` (``"f32"`` or ``"int8"``, or a
+        :class:`Precision`). The weights are read once and never copied again.
 
-        Raises ``FerrovecError.InvalidArgument`` for a missing file (naming it) and
-        ``FerrovecError.CorruptFile`` for an invalid one."""
+        Raises ``ValueError`` for an unknown precision, ``FerrovecError.InvalidArgument``
+        for a missing file (naming it) and ``FerrovecError.CorruptFile`` for an invalid
+        one."""
+        p = _precision(precision)
         engine = engine if engine is not None else default_engine()
-        return cls(_ffi.Encoder.load(engine.raw, os.fspath(path)))
+        return cls(_ffi.Encoder.load_with_precision(engine.raw, os.fspath(path), p))
 
     @classmethod
     def from_bytes(
@@ -75,20 +102,22 @@ class Encoder:
         pooling_json: Union[bytes, str, None] = None,
         sentence_bert_config_json: Union[bytes, str, None] = None,
         engine: Optional[Engine] = None,
+        precision: Union[str, "Precision"] = "f32",
     ) -> "Encoder":
         """An encoder from the model's files in memory. ``safetensors`` is copied once into
         memory the encoder shares; give ``tokenizer_json`` or ``vocab_txt``; no
         ``pooling_json`` means mean pooling, no ``sentence_bert_config_json`` the model's own
-        maximum length."""
+        maximum length. ``precision`` as for :meth:`load`."""
 
         def b(x: Union[bytes, str, None]) -> bytes:
             if x is None:
                 return b""
             return x.encode() if isinstance(x, str) else bytes(x)
 
+        p = _precision(precision)
         engine = engine if engine is not None else default_engine()
         return cls(
-            _ffi.Encoder.from_bytes(
+            _ffi.Encoder.from_bytes_with_precision(
                 engine.raw,
                 bytes(safetensors),
                 b(config_json),
@@ -96,6 +125,7 @@ class Encoder:
                 b(vocab_txt),
                 b(pooling_json),
                 b(sentence_bert_config_json),
+                p,
             )
         )
 
@@ -122,6 +152,11 @@ class Encoder:
         """A 64-bit fingerprint of the model (weights, shape, pooling, vocabulary,
         truncation): the same on every surface; an index records it."""
         return self.raw.model_id()
+
+    @property
+    def precision(self) -> "Precision":
+        """How the weights are held: ``Precision.F32`` or ``Precision.INT8`` (as loaded)."""
+        return self.raw.precision()
 
     @property
     def threads(self) -> int:
@@ -180,4 +215,7 @@ class Encoder:
     def __repr__(self) -> str:
         if self._raw is None:
             return "Encoder(closed)"
-        return f"Encoder(dims={self._dims}, max_tokens={self.max_tokens}, model_id={self.model_id:#018x})"
+        return (
+            f"Encoder(dims={self._dims}, max_tokens={self.max_tokens}, "
+            f"model_id={self.model_id:#018x}, precision={self.precision.name.lower()})"
+        )

@@ -158,6 +158,39 @@ def test_interpreted_backend_runs_the_encoder_module(enc):
             np.testing.assert_allclose(wasm.embed(TEXTS), enc.embed(TEXTS), atol=1e-5)
 
 
+def test_int8_keeps_the_model_id_and_agrees_with_f32(enc):
+    assert enc.precision == ferrovec.Precision.F32
+    reference = enc.embed(TEXTS)
+    with ferrovec.Encoder.load(TINY, precision="int8") as int8:
+        assert int8.precision == ferrovec.Precision.INT8
+        assert int8.model_id == enc.model_id
+        assert "precision=int8" in repr(int8)
+        v = int8.embed(TEXTS)
+        assert not np.array_equal(v, reference)
+        np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+        cosines = np.sum(v * reference, axis=1)
+        assert cosines.min() >= 0.999, cosines
+        read = lambda name: (TINY / name).read_bytes()  # noqa: E731
+        with ferrovec.Encoder.from_bytes(
+            read("model.safetensors"),
+            read("config.json"),
+            read("tokenizer.json"),
+            pooling_json=read("1_Pooling/config.json"),
+            sentence_bert_config_json=read("sentence_bert_config.json"),
+            precision=ferrovec.Precision.INT8,
+        ) as b:
+            assert np.array_equal(b.embed(TEXTS), v)
+        # The interpreted backend's int8 within 1e-3 of native int8 (exact integer sums; an
+        # activation on a quantization rounding boundary may round the other way without FMA).
+        with ferrovec.Engine.interpreted() as engine:
+            with ferrovec.Encoder.load(TINY, engine=engine, precision="int8") as wasm:
+                assert wasm.precision == ferrovec.Precision.INT8
+                assert wasm.model_id == enc.model_id
+                np.testing.assert_allclose(wasm.embed(TEXTS), v, atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match="precision"):
+        ferrovec.Encoder.load(TINY, precision="int4")
+
+
 def test_vectors_search_in_an_index(enc):
     v = enc.embed(TEXTS[:3])
     with ferrovec.Index(enc.dims, "cosine") as index:

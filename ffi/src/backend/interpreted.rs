@@ -69,6 +69,9 @@ const CAP_SIMD128: u32 = 1;
 const CAP_SOLVER: u32 = 1 << 2;
 /// `fv_capabilities()` bit 3: the module exports the text encoder (`fv_encoder_*`).
 const CAP_ENCODER: u32 = 1 << 3;
+/// `fv_capabilities()` bit 5: the text encoder can hold int8 weights
+/// (`fv_encoder_load_with`, precision 1).
+pub(super) const CAP_ENCODER_INT8: u32 = 1 << 5;
 /// Rows per `fv_scan_f32` call are chosen to fill about this many bytes (see `scan_f32`):
 /// well inside a core's L2 cache next to the module's own working set.
 const SCAN_CHUNK_BYTES: usize = 128 * 1024;
@@ -403,8 +406,8 @@ pub struct Interpreted {
     solver: OnceLock<std::result::Result<Module, Error>>,
     /// Where the encoder module comes from (see [`InterpretedOptions::encoder_module`]).
     encoder_source: SolverSource,
-    /// The encoder module, compiled on first use.
-    encoder: OnceLock<std::result::Result<Module, Error>>,
+    /// The encoder module, compiled on first use, and its capability bits.
+    encoder: OnceLock<std::result::Result<(Module, u32), Error>>,
 }
 
 /// Where an [`Interpreted`] backend's solver (or encoder) module comes from.
@@ -568,7 +571,8 @@ impl Interpreted {
                     self.fuel.is_some(),
                     CAP_SOLVER,
                     "solver",
-                )?;
+                )
+                .map(drop)?;
                 Ok(module)
             })
             .clone()?;
@@ -581,13 +585,13 @@ impl Interpreted {
     }
 
     /// The encoder module (compiled on first use) and the limits, for an encoder in its own
-    /// instance (`interpreted_encoder.rs`).
-    pub(super) fn encoder_sandbox(&self) -> Result<super::module_call::Sandbox> {
-        let module = self
+    /// instance (`interpreted_encoder.rs`), with the module's capability bits.
+    pub(super) fn encoder_sandbox(&self) -> Result<(super::module_call::Sandbox, u32)> {
+        let (module, capabilities) = self
             .encoder
             .get_or_init(|| {
                 let bytes: &[u8] = match &self.encoder_source {
-                    SolverSource::Same => return Ok(self.module.clone()),
+                    SolverSource::Same => return Ok((self.module.clone(), self.info.capabilities)),
                     SolverSource::Bytes(bytes) => bytes,
                     SolverSource::Bundled(bytes) => bytes,
                     SolverSource::None => {
@@ -607,22 +611,23 @@ impl Interpreted {
                         "the encoder module has imports; it must import nothing".into(),
                     ));
                 }
-                check_engine_module(
+                let capabilities = check_engine_module(
                     &self.engine,
                     &module,
                     self.fuel.is_some(),
                     CAP_ENCODER,
                     "encoder",
                 )?;
-                Ok(module)
+                Ok((module, capabilities))
             })
             .clone()?;
-        Ok(super::module_call::Sandbox {
+        let sandbox = super::module_call::Sandbox {
             engine: self.engine.clone(),
             module,
             fuel: self.fuel,
             memory_limit: self.memory_limit,
-        })
+        };
+        Ok((sandbox, capabilities))
     }
 
     /// The compiled module and the limits, for an engine object in its own instance.
@@ -900,17 +905,12 @@ fn nan(x: f32) -> bool {
 impl Backend for Interpreted {
     /// The encoder lives in its own instance of the encoder module
     /// (`interpreted_encoder.rs`); never native code, which the platforms that choose this
-    /// backend forbid.
+    /// backend forbid. Int8 weights need a module with capability bit 5
+    /// (`CAP_ENCODER_INT8`); with an older module they are [`Error::InvalidModule`].
     fn load_encoder(
         &self,
         files: ferrovec_core::encoder::ModelFiles<'_>,
     ) -> Result<Box<dyn crate::encoder::EncoderBackend>> {
-        if files.precision != ferrovec_core::encoder::WeightPrecision::F32 {
-            return Err(Error::InvalidArgument(format!(
-                "{:?} weights are not available on the interpreted backend yet (the encoder module runs f32)",
-                files.precision
-            )));
-        }
         super::interpreted_encoder::load_encoder(self, files)
     }
 
@@ -1069,14 +1069,15 @@ impl Backend for Interpreted {
 }
 
 /// Instantiates an engine's module (`what`: "solver" or "encoder") once (no limits but
-/// instantiation fuel) and checks its ABI version and capability bit `cap`.
+/// instantiation fuel), checks its ABI version and capability bit `cap`, and returns its
+/// capability bits.
 fn check_engine_module(
     engine: &WasmEngine,
     module: &Module,
     fuel: bool,
     cap: u32,
     what: &str,
-) -> Result<()> {
+) -> Result<u32> {
     let mut store = Store::new(engine, StoreLimitsBuilder::new().build());
     store.limiter(|limits| limits);
     if fuel {
@@ -1100,13 +1101,14 @@ fn check_engine_module(
              {SUPPORTED_ABI_VERSION}"
         )));
     }
-    if get(&mut store, "fv_capabilities")? & cap == 0 {
+    let capabilities = get(&mut store, "fv_capabilities")?;
+    if capabilities & cap == 0 {
         return Err(Error::InvalidModule(format!(
             "the {what} module does not have the {what} (capability bit {})",
             cap.trailing_zeros()
         )));
     }
-    Ok(())
+    Ok(capabilities)
 }
 
 /// Compiles (validates and translates, eagerly) untrusted module bytes. An invalid module

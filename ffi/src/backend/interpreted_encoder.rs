@@ -13,6 +13,12 @@
 //! [`Error::OutOfMemory`]. The host keeps sharing the caller's weights buffer (no copy on
 //! the host side) to rebuild the instance after a trap.
 //!
+//! With [`WeightPrecision::Int8`] the module quantizes the linear layers at load (its
+//! `fv_encoder_load_with`, capability bit 5) on its own int8 kernels (`gemm_nt_i8_simd128`
+//! in `ferrovec-encoder-simd.wasm`): the instance then holds the weights block plus the
+//! int8 copy of the linear layers (a quarter of their f32 size, about 10.7 MB for
+//! all-MiniLM-L6-v2), since the block stays the module's (the embeddings are read from it).
+//!
 //! # Fuel
 //!
 //! The backend's fuel budget applies to each call: loading, `tokenize`, and each
@@ -35,11 +41,11 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use ferrovec_core::encoder::{ModelBytes, ModelFiles};
+use ferrovec_core::encoder::{ModelBytes, ModelFiles, WeightPrecision};
 use ferrovec_core::{Error, Result};
 use wasmi::TypedFunc;
 
-use super::interpreted::Interpreted;
+use super::interpreted::{Interpreted, CAP_ENCODER_INT8};
 use super::module_call::{error_from, export, fits, CallResult, Fail, Inst, Sandbox};
 use crate::encoder::EncoderBackend;
 
@@ -64,8 +70,17 @@ pub(crate) fn load_encoder(
         vocab: files.vocab_txt.map(<[u8]>::to_vec),
         pooling: files.pooling_json.map(<[u8]>::to_vec),
         sbert: files.sentence_bert_config_json.map(<[u8]>::to_vec),
+        precision: files.precision,
     };
-    let sandbox = backend.encoder_sandbox()?;
+    let (sandbox, capabilities) = backend.encoder_sandbox()?;
+    if files.precision == WeightPrecision::Int8 && capabilities & CAP_ENCODER_INT8 == 0 {
+        return Err(Error::InvalidModule(
+            "the encoder module cannot hold int8 weights (it lacks capability bit 5, \
+             fv_encoder_load_with): use a newer ferrovec-encoder(-simd).wasm or \
+             WeightPrecision::F32"
+                .to_string(),
+        ));
+    }
     let (inst, info) = rebuild(&sandbox, &files)?;
     Ok(Box::new(InterpretedEncoder {
         sandbox,
@@ -83,6 +98,7 @@ struct Files {
     vocab: Option<Vec<u8>>,
     pooling: Option<Vec<u8>>,
     sbert: Option<Vec<u8>>,
+    precision: WeightPrecision,
 }
 
 // The wasm signatures spelled out as the ABI lists them (wasm/README.md).
@@ -106,14 +122,45 @@ struct Funcs {
         ),
         i32,
     >,
+    /// `fv_encoder_load_with` (the same plus a precision code), in modules with capability
+    /// bit 5; looked up only for int8, so f32 keeps working with older modules.
+    load_with: Option<
+        TypedFunc<
+            (
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+                u32,
+            ),
+            i32,
+        >,
+    >,
     info: TypedFunc<(u32, u32), i32>,
     tokenize: TypedFunc<(u32, u32, u32, u32, u32, u32), i32>,
     embed: TypedFunc<(u32, u32, u32, u32, u32, u32, u32), i32>,
 }
 
-fn lookup(i: &wasmi::Instance, s: &wasmi::Store<wasmi::StoreLimits>) -> Result<Funcs> {
+fn lookup(
+    i: &wasmi::Instance,
+    s: &wasmi::Store<wasmi::StoreLimits>,
+    precision: WeightPrecision,
+) -> Result<Funcs> {
     Ok(Funcs {
         load: export(i, s, "fv_encoder_load", WHAT)?,
+        load_with: match precision {
+            WeightPrecision::F32 => None,
+            WeightPrecision::Int8 => Some(export(i, s, "fv_encoder_load_with", WHAT)?),
+        },
         info: export(i, s, "fv_encoder_info", WHAT)?,
         tokenize: export(i, s, "fv_encoder_tokenize", WHAT)?,
         embed: export(i, s, "fv_encoder_embed", WHAT)?,
@@ -130,7 +177,7 @@ struct Info {
 
 /// A fresh instance holding the model, and what it says about it.
 fn rebuild(sandbox: &Sandbox, files: &Files) -> Result<(Inst<Funcs>, Info)> {
-    let mut inst = sandbox.instantiate(lookup)?;
+    let mut inst = sandbox.instantiate(|i, s| lookup(i, s, files.precision))?;
     let info = sandbox.call(&mut inst, |inst| load_into(inst, files))?;
     Ok((inst, info))
 }
@@ -203,8 +250,23 @@ fn load_into(inst: &mut Inst<Funcs>, files: &Files) -> CallResult<Info> {
         sbert.1,
         out,
     );
-    let f = inst.f.load;
-    let status = f.call(&mut inst.store, args)?;
+    let status = match (files.precision, inst.f.load_with) {
+        (WeightPrecision::F32, _) => {
+            let f = inst.f.load;
+            f.call(&mut inst.store, args)?
+        }
+        (WeightPrecision::Int8, Some(f)) => {
+            let (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, out) = args;
+            let args = (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, 1, out);
+            f.call(&mut inst.store, args)?
+        }
+        (WeightPrecision::Int8, None) => {
+            inst.abi.free.call(&mut inst.store, (block, weights_len))?;
+            return Err(Fail::Broken(
+                "fv_encoder_load_with was not looked up for an int8 model".into(),
+            ));
+        }
+    };
     if status != 0 {
         // The block is still the host's: free it after reading the message.
         let message = inst.message()?;
@@ -242,6 +304,7 @@ impl fmt::Debug for InterpretedEncoder {
             .field("dims", &self.info.dims)
             .field("max_tokens", &self.info.max_tokens)
             .field("model_id", &format_args!("{:016x}", self.info.model_id))
+            .field("precision", &self.files.precision)
             .field("fuel", &self.sandbox.fuel)
             .field("memory_limit", &self.sandbox.memory_limit)
             .finish_non_exhaustive()
@@ -293,6 +356,10 @@ impl EncoderBackend for InterpretedEncoder {
 
     fn model_id(&self) -> u64 {
         self.info.model_id
+    }
+
+    fn precision(&self) -> WeightPrecision {
+        self.files.precision
     }
 
     fn tokenize(&self, text: &[u8]) -> Result<Vec<u32>> {

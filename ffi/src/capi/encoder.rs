@@ -10,7 +10,34 @@ use ferrovec_core::Error;
 
 use super::engine::{engine_ref, fv_engine};
 use super::{c_slice, c_slice_mut, check_out, guard_status, path_arg, Handles};
-use crate::encoder::{Encoder, ModelFiles};
+use crate::encoder::{Encoder, EncoderOptions, ModelFiles, WeightPrecision};
+
+/// Encoder weights: the checkpoint's f32 values (the default).
+pub const FV_ENCODER_PRECISION_F32: i32 = 0;
+/// Encoder weights: the linear layers quantized to int8 per output channel while loading
+/// (a quarter of the f32 linear weights; vectors agree with f32 ones to a cosine of about
+/// 0.998 for all-MiniLM-L6-v2; the same model id). The loaded file stays in memory too (the
+/// embeddings are read from it), so int8 costs the int8 copy on top of it unless the
+/// weights are a memory map given with `safetensors_release`.
+pub const FV_ENCODER_PRECISION_INT8: i32 = 1;
+
+fn precision_from_code(code: i32) -> Result<WeightPrecision, Error> {
+    match code {
+        FV_ENCODER_PRECISION_F32 => Ok(WeightPrecision::F32),
+        FV_ENCODER_PRECISION_INT8 => Ok(WeightPrecision::Int8),
+        other => Err(Error::InvalidArgument(format!(
+            "unknown encoder precision {other} (expected FV_ENCODER_PRECISION_F32 or \
+             FV_ENCODER_PRECISION_INT8)"
+        ))),
+    }
+}
+
+fn precision_code(precision: WeightPrecision) -> i32 {
+    match precision {
+        WeightPrecision::F32 => FV_ENCODER_PRECISION_F32,
+        WeightPrecision::Int8 => FV_ENCODER_PRECISION_INT8,
+    }
+}
 
 /// A sentence encoder. Create with `fv_encoder_load` (a model directory) or
 /// `fv_encoder_from_files` (the model's files in memory), destroy with `fv_encoder_free`.
@@ -84,6 +111,8 @@ pub struct fv_encoder_files {
     pub sentence_bert_config_json: *const u8,
     /// Length of `sentence_bert_config_json` in bytes.
     pub sentence_bert_config_json_len: usize,
+    /// `FV_ENCODER_PRECISION_F32` (the default; 0) or `FV_ENCODER_PRECISION_INT8`.
+    pub precision: i32,
 }
 
 impl Default for fv_encoder_files {
@@ -103,15 +132,46 @@ impl Default for fv_encoder_files {
             pooling_json_len: 0,
             sentence_bert_config_json: std::ptr::null(),
             sentence_bert_config_json_len: 0,
+            precision: FV_ENCODER_PRECISION_F32,
         }
     }
 }
 
-/// Every field NULL / 0: set `safetensors`, `config_json` and `tokenizer_json` (or
-/// `vocab_txt`) with their lengths.
+/// Every field NULL / 0 (precision `FV_ENCODER_PRECISION_F32`): set `safetensors`,
+/// `config_json` and `tokenizer_json` (or `vocab_txt`) with their lengths.
 #[no_mangle]
 pub extern "C" fn fv_encoder_files_default() -> fv_encoder_files {
     fv_encoder_files::default()
+}
+
+/// Options for `fv_encoder_load_with`. Start from `fv_encoder_options_default()` so fields
+/// added later get their defaults; a zeroed struct means f32 weights and the default of
+/// one thread.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct fv_encoder_options {
+    /// `FV_ENCODER_PRECISION_F32` (the default; 0) or `FV_ENCODER_PRECISION_INT8`.
+    pub precision: i32,
+    /// Threads a batch may use, as `fv_encoder_set_threads` takes them, except that 0 here
+    /// means the default, 1 (a zeroed struct must mean the defaults); set it later with
+    /// `fv_encoder_set_threads(encoder, 0)` for the machine's available parallelism.
+    pub threads: usize,
+}
+
+impl Default for fv_encoder_options {
+    fn default() -> Self {
+        fv_encoder_options {
+            precision: FV_ENCODER_PRECISION_F32,
+            threads: 1,
+        }
+    }
+}
+
+/// The default options: f32 weights, one thread per batch (what `fv_encoder_load` uses).
+#[no_mangle]
+pub extern "C" fn fv_encoder_options_default() -> fv_encoder_options {
+    fv_encoder_options::default()
 }
 
 /// A weights buffer the encoder borrows from C until it is dropped (see
@@ -208,13 +268,50 @@ pub unsafe extern "C" fn fv_encoder_load(
     })
 }
 
+/// `fv_encoder_load` with `options` (NULL: the defaults): the weights' precision
+/// (`FV_ENCODER_PRECISION_INT8` quantizes the linear layers while loading) and the threads
+/// a batch may use. Besides `fv_encoder_load`'s errors: `FV_ERR_INVALID_ARGUMENT` for an
+/// unknown precision, `FV_ERR_INVALID_MODULE` for int8 on an Interpreted engine whose
+/// encoder module cannot hold int8 weights (capability bit 5).
+///
+/// @param engine  borrowed for this call only; the encoder does not keep it.
+/// @param dir     borrowed for this call only.
+/// @param options borrowed for this call only, or NULL.
+/// @param out     receives a new encoder owned by the caller: free it with `fv_encoder_free`.
+///
+/// # Safety
+/// `engine` NULL or live; `dir` NULL or NUL-terminated; `options` NULL or valid; `out` NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_encoder_load_with(
+    engine: *const fv_engine,
+    dir: *const c_char,
+    options: *const fv_encoder_options,
+    out: *mut *mut fv_encoder,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (engine, dir) = unsafe { (engine_ref(engine)?, path_arg(dir)?) };
+        // SAFETY: NULL or valid, by this function's contract.
+        let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
+        check_out(out, "out")?;
+        let options = EncoderOptions::new()
+            .precision(precision_from_code(o.precision)?)
+            .threads(o.threads.max(1));
+        publish(Encoder::load_with(engine, dir, options)?, out);
+        Ok(())
+    })
+}
+
 /// An encoder from the model's files in memory (see `fv_encoder_files` for who owns the
 /// weights), on `engine`'s backend, stored in `*out`.
 ///
 /// Returns `FV_OK`, or leaves `*out` untouched and returns `FV_ERR_NULL_POINTER` (`engine`,
 /// `files`, `out`, `safetensors` or `config_json` NULL, or a NULL file with a non-zero
-/// length), `FV_ERR_INVALID_ARGUMENT` (neither `tokenizer_json` nor `vocab_txt`; a backend
-/// that cannot run the encoder yet) or `FV_ERR_CORRUPT_FILE` (naming the file).
+/// length), `FV_ERR_INVALID_ARGUMENT` (neither `tokenizer_json` nor `vocab_txt`; an
+/// unknown `precision`; a backend that cannot run the encoder yet), `FV_ERR_INVALID_MODULE`
+/// (int8 on an Interpreted engine whose encoder module lacks it) or `FV_ERR_CORRUPT_FILE`
+/// (naming the file).
 ///
 /// @param engine borrowed for this call only.
 /// @param files  borrowed for this call only, except as `fv_encoder_files` describes.
@@ -250,6 +347,7 @@ pub unsafe extern "C" fn fv_encoder_from_files(
         if f.config_json.is_null() {
             return Err(Error::NullPointer { arg: "config_json" });
         }
+        let precision = precision_from_code(f.precision)?;
         // SAFETY: readable for their lengths by this function's contract.
         let (weights, config, tokenizer, vocab, pooling, sbert) = unsafe {
             (
@@ -279,6 +377,7 @@ pub unsafe extern "C" fn fv_encoder_from_files(
                 vocab_txt: vocab,
                 pooling_json: pooling,
                 sentence_bert_config_json: sbert,
+                precision,
                 ..ModelFiles::new(safetensors, config)
             },
         )?;
@@ -341,8 +440,8 @@ pub unsafe extern "C" fn fv_encoder_max_tokens(encoder: *const fv_encoder, out: 
 }
 
 /// Writes the model's id to `*out`: a fingerprint of the weights, shape, pooling,
-/// vocabulary and truncation, the same on every backend and surface (an index records it
-/// so vectors of different models are never mixed).
+/// vocabulary and truncation, the same on every backend and surface and at either precision
+/// (an index records it so vectors of different models are never mixed).
 ///
 /// # Safety
 /// `encoder` NULL or live; `out` NULL or writable.
@@ -350,6 +449,17 @@ pub unsafe extern "C" fn fv_encoder_max_tokens(encoder: *const fv_encoder, out: 
 pub unsafe extern "C" fn fv_encoder_model_id(encoder: *const fv_encoder, out: *mut u64) -> i32 {
     // SAFETY: forwarded from this function's contract.
     unsafe { getter(encoder, out, |e| e.encoder.model_id()) }
+}
+
+/// Writes how the encoder holds its weights (`FV_ENCODER_PRECISION_F32` or
+/// `FV_ENCODER_PRECISION_INT8`, as it was loaded) to `*out`.
+///
+/// # Safety
+/// `encoder` NULL or live; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_encoder_precision(encoder: *const fv_encoder, out: *mut i32) -> i32 {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { getter(encoder, out, |e| precision_code(e.encoder.precision())) }
 }
 
 /// Lets each `fv_encoder_embed` call split its batch over up to `threads` threads (1 = the

@@ -258,9 +258,19 @@ void uniffi_ferrovec_fn_free_encoder(uint64_t handle, RustCallStatus *_Nonnull o
 uint64_t uniffi_ferrovec_fn_constructor_encoder_from_bytes(uint64_t engine, ForeignBytes safetensors, ForeignBytes config_json, ForeignBytes tokenizer_json, ForeignBytes vocab_txt, ForeignBytes pooling_json, ForeignBytes sentence_bert_config_json, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_FROM_BYTES_WITH_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_FROM_BYTES_WITH_PRECISION
+uint64_t uniffi_ferrovec_fn_constructor_encoder_from_bytes_with_precision(uint64_t engine, ForeignBytes safetensors, ForeignBytes config_json, ForeignBytes tokenizer_json, ForeignBytes vocab_txt, ForeignBytes pooling_json, ForeignBytes sentence_bert_config_json, RustBuffer precision, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_LOAD
 uint64_t uniffi_ferrovec_fn_constructor_encoder_load(uint64_t engine, RustBuffer dir, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_LOAD_WITH_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_ENCODER_LOAD_WITH_PRECISION
+uint64_t uniffi_ferrovec_fn_constructor_encoder_load_with_precision(uint64_t engine, RustBuffer dir, RustBuffer precision, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_DIMS
@@ -296,6 +306,11 @@ uint32_t uniffi_ferrovec_fn_method_encoder_max_tokens(uint64_t ptr, RustCallStat
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_MODEL_ID
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_MODEL_ID
 uint64_t uniffi_ferrovec_fn_method_encoder_model_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_PRECISION
+RustBuffer uniffi_ferrovec_fn_method_encoder_precision(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_ENCODER_RELEASE
@@ -1208,6 +1223,12 @@ uint16_t uniffi_ferrovec_checksum_method_encoder_model_id(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_PRECISION
+uint16_t uniffi_ferrovec_checksum_method_encoder_precision(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_RELEASE
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_ENCODER_RELEASE
 uint16_t uniffi_ferrovec_checksum_method_encoder_release(void
@@ -1634,9 +1655,21 @@ uint16_t uniffi_ferrovec_checksum_constructor_encoder_from_bytes(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_FROM_BYTES_WITH_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_FROM_BYTES_WITH_PRECISION
+uint16_t uniffi_ferrovec_checksum_constructor_encoder_from_bytes_with_precision(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_LOAD
 uint16_t uniffi_ferrovec_checksum_constructor_encoder_load(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_LOAD_WITH_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_ENCODER_LOAD_WITH_PRECISION
+uint16_t uniffi_ferrovec_checksum_constructor_encoder_load_with_precision(void
     
 );
 #endif

@@ -30,6 +30,10 @@ public struct Embeddings: Equatable, Sendable {
 /// let v = try encoder.embed(["The weather is lovely today.", "It's so sunny outside!"])
 /// ```
 ///
+/// `precision: .int8` quantizes the linear layers to int8 while loading (`Precision`, the
+/// generated enum): a quarter of their f32 size, vectors within a cosine of about 0.998 of the
+/// f32 ones for all-MiniLM-L6-v2, the same `modelId`; the loaded file stays in memory too.
+///
 /// Thread-safe and `Sendable`. Every failure throws `FerrovecError`.
 public final class TextEncoder: Sendable {
     /// The generated object (every method of the Rust `Encoder`).
@@ -37,15 +41,17 @@ public final class TextEncoder: Sendable {
 
     /// The model in directory `url` (`model.safetensors`, `config.json`, `tokenizer.json` or
     /// `vocab.txt`, optionally `1_Pooling/config.json` and `sentence_bert_config.json`) on
-    /// `engine`; the weights are read once. `.InvalidArgument` for a missing file,
-    /// `.CorruptFile` for an invalid one.
-    public init(contentsOf url: URL, engine: Engine = .shared) throws {
-        raw = try Encoder.load(engine: engine, dir: url.path)
+    /// `engine`, its weights at `precision`; the weights are read once. `.InvalidArgument`
+    /// for a missing file, `.CorruptFile` for an invalid one, `.InvalidModule` for int8 on an
+    /// interpreted engine whose encoder module cannot hold it.
+    public init(contentsOf url: URL, engine: Engine = .shared, precision: Precision = .f32) throws {
+        raw = try Encoder.loadWithPrecision(engine: engine, dir: url.path, precision: precision)
     }
 
     /// An encoder from the model's files in memory: `safetensors` is copied once into memory
     /// the encoder shares; give `tokenizerJson` or `vocabTxt`; no `poolingJson` means mean
-    /// pooling, no `sentenceBertConfigJson` the model's own maximum length.
+    /// pooling, no `sentenceBertConfigJson` the model's own maximum length; `precision` as
+    /// for `init(contentsOf:engine:precision:)`.
     public init(
         safetensors: Data,
         configJson: Data,
@@ -53,12 +59,14 @@ public final class TextEncoder: Sendable {
         vocabTxt: Data? = nil,
         poolingJson: Data? = nil,
         sentenceBertConfigJson: Data? = nil,
-        engine: Engine = .shared
+        engine: Engine = .shared,
+        precision: Precision = .f32
     ) throws {
-        raw = try Encoder.fromBytes(
+        raw = try Encoder.fromBytesWithPrecision(
             engine: engine, safetensors: safetensors, configJson: configJson,
             tokenizerJson: tokenizerJson ?? Data(), vocabTxt: vocabTxt ?? Data(),
-            poolingJson: poolingJson ?? Data(), sentenceBertConfigJson: sentenceBertConfigJson ?? Data())
+            poolingJson: poolingJson ?? Data(), sentenceBertConfigJson: sentenceBertConfigJson ?? Data(),
+            precision: precision)
     }
 
     /// Length of the vectors (384 for all-MiniLM-L6-v2; 0 after `close()`).
@@ -72,6 +80,9 @@ public final class TextEncoder: Sendable {
 
     /// Which backend runs this encoder.
     public var backend: BackendKind? { try? raw.kind() }
+
+    /// How the weights are held, as loaded (nil after `close()`).
+    public var precision: Precision? { try? raw.precision() }
 
     /// Threads one `embed` call may use (default 1).
     public var threads: Int { Int((try? raw.threads()) ?? 0) }

@@ -101,4 +101,31 @@ final class TextEncoderTests: XCTestCase {
             guard case FerrovecError.InvalidHandle = $0 else { return XCTFail("\($0)") }
         }
     }
+
+    func testInt8KeepsTheModelIdAndAgreesWithF32() throws {
+        let f32 = try encoder()
+        XCTAssertEqual(f32.precision, .f32)
+        let int8 = try TextEncoder(contentsOf: dir, precision: .int8)
+        XCTAssertEqual(int8.precision, .int8)
+        XCTAssertEqual(int8.modelId, f32.modelId)
+        let (a, b) = (try f32.embedFlat(texts), try int8.embedFlat(texts))
+        XCTAssertNotEqual(a, b)
+        for i in 0..<a.count {
+            let dot = zip(a[i], b[i]).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertGreaterThanOrEqual(dot, 0.999, "text \(i)")
+        }
+        func read(_ name: String) throws -> Data { try Data(contentsOf: dir.appendingPathComponent(name)) }
+        let fromBytes = try TextEncoder(
+            safetensors: read("model.safetensors"), configJson: read("config.json"),
+            tokenizerJson: read("tokenizer.json"), poolingJson: read("1_Pooling/config.json"),
+            sentenceBertConfigJson: read("sentence_bert_config.json"), precision: .int8)
+        XCTAssertEqual(try fromBytes.embedFlat(texts), b)
+        // The interpreted backend's int8 within 1e-3 of native int8 (exact integer sums; a
+        // quantization rounding boundary may go the other way without FMA).
+        let wasm = try TextEncoder(contentsOf: dir, engine: try Engine.interpreted(), precision: .int8)
+        XCTAssertEqual(wasm.precision, .int8)
+        XCTAssertEqual(wasm.modelId, f32.modelId)
+        let w = try wasm.embedFlat(texts)
+        for (x, y) in zip(w.vectors, b.vectors) { XCTAssertEqual(x, y, accuracy: 1e-3) }
+    }
 }

@@ -117,4 +117,42 @@ class EncoderTest {
         assertThrows<FerrovecException.InvalidHandle> { enc.embed(texts) }
         assertThrows<FerrovecException.InvalidHandle> { enc.dims }
     }
+
+    @Test
+    fun int8WeightsKeepTheModelIdAndAgreeWithF32() {
+        encoder().use { f32 ->
+            assertEquals(Precision.F32, f32.precision)
+            val reference = f32.embed(texts)
+            Encoder.load(dir, precision = Precision.INT8).use { int8 ->
+                assertEquals(Precision.INT8, int8.precision)
+                assertEquals(f32.modelId, int8.modelId)
+                val got = int8.embed(texts)
+                assertNotEquals(reference, got)
+                for (i in 0 until got.n) {
+                    var dot = 0.0
+                    for (j in 0 until got.dims) dot += got.vectors[i * got.dims + j].toDouble() * reference.vectors[i * got.dims + j]
+                    assertTrue(dot >= 0.999) { "text $i: int8 vs f32 cosine $dot" }
+                }
+                fun read(name: String) = File(dir, name).readBytes()
+                Encoder.fromBytes(
+                    read("model.safetensors"),
+                    read("config.json"),
+                    read("tokenizer.json"),
+                    poolingJson = read("1_Pooling/config.json"),
+                    sentenceBertConfigJson = read("sentence_bert_config.json"),
+                    precision = Precision.INT8,
+                ).use { bytes -> assertEquals(got, bytes.embed(texts)) }
+                // The interpreted backend's int8 within 1e-3 (exact integer sums; a quantization rounding
+                // boundary may go the other way without FMA).
+                Engine.interpreted().use { engine ->
+                    Encoder.load(dir, engine, Precision.INT8).use { wasm ->
+                        assertEquals(Precision.INT8, wasm.precision)
+                        assertEquals(f32.modelId, wasm.modelId)
+                        val w = wasm.embed(texts).vectors
+                        for (i in w.indices) assertTrue(abs(w[i] - got.vectors[i]) <= 1e-3f) { "element $i" }
+                    }
+                }
+            }
+        }
+    }
 }
