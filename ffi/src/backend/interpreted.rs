@@ -69,6 +69,9 @@ const CAP_SIMD128: u32 = 1;
 const CAP_SOLVER: u32 = 1 << 2;
 /// `fv_capabilities()` bit 3: the module exports the text encoder (`fv_encoder_*`).
 const CAP_ENCODER: u32 = 1 << 3;
+/// `fv_capabilities()` bit 4: the index records a model id (`fv_index_set_model_id`,
+/// `fv_index_model_id`).
+pub(super) const CAP_INDEX_MODEL_ID: u32 = 1 << 4;
 /// Rows per `fv_scan_f32` call are chosen to fill about this many bytes (see `scan_f32`):
 /// well inside a core's L2 cache next to the module's own working set.
 const SCAN_CHUNK_BYTES: usize = 128 * 1024;
