@@ -46,7 +46,7 @@ class TextIndexTest {
     private fun hex(id: Long) = "%016x".format(id)
 
     @Test
-    fun addAndSearchByText() = load(dir).use { enc ->
+    fun addAndSearchByText(): Unit = load(dir).use { enc ->
         filled(enc).use { index ->
             assertEquals(texts.size, index.size)
             assertEquals(enc.modelId, index.modelId)
@@ -72,7 +72,7 @@ class TextIndexTest {
     }
 
     @Test
-    fun plainIndexTakesAnEncoder() = load(dir).use { enc ->
+    fun plainIndexTakesAnEncoder(): Unit = load(dir).use { enc ->
         Index(enc.dims).use { plain ->
             assertNull(plain.modelId)
             assertFalse(plain.hasEncoder)
@@ -86,7 +86,7 @@ class TextIndexTest {
     }
 
     @Test
-    fun filesKeepTheModelIdAndRefuseAnotherModel() = load(dir).use { enc ->
+    fun filesKeepTheModelIdAndRefuseAnotherModel(): Unit = load(dir).use { enc ->
         load(seed2).use { other ->
             assertNotEquals(enc.modelId, other.modelId)
             val ids = listOf(hex(enc.modelId), hex(other.modelId))
@@ -115,7 +115,7 @@ class TextIndexTest {
     }
 
     @Test
-    fun interpretedBackendGivesTheSameTopKeys() = load(dir).use { enc ->
+    fun interpretedBackendGivesTheSameTopKeys(): Unit = load(dir).use { enc ->
         Engine.interpreted().use { engine ->
             load(dir, engine).use { wasmEnc ->
                 filled(enc).use { native ->
