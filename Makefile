@@ -363,6 +363,7 @@ test-python: python-wheel tiny-model
 	$(PY_TEST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-index \
 		--find-links $(PY_WHEELHOUSE) $(PY_TEST_REQUIREMENTS)
 	cd $(PY_DIR) && FERROVEC_TEST_INSTALLED=1 FERROVEC_TINY_MODEL_DIR=$(TINY_BERT_DIR) \
+		FERROVEC_TINY_SEED2_MODEL_DIR=$(TINY_BERT_SEED2_DIR) \
 		FERROVEC_MINILM_DIR=$(MINILM_DIR) venv/bin/python -I -m pytest -q -p no:cacheprovider \
 		$(CURDIR)/bindings/python/tests
 
@@ -394,11 +395,16 @@ model: deps-debian
 
 # A tiny random BERT model directory (core/examples/tiny_bert.rs, deterministic) for the
 # encoder tests of every surface: C, Python, Kotlin, Swift, JS, wasm.
+# TINY_BERT_SEED2_DIR: the same shape from weights of seed 2, another model id: the text
+# index tests of every surface load an index with it and expect a clear model-mismatch error.
 TINY_BERT_DIR := $(CURDIR)/target/tiny-bert
+TINY_BERT_SEED2_DIR := $(CURDIR)/target/tiny-bert-seed2
 .PHONY: tiny-model
-tiny-model: $(TINY_BERT_DIR)/model.safetensors
+tiny-model: $(TINY_BERT_DIR)/model.safetensors $(TINY_BERT_SEED2_DIR)/model.safetensors
 $(TINY_BERT_DIR)/model.safetensors: core/examples/tiny_bert.rs core/tests/support/tiny_bert.rs
 	$(CARGO) run --quiet --locked -p ferrovec-core --example tiny_bert -- $(TINY_BERT_DIR)
+$(TINY_BERT_SEED2_DIR)/model.safetensors: core/examples/tiny_bert.rs core/tests/support/tiny_bert.rs
+	$(CARGO) run --quiet --locked -p ferrovec-core --example tiny_bert -- $(TINY_BERT_SEED2_DIR) small 2
 
 deps-encoder-ref: deps-debian
 	@test -x $(PY_REF)/bin/python || $(PYTHON3) -m venv $(PY_REF)

@@ -363,7 +363,9 @@ typedef struct fv_graph fv_graph;
 
 /**
  * A vector index. Create with `fv_index_new` / `fv_index_load_bytes` /
- * `fv_index_load_file`, destroy with `fv_index_free`.
+ * `fv_index_load_file` (or, for text, `fv_index_new_text` / `fv_index_with_encoder` /
+ * `fv_index_load_bytes_with_encoder` / `fv_index_load_file_with_encoder`), destroy with
+ * `fv_index_free`.
  *
  * Thread-safe: searches (`fv_index_search*`, `fv_index_get`, `fv_index_contains`,
  * `fv_index_len`, `fv_index_save_*`) may run on many threads at once; writers
@@ -1718,6 +1720,192 @@ int32_t fv_index_save_file(const struct fv_index *index, const char *path);
  * `engine` NULL or live; `path` NULL or NUL-terminated; `out` NULL or writable.
  */
 int32_t fv_index_load_file(const struct fv_engine *engine, const char *path, struct fv_index **out);
+
+/**
+ * Creates an empty index for the vectors of `encoder`, with the encoder attached (so
+ * `fv_index_add_text*` and `fv_index_search_text*` work on it) and its model id recorded
+ * (`fv_index_model_id`; saved with the index). `options->dims` must be the encoder's dims
+ * (`fv_encoder_dims`). The encoder's vectors have unit length, so
+ * `FV_INDEX_METRIC_COSINE` (or the cheaper `FV_INDEX_METRIC_INNER_PRODUCT`, the same
+ * ranking on unit vectors) is the usual metric.
+ *
+ * Returns `FV_OK`, or leaves `*out` untouched and returns `FV_ERR_NULL_POINTER`,
+ * `FV_ERR_DIMENSION_MISMATCH` (dims differ from the encoder's), `FV_ERR_INVALID_ARGUMENT`
+ * (as `fv_index_new`) or an interpreted failure.
+ *
+ * @param engine  borrowed for this call only; the index does not keep it.
+ * @param encoder borrowed for this call only: the index keeps its own reference to the
+ *                model (the caller may free `encoder` first) and embeds with the thread
+ *                count `fv_encoder_set_threads` had set when this call ran.
+ * @param options borrowed for this call only.
+ * @param out     receives a new index owned by the caller: free it with `fv_index_free`.
+ *
+ * # Safety
+ * `engine`, `encoder` NULL or live; `options` NULL or valid; `out` NULL or writable.
+ */
+int32_t fv_index_new_text(const struct fv_engine *engine,
+                          const struct fv_encoder *encoder,
+                          const struct fv_index_options *options,
+                          struct fv_index **out);
+
+/**
+ * Stores in `*out` a new handle to the same index as `index` (they share the vectors:
+ * an add through one is seen through the other) that carries `encoder` for
+ * `fv_index_add_text*` and `fv_index_search_text*`. `index` itself is unchanged and
+ * keeps whatever encoder it had; free each handle with `fv_index_free`, in any order.
+ *
+ * Returns `FV_OK`, or leaves `*out` and the index untouched and returns
+ * `FV_ERR_NULL_POINTER`, `FV_ERR_DIMENSION_MISMATCH` (the encoder's dims are not the
+ * index's) or `FV_ERR_INVALID_ARGUMENT` naming both model ids when the index holds vectors
+ * of another model (`fv_index_model_id`). An index without a model id (plain vectors or
+ * a version 1 file) takes any encoder and records its id at the first text added.
+ *
+ * @param index   borrowed for this call only.
+ * @param encoder borrowed for this call only (as in `fv_index_new_text`).
+ * @param out     receives a new handle owned by the caller (`fv_index_free`).
+ *
+ * # Safety
+ * `index`, `encoder` NULL or live; `out` NULL or writable.
+ */
+int32_t fv_index_with_encoder(const struct fv_index *index,
+                              const struct fv_encoder *encoder,
+                              struct fv_index **out);
+
+/**
+ * `fv_index_load_bytes` then `fv_index_with_encoder`: the bytes' model id, if they record
+ * one, must be `encoder`'s (`FV_ERR_INVALID_ARGUMENT` naming both ids otherwise). Errors
+ * as those two functions; `*out` is untouched on any error.
+ *
+ * @param bytes   borrowed for this call only.
+ * @param encoder borrowed for this call only (as in `fv_index_new_text`).
+ * @param out     receives a new index owned by the caller (`fv_index_free`).
+ *
+ * # Safety
+ * `engine`, `encoder` NULL or live; `bytes` points to `len` readable bytes; `out` NULL or
+ * writable.
+ */
+int32_t fv_index_load_bytes_with_encoder(const struct fv_engine *engine,
+                                         const uint8_t *bytes,
+                                         size_t len,
+                                         const struct fv_encoder *encoder,
+                                         struct fv_index **out);
+
+/**
+ * `fv_index_load_file` then `fv_index_with_encoder` (see
+ * `fv_index_load_bytes_with_encoder`).
+ *
+ * @param path    borrowed for this call only (UTF-8, NUL-terminated).
+ * @param encoder borrowed for this call only (as in `fv_index_new_text`).
+ * @param out     receives a new index owned by the caller (`fv_index_free`).
+ *
+ * # Safety
+ * `engine`, `encoder` NULL or live; `path` NULL or NUL-terminated; `out` NULL or writable.
+ */
+int32_t fv_index_load_file_with_encoder(const struct fv_engine *engine,
+                                        const char *path,
+                                        const struct fv_encoder *encoder,
+                                        struct fv_index **out);
+
+/**
+ * Writes the model id recorded in the index (the `fv_encoder_model_id` of the encoder
+ * that made its vectors: set by `fv_index_new_text` or the first text added, saved in the
+ * file) to `*out` and true to `*has`; for an index of plain vectors, 0 and false.
+ *
+ * @param out caller-owned; written on success only.
+ * @param has caller-owned; written on success only.
+ *
+ * # Safety
+ * `index` NULL or live; `out` and `has` NULL or writable.
+ */
+int32_t fv_index_model_id(const struct fv_index *index, uint64_t *out, bool *has);
+
+/**
+ * Embeds `text` (`len` bytes, no NUL needed; invalid UTF-8 is read as U+FFFD, as in
+ * `fv_encoder_embed`) with the index's encoder and adds the vector under `key`;
+ * `on_duplicate` as in `fv_index_add`. The first text added records the encoder's model
+ * id in the index. On failure the index is unchanged: `FV_ERR_INVALID_ARGUMENT` when the
+ * handle has no encoder (see `fv_index_new_text`, `fv_index_with_encoder`) or the index
+ * holds another model's vectors, `FV_ERR_DUPLICATE_KEY`, `FV_ERR_NULL_POINTER`.
+ *
+ * @param text borrowed for this call only (NULL only with `len` 0).
+ *
+ * # Safety
+ * `index` NULL or live; `text` readable for `len` bytes.
+ */
+int32_t fv_index_add_text(struct fv_index *index,
+                          uint64_t key,
+                          const char *text,
+                          size_t len,
+                          int32_t on_duplicate);
+
+/**
+ * Embeds `n` texts in one batch (on the threads the encoder allows) and adds `texts[i]`
+ * under `keys[i]`, all or nothing. Texts as in `fv_encoder_embed`: `lens[i]` bytes each,
+ * or `lens` NULL when every text is NUL-terminated; invalid UTF-8 read as U+FFFD. Errors
+ * as `fv_index_add_text`; the index is unchanged on any error.
+ *
+ * @param keys  borrowed for this call only.
+ * @param texts borrowed for this call only (NULL only with `n` 0).
+ * @param lens  borrowed for this call only, or NULL.
+ *
+ * # Safety
+ * `index` NULL or live; `keys` readable for `n` keys; `texts` and `lens` as in
+ * `fv_encoder_embed`.
+ */
+int32_t fv_index_add_texts(struct fv_index *index,
+                           const uint64_t *keys,
+                           const char *const *texts,
+                           const size_t *lens,
+                           size_t n,
+                           int32_t on_duplicate);
+
+/**
+ * `fv_index_search` for the embedding of `text` (`len` bytes, invalid UTF-8 read as
+ * U+FFFD): up to `k` matches in `out_keys` / `out_distances`, their number in
+ * `*out_count`. `FV_ERR_INVALID_ARGUMENT` when the handle has no encoder or the index
+ * holds another model's vectors; otherwise errors as `fv_index_search`.
+ *
+ * @param text          borrowed for this call only (NULL only with `len` 0).
+ * @param out_keys      caller-owned room for `k` keys; written on success only.
+ * @param out_distances caller-owned room for `k` floats; written on success only.
+ * @param out_count     caller-owned; written on success only.
+ *
+ * # Safety
+ * `index` NULL or live; `text` readable for `len` bytes; the outputs as in
+ * `fv_index_search`.
+ */
+int32_t fv_index_search_text(const struct fv_index *index,
+                             const char *text,
+                             size_t len,
+                             size_t k,
+                             uint64_t *out_keys,
+                             float *out_distances,
+                             size_t *out_count);
+
+/**
+ * `n` text searches with the texts embedded in one batch (texts as in
+ * `fv_index_add_texts`). Text `i`'s matches go to `out_keys[i * k ..]` /
+ * `out_distances[i * k ..]` and their number to `out_counts[i]`, as in
+ * `fv_index_search_batch`. Errors as `fv_index_search_text`.
+ *
+ * @param texts         borrowed for this call only (NULL only with `n` 0).
+ * @param lens          borrowed for this call only, or NULL.
+ * @param out_keys      caller-owned room for `n * k` keys; written on success only.
+ * @param out_distances caller-owned room for `n * k` floats.
+ * @param out_counts    caller-owned room for `n` counts.
+ *
+ * # Safety
+ * `index` NULL or live; `texts` and `lens` as in `fv_encoder_embed`; the outputs as
+ * described, not overlapping.
+ */
+int32_t fv_index_search_texts(const struct fv_index *index,
+                              const char *const *texts,
+                              const size_t *lens,
+                              size_t n,
+                              size_t k,
+                              uint64_t *out_keys,
+                              float *out_distances,
+                              size_t *out_counts);
 
 /**
  * Inner product of two f32 vectors of length `n`.

@@ -23,6 +23,7 @@
 #include <initializer_list>
 #include <limits>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -334,16 +335,38 @@ struct Match {
     bool operator==(const Match& o) const { return key == o.key && distance == o.distance; }
 };
 
+class Encoder;
+
 /**
  * A vector index (owns an `fv_index*`; movable, not copyable). Thread-safe like the C
  * handle: any number of threads may search while one adds or removes; only destruction
  * must not race with other calls.
+ *
+ * Text: an index made with an `Encoder` (or a handle from `with_encoder`) adds and
+ * searches by text, and records the encoder's model id (kept in saved files; loading
+ * with another model's encoder throws):
+ *
+ *     ferrovec::Encoder encoder = ferrovec::Encoder::load(engine, "models/all-minilm-l6-v2");
+ *     ferrovec::Index index(engine, encoder,
+ *                           ferrovec::IndexOptions(encoder.dims(), ferrovec::IndexMetric::Cosine));
+ *     index.add_texts(keys, {"The weather is lovely today.", "He drove to the stadium."});
+ *     auto hits = index.search_text("sunny", 5);
  */
 class Index {
 public:
     Index(const Engine& engine, const IndexOptions& options) {
         detail::check(fv_index_new(engine.get(), &options.c_options(), &index_));
     }
+    /** An empty index for `encoder`'s vectors with the encoder attached and its model id
+     *  recorded (`fv_index_new_text`): `options` must have `encoder.dims()` dims. The
+     *  index keeps its own reference to the model; `encoder` may be destroyed first. */
+    inline Index(const Engine& engine, const Encoder& encoder, const IndexOptions& options);
+    /** `from_bytes` with `encoder` attached: the bytes' model id, if any, must be its. */
+    static inline Index from_bytes(const Engine& engine, Span<const uint8_t> bytes,
+                                   const Encoder& encoder);
+    /** `load` with `encoder` attached: the file's model id, if any, must be its. */
+    static inline Index load(const Engine& engine, const std::string& path,
+                             const Encoder& encoder);
     /** An index from `to_bytes()` output (any backend's). */
     static Index from_bytes(const Engine& engine, Span<const uint8_t> bytes) {
         fv_index* index = nullptr;
@@ -479,11 +502,96 @@ public:
         detail::check(fv_index_save_file(index_, path.c_str()));
     }
 
+    /* ---- text (see the class comment) ---- */
+
+    /** A new handle to the same index (vectors shared) carrying `encoder` for the text
+     *  methods (`fv_index_with_encoder`); throws if the index holds another model's vectors
+     *  or the dims differ. This handle is unchanged. */
+    inline Index with_encoder(const Encoder& encoder) const;
+    /** The model id recorded in the index (set by the first text added or by the text
+     *  constructor; saved in files), or nothing for an index of plain vectors. */
+    std::optional<uint64_t> model_id() const {
+        uint64_t id = 0;
+        bool has = false;
+        detail::check(fv_index_model_id(index_, &id, &has));
+        return has ? std::optional<uint64_t>(id) : std::nullopt;
+    }
+    /** Embeds `text` (bytes; invalid UTF-8 is read as U+FFFD) and adds it under `key`.
+     *  Throws without an encoder, or when the index holds another model's vectors. */
+    void add_text(uint64_t key, std::string_view text,
+                  OnDuplicate on_duplicate = OnDuplicate::Error) {
+        detail::check(fv_index_add_text(index_, key, text.data(), text.size(),
+                                        static_cast<int32_t>(on_duplicate)));
+    }
+    /** Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing. */
+    void add_texts(Span<const uint64_t> keys, const std::vector<std::string_view>& texts,
+                   OnDuplicate on_duplicate = OnDuplicate::Error) {
+        if (keys.size() != texts.size()) detail::throw_dimension_mismatch(keys.size(), texts.size());
+        TextArgs a(texts);
+        detail::check(fv_index_add_texts(index_, keys.data(), a.ptrs.data(), a.lens.data(),
+                                         texts.size(), static_cast<int32_t>(on_duplicate)));
+    }
+    /** `add_texts` for strings. */
+    void add_texts(Span<const uint64_t> keys, const std::vector<std::string>& texts,
+                   OnDuplicate on_duplicate = OnDuplicate::Error) {
+        add_texts(keys, std::vector<std::string_view>(texts.begin(), texts.end()), on_duplicate);
+    }
+    /** `add_texts` for a braced list of literals. */
+    void add_texts(Span<const uint64_t> keys, std::initializer_list<std::string_view> texts,
+                   OnDuplicate on_duplicate = OnDuplicate::Error) {
+        add_texts(keys, std::vector<std::string_view>(texts), on_duplicate);
+    }
+    /** The `k` nearest to the embedding of `text`, ascending by distance. */
+    std::vector<Match> search_text(std::string_view text, std::size_t k) const {
+        Results r(k);
+        detail::check(fv_index_search_text(index_, text.data(), text.size(), k, r.keys.data(),
+                                           r.distances.data(), &r.count));
+        return r.matches();
+    }
+    /** One `search_text` per text, the texts embedded in one batch. */
+    std::vector<std::vector<Match>> search_texts(const std::vector<std::string_view>& texts,
+                                                 std::size_t k) const {
+        std::size_t n = texts.size();
+        TextArgs a(texts);
+        Results r(n * k);
+        std::vector<std::size_t> counts(n);
+        detail::check(fv_index_search_texts(index_, a.ptrs.data(), a.lens.data(), n, k,
+                                            r.keys.data(), r.distances.data(), counts.data()));
+        std::vector<std::vector<Match>> out(n);
+        for (std::size_t q = 0; q < n; q++)
+            for (std::size_t i = 0; i < counts[q]; i++)
+                out[q].push_back(Match{r.keys[q * k + i], r.distances[q * k + i]});
+        return out;
+    }
+    /** `search_texts` for strings. */
+    std::vector<std::vector<Match>> search_texts(const std::vector<std::string>& texts,
+                                                 std::size_t k) const {
+        return search_texts(std::vector<std::string_view>(texts.begin(), texts.end()), k);
+    }
+    /** `search_texts` for a braced list of literals. */
+    std::vector<std::vector<Match>> search_texts(std::initializer_list<std::string_view> texts,
+                                                 std::size_t k) const {
+        return search_texts(std::vector<std::string_view>(texts), k);
+    }
+
     /** The C handle, still owned by this object. */
     fv_index* get_handle() const noexcept { return index_; }
 
 private:
     explicit Index(fv_index* index) : index_(index) {}
+
+    /** Pointers and lengths of a batch of texts for the C calls. */
+    struct TextArgs {
+        explicit TextArgs(const std::vector<std::string_view>& texts)
+            : ptrs(texts.size()), lens(texts.size()) {
+            for (std::size_t i = 0; i < texts.size(); i++) {
+                ptrs[i] = texts[i].data();
+                lens[i] = texts[i].size();
+            }
+        }
+        std::vector<const char*> ptrs;
+        std::vector<std::size_t> lens;
+    };
 
     struct Results {
         explicit Results(std::size_t k) : keys(k), distances(k) {}
@@ -653,6 +761,29 @@ private:
     explicit Encoder(fv_encoder* encoder) : encoder_(encoder) {}
     fv_encoder* encoder_ = nullptr;
 };
+
+inline Index::Index(const Engine& engine, const Encoder& encoder, const IndexOptions& options) {
+    detail::check(fv_index_new_text(engine.get(), encoder.get_handle(), &options.c_options(),
+                                    &index_));
+}
+inline Index Index::from_bytes(const Engine& engine, Span<const uint8_t> bytes,
+                               const Encoder& encoder) {
+    fv_index* index = nullptr;
+    detail::check(fv_index_load_bytes_with_encoder(engine.get(), bytes.data(), bytes.size(),
+                                                   encoder.get_handle(), &index));
+    return Index(index);
+}
+inline Index Index::load(const Engine& engine, const std::string& path, const Encoder& encoder) {
+    fv_index* index = nullptr;
+    detail::check(
+        fv_index_load_file_with_encoder(engine.get(), path.c_str(), encoder.get_handle(), &index));
+    return Index(index);
+}
+inline Index Index::with_encoder(const Encoder& encoder) const {
+    fv_index* index = nullptr;
+    detail::check(fv_index_with_encoder(index_, encoder.get_handle(), &index));
+    return Index(index);
+}
 
 /* ------------------------------------------------------------------ sparse solver */
 

@@ -11,6 +11,8 @@ export declare const CAP_INDEX: 2;
 export declare const CAP_SOLVER: 4;
 /** `capabilities` bit: the module has the text encoder (`Encoder`). */
 export declare const CAP_ENCODER: 8;
+/** `capabilities` bit: the module's index records a model id (text on the index). */
+export declare const CAP_INDEX_MODEL_ID: 16;
 /** `capabilities` bit: the text encoder can hold int8 weights (`{ precision: 'int8' }`). */
 export declare const CAP_ENCODER_INT8: 32;
 
@@ -129,6 +131,8 @@ export declare class Ferrovec {
   readonly hasSolver: boolean;
   /** Whether this module has the text encoder. */
   readonly hasEncoder: boolean;
+  /** Whether this module's index records a model id (needed for text on the index). */
+  readonly hasIndexModelId: boolean;
   /** A text encoder in this instance (encoder modules only); see `Encoder.load`. */
   newEncoder(files: ModelFiles, options?: EncoderOptions): Encoder;
   /** A sparse matrix from CSR arrays (solver modules only). */
@@ -193,7 +197,7 @@ export declare class Ferrovec {
   /** A new, empty vector index in this instance. */
   newIndex(options: IndexOptions): FerrovecIndex;
   /** An index from bytes in ferrovec's file format (from any surface or backend). */
-  loadIndex(bytes: Uint8Array | ArrayBuffer): FerrovecIndex;
+  loadIndex(bytes: Uint8Array | ArrayBuffer, options?: { encoder?: Encoder | null }): FerrovecIndex;
 }
 
 /** Index metric codes (smaller distance is closer). */
@@ -214,7 +218,10 @@ export interface HnswOptions {
 }
 
 export interface IndexOptions {
-  dims: number;
+  /** Required unless `encoder` is given (then it defaults to, and must equal, `encoder.dims`). */
+  dims?: number;
+  /** Attached for text (see `FerrovecIndex.setEncoder`), its model id recorded. */
+  encoder?: Encoder | null;
   /** Default 'cosine'. */
   metric?: IndexMetricName | number;
   /** Default 'f32'. */
@@ -293,6 +300,23 @@ export declare class FerrovecIndex {
   searchBatch(queries: Float32Array, k?: number): BatchMatches;
   /** One `search` per query, as lists of `Match` (no padding). */
   searchBatchMatches(queries: Float32Array, k?: number): Match[][];
+  /**
+   * Attaches `encoder` for the text methods (null detaches) and returns this index; throws
+   * 'DimensionMismatch' or 'InvalidArgument' (the index holds another model's vectors).
+   */
+  setEncoder(encoder: Encoder | null): this;
+  /** The attached encoder, or null. */
+  readonly encoder: Encoder | null;
+  /** The model id of the encoder that made the vectors, or null for plain vectors. */
+  readonly modelId: bigint | null;
+  /** Embeds `text` with the attached encoder and adds it under `key`. */
+  addText(key: Key, text: string | Uint8Array, options?: { replace?: boolean }): void;
+  /** Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing. */
+  addTexts(keys: BigUint64Array | Key[], texts: (string | Uint8Array)[], options?: { replace?: boolean }): void;
+  /** The `k` nearest vectors to the embedding of `text`. */
+  searchText(text: string | Uint8Array, k?: number): Match[];
+  /** One `searchText` per text, the texts embedded in one batch. */
+  searchTexts(texts: (string | Uint8Array)[], k?: number): Match[][];
   /** The index in ferrovec's portable file format. */
   save(): Uint8Array;
   free(): void;

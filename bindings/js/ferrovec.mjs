@@ -15,6 +15,9 @@ export const CAP_INDEX = 2;
 export const CAP_SOLVER = 4;
 /** `capabilities` bit: the module has the text encoder (`Encoder`). */
 export const CAP_ENCODER = 8;
+/** `capabilities` bit: the module's index records a model id (text on the index:
+ *  `FerrovecIndex.addText`, `searchText`, ...). */
+export const CAP_INDEX_MODEL_ID = 16;
 /** `capabilities` bit: the text encoder can hold int8 weights (`{ precision: 'int8' }`). */
 export const CAP_ENCODER_INT8 = 32;
 
@@ -367,6 +370,11 @@ export class Ferrovec {
     return (this.capabilities & CAP_ENCODER) !== 0;
   }
 
+  /** Whether this module's index records a model id (needed for text on the index). */
+  get hasIndexModelId() {
+    return (this.capabilities & CAP_INDEX_MODEL_ID) !== 0;
+  }
+
   /**
    * A text encoder in this module instance from a model's files (see `Encoder.load`):
    * `{ safetensors, config, tokenizer?, vocab?, pooling?, sentenceBertConfig? }`, each an
@@ -532,11 +540,21 @@ export class Ferrovec {
    * `options`: `dims` (required), `metric` ('cosine' (default), 'l2sq', 'ip', 'hamming',
    * 'jaccard' or an `IndexMetric` code), `storage` ('f32' (default), 'i8', 'b1' or a
    * `Storage` code), `hnsw` (absent/null/false: exact; true: HNSW defaults; or
-   * `{ m, efConstruction, efSearch, seed }`).
+   * `{ m, efConstruction, efSearch, seed }`), `encoder` (an `Encoder`: attached, see
+   * `FerrovecIndex.setEncoder`, with its model id recorded; `dims` then defaults to
+   * `encoder.dims` and must equal it).
    */
   newIndex(options) {
     this.#needIndex();
-    const { dims, metric = 'cosine', storage = 'f32', hnsw = null } = options ?? {};
+    const { encoder = null, metric = 'cosine', storage = 'f32', hnsw = null } = options ?? {};
+    const dims = options?.dims ?? encoder?.dims;
+    if (encoder !== null) {
+      if (!(encoder instanceof Encoder)) throw new TypeError('encoder: expected an Encoder');
+      this.#needModelId();
+      if (dims !== encoder.dims) {
+        throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${dims}, got ${encoder.dims}`);
+      }
+    }
     if (!Number.isInteger(dims) || dims < 0 || dims > 0xffffffff) {
       throw new RangeError(`dims must be an integer in 0..2^32-1, got ${dims}`);
     }
@@ -568,7 +586,17 @@ export class Ferrovec {
           out,
         ),
       );
-      return new FerrovecIndex(this, new DataView(this.#x.memory.buffer).getUint32(out, true));
+      const index = new FerrovecIndex(this, new DataView(this.#x.memory.buffer).getUint32(out, true));
+      if (encoder !== null) {
+        try {
+          index._setModelId(encoder.modelId);
+          index.setEncoder(encoder);
+        } catch (err) {
+          index.free();
+          throw err;
+        }
+      }
+      return index;
     } finally {
       this.#release(blocks);
     }
@@ -577,9 +605,20 @@ export class Ferrovec {
   /**
    * An index from bytes in ferrovec's portable file format (`FerrovecIndex.save()` here, or
    * `to_bytes` / `save` of any other surface). `CorruptFile` / `UnsupportedVersion` errors
-   * for anything else.
+   * for anything else. `{ encoder }`: attached as by `FerrovecIndex.setEncoder`, so the
+   * bytes' model id, if they record one, must be the encoder's ('InvalidArgument' naming
+   * both ids otherwise).
    */
-  loadIndex(bytes) {
+  loadIndex(bytes, { encoder = null } = {}) {
+    if (encoder !== null) {
+      const index = this.loadIndex(bytes);
+      try {
+        return index.setEncoder(encoder);
+      } catch (err) {
+        index.free();
+        throw err;
+      }
+    }
     this.#needIndex();
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes: expected a Uint8Array or ArrayBuffer');
@@ -669,6 +708,20 @@ export class Ferrovec {
         'invalid module: this is a solver module, without the kernels and the index; load ferrovec(-simd).wasm with Ferrovec.load()',
       );
     }
+  }
+
+  #needModelId() {
+    if (!this.hasIndexModelId) {
+      throw new FerrovecError(
+        ErrorCode.InvalidModule,
+        'invalid module: this module cannot record a model id on an index (capability bit 4); load a current ferrovec(-simd).wasm',
+      );
+    }
+  }
+
+  /** @internal */
+  _needModelId() {
+    this.#needModelId();
   }
 
   #needSolver() {
@@ -938,6 +991,7 @@ export class FerrovecIndex {
   #fv;
   #h;
   #dims;
+  #encoder = null;
 
   /** @internal Use `Ferrovec.newIndex` / `Ferrovec.loadIndex`. */
   constructor(fv, handle) {
@@ -1129,6 +1183,123 @@ export class FerrovecIndex {
       check(this.#fv.exports.fv_index_search_batch(h, q, nq, queries.length, k, keys, dist, counts));
       return read(this.#fv.memory.buffer, keys, dist, counts, nq, cap);
     });
+  }
+
+  // ---- text
+
+  /**
+   * Attaches `encoder` (an `Encoder`, in its own encoder module instance) for `addText`,
+   * `addTexts`, `searchText` and `searchTexts`, and returns this index. 'DimensionMismatch'
+   * when the dims differ; 'InvalidArgument' naming both ids when the index holds vectors of
+   * another model (`modelId`). An index without a model id takes any encoder and records
+   * its id at the first text added. `null` detaches.
+   */
+  setEncoder(encoder) {
+    if (encoder === null) {
+      this.#encoder = null;
+      return this;
+    }
+    if (!(encoder instanceof Encoder)) throw new TypeError('encoder: expected an Encoder');
+    this.#fv._needModelId();
+    if (encoder.dims !== this.#dims) {
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${this.#dims}, got ${encoder.dims}`);
+    }
+    this.#checkModel(encoder);
+    this.#encoder = encoder;
+    return this;
+  }
+
+  /** The attached encoder, or null. */
+  get encoder() {
+    return this.#encoder;
+  }
+
+  /**
+   * The model id (a bigint) of the encoder that made the vectors (recorded by the first
+   * text added or by `newIndex({ encoder })`; kept by `save()`), or null for an index of
+   * plain vectors (or a module without capability bit 4).
+   */
+  get modelId() {
+    if (!this.#fv.hasIndexModelId) return null;
+    const h = this.#handle();
+    return this.#fv._withBlocks(({ block, check, view }) => {
+      const out = block(16);
+      check(this.#fv.exports.fv_index_model_id(h, out));
+      return view().getBigUint64(out, true) === 1n ? view().getBigUint64(out + 8, true) : null;
+    });
+  }
+
+  /** @internal Records `id` (a bigint, or null for none) in the module's index. */
+  _setModelId(id) {
+    this.#fv._needModelId();
+    this.#status((x, h) => x.fv_index_set_model_id(h, id ?? 0n, id === null ? 0 : 1));
+  }
+
+  /**
+   * Embeds `text` (a string or UTF-8 bytes) with the attached encoder and adds it under
+   * `key`; `{ replace: true }` replaces a live key. 'InvalidArgument' without an encoder
+   * or when the index holds another model's vectors; the index is unchanged on any error.
+   */
+  addText(key, text, { replace = false } = {}) {
+    this.addTexts([key], [text], { replace });
+  }
+
+  /** Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing. */
+  addTexts(keys, texts, { replace = false } = {}) {
+    const encoder = this.#textEncoder();
+    const k = keysOf(keys, 'keys');
+    if (!Array.isArray(texts)) throw new TypeError('texts: expected an array of strings');
+    if (k.length !== texts.length) {
+      throw new FerrovecError(ErrorCode.DimensionMismatch, `dimension mismatch: expected ${k.length}, got ${texts.length}`);
+    }
+    this.#checkModel(encoder);
+    const vectors = encoder.embed(texts);
+    const before = this.modelId;
+    this._setModelId(encoder.modelId);
+    try {
+      this.addBatch(k, vectors, { replace });
+    } catch (err) {
+      // Nothing was added: back to the id the index had (always allowed then).
+      this._setModelId(before);
+      throw err;
+    }
+  }
+
+  /** The `k` nearest vectors to the embedding of `text` (see `search`). */
+  searchText(text, k = 10) {
+    const encoder = this.#textEncoder();
+    this.#checkModel(encoder);
+    return this.search(encoder.embedOne(text), k);
+  }
+
+  /** One `searchText` per text (lists of Match), the texts embedded in one batch. */
+  searchTexts(texts, k = 10) {
+    const encoder = this.#textEncoder();
+    this.#checkModel(encoder);
+    return this.searchBatchMatches(encoder.embed(texts), k);
+  }
+
+  #textEncoder() {
+    if (this.#encoder === null) {
+      throw new FerrovecError(
+        ErrorCode.InvalidArgument,
+        'invalid argument: this index has no text encoder: create it with newIndex({ encoder }) or attach one with setEncoder',
+      );
+    }
+    return this.#encoder;
+  }
+
+  /** The Rust API's rule (ffi/src/index.rs `check_model`): no id, the encoder's, or empty. */
+  #checkModel(encoder) {
+    const id = this.modelId;
+    if (id !== null && id !== encoder.modelId && this.size > 0) {
+      const hex = (v) => `model ${v.toString(16).padStart(16, '0')}`;
+      throw new FerrovecError(
+        ErrorCode.InvalidArgument,
+        `invalid argument: the index holds vectors made by ${hex(id)} but the encoder is ${hex(encoder.modelId)}: ` +
+          'vectors of different models are not comparable (re-embed the texts with one model, or use a new index)',
+      );
+    }
   }
 
   /** The index in ferrovec's portable file format, as a new Uint8Array. */

@@ -72,8 +72,9 @@ fn real_modules_report_abi_and_capabilities() {
         };
         let info = backend.info();
         assert_eq!(info.abi_version, 3);
-        // The kernel modules carry the index (bit 1), not the solver (bit 2).
-        assert_eq!(info.capabilities & !1, 2, "{info:?}");
+        // The kernel modules carry the index (bit 1) and its model id (bit 4), not the
+        // solver (bit 2).
+        assert_eq!(info.capabilities & !1, 2 | 16, "{info:?}");
         assert_eq!(info.simd128(), which == BundledModule::Simd, "{info:?}");
         assert_eq!(backend.kind(), BackendKind::Interpreted);
         assert!(backend.describe().starts_with("interpreted"));

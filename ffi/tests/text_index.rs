@@ -235,7 +235,8 @@ fn encoder_dims_must_match_and_failed_first_adds_record_nothing() {
 }
 
 /// The Interpreted backend loads and re-saves a text index's v2 file byte for byte, and
-/// searches it by text with a native encoder; recording a new id there is refused clearly.
+/// searches it by text with a native encoder; a fresh interpreted index records the id of
+/// its first text (the module's `fv_index_set_model_id`, capability bit 4).
 #[test]
 fn interpreted_backend_keeps_the_model_id_of_a_file() {
     let Some(module) = index_support::built_module(BundledModule::Simd) else {
@@ -267,12 +268,59 @@ fn interpreted_backend_keeps_the_model_id_of_a_file() {
     wasm.clear().unwrap();
     assert_eq!(wasm.model_id(), Some(enc.model_id()));
     assert_eq!(&wasm.to_bytes().unwrap()[4..8], &2u32.to_le_bytes());
+    // The module records ids (capability bit 4): a fresh interpreted index takes the first
+    // text's id, writes it in its own file, and refuses another model like the native one.
     let fresh = Index::new(&engine, IndexOptions::new(32, IndexMetric::Cosine)).unwrap();
-    let e = fresh
+    fresh
         .with_encoder(enc.clone())
         .unwrap()
-        .add_text(1, "a")
-        .unwrap_err();
-    assert!(is_invalid(&e, "Interpreted backend"), "{e}");
-    assert_eq!(fresh.len(), 0);
+        .add_texts(&keys(), &TEXTS)
+        .unwrap();
+    assert_eq!(fresh.model_id(), Some(enc.model_id()));
+    assert_eq!(fresh.to_bytes().unwrap(), bytes, "the same file as native");
+    let other = encoder(&Spec::small(), 2);
+    let e = fresh.with_encoder(other.clone()).unwrap_err();
+    assert!(is_invalid(&e, "not comparable"), "{e}");
+    assert_eq!(fresh.len(), TEXTS.len());
+}
+
+/// The model id an interpreted index records survives a call that runs out of fuel (the
+/// instance is discarded and rebuilt from the recovery log) and a clear (the log restarts
+/// from the options, and the id with it), and is in every file it writes.
+#[test]
+fn interpreted_model_id_survives_a_trap_replay_and_a_clear() {
+    let Some(engine) = index_support::interpreted_with(Some(20_000_000), None) else {
+        return;
+    };
+    let enc = encoder(&Spec::small(), 1);
+    let id = enc.model_id().to_le_bytes();
+    let index = Index::new_text(&engine, &enc, IndexOptions::new(32, IndexMetric::Cosine)).unwrap();
+    index.add_texts(&keys(), &TEXTS).unwrap();
+    let out_of_fuel = |index: &Index| {
+        let n = 60_000;
+        let big: Vec<f32> = (0..n * 32).map(|i| (i % 97) as f32 + 1.0).collect();
+        let keys: Vec<u64> = (1_000_000..1_000_000 + n as u64).collect();
+        let err = index
+            .add_batch(&keys, &big, OnDuplicate::Error)
+            .unwrap_err();
+        assert!(matches!(err, Error::OutOfFuel { .. }), "{err}");
+    };
+    let before = index.to_bytes().unwrap();
+    out_of_fuel(&index);
+    let after = index.to_bytes().unwrap();
+    assert_eq!(after, before, "replayed exactly, the id included");
+    assert_eq!(&after[88..96], &id);
+    assert_eq!(index.model_id(), Some(enc.model_id()));
+
+    index.clear().unwrap();
+    out_of_fuel(&index);
+    let cleared = index.to_bytes().unwrap();
+    assert_eq!(&cleared[4..8], &2u32.to_le_bytes());
+    assert_eq!(
+        &cleared[88..96],
+        &id,
+        "the id survives a clear and a rebuild"
+    );
+    index.add_text(5, TEXTS[1]).unwrap();
+    assert_eq!(index.search_text(TEXTS[1], 1).unwrap()[0].key, 5);
 }

@@ -230,6 +230,18 @@ pub extern "C" fn fv_index_search_batch(
     })
 }
 
+/// Records model id `id` in the index (`has` 1) or none (`has` 0); capability bit 4.
+#[no_mangle]
+pub extern "C" fn fv_index_set_model_id(h: u32, id: u64, has: u32) -> i32 {
+    call(|reg| ops::set_model_id(reg, h, id, has))
+}
+
+/// Writes two u64 at `out`: 1 and the index's model id, or 0 and 0; capability bit 4.
+#[no_mangle]
+pub extern "C" fn fv_index_model_id(h: u32, out: u32) -> i32 {
+    call(|reg| ops::model_id(&WasmMemory, reg, h, out))
+}
+
 /// Serializes the index into a new block (`fv_alloc(len)`): its offset goes to
 /// `out_ptr` and its length to `out_len` (u32 each); the host frees it with
 /// `fv_free(ptr, len)`.

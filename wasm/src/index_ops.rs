@@ -418,6 +418,37 @@ pub fn search_batch(
     Ok(())
 }
 
+/// `fv_index_set_model_id`: records `id` (with `has` 1) or no model id (`has` 0) in the
+/// index, saved by `fv_index_save` (format v2). The core's rule: an index holding vectors
+/// of another model refuses (`InvalidArgument` naming both ids).
+pub fn set_model_id(reg: &mut Registry<Index>, h: u32, id: u64, has: u32) -> Result<()> {
+    let index = get_mut(reg, h)?;
+    let id = match has {
+        0 => None,
+        1 => Some(id),
+        _ => {
+            return Err(Error::InvalidArgument(format!(
+                "has must be 0 (no model id) or 1, got {has}"
+            )))
+        }
+    };
+    index.set_model_id(id)
+}
+
+/// `fv_index_model_id`: writes two u64 at `out`: 1 and the model id, or 0 and 0 for an
+/// index without one.
+pub fn model_id(mem: &impl Memory, reg: &Registry<Index>, h: u32, out: u32) -> Result<()> {
+    let index = get(reg, h)?;
+    let ro = mem.region::<u64>(out, 2, "out")?;
+    let words = match index.model_id() {
+        Some(id) => [1, id],
+        None => [0, 0],
+    };
+    // SAFETY: a checked region of two u64, no input borrowed.
+    unsafe { mem.slice_mut::<u64>(ro) }.copy_from_slice(&words);
+    Ok(())
+}
+
 /// `fv_index_save`'s body: the bytes (the ABI copies them into a block the host frees).
 pub fn save(reg: &Registry<Index>, h: u32) -> Result<Vec<u8>> {
     get(reg, h)?.to_bytes()
@@ -434,6 +465,38 @@ mod tests {
         new(&mem, &mut reg, 4, 1, 0, KIND_EXACT, 0, 0, 0, 0, 8).unwrap();
         let h = mem.read::<u32>(8, 1)[0];
         (mem, reg, h)
+    }
+
+    #[test]
+    fn model_id_is_recorded_saved_and_checked() {
+        let (mem, mut reg, h) = setup();
+        model_id(&mem, &reg, h, 64).unwrap();
+        assert_eq!(mem.read::<u64>(64, 2), [0, 0]);
+        set_model_id(&mut reg, h, 0xfeed, 1).unwrap();
+        model_id(&mem, &reg, h, 64).unwrap();
+        assert_eq!(mem.read::<u64>(64, 2), [1, 0xfeed]);
+        assert!(matches!(
+            set_model_id(&mut reg, h, 1, 2),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            model_id(&mem, &reg, h, 60),
+            Err(Error::InvalidArgument(_))
+        ));
+        mem.write::<f32>(128, &[1.0, 0.0, 0.0, 0.0]);
+        add(&mem, &mut reg, h, 5, 128, 4, 0).unwrap();
+        // Another model's id on an index holding vectors: refused, the id unchanged.
+        assert!(matches!(
+            set_model_id(&mut reg, h, 0xbeef, 1),
+            Err(Error::InvalidArgument(m)) if m.contains("000000000000feed")
+        ));
+        let bytes = save(&reg, h).unwrap();
+        let back = Index::from_bytes(&bytes).unwrap();
+        assert_eq!(back.model_id(), Some(0xfeed));
+        assert_eq!(
+            set_model_id(&mut reg, 999, 1, 1).unwrap_err(),
+            Error::InvalidHandle
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ABI_VERSION, CAP_ENCODER, CAP_INDEX, CAP_SIMD128, CAP_SOLVER } from '../ferrovec.mjs';
+import { ABI_VERSION, CAP_ENCODER, CAP_INDEX, CAP_INDEX_MODEL_ID, CAP_SIMD128, CAP_SOLVER } from '../ferrovec.mjs';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const from = process.env.FERROVEC_WASM_DIR
@@ -18,8 +18,8 @@ const from = process.env.FERROVEC_WASM_DIR
   : path.resolve(pkg, '../../target/wasm');
 // [name, expected capabilities]: the index modules and the solver modules (wasm/README.md).
 const MODULES = [
-  ['ferrovec.wasm', CAP_INDEX],
-  ['ferrovec-simd.wasm', CAP_INDEX | CAP_SIMD128],
+  ['ferrovec.wasm', CAP_INDEX | CAP_INDEX_MODEL_ID],
+  ['ferrovec-simd.wasm', CAP_INDEX | CAP_INDEX_MODEL_ID | CAP_SIMD128],
   ['ferrovec-solver.wasm', CAP_SOLVER],
   ['ferrovec-solver-simd.wasm', CAP_SOLVER | CAP_SIMD128],
   ['ferrovec-encoder.wasm', CAP_ENCODER],

@@ -39,6 +39,8 @@ const ABI_FUNCTIONS = [
   'fv_index_search_allowed',
   'fv_index_search_batch',
   'fv_index_save',
+  'fv_index_set_model_id',
+  'fv_index_model_id',
 ];
 
 const INT32_MIN = -2147483648;

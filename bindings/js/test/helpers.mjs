@@ -10,10 +10,11 @@ const root = path.resolve(here, '../../..');
 /** Built by `make wasm`; FERROVEC_WASM_DIR overrides the directory. */
 export const WASM_DIR = process.env.FERROVEC_WASM_DIR ?? path.join(root, 'target/wasm');
 
-/** Both builds, scalar first: [name, path, expected capabilities]. */
+/** Both builds, scalar first: [name, path, expected capabilities] (bit 1 the index, bit 4
+ *  its model id, bit 0 simd128). */
 export const MODULES = [
-  ['ferrovec.wasm', path.join(WASM_DIR, 'ferrovec.wasm'), 2],
-  ['ferrovec-simd.wasm', path.join(WASM_DIR, 'ferrovec-simd.wasm'), 3],
+  ['ferrovec.wasm', path.join(WASM_DIR, 'ferrovec.wasm'), 2 | 16],
+  ['ferrovec-simd.wasm', path.join(WASM_DIR, 'ferrovec-simd.wasm'), 3 | 16],
 ];
 
 export function moduleBytes(file) {

@@ -182,6 +182,19 @@ class Index:
     ...     index.search([1, 0, 0.1], k=1)
     [Match(key=11, distance=0.010000...)]
 
+    Text: give an :class:`ferrovec.Encoder` (``Index(encoder=enc)``, ``dims`` then defaults
+    to ``enc.dims``, or :meth:`for_encoder`) and add and search by text with
+    :meth:`add_text`, :meth:`add_texts`, :meth:`search_text` and :meth:`search_texts`. The
+    index records the encoder's :attr:`model_id` and files keep it; loading (``load(path,
+    encoder=enc)``) or attaching (:meth:`with_encoder`) another model's encoder raises
+    ``FerrovecError.InvalidArgument`` naming both ids.
+
+    >>> enc = ferrovec.Encoder.load("models/all-minilm-l6-v2")    # doctest: +SKIP
+    >>> index = Index.for_encoder(enc)                            # doctest: +SKIP
+    >>> index.add_texts([1, 2], ["The weather is lovely.", "He drove to the stadium."])  # doctest: +SKIP
+    >>> index.search_text("sunny", k=1)                           # doctest: +SKIP
+    [Match(key=1, distance=0.33...)]
+
     ``metric``: ``"cosine"`` (default), ``"l2sq"``, ``"ip"`` (``1 - a.b``), ``"hamming"``,
     ``"jaccard"`` (the last two with ``storage="b1"``). ``storage``: ``"f32"``, ``"i8"``
     (int8, a scale per vector), ``"b1"`` (sign bits). ``hnsw``: ``None`` for exact search,
@@ -199,19 +212,42 @@ class Index:
 
     def __init__(
         self,
-        dims: int,
+        dims: Optional[int] = None,
         metric: Any = "cosine",
         storage: Any = "f32",
         *,
         hnsw: Any = None,
         engine: Optional[Engine] = None,
+        encoder: Any = None,
     ):
+        if dims is None:
+            if encoder is None:
+                raise TypeError("Index() needs dims (or an encoder, whose dims it takes)")
+            dims = encoder.dims
         config = IndexConfig(
             dims=dims, metric=_metric(metric), storage=_storage(storage), hnsw=_hnsw(hnsw)
         )
         engine = engine or default_engine()
-        self._raw = _ffi.Index(engine.raw, config)
+        if encoder is None:
+            self._raw = _ffi.Index(engine.raw, config)
+        else:
+            self._raw = _ffi.Index.new_text(engine.raw, encoder.raw, config)
         self._fast_id = self._raw.fast_path_id() if _FAST is not None else 0
+
+    @classmethod
+    def for_encoder(
+        cls,
+        encoder: Any,
+        metric: Any = "cosine",
+        storage: Any = "f32",
+        *,
+        hnsw: Any = None,
+        engine: Optional[Engine] = None,
+    ) -> "Index":
+        """An empty index for ``encoder``'s vectors (``encoder.dims`` dims) with the encoder
+        attached and its model id recorded: the same as ``Index(encoder=encoder, ...)``. The
+        vectors have unit length, so ``"cosine"`` (or ``"ip"``, the same ranking) fits."""
+        return cls(None, metric, storage, hnsw=hnsw, engine=engine, encoder=encoder)
 
     @classmethod
     def _wrap(cls, raw: "_ffi.Index") -> "Index":
@@ -221,15 +257,28 @@ class Index:
         return self
 
     @classmethod
-    def from_bytes(cls, data: Any, engine: Optional[Engine] = None) -> "Index":
-        """An index from :meth:`to_bytes` output (from any backend or language)."""
+    def from_bytes(
+        cls, data: Any, engine: Optional[Engine] = None, *, encoder: Any = None
+    ) -> "Index":
+        """An index from :meth:`to_bytes` output (from any backend or language). With
+        ``encoder``, attached as by :meth:`with_encoder`: the bytes' model id, if they record
+        one, must be the encoder's (``FerrovecError.InvalidArgument`` otherwise)."""
         data = data if isinstance(data, bytes) else bytes(data)
-        return cls._wrap(_ffi.Index.from_bytes((engine or default_engine()).raw, data))
+        engine = (engine or default_engine()).raw
+        if encoder is None:
+            return cls._wrap(_ffi.Index.from_bytes(engine, data))
+        return cls._wrap(_ffi.Index.from_bytes_with_encoder(engine, data, encoder.raw))
 
     @classmethod
-    def load(cls, path: Union[str, os.PathLike], engine: Optional[Engine] = None) -> "Index":
-        """An index from a file written by :meth:`save`."""
-        return cls._wrap(_ffi.Index.load((engine or default_engine()).raw, os.fspath(path)))
+    def load(
+        cls, path: Union[str, os.PathLike], engine: Optional[Engine] = None, *, encoder: Any = None
+    ) -> "Index":
+        """An index from a file written by :meth:`save`; ``encoder`` as in
+        :meth:`from_bytes`."""
+        engine = (engine or default_engine()).raw
+        if encoder is None:
+            return cls._wrap(_ffi.Index.load(engine, os.fspath(path)))
+        return cls._wrap(_ffi.Index.load_with_encoder(engine, os.fspath(path), encoder.raw))
 
     @property
     def raw(self) -> "_ffi.Index":
@@ -386,6 +435,46 @@ class Index:
         """One :meth:`search` per row of ``queries``: a list of :class:`Match` lists (what
         ``search_batch`` returned before it returned arrays; no padding)."""
         return [_matches(r) for r in self.raw.search_batch(f32_arg(queries, "queries"), k)]
+
+    # Text.
+
+    def with_encoder(self, encoder: Any) -> "Index":
+        """A new :class:`Index` object on the same index (the vectors are shared) that
+        carries ``encoder`` for the text methods; this object is unchanged. Raises
+        ``FerrovecError.DimensionMismatch`` when the dims differ and
+        ``FerrovecError.InvalidArgument`` (naming both ids) when the index holds vectors of
+        another model."""
+        return Index._wrap(self.raw.with_encoder(encoder.raw))
+
+    @property
+    def has_encoder(self) -> bool:
+        """Whether this object carries an encoder (the text methods need one)."""
+        return self.raw.has_encoder()
+
+    @property
+    def model_id(self) -> Optional[int]:
+        """The model id of the encoder that made the vectors (recorded by the first text
+        added, or when made with an encoder; kept by :meth:`save`), or ``None`` for an index
+        of plain vectors."""
+        return self.raw.model_id()
+
+    def add_text(self, key: int, text: str, *, replace: bool = False) -> None:
+        """Embed ``text`` with the encoder and add it under ``key`` (an existing key raises
+        ``FerrovecError.DuplicateKey`` unless ``replace=True``)."""
+        self.raw.add_text(key, text, replace)
+
+    def add_texts(self, keys: Iterable[int], texts: Iterable[str], *, replace: bool = False) -> None:
+        """Embed ``texts`` in one batch and add ``texts[i]`` under ``keys[i]``, all or
+        nothing."""
+        self.raw.add_texts([int(k) for k in keys], list(texts), replace)
+
+    def search_text(self, text: str, k: int = 10) -> List[Match]:
+        """The ``k`` nearest vectors to the embedding of ``text`` (see :meth:`search`)."""
+        return _matches(self.raw.search_text(text, k))
+
+    def search_texts(self, texts: Iterable[str], k: int = 10) -> List[List[Match]]:
+        """One :meth:`search_text` per text, the texts embedded in one batch."""
+        return [_matches(r) for r in self.raw.search_texts(list(texts), k)]
 
     def to_bytes(self) -> bytes:
         """The index in ferrovec's portable file format."""

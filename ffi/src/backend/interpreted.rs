@@ -69,6 +69,9 @@ const CAP_SIMD128: u32 = 1;
 const CAP_SOLVER: u32 = 1 << 2;
 /// `fv_capabilities()` bit 3: the module exports the text encoder (`fv_encoder_*`).
 const CAP_ENCODER: u32 = 1 << 3;
+/// `fv_capabilities()` bit 4: the index records a model id (`fv_index_set_model_id`,
+/// `fv_index_model_id`).
+pub(super) const CAP_INDEX_MODEL_ID: u32 = 1 << 4;
 /// `fv_capabilities()` bit 5: the text encoder can hold int8 weights
 /// (`fv_encoder_load_with`, precision 1).
 pub(super) const CAP_ENCODER_INT8: u32 = 1 << 5;

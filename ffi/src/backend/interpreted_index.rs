@@ -35,7 +35,7 @@ use ferrovec_core::index::{
 use ferrovec_core::{Error, Result};
 use wasmi::TypedFunc;
 
-use super::interpreted::Interpreted;
+use super::interpreted::{Interpreted, CAP_INDEX_MODEL_ID};
 use super::module_call::{export, to_u32, CallResult, Fail, Inst, Sandbox};
 use crate::index::IndexBackend;
 
@@ -80,6 +80,8 @@ enum Op {
     Clear,
     Reserve(usize),
     SetEf(usize),
+    /// `fv_index_set_model_id` (modules with capability bit 4 only).
+    SetModelId(Option<u64>),
 }
 
 impl Op {
@@ -111,6 +113,8 @@ struct Funcs {
     search_allowed: TypedFunc<(u32, u32, u32, u32, u32, u32, u32, u32, u32), i32>,
     search_batch: TypedFunc<(u32, u32, u32, u32, u32, u32, u32, u32), i32>,
     save: TypedFunc<(u32, u32, u32), i32>,
+    /// `fv_index_set_model_id`, in modules with capability bit 4.
+    set_model_id: Option<TypedFunc<(u32, u64, u32), i32>>,
 }
 
 /// What the host knows about the index without asking the module.
@@ -135,8 +139,12 @@ pub(crate) struct InterpretedIndex {
     fold_at: usize,
     cached: Cached,
     /// The model id the index in the module holds (format v2): known from the image it was
-    /// loaded from, and kept by every operation (the module has no call to change it yet).
+    /// loaded from or set by `fv_index_set_model_id` (logged as [`Op::SetModelId`], so a
+    /// rebuilt instance has it too).
     model_id: Option<u64>,
+    /// Whether the module can record a model id (capability bit 4); without it, the id of
+    /// a loaded image is kept but no other can be set.
+    can_set_model_id: bool,
 }
 
 impl fmt::Debug for InterpretedIndex {
@@ -166,6 +174,7 @@ impl InterpretedIndex {
                 capacity: 0,
             },
             model_id: None,
+            can_set_model_id: backend.info().capabilities & CAP_INDEX_MODEL_ID != 0,
         };
         let (inst, cached) = index.rebuild()?;
         index.cached = cached;
@@ -255,6 +264,16 @@ impl InterpretedIndex {
                 search_allowed: export(i, s, "fv_index_search_allowed", what)?,
                 search_batch: export(i, s, "fv_index_search_batch", what)?,
                 save: export(i, s, "fv_index_save", what)?,
+                set_model_id: if self.can_set_model_id {
+                    Some(export(
+                        i,
+                        s,
+                        "fv_index_set_model_id",
+                        "the index model id of capability bit 4",
+                    )?)
+                } else {
+                    None
+                },
             })
         })
     }
@@ -322,10 +341,17 @@ impl InterpretedIndex {
             // Everything before a clear is irrelevant, except the options and ef_search.
             self.log.clear();
             self.log_bytes = 0;
-            // (An image with a model id stays the base: rebuilding from the options alone
-            // would lose the id.)
-            if let (Base::Image(_), None) = (&self.base, self.model_id) {
-                self.base = Base::Options(self.cached.options.clone());
+            // The options alone, plus the model id when the module can set it; a module
+            // that cannot keeps an image with a model id as the base (rebuilding from the
+            // options alone would lose the id).
+            if self.model_id.is_none() || self.can_set_model_id {
+                if let Base::Image(_) = self.base {
+                    self.base = Base::Options(self.cached.options.clone());
+                }
+                if let Some(id) = self.model_id {
+                    self.log.push(Op::SetModelId(Some(id)));
+                    self.log_bytes += 32;
+                }
             }
         } else {
             self.log.push(op);
@@ -500,6 +526,17 @@ impl IndexInst {
                 let ef = u32::try_from(*ef).unwrap_or(u32::MAX);
                 let f = self.f.set_ef_search;
                 f.call(&mut self.store, (h, ef))?
+            }
+            Op::SetModelId(id) => {
+                let f = self.f.set_model_id.ok_or_else(|| {
+                    Fail::Clean(Error::InvalidArgument(
+                        "this module cannot record a model id (capability bit 4)".into(),
+                    ))
+                })?;
+                f.call(
+                    &mut self.store,
+                    (h, id.unwrap_or(0), u32::from(id.is_some())),
+                )?
             }
         };
         self.check(status)
@@ -677,11 +714,18 @@ impl IndexBackend for InterpretedIndex {
         if id == self.model_id {
             return Ok(());
         }
-        Err(Error::InvalidArgument(
-            "the Interpreted backend cannot record a model id on an index yet (the wasm ABI \
-             has no call for it): it keeps the id of a loaded file, but text indexes are \
-             built on the Native backend"
-                .into(),
-        ))
+        if !self.can_set_model_id {
+            return Err(Error::InvalidArgument(
+                "this wasm module cannot record a model id on an index (it lacks capability \
+                 bit 4, fv_index_set_model_id): it keeps the id of a loaded file; use the \
+                 bundled module or the Native backend for text indexes"
+                    .into(),
+            ));
+        }
+        // The module applies the core's rule (another model's id is refused while the
+        // index holds vectors); logged, so a rebuilt instance records it again.
+        self.mutate(Op::SetModelId(id))?;
+        self.model_id = id;
+        Ok(())
     }
 }

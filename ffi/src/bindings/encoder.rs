@@ -72,7 +72,7 @@ impl Encoder {
     }
 
     /// The encoder (a cheap shared clone), or `InvalidHandle` once released.
-    fn encoder(&self) -> Result<crate::Encoder> {
+    pub(super) fn encoder(&self) -> Result<crate::Encoder> {
         self.inner
             .read()
             .unwrap_or_else(|p| p.into_inner())

@@ -7,6 +7,7 @@ use ferrovec_core::index::{self as core_index, HnswParams, IndexKind, OnDuplicat
 use ferrovec_core::{Error, Result};
 
 use super::bytes::{f32s_from_le_bytes, f32s_to_le_bytes, u64s_from_le_bytes};
+use super::encoder::Encoder;
 use super::engine::Engine;
 use crate::BackendKind;
 
@@ -217,6 +218,12 @@ fn matches(found: Vec<core_index::Match>) -> Vec<Match> {
 /// threads may search while one adds or removes (writers are serialized; on the
 /// Interpreted backend searches are serialized too). A failed call leaves the index
 /// unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+///
+/// Text: an index made by `new_text` (or a handle from `with_encoder`) carries an
+/// [`Encoder`] and adds and searches by text (`add_text`, `add_texts`, `search_text`,
+/// `search_texts`). The first text added (or `new_text`) records the encoder's model id
+/// (`model_id`), which files keep; another model's encoder is refused with
+/// `InvalidArgument` naming both ids.
 #[derive(Debug, uniffi::Object)]
 pub struct Index {
     inner: RwLock<Option<crate::Index>>,
@@ -276,6 +283,103 @@ impl Index {
     #[uniffi::constructor]
     pub fn load(engine: &Arc<Engine>, path: String) -> Result<Arc<Index>> {
         Ok(Index::wrap(crate::Index::load(&*engine.engine()?, path)?))
+    }
+
+    /// An empty index for the vectors of `encoder`, with it attached and its model id
+    /// recorded: `config.dims` must be `encoder.dims()` (`DimensionMismatch`). The encoder's
+    /// vectors have unit length, so `Cosine` (or `InnerProduct`, the same ranking) is the
+    /// usual metric.
+    #[uniffi::constructor]
+    pub fn new_text(
+        engine: &Arc<Engine>,
+        encoder: &Arc<Encoder>,
+        config: IndexConfig,
+    ) -> Result<Arc<Index>> {
+        Ok(Index::wrap(crate::Index::new_text(
+            &*engine.engine()?,
+            &encoder.encoder()?,
+            config.to_core()?,
+        )?))
+    }
+
+    /// `from_bytes` with `encoder` attached (`with_encoder`): the bytes' model id, if they
+    /// record one, must be the encoder's (`InvalidArgument` naming both otherwise).
+    #[uniffi::constructor]
+    pub fn from_bytes_with_encoder(
+        engine: &Arc<Engine>,
+        bytes: &[u8],
+        encoder: &Arc<Encoder>,
+    ) -> Result<Arc<Index>> {
+        Ok(Index::wrap(crate::Index::from_bytes_with_encoder(
+            &*engine.engine()?,
+            bytes,
+            &encoder.encoder()?,
+        )?))
+    }
+
+    /// `load` with `encoder` attached: the file's model id, if it records one, must be the
+    /// encoder's (`InvalidArgument` naming both otherwise).
+    #[uniffi::constructor]
+    pub fn load_with_encoder(
+        engine: &Arc<Engine>,
+        path: String,
+        encoder: &Arc<Encoder>,
+    ) -> Result<Arc<Index>> {
+        Ok(Index::wrap(crate::Index::load_with_encoder(
+            &*engine.engine()?,
+            path,
+            &encoder.encoder()?,
+        )?))
+    }
+
+    /// A new handle to this same index (vectors shared) carrying `encoder` for the text
+    /// methods. `DimensionMismatch` when the dims differ; `InvalidArgument` naming both ids
+    /// when the index holds vectors of another model. This handle is unchanged.
+    pub fn with_encoder(&self, encoder: &Arc<Encoder>) -> Result<Arc<Index>> {
+        Ok(Index::wrap(self.index()?.with_encoder(encoder.encoder()?)?))
+    }
+
+    /// Whether this handle carries an encoder (`new_text`, `with_encoder`).
+    pub fn has_encoder(&self) -> Result<bool> {
+        Ok(self.index()?.encoder().is_some())
+    }
+
+    /// The model id of the encoder that made the index's vectors (recorded by `new_text`
+    /// or the first text added; kept in files), or absent for an index of plain vectors.
+    pub fn model_id(&self) -> Result<Option<u64>> {
+        Ok(self.index()?.model_id())
+    }
+
+    /// Embeds `text` with this handle's encoder and adds it under `key`. A live key is
+    /// `DuplicateKey` unless `replace`. `InvalidArgument` without an encoder or when the
+    /// index holds another model's vectors.
+    #[uniffi::method(default(replace = false))]
+    pub fn add_text(&self, key: u64, text: String, replace: bool) -> Result<()> {
+        self.index()?
+            .add_text_with(key, &text, on_duplicate(replace))
+    }
+
+    /// Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing
+    /// (`DimensionMismatch` when the lengths differ).
+    #[uniffi::method(default(replace = false))]
+    pub fn add_texts(&self, keys: Vec<u64>, texts: Vec<String>, replace: bool) -> Result<()> {
+        self.index()?
+            .add_texts_with(&keys, &texts, on_duplicate(replace))
+    }
+
+    /// The `k` nearest live vectors to the embedding of `text` (see `search`).
+    pub fn search_text(&self, text: String, k: u32) -> Result<Vec<Match>> {
+        Ok(matches(self.index()?.search_text(&text, k as usize)?))
+    }
+
+    /// One `search_text` per text, the texts embedded in one batch.
+    pub fn search_texts(&self, texts: Vec<String>, k: u32) -> Result<Vec<Vec<Match>>> {
+        Ok(self
+            .index()?
+            .search_texts(&texts, k as usize)?
+            .into_iter()
+            .map(matches)
+            .collect())
     }
 
     /// Frees the index now (calls in flight on other threads finish first). Later calls fail

@@ -58,6 +58,15 @@ pub struct fv_encoder {
     threads: AtomicUsize,
 }
 
+impl fv_encoder {
+    /// The encoder with the thread count `fv_encoder_set_threads` chose (for an index that
+    /// takes it: `fv_index_new_text`, `fv_index_with_encoder`).
+    pub(super) fn configured(&self) -> Encoder {
+        self.encoder
+            .with_threads(self.threads.load(Ordering::Relaxed))
+    }
+}
+
 /// Called once with `safetensors_user` when an encoder no longer needs a weights buffer it
 /// borrowed (see `fv_encoder_files`), on whichever thread frees the encoder.
 #[allow(non_camel_case_types)]
@@ -216,7 +225,7 @@ fn publish(encoder: Encoder, out: *mut *mut fv_encoder) {
 
 /// # Safety
 /// `encoder` must be NULL, an encoder from this library, or a freed one (detected).
-unsafe fn encoder_ref<'a>(encoder: *const fv_encoder) -> Result<&'a fv_encoder, Error> {
+pub(super) unsafe fn encoder_ref<'a>(encoder: *const fv_encoder) -> Result<&'a fv_encoder, Error> {
     // SAFETY: forwarded from this function's contract.
     unsafe { LIVE.get(encoder, "encoder") }
 }
@@ -235,6 +244,40 @@ unsafe fn optional<'a>(
     }
     // SAFETY: forwarded from this function's contract.
     Ok(Some(unsafe { c_slice(ptr, len, arg)? }))
+}
+
+/// The `n` texts of a C batch (`texts[i]`, `lens[i]` bytes each, or NUL-terminated when
+/// `lens` is NULL; `texts[i]` NULL only with `lens[i]` 0), as byte slices.
+///
+/// # Safety
+/// `texts` NULL (only with `n` 0) or readable for `n` pointers, each readable for `lens[i]`
+/// bytes (or NUL-terminated when `lens` is NULL); `lens` NULL or readable for `n` sizes;
+/// all of it unchanged for `'a`.
+pub(super) unsafe fn text_args<'a>(
+    texts: *const *const c_char,
+    lens: *const usize,
+    n: usize,
+) -> Result<Vec<&'a [u8]>, Error> {
+    // SAFETY: forwarded from this function's contract.
+    let ptrs = unsafe { c_slice(texts, n, "texts")? };
+    let lens = if lens.is_null() {
+        None
+    } else {
+        // SAFETY: readable for `n` sizes by this function's contract.
+        Some(unsafe { c_slice(lens, n, "lens")? })
+    };
+    let mut out: Vec<&[u8]> = Vec::with_capacity(n);
+    for (i, &ptr) in ptrs.iter().enumerate() {
+        let text = match lens {
+            // SAFETY: readable for `lens[i]` bytes by this function's contract.
+            Some(lens) => unsafe { c_slice(ptr.cast::<u8>(), lens[i], "texts[i]")? },
+            None if ptr.is_null() => return Err(Error::NullPointer { arg: "texts[i]" }),
+            // SAFETY: NUL-terminated by this function's contract.
+            None => unsafe { CStr::from_ptr(ptr) }.to_bytes(),
+        };
+        out.push(text);
+    }
+    Ok(out)
 }
 
 /// Loads the model in directory `dir` (UTF-8 path, NUL-terminated): `model.safetensors`,
@@ -570,24 +613,9 @@ pub unsafe extern "C" fn fv_encoder_embed(
 ) -> i32 {
     guard_status(|| {
         // SAFETY: forwarded from this function's contract.
-        let (encoder, ptrs) = unsafe { (encoder_ref(encoder)?, c_slice(texts, n, "texts")?) };
-        let lens = if lens.is_null() {
-            None
-        } else {
-            // SAFETY: readable for `n` sizes by this function's contract.
-            Some(unsafe { c_slice(lens, n, "lens")? })
-        };
-        let mut texts: Vec<&[u8]> = Vec::with_capacity(n);
-        for (i, &ptr) in ptrs.iter().enumerate() {
-            let text = match lens {
-                // SAFETY: readable for `lens[i]` bytes by this function's contract.
-                Some(lens) => unsafe { c_slice(ptr.cast::<u8>(), lens[i], "texts[i]")? },
-                None if ptr.is_null() => return Err(Error::NullPointer { arg: "texts[i]" }),
-                // SAFETY: NUL-terminated by this function's contract.
-                None => unsafe { CStr::from_ptr(ptr) }.to_bytes(),
-            };
-            texts.push(text);
-        }
+        let encoder = unsafe { encoder_ref(encoder)? };
+        // SAFETY: forwarded from this function's contract.
+        let texts = unsafe { text_args(texts, lens, n)? };
         let dims = encoder.encoder.dims();
         let expected = n.checked_mul(dims).ok_or_else(|| {
             Error::InvalidArgument(format!("{n} texts x {dims} dims is too large"))

@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_void};
 
 use ferrovec_core::Error;
 
+use super::encoder::{encoder_ref, fv_encoder, text_args};
 use super::engine::{engine_ref, fv_engine};
 use super::{c_slice, c_slice_mut, check_disjoint, check_out, guard_status, path_arg, Handles};
 use crate::index::{HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate, Storage};
@@ -38,7 +39,9 @@ pub const FV_ON_DUPLICATE_ERROR: i32 = 0;
 pub const FV_ON_DUPLICATE_REPLACE: i32 = 1;
 
 /// A vector index. Create with `fv_index_new` / `fv_index_load_bytes` /
-/// `fv_index_load_file`, destroy with `fv_index_free`.
+/// `fv_index_load_file` (or, for text, `fv_index_new_text` / `fv_index_with_encoder` /
+/// `fv_index_load_bytes_with_encoder` / `fv_index_load_file_with_encoder`), destroy with
+/// `fv_index_free`.
 ///
 /// Thread-safe: searches (`fv_index_search*`, `fv_index_get`, `fv_index_contains`,
 /// `fv_index_len`, `fv_index_save_*`) may run on many threads at once; writers
@@ -723,6 +726,347 @@ pub unsafe extern "C" fn fv_index_load_file(
         check_out(out, "out")?;
         let index = Index::load(engine, path)?;
         publish(index, out);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------- text
+
+/// Text in C: `len` bytes at `text` (NULL only with `len` 0), invalid UTF-8 read as U+FFFD
+/// like `fv_encoder_embed` does.
+///
+/// # Safety
+/// `text` NULL or readable for `len` bytes.
+unsafe fn text_arg(text: *const c_char, len: usize) -> Result<String, Error> {
+    // SAFETY: forwarded from this function's contract.
+    let bytes = unsafe { c_slice(text.cast::<u8>(), len, "text")? };
+    Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// A C batch of texts (see `text_args`) as strings, invalid UTF-8 read as U+FFFD.
+///
+/// # Safety
+/// As `text_args`.
+unsafe fn texts_arg(
+    texts: *const *const c_char,
+    lens: *const usize,
+    n: usize,
+) -> Result<Vec<String>, Error> {
+    // SAFETY: forwarded from this function's contract.
+    let texts = unsafe { text_args(texts, lens, n)? };
+    Ok(texts
+        .iter()
+        .map(|t| String::from_utf8_lossy(t).into_owned())
+        .collect())
+}
+
+/// Creates an empty index for the vectors of `encoder`, with the encoder attached (so
+/// `fv_index_add_text*` and `fv_index_search_text*` work on it) and its model id recorded
+/// (`fv_index_model_id`; saved with the index). `options->dims` must be the encoder's dims
+/// (`fv_encoder_dims`). The encoder's vectors have unit length, so
+/// `FV_INDEX_METRIC_COSINE` (or the cheaper `FV_INDEX_METRIC_INNER_PRODUCT`, the same
+/// ranking on unit vectors) is the usual metric.
+///
+/// Returns `FV_OK`, or leaves `*out` untouched and returns `FV_ERR_NULL_POINTER`,
+/// `FV_ERR_DIMENSION_MISMATCH` (dims differ from the encoder's), `FV_ERR_INVALID_ARGUMENT`
+/// (as `fv_index_new`) or an interpreted failure.
+///
+/// @param engine  borrowed for this call only; the index does not keep it.
+/// @param encoder borrowed for this call only: the index keeps its own reference to the
+///                model (the caller may free `encoder` first) and embeds with the thread
+///                count `fv_encoder_set_threads` had set when this call ran.
+/// @param options borrowed for this call only.
+/// @param out     receives a new index owned by the caller: free it with `fv_index_free`.
+///
+/// # Safety
+/// `engine`, `encoder` NULL or live; `options` NULL or valid; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_new_text(
+    engine: *const fv_engine,
+    encoder: *const fv_encoder,
+    options: *const fv_index_options,
+    out: *mut *mut fv_index,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (engine, encoder) = unsafe { (engine_ref(engine)?, encoder_ref(encoder)?) };
+        // SAFETY: NULL or valid, by this function's contract.
+        let options = unsafe { options.as_ref() }.ok_or(Error::NullPointer { arg: "options" })?;
+        check_out(out, "out")?;
+        let index = Index::new_text(engine, &encoder.configured(), options.to_options()?)?;
+        publish(index, out);
+        Ok(())
+    })
+}
+
+/// Stores in `*out` a new handle to the same index as `index` (they share the vectors:
+/// an add through one is seen through the other) that carries `encoder` for
+/// `fv_index_add_text*` and `fv_index_search_text*`. `index` itself is unchanged and
+/// keeps whatever encoder it had; free each handle with `fv_index_free`, in any order.
+///
+/// Returns `FV_OK`, or leaves `*out` and the index untouched and returns
+/// `FV_ERR_NULL_POINTER`, `FV_ERR_DIMENSION_MISMATCH` (the encoder's dims are not the
+/// index's) or `FV_ERR_INVALID_ARGUMENT` naming both model ids when the index holds vectors
+/// of another model (`fv_index_model_id`). An index without a model id (plain vectors or
+/// a version 1 file) takes any encoder and records its id at the first text added.
+///
+/// @param index   borrowed for this call only.
+/// @param encoder borrowed for this call only (as in `fv_index_new_text`).
+/// @param out     receives a new handle owned by the caller (`fv_index_free`).
+///
+/// # Safety
+/// `index`, `encoder` NULL or live; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_with_encoder(
+    index: *const fv_index,
+    encoder: *const fv_encoder,
+    out: *mut *mut fv_index,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, encoder) = unsafe { (index_ref(index)?, encoder_ref(encoder)?) };
+        check_out(out, "out")?;
+        let attached = index.with_encoder(encoder.configured())?;
+        publish(attached, out);
+        Ok(())
+    })
+}
+
+/// `fv_index_load_bytes` then `fv_index_with_encoder`: the bytes' model id, if they record
+/// one, must be `encoder`'s (`FV_ERR_INVALID_ARGUMENT` naming both ids otherwise). Errors
+/// as those two functions; `*out` is untouched on any error.
+///
+/// @param bytes   borrowed for this call only.
+/// @param encoder borrowed for this call only (as in `fv_index_new_text`).
+/// @param out     receives a new index owned by the caller (`fv_index_free`).
+///
+/// # Safety
+/// `engine`, `encoder` NULL or live; `bytes` points to `len` readable bytes; `out` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_load_bytes_with_encoder(
+    engine: *const fv_engine,
+    bytes: *const u8,
+    len: usize,
+    encoder: *const fv_encoder,
+    out: *mut *mut fv_index,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (engine, bytes, encoder) = unsafe {
+            (
+                engine_ref(engine)?,
+                c_slice(bytes, len, "bytes")?,
+                encoder_ref(encoder)?,
+            )
+        };
+        check_out(out, "out")?;
+        let index = Index::from_bytes_with_encoder(engine, bytes, &encoder.configured())?;
+        publish(index, out);
+        Ok(())
+    })
+}
+
+/// `fv_index_load_file` then `fv_index_with_encoder` (see
+/// `fv_index_load_bytes_with_encoder`).
+///
+/// @param path    borrowed for this call only (UTF-8, NUL-terminated).
+/// @param encoder borrowed for this call only (as in `fv_index_new_text`).
+/// @param out     receives a new index owned by the caller (`fv_index_free`).
+///
+/// # Safety
+/// `engine`, `encoder` NULL or live; `path` NULL or NUL-terminated; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_load_file_with_encoder(
+    engine: *const fv_engine,
+    path: *const c_char,
+    encoder: *const fv_encoder,
+    out: *mut *mut fv_index,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (engine, path, encoder) =
+            unsafe { (engine_ref(engine)?, path_arg(path)?, encoder_ref(encoder)?) };
+        check_out(out, "out")?;
+        let index = Index::load_with_encoder(engine, path, &encoder.configured())?;
+        publish(index, out);
+        Ok(())
+    })
+}
+
+/// Writes the model id recorded in the index (the `fv_encoder_model_id` of the encoder
+/// that made its vectors: set by `fv_index_new_text` or the first text added, saved in the
+/// file) to `*out` and true to `*has`; for an index of plain vectors, 0 and false.
+///
+/// @param out caller-owned; written on success only.
+/// @param has caller-owned; written on success only.
+///
+/// # Safety
+/// `index` NULL or live; `out` and `has` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_model_id(
+    index: *const fv_index,
+    out: *mut u64,
+    has: *mut bool,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let index = unsafe { index_ref(index)? };
+        check_out(out, "out")?;
+        check_out(has, "has")?;
+        let id = index.model_id();
+        // SAFETY: both checked non-null and aligned; writable by the contract.
+        unsafe {
+            out.write(id.unwrap_or(0));
+            has.write(id.is_some());
+        }
+        Ok(())
+    })
+}
+
+/// Embeds `text` (`len` bytes, no NUL needed; invalid UTF-8 is read as U+FFFD, as in
+/// `fv_encoder_embed`) with the index's encoder and adds the vector under `key`;
+/// `on_duplicate` as in `fv_index_add`. The first text added records the encoder's model
+/// id in the index. On failure the index is unchanged: `FV_ERR_INVALID_ARGUMENT` when the
+/// handle has no encoder (see `fv_index_new_text`, `fv_index_with_encoder`) or the index
+/// holds another model's vectors, `FV_ERR_DUPLICATE_KEY`, `FV_ERR_NULL_POINTER`.
+///
+/// @param text borrowed for this call only (NULL only with `len` 0).
+///
+/// # Safety
+/// `index` NULL or live; `text` readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_add_text(
+    index: *mut fv_index,
+    key: u64,
+    text: *const c_char,
+    len: usize,
+    on_duplicate: i32,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, text) = unsafe { (index_ref(index)?, text_arg(text, len)?) };
+        index.add_text_with(key, &text, self::on_duplicate(on_duplicate)?)
+    })
+}
+
+/// Embeds `n` texts in one batch (on the threads the encoder allows) and adds `texts[i]`
+/// under `keys[i]`, all or nothing. Texts as in `fv_encoder_embed`: `lens[i]` bytes each,
+/// or `lens` NULL when every text is NUL-terminated; invalid UTF-8 read as U+FFFD. Errors
+/// as `fv_index_add_text`; the index is unchanged on any error.
+///
+/// @param keys  borrowed for this call only.
+/// @param texts borrowed for this call only (NULL only with `n` 0).
+/// @param lens  borrowed for this call only, or NULL.
+///
+/// # Safety
+/// `index` NULL or live; `keys` readable for `n` keys; `texts` and `lens` as in
+/// `fv_encoder_embed`.
+#[no_mangle]
+pub unsafe extern "C" fn fv_index_add_texts(
+    index: *mut fv_index,
+    keys: *const u64,
+    texts: *const *const c_char,
+    lens: *const usize,
+    n: usize,
+    on_duplicate: i32,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, keys, texts) = unsafe {
+            (
+                index_ref(index)?,
+                c_slice(keys, n, "keys")?,
+                texts_arg(texts, lens, n)?,
+            )
+        };
+        index.add_texts_with(keys, &texts, self::on_duplicate(on_duplicate)?)
+    })
+}
+
+/// `fv_index_search` for the embedding of `text` (`len` bytes, invalid UTF-8 read as
+/// U+FFFD): up to `k` matches in `out_keys` / `out_distances`, their number in
+/// `*out_count`. `FV_ERR_INVALID_ARGUMENT` when the handle has no encoder or the index
+/// holds another model's vectors; otherwise errors as `fv_index_search`.
+///
+/// @param text          borrowed for this call only (NULL only with `len` 0).
+/// @param out_keys      caller-owned room for `k` keys; written on success only.
+/// @param out_distances caller-owned room for `k` floats; written on success only.
+/// @param out_count     caller-owned; written on success only.
+///
+/// # Safety
+/// `index` NULL or live; `text` readable for `len` bytes; the outputs as in
+/// `fv_index_search`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fv_index_search_text(
+    index: *const fv_index,
+    text: *const c_char,
+    len: usize,
+    k: usize,
+    out_keys: *mut u64,
+    out_distances: *mut f32,
+    out_count: *mut usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, text) = unsafe { (index_ref(index)?, text_arg(text, len)?) };
+        check_out(out_count, "out_count")?;
+        // SAFETY: forwarded from this function's contract.
+        let mut out = unsafe { outputs(out_keys, out_distances, k)? };
+        let matches = index.search_text(&text, k)?;
+        let matches = &matches[..matches.len().min(k)];
+        out.write(0, matches);
+        // SAFETY: checked non-null and aligned; writable by the contract.
+        unsafe { out_count.write(matches.len()) };
+        Ok(())
+    })
+}
+
+/// `n` text searches with the texts embedded in one batch (texts as in
+/// `fv_index_add_texts`). Text `i`'s matches go to `out_keys[i * k ..]` /
+/// `out_distances[i * k ..]` and their number to `out_counts[i]`, as in
+/// `fv_index_search_batch`. Errors as `fv_index_search_text`.
+///
+/// @param texts         borrowed for this call only (NULL only with `n` 0).
+/// @param lens          borrowed for this call only, or NULL.
+/// @param out_keys      caller-owned room for `n * k` keys; written on success only.
+/// @param out_distances caller-owned room for `n * k` floats.
+/// @param out_counts    caller-owned room for `n` counts.
+///
+/// # Safety
+/// `index` NULL or live; `texts` and `lens` as in `fv_encoder_embed`; the outputs as
+/// described, not overlapping.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fv_index_search_texts(
+    index: *const fv_index,
+    texts: *const *const c_char,
+    lens: *const usize,
+    n: usize,
+    k: usize,
+    out_keys: *mut u64,
+    out_distances: *mut f32,
+    out_counts: *mut usize,
+) -> i32 {
+    guard_status(|| {
+        // SAFETY: forwarded from this function's contract.
+        let (index, texts) = unsafe { (index_ref(index)?, texts_arg(texts, lens, n)?) };
+        let total = n
+            .checked_mul(k)
+            .ok_or_else(|| Error::InvalidArgument("n * k overflows".into()))?;
+        // SAFETY: forwarded from this function's contract.
+        let mut out = unsafe { outputs(out_keys, out_distances, total)? };
+        // SAFETY: as above.
+        let counts = unsafe { c_slice_mut(out_counts, n, "out_counts")? };
+        check_disjoint(counts, "out_counts", out.keys, "out_keys")?;
+        check_disjoint(counts, "out_counts", out.distances, "out_distances")?;
+        let lists = index.search_texts(&texts, k)?;
+        for (i, matches) in lists.iter().enumerate().take(n) {
+            let matches = &matches[..matches.len().min(k)];
+            out.write(i * k, matches);
+            counts[i] = matches.len();
+        }
         Ok(())
     })
 }

@@ -649,6 +649,10 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_add_batch() != 57112:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_add_text() != 23423:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_add_texts() != 41773:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_backend_kind() != 55005:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_capacity() != 53487:
@@ -667,11 +671,15 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_get() != 13548:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_has_encoder() != 56951:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_is_empty() != 40134:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_is_released() != 40184:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_len() != 55976:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_model_id() != 59641:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_release() != 46309:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -689,15 +697,27 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 36556:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_search_text() != 3534:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_search_texts() != 4615:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_index_to_bytes() != 30276:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_method_index_with_encoder() != 9857:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_constructor_index_from_bytes() != 14698:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_index_from_bytes_with_encoder() != 61982:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_constructor_index_load() != 22398:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_index_load_with_encoder() != 34525:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_constructor_index_new() != 53498:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_ferrovec_checksum_constructor_index_new_text() != 9293:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_ferrovec_checksum_method_sparsematrix_backend_kind() != 38366:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -956,6 +976,12 @@ _UniffiLib.uniffi_ferrovec_checksum_method_index_add.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_add_batch.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_add_batch.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add_text.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add_text.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add_texts.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_add_texts.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_backend_kind.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_backend_kind.restype = ctypes.c_uint16
@@ -983,6 +1009,9 @@ _UniffiLib.uniffi_ferrovec_checksum_method_index_fast_path_id.restype = ctypes.c
 _UniffiLib.uniffi_ferrovec_checksum_method_index_get.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_get.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_has_encoder.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_has_encoder.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_is_empty.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_is_empty.restype = ctypes.c_uint16
@@ -992,6 +1021,9 @@ _UniffiLib.uniffi_ferrovec_checksum_method_index_is_released.restype = ctypes.c_
 _UniffiLib.uniffi_ferrovec_checksum_method_index_len.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_len.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_model_id.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_model_id.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_release.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_release.restype = ctypes.c_uint16
@@ -1016,21 +1048,39 @@ _UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch.restype = ctypes.c
 _UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch_arrays.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_search_batch_arrays.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_text.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_text.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_texts.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_search_texts.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_set_ef_search.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_set_ef_search.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_index_to_bytes.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_index_to_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_method_index_with_encoder.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_method_index_with_encoder.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_from_bytes.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_from_bytes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_from_bytes_with_encoder.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_from_bytes_with_encoder.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_load.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_load.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_load_with_encoder.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_load_with_encoder.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_new.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_constructor_index_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_new_text.argtypes = (
+)
+_UniffiLib.uniffi_ferrovec_checksum_constructor_index_new_text.restype = ctypes.c_uint16
 _UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_backend_kind.argtypes = (
 )
 _UniffiLib.uniffi_ferrovec_checksum_method_sparsematrix_backend_kind.restype = ctypes.c_uint16
@@ -1477,6 +1527,22 @@ _UniffiLib.uniffi_ferrovec_fn_method_index_add_batch.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_index_add_batch.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_add_text.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int8,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_add_text.restype = None
+_UniffiLib.uniffi_ferrovec_fn_method_index_add_texts.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int8,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_add_texts.restype = None
 _UniffiLib.uniffi_ferrovec_fn_method_index_backend_kind.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1524,6 +1590,11 @@ _UniffiLib.uniffi_ferrovec_fn_method_index_get.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_index_get.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_has_encoder.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_has_encoder.restype = ctypes.c_int8
 _UniffiLib.uniffi_ferrovec_fn_method_index_is_empty.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1539,6 +1610,11 @@ _UniffiLib.uniffi_ferrovec_fn_method_index_len.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_index_len.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_method_index_model_id.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_model_id.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_ferrovec_fn_method_index_release.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1591,6 +1667,20 @@ _UniffiLib.uniffi_ferrovec_fn_method_index_search_batch_arrays.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_index_search_batch_arrays.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_text.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_text.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_texts.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint32,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_search_texts.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_ferrovec_fn_method_index_set_ef_search.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint32,
@@ -1602,24 +1692,51 @@ _UniffiLib.uniffi_ferrovec_fn_method_index_to_bytes.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_method_index_to_bytes.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_ferrovec_fn_method_index_with_encoder.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_method_index_with_encoder.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes.argtypes = (
     ctypes.c_uint64,
     _UniffiForeignBytes,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes_with_encoder.argtypes = (
+    ctypes.c_uint64,
+    _UniffiForeignBytes,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes_with_encoder.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_constructor_index_load.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_constructor_index_load.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_load_with_encoder.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_load_with_encoder.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_constructor_index_new.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_ferrovec_fn_constructor_index_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_new_text.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_ferrovec_fn_constructor_index_new_text.restype = ctypes.c_uint64
 _UniffiLib.uniffi_ferrovec_fn_method_sparsematrix_backend_kind.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -4720,6 +4837,29 @@ class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_i32(value)
 
+class _UniffiFfiConverterSequenceUInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterUInt64.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterUInt64.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterUInt64.read(buf) for i in range(count)
+        ]
+
 class _UniffiFfiConverterSequenceTypeMatch(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -4777,6 +4917,12 @@ class IndexProtocol(typing.Protocol):
     threads may search while one adds or removes (writers are serialized; on the
     Interpreted backend searches are serialized too). A failed call leaves the index
     unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+
+    Text: an index made by `new_text` (or a handle from `with_encoder`) carries an
+    [`Encoder`] and adds and searches by text (`add_text`, `add_texts`, `search_text`,
+    `search_texts`). The first text added (or `new_text`) records the encoder's model id
+    (`model_id`), which files keep; another model's encoder is refused with
+    `InvalidArgument` naming both ids.
 """
     
     def add(self, key: int,vector: bytes,replace: bool = False) -> None:
@@ -4789,6 +4935,19 @@ class IndexProtocol(typing.Protocol):
         """
         Adds one vector per key: `keys` is n little-endian u64, `vectors` n * dims
         little-endian f32, row-major. All or nothing.
+"""
+        raise NotImplementedError
+    def add_text(self, key: int,text: str,replace: bool = False) -> None:
+        """
+        Embeds `text` with this handle's encoder and adds it under `key`. A live key is
+        `DuplicateKey` unless `replace`. `InvalidArgument` without an encoder or when the
+        index holds another model's vectors.
+"""
+        raise NotImplementedError
+    def add_texts(self, keys: typing.List[int],texts: typing.List[str],replace: bool = False) -> None:
+        """
+        Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing
+        (`DimensionMismatch` when the lengths differ).
 """
         raise NotImplementedError
     def backend_kind(self, ) -> BackendKind:
@@ -4839,6 +4998,11 @@ class IndexProtocol(typing.Protocol):
         (`KeyNotFound` if not live).
 """
         raise NotImplementedError
+    def has_encoder(self, ) -> bool:
+        """
+        Whether this handle carries an encoder (`new_text`, `with_encoder`).
+"""
+        raise NotImplementedError
     def is_empty(self, ) -> bool:
         """
         Whether no vector is live.
@@ -4852,6 +5016,12 @@ class IndexProtocol(typing.Protocol):
     def len(self, ) -> int:
         """
         Live (added and not removed) vectors.
+"""
+        raise NotImplementedError
+    def model_id(self, ) -> typing.Optional[int]:
+        """
+        The model id of the encoder that made the index's vectors (recorded by `new_text`
+        or the first text added; kept in files), or absent for an index of plain vectors.
 """
         raise NotImplementedError
     def release(self, ) -> None:
@@ -4902,6 +5072,16 @@ class IndexProtocol(typing.Protocol):
         count per query. The same matches, in the same order, as `search_batch`.
 """
         raise NotImplementedError
+    def search_text(self, text: str,k: int) -> typing.List[Match]:
+        """
+        The `k` nearest live vectors to the embedding of `text` (see `search`).
+"""
+        raise NotImplementedError
+    def search_texts(self, texts: typing.List[str],k: int) -> typing.List[typing.List[Match]]:
+        """
+        One `search_text` per text, the texts embedded in one batch.
+"""
+        raise NotImplementedError
     def set_ef_search(self, ef: int) -> None:
         """
         HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
@@ -4910,6 +5090,13 @@ class IndexProtocol(typing.Protocol):
     def to_bytes(self, ) -> bytes:
         """
         The index in ferrovec's portable file format (loads on every backend and in JS).
+"""
+        raise NotImplementedError
+    def with_encoder(self, encoder: Encoder) -> Index:
+        """
+        A new handle to this same index (vectors shared) carrying `encoder` for the text
+        methods. `DimensionMismatch` when the dims differ; `InvalidArgument` naming both ids
+        when the index holds vectors of another model. This handle is unchanged.
 """
         raise NotImplementedError
 
@@ -4923,6 +5110,12 @@ class Index(IndexProtocol):
     threads may search while one adds or removes (writers are serialized; on the
     Interpreted backend searches are serialized too). A failed call leaves the index
     unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+
+    Text: an index made by `new_text` (or a handle from `with_encoder`) carries an
+    [`Encoder`] and adds and searches by text (`add_text`, `add_texts`, `search_text`,
+    `search_texts`). The first text added (or `new_text`) records the encoder's model id
+    (`model_id`), which files keep; another model's encoder is refused with
+    `InvalidArgument` naming both ids.
 """
     
     _handle: ctypes.c_uint64
@@ -4949,6 +5142,31 @@ class Index(IndexProtocol):
         )
         return cls._uniffi_make_instance(_uniffi_ffi_result)
     @classmethod
+    def from_bytes_with_encoder(cls, engine: Engine,bytes: bytes,encoder: Encoder) -> Index:
+        """
+        `from_bytes` with `encoder` attached (`with_encoder`): the bytes' model id, if they
+        record one, must be the encoder's (`InvalidArgument` naming both otherwise).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterByRefBytes.check_lower(bytes)
+
+        _UniffiFfiConverterTypeEncoder.check_lower(encoder)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterByRefBytes.lower(bytes),
+            _UniffiFfiConverterTypeEncoder.lower(encoder),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes_with_encoder,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
     def load(cls, engine: Engine,path: str) -> Index:
         """
         An index on `engine`'s backend from a file written by `save`.
@@ -4966,6 +5184,31 @@ class Index(IndexProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_ferrovec_fn_constructor_index_load,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def load_with_encoder(cls, engine: Engine,path: str,encoder: Encoder) -> Index:
+        """
+        `load` with `encoder` attached: the file's model id, if it records one, must be the
+        encoder's (`InvalidArgument` naming both otherwise).
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterTypeEncoder.check_lower(encoder)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterTypeEncoder.lower(encoder),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_index_load_with_encoder,
             *_uniffi_lowered_args,
         )
         return cls._uniffi_make_instance(_uniffi_ffi_result)
@@ -4990,6 +5233,33 @@ class Index(IndexProtocol):
             *_uniffi_lowered_args,
         )
         self._handle = _uniffi_ffi_result
+    @classmethod
+    def new_text(cls, engine: Engine,encoder: Encoder,config: IndexConfig) -> Index:
+        """
+        An empty index for the vectors of `encoder`, with it attached and its model id
+        recorded: `config.dims` must be `encoder.dims()` (`DimensionMismatch`). The encoder's
+        vectors have unit length, so `Cosine` (or `InnerProduct`, the same ranking) is the
+        usual metric.
+"""
+        
+        _UniffiFfiConverterTypeEngine.check_lower(engine)
+
+        _UniffiFfiConverterTypeEncoder.check_lower(encoder)
+
+        _UniffiFfiConverterTypeIndexConfig.check_lower(config)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeEngine.lower(engine),
+            _UniffiFfiConverterTypeEncoder.lower(encoder),
+            _UniffiFfiConverterTypeIndexConfig.lower(config),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_constructor_index_new_text,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
 
     def __del__(self):
         # In case of partial initialization of instances.
@@ -5055,6 +5325,57 @@ class Index(IndexProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_ferrovec_fn_method_index_add_batch,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def add_text(self, key: int,text: str,replace: bool = False) -> None:
+        """
+        Embeds `text` with this handle's encoder and adds it under `key`. A live key is
+        `DuplicateKey` unless `replace`. `InvalidArgument` without an encoder or when the
+        index holds another model's vectors.
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(key)
+
+        _UniffiFfiConverterString.check_lower(text)
+
+        _UniffiFfiConverterBoolean.check_lower(replace)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(key),
+            _UniffiFfiConverterString.lower(text),
+            _UniffiFfiConverterBoolean.lower(replace),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_add_text,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def add_texts(self, keys: typing.List[int],texts: typing.List[str],replace: bool = False) -> None:
+        """
+        Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing
+        (`DimensionMismatch` when the lengths differ).
+"""
+        
+        _UniffiFfiConverterSequenceUInt64.check_lower(keys)
+
+        _UniffiFfiConverterSequenceString.check_lower(texts)
+
+        _UniffiFfiConverterBoolean.check_lower(replace)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceUInt64.lower(keys),
+            _UniffiFfiConverterSequenceString.lower(texts),
+            _UniffiFfiConverterBoolean.lower(replace),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_add_texts,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -5202,6 +5523,21 @@ class Index(IndexProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def has_encoder(self, ) -> bool:
+        """
+        Whether this handle carries an encoder (`new_text`, `with_encoder`).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_has_encoder,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def is_empty(self, ) -> bool:
         """
         Whether no vector is live.
@@ -5244,6 +5580,22 @@ class Index(IndexProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_ferrovec_fn_method_index_len,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def model_id(self, ) -> typing.Optional[int]:
+        """
+        The model id of the encoder that made the index's vectors (recorded by `new_text`
+        or the first text added; kept in files), or absent for an index of plain vectors.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalUInt64.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_model_id,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -5411,6 +5763,48 @@ class Index(IndexProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def search_text(self, text: str,k: int) -> typing.List[Match]:
+        """
+        The `k` nearest live vectors to the embedding of `text` (see `search`).
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+
+        _UniffiFfiConverterUInt32.check_lower(k)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+            _UniffiFfiConverterUInt32.lower(k),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeMatch.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_search_text,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def search_texts(self, texts: typing.List[str],k: int) -> typing.List[typing.List[Match]]:
+        """
+        One `search_text` per text, the texts embedded in one batch.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(texts)
+
+        _UniffiFfiConverterUInt32.check_lower(k)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(texts),
+            _UniffiFfiConverterUInt32.lower(k),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceSequenceTypeMatch.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_search_texts,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def set_ef_search(self, ef: int) -> None:
         """
         HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
@@ -5441,6 +5835,26 @@ class Index(IndexProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_ferrovec_fn_method_index_to_bytes,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def with_encoder(self, encoder: Encoder) -> Index:
+        """
+        A new handle to this same index (vectors shared) carrying `encoder` for the text
+        methods. `DimensionMismatch` when the dims differ; `InvalidArgument` naming both ids
+        when the index holds vectors of another model. This handle is unchanged.
+"""
+        
+        _UniffiFfiConverterTypeEncoder.check_lower(encoder)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeEncoder.lower(encoder),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeIndex.lift
+        _uniffi_error_converter = ferrovec_core._UniffiFfiConverterTypeFerrovecError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_ferrovec_fn_method_index_with_encoder,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

@@ -454,14 +454,29 @@ void uniffi_ferrovec_fn_free_index(uint64_t handle, RustCallStatus *_Nonnull out
 uint64_t uniffi_ferrovec_fn_constructor_index_from_bytes(uint64_t engine, ForeignBytes bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_FROM_BYTES_WITH_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_FROM_BYTES_WITH_ENCODER
+uint64_t uniffi_ferrovec_fn_constructor_index_from_bytes_with_encoder(uint64_t engine, ForeignBytes bytes, uint64_t encoder, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_LOAD
 uint64_t uniffi_ferrovec_fn_constructor_index_load(uint64_t engine, RustBuffer path, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_LOAD_WITH_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_LOAD_WITH_ENCODER
+uint64_t uniffi_ferrovec_fn_constructor_index_load_with_encoder(uint64_t engine, RustBuffer path, uint64_t encoder, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_NEW
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_NEW
 uint64_t uniffi_ferrovec_fn_constructor_index_new(uint64_t engine, RustBuffer config, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_NEW_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CONSTRUCTOR_INDEX_NEW_TEXT
+uint64_t uniffi_ferrovec_fn_constructor_index_new_text(uint64_t engine, uint64_t encoder, RustBuffer config, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD
@@ -472,6 +487,16 @@ void uniffi_ferrovec_fn_method_index_add(uint64_t ptr, uint64_t key, ForeignByte
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_BATCH
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_BATCH
 void uniffi_ferrovec_fn_method_index_add_batch(uint64_t ptr, ForeignBytes keys, ForeignBytes vectors, int8_t replace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_TEXT
+void uniffi_ferrovec_fn_method_index_add_text(uint64_t ptr, uint64_t key, RustBuffer text, int8_t replace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_TEXTS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_ADD_TEXTS
+void uniffi_ferrovec_fn_method_index_add_texts(uint64_t ptr, RustBuffer keys, RustBuffer texts, int8_t replace, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_BACKEND_KIND
@@ -519,6 +544,11 @@ uint64_t uniffi_ferrovec_fn_method_index_fast_path_id(uint64_t ptr, RustCallStat
 RustBuffer uniffi_ferrovec_fn_method_index_get(uint64_t ptr, uint64_t key, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_HAS_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_HAS_ENCODER
+int8_t uniffi_ferrovec_fn_method_index_has_encoder(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_IS_EMPTY
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_IS_EMPTY
 int8_t uniffi_ferrovec_fn_method_index_is_empty(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -532,6 +562,11 @@ int8_t uniffi_ferrovec_fn_method_index_is_released(uint64_t ptr, RustCallStatus 
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_LEN
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_LEN
 uint64_t uniffi_ferrovec_fn_method_index_len(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_MODEL_ID
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_MODEL_ID
+RustBuffer uniffi_ferrovec_fn_method_index_model_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_RELEASE
@@ -574,6 +609,16 @@ RustBuffer uniffi_ferrovec_fn_method_index_search_batch(uint64_t ptr, ForeignByt
 RustBuffer uniffi_ferrovec_fn_method_index_search_batch_arrays(uint64_t ptr, ForeignBytes queries, uint32_t k, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_TEXT
+RustBuffer uniffi_ferrovec_fn_method_index_search_text(uint64_t ptr, RustBuffer text, uint32_t k, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_TEXTS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SEARCH_TEXTS
+RustBuffer uniffi_ferrovec_fn_method_index_search_texts(uint64_t ptr, RustBuffer texts, uint32_t k, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SET_EF_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_SET_EF_SEARCH
 void uniffi_ferrovec_fn_method_index_set_ef_search(uint64_t ptr, uint32_t ef, RustCallStatus *_Nonnull out_status
@@ -582,6 +627,11 @@ void uniffi_ferrovec_fn_method_index_set_ef_search(uint64_t ptr, uint32_t ef, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_TO_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_TO_BYTES
 RustBuffer uniffi_ferrovec_fn_method_index_to_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_WITH_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_METHOD_INDEX_WITH_ENCODER
+uint64_t uniffi_ferrovec_fn_method_index_with_encoder(uint64_t ptr, uint64_t encoder, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_FN_CLONE_GRAPH
@@ -1361,6 +1411,18 @@ uint16_t uniffi_ferrovec_checksum_method_index_add_batch(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD_TEXT
+uint16_t uniffi_ferrovec_checksum_method_index_add_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD_TEXTS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_ADD_TEXTS
+uint16_t uniffi_ferrovec_checksum_method_index_add_texts(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_BACKEND_KIND
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_BACKEND_KIND
 uint16_t uniffi_ferrovec_checksum_method_index_backend_kind(void
@@ -1415,6 +1477,12 @@ uint16_t uniffi_ferrovec_checksum_method_index_get(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_HAS_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_HAS_ENCODER
+uint16_t uniffi_ferrovec_checksum_method_index_has_encoder(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_IS_EMPTY
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_IS_EMPTY
 uint16_t uniffi_ferrovec_checksum_method_index_is_empty(void
@@ -1430,6 +1498,12 @@ uint16_t uniffi_ferrovec_checksum_method_index_is_released(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_LEN
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_LEN
 uint16_t uniffi_ferrovec_checksum_method_index_len(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_MODEL_ID
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_MODEL_ID
+uint16_t uniffi_ferrovec_checksum_method_index_model_id(void
     
 );
 #endif
@@ -1481,6 +1555,18 @@ uint16_t uniffi_ferrovec_checksum_method_index_search_batch_arrays(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_TEXT
+uint16_t uniffi_ferrovec_checksum_method_index_search_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_TEXTS
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SEARCH_TEXTS
+uint16_t uniffi_ferrovec_checksum_method_index_search_texts(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SET_EF_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_SET_EF_SEARCH
 uint16_t uniffi_ferrovec_checksum_method_index_set_ef_search(void
@@ -1490,6 +1576,12 @@ uint16_t uniffi_ferrovec_checksum_method_index_set_ef_search(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_TO_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_TO_BYTES
 uint16_t uniffi_ferrovec_checksum_method_index_to_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_WITH_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_METHOD_INDEX_WITH_ENCODER
+uint16_t uniffi_ferrovec_checksum_method_index_with_encoder(void
     
 );
 #endif
@@ -1697,15 +1789,33 @@ uint16_t uniffi_ferrovec_checksum_constructor_index_from_bytes(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_FROM_BYTES_WITH_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_FROM_BYTES_WITH_ENCODER
+uint16_t uniffi_ferrovec_checksum_constructor_index_from_bytes_with_encoder(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_LOAD
 uint16_t uniffi_ferrovec_checksum_constructor_index_load(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_LOAD_WITH_ENCODER
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_LOAD_WITH_ENCODER
+uint16_t uniffi_ferrovec_checksum_constructor_index_load_with_encoder(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW
 #define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW
 uint16_t uniffi_ferrovec_checksum_constructor_index_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_FERROVEC_CHECKSUM_CONSTRUCTOR_INDEX_NEW_TEXT
+uint16_t uniffi_ferrovec_checksum_constructor_index_new_text(void
     
 );
 #endif

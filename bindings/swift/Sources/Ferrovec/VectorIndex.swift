@@ -99,6 +99,16 @@ public extension HnswConfig {
 /// included (a native search of a small index takes microseconds, less than a task hop);
 /// `searchInBackground(_:k:allowed:priority:)` runs the same search on a detached task so
 /// the calling actor stays free (large indexes, the Interpreted backend, the main actor).
+///
+/// Text: an index made with a `TextEncoder` (`init(encoder:...)`, or a handle from
+/// `withEncoder(_:)`) adds and searches by text (`add(_:text:)`, `add(keys:texts:)`,
+/// `search(text:k:)`, `search(texts:k:)`). It records the encoder's `modelId`, which files
+/// keep; loading or attaching another model's encoder throws `.InvalidArgument` naming both
+/// ids.
+///
+///     let index = try VectorIndex(encoder: encoder)
+///     try index.add(keys: [1, 2], texts: ["The weather is lovely today.", "He drove to the stadium."])
+///     let hits = try index.search(text: "sunny", k: 1)
 public final class VectorIndex: Sendable {
     /// The generated object (every method of the Rust `Index`).
     public let raw: Index
@@ -115,8 +125,33 @@ public final class VectorIndex: Sendable {
             dims: UInt32(clamping: dims), metric: metric, storage: storage, hnsw: hnsw))
     }
 
+    /// An empty index for `encoder`'s vectors (`encoder.dims` dims) with the encoder attached
+    /// and its model id recorded. The vectors have unit length, so `.cosine` (or
+    /// `.innerProduct`, the same ranking) fits.
+    public init(
+        encoder: TextEncoder,
+        metric: IndexMetric = .cosine,
+        storage: Storage = .f32,
+        hnsw: HnswConfig? = nil,
+        engine: Engine = .shared
+    ) throws {
+        raw = try Index.newText(engine: engine, encoder: encoder.raw, config: IndexConfig(
+            dims: UInt32(clamping: encoder.dims), metric: metric, storage: storage, hnsw: hnsw))
+    }
+
     private init(raw: Index) {
         self.raw = raw
+    }
+
+    /// `load(from:engine:)` with `encoder` attached: the data's model id, if any, must be the
+    /// encoder's (`.InvalidArgument` naming both otherwise).
+    public static func load(from data: Data, encoder: TextEncoder, engine: Engine = .shared) throws -> VectorIndex {
+        VectorIndex(raw: try Index.fromBytesWithEncoder(engine: engine, bytes: data, encoder: encoder.raw))
+    }
+
+    /// `load(contentsOf:engine:)` with `encoder` attached (see `load(from:encoder:engine:)`).
+    public static func load(contentsOf url: URL, encoder: TextEncoder, engine: Engine = .shared) throws -> VectorIndex {
+        VectorIndex(raw: try Index.loadWithEncoder(engine: engine, path: url.path, encoder: encoder.raw))
     }
 
     /// An index from `data()` output (written by any surface or backend).
@@ -240,6 +275,46 @@ public final class VectorIndex: Sendable {
         return try Vectors.withData(queries) {
             BatchMatches(try raw.searchBatchArrays(queries: $0, k: UInt32(clamping: k)))
         }
+    }
+
+    // MARK: text
+
+    /// A new `VectorIndex` on the same index (the vectors are shared) carrying `encoder` for
+    /// the text methods; this one is unchanged. Throws `.DimensionMismatch` when the dims
+    /// differ and `.InvalidArgument` (naming both ids) when the index holds another model's
+    /// vectors.
+    public func withEncoder(_ encoder: TextEncoder) throws -> VectorIndex {
+        VectorIndex(raw: try raw.withEncoder(encoder: encoder.raw))
+    }
+
+    /// Whether this object carries an encoder (the text methods need one).
+    public var hasEncoder: Bool { (try? raw.hasEncoder()) ?? false }
+
+    /// The model id of the encoder that made the vectors (recorded by the first text added or
+    /// by `init(encoder:...)`, kept by `save(to:)`), or `nil` for an index of plain vectors.
+    public var modelId: UInt64? { (try? raw.modelId()) ?? nil }
+
+    /// Embeds `text` with the encoder and adds it under `key` (`.DuplicateKey` unless
+    /// `replace`).
+    public func add(_ key: UInt64, text: String, replace: Bool = false) throws {
+        try raw.addText(key: key, text: text, replace: replace)
+    }
+
+    /// Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing.
+    public func add(keys: [UInt64], texts: [String], replace: Bool = false) throws {
+        try raw.addTexts(keys: keys, texts: texts, replace: replace)
+    }
+
+    /// The `k` nearest vectors to the embedding of `text`.
+    public func search(text: String, k: Int = 10) throws -> [Match] {
+        precondition(k >= 0, "k must be >= 0")
+        return try raw.searchText(text: text, k: UInt32(clamping: k))
+    }
+
+    /// One `search(text:k:)` per text, the texts embedded in one batch.
+    public func search(texts: [String], k: Int = 10) throws -> [[Match]] {
+        precondition(k >= 0, "k must be >= 0")
+        return try raw.searchTexts(texts: texts, k: UInt32(clamping: k))
     }
 
     /// The index in ferrovec's portable file format.

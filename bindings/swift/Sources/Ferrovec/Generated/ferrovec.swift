@@ -1909,6 +1909,12 @@ public func FfiConverterTypeGraph_lower(_ value: Graph) -> UInt64 {
  * threads may search while one adds or removes (writers are serialized; on the
  * Interpreted backend searches are serialized too). A failed call leaves the index
  * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ *
+ * Text: an index made by `new_text` (or a handle from `with_encoder`) carries an
+ * [`Encoder`] and adds and searches by text (`add_text`, `add_texts`, `search_text`,
+ * `search_texts`). The first text added (or `new_text`) records the encoder's model id
+ * (`model_id`), which files keep; another model's encoder is refused with
+ * `InvalidArgument` naming both ids.
  */
 public protocol IndexProtocol: AnyObject, Sendable {
     
@@ -1923,6 +1929,19 @@ public protocol IndexProtocol: AnyObject, Sendable {
      * little-endian f32, row-major. All or nothing.
      */
     func addBatch(keys: Data, vectors: Data, replace: Bool) throws 
+    
+    /**
+     * Embeds `text` with this handle's encoder and adds it under `key`. A live key is
+     * `DuplicateKey` unless `replace`. `InvalidArgument` without an encoder or when the
+     * index holds another model's vectors.
+     */
+    func addText(key: UInt64, text: String, replace: Bool) throws 
+    
+    /**
+     * Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing
+     * (`DimensionMismatch` when the lengths differ).
+     */
+    func addTexts(keys: [UInt64], texts: [String], replace: Bool) throws 
     
     /**
      * Which backend the index runs on.
@@ -1973,6 +1992,11 @@ public protocol IndexProtocol: AnyObject, Sendable {
     func get(key: UInt64) throws  -> Data
     
     /**
+     * Whether this handle carries an encoder (`new_text`, `with_encoder`).
+     */
+    func hasEncoder() throws  -> Bool
+    
+    /**
      * Whether no vector is live.
      */
     func isEmpty() throws  -> Bool
@@ -1986,6 +2010,12 @@ public protocol IndexProtocol: AnyObject, Sendable {
      * Live (added and not removed) vectors.
      */
     func len() throws  -> UInt64
+    
+    /**
+     * The model id of the encoder that made the index's vectors (recorded by `new_text`
+     * or the first text added; kept in files), or absent for an index of plain vectors.
+     */
+    func modelId() throws  -> UInt64?
     
     /**
      * Frees the index now (calls in flight on other threads finish first). Later calls fail
@@ -2036,6 +2066,16 @@ public protocol IndexProtocol: AnyObject, Sendable {
     func searchBatchArrays(queries: Data, k: UInt32) throws  -> BatchResultBytes
     
     /**
+     * The `k` nearest live vectors to the embedding of `text` (see `search`).
+     */
+    func searchText(text: String, k: UInt32) throws  -> [Match]
+    
+    /**
+     * One `search_text` per text, the texts embedded in one batch.
+     */
+    func searchTexts(texts: [String], k: UInt32) throws  -> [[Match]]
+    
+    /**
      * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
      */
     func setEfSearch(ef: UInt32) throws 
@@ -2044,6 +2084,13 @@ public protocol IndexProtocol: AnyObject, Sendable {
      * The index in ferrovec's portable file format (loads on every backend and in JS).
      */
     func toBytes() throws  -> Data
+    
+    /**
+     * A new handle to this same index (vectors shared) carrying `encoder` for the text
+     * methods. `DimensionMismatch` when the dims differ; `InvalidArgument` naming both ids
+     * when the index holds vectors of another model. This handle is unchanged.
+     */
+    func withEncoder(encoder: Encoder) throws  -> Index
     
 }
 /**
@@ -2055,6 +2102,12 @@ public protocol IndexProtocol: AnyObject, Sendable {
  * threads may search while one adds or removes (writers are serialized; on the
  * Interpreted backend searches are serialized too). A failed call leaves the index
  * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ *
+ * Text: an index made by `new_text` (or a handle from `with_encoder`) carries an
+ * [`Encoder`] and adds and searches by text (`add_text`, `add_texts`, `search_text`,
+ * `search_texts`). The first text added (or `new_text`) records the encoder's model id
+ * (`model_id`), which files keep; another model's encoder is refused with
+ * `InvalidArgument` naming both ids.
  */
 open class Index: IndexProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2138,6 +2191,23 @@ public static func fromBytes(engine: Engine, bytes: Data)throws  -> Index  {
 }
     
     /**
+     * `from_bytes` with `encoder` attached (`with_encoder`): the bytes' model id, if they
+     * record one, must be the encoder's (`InvalidArgument` naming both otherwise).
+     */
+public static func fromBytesWithEncoder(engine: Engine, bytes: Data, encoder: Encoder)throws  -> Index  {
+    return try  FfiConverterTypeIndex_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(bytes) { bytesFb in
+    uniffi_ferrovec_fn_constructor_index_from_bytes_with_encoder(
+        FfiConverterTypeEngine_lower(engine),
+        bytesFb,
+        FfiConverterTypeEncoder_lower(encoder),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
      * An index on `engine`'s backend from a file written by `save`.
      */
 public static func load(engine: Engine, path: String)throws  -> Index  {
@@ -2146,6 +2216,38 @@ public static func load(engine: Engine, path: String)throws  -> Index  {
     uniffi_ferrovec_fn_constructor_index_load(
         FfiConverterTypeEngine_lower(engine),
         FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `load` with `encoder` attached: the file's model id, if it records one, must be the
+     * encoder's (`InvalidArgument` naming both otherwise).
+     */
+public static func loadWithEncoder(engine: Engine, path: String, encoder: Encoder)throws  -> Index  {
+    return try  FfiConverterTypeIndex_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_index_load_with_encoder(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterString.lower(path),
+        FfiConverterTypeEncoder_lower(encoder),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An empty index for the vectors of `encoder`, with it attached and its model id
+     * recorded: `config.dims` must be `encoder.dims()` (`DimensionMismatch`). The encoder's
+     * vectors have unit length, so `Cosine` (or `InnerProduct`, the same ranking) is the
+     * usual metric.
+     */
+public static func newText(engine: Engine, encoder: Encoder, config: IndexConfig)throws  -> Index  {
+    return try  FfiConverterTypeIndex_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_constructor_index_new_text(
+        FfiConverterTypeEngine_lower(engine),
+        FfiConverterTypeEncoder_lower(encoder),
+        FfiConverterTypeIndexConfig_lower(config),uniffiCallStatus
     )
 })
 }
@@ -2185,6 +2287,37 @@ open func addBatch(keys: Data, vectors: Data, replace: Bool = false)throws   {tr
     )
         }
         }
+}
+}
+    
+    /**
+     * Embeds `text` with this handle's encoder and adds it under `key`. A live key is
+     * `DuplicateKey` unless `replace`. `InvalidArgument` without an encoder or when the
+     * index holds another model's vectors.
+     */
+open func addText(key: UInt64, text: String, replace: Bool = false)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_add_text(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(key),
+        FfiConverterString.lower(text),
+        FfiConverterBool.lower(replace),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing
+     * (`DimensionMismatch` when the lengths differ).
+     */
+open func addTexts(keys: [UInt64], texts: [String], replace: Bool = false)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_add_texts(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceUInt64.lower(keys),
+        FfiConverterSequenceString.lower(texts),
+        FfiConverterBool.lower(replace),uniffiCallStatus
+    )
 }
 }
     
@@ -2300,6 +2433,18 @@ open func get(key: UInt64)throws  -> Data  {
 }
     
     /**
+     * Whether this handle carries an encoder (`new_text`, `with_encoder`).
+     */
+open func hasEncoder()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_has_encoder(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Whether no vector is live.
      */
 open func isEmpty()throws  -> Bool  {
@@ -2330,6 +2475,19 @@ open func len()throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
         uniffiCallStatus in
     uniffi_ferrovec_fn_method_index_len(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The model id of the encoder that made the index's vectors (recorded by `new_text`
+     * or the first text added; kept in files), or absent for an index of plain vectors.
+     */
+open func modelId()throws  -> UInt64?  {
+    return try  FfiConverterOptionUInt64.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_model_id(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2458,6 +2616,34 @@ open func searchBatchArrays(queries: Data, k: UInt32)throws  -> BatchResultBytes
 }
     
     /**
+     * The `k` nearest live vectors to the embedding of `text` (see `search`).
+     */
+open func searchText(text: String, k: UInt32)throws  -> [Match]  {
+    return try  FfiConverterSequenceTypeMatch.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_search_text(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterUInt32.lower(k),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One `search_text` per text, the texts embedded in one batch.
+     */
+open func searchTexts(texts: [String], k: UInt32)throws  -> [[Match]]  {
+    return try  FfiConverterSequenceSequenceTypeMatch.lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_search_texts(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(texts),
+        FfiConverterUInt32.lower(k),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
      */
 open func setEfSearch(ef: UInt32)throws   {try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
@@ -2477,6 +2663,21 @@ open func toBytes()throws  -> Data  {
         uniffiCallStatus in
     uniffi_ferrovec_fn_method_index_to_bytes(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A new handle to this same index (vectors shared) carrying `encoder` for the text
+     * methods. `DimensionMismatch` when the dims differ; `InvalidArgument` naming both ids
+     * when the index holds vectors of another model. This handle is unchanged.
+     */
+open func withEncoder(encoder: Encoder)throws  -> Index  {
+    return try  FfiConverterTypeIndex_lift(try rustCallWithError(FfiConverterTypeFerrovecError_lift) {
+        uniffiCallStatus in
+    uniffi_ferrovec_fn_method_index_with_encoder(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEncoder_lower(encoder),uniffiCallStatus
     )
 })
 }
@@ -6434,6 +6635,31 @@ fileprivate struct FfiConverterSequenceUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt64]
+
+    public static func write(_ value: [UInt64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt64.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt64] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt64]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt64.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -6907,6 +7133,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ferrovec_checksum_method_index_add_batch() != 57112) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ferrovec_checksum_method_index_add_text() != 23423) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_add_texts() != 41773) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ferrovec_checksum_method_index_backend_kind() != 55005) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6934,6 +7166,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ferrovec_checksum_method_index_get() != 13548) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ferrovec_checksum_method_index_has_encoder() != 56951) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ferrovec_checksum_method_index_is_empty() != 40134) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6941,6 +7176,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_len() != 55976) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_model_id() != 59641) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_release() != 46309) {
@@ -6967,10 +7205,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ferrovec_checksum_method_index_search_batch_arrays() != 36556) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ferrovec_checksum_method_index_search_text() != 3534) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_search_texts() != 4615) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ferrovec_checksum_method_index_set_ef_search() != 31799) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_index_to_bytes() != 30276) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_method_index_with_encoder() != 9857) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_method_graph_backend_kind() != 51895) {
@@ -7075,10 +7322,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ferrovec_checksum_constructor_index_from_bytes() != 14698) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ferrovec_checksum_constructor_index_from_bytes_with_encoder() != 61982) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ferrovec_checksum_constructor_index_load() != 22398) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ferrovec_checksum_constructor_index_load_with_encoder() != 34525) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ferrovec_checksum_constructor_index_new() != 53498) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ferrovec_checksum_constructor_index_new_text() != 9293) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ferrovec_checksum_constructor_graph_from_csr() != 28612) {

@@ -111,7 +111,8 @@ class Encoder private constructor(private val ffi: FfiEncoder) : AutoCloseable {
     @Volatile
     private var closed = false
 
-    private val raw: FfiEncoder
+    /** The generated object (for [Index]'s text methods); throws once closed. */
+    internal val raw: FfiEncoder
         get() {
             if (closed) throw dev.ferrovec.error.FerrovecException.InvalidHandle("encoder is closed")
             return ffi

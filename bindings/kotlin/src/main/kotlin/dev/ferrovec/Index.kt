@@ -138,6 +138,19 @@ internal object FastPath {
  *
  * Thread-safe: any number of threads may search while one adds or removes. [close] it (or
  * `use { }`) to free its memory at a known point.
+ *
+ * Text: an index made by [forEncoder] (or a handle from [withEncoder]) carries an [Encoder]
+ * and adds and searches by text ([addText], [addTexts], [searchText], [searchTexts]). It
+ * records the encoder's [modelId], which files keep; loading or attaching another model's
+ * encoder throws `FerrovecException.InvalidArgument` naming both ids.
+ * ```
+ * Encoder.load("models/all-minilm-l6-v2").use { enc ->
+ *     Index.forEncoder(enc).use { index ->
+ *         index.addTexts(longArrayOf(1, 2), listOf("The weather is lovely today.", "He drove to the stadium."))
+ *         index.searchText("sunny", 1) // [Match(key=1, ...)]
+ *     }
+ * }
+ * ```
  */
 class Index private constructor(private val ffi: FfiIndex) : AutoCloseable {
     @JvmOverloads
@@ -168,6 +181,41 @@ class Index private constructor(private val ffi: FfiIndex) : AutoCloseable {
         @JvmStatic
         @JvmOverloads
         fun load(path: String, engine: Engine = Engine.default): Index = Index(FfiIndex.load(engine.raw, path))
+
+        /**
+         * An empty index for [encoder]'s vectors (`encoder.dims` dims) with the encoder
+         * attached and its model id recorded. The vectors have unit length, so COSINE (or
+         * INNER_PRODUCT, the same ranking) fits.
+         */
+        @JvmStatic
+        @JvmOverloads
+        fun forEncoder(
+            encoder: Encoder,
+            metric: IndexMetric = IndexMetric.COSINE,
+            storage: Storage = Storage.F32,
+            hnsw: HnswConfig? = null,
+            engine: Engine = Engine.default,
+        ): Index = Index(
+            FfiIndex.newText(engine.raw, encoder.raw, IndexConfig(checkedDims(encoder.dims), metric, storage, hnsw)),
+        )
+
+        /**
+         * [fromBytes] with [encoder] attached: the bytes' model id, if any, must be the
+         * encoder's (`InvalidArgument` naming both otherwise).
+         */
+        @JvmStatic
+        @JvmOverloads
+        fun fromBytes(bytes: ByteArray, encoder: Encoder, engine: Engine = Engine.default): Index {
+            val buf = ByteBuffer.allocateDirect(bytes.size)
+            buf.put(bytes).flip()
+            return Index(FfiIndex.fromBytesWithEncoder(engine.raw, buf, encoder.raw))
+        }
+
+        /** [load] with [encoder] attached (see [fromBytes]). */
+        @JvmStatic
+        @JvmOverloads
+        fun load(path: String, encoder: Encoder, engine: Engine = Engine.default): Index =
+            Index(FfiIndex.loadWithEncoder(engine.raw, path, encoder.raw))
     }
 
     @Volatile
@@ -336,6 +384,48 @@ class Index private constructor(private val ffi: FfiIndex) : AutoCloseable {
     fun searchBatchMatches(queries: FloatArray, k: Int = 10): List<List<Match>> {
         require(k >= 0) { "k must be >= 0, got $k" }
         return raw.searchBatch(Scratch.floats(queries)[0], k.toUInt()).map { it.toMatches() }
+    }
+
+    // ---- text
+
+    /**
+     * A new [Index] on the same index (the vectors are shared) that carries [encoder] for the
+     * text methods; this object is unchanged. Throws `DimensionMismatch` when the dims differ
+     * and `InvalidArgument` (naming both ids) when the index holds another model's vectors.
+     */
+    fun withEncoder(encoder: Encoder): Index = Index(raw.withEncoder(encoder.raw))
+
+    /** Whether this object carries an encoder (the text methods need one). */
+    val hasEncoder: Boolean get() = raw.hasEncoder()
+
+    /**
+     * The model id (u64 bits in a Long, as [Encoder.modelId]) of the encoder that made the
+     * vectors, recorded by the first text added or by [forEncoder] and kept by [save]; null
+     * for an index of plain vectors.
+     */
+    val modelId: Long? get() = raw.modelId()?.toLong()
+
+    /** Embeds [text] with the encoder and adds it under [key] (`DuplicateKey` unless [replace]). */
+    @JvmOverloads
+    fun addText(key: Long, text: String, replace: Boolean = false) = raw.addText(key.toULong(), text, replace)
+
+    /** Embeds [texts] in one batch and adds `texts[i]` under `keys[i]`, all or nothing. */
+    @JvmOverloads
+    fun addTexts(keys: LongArray, texts: List<String>, replace: Boolean = false) =
+        raw.addTexts(keys.map { it.toULong() }, texts, replace)
+
+    /** The [k] nearest vectors to the embedding of [text] (see [search]). */
+    @JvmOverloads
+    fun searchText(text: String, k: Int = 10): List<Match> {
+        require(k >= 0) { "k must be >= 0, got $k" }
+        return raw.searchText(text, k.toUInt()).toMatches()
+    }
+
+    /** One [searchText] per text, the texts embedded in one batch. */
+    @JvmOverloads
+    fun searchTexts(texts: List<String>, k: Int = 10): List<List<Match>> {
+        require(k >= 0) { "k must be >= 0, got $k" }
+        return raw.searchTexts(texts, k.toUInt()).map { it.toMatches() }
     }
 
     /** The index in ferrovec's portable file format. */

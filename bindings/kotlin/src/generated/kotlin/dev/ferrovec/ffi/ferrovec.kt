@@ -766,6 +766,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_add_batch(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_index_add_text(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_add_texts(
+    ): Int
     external fun uniffi_ferrovec_checksum_method_index_backend_kind(
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_capacity(
@@ -784,11 +788,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_get(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_index_has_encoder(
+    ): Int
     external fun uniffi_ferrovec_checksum_method_index_is_empty(
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_is_released(
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_len(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_model_id(
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_release(
     ): Int
@@ -806,9 +814,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_search_batch_arrays(
     ): Int
+    external fun uniffi_ferrovec_checksum_method_index_search_text(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_search_texts(
+    ): Int
     external fun uniffi_ferrovec_checksum_method_index_set_ef_search(
     ): Int
     external fun uniffi_ferrovec_checksum_method_index_to_bytes(
+    ): Int
+    external fun uniffi_ferrovec_checksum_method_index_with_encoder(
     ): Int
     external fun uniffi_ferrovec_checksum_method_graph_backend_kind(
     ): Int
@@ -878,9 +892,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_ferrovec_checksum_constructor_index_from_bytes(
     ): Int
+    external fun uniffi_ferrovec_checksum_constructor_index_from_bytes_with_encoder(
+    ): Int
     external fun uniffi_ferrovec_checksum_constructor_index_load(
     ): Int
+    external fun uniffi_ferrovec_checksum_constructor_index_load_with_encoder(
+    ): Int
     external fun uniffi_ferrovec_checksum_constructor_index_new(
+    ): Int
+    external fun uniffi_ferrovec_checksum_constructor_index_new_text(
     ): Int
     external fun uniffi_ferrovec_checksum_constructor_graph_from_csr(
     ): Int
@@ -999,13 +1019,23 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_ferrovec_fn_constructor_index_from_bytes(`engine`: Long,`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_ferrovec_fn_constructor_index_from_bytes_with_encoder(`engine`: Long,`bytes`: ForeignBytes.ByValue,`encoder`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_ferrovec_fn_constructor_index_load(`engine`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_ferrovec_fn_constructor_index_load_with_encoder(`engine`: Long,`path`: RustBuffer.ByValue,`encoder`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_ferrovec_fn_constructor_index_new(`engine`: Long,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_ferrovec_fn_constructor_index_new_text(`engine`: Long,`encoder`: Long,`config`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_ferrovec_fn_method_index_add(`ptr`: Long,`key`: Long,`vector`: ForeignBytes.ByValue,`replace`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ferrovec_fn_method_index_add_batch(`ptr`: Long,`keys`: ForeignBytes.ByValue,`vectors`: ForeignBytes.ByValue,`replace`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_add_text(`ptr`: Long,`key`: Long,`text`: RustBuffer.ByValue,`replace`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_ferrovec_fn_method_index_add_texts(`ptr`: Long,`keys`: RustBuffer.ByValue,`texts`: RustBuffer.ByValue,`replace`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ferrovec_fn_method_index_backend_kind(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1025,12 +1055,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_ferrovec_fn_method_index_get(`ptr`: Long,`key`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_has_encoder(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_ferrovec_fn_method_index_is_empty(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_ferrovec_fn_method_index_is_released(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_ferrovec_fn_method_index_len(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_ferrovec_fn_method_index_model_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_method_index_release(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ferrovec_fn_method_index_remove(`ptr`: Long,`key`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1047,10 +1081,16 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_method_index_search_batch_arrays(`ptr`: Long,`queries`: ForeignBytes.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_search_text(`ptr`: Long,`text`: RustBuffer.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_search_texts(`ptr`: Long,`texts`: RustBuffer.ByValue,`k`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_ferrovec_fn_method_index_set_ef_search(`ptr`: Long,`ef`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_ferrovec_fn_method_index_to_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_ferrovec_fn_method_index_with_encoder(`ptr`: Long,`encoder`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_ferrovec_fn_clone_graph(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_ferrovec_fn_free_graph(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1402,6 +1442,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_method_index_add_batch() and 0xFFFF) != 57112) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_method_index_add_text() and 0xFFFF) != 23423) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_add_texts() and 0xFFFF) != 41773) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ferrovec_checksum_method_index_backend_kind() and 0xFFFF) != 55005) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1429,6 +1475,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_method_index_get() and 0xFFFF) != 13548) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_method_index_has_encoder() and 0xFFFF) != 56951) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ferrovec_checksum_method_index_is_empty() and 0xFFFF) != 40134) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1436,6 +1485,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_len() and 0xFFFF) != 55976) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_model_id() and 0xFFFF) != 59641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_release() and 0xFFFF) != 46309) {
@@ -1462,10 +1514,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_method_index_search_batch_arrays() and 0xFFFF) != 36556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_method_index_search_text() and 0xFFFF) != 3534) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_search_texts() and 0xFFFF) != 4615) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ferrovec_checksum_method_index_set_ef_search() and 0xFFFF) != 31799) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_index_to_bytes() and 0xFFFF) != 30276) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_method_index_with_encoder() and 0xFFFF) != 9857) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_method_graph_backend_kind() and 0xFFFF) != 51895) {
@@ -1570,10 +1631,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_ferrovec_checksum_constructor_index_from_bytes() and 0xFFFF) != 14698) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_constructor_index_from_bytes_with_encoder() and 0xFFFF) != 61982) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ferrovec_checksum_constructor_index_load() and 0xFFFF) != 22398) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_ferrovec_checksum_constructor_index_load_with_encoder() and 0xFFFF) != 34525) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_ferrovec_checksum_constructor_index_new() and 0xFFFF) != 53498) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_ferrovec_checksum_constructor_index_new_text() and 0xFFFF) != 9293) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_ferrovec_checksum_constructor_graph_from_csr() and 0xFFFF) != 28612) {
@@ -3870,6 +3940,12 @@ public object FfiConverterTypeGraph: FfiConverter<Graph, Long> {
  * threads may search while one adds or removes (writers are serialized; on the
  * Interpreted backend searches are serialized too). A failed call leaves the index
  * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ *
+ * Text: an index made by `new_text` (or a handle from `with_encoder`) carries an
+ * [`Encoder`] and adds and searches by text (`add_text`, `add_texts`, `search_text`,
+ * `search_texts`). The first text added (or `new_text`) records the encoder's model id
+ * (`model_id`), which files keep; another model's encoder is refused with
+ * `InvalidArgument` naming both ids.
  */
 public interface IndexInterface {
     
@@ -3884,6 +3960,19 @@ public interface IndexInterface {
      * little-endian f32, row-major. All or nothing.
      */
     fun `addBatch`(`keys`: java.nio.ByteBuffer, `vectors`: java.nio.ByteBuffer, `replace`: kotlin.Boolean = false)
+    
+    /**
+     * Embeds `text` with this handle's encoder and adds it under `key`. A live key is
+     * `DuplicateKey` unless `replace`. `InvalidArgument` without an encoder or when the
+     * index holds another model's vectors.
+     */
+    fun `addText`(`key`: kotlin.ULong, `text`: kotlin.String, `replace`: kotlin.Boolean = false)
+    
+    /**
+     * Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing
+     * (`DimensionMismatch` when the lengths differ).
+     */
+    fun `addTexts`(`keys`: List<kotlin.ULong>, `texts`: List<kotlin.String>, `replace`: kotlin.Boolean = false)
     
     /**
      * Which backend the index runs on.
@@ -3934,6 +4023,11 @@ public interface IndexInterface {
     fun `get`(`key`: kotlin.ULong): kotlin.ByteArray
     
     /**
+     * Whether this handle carries an encoder (`new_text`, `with_encoder`).
+     */
+    fun `hasEncoder`(): kotlin.Boolean
+    
+    /**
      * Whether no vector is live.
      */
     fun `isEmpty`(): kotlin.Boolean
@@ -3947,6 +4041,12 @@ public interface IndexInterface {
      * Live (added and not removed) vectors.
      */
     fun `len`(): kotlin.ULong
+    
+    /**
+     * The model id of the encoder that made the index's vectors (recorded by `new_text`
+     * or the first text added; kept in files), or absent for an index of plain vectors.
+     */
+    fun `modelId`(): kotlin.ULong?
     
     /**
      * Frees the index now (calls in flight on other threads finish first). Later calls fail
@@ -3997,6 +4097,16 @@ public interface IndexInterface {
     fun `searchBatchArrays`(`queries`: java.nio.ByteBuffer, `k`: kotlin.UInt): BatchResultBytes
     
     /**
+     * The `k` nearest live vectors to the embedding of `text` (see `search`).
+     */
+    fun `searchText`(`text`: kotlin.String, `k`: kotlin.UInt): List<Match>
+    
+    /**
+     * One `search_text` per text, the texts embedded in one batch.
+     */
+    fun `searchTexts`(`texts`: List<kotlin.String>, `k`: kotlin.UInt): List<List<Match>>
+    
+    /**
      * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
      */
     fun `setEfSearch`(`ef`: kotlin.UInt)
@@ -4005,6 +4115,13 @@ public interface IndexInterface {
      * The index in ferrovec's portable file format (loads on every backend and in JS).
      */
     fun `toBytes`(): kotlin.ByteArray
+    
+    /**
+     * A new handle to this same index (vectors shared) carrying `encoder` for the text
+     * methods. `DimensionMismatch` when the dims differ; `InvalidArgument` naming both ids
+     * when the index holds vectors of another model. This handle is unchanged.
+     */
+    fun `withEncoder`(`encoder`: Encoder): Index
     
     companion object
 }
@@ -4018,6 +4135,12 @@ public interface IndexInterface {
  * threads may search while one adds or removes (writers are serialized; on the
  * Interpreted backend searches are serialized too). A failed call leaves the index
  * unchanged. `release()` frees it early (later calls fail with `InvalidHandle`).
+ *
+ * Text: an index made by `new_text` (or a handle from `with_encoder`) carries an
+ * [`Encoder`] and adds and searches by text (`add_text`, `add_texts`, `search_text`,
+ * `search_texts`). The first text added (or `new_text`) records the encoder's model id
+ * (`model_id`), which files keep; another model's encoder is refused with
+ * `InvalidArgument` naming both ids.
  */
 open class Index: Disposable, AutoCloseable, IndexInterface
 {
@@ -4168,6 +4291,47 @@ open class Index: Disposable, AutoCloseable, IndexInterface
         
         FfiConverterByRefBytes.lower(`keys`),
         FfiConverterByRefBytes.lower(`vectors`),
+        FfiConverterBoolean.lower(`replace`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Embeds `text` with this handle's encoder and adds it under `key`. A live key is
+     * `DuplicateKey` unless `replace`. `InvalidArgument` without an encoder or when the
+     * index holds another model's vectors.
+     */
+    @Throws(FerrovecException::class)override fun `addText`(`key`: kotlin.ULong, `text`: kotlin.String, `replace`: kotlin.Boolean)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_add_text(
+        it,
+        
+        FfiConverterULong.lower(`key`),
+        FfiConverterString.lower(`text`),
+        FfiConverterBoolean.lower(`replace`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Embeds `texts` in one batch and adds `texts[i]` under `keys[i]`, all or nothing
+     * (`DimensionMismatch` when the lengths differ).
+     */
+    @Throws(FerrovecException::class)override fun `addTexts`(`keys`: List<kotlin.ULong>, `texts`: List<kotlin.String>, `replace`: kotlin.Boolean)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_add_texts(
+        it,
+        
+        FfiConverterSequenceULong.lower(`keys`),
+        FfiConverterSequenceString.lower(`texts`),
         FfiConverterBoolean.lower(`replace`),_status)
 }
     }
@@ -4332,6 +4496,23 @@ open class Index: Disposable, AutoCloseable, IndexInterface
 
     
     /**
+     * Whether this handle carries an encoder (`new_text`, `with_encoder`).
+     */
+    @Throws(FerrovecException::class)override fun `hasEncoder`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_has_encoder(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Whether no vector is live.
      */
     @Throws(FerrovecException::class)override fun `isEmpty`(): kotlin.Boolean {
@@ -4372,6 +4553,24 @@ open class Index: Disposable, AutoCloseable, IndexInterface
     callWithHandle {
     uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_ferrovec_fn_method_index_len(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The model id of the encoder that made the index's vectors (recorded by `new_text`
+     * or the first text added; kept in files), or absent for an index of plain vectors.
+     */
+    @Throws(FerrovecException::class)override fun `modelId`(): kotlin.ULong? {
+            return FfiConverterOptionalULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_model_id(
         it,
         _status)
 }
@@ -4533,6 +4732,44 @@ open class Index: Disposable, AutoCloseable, IndexInterface
 
     
     /**
+     * The `k` nearest live vectors to the embedding of `text` (see `search`).
+     */
+    @Throws(FerrovecException::class)override fun `searchText`(`text`: kotlin.String, `k`: kotlin.UInt): List<Match> {
+            return FfiConverterSequenceTypeMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_search_text(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterUInt.lower(`k`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One `search_text` per text, the texts embedded in one batch.
+     */
+    @Throws(FerrovecException::class)override fun `searchTexts`(`texts`: List<kotlin.String>, `k`: kotlin.UInt): List<List<Match>> {
+            return FfiConverterSequenceSequenceTypeMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_search_texts(
+        it,
+        
+        FfiConverterSequenceString.lower(`texts`),
+        FfiConverterUInt.lower(`k`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * HNSW: the default beam width of searches. `InvalidArgument` on an exact index.
      */
     @Throws(FerrovecException::class)override fun `setEfSearch`(`ef`: kotlin.UInt)
@@ -4566,6 +4803,26 @@ open class Index: Disposable, AutoCloseable, IndexInterface
     
 
     
+    /**
+     * A new handle to this same index (vectors shared) carrying `encoder` for the text
+     * methods. `DimensionMismatch` when the dims differ; `InvalidArgument` naming both ids
+     * when the index holds vectors of another model. This handle is unchanged.
+     */
+    @Throws(FerrovecException::class)override fun `withEncoder`(`encoder`: Encoder): Index {
+            return FfiConverterTypeIndex.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_method_index_with_encoder(
+        it,
+        
+        FfiConverterTypeEncoder.lower(`encoder`),_status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -4592,6 +4849,25 @@ open class Index: Disposable, AutoCloseable, IndexInterface
 
         
     /**
+     * `from_bytes` with `encoder` attached (`with_encoder`): the bytes' model id, if they
+     * record one, must be the encoder's (`InvalidArgument` naming both otherwise).
+     */
+    @Throws(FerrovecException::class) fun `fromBytesWithEncoder`(`engine`: Engine, `bytes`: java.nio.ByteBuffer, `encoder`: Encoder): Index {
+            return FfiConverterTypeIndex.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_index_from_bytes_with_encoder(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterByRefBytes.lower(`bytes`),
+        FfiConverterTypeEncoder.lower(`encoder`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
      * An index on `engine`'s backend from a file written by `save`.
      */
     @Throws(FerrovecException::class) fun `load`(`engine`: Engine, `path`: kotlin.String): Index {
@@ -4602,6 +4878,46 @@ open class Index: Disposable, AutoCloseable, IndexInterface
         
         FfiConverterTypeEngine.lower(`engine`),
         FfiConverterString.lower(`path`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * `load` with `encoder` attached: the file's model id, if it records one, must be the
+     * encoder's (`InvalidArgument` naming both otherwise).
+     */
+    @Throws(FerrovecException::class) fun `loadWithEncoder`(`engine`: Engine, `path`: kotlin.String, `encoder`: Encoder): Index {
+            return FfiConverterTypeIndex.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_index_load_with_encoder(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeEncoder.lower(`encoder`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * An empty index for the vectors of `encoder`, with it attached and its model id
+     * recorded: `config.dims` must be `encoder.dims()` (`DimensionMismatch`). The encoder's
+     * vectors have unit length, so `Cosine` (or `InnerProduct`, the same ranking) is the
+     * usual metric.
+     */
+    @Throws(FerrovecException::class) fun `newText`(`engine`: Engine, `encoder`: Encoder, `config`: IndexConfig): Index {
+            return FfiConverterTypeIndex.lift(
+    uniffiRustCallWithError(FerrovecExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_ferrovec_fn_constructor_index_new_text(
+    
+        
+        FfiConverterTypeEngine.lower(`engine`),
+        FfiConverterTypeEncoder.lower(`encoder`),
+        FfiConverterTypeIndexConfig.lower(`config`),_status)
 }
     )
     }
@@ -7828,6 +8144,34 @@ public object FfiConverterSequenceUInt: FfiConverterRustBuffer<List<kotlin.UInt>
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterUInt.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceULong: FfiConverterRustBuffer<List<kotlin.ULong>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ULong> {
+        val len = buf.getInt()
+        return List<kotlin.ULong>(len) {
+            FfiConverterULong.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ULong>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterULong.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ULong>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterULong.write(it, buf)
         }
     }
 }
