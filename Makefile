@@ -617,7 +617,7 @@ CHROMIUM := /usr/bin/chromium
 WEB_BUILD := $(NODE) examples/web/tools/build-site.mjs
 WEB_TEST_PKG := examples/web/test
 PLAYWRIGHT_VERSION = $(shell sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' $(WEB_TEST_PKG)/package.json)
-.PHONY: web web-site test-web deps-chromium deps-web-test
+.PHONY: web web-site web-measure test-web deps-chromium deps-web-test
 web-site: wasm model deps-node
 	$(WEB_BUILD) --out $(WEB_DIR) --wasm $(WASM_DIR) --model $(MINILM_DIR) --model-name all-MiniLM-L6-v2 --corpus debian
 	$(NODE) examples/web/tools/sizes.mjs $(WEB_DIR)
@@ -636,6 +636,11 @@ deps-chromium:
 deps-web-test: deps-node
 	@[ "$$($(NODE) -p 'require("./$(WEB_TEST_PKG)/node_modules/playwright-core/package.json").version' 2>/dev/null)" \
 		= "$(PLAYWRIGHT_VERSION)" ] || { cd $(WEB_TEST_PKG) && $(NPM_ENV) $(NPM) ci --silent; }
+
+# The real model in Chromium (not a test): time to first search cold and warm, the encoder's ms
+# per query (examples/web/test/measure.mjs; results also in target/web-measure.json).
+web-measure: web-site deps-chromium deps-web-test
+	CHROMIUM=$(CHROMIUM) $(NODE) $(WEB_TEST_PKG)/measure.mjs $(WEB_DIR)
 
 test-web: wasm tiny-model deps-chromium deps-web-test
 	$(WEB_BUILD) --out $(WEB_TEST_DIR) --wasm $(WASM_DIR) --model $(TINY_BERT_DIR) --model-name tiny-bert --corpus tiny
