@@ -296,7 +296,7 @@ demo: deps-native wasm model
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js test-wasm-kernels
 .PHONY: check-package check-publish test-fuzz-corpus test-loom test-miri fuzz deps-fuzz deps-miri
-test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom test-tokenizer
+test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-web test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom test-tokenizer
 	@echo "make test: all passed"
 
 lint:

@@ -147,6 +147,23 @@ test('the web page in headless Chromium', { timeout: 110_000 }, async (t) => {
     assert.deepEqual(consoleErrors, []);
     await context.close();
 
+    await t.test('?scalar=1: the scalar modules give the same top hits', async () => {
+      const ctx = await browser.newContext();
+      try {
+        const p = await ctx.newPage();
+        await p.goto(`${server.url}?scalar=1`);
+        await waitReady(p);
+        const info = await pageInfo(p);
+        assert.equal(info.simd, false);
+        assert.equal(info.indexSource, 'built');
+        assert.match(await p.textContent('#wasm-status'), /^scalar modules/);
+        assertTopHit(await searchFor(p, corpus.texts[137]), 137);
+        assertTopHit(await searchFor(p, corpus.texts[5], 'hnsw'), 5);
+      } finally {
+        await ctx.close();
+      }
+    });
+
     await t.test('a failed download is reported in the page', async () => {
       // The same site with model/config.json missing: the server answers 404.
       const broken = path.join(out, 'site-missing-file');
