@@ -57,7 +57,7 @@ help:
 	@echo "make bench-encoder-wasm  the text encoder natively, in wasmi and in V8: ms per 128-token sequence"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
 	@echo "make web   serve the browser example (examples/web: semantic search offline, in a Web Worker) on 127.0.0.1:$(WEB_PORT)"
-	@echo "make test-web  the browser example in headless Chromium (playwright-core), tiny model"
+	@echo "make test-web  the browser example in headless Chromium (playwright-core), tiny model (web-measure: the real model, timings)"
 	@echo "make bench-index  vector index vs faiss (HNSWFlat, HNSWSQ8), hnswlib and usearch from Python: real and generated sets"
 	@echo "make bench-index-rust  the Rust-level index benchmark vs the usearch crate (bench-index-synthetic: generated data)"
 	@echo "make bench-python / bench-kotlin  binding call overhead and bulk add vs Rust"

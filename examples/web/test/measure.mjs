@@ -62,6 +62,7 @@ try {
   await context.setOffline(true);
   await server.close();
   result.warmOffline = await visit(page, 'reload');
+  await page.screenshot({ path: path.join(root, 'target/web-measure.png'), fullPage: true });
 } finally {
   await browser.close();
   await server.close();
@@ -78,3 +79,4 @@ for (const k of ['cold', 'warm', 'warmOffline']) {
 }
 for (const row of result.encoder) console.log(`encoder in Chromium: ${row.ms.toFixed(2)} ms for ${row.tokens} tokens (${row.text.slice(0, 40)})`);
 writeFileSync(path.join(root, 'target/web-measure.json'), JSON.stringify(result, null, 2) + '\n');
+console.log('details: target/web-measure.json; screenshot: target/web-measure.png');
