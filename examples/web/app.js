@@ -103,6 +103,9 @@ function onWorkerMessage(m) {
     case 'results':
       showResults(m);
       break;
+    case 'warm':
+      page.warmMs = m.ms;
+      break;
     case 'error':
       if (m.id !== undefined && page.info !== null) {
         inFlight = null;
