@@ -56,6 +56,8 @@ help:
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
 	@echo "make bench-encoder-wasm  the text encoder natively, in wasmi and in V8: ms per 128-token sequence"
 	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
+	@echo "make web   serve the browser example (examples/web: semantic search offline, in a Web Worker) on 127.0.0.1:$(WEB_PORT)"
+	@echo "make test-web  the browser example in headless Chromium (playwright-core), tiny model (web-measure: the real model, timings)"
 	@echo "make bench-index  vector index vs faiss (HNSWFlat, HNSWSQ8), hnswlib and usearch from Python: real and generated sets"
 	@echo "make bench-index-rust  the Rust-level index benchmark vs the usearch crate (bench-index-synthetic: generated data)"
 	@echo "make bench-python / bench-kotlin  binding call overhead and bulk add vs Rust"
@@ -296,7 +298,7 @@ demo: deps-native wasm model
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js test-wasm-kernels
 .PHONY: check-package check-publish test-fuzz-corpus test-loom test-miri fuzz deps-fuzz deps-miri
-test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom test-tokenizer
+test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-web test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom test-tokenizer
 	@echo "make test: all passed"
 
 lint:
@@ -605,6 +607,53 @@ test-swift: build tiny-model
 	$(MAKE) --no-print-directory --assume-old=build install PREFIX=$(SWIFT_DIR)/prefix >/dev/null
 	DEBOOTSTRAP=$(DEBOOTSTRAP) CHROOT=$(CHROOT) FERROVEC_SWIFT_ROOT=$(SWIFT_ROOT) \
 		FERROVEC_PREFIX=$(SWIFT_DIR)/prefix bindings/swift/test-linux.sh
+
+# ---------------------------------------------------------------- web page (issue 16)
+
+# examples/web (README there): semantic search in the browser, all engine work in a Web
+# Worker, offline after the first visit. `make web` assembles target/web (the page, the JS
+# wrapper, the four wasm modules, all-MiniLM-L6-v2 linked from $(MINILM_DIR), the 3,000 Debian
+# descriptions of `make demo` as corpus.json), prints what it transfers, and serves it on
+# 127.0.0.1:$(WEB_PORT) (examples/web/tools/serve.mjs, node:http only).
+# `make test-web` drives the page in Debian's chromium (headless) with playwright-core (pinned
+# in examples/web/test/package.json, installed by `npm ci` into examples/web/test/node_modules)
+# on a site built with the tiny random model and a generated corpus (target/web-test).
+WEB_DIR := target/web
+WEB_TEST_DIR := target/web-test
+WEB_PORT ?= 8080
+CHROMIUM := /usr/bin/chromium
+WEB_BUILD := $(NODE) examples/web/tools/build-site.mjs
+WEB_TEST_PKG := examples/web/test
+PLAYWRIGHT_VERSION = $(shell sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' $(WEB_TEST_PKG)/package.json)
+.PHONY: web web-site web-measure test-web deps-chromium deps-web-test
+web-site: wasm model deps-node
+	$(WEB_BUILD) --out $(WEB_DIR) --wasm $(WASM_DIR) --model $(MINILM_DIR) --model-name all-MiniLM-L6-v2 --corpus debian
+	$(NODE) examples/web/tools/sizes.mjs $(WEB_DIR)
+
+web: web-site
+	$(NODE) examples/web/tools/serve.mjs $(WEB_DIR) --port $(WEB_PORT)
+
+deps-chromium:
+	@if ! [ -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+
+deps-web-test: deps-node
+	@[ "$$($(NODE) -p 'require("./$(WEB_TEST_PKG)/node_modules/playwright-core/package.json").version' 2>/dev/null)" \
+		= "$(PLAYWRIGHT_VERSION)" ] || { cd $(WEB_TEST_PKG) && $(NPM_ENV) $(NPM) ci --silent; }
+
+# The real model in Chromium (not a test): time to first search cold and warm, the encoder's ms
+# per query (examples/web/test/measure.mjs; results also in target/web-measure.json).
+web-measure: web-site deps-chromium deps-web-test
+	CHROMIUM=$(CHROMIUM) $(NODE) $(WEB_TEST_PKG)/measure.mjs $(WEB_DIR)
+
+test-web: wasm tiny-model deps-chromium deps-web-test
+	$(WEB_BUILD) --out $(WEB_TEST_DIR) --wasm $(WASM_DIR) --model $(TINY_BERT_DIR) --model-name tiny-bert --corpus tiny
+	CHROMIUM=$(CHROMIUM) FERROVEC_WEB_SITE=$(WEB_TEST_DIR) FERROVEC_WEB_OUT=target/web-test-out \
+		$(NODE) --test --test-reporter=spec $(WEB_TEST_PKG)/web.test.mjs
 
 # ---------------------------------------------------------------- packages (issue 10)
 

@@ -101,7 +101,9 @@ export type ModuleSource = string | URL | Response | BufferSource | WebAssembly.
 export declare class Ferrovec {
   /**
    * Loads a module (Node: local paths and file: URLs are read from disk). Without a source,
-   * the module shipped in the package (`Ferrovec.bundledModule()`).
+   * the module shipped in the package (`Ferrovec.bundledModule()`). A `Response` or an
+   * http(s) URL served as exactly `application/wasm` is compiled while it downloads
+   * (`WebAssembly.instantiateStreaming`); any other MIME type falls back to the whole body.
    */
   static load(source?: ModuleSource): Promise<Ferrovec>;
   /** URL of `ferrovec-simd.wasm` (default where supported) or `ferrovec.wasm` in the package. */

@@ -145,23 +145,61 @@ const INDEX_EXPORTS = [
 
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
-async function moduleFrom(source) {
-  if (source instanceof WebAssembly.Module) return source;
-  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return WebAssembly.compile(source);
-  if (typeof Response !== 'undefined' && source instanceof Response) {
-    return WebAssembly.compileStreaming(source);
-  }
+/**
+ * Whether a fetched module can be compiled while it downloads: `WebAssembly.*Streaming`
+ * accept only a `Response` sent as `application/wasm` and reject any other MIME type (Node
+ * also rejects parameters and other spellings, as in `application/wasm; charset=binary`:
+ * those take the whole-body path).
+ */
+function isWasmResponse(response) {
+  return response.headers.get('Content-Type') === 'application/wasm';
+}
+
+/** A `Response` for `source` when it is one or names one on the network, else null. */
+async function responseFrom(source) {
+  if (typeof Response !== 'undefined' && source instanceof Response) return source;
   const url = source instanceof URL ? source : null;
   if (isNode && (url === null ? typeof source === 'string' && !/^https?:/.test(source) : url.protocol === 'file:')) {
-    const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(await readFile(source));
+    return null;
   }
   if (typeof source === 'string' || url !== null) {
     const response = await fetch(source);
     if (!response.ok) throw new Error(`fetching ${source}: HTTP ${response.status}`);
+    return response;
+  }
+  return null;
+}
+
+async function moduleFrom(source) {
+  if (source instanceof WebAssembly.Module) return source;
+  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return WebAssembly.compile(source);
+  const response = await responseFrom(source);
+  if (response !== null) {
+    // Compiled while it downloads when served as application/wasm; otherwise (a server with
+    // the wrong MIME type) from the whole body.
+    if (isWasmResponse(response) && typeof WebAssembly.compileStreaming === 'function') {
+      return WebAssembly.compileStreaming(response);
+    }
     return WebAssembly.compile(await response.arrayBuffer());
   }
+  if (isNode && (typeof source === 'string' || source instanceof URL)) {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(source));
+  }
   throw new TypeError('source must be a path, URL, Response, BufferSource or WebAssembly.Module');
+}
+
+/**
+ * An instance of the module `source` names (see `Ferrovec.load`): a `Response` or an
+ * http(s) URL served as `application/wasm` goes through `WebAssembly.instantiateStreaming`
+ * (compiled and instantiated while it downloads); anything else is compiled first.
+ */
+async function instanceFrom(source) {
+  const response = source instanceof WebAssembly.Module ? null : await responseFrom(source);
+  if (response !== null && isWasmResponse(response) && typeof WebAssembly.instantiateStreaming === 'function') {
+    return (await WebAssembly.instantiateStreaming(response, {})).instance;
+  }
+  return WebAssembly.instantiate(await moduleFrom(response ?? source), {});
 }
 
 // The smallest module using a simd128 instruction: (func (result v128) v128.const 0).
@@ -244,8 +282,7 @@ export class Ferrovec {
    * has WebAssembly SIMD, `ferrovec.wasm` otherwise (see `Ferrovec.bundledModule`).
    */
   static async load(source) {
-    const module = await moduleFrom(source === undefined ? Ferrovec.bundledModule() : source);
-    return new Ferrovec(await WebAssembly.instantiate(module, {}));
+    return new Ferrovec(await instanceFrom(source === undefined ? Ferrovec.bundledModule() : source));
   }
 
   /**
