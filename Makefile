@@ -298,8 +298,16 @@ demo: deps-native wasm model
 
 .PHONY: test lint check-header check-bindings test-rust test-c test-cpp test-python test-kotlin test-aarch64 check-golden test-js test-wasm-kernels
 .PHONY: check-package check-publish test-fuzz-corpus test-loom test-miri fuzz deps-fuzz deps-miri
-test: deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-web test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom test-tokenizer
-	@echo "make test: all passed"
+# The steps run one after another, each timed, so a slow CI run shows where its time went.
+TEST_STEPS := deps lint check-header check-bindings test-rust test-encoder check-package test-c test-cpp test-python test-kotlin test-aarch64 check-golden wasm test-js test-web test-wasm-kernels test-swift test-packages test-fuzz-corpus test-loom test-tokenizer
+test:
+	@start=$$(date +%s); \
+	for step in $(TEST_STEPS); do \
+		t0=$$(date +%s); \
+		$(MAKE) --no-print-directory $$step || { echo "make test: $$step FAILED"; exit 1; }; \
+		echo "make test: $$step took $$(( $$(date +%s) - t0 )) s"; \
+	done; \
+	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
 lint:
 	$(CARGO) fmt --all --check
