@@ -500,22 +500,26 @@ test-cpp: build tiny-model
 	cd $(CPP_DIR)/build && $(CTEST) --output-on-failure
 
 # The x86_64 kernel levels this CPU runs, from /proc/cpuinfo (the same features the kernels'
-# runtime detection asks for). The release suites run once per level, forced with
-# FERROVEC_ISA, so no level hides behind the best one; a level the CPU lacks is skipped loudly.
+# runtime detection asks for). The Rust suites run once per level (test-rust); a level the CPU
+# lacks is skipped loudly.
 CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
 cpu_has = $(if $(strip $(foreach f,$(1),$(if $(filter $(f),$(CPU_FLAGS)),,missing))),,yes)
 ISA_LEVELS := scalar $(if $(call cpu_has,avx2 fma),avx2) $(if $(call cpu_has,avx512f avx512bw avx512vl),avx512)
 ISA_SKIPPED := $(filter-out $(ISA_LEVELS),scalar avx2 avx512)
 
-# Debug (overflow checks, debug assertions; the best level, doctests once) and release (the
-# code that ships) once per kernel level. The Interpreted backend's tests load
-# target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a missing module a failure instead of a
-# loud skip. Release also embeds them (bundled-wasm).
+# The test profile (overflow checks and debug assertions on; ferrovec-core at opt-level 1 and
+# wasmi at 3, see Cargo.toml) runs the workspace once at the best level with the default
+# features (doctests too), then once per kernel level, forced with FERROVEC_ISA, with the wasm
+# modules embedded (bundled-wasm), so no level hides behind the best one. The Interpreted
+# backend's tests load target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a missing module a
+# failure instead of a loud skip. The release library (what ships) is what the C, C++,
+# Python, Kotlin and Swift suites test; a release build of every test binary (thin LTO, one
+# codegen unit) cost CI over 25 minutes for no check the test profile lacks.
 test-rust: wasm tiny-model
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked
 	@for isa in $(ISA_LEVELS); do \
-		echo "== Rust tests, release, FERROVEC_ISA=$$isa"; \
-		FERROVEC_ISA=$$isa FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked --release \
+		echo "== Rust tests, FERROVEC_ISA=$$isa, bundled-wasm"; \
+		FERROVEC_ISA=$$isa FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked \
 			--features ferrovec/bundled-wasm --lib --bins --tests; \
 	done
 	@for isa in $(ISA_SKIPPED); do \
