@@ -802,9 +802,12 @@ bench-kotlin: build deps-jvm
 		-Dexec.mainClass=dev.ferrovec.bench.BenchKt
 
 # V8: both wasm modules, one query vs 20,000 rows of d = 384, per kernel (`--json` for
-# machine-readable lines: node bindings/js/bench/scan.mjs --json).
+# machine-readable lines: node bindings/js/bench/scan.mjs --json). First the same scan natively
+# on every kernel table (core/examples/scan_native.rs, timed the same way), so the V8 / native
+# ratios (issue 16: <= 1.1x the best native table) come from one session.
 .PHONY: bench-js
 bench-js: wasm deps-node
+	$(CARGO) run -q --release --locked -p ferrovec-core --example scan_native
 	$(NODE) bindings/js/bench/scan.mjs
 
 # The vector index against the strongest peers, from Python, as a user choosing a library

@@ -12,7 +12,8 @@
 //   i.e. the pairwise kernels have no scan in ABI v1; includes 20,000 JS->wasm calls.
 //
 // Prints the median ms per scan (all rows) and ns per row; compare with the native
-// benchmark (`make bench`, ffi/benches) as ratios. `--json` prints one JSON object per line:
+// scan timed the same way over the same data (`cargo run --release -p ferrovec-core --example
+// scan_native`, which `make bench-js` runs first) as ratios. `--json` prints one JSON object per line:
 // {"engine":"v8","module":...,"kernel":...,"dims":...,"rows":...,"ms":...,"ns_per_row":...}.
 // The machine is shared and noisy: compare numbers inside one run.
 
