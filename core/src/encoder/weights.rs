@@ -116,7 +116,14 @@ const TABLE_BLOCK: usize = 64;
 
 impl QuantizedTable {
     fn new(w: &[f32], cols: usize) -> Result<QuantizedTable> {
-        let rows = w.len().checked_div(cols).unwrap_or(0);
+        // `chunks` below panics on 0, and a ragged last row would be dropped silently.
+        if cols == 0 || !w.len().is_multiple_of(cols) {
+            return Err(Error::Internal(format!(
+                "a word table of {} values is not made of rows of {cols}",
+                w.len()
+            )));
+        }
+        let rows = w.len() / cols;
         let ld = i8_padded_len(cols);
         let oom = || Error::OutOfMemory(format!("{rows} x {cols} int8 embeddings"));
         let len = rows.checked_mul(cols).ok_or_else(oom)?;
@@ -482,7 +489,8 @@ impl Weights {
             })
             .collect();
         // Nothing read in place (f16/bf16, a misaligned buffer): the bytes are not needed.
-        let bytes = if borrowed_bytes == 0 { no_bytes() } else { bytes };
+        let any_borrowed = planned.iter().any(|p| p.borrowed);
+        let bytes = if any_borrowed { bytes } else { no_bytes() };
         Ok(Weights {
             word: refs[emb[0]],
             position: refs[emb[1]],
