@@ -634,7 +634,7 @@ impl Weights {
     /// The memory the weights keep alive: the whole caller's buffer while any tensor is read
     /// from it (its length, including tensors the encoder does not use), plus
     /// [`owned_bytes`](Self::owned_bytes). For all-MiniLM-L6-v2 read into memory: 90.9 MB
-    /// at f32 (the file, borrowed), 23.4 MB at [`WeightPrecision::Int8`] (all owned, the
+    /// at f32 (the file, borrowed), 23.5 MB at [`WeightPrecision::Int8`] (all owned, the
     /// file let go). The tokenizer's vocabulary and the workspaces are not counted.
     pub fn memory_bytes(&self) -> usize {
         (*self.bytes).as_ref().len() + self.owned_bytes()
