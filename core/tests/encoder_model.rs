@@ -402,7 +402,10 @@ fn int8_other_shape_bf16_drops_the_converted_linear_weights() {
     let model = load(&spec, file.clone());
     // bf16 is converted to f32 at load: the file is not read afterwards, nor kept.
     assert_eq!(Arc::strong_count(&file), 1);
-    assert_eq!(model.weights().memory_bytes(), model.weights().owned_bytes());
+    assert_eq!(
+        model.weights().memory_bytes(),
+        model.weights().owned_bytes()
+    );
     let model = model.with_precision(WeightPrecision::Int8).unwrap();
     // Quantizing replaces the converted weights with int8 ones and the small f32 tensors.
     assert_eq!(model.weights().owned_bytes(), int8_bytes(&spec));

@@ -57,8 +57,7 @@ fn main() {
         .map(|m| m.len() as usize)
         .unwrap_or(0);
     let before = rss();
-    let enc =
-        Encoder::load_with(&engine, dir, EncoderOptions::new().precision(precision)).unwrap();
+    let enc = Encoder::load_with(&engine, dir, EncoderOptions::new().precision(precision)).unwrap();
     let loaded = rss();
     enc.embed_one("The weather is lovely today.").unwrap();
     let embedded = rss();

@@ -414,8 +414,7 @@ impl BertModel {
                     }
                     None => {
                         let word = e.word.get(id * h..(id + 1) * h).ok_or_else(out_of_range)?;
-                        for (((o, w), q), t) in
-                            row.iter_mut().zip(word).zip(pos).zip(e.token_type0)
+                        for (((o, w), q), t) in row.iter_mut().zip(word).zip(pos).zip(e.token_type0)
                         {
                             *o = w + q + t;
                         }

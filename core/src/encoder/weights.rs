@@ -137,7 +137,10 @@ impl QuantizedTable {
         scratch.try_reserve_exact(block).map_err(|_| oom())?;
         scratch.resize(block, 0i8);
         let mut sum = [0i32; TABLE_BLOCK];
-        for (src, s) in w.chunks(TABLE_BLOCK * cols).zip(scale.chunks_mut(TABLE_BLOCK)) {
+        for (src, s) in w
+            .chunks(TABLE_BLOCK * cols)
+            .zip(scale.chunks_mut(TABLE_BLOCK))
+        {
             let n = s.len();
             let padded = &mut scratch[..n * ld];
             quantize_weights_i8(src, cols, padded, ld, s, &mut sum[..n])?;
@@ -601,7 +604,12 @@ impl Weights {
         }
 
         // Nothing can fail from here on.
-        [self.position, self.token_type0, self.emb_ln_g, self.emb_ln_b] = emb;
+        [
+            self.position,
+            self.token_type0,
+            self.emb_ln_g,
+            self.emb_ln_b,
+        ] = emb;
         self.word = none;
         self.layers = layers;
         self.owned = owned;
