@@ -8,6 +8,13 @@
 //! cargo run --release -p ferrovec --example encoder_memory -- <model dir> f32|int8 [native|interpreted <wasm dir>]
 //! ```
 //! `<wasm dir>` holds `ferrovec-simd.wasm` and `ferrovec-encoder-simd.wasm` (`make wasm`).
+//!
+//! Measured for all-MiniLM-L6-v2 (model.safetensors 90.9 MB), release build, VmRSS after
+//! load: Native f32 +94.7 MB (memory_bytes 90.9 MB), Native int8 +25.1 MB (23.5 MB): 0.265x
+//! (before int8 quantized the word table and let go of the file: about 102 MB). Interpreted
+//! f32 +186.8 MB (185.1 MB: the host's buffer and the instance's memory), Interpreted int8
+//! +208.7 MB (206.9 MB): the host keeps the file to rebuild the instance after a trap, and
+//! linear memory keeps the size it reached while quantizing.
 
 use ferrovec::backend::{BundledModule, InterpretedOptions};
 use ferrovec::{Encoder, EncoderOptions, Engine, WeightPrecision};
