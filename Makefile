@@ -55,7 +55,7 @@ help:
 	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
 	@echo "make bench-encoder-wasm  the text encoder natively, in wasmi and in V8: ms per 128-token sequence"
-	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
+	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8); bench-chromium: in headless Chromium"
 	@echo "make web   serve the browser example (examples/web: semantic search offline, in a Web Worker) on 127.0.0.1:$(WEB_PORT)"
 	@echo "make test-web  the browser example in headless Chromium (playwright-core), tiny model (web-measure: the real model, timings)"
 	@echo "make bench-index  vector index vs faiss (HNSWFlat, HNSWSQ8), hnswlib and usearch from Python: real and generated sets"
@@ -809,6 +809,13 @@ bench-kotlin: build deps-jvm
 bench-js: wasm deps-node
 	$(CARGO) run -q --release --locked -p ferrovec-core --example scan_native
 	$(NODE) bindings/js/bench/scan.mjs
+
+# The same scans in headless Chromium (bindings/js/bench/scan-chromium.mjs), after the native
+# ones: issue 16's V8 / native ratio in a browser.
+.PHONY: bench-chromium
+bench-chromium: wasm deps-chromium deps-web-test
+	$(CARGO) run -q --release --locked -p ferrovec-core --example scan_native
+	CHROMIUM=$(CHROMIUM) $(NODE) bindings/js/bench/scan-chromium.mjs
 
 # The vector index against the strongest peers, from Python, as a user choosing a library
 # would (issue 15; bench/README.md): faiss-cpu (IndexHNSWFlat, IndexHNSWSQ8), hnswlib and
