@@ -10,7 +10,9 @@
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ABI_VERSION, CAP_ENCODER, CAP_INDEX, CAP_INDEX_MODEL_ID, CAP_SIMD128, CAP_SOLVER } from '../ferrovec.mjs';
+import {
+  ABI_VERSION, CAP_ENCODER, CAP_ENCODER_INT8, CAP_INDEX, CAP_INDEX_MODEL_ID, CAP_SIMD128, CAP_SOLVER,
+} from '../ferrovec.mjs';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const from = process.env.FERROVEC_WASM_DIR
@@ -22,8 +24,8 @@ const MODULES = [
   ['ferrovec-simd.wasm', CAP_INDEX | CAP_INDEX_MODEL_ID | CAP_SIMD128],
   ['ferrovec-solver.wasm', CAP_SOLVER],
   ['ferrovec-solver-simd.wasm', CAP_SOLVER | CAP_SIMD128],
-  ['ferrovec-encoder.wasm', CAP_ENCODER],
-  ['ferrovec-encoder-simd.wasm', CAP_ENCODER | CAP_SIMD128],
+  ['ferrovec-encoder.wasm', CAP_ENCODER | CAP_ENCODER_INT8],
+  ['ferrovec-encoder-simd.wasm', CAP_ENCODER | CAP_ENCODER_INT8 | CAP_SIMD128],
 ];
 
 function fail(message) {
