@@ -208,18 +208,22 @@ unsafe fn scan_blocks<V: F32Vector, const R: usize, const K: usize>(
     let q = query.as_ptr();
     let n_rows = out.len().min(rows.len() / dims);
     let (out, rows) = (&mut out[..n_rows], &rows[..n_rows * dims]);
-    let mut blocks = rows.chunks_exact(R * dims).zip(out.chunks_exact_mut(R));
-    for (block, out) in &mut blocks {
-        let p = block.as_ptr();
-        let starts: [*const f32; R] = core::array::from_fn(|r| p.wrapping_add(r * dims));
-        // SAFETY: each of the R rows of the block has `dims` elements; the caller vouches
-        // for the CPU.
+    // The rows in flight come from R streams far apart (rows i, per + i, 2 per + i, ...),
+    // each read front to back, rather than from R neighbouring rows: the hardware prefetcher
+    // follows R sequential streams, while neighbouring rows interleave R positions of one
+    // stream out of order.
+    let per = n_rows / R;
+    let p = rows.as_ptr();
+    for i in 0..per {
+        let starts: [*const f32; R] =
+            core::array::from_fn(|r| p.wrapping_add((r * per + i) * dims));
+        // SAFETY: row r * per + i < n_rows has `dims` elements; the caller vouches for the CPU.
         let sums = unsafe { row_sums::<V, R, K, true>(q, starts, dims, step) };
-        for (o, s) in out.iter_mut().zip(sums) {
-            *o = finish(s);
+        for (r, s) in sums.into_iter().enumerate() {
+            out[r * per + i] = finish(s);
         }
     }
-    let done = n_rows / R * R;
+    let done = per * R;
     for (row, o) in rows[done * dims..].chunks_exact(dims).zip(&mut out[done..]) {
         // SAFETY: as above, for one row.
         let [s] = unsafe { row_sums::<V, 1, K, true>(q, [row.as_ptr()], dims, step) };
