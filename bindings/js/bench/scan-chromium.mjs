@@ -11,18 +11,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { serve } from '../../../examples/web/tools/serve.mjs';
+import { scanOptions } from './scan-core.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const { chromium } = createRequire(path.join(root, 'examples/web/test/package.json'))('playwright-core');
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 // Chromium's clock ticks in 0.1 ms steps here (no cross-origin isolation): 20 scans per
 // sample, so one tick is at most 0.4% of a 1.2 ms scan's sample.
-const options = { rows: flag('--rows', 20000), dims: flag('--dims', 384), minMs: flag('--min-ms', 1000), repeat: 20 };
+const options = { ...scanOptions(process.argv.slice(2), { minMs: 1000 }), repeat: 20 };
 const MODULES = ['ferrovec.wasm', 'ferrovec-simd.wasm'];
 const KERNELS = ['scan_f32/dot', 'scan_f32/cosine', 'scan_f32/l2sq', 'dot_f32 (per row)'];
 

@@ -3,6 +3,15 @@
 // Data lives in module memory (resident WasmBuffers): the numbers are kernel time plus the
 // ABI call, not JS-side copying.
 
+/** `--rows N --dims D --min-ms T` from command-line `args` (the Node and Chromium runners). */
+export function scanOptions(args, { minMs = 300 } = {}) {
+  const flag = (name, fallback) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  return { rows: flag('--rows', 20000), dims: flag('--dims', 384), minMs: flag('--min-ms', minMs) };
+}
+
 // Deterministic data (splitmix-like LCG), the same for both modules.
 export function rng(seed) {
   let s = BigInt(seed);

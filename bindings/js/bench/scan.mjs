@@ -22,17 +22,11 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 
 import { Ferrovec } from '../ferrovec.mjs';
-import { benchModule } from './scan-core.mjs';
+import { benchModule, scanOptions } from './scan-core.mjs';
 
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const JSON_OUT = args.includes('--json');
-const ROWS = flag('--rows', 20000);
-const DIMS = flag('--dims', 384);
-const MIN_MS = flag('--min-ms', 300);
+const { rows: ROWS, dims: DIMS, minMs: MIN_MS } = scanOptions(args);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wasmDir = process.env.FERROVEC_WASM_DIR ?? path.resolve(here, '../../../target/wasm');

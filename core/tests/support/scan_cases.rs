@@ -32,9 +32,9 @@ pub fn all(k: &Kernels) {
     assert_eq!(engine_hint(), EngineHint::Compiler);
 }
 
-/// Every tail of the 8-element steps (0..=17), around the 4-step unrolled loop (31..=33)
-/// and the interpreter shape's 64-element query blocks (63..=65, 127..=129), an embedding
-/// size and its neighbours.
+/// Every tail of the 8-element steps (0..=17), around the loop unrolled by 2 or 4 steps
+/// (15..=17, 31..=33) and the interpreter shape's 64-element query blocks (63..=65,
+/// 127..=129), an embedding size and its neighbours.
 const DIMS: [usize; 30] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128,
     129, 200, 383, 384, 385,
