@@ -107,6 +107,65 @@ impl core::fmt::Debug for ModelFiles<'_> {
     }
 }
 
+/// A string quoted as `{:?}` prints it for the error messages (`"`, `\` and control chars
+/// escaped), without core's `Debug for str`: that one escapes by Unicode printability, whose
+/// tables and code are some 4 KB of the wasm encoder modules (issue 13's size budget). The
+/// same text as `{:?}` but for non-ASCII chars that `{:?}` escapes (unassigned, format and
+/// combining chars), which are written as they are.
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl core::fmt::Display for Quoted<'_> {
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use core::fmt::Write;
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\0' => f.write_str("\\0")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
+/// An optional string as `{:?}` prints it: `None` or `Some("...")` ([`Quoted`]).
+pub(crate) struct QuotedOption<'a>(pub(crate) Option<&'a str>);
+
+impl core::fmt::Display for QuotedOption<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, "Some({})", Quoted(s)),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+/// A tensor shape as `{:?}` prints a slice of integers (`[2, 3]`), without the `Debug`
+/// machinery for lists (padding adapters for `{:#?}`), which only these messages used.
+pub(crate) struct Shape<'a>(pub(crate) &'a [usize]);
+
+impl core::fmt::Display for Shape<'_> {
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use core::fmt::Write;
+        f.write_char('[')?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        f.write_char(']')
+    }
+}
+
 /// Sequences of one forward pass are grouped until they reach this many tokens: enough rows
 /// for the products to run near the GEMM's peak, few enough that the workspace stays a few
 /// MB (it grows with the tokens of one pass, not with the number of texts).
@@ -151,6 +210,7 @@ impl EncoderWorkspace {
 impl Encoder {
     /// Pairs a tokenizer with a model. Errors ([`Error::InvalidArgument`]) when a token id
     /// of the tokenizer is not below the model's `vocab_size`: they were not made together.
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
     pub fn new(tokenizer: WordPieceTokenizer, model: BertModel) -> Result<Encoder> {
         let vocab = model.config().vocab_size;
         if tokenizer.vocab_size() > vocab {
@@ -169,6 +229,7 @@ impl Encoder {
 
     /// Loads a model from its files (see [`ModelFiles`]). Errors name the file at fault
     /// ([`Error::CorruptFile`]); nothing is allocated for sizes a file merely declares.
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
     pub fn from_files(files: ModelFiles<'_>) -> Result<Encoder> {
         let tokenizer = match (files.tokenizer_json, files.vocab_txt) {
             (Some(json), _) => WordPieceTokenizer::from_spec(&TokenizerSpec::from_json(json)?)?,

@@ -17,6 +17,7 @@ use core::ops::Range;
 
 use super::json::{self, Value};
 use super::sort::heapsort_by;
+use super::Shape;
 use crate::{Error, Result};
 
 /// Largest header accepted (the limit of the reference `safetensors` implementation).
@@ -53,6 +54,7 @@ pub enum Dtype {
 impl Dtype {
     /// Parses the header's dtype string; an unknown one (e.g. an 8-bit float format) is
     /// refused, since its element size would be a guess.
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
     pub fn from_name(name: &str) -> Option<Dtype> {
         Some(match name {
             "F32" => Dtype::F32,
@@ -126,12 +128,14 @@ pub struct SafeTensors {
     len: usize,
 }
 
+#[cfg_attr(feature = "optimize-size", optimize(size))]
 fn corrupt(msg: impl Into<String>) -> Error {
     Error::CorruptFile(format!("safetensors: {}", msg.into()))
 }
 
 impl SafeTensors {
     /// Parses and validates the header of `buffer` (the whole file).
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
     pub fn parse(buffer: &[u8]) -> Result<SafeTensors> {
         let len_bytes: [u8; 8] =
             buffer
@@ -232,6 +236,7 @@ impl SafeTensors {
     }
 }
 
+#[cfg_attr(feature = "optimize-size", optimize(size))]
 fn parse_entry(
     name: &str,
     entry: &Value<'_>,
@@ -273,13 +278,14 @@ fn parse_entry(
                     "tensor \"{name}\": shape entries must be non-negative integers"
                 ))
             })?;
+        shape.push(d);
         numel = numel.checked_mul(d).ok_or_else(|| {
+            let more = if shape.len() < dims.len() { ", ..." } else { "" };
             corrupt(format!(
-                "tensor \"{name}\": shape {:?} overflows the element count",
-                dims.iter().map(|d| d.as_u64()).collect::<Vec<_>>()
+                "tensor \"{name}\": shape {}{more} overflows the element count",
+                Shape(&shape)
             ))
         })?;
-        shape.push(d);
     }
     let bytes = numel.checked_mul(dtype.size()).ok_or_else(|| {
         corrupt(format!(
@@ -316,8 +322,9 @@ fn parse_entry(
     let (begin, end) = (begin as usize, end as usize); // <= data_len
     if end - begin != bytes {
         return Err(corrupt(format!(
-            "tensor \"{name}\": data_offsets [{begin}, {end}] hold {} bytes but shape {shape:?} of {} needs {bytes}",
+            "tensor \"{name}\": data_offsets [{begin}, {end}] hold {} bytes but shape {} of {} needs {bytes}",
             end - begin,
+            Shape(&shape),
             dtype.name()
         )));
     }

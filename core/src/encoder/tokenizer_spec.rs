@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 
 use super::json::{self, Value};
 use super::sort::heapsort_by;
+use super::{Quoted, QuotedOption};
 use crate::{Error, Result};
 
 /// The BERT normalizer's options (`normalizer` in `tokenizer.json`).
@@ -58,10 +59,12 @@ pub struct TokenizerSpec {
 
 const WHAT: &str = "tokenizer.json";
 
+#[cfg_attr(feature = "optimize-size", optimize(size))]
 fn corrupt(msg: impl core::fmt::Display) -> Error {
     Error::CorruptFile(format!("{WHAT}: {msg}"))
 }
 
+#[cfg_attr(feature = "optimize-size", optimize(size))]
 fn bool_field(obj: &Value<'_>, key: &str, default: bool) -> Result<bool> {
     match obj.get(key) {
         None => Ok(default),
@@ -74,6 +77,7 @@ fn bool_field(obj: &Value<'_>, key: &str, default: bool) -> Result<bool> {
     }
 }
 
+#[cfg_attr(feature = "optimize-size", optimize(size))]
 fn str_field(obj: &Value<'_>, key: &str) -> Result<String> {
     let v = json::field(obj, key, WHAT)?;
     v.as_str()
@@ -81,6 +85,7 @@ fn str_field(obj: &Value<'_>, key: &str) -> Result<String> {
         .ok_or_else(|| corrupt(format_args!("\"{key}\" must be a string, got {}", v.kind())))
 }
 
+#[cfg_attr(feature = "optimize-size", optimize(size))]
 fn id_of(v: &Value<'_>, what: &str) -> Result<u32> {
     v.as_u64()
         .filter(|&id| id <= i32::MAX as u64)
@@ -90,6 +95,7 @@ fn id_of(v: &Value<'_>, what: &str) -> Result<u32> {
 
 impl TokenizerSpec {
     /// Parses `tokenizer.json`.
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
     pub fn from_json(bytes: &[u8]) -> Result<TokenizerSpec> {
         let root = json::parse(bytes, WHAT)?;
         if root.as_object().is_none() {
@@ -100,7 +106,8 @@ impl TokenizerSpec {
             Some("WordPiece") => {}
             other => {
                 return Err(corrupt(format_args!(
-                    "model.type {other:?} is not supported: only \"WordPiece\""
+                    "model.type {} is not supported: only \"WordPiece\"",
+                    QuotedOption(other)
                 )))
             }
         }
@@ -138,8 +145,8 @@ impl TokenizerSpec {
             for (i, a) in run.iter().enumerate() {
                 if let Some(b) = run[i + 1..].iter().find(|b| vocab[a.1].0 == vocab[b.1].0) {
                     return Err(corrupt(format_args!(
-                        "model.vocab lists {:?} twice",
-                        vocab[b.1].0
+                        "model.vocab lists {} twice",
+                        Quoted(&vocab[b.1].0)
                     )));
                 }
             }
@@ -148,7 +155,8 @@ impl TokenizerSpec {
         let unk_token = str_field(model, "unk_token")?;
         if !vocab.iter().any(|(t, _)| *t == unk_token) {
             return Err(corrupt(format_args!(
-                "model.unk_token {unk_token:?} is not in model.vocab"
+                "model.unk_token {} is not in model.vocab",
+                Quoted(&unk_token)
             )));
         }
         let continuing_subword_prefix = match model.get("continuing_subword_prefix") {
@@ -169,7 +177,8 @@ impl TokenizerSpec {
                     Some("BertNormalizer") => {}
                     other => {
                         return Err(corrupt(format_args!(
-                            "normalizer.type {other:?} is not supported: only \"BertNormalizer\""
+                            "normalizer.type {} is not supported: only \"BertNormalizer\"",
+                            QuotedOption(other)
                         )))
                     }
                 }

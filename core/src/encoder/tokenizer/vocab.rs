@@ -5,6 +5,7 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::encoder::Quoted;
 use crate::{Error, Result};
 
 /// Tokens in id order, looked up by their bytes.
@@ -55,6 +56,7 @@ fn slot_of(h: u64, id: u32) -> u64 {
 impl Vocab {
     /// Builds the vocabulary from tokens in id order (token `i` has id `i`). Refuses an
     /// empty vocabulary, duplicate tokens and more than `u32::MAX` tokens or bytes.
+    #[cfg_attr(feature = "optimize-size", optimize(size))]
     pub(super) fn new<S: AsRef<str>>(tokens: &[S]) -> Result<Vocab> {
         if tokens.is_empty() {
             return Err(Error::InvalidArgument("the vocabulary is empty".into()));
@@ -97,8 +99,8 @@ impl Vocab {
             let h = hash(key);
             if let Some(other) = vocab.get_hashed(key, h) {
                 return Err(Error::InvalidArgument(format!(
-                    "duplicate token {:?} in the vocabulary (ids {other} and {id})",
-                    core::str::from_utf8(key).unwrap_or("?"),
+                    "duplicate token {} in the vocabulary (ids {other} and {id})",
+                    Quoted(core::str::from_utf8(key).unwrap_or("?")),
                 )));
             }
             let mut i = h as usize & mask;
