@@ -29,6 +29,30 @@ def chars():
         yield c
 
 
+CJK_FIRST, CJK_LAST = 0x2F800, 0x2FA1D
+
+
+def packed(rs, flags=None):
+    """Inclusive ranges -> u32 each: start << 11 | flag << 10 | (end - start)."""
+    out = []
+    for i, (a, b) in enumerate(rs):
+        assert b - a < 1024 and a < MAX
+        out.append(a << 11 | (flags[i] if flags else 0) << 10 | (b - a))
+    return out
+
+
+def flagged_ranges(codes, flag):
+    """Sorted code points -> inclusive ranges of equal flag(c): ([(start, end)], [flag])."""
+    rs, fs = [], []
+    for c in sorted(codes):
+        if rs and rs[-1][1] + 1 == c and fs[-1] == flag(c):
+            rs[-1][1] = c
+        else:
+            rs.append([c, c])
+            fs.append(flag(c))
+    return [tuple(r) for r in rs], fs
+
+
 def ranges(codes):
     """Sorted code points -> inclusive (start, end) ranges."""
     out = []
@@ -132,6 +156,7 @@ def main():
         assert decomp.pop(c) == want and stripped.pop(c) == want, hex(c)
     dec_keys, dec_vals, pool = [], [], []
     bmp_keys, bmp_vals = [], []  # the common case, 4 bytes each: BMP -> one BMP char, a starter
+    cjk = []  # the CJK compatibility ideographs supplement: each one decomposes to one starter
     for c in sorted(decomp):
         d = decomp[c]
         for e in d:
@@ -153,7 +178,10 @@ def main():
             v = off | (len(kept) << 21) | (1 << 24)
         if starter:
             v |= 1 << 31
-        if c <= 0xFFFF and starter and len(kept) == 1 and ord(kept) <= 0xFFFF:
+        if CJK_FIRST <= c <= CJK_LAST:
+            assert starter and len(kept) == 1 and c == CJK_FIRST + len(cjk), hex(c)
+            cjk.append(ord(kept))
+        elif c <= 0xFFFF and starter and len(kept) == 1 and ord(kept) <= 0xFFFF:
             bmp_keys.append(c)
             bmp_vals.append(ord(kept))
         else:
@@ -176,7 +204,8 @@ def main():
                 continue
         runs.append([c, 1, 1, delta])
     for r in runs:
-        assert r[1] < 65536
+        assert r[1] < 1024 and r[2] in (1, 2) and r[0] < MAX
+    assert len(cjk) == CJK_LAST - CJK_FIRST + 1
 
     ws_mn_check = [c for c in mn if c in pre_ws or c in pre_punct]
     assert not ws_mn_check
@@ -184,6 +213,9 @@ def main():
     def fmt_ranges(name, doc, rs):
         body = "".join(f"    (0x{a:X}, 0x{b:X}),\n" for a, b in rs)
         return f"/// {doc}\npub(super) static {name}: [(u32, u32); {len(rs)}] = [\n{body}];\n\n"
+
+    def fmt_packed(name, doc, xs):
+        return fmt_u32(name, doc, xs, 6)
 
     def fmt_u32(name, doc, xs, per=8, ty="u32"):
         lines = []
@@ -201,21 +233,23 @@ def main():
     out.append(fmt_ranges("CLEAN_WHITESPACE", "Mapped to ' ' by `clean_text` (other than ' ' itself).", ranges(clean_ws)))
     out.append(fmt_ranges("CHINESE", "Surrounded by spaces by `handle_chinese_chars`.", ranges(chinese_set)))
     out.append(fmt_ranges("SPLIT_WHITESPACE", "Whitespace to the pre-tokenizer: splits words and is dropped.", ranges(pre_ws)))
-    out.append(fmt_ranges("PUNCTUATION", "Punctuation to the pre-tokenizer: each one a word of its own.", ranges(pre_punct)))
-    out.append(fmt_ranges("NONSPACING", "Dropped by `strip_accents` (nonspacing marks that do not decompose).", ranges(mn)))
-    out.append(fmt_ranges("NONSPACING_STARTER", "The subset of NONSPACING with canonical combining class 0.", ranges(c for c in mn if c not in nonzero)))
+    out.append(fmt_packed("PUNCTUATION", "Punctuation to the pre-tokenizer, each one a word of its own: packed ranges (`start << 11 | end - start`).", packed(ranges(pre_punct))))
+    mn_ranges, mn_starter = flagged_ranges(mn, lambda c: int(c not in nonzero))
+    out.append(fmt_packed("NONSPACING", "Dropped by `strip_accents` (nonspacing marks that do not decompose): packed ranges (`start << 11 | starter << 10 | end - start`), `starter`: canonical combining class 0.", packed(mn_ranges, mn_starter)))
     out.append("/// Kept by `strip_accents` but reordered by NFD: (code point, canonical combining class).\n")
     out.append(f"pub(super) static COMBINING_KEPT: [(u32, u8); {len(survivors)}] = [\n")
     out.append("".join(f"    (0x{c:X}, {ccc[c]}),\n" for c in survivors))
     out.append("];\n\n")
     out.append(fmt_u32("DECOMP_BMP_KEYS", "BMP code points whose decomposition starts with a starter and keeps one BMP char.", bmp_keys, 10, "u16"))
     out.append(fmt_u32("DECOMP_BMP_VALUES", "`strip_accents` of DECOMP_BMP_KEYS[i].", bmp_vals, 10, "u16"))
+    out.append(f"/// The first of the CJK compatibility ideographs supplement (U+{CJK_FIRST:X}..=U+{CJK_LAST:X}), which all decompose.\npub(super) const DECOMP_CJK_FIRST: u32 = 0x{CJK_FIRST:X};\n\n")
+    out.append(fmt_u32("DECOMP_CJK", "`strip_accents` of DECOMP_CJK_FIRST + i: one char, a starter.", cjk))
     out.append(fmt_u32("DECOMP_KEYS", "The other code points with a canonical decomposition (Hangul syllables excluded: algorithmic).", dec_keys))
     out.append(fmt_u32("DECOMP_VALUES", "`strip_accents` of DECOMP_KEYS[i]: bits 0-20 one char, or (bit 24 set) bits 0-20 an offset into DECOMP_POOL and bits 21-23 a length; bit 31: the decomposition starts with a starter.", dec_vals))
     out.append(fmt_u32("DECOMP_POOL", "Multi-char `strip_accents` results.", pool))
-    out.append("/// Lowercase runs: (first, count, stride, delta): first + k * stride maps to itself + delta, k < count.\n")
-    out.append(f"pub(super) static LOWER_RUNS: [(u32, u16, u8, i32); {len(runs)}] = [\n")
-    out.append("".join(f"    (0x{a:X}, {n}, {s}, {d}),\n" for a, n, s, d in runs))
+    out.append("/// Lowercase runs: (first << 11 | (stride - 1) << 10 | count, delta): first + k * stride maps to itself + delta, k < count.\n")
+    out.append(f"pub(super) static LOWER_RUNS: [(u32, i32); {len(runs)}] = [\n")
+    out.append("".join(f"    (0x{a << 11 | (s - 1) << 10 | n:X}, {d}),\n" for a, n, s, d in runs))
     out.append("];\n\n")
     out.append("/// Lowercase mappings to more than one char.\n")
     out.append(f"pub(super) static LOWER_MULTI: [(u32, &str); {len(multi)}] = [\n")

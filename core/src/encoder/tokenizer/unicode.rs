@@ -3,8 +3,8 @@
 
 use super::tables::{
     CHINESE, CLEAN_REMOVED, CLEAN_WHITESPACE, COMBINING_KEPT, DECOMP_BMP_KEYS, DECOMP_BMP_VALUES,
-    DECOMP_KEYS, DECOMP_POOL, DECOMP_VALUES, LOWER_MULTI, LOWER_RUNS, NONSPACING,
-    NONSPACING_STARTER, PUNCTUATION, SPLIT_WHITESPACE,
+    DECOMP_CJK, DECOMP_CJK_FIRST, DECOMP_KEYS, DECOMP_POOL, DECOMP_VALUES, LOWER_MULTI,
+    LOWER_RUNS, NONSPACING, PUNCTUATION, SPLIT_WHITESPACE,
 };
 
 /// Whether `c` lies in one of the sorted, inclusive, disjoint `ranges`.
@@ -14,6 +14,14 @@ fn in_ranges(ranges: &[(u32, u32)], c: u32) -> bool {
         Some(&(_, end)) => c <= end,
         None => false,
     }
+}
+
+/// The flag of the packed range of the sorted, disjoint `ranges` (`start << 11 | flag << 10 |
+/// end - start`, half the bytes of `(start, end)` pairs) that holds `c`, if one does.
+fn in_packed(ranges: &[u32], c: u32) -> Option<bool> {
+    let i = ranges.partition_point(|&r| r >> 11 <= c);
+    let r = *ranges.get(i.checked_sub(1)?)?;
+    (c - (r >> 11) <= r & 0x3FF).then_some(r & 0x400 != 0)
 }
 
 /// What `clean_text` does to a char.
@@ -50,7 +58,7 @@ pub(super) fn is_split_whitespace(c: char) -> bool {
 
 /// A word of its own to the pre-tokenizer.
 pub(super) fn is_punctuation(c: char) -> bool {
-    in_ranges(&PUNCTUATION, c as u32)
+    in_packed(&PUNCTUATION, c as u32).is_some()
 }
 
 /// The lowercase of a char: one char, or (U+0130 so far) a short string.
@@ -61,11 +69,11 @@ pub(super) enum Lower {
 
 pub(super) fn lowercase(c: char) -> Lower {
     let u = c as u32;
-    let i = LOWER_RUNS.partition_point(|&(first, ..)| first <= u);
-    if let Some(&(first, count, stride, delta)) = i.checked_sub(1).and_then(|i| LOWER_RUNS.get(i)) {
-        let off = u - first;
-        let stride = u32::from(stride.max(1));
-        if off.is_multiple_of(stride) && off / stride < u32::from(count) {
+    let i = LOWER_RUNS.partition_point(|&(packed, _)| packed >> 11 <= u);
+    if let Some(&(packed, delta)) = i.checked_sub(1).and_then(|i| LOWER_RUNS.get(i)) {
+        let off = u - (packed >> 11);
+        let stride = 1 + (packed >> 10 & 1);
+        if off.is_multiple_of(stride) && off / stride < packed & 0x3FF {
             let mapped = u.wrapping_add_signed(delta);
             if let Some(m) = char::from_u32(mapped) {
                 return Lower::One(m);
@@ -139,6 +147,18 @@ pub(super) fn strip_accents(c: char) -> Strip {
             };
         }
     }
+    if let Some(&v) = u
+        .checked_sub(DECOMP_CJK_FIRST)
+        .and_then(|i| DECOMP_CJK.get(i as usize))
+    {
+        let mut chars = ['\0'; MAX_STRIPPED];
+        chars[0] = char::from_u32(v).unwrap_or('\u{FFFD}');
+        return Strip::Decompose {
+            starter: true,
+            chars,
+            len: 1,
+        };
+    }
     if let Ok(i) = DECOMP_KEYS.binary_search(&u) {
         let v = DECOMP_VALUES.get(i).copied().unwrap_or(0);
         let starter = v & (1 << 31) != 0;
@@ -162,10 +182,8 @@ pub(super) fn strip_accents(c: char) -> Strip {
             len,
         };
     }
-    if in_ranges(&NONSPACING, u) {
-        return Strip::Drop {
-            starter: in_ranges(&NONSPACING_STARTER, u),
-        };
+    if let Some(starter) = in_packed(&NONSPACING, u) {
+        return Strip::Drop { starter };
     }
     Strip::Keep(kept_combining_class(c))
 }
@@ -173,9 +191,14 @@ pub(super) fn strip_accents(c: char) -> Strip {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     fn sorted_disjoint(r: &[(u32, u32)]) -> bool {
         r.iter().all(|&(a, b)| a <= b) && r.windows(2).all(|w| w[0].1 < w[1].0)
+    }
+
+    fn unpacked(r: &[u32]) -> Vec<(u32, u32)> {
+        r.iter().map(|&p| (p >> 11, (p >> 11) + (p & 0x3FF))).collect()
     }
 
     #[test]
@@ -185,9 +208,8 @@ mod tests {
             &CLEAN_WHITESPACE,
             &CHINESE,
             &SPLIT_WHITESPACE,
-            &PUNCTUATION,
-            &NONSPACING,
-            &NONSPACING_STARTER,
+            &unpacked(&PUNCTUATION),
+            &unpacked(&NONSPACING),
         ] {
             assert!(sorted_disjoint(t));
         }
@@ -204,7 +226,10 @@ mod tests {
             }
         }
         assert!(COMBINING_KEPT.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(LOWER_RUNS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(LOWER_RUNS.windows(2).all(|w| w[0].0 >> 11 < w[1].0 >> 11));
+        // DECOMP_CJK is looked up first: its block must not be listed in DECOMP_KEYS as well.
+        let cjk = DECOMP_CJK_FIRST..DECOMP_CJK_FIRST + DECOMP_CJK.len() as u32;
+        assert!(DECOMP_KEYS.iter().all(|k| !cjk.contains(k)));
         assert!(LOWER_MULTI.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
@@ -234,6 +259,24 @@ mod tests {
             Strip::Drop { starter: false }
         ));
         assert!(matches!(strip_accents('a'), Strip::Keep(0)));
+        // A nonspacing mark of class 0 (U+0E31) and one of class 216 (U+0F39), and the CJK
+        // compatibility block (U+2F800 -> U+4E3D).
+        assert!(matches!(
+            strip_accents('\u{E31}'),
+            Strip::Drop { starter: true }
+        ));
+        assert!(matches!(
+            strip_accents('\u{F39}'),
+            Strip::Drop { starter: false }
+        ));
+        match strip_accents('\u{2F800}') {
+            Strip::Decompose {
+                starter: true,
+                chars,
+                len: 1,
+            } => assert_eq!(chars[0], '\u{4E3D}'),
+            _ => panic!("U+2F800"),
+        }
         match strip_accents('한') {
             Strip::Decompose { len: 3, chars, .. } => {
                 assert_eq!(&chars[..3], &['\u{1112}', '\u{1161}', '\u{11AB}'])
