@@ -280,7 +280,11 @@ fn parse_entry(
             })?;
         shape.push(d);
         numel = numel.checked_mul(d).ok_or_else(|| {
-            let more = if shape.len() < dims.len() { ", ..." } else { "" };
+            let more = if shape.len() < dims.len() {
+                ", ..."
+            } else {
+                ""
+            };
             corrupt(format!(
                 "tensor \"{name}\": shape {}{more} overflows the element count",
                 Shape(&shape)

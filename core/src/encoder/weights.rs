@@ -14,8 +14,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::config::BertConfig;
-use super::Shape;
 use super::safetensors::{Dtype, SafeTensors, TensorInfo};
+use super::Shape;
 use crate::kernels::{i8_padded_len, quantize_weights_i8, QuantizedRows};
 use crate::{Error, Result};
 

@@ -3,8 +3,8 @@
 
 use super::tables::{
     CHINESE, CLEAN_REMOVED, CLEAN_WHITESPACE, COMBINING_KEPT, DECOMP_BMP_KEYS, DECOMP_BMP_VALUES,
-    DECOMP_CJK, DECOMP_CJK_FIRST, DECOMP_KEYS, DECOMP_POOL, DECOMP_VALUES, LOWER_MULTI,
-    LOWER_RUNS, NONSPACING, PUNCTUATION, SPLIT_WHITESPACE,
+    DECOMP_CJK, DECOMP_CJK_FIRST, DECOMP_KEYS, DECOMP_POOL, DECOMP_VALUES, LOWER_MULTI, LOWER_RUNS,
+    NONSPACING, PUNCTUATION, SPLIT_WHITESPACE,
 };
 
 /// Whether `c` lies in one of the sorted, inclusive, disjoint `ranges`.
@@ -198,7 +198,9 @@ mod tests {
     }
 
     fn unpacked(r: &[u32]) -> Vec<(u32, u32)> {
-        r.iter().map(|&p| (p >> 11, (p >> 11) + (p & 0x3FF))).collect()
+        r.iter()
+            .map(|&p| (p >> 11, (p >> 11) + (p & 0x3FF)))
+            .collect()
     }
 
     #[test]
