@@ -19,7 +19,7 @@
 //! # Ok::<(), ferrovec_core::Error>(())
 //! ```
 #![no_std]
-#![cfg_attr(feature = "optimize-size", feature(optimize_attribute))]
+#![cfg_attr(ferrovec_optimize_size, feature(optimize_attribute))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 

@@ -135,7 +135,7 @@ pub extern "C" fn fv_encoder_load_with(
 }
 
 /// Both loads: takes the weights block over, gives it back on failure.
-#[cfg_attr(target_arch = "wasm32", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn load(weights: u32, weights_len: u32, files: FileArgs, precision: u32, out_handle: u32) -> i32 {
     call(|reg| {
         take_block(weights, weights_len, "weights")?;

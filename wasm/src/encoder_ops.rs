@@ -88,7 +88,7 @@ pub const PRECISION_F32: u32 = 0;
 pub const PRECISION_INT8: u32 = 1;
 
 /// The precision an ABI code names; anything else is [`Error::InvalidArgument`].
-#[cfg_attr(target_arch = "wasm32", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub fn precision_from_code(code: u32) -> Result<WeightPrecision> {
     match code {
         PRECISION_F32 => Ok(WeightPrecision::F32),
@@ -104,7 +104,7 @@ pub fn precision_from_code(code: u32) -> Result<WeightPrecision> {
 /// the encoder lives) and the model's small files in module memory, its linear layers held
 /// at `precision` (a `PRECISION_*` code); writes its handle (u32) to `out_handle`.
 #[allow(clippy::too_many_arguments)]
-#[cfg_attr(target_arch = "wasm32", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub fn load(
     mem: &impl Memory,
     reg: &mut Registry<ModuleEncoder>,

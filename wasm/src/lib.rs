@@ -11,9 +11,9 @@
 //! ([`memory`]), the kernel call bodies ([`ops`]) and the [`handles`] registry — are
 //! unit-tested on the host.
 #![cfg_attr(target_arch = "wasm32", no_std)]
-// Cold code built for size (`#[optimize(size)]`): the wasm32 build is nightly already
-// (build-std, libm's intrinsics; `make wasm` sets RUSTC_BOOTSTRAP=1).
-#![cfg_attr(target_arch = "wasm32", feature(optimize_attribute))]
+// The encoder's loading code built for size (`#[optimize(size)]`, nightly): `make wasm` sets
+// the cfg (core/Cargo.toml's lints say why it is not a feature).
+#![cfg_attr(ferrovec_optimize_size, feature(optimize_attribute))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 

@@ -51,12 +51,12 @@ pub enum Pooling {
     Cls,
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn corrupt(what: &str, msg: impl core::fmt::Display) -> Error {
     Error::CorruptFile(format!("{what}: {msg}"))
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn size(obj: &Value<'_>, key: &str, what: &str, max: usize) -> Result<usize> {
     let v = json::field_u64(obj, key, what)?;
     if v == 0 || v > max as u64 {
@@ -75,7 +75,7 @@ impl BertConfig {
     /// `hidden_size` not divisible by `num_attention_heads`, an activation other than
     /// `"gelu"` (the exact erf form is all the forward pass implements), a position
     /// embedding type other than `"absolute"`, and a negative or non-finite epsilon.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_json(bytes: &[u8]) -> Result<BertConfig> {
         const WHAT: &str = "config.json";
         let v = json::parse(bytes, WHAT)?;
@@ -161,7 +161,7 @@ impl BertConfig {
 }
 
 /// A value for an error message: strings quoted, others by kind.
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn describe(v: &Value<'_>) -> String {
     match v.as_str() {
         Some(s) => format!("\"{}\"", s.chars().take(64).collect::<String>()),
@@ -173,7 +173,7 @@ impl Pooling {
     /// Parses a sentence-transformers `1_Pooling/config.json`: exactly one of
     /// `pooling_mode_mean_tokens` and `pooling_mode_cls_token` must be true; max pooling,
     /// mean-sqrt-len pooling, weighted or last-token pooling are refused by name.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_json(bytes: &[u8]) -> Result<Pooling> {
         const WHAT: &str = "1_Pooling/config.json";
         let v = json::parse(bytes, WHAT)?;
@@ -218,7 +218,7 @@ impl Pooling {
 
 /// Reads `max_seq_length` from a sentence-transformers `sentence_bert_config.json`: the
 /// length the tokenizer truncates to for this model (256 for all-MiniLM-L6-v2).
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub fn max_seq_length_from_json(bytes: &[u8]) -> Result<usize> {
     const WHAT: &str = "sentence_bert_config.json";
     let v = json::parse(bytes, WHAT)?;

@@ -80,7 +80,7 @@ impl Hasher {
 }
 
 /// The id of the encoder made of `tokenizer` and `model` (see the module docs).
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub(crate) fn model_id(tokenizer: &WordPieceTokenizer, model: &BertModel) -> Result<u64> {
     let mut h = Hasher::new();
     let c = model.config();
@@ -133,7 +133,7 @@ pub(crate) fn model_id(tokenizer: &WordPieceTokenizer, model: &BertModel) -> Res
 
 /// The weights' part of the id, taken once at load from the f32 values (before any
 /// quantization, which drops them).
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub(crate) fn weights_id(w: &Weights) -> Result<u64> {
     let mut h = Hasher::new();
     let e = w.embeddings()?;

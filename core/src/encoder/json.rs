@@ -94,7 +94,7 @@ impl<'a> Value<'a> {
 
     /// A non-negative integer that fits `u64`, written without fraction or exponent (`3`,
     /// not `3.0` or `3e0`): the form every size and offset in a model file has.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Value::Number(text) if text.bytes().all(|b| b.is_ascii_digit()) => text.parse().ok(),
@@ -109,7 +109,7 @@ impl<'a> Value<'a> {
     /// Not `str::parse`: its correctly rounded parser carries a 10 KB table of powers of
     /// five into the wasm encoder modules, for the one float a model file has (LayerNorm's
     /// epsilon, used as an f32).
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Number(text) => Some(number_f64(text)),
@@ -118,7 +118,7 @@ impl<'a> Value<'a> {
     }
 
     /// A short name of the kind of value, for error messages.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -133,7 +133,7 @@ impl<'a> Value<'a> {
 
 /// Parses one JSON document. `what` names the file in error messages (e.g.
 /// `"config.json"`).
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub fn parse<'a>(input: &'a [u8], what: &str) -> Result<Value<'a>> {
     if input.len() > MAX_INPUT {
         return Err(Error::CorruptFile(format!(
@@ -174,7 +174,7 @@ struct Parser<'a, 'w> {
 }
 
 impl<'a> Parser<'a, '_> {
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn error(&self, expected: &str) -> Error {
         let found = match self.bytes.get(self.pos) {
             None => String::from("end of input"),
@@ -197,7 +197,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn expect_literal(&mut self, literal: &str) -> Result<()> {
         if self.bytes[self.pos..].starts_with(literal.as_bytes()) {
             self.pos += literal.len();
@@ -207,7 +207,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn value(&mut self, depth: usize) -> Result<Value<'a>> {
         if self.values_left == 0 {
             return Err(Error::CorruptFile(format!(
@@ -228,7 +228,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn check_depth(&self, depth: usize) -> Result<()> {
         if depth > MAX_DEPTH {
             return Err(Error::CorruptFile(format!(
@@ -239,7 +239,7 @@ impl<'a> Parser<'a, '_> {
         Ok(())
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn array(&mut self, depth: usize) -> Result<Value<'a>> {
         self.check_depth(depth)?;
         self.pos += 1; // '['
@@ -264,7 +264,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn object(&mut self, depth: usize) -> Result<Value<'a>> {
         self.check_depth(depth)?;
         self.pos += 1; // '{'
@@ -300,7 +300,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn number(&mut self) -> Result<Value<'a>> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
@@ -332,14 +332,14 @@ impl<'a> Parser<'a, '_> {
         Ok(Value::Number(&self.text[start..self.pos]))
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
         }
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn hex4(&mut self) -> Result<u32> {
         let mut v = 0u32;
         for _ in 0..4 {
@@ -355,7 +355,7 @@ impl<'a> Parser<'a, '_> {
         Ok(v)
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn string(&mut self) -> Result<Cow<'a, str>> {
         self.pos += 1; // opening quote
         let start = self.pos;
@@ -419,7 +419,7 @@ impl<'a> Parser<'a, '_> {
 
     /// The character of a `\uXXXX` escape (after the `u`), joining surrogate pairs; a lone
     /// surrogate is an error (it is not a character, and Rust strings cannot hold it).
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn unicode_escape(&mut self) -> Result<char> {
         let hi = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&hi) {
@@ -443,14 +443,14 @@ impl<'a> Parser<'a, '_> {
 
 /// Helpers the model-file readers share: a member of a required type, with an error that
 /// names the file and the key.
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub(crate) fn field<'v, 'a>(obj: &'v Value<'a>, key: &str, what: &str) -> Result<&'v Value<'a>> {
     obj.get(key)
         .ok_or_else(|| Error::CorruptFile(format!("{what}: missing \"{key}\"")))
 }
 
 /// A required non-negative integer member.
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub(crate) fn field_u64(obj: &Value<'_>, key: &str, what: &str) -> Result<u64> {
     let v = field(obj, key, what)?;
     v.as_u64().ok_or_else(|| {
@@ -465,7 +465,7 @@ pub(crate) fn field_u64(obj: &Value<'_>, key: &str, what: &str) -> Result<u64> {
 /// up to 19 significant digits as an integer `m` and a decimal exponent `e`, then
 /// `m * 10^e` in f64, exactly rounded when `m < 2^53` and `|e| <= 22` (both factors exact,
 /// one rounding), otherwise one rounding per power of ten.
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn number_f64(text: &str) -> f64 {
     let b = text.as_bytes();
     let mut i = 0;

@@ -115,7 +115,7 @@ impl core::fmt::Debug for ModelFiles<'_> {
 pub(crate) struct Quoted<'a>(pub(crate) &'a str);
 
 impl core::fmt::Display for Quoted<'_> {
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         use core::fmt::Write;
         f.write_char('"')?;
@@ -152,7 +152,7 @@ impl core::fmt::Display for QuotedOption<'_> {
 pub(crate) struct Shape<'a>(pub(crate) &'a [usize]);
 
 impl core::fmt::Display for Shape<'_> {
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         use core::fmt::Write;
         f.write_char('[')?;
@@ -210,7 +210,7 @@ impl EncoderWorkspace {
 impl Encoder {
     /// Pairs a tokenizer with a model. Errors ([`Error::InvalidArgument`]) when a token id
     /// of the tokenizer is not below the model's `vocab_size`: they were not made together.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn new(tokenizer: WordPieceTokenizer, model: BertModel) -> Result<Encoder> {
         let vocab = model.config().vocab_size;
         if tokenizer.vocab_size() > vocab {
@@ -229,7 +229,7 @@ impl Encoder {
 
     /// Loads a model from its files (see [`ModelFiles`]). Errors name the file at fault
     /// ([`Error::CorruptFile`]); nothing is allocated for sizes a file merely declares.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_files(files: ModelFiles<'_>) -> Result<Encoder> {
         let tokenizer = match (files.tokenizer_json, files.vocab_txt) {
             (Some(json), _) => WordPieceTokenizer::from_spec(&TokenizerSpec::from_json(json)?)?,

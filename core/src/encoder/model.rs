@@ -177,7 +177,7 @@ impl BertModel {
     /// Builds a model from the files of a sentence-transformers model directory:
     /// `model.safetensors` (shared, not copied), `config.json`, and optionally
     /// `1_Pooling/config.json` (missing: mean pooling) and `sentence_bert_config.json`.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_files(
         safetensors: ModelBytes,
         config_json: &[u8],
@@ -241,7 +241,7 @@ impl BertModel {
     /// on the fly. Embeddings stay close to the f32 model's, not equal (the accuracy is
     /// measured in `core/tests/encoder_reference.rs`). A no-op if already int8; on error
     /// the model is unchanged.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn quantize_int8(&mut self) -> Result<()> {
         // The fingerprint (`weights_id`) stays the checkpoint's: an index built with the f32
         // model can be searched with the int8 one (cosine >= 0.998 between their vectors).
@@ -250,7 +250,7 @@ impl BertModel {
 
     /// The model at the given precision: [`quantize_int8`](Self::quantize_int8) for
     /// [`WeightPrecision::Int8`]. An int8 model cannot go back to f32 (build it again).
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn with_precision(mut self, precision: WeightPrecision) -> Result<BertModel> {
         match (precision, self.precision()) {
             (WeightPrecision::Int8, _) => self.quantize_int8()?,

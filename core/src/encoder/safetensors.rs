@@ -54,7 +54,7 @@ pub enum Dtype {
 impl Dtype {
     /// Parses the header's dtype string; an unknown one (e.g. an 8-bit float format) is
     /// refused, since its element size would be a guess.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_name(name: &str) -> Option<Dtype> {
         Some(match name {
             "F32" => Dtype::F32,
@@ -128,14 +128,14 @@ pub struct SafeTensors {
     len: usize,
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn corrupt(msg: impl Into<String>) -> Error {
     Error::CorruptFile(format!("safetensors: {}", msg.into()))
 }
 
 impl SafeTensors {
     /// Parses and validates the header of `buffer` (the whole file).
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn parse(buffer: &[u8]) -> Result<SafeTensors> {
         let len_bytes: [u8; 8] =
             buffer
@@ -236,7 +236,7 @@ impl SafeTensors {
     }
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn parse_entry(
     name: &str,
     entry: &Value<'_>,

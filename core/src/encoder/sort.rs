@@ -7,7 +7,7 @@
 //! bytes is the better trade.
 
 /// Sorts `v` so that no element is `less` than the one before it (not stable).
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 pub(crate) fn heapsort_by<T>(v: &mut [T], mut less: impl FnMut(&T, &T) -> bool) {
     let len = v.len();
     // Build a max-heap, then move the maximum to the end `len - 1` times.
@@ -25,7 +25,7 @@ pub(crate) fn heapsort_by<T>(v: &mut [T], mut less: impl FnMut(&T, &T) -> bool) 
 /// belongs (usually a step or two), then rotate it into place. About half the comparisons
 /// of the textbook sift, which matters for strings in an interpreter (wasmi loads a
 /// vocabulary this way).
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn sift_down<T>(v: &mut [T], node: usize, end: usize, less: &mut impl FnMut(&T, &T) -> bool) {
     let mut leaf = node;
     loop {

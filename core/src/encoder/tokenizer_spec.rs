@@ -59,12 +59,12 @@ pub struct TokenizerSpec {
 
 const WHAT: &str = "tokenizer.json";
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn corrupt(msg: impl core::fmt::Display) -> Error {
     Error::CorruptFile(format!("{WHAT}: {msg}"))
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn bool_field(obj: &Value<'_>, key: &str, default: bool) -> Result<bool> {
     match obj.get(key) {
         None => Ok(default),
@@ -77,7 +77,7 @@ fn bool_field(obj: &Value<'_>, key: &str, default: bool) -> Result<bool> {
     }
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn str_field(obj: &Value<'_>, key: &str) -> Result<String> {
     let v = json::field(obj, key, WHAT)?;
     v.as_str()
@@ -85,7 +85,7 @@ fn str_field(obj: &Value<'_>, key: &str) -> Result<String> {
         .ok_or_else(|| corrupt(format_args!("\"{key}\" must be a string, got {}", v.kind())))
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn id_of(v: &Value<'_>, what: &str) -> Result<u32> {
     v.as_u64()
         .filter(|&id| id <= i32::MAX as u64)
@@ -95,7 +95,7 @@ fn id_of(v: &Value<'_>, what: &str) -> Result<u32> {
 
 impl TokenizerSpec {
     /// Parses `tokenizer.json`.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_json(bytes: &[u8]) -> Result<TokenizerSpec> {
         let root = json::parse(bytes, WHAT)?;
         if root.as_object().is_none() {

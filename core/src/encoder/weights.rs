@@ -47,7 +47,7 @@ pub(crate) struct QuantizedLinear {
 }
 
 impl QuantizedLinear {
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn new(w: &[f32], rows: usize, cols: usize) -> Result<QuantizedLinear> {
         let ld = i8_padded_len(cols);
         let oom = || Error::OutOfMemory(format!("{rows} x {ld} int8 weights"));
@@ -117,7 +117,7 @@ pub(crate) struct QuantizedTable {
 const TABLE_BLOCK: usize = 64;
 
 impl QuantizedTable {
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn new(w: &[f32], cols: usize) -> Result<QuantizedTable> {
         // `chunks` below panics on 0, and a ragged last row would be dropped silently.
         if cols == 0 || !w.len().is_multiple_of(cols) {
@@ -279,7 +279,7 @@ fn no_bytes() -> ModelBytes {
 }
 
 impl core::fmt::Debug for Weights {
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Weights")
             .field("layers", &self.layers.len())
@@ -291,7 +291,7 @@ impl core::fmt::Debug for Weights {
     }
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn corrupt(msg: impl Into<String>) -> Error {
     Error::CorruptFile(format!("model weights: {}", msg.into()))
 }
@@ -304,7 +304,7 @@ struct Finder<'a> {
 }
 
 impl<'a> Finder<'a> {
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn new(st: &'a SafeTensors) -> Result<Finder<'a>> {
         const PROBE: &str = "embeddings.word_embeddings.weight";
         for prefix in ["", "bert."] {
@@ -318,7 +318,7 @@ impl<'a> Finder<'a> {
     }
 
     /// The tensor `name` (one of `alternatives` for the last component), of shape `shape`.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn find(&self, base: &str, alternatives: &[&str], shape: &[usize]) -> Result<&'a TensorInfo> {
         let mut first = None;
         for alt in alternatives {
@@ -350,7 +350,7 @@ struct Planned<'a> {
 
 /// Records that tensor `t` is needed and whether it can be read in place; refuses dtypes
 /// the encoder cannot read.
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn plan_tensor<'a>(planned: &mut Vec<Planned<'a>>, buf: &[u8], t: &'a TensorInfo) -> Result<usize> {
     // Borrowing needs f32 data, a little-endian target and a 4-byte aligned first byte.
     let addr = buf.as_ptr() as usize + t.range.start;
@@ -382,7 +382,7 @@ impl Weights {
     /// Errors ([`Error::CorruptFile`]) name the tensor: a missing one, a shape that does
     /// not match `config` (both shapes given), a dtype other than F32, F16 or BF16. Tensors
     /// the encoder does not use (the pooler, `position_ids`) are ignored.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn load(bytes: ModelBytes, config: &BertConfig) -> Result<Weights> {
         let buf: &[u8] = (*bytes).as_ref();
         let st = SafeTensors::parse(buf)?;
@@ -534,7 +534,7 @@ impl Weights {
     /// [`borrowed_bytes`](Self::borrowed_bytes) is 0 and the model keeps no reference to
     /// them (their memory is freed when the caller drops its own references). A no-op if
     /// already int8. On error (out of memory, a non-finite weight) nothing changes.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub(crate) fn quantize_int8(&mut self, config: &BertConfig) -> Result<()> {
         if !self.int8.is_empty() || self.layers.is_empty() {
             return Ok(());
@@ -731,7 +731,7 @@ impl Weights {
     }
 }
 
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn changed() -> Error {
     Error::Internal(
         "the model bytes changed length or address after load (their AsRef must return the same bytes every time)"

@@ -147,7 +147,7 @@ impl Default for WordPieceOptions {
 }
 
 /// A vocabulary problem found in a `vocab.txt` is a corrupt file.
-#[cfg_attr(feature = "optimize-size", optimize(size))]
+#[cfg_attr(ferrovec_optimize_size, optimize(size))]
 fn in_vocab_txt(e: Error) -> Error {
     match e {
         Error::InvalidArgument(m) => Error::CorruptFile(format!("vocab.txt: {m}")),
@@ -211,7 +211,7 @@ impl WordPieceTokenizer {
     /// problems of [`WordPieceTokenizer::from_tokens`] (empty, a duplicate token, a special
     /// token missing), the message starting with `vocab.txt:`; [`Error::InvalidArgument`]
     /// for bad options.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_vocab_txt(bytes: &[u8], options: WordPieceOptions) -> Result<Self> {
         let text = core::str::from_utf8(bytes).map_err(|e| {
             Error::CorruptFile(format!("vocab.txt: not UTF-8 (byte {})", e.valid_up_to()))
@@ -230,7 +230,7 @@ impl WordPieceTokenizer {
     /// duplicate token, a special, unknown, `[CLS]` or `[SEP]` token missing from the
     /// vocabulary, an empty special token, a prefix over 64 bytes, or a
     /// `max_input_chars_per_word` of 0 or over 65,536.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_tokens<S: AsRef<str>>(tokens: &[S], options: WordPieceOptions) -> Result<Self> {
         let vocab = Vocab::new(tokens)?;
         Self::build(vocab, options)
@@ -244,7 +244,7 @@ impl WordPieceTokenizer {
     /// Errors ([`Error::CorruptFile`], naming `tokenizer.json`): a vocabulary without
     /// `[CLS]` or `[SEP]`, ids that are not `0..n`, an added token missing from the
     /// vocabulary.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_spec(spec: &TokenizerSpec) -> Result<Self> {
         let options = WordPieceOptions {
             normalizer: NormalizerOptions {
@@ -275,7 +275,7 @@ impl WordPieceTokenizer {
     ///
     /// Errors: [`Error::InvalidArgument`] for an id out of range (`>= n`) or given twice,
     /// otherwise as [`WordPieceTokenizer::from_tokens`].
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub fn from_vocab_entries<I, S>(entries: I, options: WordPieceOptions) -> Result<Self>
     where
         I: IntoIterator<Item = (S, u32)>,
@@ -306,7 +306,7 @@ impl WordPieceTokenizer {
         Self::from_tokens(&tokens, options)
     }
 
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     fn build(vocab: Vocab, options: WordPieceOptions) -> Result<Self> {
         let id_of = |what: &str, token: &str| {
             vocab.get(token.as_bytes()).ok_or_else(|| {

@@ -56,7 +56,7 @@ fn slot_of(h: u64, id: u32) -> u64 {
 impl Vocab {
     /// Builds the vocabulary from tokens in id order (token `i` has id `i`). Refuses an
     /// empty vocabulary, duplicate tokens and more than `u32::MAX` tokens or bytes.
-    #[cfg_attr(feature = "optimize-size", optimize(size))]
+    #[cfg_attr(ferrovec_optimize_size, optimize(size))]
     pub(super) fn new<S: AsRef<str>>(tokens: &[S]) -> Result<Vocab> {
         if tokens.is_empty() {
             return Err(Error::InvalidArgument("the vocabulary is empty".into()));
