@@ -287,10 +287,12 @@ impl WordPieceTokenizer {
         for (token, id) in &entries {
             let token = token.as_ref();
             match slots.get_mut(*id as usize) {
-                None => return Err(Error::InvalidArgument(format!(
+                None => {
+                    return Err(Error::InvalidArgument(format!(
                     "vocabulary id {id} of token {} is out of range: {n} tokens have ids 0..{n}",
                     Quoted(token)
-                ))),
+                )))
+                }
                 Some(Some(other)) => {
                     return Err(Error::InvalidArgument(format!(
                         "vocabulary id {id} is given to both {} and {}",
