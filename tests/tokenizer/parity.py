@@ -113,12 +113,47 @@ def appstream_strings(limit, rng):
 
 # ------------------------------------------------------------------------------ generated
 
+def tables(path=TABLES):
+    """The body of every static table in tables.rs, by name."""
+    text = open(path, encoding="utf-8").read()
+    return dict(re.findall(r"static (\w+): \[[^=]*\] = \[\n(.*?)\n\];", text, re.S))
+
+
+def packed_ranges(body):
+    """gen_tables.py's packed ranges (start << 11 | flag << 10 | end - start): ([(start, end)],
+    [flag])."""
+    vals = [int(v, 16) for v in re.findall(r"0x([0-9A-F]+)", body)]
+    return [(v >> 11, (v >> 11) + (v & 0x3FF)) for v in vals], [v >> 10 & 1 for v in vals]
+
+
 def table_ranges():
     """Every (start, end) range of every table in tables.rs, and the single code points."""
     text = open(TABLES, encoding="utf-8").read()
+    t = tables()
     ranges = [(int(a, 16), int(b, 16)) for a, b in re.findall(r"\(0x([0-9A-F]+), 0x([0-9A-F]+)\)", text)]
-    singles = [int(a, 16) for a in re.findall(r"\(0x([0-9A-F]+), \d+(?:, \d+, -?\d+)?\)", text)]
-    singles += [int(a, 16) for a in re.findall(r"0x([0-9A-F]+),", text)]
+    # Packed ranges: as they are, with the nonspacing marks' runs also merged as one table and
+    # the starters (flag) as another, the tables they were before they were packed.
+    for name in ("PUNCTUATION", "NONSPACING"):
+        rs, flags = packed_ranges(t[name])
+        ranges += rs
+        if name == "NONSPACING":
+            ranges += [r for r, f in zip(rs, flags) if f]
+            merged = []
+            for a, b in rs:
+                if merged and merged[-1][1] + 1 == a:
+                    merged[-1][1] = b
+                else:
+                    merged.append([a, b])
+            ranges += [tuple(r) for r in merged]
+    singles = [int(a, 16) for a in re.findall(r"\(0x([0-9A-F]+), \d+\)", t["COMBINING_KEPT"])]
+    singles += [int(a, 16) >> 11 for a in re.findall(r"\(0x([0-9A-F]+), -?\d+\)", t["LOWER_RUNS"])]
+    singles += [int(a, 16) for a in re.findall(r"\(0x([0-9A-F]+), \"", t["LOWER_MULTI"])]
+    for name in ("DECOMP_BMP_KEYS", "DECOMP_BMP_VALUES", "DECOMP_CJK", "DECOMP_KEYS", "DECOMP_VALUES",
+                 "DECOMP_POOL"):
+        singles += [int(a, 16) for a in re.findall(r"0x([0-9A-F]+),", t[name])]
+    first = int(re.search(r"DECOMP_CJK_FIRST: u32 = 0x([0-9A-F]+);", text)[1], 16)
+    cjk = len(re.findall(r"0x[0-9A-F]+,", t["DECOMP_CJK"]))
+    singles += range(first, first + cjk)
     return ranges, singles
 
 
@@ -145,7 +180,7 @@ def generated(rng):
              "\u302e", "\u1b44", "\u08d4", "\u0f71", "\u0f72", "\u0f80", "\u1dfa", "\u034f", "\u0b56",
              "\u0941", "\ua953", "\u16ff0", "\U0001D16D", "\U0001D165", "\U0001D16E", "\u0f39", "\u0b4d"]
     kept = []
-    for m in re.findall(r"\(0x([0-9A-F]+), (\d+)\),", open(TABLES, encoding="utf-8").read()):
+    for m in re.findall(r"\(0x([0-9A-F]+), (\d+)\),", tables()["COMBINING_KEPT"]):
         kept.append(chr(int(m[0], 16)))
     marks += kept
     bases = ["a", "E", "é", "Å", "ǅ", "ﬁ", "İ", "ß", "Σ", "한", "क", "ক", "ཀ", "\U0001D15E", "ୈ", "ᄀ", "中", "1", " "]
