@@ -5,7 +5,7 @@
 //! and because the lanes are explicit LLVM can vectorize the loops without reassociating
 //! float additions.
 
-use crate::kernels::{CosineParts, Metric};
+use crate::kernels::{Bf16, CosineParts, Metric, F16};
 
 const LANES: usize = 8;
 
@@ -17,7 +17,7 @@ fn reduce_lanes(acc: [f32; LANES]) -> f32 {
 
 /// `sum term(a_i, b_i)` with 8 partial sums, over the common length of `a` and `b`.
 #[inline(always)]
-fn sum_terms(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
+fn sum_terms<A: Copy, B: Copy>(a: &[A], b: &[B], term: impl Fn(A, B) -> f32) -> f32 {
     let mut acc = [0.0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ta, tb) = (ca.remainder(), cb.remainder());
@@ -113,6 +113,50 @@ pub(crate) fn scan_rows(
 pub(crate) fn scan_f32_scalar(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
     scan_rows(metric, query, rows, out, dot_f32_scalar, l2sq_f32_scalar)
 }
+
+/// The half-precision kernels: the f32 sums (same lanes, same order) of the row's exact f32
+/// values, so each returns the bits of its f32 counterpart on the converted row.
+macro_rules! half_kernels {
+    ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
+        pub(crate) fn $dot(a: &[f32], b: &[$t]) -> f32 {
+            sum_terms(a, b, |x, y| x * y.to_f32())
+        }
+
+        pub(crate) fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
+            sum_terms(a, b, |x, y| {
+                let d = x - y.to_f32();
+                d * d
+            })
+        }
+
+        pub(crate) fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
+            // Three passes, as in `cosine_parts_f32_scalar`.
+            let n = a.len().min(b.len());
+            let (a, b) = (&a[..n], &b[..n]);
+            CosineParts {
+                ab: sum_terms(a, b, |x, y| x * y.to_f32()),
+                aa: sum_terms(a, a, |x, y| x * y),
+                bb: sum_terms(b, b, |x, _| {
+                    let v = x.to_f32();
+                    v * v
+                }),
+            }
+        }
+    };
+}
+
+half_kernels!(
+    F16,
+    dot_f16_scalar,
+    l2sq_f16_scalar,
+    cosine_parts_f16_scalar
+);
+half_kernels!(
+    Bf16,
+    dot_bf16_scalar,
+    l2sq_bf16_scalar,
+    cosine_parts_bf16_scalar
+);
 
 pub(crate) fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
     a.iter()

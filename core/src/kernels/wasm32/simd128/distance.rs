@@ -36,7 +36,7 @@ use core::ptr::with_exposed_provenance;
 use crate::kernels::scalar::distance::{
     dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit,
 };
-use crate::kernels::{CosineParts, Metric};
+use crate::kernels::{Bf16, CosineParts, Metric, F16};
 
 /// Loads 4 f32 starting at `p`.
 ///
@@ -202,6 +202,148 @@ pub(crate) fn dot_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
     });
     reduce_f32(f32x4_add(acc0, acc1))
 }
+
+/// Half-precision row elements, converted exactly to f32 lanes on load.
+trait HalfElem: Copy + Default {
+    /// 4 elements from `p` as f32 lanes.
+    ///
+    /// # Safety
+    /// `p` must have 4 readable elements.
+    unsafe fn load4(p: *const Self) -> v128;
+}
+
+impl HalfElem for F16 {
+    #[inline(always)]
+    unsafe fn load4(p: *const F16) -> v128 {
+        // SAFETY: the caller vouches for 4 readable elements (`F16` is a transparent u16);
+        // the load is 1-aligned.
+        let h = unsafe { u32x4_load_extend_u16x4(p.cast()) };
+        // `F16::to_f32` lane-wise, in the same steps (so the same bits, NaNs included).
+        let shifted_exp = u32x4_splat(0x7c00 << 13);
+        let o = i32x4_shl(v128_and(h, u32x4_splat(0x7fff)), 13);
+        let exp = v128_and(o, shifted_exp);
+        let o = i32x4_add(o, u32x4_splat((127 - 15) << 23));
+        let inf_nan = i32x4_add(o, u32x4_splat((128 - 16) << 23));
+        let is_nan = v128_and(
+            i32x4_eq(exp, shifted_exp),
+            v128_not(i32x4_eq(
+                v128_and(inf_nan, u32x4_splat(0x7f_ffff)),
+                u32x4_splat(0),
+            )),
+        );
+        let inf_nan = v128_or(inf_nan, v128_and(is_nan, u32x4_splat(0x40_0000)));
+        let sub = f32x4_sub(
+            i32x4_add(o, u32x4_splat(1 << 23)),
+            f32x4_splat(f32::from_bits(113 << 23)),
+        );
+        let o = v128_bitselect(inf_nan, o, i32x4_eq(exp, shifted_exp));
+        let o = v128_bitselect(sub, o, i32x4_eq(exp, u32x4_splat(0)));
+        v128_or(o, i32x4_shl(v128_and(h, u32x4_splat(0x8000)), 16))
+    }
+}
+
+impl HalfElem for Bf16 {
+    #[inline(always)]
+    unsafe fn load4(p: *const Bf16) -> v128 {
+        // SAFETY: the caller vouches for 4 readable elements (`Bf16` is a transparent u16);
+        // the load is 1-aligned. A bf16 is the top half of an f32.
+        i32x4_shl(unsafe { u32x4_load_extend_u16x4(p.cast()) }, 16)
+    }
+}
+
+/// The first `r < 4` elements at `p`, zero-padded.
+#[inline(always)]
+fn load_half_tail<T: HalfElem>(chunk: &[T]) -> v128 {
+    let mut lanes = [T::default(); 4];
+    lanes[..chunk.len()].copy_from_slice(chunk);
+    // SAFETY: `lanes` is 4 readable elements.
+    unsafe { T::load4(lanes.as_ptr()) }
+}
+
+/// [`fold_f32`] for a half-precision `b`: the same lane assignment (element `i` to
+/// accumulator `(i / 4) mod 2`, lane `i mod 4`) and zero padding, 8 elements per iteration.
+/// A plain loop, not yet shaped for wasmi like `for_each_block`.
+#[inline(always)]
+fn fold_half<T: HalfElem, A>(
+    a: &[f32],
+    b: &[T],
+    mut acc: [A; 2],
+    step: impl Fn(&mut A, v128, v128),
+) -> [A; 2] {
+    let n = a.len().min(b.len());
+    let (ca, cb) = (a[..n].chunks_exact(4), b[..n].chunks_exact(4));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    let mut j = 0;
+    for (x, y) in ca.zip(cb) {
+        // SAFETY: both chunks are 4 readable elements.
+        let (x, y) = unsafe { (load4(x.as_ptr()), T::load4(y.as_ptr())) };
+        step(&mut acc[j], x, y);
+        j ^= 1;
+    }
+    if !ta.is_empty() {
+        // SAFETY: `ta` has 1..=3 readable f32.
+        let x = unsafe { load_partial(ta.as_ptr(), ta.len()) };
+        step(&mut acc[j], x, load_half_tail(tb));
+    }
+    acc
+}
+
+/// The half-precision kernels: the f32 kernels' arithmetic over rows converted on load, so
+/// the same bits as the scalar kernels.
+macro_rules! half_kernels_simd128 {
+    ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
+        /// Inner product of an f32 query and a half-precision row.
+        #[inline]
+        pub(crate) fn $dot(a: &[f32], b: &[$t]) -> f32 {
+            let zero = f32x4_splat(0.0);
+            let [acc0, acc1] = fold_half(a, b, [zero; 2], |acc, x, y| {
+                *acc = f32x4_add(*acc, f32x4_mul(x, y))
+            });
+            reduce_f32(f32x4_add(acc0, acc1))
+        }
+
+        /// Squared Euclidean distance of an f32 query and a half-precision row.
+        #[inline]
+        pub(crate) fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
+            let zero = f32x4_splat(0.0);
+            let [acc0, acc1] = fold_half(a, b, [zero; 2], |acc, x, y| {
+                let d = f32x4_sub(x, y);
+                *acc = f32x4_add(*acc, f32x4_mul(d, d))
+            });
+            reduce_f32(f32x4_add(acc0, acc1))
+        }
+
+        /// The three sums of a cosine distance of an f32 query and a half-precision row.
+        #[inline]
+        pub(crate) fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
+            let zero = f32x4_splat(0.0);
+            let [p0, p1] = fold_half(a, b, [[zero; 3]; 2], |[ab, aa, bb], x, y| {
+                *ab = f32x4_add(*ab, f32x4_mul(x, y));
+                *aa = f32x4_add(*aa, f32x4_mul(x, x));
+                *bb = f32x4_add(*bb, f32x4_mul(y, y));
+            });
+            let part = |k: usize| reduce_f32(f32x4_add(p0[k], p1[k]));
+            CosineParts {
+                ab: part(0),
+                aa: part(1),
+                bb: part(2),
+            }
+        }
+    };
+}
+
+half_kernels_simd128!(
+    F16,
+    dot_f16_simd128,
+    l2sq_f16_simd128,
+    cosine_parts_f16_simd128
+);
+half_kernels_simd128!(
+    Bf16,
+    dot_bf16_simd128,
+    l2sq_bf16_simd128,
+    cosine_parts_bf16_simd128
+);
 
 /// Squared Euclidean distance.
 #[inline]
