@@ -118,10 +118,19 @@ pub(crate) fn scan_f32_scalar(metric: Metric, query: &[f32], rows: &[f32], out: 
 /// values, so each returns the bits of its f32 counterpart on the converted row.
 macro_rules! half_kernels {
     ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
+        // A simd128 module runs the simd128 copies (scalar/mod.rs).
+        #[cfg_attr(
+            all(target_arch = "wasm32", target_feature = "simd128"),
+            allow(dead_code)
+        )]
         pub(crate) fn $dot(a: &[f32], b: &[$t]) -> f32 {
             sum_terms(a, b, |x, y| x * y.to_f32())
         }
 
+        #[cfg_attr(
+            all(target_arch = "wasm32", target_feature = "simd128"),
+            allow(dead_code)
+        )]
         pub(crate) fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
             sum_terms(a, b, |x, y| {
                 let d = x - y.to_f32();
@@ -129,6 +138,10 @@ macro_rules! half_kernels {
             })
         }
 
+        #[cfg_attr(
+            all(target_arch = "wasm32", target_feature = "simd128"),
+            allow(dead_code)
+        )]
         pub(crate) fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
             // Three passes, as in `cosine_parts_f32_scalar`.
             let n = a.len().min(b.len());
