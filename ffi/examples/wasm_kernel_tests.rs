@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         let start = Instant::now();
         match run(path) {
             Ok((tables, names)) => println!(
-                "wasmi: {path}: the f64 solver and f32 encoder kernel checks passed on {tables} tables ({names}) in {} ms",
+                "wasmi: {path}: the f64 solver, f32 encoder and half-precision distance kernel checks passed on {tables} tables ({names}) in {} ms",
                 start.elapsed().as_millis()
             ),
             Err(failure) => {
