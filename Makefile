@@ -55,7 +55,7 @@ help:
 	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
 	@echo "make bench-encoder-wasm  the text encoder natively, in wasmi and in V8: ms per 128-token sequence"
-	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8)"
+	@echo "make bench-js  scan benchmark of both wasm modules in Node (V8); bench-chromium: in headless Chromium"
 	@echo "make web   serve the browser example (examples/web: semantic search offline, in a Web Worker) on 127.0.0.1:$(WEB_PORT)"
 	@echo "make test-web  the browser example in headless Chromium (playwright-core), tiny model (web-measure: the real model, timings)"
 	@echo "make bench-index  vector index vs faiss (HNSWFlat, HNSWSQ8), hnswlib and usearch from Python: real and generated sets"
@@ -500,22 +500,26 @@ test-cpp: build tiny-model
 	cd $(CPP_DIR)/build && $(CTEST) --output-on-failure
 
 # The x86_64 kernel levels this CPU runs, from /proc/cpuinfo (the same features the kernels'
-# runtime detection asks for). The release suites run once per level, forced with
-# FERROVEC_ISA, so no level hides behind the best one; a level the CPU lacks is skipped loudly.
+# runtime detection asks for). The Rust suites run once per level (test-rust); a level the CPU
+# lacks is skipped loudly.
 CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
 cpu_has = $(if $(strip $(foreach f,$(1),$(if $(filter $(f),$(CPU_FLAGS)),,missing))),,yes)
 ISA_LEVELS := scalar $(if $(call cpu_has,avx2 fma),avx2) $(if $(call cpu_has,avx512f avx512bw avx512vl),avx512)
 ISA_SKIPPED := $(filter-out $(ISA_LEVELS),scalar avx2 avx512)
 
-# Debug (overflow checks, debug assertions; the best level, doctests once) and release (the
-# code that ships) once per kernel level. The Interpreted backend's tests load
-# target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a missing module a failure instead of a
-# loud skip. Release also embeds them (bundled-wasm).
+# The test profile (overflow checks and debug assertions on; ferrovec-core at opt-level 1 and
+# wasmi at 3, see Cargo.toml) runs the workspace once at the best level with the default
+# features (doctests too), then once per kernel level, forced with FERROVEC_ISA, with the wasm
+# modules embedded (bundled-wasm), so no level hides behind the best one. The Interpreted
+# backend's tests load target/wasm/*.wasm: FERROVEC_REQUIRE_WASM=1 makes a missing module a
+# failure instead of a loud skip. The release library (what ships) is what the C, C++,
+# Python, Kotlin and Swift suites test; a release build of every test binary (thin LTO, one
+# codegen unit) cost CI over 25 minutes for no check the test profile lacks.
 test-rust: wasm tiny-model
 	FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked
 	@for isa in $(ISA_LEVELS); do \
-		echo "== Rust tests, release, FERROVEC_ISA=$$isa"; \
-		FERROVEC_ISA=$$isa FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked --release \
+		echo "== Rust tests, FERROVEC_ISA=$$isa, bundled-wasm"; \
+		FERROVEC_ISA=$$isa FERROVEC_REQUIRE_WASM=1 $(CARGO) test --workspace --locked \
 			--features ferrovec/bundled-wasm --lib --bins --tests; \
 	done
 	@for isa in $(ISA_SKIPPED); do \
@@ -798,10 +802,20 @@ bench-kotlin: build deps-jvm
 		-Dexec.mainClass=dev.ferrovec.bench.BenchKt
 
 # V8: both wasm modules, one query vs 20,000 rows of d = 384, per kernel (`--json` for
-# machine-readable lines: node bindings/js/bench/scan.mjs --json).
+# machine-readable lines: node bindings/js/bench/scan.mjs --json). First the same scan natively
+# on every kernel table (core/examples/scan_native.rs, timed the same way), so the V8 / native
+# ratios (issue 16: <= 1.1x the best native table) come from one session.
 .PHONY: bench-js
 bench-js: wasm deps-node
+	$(CARGO) run -q --release --locked -p ferrovec-core --example scan_native
 	$(NODE) bindings/js/bench/scan.mjs
+
+# The same scans in headless Chromium (bindings/js/bench/scan-chromium.mjs), after the native
+# ones: issue 16's V8 / native ratio in a browser.
+.PHONY: bench-chromium
+bench-chromium: wasm deps-chromium deps-web-test
+	$(CARGO) run -q --release --locked -p ferrovec-core --example scan_native
+	CHROMIUM=$(CHROMIUM) $(NODE) bindings/js/bench/scan-chromium.mjs
 
 # The vector index against the strongest peers, from Python, as a user choosing a library
 # would (issue 15; bench/README.md): faiss-cpu (IndexHNSWFlat, IndexHNSWSQ8), hnswlib and

@@ -614,7 +614,8 @@ private:
 /**
  * How an encoder holds its linear layers' weights. Int8: quantized per output channel while
  * loading (a quarter of the f32 linear weights; vectors within a cosine of about 0.998 of the
- * f32 ones for all-MiniLM-L6-v2; the same model id). The loaded file stays in memory too.
+ * f32 ones for all-MiniLM-L6-v2; the same model id); the word embedding table too. Natively the
+ * encoder then lets go of the loaded file: about a quarter of the f32 memory.
  */
 enum class Precision : int32_t {
     F32 = FV_ENCODER_PRECISION_F32,    ///< The checkpoint's f32 values (the default).

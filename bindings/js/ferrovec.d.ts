@@ -93,6 +93,12 @@ export interface FerrovecExports {
   fv_hamming_b1(a: number, b: number, nBytes: number): number;
   fv_jaccard_b1(a: number, b: number, nBytes: number): number;
   fv_scan_f32(metric: number, query: number, rows: number, nRows: number, dims: number, out: number): number;
+  /**
+   * The scans' loop shape: 0 for a compiling engine (the default; right for V8 and every
+   * browser, so this wrapper never calls it), 1 for an interpreter. Same results either way.
+   * Optional: modules built before it do not export it.
+   */
+  fv_set_engine_hint?(hint: number): number;
 }
 
 export type ModuleSource = string | URL | Response | BufferSource | WebAssembly.Module;

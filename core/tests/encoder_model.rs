@@ -307,13 +307,18 @@ fn linear_elements(spec: &Spec) -> usize {
     spec.layers * (4 * h * h + 2 * h * i)
 }
 
-/// Bytes of the int8 linear weights: rows padded to 64 values, plus a scale and a sum (4
-/// bytes each) per row.
+/// Bytes of an int8 model's weights, all owned: the linear weights (rows padded to 64
+/// values, plus a scale and a sum, 4 bytes each, per row), the word table (unpadded rows
+/// and a scale per row), and the other tensors the forward pass reads as f32 (position
+/// table, token type row 0, LayerNorms, biases).
 fn int8_bytes(spec: &Spec) -> usize {
     let pad = |k: usize| k.div_ceil(64) * 64;
     let (h, i) = (spec.hidden, spec.inter);
     let rows_h = |rows: usize| rows * (pad(h) + 8);
-    spec.layers * (4 * rows_h(h) + rows_h(i) + h * (pad(i) + 8))
+    let linear = spec.layers * (4 * rows_h(h) + rows_h(i) + h * (pad(i) + 8));
+    let word = spec.vocab * (h + 4);
+    let small = spec.max_pos * h + 3 * h + spec.layers * (9 * h + i);
+    linear + word + 4 * small
 }
 
 /// Embeds `batch` with an int8 model on every table: each vector against the f64 f32-model
@@ -364,17 +369,21 @@ const INT8_MIN_COSINE: f64 = 0.9995;
 fn int8_small_model_is_close_to_f32_on_every_table() {
     let spec = Spec::small();
     let (bytes, tensors) = tiny_bert::model_bytes(&spec, 1);
-    let mut model = load(&spec, Arc::new(bytes));
-    let borrowed = model.weights().borrowed_bytes();
+    let file = Arc::new(bytes);
+    let mut model = load(&spec, file.clone());
+    assert!(model.weights().borrowed_bytes() > 4 * linear_elements(&spec));
+    assert_eq!(model.weights().memory_bytes(), file.len());
+    assert_eq!(Arc::strong_count(&file), 2);
     assert_eq!(model.precision(), WeightPrecision::F32);
     model.quantize_int8().unwrap();
     assert_eq!(model.precision(), WeightPrecision::Int8);
-    // The f32 linear weights are no longer read; the int8 ones are owned.
-    assert_eq!(
-        model.weights().borrowed_bytes(),
-        borrowed - 4 * linear_elements(&spec)
-    );
+    // Nothing is read from the file any more: the model owns all it reads, and has let go
+    // of the caller's bytes.
+    assert_eq!(model.weights().borrowed_bytes(), 0);
+    assert_eq!(Arc::strong_count(&file), 1);
+    assert!(model.weights().bytes().as_ref().as_ref().is_empty());
     assert_eq!(model.weights().owned_bytes(), int8_bytes(&spec));
+    assert_eq!(model.weights().memory_bytes(), int8_bytes(&spec));
     model.quantize_int8().unwrap(); // a no-op
     assert_eq!(model.weights().owned_bytes(), int8_bytes(&spec));
     let mut rng = Rng(7);
@@ -389,14 +398,18 @@ fn int8_small_model_is_close_to_f32_on_every_table() {
 fn int8_other_shape_bf16_drops_the_converted_linear_weights() {
     let spec = Spec::other();
     let (bytes, tensors) = tiny_bert::model_bytes(&spec, 2);
-    let model = load(&spec, Arc::new(bytes));
-    let owned = model.weights().owned_bytes();
-    let model = model.with_precision(WeightPrecision::Int8).unwrap();
-    // bf16 was converted to f32 at load; quantizing replaces the converted linear weights.
+    let file = Arc::new(bytes);
+    let model = load(&spec, file.clone());
+    // bf16 is converted to f32 at load: the file is not read afterwards, nor kept.
+    assert_eq!(Arc::strong_count(&file), 1);
     assert_eq!(
-        model.weights().owned_bytes(),
-        owned - 4 * linear_elements(&spec) + int8_bytes(&spec)
+        model.weights().memory_bytes(),
+        model.weights().owned_bytes()
     );
+    let model = model.with_precision(WeightPrecision::Int8).unwrap();
+    // Quantizing replaces the converted weights with int8 ones and the small f32 tensors.
+    assert_eq!(model.weights().owned_bytes(), int8_bytes(&spec));
+    assert_eq!(model.weights().memory_bytes(), int8_bytes(&spec));
     let mut rng = Rng(8);
     let batch: Vec<Vec<u32>> = [3, 1, 33, 12]
         .iter()
@@ -405,6 +418,57 @@ fn int8_other_shape_bf16_drops_the_converted_linear_weights() {
     check_int8(&spec, &model, &tensors, &batch);
     // No way back to f32 without loading again.
     assert!(model.with_precision(WeightPrecision::F32).is_err());
+}
+
+/// A shape whose proportions are a real checkpoint's (rows a multiple of 64 wide, a word
+/// table of the same order as the linear layers, as all-MiniLM-L6-v2's 47 MB next to
+/// 42.5 MB): the int8 model holds under 0.35x the f32 model's memory. The f32 model keeps
+/// the whole file (borrowed); the int8 one keeps only what it owns (at 1/4 of the f32 bytes
+/// plus scales, padding and the small f32 tensors: 0.27x here, 0.26x for
+/// all-MiniLM-L6-v2). Holding the file, or the f32 word table, would be over 0.5x.
+#[test]
+fn int8_holds_under_035x_of_the_f32_model() {
+    for dtype in ["F32", "F16", "BF16"] {
+        let spec = Spec {
+            vocab: 2000,
+            hidden: 128,
+            heads: 4,
+            layers: 2,
+            inter: 512,
+            max_pos: 64,
+            dtype,
+            ..Spec::small()
+        };
+        let (bytes, _) = tiny_bert::model_bytes(&spec, 12);
+        let file = Arc::new(bytes);
+        let f32_model = load(&spec, file.clone());
+        let int8 = load(&spec, file.clone())
+            .with_precision(WeightPrecision::Int8)
+            .unwrap();
+        let f32_bytes = f32_model.weights().memory_bytes();
+        let int8_bytes_held = int8.weights().memory_bytes();
+        assert_eq!(int8_bytes_held, int8_bytes(&spec), "{dtype}");
+        // F32: the file, borrowed; F16/BF16: converted to f32, owned, the file let go.
+        let f32_expected = if dtype == "F32" {
+            file.len()
+        } else {
+            4 * (spec.vocab * spec.hidden
+                + spec.max_pos * spec.hidden
+                + spec.type_vocab * spec.hidden
+                + 2 * spec.hidden
+                + linear_elements(&spec)
+                + spec.layers * (9 * spec.hidden + spec.inter))
+        };
+        assert_eq!(f32_bytes, f32_expected, "{dtype}");
+        // Only the f32 model (F32) and the test hold the file.
+        let holders = if dtype == "F32" { 2 } else { 1 };
+        assert_eq!(Arc::strong_count(&file), holders, "{dtype}");
+        let ratio = int8_bytes_held as f64 / f32_bytes as f64;
+        assert!(
+            ratio < 0.35,
+            "{dtype}: the int8 model holds {int8_bytes_held} bytes, {ratio:.3}x the f32 model's {f32_bytes}"
+        );
+    }
 }
 
 #[test]

@@ -2,8 +2,13 @@
 //! integer (i8, binary) reference, over lengths 0..=67 and the sizes embeddings use, at
 //! unaligned starting offsets.
 
+extern crate alloc;
+
 use ferrovec_core::kernels::{self, Bf16, Isa, Kernels, Metric, F16, MAX_B1_BYTES};
 use ferrovec_core::Error;
+
+#[path = "support/scan_cases.rs"]
+mod scan_cases;
 
 /// Lengths 0..=67 (every tail of every vector width) plus the sizes that matter in practice.
 fn lengths() -> impl Iterator<Item = usize> {
@@ -264,6 +269,13 @@ fn every_path_of_one_table_gives_the_same_bits() {
             }
         }
     }
+}
+
+/// The scan's checks that the wasm32 harness runs under both engine hints (natively the
+/// hint changes nothing, and the bits must still match).
+#[test]
+fn scan_cases_under_both_engine_hints() {
+    Kernels::variants().for_each(scan_cases::all);
 }
 
 #[test]

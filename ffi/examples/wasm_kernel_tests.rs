@@ -5,8 +5,8 @@
 //! cargo run --release -p ferrovec --example wasm_kernel_tests -- MODULE.wasm...
 //! ```
 //!
-//! Each module's `fv_test_run()` checks the f64 solver kernels and the f32 encoder kernels
-//! (GEMM, softmax, LayerNorm, GELU) on every table it carries
+//! Each module's `fv_test_run()` checks the f64 solver kernels, the f32 encoder kernels
+//! (GEMM, softmax, LayerNorm, GELU) and the f32 scan (in both loop shapes) on every table it carries
 //! (scalar-wasm, or scalar and simd128); a failed check traps after writing its message,
 //! which is printed here. Exits with status 1 if any module failed.
 
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         let start = Instant::now();
         match run(path) {
             Ok((tables, names)) => println!(
-                "wasmi: {path}: the f64 solver, f32 encoder and half-precision distance kernel checks passed on {tables} tables ({names}) in {} ms",
+                "wasmi: {path}: the f64 solver, f32 encoder, f32 scan and half-precision distance kernel checks passed on {tables} tables ({names}) in {} ms",
                 start.elapsed().as_millis()
             ),
             Err(failure) => {

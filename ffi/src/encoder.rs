@@ -8,17 +8,17 @@
 //!
 //! # Precision and memory
 //!
-//! [`EncoderOptions::precision`] chooses how the linear layers are held:
+//! [`EncoderOptions::precision`] chooses how the weights are held:
 //! [`WeightPrecision::F32`] (the default: the checkpoint's values, read in place from the
-//! loaded file) or [`WeightPrecision::Int8`] (quantized per output channel while loading:
-//! a quarter of the f32 linear weights, 10.6M of all-MiniLM-L6-v2's 22.7M values, 42.5 MB
-//! as f32, 10.7 MB as int8 with their scales). Embeddings (47 MB of that model), biases and
-//! LayerNorm stay f32 and are still read from the loaded file, which the encoder keeps. So
-//! with [`load_with`](Encoder::load_with), which reads the file into memory, an int8
-//! encoder holds the whole file *plus* the int8 copy (about 102 MB instead of 91 MB);
-//! int8 saves memory only when the weights are a buffer whose unread pages the OS may drop
-//! (a memory map given to [`from_files`](Encoder::from_files)). What int8 buys today is
-//! speed where the CPU has integer dot products (AVX-512 VNNI; `make bench-encoder`).
+//! loaded file, which the encoder keeps) or [`WeightPrecision::Int8`] (quantized per
+//! output channel while loading: the linear layers, 42.5 MB of all-MiniLM-L6-v2 as f32,
+//! and the word embedding table, 47 MB, per token). The int8 encoder copies the few small
+//! tensors it still reads as f32 and lets go of the caller's buffer, so it holds about a
+//! quarter of the f32 encoder's memory ([`Encoder::memory_bytes`]: 23.5 MB instead of
+//! 90.9 MB natively for all-MiniLM-L6-v2). On the Interpreted backend the host keeps the
+//! file to rebuild the instance after a trap and the instance's memory cannot shrink, so
+//! int8 saves no memory there (see [`memory_bytes`](Encoder::memory_bytes)). Int8 is also
+//! faster where the CPU has integer dot products (AVX-512 VNNI; `make bench-encoder`).
 //! Int8 vectors agree with f32 ones to a cosine of 0.998 on average for all-MiniLM-L6-v2
 //! (`core/tests/encoder_reference.rs`); the [model id](Encoder::model_id) is the
 //! checkpoint's at either precision, so an index built from f32 vectors can be searched
@@ -46,6 +46,8 @@ pub trait EncoderBackend: Send + Sync + fmt::Debug {
     fn model_id(&self) -> u64;
     /// How the linear layers' weights are held (what the model was loaded with).
     fn precision(&self) -> WeightPrecision;
+    /// The memory the model keeps (see [`Encoder::memory_bytes`]).
+    fn memory_bytes(&self) -> usize;
     /// The token ids of `text` (bytes; invalid UTF-8 becomes U+FFFD).
     fn tokenize(&self, text: &[u8]) -> Result<Vec<u32>>;
     /// Embeds `texts` into `out` (`texts.len() x dims()`), on at most `threads` threads.
@@ -126,6 +128,10 @@ impl EncoderBackend for NativeEncoder {
 
     fn precision(&self) -> WeightPrecision {
         self.encoder.model().precision()
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.encoder.model().weights().memory_bytes()
     }
 
     fn tokenize(&self, text: &[u8]) -> Result<Vec<u32>> {
@@ -370,6 +376,20 @@ impl Encoder {
     /// [`ModelFiles::precision`]) asked for.
     pub fn precision(&self) -> WeightPrecision {
         self.inner.precision()
+    }
+
+    /// The memory the model's weights keep, in bytes (the tokenizer's vocabulary and the
+    /// per-thread workspaces are not counted). Native backend: the whole weights buffer
+    /// while any tensor is read from it in place (f32 from an f32 checkpoint), plus what
+    /// the encoder owns (converted or quantized weights); an int8 encoder, or one loaded
+    /// from an f16/bf16 checkpoint, owns all it reads and lets go of the buffer. For
+    /// all-MiniLM-L6-v2: 90,868,376 bytes at f32 (the file), 23,536,104 at int8 (0.259x).
+    /// Interpreted backend: the weights buffer, which the host keeps to rebuild the
+    /// instance after a trap, plus the instance's linear memory (the module's copy of the
+    /// weights, or at int8 the memory it quantized in, which never shrinks, and the
+    /// workspace).
+    pub fn memory_bytes(&self) -> usize {
+        self.inner.memory_bytes()
     }
 
     /// Which backend the encoder runs on.

@@ -247,17 +247,29 @@ fn int8_weights_are_reported_keep_the_model_id_and_agree_with_f32_on_every_table
         read("tokenizer.json"),
         read("1_Pooling/config.json"),
     );
+    let file = Arc::new(read("model.safetensors"));
     let enc = Encoder::from_files(
         &Engine::native(),
         ModelFiles {
             tokenizer_json: Some(&tok),
             pooling_json: Some(&pooling),
             precision: WeightPrecision::Int8,
-            ..ModelFiles::new(Arc::new(read("model.safetensors")), &config)
+            ..ModelFiles::new(file.clone(), &config)
         },
     )
     .unwrap();
     assert_eq!(enc.precision(), WeightPrecision::Int8);
+    // The f32 encoder keeps the whole file (read in place); the int8 one owns all it reads
+    // and keeps no reference to the caller's buffer. (This shape is too small for the 4x of
+    // a real checkpoint: its int8 rows are padded from 32 to 64 values.)
+    assert_eq!(f32_enc.memory_bytes(), file.len());
+    assert_eq!(Arc::strong_count(&file), 1);
+    assert!(
+        enc.memory_bytes() < f32_enc.memory_bytes(),
+        "int8 {} bytes, f32 {}",
+        enc.memory_bytes(),
+        f32_enc.memory_bytes()
+    );
     let loaded = Encoder::load_with(
         &Engine::native(),
         &dir,

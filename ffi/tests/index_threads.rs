@@ -256,9 +256,8 @@ fn native_readers_while_a_writer_changes_the_index() {
         "native",
         &Plan {
             readers: 4,
-            // Unoptimized builds are ~20x slower; the release run (`make test`) does more.
-            rounds: if cfg!(debug_assertions) { 3 } else { 6 },
-            churn: if cfg!(debug_assertions) { 200 } else { 400 },
+            rounds: 6,
+            churn: 400,
         },
     );
 }
@@ -277,7 +276,7 @@ fn interpreted_readers_while_a_writer_changes_the_index() {
         &Plan {
             readers: 3,
             rounds: 2,
-            churn: if cfg!(debug_assertions) { 60 } else { 150 },
+            churn: 150,
         },
     );
 }

@@ -486,6 +486,29 @@ fn the_expected_sha256_is_enforced() {
     assert!(message.contains("SHA-256"), "{message}");
 }
 
+/// The backend tells every instance it makes (the first, and the one after a trap) that an
+/// interpreter runs it, so the module's scans take wasmi's loop shape (wasm/README.md,
+/// `fv_set_engine_hint`). The fake module's dot returns the last hint it was given.
+#[test]
+fn every_instance_gets_the_interpreter_engine_hint() {
+    let wasm = FakeModule {
+        dot_body: "(if (i32.eq (local.get $n) (i32.const 2)) (then unreachable)) \
+                   (f32.convert_i32_s (global.get $hint))",
+        extra: "(global $hint (mut i32) (i32.const -1))\n\
+                (func (export \"fv_set_engine_hint\") (param i32) (result i32) \
+                 (global.set $hint (local.get 0)) (i32.const 0))\n",
+        ..FakeModule::default()
+    }
+    .wasm();
+    let backend = InterpretedOptions::new().module(wasm).build().unwrap();
+    assert_eq!(backend.dot_f32(&[1.0], &[3.0]), Ok(1.0));
+    assert!(matches!(
+        backend.dot_f32(&[1.0, 2.0], &[3.0, 4.0]),
+        Err(Error::Trap(_))
+    ));
+    assert_eq!(backend.dot_f32(&[1.0], &[3.0]), Ok(1.0), "the new instance");
+}
+
 #[test]
 fn a_trap_is_an_error_and_the_engine_recovers() {
     let wasm = FakeModule {

@@ -245,18 +245,11 @@ fn golden_index() -> Value {
     doc
 }
 
-/// Native, then Interpreted with each built module. Unoptimized test builds run wasmi
-/// about 10x slower, so they take the simd module only; `make test` also runs the release
-/// build, which takes both.
+/// Native, then Interpreted with each built module.
 fn index_engines() -> Vec<(String, Engine)> {
     let mut out = vec![("native".to_string(), Engine::native())];
-    let modules: &[BundledModule] = if cfg!(debug_assertions) {
-        eprintln!("index parity: debug build, scalar module left to the release run");
-        &[BundledModule::Simd]
-    } else {
-        &[BundledModule::Scalar, BundledModule::Simd]
-    };
-    for &which in modules {
+    let modules = [BundledModule::Scalar, BundledModule::Simd];
+    for which in modules {
         if let Some(bytes) = built_module(which) {
             let engine = Engine::interpreted(&InterpretedOptions::new().module(bytes))
                 .expect("the built module loads");

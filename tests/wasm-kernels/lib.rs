@@ -1,7 +1,8 @@
 //! The checks of the f64 solver kernels (`core/tests/support/sparse_cases.rs`, the same ones
 //! `core/tests/sparse_kernels.rs` runs natively) and of the f32 encoder kernels
 //! (`core/tests/support/dense_cases.rs`, as `core/tests/dense_kernels.rs`: GEMM, softmax,
-//! LayerNorm, GELU) and of the half-precision distance kernels (`core/tests/support/
+//! LayerNorm, GELU), of the f32 scan in both its loop shapes (`core/tests/support/scan_cases.rs`,
+//! as `core/tests/kernels.rs`) and of the half-precision distance kernels (`core/tests/support/
 //! half_cases.rs`, as `core/tests/half_kernels.rs`) compiled into a wasm32 module, so that the
 //! tables a wasm build carries (scalar-wasm, or scalar and simd128) are tested where they
 //! run: `make test-wasm-kernels` builds the module twice (with and without simd128) and runs
@@ -35,13 +36,17 @@ mod dense_cases;
 mod half_cases;
 
 #[cfg(target_arch = "wasm32")]
+#[path = "../../core/tests/support/scan_cases.rs"]
+mod scan_cases;
+
+#[cfg(target_arch = "wasm32")]
 mod module {
     use core::cell::UnsafeCell;
     use core::fmt::Write;
 
     use ferrovec_core::kernels::Kernels;
 
-    use super::{cases, dense_cases, half_cases};
+    use super::{cases, dense_cases, half_cases, scan_cases};
 
     #[global_allocator]
     static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
@@ -93,6 +98,7 @@ mod module {
             cases::all(k);
             dense_cases::all(k);
             half_cases::all(k);
+            scan_cases::all(k);
             tables += 1;
         }
         clear();

@@ -323,6 +323,16 @@ mod kernels {
         value(f32::NAN, ops::jaccard_b1(&WasmMemory, a, b, n_bytes))
     }
 
+    /// Tells the kernels what runs this module, so that the scans take the loop shape that is
+    /// fastest there: 0 a compiler (V8, SpiderMonkey, wasmtime: any JIT or AOT engine; the
+    /// default), 1 an interpreter (wasmi). Results never depend on it, only speed. Returns 0,
+    /// or -3 (`InvalidArgument`, nothing changed) for another value.
+    #[no_mangle]
+    pub extern "C" fn fv_set_engine_hint(hint: u32) -> i32 {
+        begin();
+        status(ops::set_engine_hint(hint))
+    }
+
     /// One query against `n_rows` rows of `dims` f32; 0 or a negative status (the core
     /// `Error::code`). `out` is written only on success.
     #[no_mangle]

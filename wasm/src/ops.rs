@@ -93,6 +93,20 @@ pub fn scan_f32(
     kernels::scan_f32(metric, query, rows, out)
 }
 
+/// `fv_set_engine_hint`: 0 a compiler, 1 an interpreter (`kernels::EngineHint`).
+pub fn set_engine_hint(hint: u32) -> Result<()> {
+    kernels::set_engine_hint(match hint {
+        0 => kernels::EngineHint::Compiler,
+        1 => kernels::EngineHint::Interpreter,
+        _ => {
+            return Err(Error::InvalidArgument(format!(
+                "engine hint {hint}: expected 0 (compiler) or 1 (interpreter)"
+            )))
+        }
+    });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +115,22 @@ mod tests {
 
     fn floats(n: usize, seed: f32) -> Vec<f32> {
         (0..n).map(|i| (i as f32 * 0.37 + seed).sin()).collect()
+    }
+
+    #[test]
+    fn engine_hint_takes_0_and_1_only() {
+        assert!(set_engine_hint(1).is_ok());
+        assert_eq!(kernels::engine_hint(), kernels::EngineHint::Interpreter);
+        for bad in [2, 10, u32::MAX] {
+            assert!(matches!(
+                set_engine_hint(bad),
+                Err(Error::InvalidArgument(_))
+            ));
+            // A refused value changes nothing.
+            assert_eq!(kernels::engine_hint(), kernels::EngineHint::Interpreter);
+        }
+        assert!(set_engine_hint(0).is_ok());
+        assert_eq!(kernels::engine_hint(), kernels::EngineHint::Compiler);
     }
 
     #[test]

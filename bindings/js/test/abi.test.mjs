@@ -20,6 +20,8 @@ const ABI_FUNCTIONS = [
   'fv_hamming_b1',
   'fv_jaccard_b1',
   'fv_scan_f32',
+  // Added to version 3 (wasm/README.md): the scans' loop shape for an interpreter.
+  'fv_set_engine_hint',
   // ABI version 2: the vector index (bindings/js/test/index.test.mjs exercises them).
   'fv_index_new',
   'fv_index_load',
@@ -276,6 +278,38 @@ for (const [name, file, capabilities] of MODULES) {
           assert.match(lastError(), message, `${args}`);
           assert.deepEqual(outValues(), sentinel, `${args}: out was written`);
         }
+      });
+
+      test('fv_set_engine_hint: 0 and 1 accepted, the same bits either way', () => {
+        // 11 rows of 37: groups of 4 and 2 with a remainder, and a tail of 5 per row.
+        const [n, d] = [11, 37];
+        const qq = alloc(4 * d);
+        const rr = alloc(4 * n * d);
+        const oo = alloc(4 * n);
+        let s = 7;
+        const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+        f32At(qq, Array.from({ length: d }, next));
+        f32At(rr, Array.from({ length: n * d }, next));
+        const bits = () => [...new Uint32Array(x.memory.buffer, oo, n)];
+        for (const metric of [0, 1, 2]) {
+          const results = [0, 1, 0].map((hint) => {
+            assert.equal(x.fv_set_engine_hint(hint), 0);
+            assert.equal(x.fv_scan_f32(metric, qq, rr, n, d, oo), 0);
+            return bits();
+          });
+          assert.deepEqual(results[1], results[0], `metric ${metric}: interpreter vs compiler shape`);
+          assert.deepEqual(results[2], results[0], `metric ${metric}: back to the compiler shape`);
+          // Each row as its own pairwise call: the same bits again.
+          const pairwise = [x.fv_dot_f32, x.fv_cosine_distance_f32, x.fv_l2sq_f32][metric];
+          const sign = metric === 0 ? -1 : 1;
+          const f = new Float32Array(x.memory.buffer, oo, n);
+          for (let r = 0; r < n; r++) {
+            assert.ok(Object.is(f[r], sign * pairwise(qq, rr + 4 * r * d, d)), `metric ${metric} row ${r}`);
+          }
+        }
+        assert.equal(lastError(), '');
+        assert.equal(x.fv_set_engine_hint(2), -3);
+        assert.match(lastError(), /engine hint 2/);
       });
 
       test('dims = 0 fills every row with the empty-vector value', () => {

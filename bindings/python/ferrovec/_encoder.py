@@ -56,8 +56,9 @@ class Encoder:
     ``precision="int8"`` quantizes the linear layers to int8 while loading: a quarter of
     their f32 size (10.7 MB instead of 42.5 MB for all-MiniLM-L6-v2), vectors within a
     cosine of about 0.998 of the f32 ones, the same :attr:`model_id`, faster where the CPU
-    has integer dot products. The loaded file stays in memory as well (the embeddings are
-    read from it), so int8 adds its copy to the f32 file rather than replacing it.
+    has integer dot products. The word embedding table is quantized too and, on the native
+    backend, the loaded file let go: about a quarter of the f32 encoder's memory (23.5 MB
+    instead of 90.9 MB).
 
     >>> enc = Encoder.load("models/all-minilm-l6-v2")             # doctest: +SKIP
     >>> v = enc.embed(["The weather is lovely today.", "It's so sunny outside!"])

@@ -393,18 +393,32 @@ impl BertModel {
         let h = self.config.hidden_size;
         let e = self.weights.embeddings()?;
         let mut rows = x.chunks_exact_mut(h);
+        let out_of_range = || Error::Internal("embedding index out of range".to_string());
         for ids in batch {
             for (p, &id) in ids.iter().enumerate() {
                 // Ids and positions were checked against the table sizes in `embed_ids`.
-                let (Some(row), Some(word), Some(pos)) = (
-                    rows.next(),
-                    e.word.get(id as usize * h..(id as usize + 1) * h),
-                    e.position.get(p * h..(p + 1) * h),
-                ) else {
-                    return Err(Error::Internal("embedding index out of range".to_string()));
+                let (Some(row), Some(pos)) = (rows.next(), e.position.get(p * h..(p + 1) * h))
+                else {
+                    return Err(out_of_range());
                 };
-                for (((o, w), q), t) in row.iter_mut().zip(word).zip(pos).zip(e.token_type0) {
-                    *o = w + q + t;
+                let id = id as usize;
+                match e.word_i8 {
+                    // The int8 table: each value times its row's scale.
+                    Some(table) => {
+                        let (word, scale) = table.row(id).ok_or_else(out_of_range)?;
+                        for (((o, &w), q), t) in
+                            row.iter_mut().zip(word).zip(pos).zip(e.token_type0)
+                        {
+                            *o = f32::from(w) * scale + q + t;
+                        }
+                    }
+                    None => {
+                        let word = e.word.get(id * h..(id + 1) * h).ok_or_else(out_of_range)?;
+                        for (((o, w), q), t) in row.iter_mut().zip(word).zip(pos).zip(e.token_type0)
+                        {
+                            *o = w + q + t;
+                        }
+                    }
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! Choosing the kernel table: detect once, cache the choice, let tests force a level.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::{scalar, Isa, Kernels};
 use crate::Result;
@@ -89,4 +89,37 @@ pub fn active_isa() -> Isa {
 pub fn force(isa: Isa) -> Result<()> {
     set_active(Kernels::for_isa(isa)?);
     Ok(())
+}
+
+/// What executes this code, for the kernels whose fastest loop shape depends on it (both
+/// shapes return the same bits; only speed differs). Today that is the wasm32 scans: a
+/// compiler (V8, SpiderMonkey, wasmtime, any JIT or AOT engine) keeps several rows' partial
+/// sums in registers, while an interpreter (wasmi) pays per operator and is faster with the
+/// query held in locals. Native tables have one shape and ignore the hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EngineHint {
+    /// Compiled code (native, or a wasm JIT/AOT engine): the default.
+    #[default]
+    Compiler,
+    /// A wasm interpreter that dispatches every operator, such as wasmi.
+    Interpreter,
+}
+
+/// Whether [`EngineHint::Interpreter`] was set.
+static INTERPRETED: AtomicBool = AtomicBool::new(false);
+
+/// Tells the kernels what executes them (process-global; see [`EngineHint`]). The wasm
+/// module's `fv_set_engine_hint` calls this; results do not depend on it.
+pub fn set_engine_hint(hint: EngineHint) {
+    INTERPRETED.store(hint == EngineHint::Interpreter, Ordering::Relaxed);
+}
+
+/// The hint last given to [`set_engine_hint`] ([`EngineHint::Compiler`] if none).
+#[inline]
+pub fn engine_hint() -> EngineHint {
+    if INTERPRETED.load(Ordering::Relaxed) {
+        EngineHint::Interpreter
+    } else {
+        EngineHint::Compiler
+    }
 }

@@ -97,7 +97,7 @@ pub use dense::{
     quantize_weights_i8, softmax_rows_f32, EncoderKernels, GemmNt, GemmNtI8, GemmScratch,
     QuantizedRows, I8_K_ALIGN, I8_MAX_K,
 };
-pub use dispatch::{active_isa, force};
+pub use dispatch::{active_isa, engine_hint, force, set_engine_hint, EngineHint};
 pub use half::{Bf16, F16};
 pub use sparse::{
     axpy2_f64, axpy_dot_f64, axpy_dots_f64, axpy_f64, axpy_jacobi_dots_f64, axpy_xpby_f64,

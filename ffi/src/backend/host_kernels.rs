@@ -61,16 +61,28 @@ pub(crate) fn check_imports(module: &Module, allowed: bool) -> Result<()> {
 }
 
 /// Instantiates `module` in `store`, linking the host kernels if it imports any (only
-/// modules that passed [`check_imports`] get here).
+/// modules that passed [`check_imports`] get here), and tells it that an interpreter runs
+/// it (`fv_set_engine_hint(1)`, where the module exports it: the scans then take the loop
+/// shape that is fastest in wasmi; results are the same bits either way).
 pub(crate) fn instantiate(
     store: &mut Store<StoreLimits>,
     module: &Module,
 ) -> std::result::Result<Instance, wasmi::Error> {
-    if module.imports().len() == 0 {
-        return Instance::new(store, module, &[]);
+    let instance = if module.imports().len() == 0 {
+        Instance::new(&mut *store, module, &[])?
+    } else {
+        linker(store.engine())?.instantiate_and_start(&mut *store, module)?
+    };
+    if let Ok(set_hint) = instance.get_typed_func::<u32, i32>(&*store, "fv_set_engine_hint") {
+        // 1 is always valid; a module that refuses it (or traps) keeps its default shape,
+        // which computes the same results.
+        let _ = set_hint.call(&mut *store, ENGINE_HINT_INTERPRETER);
     }
-    linker(store.engine())?.instantiate_and_start(store, module)
+    Ok(instance)
 }
+
+/// `fv_set_engine_hint`'s value for an interpreter (wasm/README.md).
+const ENGINE_HINT_INTERPRETER: u32 = 1;
 
 type Call<'a> = Caller<'a, StoreLimits>;
 type HostResult<T> = std::result::Result<T, wasmi::Error>;

@@ -15,9 +15,12 @@
 //!
 //! With [`WeightPrecision::Int8`] the module quantizes the linear layers at load (its
 //! `fv_encoder_load_with`, capability bit 5) on its own int8 kernels (`gemm_nt_i8_simd128`
-//! in `ferrovec-encoder-simd.wasm`): the instance then holds the weights block plus the
-//! int8 copy of the linear layers (a quarter of their f32 size, about 10.7 MB for
-//! all-MiniLM-L6-v2), since the block stays the module's (the embeddings are read from it).
+//! in `ferrovec-encoder-simd.wasm`) and the word embedding table too, then frees the
+//! weights block. Linear memory never shrinks, though: the instance keeps the size it
+//! reached while quantizing (the block plus the int8 weights, about 23 MB for
+//! all-MiniLM-L6-v2), and the freed block only serves later allocations (the workspace).
+//! Natively int8 holds a quarter of the f32 memory; here it saves none
+//! ([`Encoder::memory_bytes`](crate::Encoder::memory_bytes)).
 //!
 //! # Fuel
 //!
@@ -360,6 +363,14 @@ impl EncoderBackend for InterpretedEncoder {
 
     fn precision(&self) -> WeightPrecision {
         self.files.precision
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let host = (*self.files.weights).as_ref().len();
+        let slot = self.inst.lock().unwrap_or_else(|p| p.into_inner());
+        host + slot
+            .as_ref()
+            .map_or(0, |inst| inst.memory.data_size(&inst.store))
     }
 
     fn tokenize(&self, text: &[u8]) -> Result<Vec<u32>> {

@@ -11,20 +11,14 @@ mod interpreted_support;
 pub use interpreted_support::built_module;
 
 /// Native, then Interpreted with the scalar and the simd module (when built; `make test`
-/// requires them), each with a name for messages. Debug builds leave the scalar module to
-/// the release run (`make test` runs both): unoptimized wasmi spends minutes on its HNSW
-/// builds, and the two modules run the same index code.
+/// requires them), each with a name for messages.
 pub fn engines() -> Vec<(&'static str, Engine)> {
     let mut out = vec![("native", Engine::native())];
-    let modules: &[(&str, BundledModule)] = if cfg!(debug_assertions) {
-        &[("interpreted-simd", BundledModule::Simd)]
-    } else {
-        &[
-            ("interpreted-scalar", BundledModule::Scalar),
-            ("interpreted-simd", BundledModule::Simd),
-        ]
-    };
-    for &(name, which) in modules {
+    let modules = [
+        ("interpreted-scalar", BundledModule::Scalar),
+        ("interpreted-simd", BundledModule::Simd),
+    ];
+    for (name, which) in modules {
         if let Some(bytes) = built_module(which) {
             let engine = Engine::interpreted(&InterpretedOptions::new().module(bytes))
                 .expect("the built module loads");

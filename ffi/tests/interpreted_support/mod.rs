@@ -58,6 +58,8 @@ pub struct FakeModule {
     pub pages: u32,
     /// Adds a start function.
     pub start: bool,
+    /// More module fields (globals, functions), in the text format.
+    pub extra: &'static str,
 }
 
 impl Default for FakeModule {
@@ -71,6 +73,7 @@ impl Default for FakeModule {
             message: "",
             pages: 2,
             start: false,
+            extra: "",
         }
     }
 }
@@ -164,6 +167,7 @@ impl FakeModule {
         if self.start {
             text.push_str("(func $init) (start $init)\n");
         }
+        text.push_str(self.extra);
         text.push(')');
         wat::parse_str(&text).unwrap_or_else(|e| panic!("bad test module: {e}\n{text}"))
     }

@@ -9,7 +9,9 @@
 //!
 //! These kernels run at native speed under V8, but their main customer is the wasmi
 //! interpreter, where every wasm operator costs a dispatch (and a unit of fuel). So the loops
-//! are shaped by what measured fastest in wasmi 2.0, not by what a superscalar CPU likes:
+//! are shaped by what measured fastest in wasmi 2.0, not by what a superscalar CPU likes
+//! (the one exception is the one-to-many scan, which has a second shape for compiling engines,
+//! chosen with [`engine_hint`]; see [`scan_f32_simd128`]):
 //!
 //! * Every hot loop is [`for_each_block`]: loads with folded offsets, two address bumps, a
 //!   counter and a branch, and no other address arithmetic.
@@ -36,7 +38,7 @@ use core::ptr::with_exposed_provenance;
 use crate::kernels::scalar::distance::{
     dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit,
 };
-use crate::kernels::{Bf16, CosineParts, Metric, F16};
+use crate::kernels::{engine_hint, Bf16, CosineParts, EngineHint, Metric, F16};
 
 /// Loads 4 f32 starting at `p`.
 ///
@@ -390,26 +392,121 @@ pub(crate) fn l2_normalize_f32_simd128(x: &mut [f32]) -> f32 {
     scale_to_unit(x, norm_sq, scale_f32)
 }
 
-/// One query against many rows.
+/// One query against many rows, in the loop shape that suits what runs the module
+/// ([`engine_hint`]); both shapes return the same bits.
 ///
-/// The pairwise kernels load both vectors; here the query is the same for every row, so the
-/// scan holds 64 elements of it at a time in wasm locals (wasmi slots) and only loads the
-/// rows: per 4 elements a dot costs `v128.load` + `f32x4.mul` + `f32x4.add` (3 operators,
-/// the pairwise loop takes 5), squared L2 one `f32x4.sub` more, and cosine gets the dot and
-/// the row's squared norm in the same pass (5 operators instead of 10 over two passes), with
-/// the query's norm computed once per call. See `scan_block!` for the loop.
+/// * Compiled (V8, wasmtime; the default): [`scan_rows_with`] keeps several rows' partial
+///   sums in registers and loads each query chunk once for all of them.
+/// * Interpreted (wasmi): [`scan_f32_with`] holds 64 query elements at a time in wasm locals
+///   (wasmi slots) and only loads the rows: per 4 elements a dot costs `v128.load` +
+///   `f32x4.mul` + `f32x4.add` (3 operators, the pairwise loop takes 5), squared L2 one
+///   `f32x4.sub` more, and cosine gets the dot and the row's squared norm in the same pass (5
+///   operators instead of 10 over two passes). See `scan_block!` for the loop. In V8 that
+///   shape ran 6-12x slower than the compiled one (dot, 20,000 x 384: 8.3-16.5 against
+///   1.3-1.4 ms; 16 query locals do not fit x64's vector registers), and the compiled one
+///   costs wasmi up to 20% (wasm/README.md, "Scan speed").
 ///
-/// The results are the bits of the scalar scan: each row's sums use the same lanes and the
-/// same order (query blocks are taken in order and carry the row's partial sums across).
+/// Either way the query's cosine norm is computed once per call, and the results are the bits
+/// of the scalar scan: each row's sums use the same lanes and the same order (query chunks
+/// are taken in order, element `8k + j` into lane `j`).
 pub(crate) fn scan_f32_simd128(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) {
+    let interpreted = engine_hint() == EngineHint::Interpreter;
     match metric {
-        Metric::Dot => scan_f32_with::<DotScan>(query, rows, out, ()),
-        Metric::L2sq => scan_f32_with::<L2sqScan>(query, rows, out, ()),
+        Metric::Dot if interpreted => scan_f32_with::<DotScan>(query, rows, out, ()),
+        Metric::Dot => scan_rows_with::<DotScan, 4, 2>(query, rows, out, ()),
+        Metric::L2sq if interpreted => scan_f32_with::<L2sqScan>(query, rows, out, ()),
+        Metric::L2sq => scan_rows_with::<L2sqScan, 4, 2>(query, rows, out, ()),
         Metric::Cosine => {
             let aa = dot_f32_simd128(query, query);
-            scan_f32_with::<CosineScan>(query, rows, out, aa)
+            match interpreted {
+                true => scan_f32_with::<CosineScan>(query, rows, out, aa),
+                false => scan_rows_with::<CosineScan, 2, 2>(query, rows, out, aa),
+            }
         }
     }
+}
+
+/// The scan for a compiling engine: `R` rows at a time, walking the query 8 elements per
+/// step (one `v128.load` per query chunk, shared by the `R` rows), with every row's two
+/// partial-sum vectors in locals, which a JIT keeps in registers (`R` = 4 for dot and
+/// squared L2: 8 accumulators; 2 for cosine: 8 as well). The `2 R` independent add chains
+/// hide the add latency that a single row's two chains expose. Each row's last 1..=7
+/// elements, and the rows after the last whole group, go through [`fold_f32`].
+///
+/// The `R` rows of a group are `per` rows apart (`R` streams through the rows, each read
+/// front to back), not `R` neighbours: in V8 the neighbour form ran 5-6x slower (20,000 x
+/// 384: dot 7.7-8.9 ms against 1.2-1.3 ms). `UNROLL` steps of 8 elements go per loop
+/// iteration: 2 ran as fast as 4 in V8 and keeps the module 1 KB smaller.
+/// Measured in Node 20 (`bindings/js/bench/scan.mjs`, `UNROLL` = 4), R = 4 for dot and
+/// squared L2 and R = 2 for cosine were fastest; R = 1 was 10-30% slower, cosine with R = 3
+/// or 4 no faster.
+#[inline(never)]
+fn scan_rows_with<M: ScanMetric, const R: usize, const UNROLL: usize>(
+    query: &[f32],
+    rows: &[f32],
+    out: &mut [f32],
+    ctx: M::Ctx,
+) {
+    let dims = query.len();
+    if dims == 0 {
+        return;
+    }
+    let n_rows = out.len().min(rows.len() / dims);
+    // R streams of `per` consecutive rows each; the `tail` rows after them go one by one.
+    let per = n_rows / R;
+    let tail = per * R;
+    let seg = per * dims;
+    let steps = dims / 8;
+    let done = steps * 8;
+    // Whole iterations of `UNROLL` steps, then the last few steps one at a time.
+    let wide = steps / UNROLL * UNROLL;
+    let q = query.as_ptr();
+    for i in 0..per {
+        let mut acc = [[M::ZERO; 2]; R];
+        // SAFETY: row `i` of stream 0 starts at `i * dims < seg <= rows.len()`.
+        let base = unsafe { rows.as_ptr().add(i * dims) };
+        // Adds elements `8 step .. 8 step + 8` of the query and of row `i` of each stream.
+        // SAFETY (of every call below): `step < steps`, so `8 step + 8 <= done <= dims`: those
+        // elements of the query and of rows `r * per + i` (r < R, so < n_rows) are in bounds.
+        let add_step = |acc: &mut [[M::Lane; 2]; R], step: usize| unsafe {
+            let at = 8 * step;
+            let (q0, q1) = (load4(q.add(at)), load4(q.add(at + 4)));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let p = base.add(r * seg + at);
+                M::step(&mut acc[0], q0, load4(p));
+                M::step(&mut acc[1], q1, load4(p.add(4)));
+            }
+        };
+        for step in (0..wide).step_by(UNROLL) {
+            for k in 0..UNROLL {
+                add_step(&mut acc, step + k);
+            }
+        }
+        for step in wide..steps {
+            add_step(&mut acc, step);
+        }
+        for (r, acc) in acc.into_iter().enumerate() {
+            let at = r * seg + i * dims;
+            out[r * per + i] = match done < dims {
+                true => fold_finish::<M>(&query[done..], &rows[at + done..at + dims], acc, ctx),
+                false => M::finish(acc, ctx),
+            };
+        }
+    }
+    for (o, row) in out[tail..n_rows]
+        .iter_mut()
+        .zip(rows[tail * dims..].chunks_exact(dims))
+    {
+        *o = fold_finish::<M>(query, row, [M::ZERO; 2], ctx);
+    }
+}
+
+/// [`fold_f32`] of `query` and `row` into `acc`, then the distance: the tails of
+/// [`scan_rows_with`], out of line so that its `R` unrolled rows share one copy (inlined,
+/// they made the simd module 1.8 KB larger, past its size budget).
+#[inline(never)]
+fn fold_finish<M: ScanMetric>(query: &[f32], row: &[f32], acc: [M::Lane; 2], ctx: M::Ctx) -> f32 {
+    M::finish(fold_f32(query, row, acc, M::step), ctx)
 }
 
 /// Query chunks (of 4 f32) a scan block holds in locals: 64 elements. Each block costs a

@@ -9,7 +9,8 @@ import java.nio.ByteOrder
  * How an encoder holds its linear layers' weights: [Precision.F32] (the checkpoint's values,
  * the default) or [Precision.INT8] (quantized per output channel while loading: a quarter of
  * the f32 linear weights, vectors within a cosine of about 0.998 of the f32 ones for
- * all-MiniLM-L6-v2, the same [Encoder.modelId]; the loaded file stays in memory too).
+ * all-MiniLM-L6-v2, the same [Encoder.modelId]; the word embedding table too, and natively the
+ * loaded file is let go: about a quarter of the f32 memory).
  */
 typealias Precision = dev.ferrovec.ffi.Precision
 

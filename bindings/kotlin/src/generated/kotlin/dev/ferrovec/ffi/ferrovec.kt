@@ -7721,11 +7721,11 @@ enum class Precision {
      */
     F32,
     /**
-     * Quantized to int8 per output channel while loading: a quarter of the f32 linear
-     * weights, vectors within a cosine of about 0.998 of the f32 ones (all-MiniLM-L6-v2),
-     * the same model id. The loaded file stays in memory too (the embeddings are read from
-     * it), so this costs the int8 copy on top of it; it is faster where the CPU has integer
-     * dot products.
+     * Quantized to int8 per output channel while loading (the linear layers, and the word
+     * embedding table per token): vectors within a cosine of about 0.998 of the f32 ones
+     * (all-MiniLM-L6-v2), the same model id. On the native backend the encoder then lets go
+     * of the loaded file and holds about a quarter of the f32 memory; it is also faster
+     * where the CPU has integer dot products.
      */
     INT8;
 
