@@ -39,25 +39,29 @@ impl F16 {
     /// mantissa) and come out quiet.
     #[inline(always)]
     pub fn to_f32(self) -> f32 {
-        // Branch-light so the scalar kernels' loops still vectorize: move exponent and
-        // mantissa into f32 position and rebias, then fix the two special exponents.
-        const SHIFTED_EXP: u32 = 0x7c00 << 13;
+        // No branches, so that a loop of conversions vectorizes: all three cases are computed
+        // and one is selected. Normal: exponent and mantissa moved into f32 position and
+        // rebiased. Zero or subnormal: m * 2^-24 = (2^-14 + m * 2^-24) - 2^-14, exact, and
+        // without an f32 subnormal anywhere (a CPU set to treat those as zero, DAZ, gives
+        // the same result). Infinity and NaN: the all-ones exponent.
+        const REBIAS: u32 = (127 - 15) << 23;
+        const TWO_POW_MINUS_14: u32 = (127 - 14) << 23;
         let h = self.0 as u32;
-        let mut o = (h & 0x7fff) << 13;
-        let exp = o & SHIFTED_EXP;
-        o += (127 - 15) << 23;
-        if exp == SHIFTED_EXP {
-            // Inf or NaN: exponent all ones in f32 too. A signalling NaN comes out quiet, as
-            // F16C's and NEON's conversions return it.
-            o += (128 - 16) << 23;
-            if o & 0x7f_ffff != 0 {
-                o |= 0x40_0000;
-            }
-        } else if exp == 0 {
-            // Zero or subnormal: m * 2^-24 = (2^-14 + m * 2^-24) - 2^-14, exact in f32.
-            o += 1 << 23;
-            o = (f32::from_bits(o) - f32::from_bits(113 << 23)).to_bits();
-        }
+        let em = h & 0x7fff;
+        let normal = (em << 13) + REBIAS;
+        let small = (f32::from_bits((em << 13) + TWO_POW_MINUS_14)
+            - f32::from_bits(TWO_POW_MINUS_14))
+        .to_bits();
+        // A signalling NaN comes out quiet, as F16C's and NEON's conversions return it.
+        let quiet = if em > 0x7c00 { 0x40_0000 } else { 0 };
+        let special = (em << 13) | 0x7f80_0000 | quiet;
+        let o = if em >= 0x7c00 {
+            special
+        } else if em < 0x0400 {
+            small
+        } else {
+            normal
+        };
         f32::from_bits(o | ((h & 0x8000) << 16))
     }
 

@@ -19,6 +19,18 @@ fn reduce_lanes(acc: [f32; LANES]) -> f32 {
 #[inline(always)]
 fn sum_terms<A: Copy, B: Copy>(a: &[A], b: &[B], term: impl Fn(A, B) -> f32) -> f32 {
     let mut acc = [0.0f32; LANES];
+    accumulate(&mut acc, a, b, term);
+    reduce_lanes(acc)
+}
+
+/// Adds `term(a_i, b_i)` into lane `i mod LANES` of `acc`, in increasing `i`.
+#[inline(always)]
+fn accumulate<A: Copy, B: Copy>(
+    acc: &mut [f32; LANES],
+    a: &[A],
+    b: &[B],
+    term: impl Fn(A, B) -> f32,
+) {
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ta, tb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
@@ -28,6 +40,30 @@ fn sum_terms<A: Copy, B: Copy>(a: &[A], b: &[B], term: impl Fn(A, B) -> f32) -> 
     }
     for (lane, (&x, &y)) in acc.iter_mut().zip(ta.iter().zip(tb)) {
         *lane += term(x, y);
+    }
+}
+
+/// [`sum_terms`] over `a` and the f32 values of the half-precision `b`, converted a block at
+/// a time into a buffer: the conversion is then one small loop that vectorizes, instead of
+/// code inside every lane's sum that did not (15x the f32 kernel's time, and 12 KB of wasm).
+/// Blocks are a multiple of `LANES` long, so every element keeps its lane and its place in
+/// that lane's order: the same bits as `sum_terms` on the converted row.
+#[inline(always)]
+fn sum_terms_converted<T: Copy>(
+    a: &[f32],
+    b: &[T],
+    to_f32: impl Fn(T) -> f32,
+    term: impl Fn(f32, f32) -> f32 + Copy,
+) -> f32 {
+    const BLOCK: usize = 8 * LANES;
+    let n = a.len().min(b.len());
+    let mut acc = [0.0f32; LANES];
+    let mut buf = [0.0f32; BLOCK];
+    for (ca, cb) in a[..n].chunks(BLOCK).zip(b[..n].chunks(BLOCK)) {
+        for (d, &s) in buf.iter_mut().zip(cb) {
+            *d = to_f32(s);
+        }
+        accumulate(&mut acc, ca, &buf[..cb.len()], term);
     }
     reduce_lanes(acc)
 }
@@ -124,7 +160,7 @@ macro_rules! half_kernels {
             allow(dead_code)
         )]
         pub(crate) fn $dot(a: &[f32], b: &[$t]) -> f32 {
-            sum_terms(a, b, |x, y| x * y.to_f32())
+            sum_terms_converted(a, b, <$t>::to_f32, |x, y| x * y)
         }
 
         #[cfg_attr(
@@ -132,10 +168,7 @@ macro_rules! half_kernels {
             allow(dead_code)
         )]
         pub(crate) fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
-            sum_terms(a, b, |x, y| {
-                let d = x - y.to_f32();
-                d * d
-            })
+            sum_terms_converted(a, b, <$t>::to_f32, |x, y| (x - y) * (x - y))
         }
 
         #[cfg_attr(
@@ -147,12 +180,9 @@ macro_rules! half_kernels {
             let n = a.len().min(b.len());
             let (a, b) = (&a[..n], &b[..n]);
             CosineParts {
-                ab: sum_terms(a, b, |x, y| x * y.to_f32()),
+                ab: sum_terms_converted(a, b, <$t>::to_f32, |x, y| x * y),
                 aa: sum_terms(a, a, |x, y| x * y),
-                bb: sum_terms(b, b, |x, _| {
-                    let v = x.to_f32();
-                    v * v
-                }),
+                bb: sum_terms_converted(a, b, <$t>::to_f32, |_, y| y * y),
             }
         }
     };
