@@ -40,7 +40,7 @@ use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
-use crate::kernels::{Kernels, Metric};
+use crate::kernels::{Bf16, Kernels, Metric, F16};
 use crate::{Error, Result};
 use hnsw::Hnsw;
 use vectors::{Dist, QueryRef, Vectors};
@@ -60,11 +60,11 @@ pub const MAX_EF: usize = 1 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IndexMetric {
     /// `1 - cos(a, b)`. Vectors are normalized on insert and on query (a zero vector stays
-    /// zero and is at distance 1 from everything). F32 or I8 storage.
+    /// zero and is at distance 1 from everything). F32, F16, BF16 or I8 storage.
     Cosine = 0,
-    /// Squared Euclidean distance. F32 or I8 storage.
+    /// Squared Euclidean distance. F32, F16, BF16 or I8 storage.
     L2sq = 1,
-    /// `1 - a.b` (usearch's "ip"; may be negative). F32 or I8 storage.
+    /// `1 - a.b` (usearch's "ip"; may be negative). F32, F16, BF16 or I8 storage.
     InnerProduct = 2,
     /// Number of differing bits. B1 storage only.
     Hamming = 3,
@@ -105,6 +105,18 @@ pub enum Storage {
     /// One sign bit per dimension (`x > 0` is 1), packed LSB first, `ceil(dims / 8)` bytes.
     /// [`Index::get`] returns 1.0 for set bits and 0.0 otherwise.
     B1 = 2,
+    /// IEEE 754 half precision ([`F16`](crate::kernels::F16)): each value rounded to the
+    /// nearest f16 (cosine: of the normalized vector), half of F32's memory. Queries stay
+    /// f32; distances are f32 sums of the exact f16 values, on every instruction set
+    /// (F16C / AVX-512 conversions, NEON `fcvtl`, simd128 and scalar conversion). With L2sq
+    /// or inner product, a value that rounds past the largest f16 (65504) is refused. HNSW
+    /// walks compare on an i8 copy as with F32 and re-score on the f16 rows. Saved as file
+    /// format version 3.
+    F16 = 3,
+    /// bfloat16 ([`Bf16`](crate::kernels::Bf16)): the top 16 bits of the f32, rounded to
+    /// nearest even (8 significant bits, f32's range), half of F32's memory; otherwise as
+    /// [`Storage::F16`].
+    BF16 = 4,
 }
 
 impl Storage {
@@ -114,9 +126,12 @@ impl Storage {
             0 => Storage::F32,
             1 => Storage::I8,
             2 => Storage::B1,
+            3 => Storage::F16,
+            4 => Storage::BF16,
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "unknown storage code {other} (expected 0 = f32, 1 = i8, 2 = b1)"
+                    "unknown storage code {other} (expected 0 = f32, 1 = i8, 2 = b1, 3 = f16, \
+                     4 = bf16)"
                 )))
             }
         })
@@ -210,13 +225,13 @@ impl IndexOptions {
             (self.metric, self.storage),
             (
                 IndexMetric::Cosine | IndexMetric::L2sq | IndexMetric::InnerProduct,
-                Storage::F32 | Storage::I8
+                Storage::F32 | Storage::F16 | Storage::BF16 | Storage::I8
             ) | (IndexMetric::Hamming | IndexMetric::Jaccard, Storage::B1)
         );
         if !ok {
             return Err(invalid(format!(
                 "unsupported metric/storage pair {:?}/{:?} (cosine, l2sq and inner product need \
-                 f32 or i8 storage; hamming and jaccard need b1)",
+                 f32, f16, bf16 or i8 storage; hamming and jaccard need b1)",
                 self.metric, self.storage
             )));
         }
@@ -361,6 +376,35 @@ fn check_finite(v: &[f32], row: Option<usize>) -> Result<()> {
         }));
     }
     Ok(())
+}
+
+/// Refuses a (finite) value that would be stored as an infinity: f16 rounds magnitudes from
+/// 65520 up to infinity, bf16 those past its largest finite value (about 3.39e38). Cosine
+/// rows are normalized first, so they always fit.
+fn check_storable(options: &IndexOptions, v: &[f32], row: Option<usize>) -> Result<()> {
+    if options.metric == IndexMetric::Cosine {
+        return Ok(());
+    }
+    let (bad, name) = match options.storage {
+        Storage::F16 => (
+            v.iter()
+                .position(|&x| F16::from_f32(x).to_f32().is_infinite()),
+            "f16",
+        ),
+        Storage::BF16 => (
+            v.iter()
+                .position(|&x| Bf16::from_f32(x).to_f32().is_infinite()),
+            "bf16",
+        ),
+        _ => (None, ""),
+    };
+    match bad {
+        None => Ok(()),
+        Some(i) => Err(invalid(match row {
+            None => format!("vector value {} at {i} is out of {name} range", v[i]),
+            Some(r) => format!("vector {r} value {} at {i} is out of {name} range", v[i]),
+        })),
+    }
 }
 
 impl Index {
@@ -511,6 +555,7 @@ impl Index {
         }
         for (r, row) in vectors.chunks_exact(dims).enumerate() {
             check_finite(row, (keys.len() > 1).then_some(r))?;
+            check_storable(&self.options, row, (keys.len() > 1).then_some(r))?;
         }
         if on_duplicate == OnDuplicate::Error {
             for &k in keys {
@@ -779,7 +824,11 @@ impl Index {
     fn exact<A: Fn(u32) -> bool>(&self, q: QueryRef<'_>, k: usize, accept: &A) -> Vec<Match> {
         let mut top = TopK::new(k);
         let n = self.keys.len();
-        if let QueryRef::F32(qv) = q {
+        let scan = match q {
+            QueryRef::F32(qv) if self.options.storage == Storage::F32 => Some(qv),
+            _ => None,
+        };
+        if let Some(qv) = scan {
             // The 4-row scan kernel over blocks of rows.
             let metric = if self.options.metric == IndexMetric::L2sq {
                 Metric::L2sq
@@ -873,7 +922,9 @@ impl Index {
             + bytes(&v.i8s)
             + bytes(&v.scales)
             + bytes(&v.sqnorms)
-            + bytes(&v.bits);
+            + bytes(&v.bits)
+            + bytes(&v.f16s)
+            + bytes(&v.bf16s);
         if let Some(h) = &self.hnsw {
             total +=
                 bytes(&h.levels) + bytes(&h.links0) + bytes(&h.upper_offsets) + bytes(&h.upper);

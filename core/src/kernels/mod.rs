@@ -222,6 +222,10 @@ type B1JaccardFn = unsafe fn(&[u8], &[u8]) -> (u64, u64);
 pub(crate) struct RawKernels {
     pub dot_f32: F32PairFn,
     pub l2sq_f32: F32PairFn,
+    pub dot_f16: F16PairFn,
+    pub l2sq_f16: F16PairFn,
+    pub dot_bf16: Bf16PairFn,
+    pub l2sq_bf16: Bf16PairFn,
     pub dot_i8: I8DotFn,
     pub hamming_b1: B1HammingFn,
     pub jaccard_b1: B1JaccardFn,
@@ -401,6 +405,10 @@ impl Kernels {
         RawKernels {
             dot_f32: self.dot_f32,
             l2sq_f32: self.l2sq_f32,
+            dot_f16: self.dot_f16,
+            l2sq_f16: self.l2sq_f16,
+            dot_bf16: self.dot_bf16,
+            l2sq_bf16: self.l2sq_bf16,
             dot_i8: self.dot_i8,
             hamming_b1: self.hamming_b1,
             jaccard_b1: self.jaccard_b1,

@@ -262,68 +262,98 @@ fn load_half_tail<T: HalfElem>(chunk: &[T]) -> v128 {
     unsafe { T::load4(lanes.as_ptr()) }
 }
 
-/// [`fold_f32`] for a half-precision `b`: the same lane assignment (element `i` to
-/// accumulator `(i / 4) mod 2`, lane `i mod 4`) and zero padding, 8 elements per iteration.
-/// A plain loop, not yet shaped for wasmi like `for_each_block`.
+/// Elements per conversion block: a multiple of [`fold_f32`]'s 16, so that every element
+/// keeps its accumulator, lane and place in that lane's order.
+const HALF_BLOCK: usize = 64;
+
+/// Writes the f32 values of `src` (at most [`HALF_BLOCK`] elements) into `dst`.
+///
+/// Not inlined: one copy per element type, called once per block, instead of the conversion
+/// inside every kernel's loop (that cost 4.5 KB of wasm for six kernels).
+#[inline(never)]
+fn convert_block<T: HalfElem>(src: &[T], dst: &mut [f32; HALF_BLOCK]) {
+    let chunks = src.chunks_exact(4);
+    let tail = chunks.remainder();
+    let mut out = dst.chunks_exact_mut(4);
+    for (s, d) in chunks.zip(&mut out) {
+        // SAFETY: `s` is 4 readable elements, `d` 4 writable f32.
+        unsafe { v128_store(d.as_mut_ptr().cast(), T::load4(s.as_ptr())) };
+    }
+    if !tail.is_empty() {
+        if let Some(d) = out.next() {
+            // SAFETY: `d` is 4 writable f32.
+            unsafe { v128_store(d.as_mut_ptr().cast(), load_half_tail(tail)) };
+        }
+    }
+}
+
+/// [`fold_f32`] over `a` and the f32 values of the half-precision `b`, converted a block at a
+/// time and handed to `fold` (a [`fold_f32`] instance): the same accumulators, lanes and
+/// order, so the same bits as the f32 kernel on the converted row.
 #[inline(always)]
 fn fold_half<T: HalfElem, A>(
     a: &[f32],
     b: &[T],
-    mut acc: [A; 2],
-    step: impl Fn(&mut A, v128, v128),
-) -> [A; 2] {
+    mut acc: A,
+    fold: impl Fn(&[f32], &[f32], A) -> A,
+) -> A {
     let n = a.len().min(b.len());
-    let (ca, cb) = (a[..n].chunks_exact(4), b[..n].chunks_exact(4));
-    let (ta, tb) = (ca.remainder(), cb.remainder());
-    let mut j = 0;
-    for (x, y) in ca.zip(cb) {
-        // SAFETY: both chunks are 4 readable elements.
-        let (x, y) = unsafe { (load4(x.as_ptr()), T::load4(y.as_ptr())) };
-        step(&mut acc[j], x, y);
-        j ^= 1;
-    }
-    if !ta.is_empty() {
-        // SAFETY: `ta` has 1..=3 readable f32.
-        let x = unsafe { load_partial(ta.as_ptr(), ta.len()) };
-        step(&mut acc[j], x, load_half_tail(tb));
+    let mut buf = [0.0f32; HALF_BLOCK];
+    for (ca, cb) in a[..n].chunks(HALF_BLOCK).zip(b[..n].chunks(HALF_BLOCK)) {
+        convert_block(cb, &mut buf);
+        acc = fold(ca, &buf[..cb.len()], acc);
     }
     acc
 }
 
-/// The half-precision kernels: the f32 kernels' arithmetic over rows converted on load, so
-/// the same bits as the scalar kernels.
+// The folds the half kernels of both element types share (not inlined: one copy each).
+
+#[inline(never)]
+fn fold_dot_f32(a: &[f32], b: &[f32], acc: [v128; 2]) -> [v128; 2] {
+    fold_f32(a, b, acc, |acc, x, y| {
+        *acc = f32x4_add(*acc, f32x4_mul(x, y))
+    })
+}
+
+#[inline(never)]
+fn fold_l2sq_f32(a: &[f32], b: &[f32], acc: [v128; 2]) -> [v128; 2] {
+    fold_f32(a, b, acc, |acc, x, y| {
+        let d = f32x4_sub(x, y);
+        *acc = f32x4_add(*acc, f32x4_mul(d, d))
+    })
+}
+
+#[inline(never)]
+fn fold_cosine_f32(a: &[f32], b: &[f32], acc: [[v128; 3]; 2]) -> [[v128; 3]; 2] {
+    fold_f32(a, b, acc, |[ab, aa, bb], x, y| {
+        *ab = f32x4_add(*ab, f32x4_mul(x, y));
+        *aa = f32x4_add(*aa, f32x4_mul(x, x));
+        *bb = f32x4_add(*bb, f32x4_mul(y, y));
+    })
+}
+
+/// The half-precision kernels: the f32 kernels' arithmetic over rows converted a block at a
+/// time, so the same bits as the scalar kernels.
 macro_rules! half_kernels_simd128 {
     ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
         /// Inner product of an f32 query and a half-precision row.
         #[inline]
         pub(crate) fn $dot(a: &[f32], b: &[$t]) -> f32 {
-            let zero = f32x4_splat(0.0);
-            let [acc0, acc1] = fold_half(a, b, [zero; 2], |acc, x, y| {
-                *acc = f32x4_add(*acc, f32x4_mul(x, y))
-            });
+            let [acc0, acc1] = fold_half(a, b, [f32x4_splat(0.0); 2], fold_dot_f32);
             reduce_f32(f32x4_add(acc0, acc1))
         }
 
         /// Squared Euclidean distance of an f32 query and a half-precision row.
         #[inline]
         pub(crate) fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
-            let zero = f32x4_splat(0.0);
-            let [acc0, acc1] = fold_half(a, b, [zero; 2], |acc, x, y| {
-                let d = f32x4_sub(x, y);
-                *acc = f32x4_add(*acc, f32x4_mul(d, d))
-            });
+            let [acc0, acc1] = fold_half(a, b, [f32x4_splat(0.0); 2], fold_l2sq_f32);
             reduce_f32(f32x4_add(acc0, acc1))
         }
 
         /// The three sums of a cosine distance of an f32 query and a half-precision row.
         #[inline]
         pub(crate) fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
-            let zero = f32x4_splat(0.0);
-            let [p0, p1] = fold_half(a, b, [[zero; 3]; 2], |[ab, aa, bb], x, y| {
-                *ab = f32x4_add(*ab, f32x4_mul(x, y));
-                *aa = f32x4_add(*aa, f32x4_mul(x, x));
-                *bb = f32x4_add(*bb, f32x4_mul(y, y));
-            });
+            let [p0, p1] = fold_half(a, b, [[f32x4_splat(0.0); 3]; 2], fold_cosine_f32);
             let part = |k: usize| reduce_f32(f32x4_add(p0[k], p1[k]));
             CosineParts {
                 ab: part(0),
