@@ -215,6 +215,18 @@ fn values_beyond_the_storage_range_are_refused_and_nothing_changes() {
         assert_eq!(index.len(), 1);
         assert_eq!(index.to_bytes().unwrap(), before, "{storage:?}");
     }
+    // The refusal starts exactly where the conversion gives infinity.
+    for (storage, first_inf) in [(Storage::F16, 0x477f_f000u32), (Storage::BF16, 0x7f7f_8000)] {
+        for (bits, refused) in [(first_inf - 1, false), (first_inf, true)] {
+            for sign in [0, 0x8000_0000] {
+                let x = f32::from_bits(bits | sign);
+                assert_eq!(stored(storage, x).is_infinite(), refused, "{storage:?} {x}");
+                let mut index =
+                    Index::new(IndexOptions::new(1, IndexMetric::L2sq).storage(storage)).unwrap();
+                assert_eq!(index.add(1, &[x]).is_err(), refused, "{storage:?} {x}");
+            }
+        }
+    }
     // The largest finite values are kept, and cosine normalizes first.
     let mut f16 =
         Index::new(IndexOptions::new(2, IndexMetric::L2sq).storage(Storage::F16)).unwrap();

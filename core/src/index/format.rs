@@ -11,9 +11,8 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::hnsw::{max_neighbors, GraphHeader, Hnsw, MAX_LEVEL, NONE};
-use super::vectors::{b1_bytes, Rows, RowsRef, Vectors};
+use super::vectors::{b1_bytes, half_to_f32, Rows, RowsRef, Vectors};
 use super::{HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Storage, MAX_SLOTS};
-use crate::kernels::{Bf16, F16};
 use crate::{Error, Result};
 
 /// The first four bytes of every index file.
@@ -155,13 +154,12 @@ impl Writer {
         self.bytes(&v.to_le_bytes());
     }
 
-    fn u16s(&mut self, v: impl ExactSizeIterator<Item = u16>) {
-        let len = 2 * v.len();
-        let dst = &mut self.buf[self.pos..self.pos + len];
+    fn u16s(&mut self, v: &[u16]) {
+        let dst = &mut self.buf[self.pos..self.pos + 2 * v.len()];
         for (d, x) in dst.chunks_exact_mut(2).zip(v) {
             d.copy_from_slice(&x.to_le_bytes());
         }
-        self.pos += len;
+        self.pos += 2 * v.len();
     }
 
     fn f32s(&mut self, v: &[f32]) {
@@ -189,8 +187,7 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
         RowsRef::F32(f) => size(f.len(), 4, 0)?,
         RowsRef::I8(q, s) => size(s.len(), 4, q.len())?,
         RowsRef::B1(b) => b.len(),
-        RowsRef::F16(h) => size(h.len(), 2, 0)?,
-        RowsRef::Bf16(h) => size(h.len(), 2, 0)?,
+        RowsRef::Half(h) => size(h.len(), 2, 0)?,
     };
     let mut graph_words = 0usize;
     if let Some(g) = p.hnsw {
@@ -206,7 +203,7 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
         None => 0,
     };
     // The lowest version that holds the index (FORMAT.md, "Versioning").
-    let half = matches!(rows, RowsRef::F16(_) | RowsRef::Bf16(_));
+    let half = matches!(rows, RowsRef::Half(_));
     let (version, header_len) = match (half, p.model_id.is_some()) {
         (true, _) => (VERSION_3, HEADER_LEN_V3),
         (false, true) => (VERSION_2, HEADER_LEN_V2),
@@ -287,8 +284,7 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
             w.f32s(s);
         }
         RowsRef::B1(b) => w.bytes(b),
-        RowsRef::F16(h) => w.u16s(h.iter().map(|x| x.to_bits())),
-        RowsRef::Bf16(h) => w.u16s(h.iter().map(|x| x.to_bits())),
+        RowsRef::Half(h) => w.u16s(h),
     }
     if let Some(g) = p.hnsw {
         for slot in 0..n {
@@ -376,22 +372,18 @@ fn read_f32s(r: &mut Reader<'_>, count: u64, non_negative: bool, what: &str) -> 
 }
 
 /// Reads `count` 2-byte values; every one must be finite.
-fn read_halves<T>(
+fn read_halves(
     r: &mut Reader<'_>,
     count: u64,
-    from_bits: fn(u16) -> T,
-    to_f32: fn(T) -> f32,
+    to_f32: fn(u16) -> f32,
     what: &str,
-) -> Result<Vec<T>>
-where
-    T: Copy,
-{
+) -> Result<Vec<u16>> {
     let bytes = r.items(count, 2, what)?;
     let mut v = with_room(bytes.len() / 2)?;
     v.extend(
         bytes
             .chunks_exact(2)
-            .map(|b| from_bits(u16::from_le_bytes([b[0], b[1]]))),
+            .map(|b| u16::from_le_bytes([b[0], b[1]])),
     );
     if let Some(i) = v.iter().position(|&x| !to_f32(x).is_finite()) {
         return Err(Error::CorruptFile(format!(
@@ -579,19 +571,15 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
             b.extend_from_slice(raw);
             Rows::B1(b)
         }
-        Storage::F16 => Rows::F16(read_halves(
+        Storage::F16 | Storage::BF16 => Rows::Half(read_halves(
             &mut r,
             n as u64 * dims as u64,
-            F16::from_bits,
-            |h| h.to_f32(),
-            "f16 rows",
-        )?),
-        Storage::BF16 => Rows::Bf16(read_halves(
-            &mut r,
-            n as u64 * dims as u64,
-            Bf16::from_bits,
-            |h| h.to_f32(),
-            "bf16 rows",
+            half_to_f32(storage),
+            if storage == Storage::F16 {
+                "f16 rows"
+            } else {
+                "bf16 rows"
+            },
         )?),
     };
     let vecs = Vectors::import(dims, metric, storage, n, rows);

@@ -40,7 +40,7 @@ use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
-use crate::kernels::{Bf16, Kernels, Metric, F16};
+use crate::kernels::{Kernels, Metric};
 use crate::{Error, Result};
 use hnsw::Hnsw;
 use vectors::{Dist, QueryRef, Vectors};
@@ -379,30 +379,22 @@ fn check_finite(v: &[f32], row: Option<usize>) -> Result<()> {
 }
 
 /// Refuses a (finite) value that would be stored as an infinity: f16 rounds magnitudes from
-/// 65520 up to infinity, bf16 those past its largest finite value (about 3.39e38). Cosine
-/// rows are normalized first, so they always fit.
+/// 65520 up to infinity, bf16 those from 0x7f7f8000 (about 3.3961e38; the tie goes to the
+/// even neighbour, infinity). Cosine rows are normalized first, so they always fit. The
+/// message names the position, not the value: formatting floats would pull core's float
+/// printing into the wasm modules (about 20 KB).
 fn check_storable(options: &IndexOptions, v: &[f32], row: Option<usize>) -> Result<()> {
-    if options.metric == IndexMetric::Cosine {
-        return Ok(());
-    }
-    let (bad, name) = match options.storage {
-        Storage::F16 => (
-            v.iter()
-                .position(|&x| F16::from_f32(x).to_f32().is_infinite()),
-            "f16",
-        ),
-        Storage::BF16 => (
-            v.iter()
-                .position(|&x| Bf16::from_f32(x).to_f32().is_infinite()),
-            "bf16",
-        ),
-        _ => (None, ""),
+    let (limit, name) = match (options.metric, options.storage) {
+        (IndexMetric::Cosine, _) => return Ok(()),
+        (_, Storage::F16) => (0x477f_f000u32, "f16 (magnitude below 65520)"),
+        (_, Storage::BF16) => (0x7f7f_8000, "bf16 (magnitude below about 3.3961e38)"),
+        _ => return Ok(()),
     };
-    match bad {
+    match v.iter().position(|x| x.to_bits() & 0x7fff_ffff >= limit) {
         None => Ok(()),
         Some(i) => Err(invalid(match row {
-            None => format!("vector value {} at {i} is out of {name} range", v[i]),
-            Some(r) => format!("vector {r} value {} at {i} is out of {name} range", v[i]),
+            None => format!("vector value at {i} is out of the range of {name}"),
+            Some(r) => format!("vector {r} value at {i} is out of the range of {name}"),
         })),
     }
 }
@@ -923,8 +915,7 @@ impl Index {
             + bytes(&v.scales)
             + bytes(&v.sqnorms)
             + bytes(&v.bits)
-            + bytes(&v.f16s)
-            + bytes(&v.bf16s);
+            + bytes(&v.halves);
         if let Some(h) = &self.hnsw {
             total +=
                 bytes(&h.levels) + bytes(&h.links0) + bytes(&h.upper_offsets) + bytes(&h.upper);

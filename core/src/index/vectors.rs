@@ -24,10 +24,9 @@ pub(crate) struct Vectors {
     pub(crate) sqnorms: Vec<f32>,
     /// B1: `bytes` per slot.
     pub(crate) bits: Vec<u8>,
-    /// F16: `dims` values per slot (cosine: of the unit vector).
-    pub(crate) f16s: Vec<F16>,
-    /// BF16: `dims` values per slot (cosine: of the unit vector).
-    pub(crate) bf16s: Vec<Bf16>,
+    /// F16 and BF16: the bits of `dims` values per slot (cosine: of the unit vector). One
+    /// vector for both keeps one copy of the code that moves them.
+    pub(crate) halves: Vec<u16>,
     pub(crate) slots: usize,
     /// F32, F16 and BF16 for HNSW: every row also quantized like I8 storage into `i8s`,
     /// `scales` and `sqnorms` (derived, never in files). Graph walks compare a query with
@@ -75,6 +74,24 @@ impl RowQuery<'_> {
             RowQuery::Borrowed(q) => *q,
             RowQuery::Converted(v) => QueryRef::F32(v),
         }
+    }
+}
+
+/// The exact f32 value of a stored F16 or BF16 bit pattern (of `storage`).
+pub(crate) fn half_to_f32(storage: Storage) -> fn(u16) -> f32 {
+    if storage == Storage::F16 {
+        |h| F16::from_bits(h).to_f32()
+    } else {
+        |h| Bf16::from_bits(h).to_f32()
+    }
+}
+
+/// The F16 or BF16 bit pattern nearest to an f32 (ties to even).
+fn f32_to_half(storage: Storage) -> fn(f32) -> u16 {
+    if storage == Storage::F16 {
+        |x| F16::from_f32(x).to_bits()
+    } else {
+        |x| Bf16::from_f32(x).to_bits()
     }
 }
 
@@ -130,8 +147,7 @@ impl Vectors {
             scales: Vec::new(),
             sqnorms: Vec::new(),
             bits: Vec::new(),
-            f16s: Vec::new(),
-            bf16s: Vec::new(),
+            halves: Vec::new(),
             slots: 0,
             shadow: false,
         }
@@ -202,13 +218,10 @@ impl Vectors {
         let range = slot * d..(slot + 1) * d;
         match self.storage {
             Storage::F32 => return &self.f32s[range],
-            Storage::F16 => {
+            Storage::F16 | Storage::BF16 => {
+                let to_f32 = half_to_f32(self.storage);
                 buf.clear();
-                buf.extend(self.f16s[range].iter().map(|h| h.to_f32()));
-            }
-            Storage::BF16 => {
-                buf.clear();
-                buf.extend(self.bf16s[range].iter().map(|h| h.to_f32()));
+                buf.extend(self.halves[range].iter().map(|&h| to_f32(h)));
             }
             Storage::I8 | Storage::B1 => buf.clear(),
         }
@@ -225,8 +238,7 @@ impl Vectors {
         }
         match self.storage {
             Storage::F32 => self.f32s.try_reserve(elems),
-            Storage::F16 => self.f16s.try_reserve(elems),
-            Storage::BF16 => self.bf16s.try_reserve(elems),
+            Storage::F16 | Storage::BF16 => self.halves.try_reserve(elems),
             Storage::I8 => {
                 self.i8s.try_reserve(elems)?;
                 self.scales.try_reserve(additional)?;
@@ -244,8 +256,7 @@ impl Vectors {
             .min(self.sqnorms.capacity());
         let rows = match self.storage {
             Storage::F32 => self.f32s.capacity() / row,
-            Storage::F16 => self.f16s.capacity() / row,
-            Storage::BF16 => self.bf16s.capacity() / row,
+            Storage::F16 | Storage::BF16 => self.halves.capacity() / row,
             Storage::I8 => return quantized,
             Storage::B1 => return self.bits.capacity() / row,
         };
@@ -289,20 +300,14 @@ impl Vectors {
                 if self.metric == IndexMetric::Cosine {
                     Kernels::active().l2_normalize_f32(&mut tmp);
                 }
-                if self.storage == Storage::F16 {
-                    self.f16s.extend(tmp.iter().map(|&v| F16::from_f32(v)));
-                } else {
-                    self.bf16s.extend(tmp.iter().map(|&v| Bf16::from_f32(v)));
+                let (from_f32, to_f32) = (f32_to_half(self.storage), half_to_f32(self.storage));
+                for t in &mut tmp {
+                    let h = from_f32(*t);
+                    self.halves.push(h);
+                    // The copy quantizes the stored values, as one rebuilt on load does.
+                    *t = to_f32(h);
                 }
                 if self.shadow {
-                    // The copy quantizes the stored values, as one rebuilt on load does.
-                    let start = self.slots * self.dims;
-                    for (t, h) in tmp.iter_mut().zip(start..) {
-                        *t = match self.storage {
-                            Storage::F16 => self.f16s[h].to_f32(),
-                            _ => self.bf16s[h].to_f32(),
-                        };
-                    }
                     let (scale, sq) = quantize(&tmp, &mut self.i8s);
                     self.scales.push(scale);
                     self.sqnorms.push(sq);
@@ -321,8 +326,7 @@ impl Vectors {
                 let range = slot * r..(slot + 1) * r;
                 match self.storage {
                     Storage::F32 => self.f32s.extend_from_slice(&other.f32s[range.clone()]),
-                    Storage::F16 => self.f16s.extend_from_slice(&other.f16s[range.clone()]),
-                    _ => self.bf16s.extend_from_slice(&other.bf16s[range.clone()]),
+                    _ => self.halves.extend_from_slice(&other.halves[range.clone()]),
                 }
                 if self.shadow {
                     self.i8s.extend_from_slice(&other.i8s[range]);
@@ -443,12 +447,8 @@ impl Vectors {
                     self.f32s.as_ptr().wrapping_add(s * self.dims) as *const i8,
                     self.dims * 4,
                 ),
-                Storage::F16 => (
-                    self.f16s.as_ptr().wrapping_add(s * self.dims) as *const i8,
-                    self.dims * 2,
-                ),
-                Storage::BF16 => (
-                    self.bf16s.as_ptr().wrapping_add(s * self.dims) as *const i8,
+                Storage::F16 | Storage::BF16 => (
+                    self.halves.as_ptr().wrapping_add(s * self.dims) as *const i8,
                     self.dims * 2,
                 ),
                 Storage::I8 => (self.i8s.as_ptr().wrapping_add(s * self.dims), self.dims),
@@ -496,12 +496,8 @@ impl<'a> Dist<'a> {
             let s = slot as usize;
             let (ptr, bytes) = match self.q {
                 QueryRef::F32(_) => match v.storage {
-                    Storage::F16 => (
-                        v.f16s.as_ptr().wrapping_add(s * v.dims) as *const i8,
-                        v.dims * 2,
-                    ),
-                    Storage::BF16 => (
-                        v.bf16s.as_ptr().wrapping_add(s * v.dims) as *const i8,
+                    Storage::F16 | Storage::BF16 => (
+                        v.halves.as_ptr().wrapping_add(s * v.dims) as *const i8,
                         v.dims * 2,
                     ),
                     _ => (
@@ -533,25 +529,16 @@ impl<'a> Dist<'a> {
         let v = self.vecs;
         let s = slot as usize;
         match self.q {
+            QueryRef::F32(q) if v.storage != Storage::F32 => self.to_half(q, s),
             QueryRef::F32(q) => {
                 let d = v.dims;
-                let r = s * d..(s + 1) * d;
-                let l2 = v.metric == IndexMetric::L2sq;
-                // SAFETY: the table came from `Kernels::active()` (this CPU runs it).
-                let x = unsafe {
-                    match v.storage {
-                        Storage::F16 if l2 => (self.k.l2sq_f16)(q, &v.f16s[r]),
-                        Storage::F16 => (self.k.dot_f16)(q, &v.f16s[r]),
-                        Storage::BF16 if l2 => (self.k.l2sq_bf16)(q, &v.bf16s[r]),
-                        Storage::BF16 => (self.k.dot_bf16)(q, &v.bf16s[r]),
-                        _ if l2 => (self.k.l2sq_f32)(q, &v.f32s[r]),
-                        _ => (self.k.dot_f32)(q, &v.f32s[r]),
-                    }
-                };
-                if l2 {
-                    x
+                let row = &v.f32s[s * d..(s + 1) * d];
+                if v.metric == IndexMetric::L2sq {
+                    // SAFETY: the table came from `Kernels::active()` (this CPU runs it).
+                    unsafe { (self.k.l2sq_f32)(q, row) }
                 } else {
-                    1.0 - x
+                    // SAFETY: as above.
+                    1.0 - unsafe { (self.k.dot_f32)(q, row) }
                 }
             }
             QueryRef::I8(q, qs, qn) => {
@@ -583,6 +570,32 @@ impl<'a> Dist<'a> {
     }
 }
 
+impl Dist<'_> {
+    /// [`to`](Self::to) for an f32 query and f16 or bf16 rows. Out of line: `to` is inlined
+    /// into every graph walk, which then carries one call here instead of four more kernel
+    /// calls (a few KB of wasm), and a call is cheap next to a row's distance.
+    #[inline(never)]
+    fn to_half(&self, q: &[f32], s: usize) -> f32 {
+        let v = self.vecs;
+        let r = s * v.dims..(s + 1) * v.dims;
+        let l2 = v.metric == IndexMetric::L2sq;
+        // SAFETY: the table came from `Kernels::active()` (this CPU runs it).
+        let x = unsafe {
+            match v.storage {
+                Storage::F16 if l2 => (self.k.l2sq_f16)(q, F16::slice_from_bits(&v.halves[r])),
+                Storage::F16 => (self.k.dot_f16)(q, F16::slice_from_bits(&v.halves[r])),
+                _ if l2 => (self.k.l2sq_bf16)(q, Bf16::slice_from_bits(&v.halves[r])),
+                _ => (self.k.dot_bf16)(q, Bf16::slice_from_bits(&v.halves[r])),
+            }
+        };
+        if l2 {
+            x
+        } else {
+            1.0 - x
+        }
+    }
+}
+
 // ---- serialization support (format.rs) ----
 // format.rs reads and writes rows only through the items below, so the file layout does
 // not depend on the in-memory one: a layout change only has to keep these working.
@@ -595,10 +608,8 @@ pub(crate) enum RowsRef<'a> {
     I8(&'a [i8], &'a [f32]),
     /// `ceil(dims / 8)` bytes per slot.
     B1(&'a [u8]),
-    /// `dims` values per slot.
-    F16(&'a [F16]),
-    /// `dims` values per slot.
-    Bf16(&'a [Bf16]),
+    /// `dims` f16 or bf16 bit patterns per slot.
+    Half(&'a [u16]),
 }
 
 /// Owned [`RowsRef`], as read from a file.
@@ -606,8 +617,7 @@ pub(crate) enum Rows {
     F32(Vec<f32>),
     I8(Vec<i8>, Vec<f32>),
     B1(Vec<u8>),
-    F16(Vec<F16>),
-    Bf16(Vec<Bf16>),
+    Half(Vec<u16>),
 }
 
 impl Vectors {
@@ -616,8 +626,7 @@ impl Vectors {
             Storage::F32 => RowsRef::F32(&self.f32s),
             Storage::I8 => RowsRef::I8(&self.i8s, &self.scales),
             Storage::B1 => RowsRef::B1(&self.bits),
-            Storage::F16 => RowsRef::F16(&self.f16s),
-            Storage::BF16 => RowsRef::Bf16(&self.bf16s),
+            Storage::F16 | Storage::BF16 => RowsRef::Half(&self.halves),
         }
     }
 
@@ -638,8 +647,7 @@ impl Vectors {
                 v.scales = s;
             }
             Rows::B1(b) => v.bits = b,
-            Rows::F16(h) => v.f16s = h,
-            Rows::Bf16(h) => v.bf16s = h,
+            Rows::Half(h) => v.halves = h,
         }
         v.slots = slots;
         v.rebuild_derived();

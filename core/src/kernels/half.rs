@@ -21,7 +21,22 @@ pub struct F16(pub u16);
 #[repr(transparent)]
 pub struct Bf16(pub u16);
 
+/// `bits` viewed as values of `T`, a `#[repr(transparent)]` wrapper of `u16`.
+macro_rules! slice_from_bits {
+    ($t:ty) => {
+        /// Stored bit patterns viewed as values, without copying.
+        #[inline]
+        pub fn slice_from_bits(bits: &[u16]) -> &[$t] {
+            // SAFETY: the type is `#[repr(transparent)]` over `u16`: same size, alignment and
+            // valid bit patterns (every u16 is a value), so the slice is reinterpreted as is.
+            unsafe { core::slice::from_raw_parts(bits.as_ptr().cast::<$t>(), bits.len()) }
+        }
+    };
+}
+
 impl F16 {
+    slice_from_bits!(F16);
+
     /// The value with these bits.
     #[inline]
     pub const fn from_bits(bits: u16) -> F16 {
@@ -104,6 +119,8 @@ impl F16 {
 }
 
 impl Bf16 {
+    slice_from_bits!(Bf16);
+
     /// The value with these bits.
     #[inline]
     pub const fn from_bits(bits: u16) -> Bf16 {
