@@ -386,15 +386,15 @@ fn check_finite(v: &[f32], row: Option<usize>) -> Result<()> {
 fn check_storable(options: &IndexOptions, v: &[f32], row: Option<usize>) -> Result<()> {
     let (limit, name) = match (options.metric, options.storage) {
         (IndexMetric::Cosine, _) => return Ok(()),
-        (_, Storage::F16) => (0x477f_f000u32, "f16 (magnitude below 65520)"),
-        (_, Storage::BF16) => (0x7f7f_8000, "bf16 (magnitude below about 3.3961e38)"),
+        (_, Storage::F16) => (0x477f_f000u32, "f16 range (|x| < 65520)"),
+        (_, Storage::BF16) => (0x7f7f_8000, "bf16 range (|x| < 3.3961e38)"),
         _ => return Ok(()),
     };
     match v.iter().position(|x| x.to_bits() & 0x7fff_ffff >= limit) {
         None => Ok(()),
         Some(i) => Err(invalid(match row {
-            None => format!("vector value at {i} is out of the range of {name}"),
-            Some(r) => format!("vector {r} value at {i} is out of the range of {name}"),
+            None => format!("vector value at {i} is out of {name}"),
+            Some(r) => format!("vector {r} value at {i} is out of {name}"),
         })),
     }
 }
