@@ -169,7 +169,7 @@ fn measure(
             }
             best = best.min(t.elapsed().as_secs_f64());
             if rep == 0 {
-                recall = mean_recall(&data, &out, K);
+                recall = mean_recall(data, &out, K);
             }
         }
         println!(
