@@ -415,3 +415,39 @@ fn every_flipped_byte_of_a_version_3_file_is_an_error() {
         }
     }
 }
+
+/// Cosine rows and queries whose squared length overflows or underflows f32 are still
+/// normalized (else an f16 row of 3e20 became infinity and its file would not load, and f32
+/// rows kept lengths that made `1 - a.b` meaningless).
+#[test]
+fn cosine_normalizes_vectors_of_extreme_length() {
+    for storage in [Storage::F32, Storage::F16, Storage::BF16, Storage::I8] {
+        for kind in [None, Some(HnswParams::default())] {
+            let mut options = IndexOptions::new(2, IndexMetric::Cosine).storage(storage);
+            if let Some(p) = kind {
+                options = options.hnsw(p);
+            }
+            let mut index = Index::new(options).unwrap();
+            for (key, scale) in [(1u64, 1.0e20f32), (2, 1.0e-30), (3, 1.0)] {
+                index.add(key, &[3.0 * scale, 4.0 * scale]).unwrap();
+                let got = index.get(key).unwrap();
+                assert!(
+                    (got[0] - 0.6).abs() < 0.01 && (got[1] - 0.8).abs() < 0.01,
+                    "{storage:?} {kind:?} scale {scale}: {got:?}"
+                );
+            }
+            index.add(4, &[-4.0e25, 3.0e25]).unwrap();
+            for q in [[6.0e30f32, 8.0e30], [6.0e-35, 8.0e-35]] {
+                let hits = index.search(&q, 4).unwrap();
+                assert_eq!(hits.len(), 4, "{storage:?}");
+                for h in &hits[..3] {
+                    assert!(h.distance.abs() < 0.02, "{storage:?} {kind:?}: {hits:?}");
+                }
+                assert_eq!(hits[3].key, 4);
+                assert!((hits[3].distance - 1.0).abs() < 0.02, "{hits:?}");
+            }
+            let loaded = Index::from_bytes(&index.to_bytes().unwrap()).unwrap();
+            assert_eq!(loaded.len(), 4);
+        }
+    }
+}

@@ -94,7 +94,7 @@ pub(crate) struct Scratch {
     cands: BinaryHeap<Reverse<Item>>,
     pub results: BinaryHeap<Item>,
     buf: Vec<u32>,
-    // Insertion only.
+    // Insertion (and `best_results`).
     entries: Vec<Item>,
     sorted: Vec<Item>,
     rescored: Vec<Item>,
@@ -109,6 +109,22 @@ impl Scratch {
         self.visited.reset(n);
         self.cands.clear();
         self.results.clear();
+    }
+
+    /// Drains the walk's results and returns the `limit` closest (all of them if fewer), in
+    /// no particular order.
+    pub(crate) fn best_results(&mut self, limit: usize) -> &[Item] {
+        self.sorted.clear();
+        self.sorted.extend(self.results.drain());
+        if self.sorted.len() > limit {
+            if limit == 0 {
+                self.sorted.clear();
+            } else {
+                self.sorted.select_nth_unstable(limit - 1);
+                self.sorted.truncate(limit);
+            }
+        }
+        &self.sorted
     }
 }
 

@@ -77,6 +77,22 @@ impl RowQuery<'_> {
     }
 }
 
+/// Scales a finite vector to unit length (cosine rows and queries). A zero vector stays zero.
+/// When the squared length overflows f32 (values beyond about 1.8e19) or underflows to 0
+/// (values below about 1e-23), the kernel leaves the vector as it is; dividing by the
+/// largest magnitude first brings it into range, so every nonzero vector ends up unit length.
+pub(crate) fn normalize(x: &mut [f32]) {
+    let k = Kernels::active();
+    let norm = k.l2_normalize_f32(x);
+    if !(norm.is_finite() && norm > 0.0) {
+        let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        if max > 0.0 {
+            x.iter_mut().for_each(|v| *v /= max);
+            k.l2_normalize_f32(x);
+        }
+    }
+}
+
 /// The exact f32 value of a stored F16 or BF16 bit pattern (of `storage`).
 pub(crate) fn half_to_f32(storage: Storage) -> fn(u16) -> f32 {
     if storage == Storage::F16 {
@@ -283,7 +299,7 @@ impl Vectors {
                 let start = self.f32s.len();
                 self.f32s.extend_from_slice(x);
                 if self.metric == IndexMetric::Cosine {
-                    Kernels::active().l2_normalize_f32(&mut self.f32s[start..]);
+                    normalize(&mut self.f32s[start..]);
                 }
                 if self.shadow {
                     let (scale, sq) = quantize(&self.f32s[start..], &mut self.i8s);
@@ -294,7 +310,7 @@ impl Vectors {
             Storage::I8 => {
                 let (scale, sq) = if self.metric == IndexMetric::Cosine {
                     let mut tmp = x.to_vec();
-                    Kernels::active().l2_normalize_f32(&mut tmp);
+                    normalize(&mut tmp);
                     quantize(&tmp, &mut self.i8s)
                 } else {
                     quantize(x, &mut self.i8s)
@@ -305,7 +321,7 @@ impl Vectors {
             Storage::F16 | Storage::BF16 => {
                 let mut tmp = x.to_vec();
                 if self.metric == IndexMetric::Cosine {
-                    Kernels::active().l2_normalize_f32(&mut tmp);
+                    normalize(&mut tmp);
                 }
                 let (from_f32, to_f32) = (f32_to_half(self.storage), half_to_f32(self.storage));
                 for t in &mut tmp {
@@ -398,7 +414,7 @@ impl Vectors {
             Storage::F32 | Storage::F16 | Storage::BF16 => {
                 let mut v = x.to_vec();
                 if self.metric == IndexMetric::Cosine {
-                    Kernels::active().l2_normalize_f32(&mut v);
+                    normalize(&mut v);
                 }
                 Query::F32(v)
             }
@@ -406,7 +422,7 @@ impl Vectors {
                 let mut out = Vec::with_capacity(x.len());
                 let (scale, sq) = if self.metric == IndexMetric::Cosine {
                     let mut tmp = x.to_vec();
-                    Kernels::active().l2_normalize_f32(&mut tmp);
+                    normalize(&mut tmp);
                     quantize(&tmp, &mut out)
                 } else {
                     quantize(x, &mut out)
