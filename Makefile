@@ -149,8 +149,12 @@ WASM_DIR := target/wasm
 # whole vector index (exact + HNSW + file format), about 140 KB per module.
 # Issue 13 budgets the encoder's code at <= 150 KB per module; its kernels (the dense family:
 # GEMM, softmax, LayerNorm, GELU, simd128 and scalar) came first and took ferrovec-simd.wasm
-# from 187 to 201 KiB, hence 220 KiB.
-WASM_MAX_BYTES := 225280
+# from 187 to 201 KiB, hence 220 KiB. Issue 15's f16 and bf16 storage (the half-precision
+# kernels, their rows in the index and format v3) took ferrovec-simd.wasm from 224,409 to
+# 236,080 bytes and ferrovec.wasm from 179,639 to 192,860 (after cutting the first cut's
+# +41 KB: no float formatting in its error message, one row vector for both types, the
+# half-row distances out of line from the inlined graph walks), hence 240 KiB.
+WASM_MAX_BYTES := 245760
 WASM_BUILD_ANY := $(CROSS_ENV) $(DEBIAN_CARGO) build --lib --profile wasm --locked \
 	--target wasm32-unknown-unknown -Zbuild-std=core,alloc,panic_abort
 WASM_BUILD := $(WASM_BUILD_ANY) -p ferrovec-wasm

@@ -158,17 +158,17 @@
 #define FV_BACKEND_INTERPRETED 1
 
 /**
- * Index metric: cosine distance `1 - cos(a, b)` (f32 or i8 storage).
+ * Index metric: cosine distance `1 - cos(a, b)` (f32, f16, bf16 or i8 storage).
  */
 #define FV_INDEX_METRIC_COSINE 0
 
 /**
- * Index metric: squared Euclidean distance (f32 or i8 storage).
+ * Index metric: squared Euclidean distance (f32, f16, bf16 or i8 storage).
  */
 #define FV_INDEX_METRIC_L2SQ 1
 
 /**
- * Index metric: `1 - a.b` (f32 or i8 storage; smaller is closer).
+ * Index metric: `1 - a.b` (f32, f16, bf16 or i8 storage; smaller is closer).
  */
 #define FV_INDEX_METRIC_INNER_PRODUCT 2
 
@@ -196,6 +196,24 @@
  * Storage: one sign bit per dimension (`x > 0`).
  */
 #define FV_STORAGE_B1 2
+
+/**
+ * Storage: IEEE 754 half precision (2 bytes per dimension), each value rounded to the
+ * nearest f16 (cosine: of the normalized vector). Queries stay f32 and distances are f32
+ * sums over the stored values. With L2SQ or INNER_PRODUCT a value of magnitude 65520 or
+ * more (it would round to infinity) is `FV_ERR_INVALID_ARGUMENT` ("vector value ... is out
+ * of f16 range") and nothing is added. `fv_index_get` returns the rounded values. Saved as
+ * file format version 3, which readers older than this storage refuse with
+ * `FV_ERR_UNSUPPORTED_VERSION`.
+ */
+#define FV_STORAGE_F16 3
+
+/**
+ * Storage: bfloat16 (2 bytes per dimension: the top 16 bits of the f32, rounded to nearest
+ * even; 8 significant bits, f32's range). As `FV_STORAGE_F16` otherwise; only values past
+ * bfloat16's largest finite value (about 3.39e38) are out of range.
+ */
+#define FV_STORAGE_BF16 4
 
 /**
  * Index kind: a flat, exact scan.
@@ -559,8 +577,8 @@ typedef struct fv_index_options {
    */
   int32_t metric;
   /**
-   * `FV_STORAGE_*`. Hamming and Jaccard need `FV_STORAGE_B1`, the others F32 or I8;
-   * any other pair is `FV_ERR_INVALID_ARGUMENT`.
+   * `FV_STORAGE_*`. Hamming and Jaccard need `FV_STORAGE_B1`, the others F32, F16, BF16
+   * or I8; any other pair is `FV_ERR_INVALID_ARGUMENT`.
    */
   int32_t storage;
   /**
@@ -1460,8 +1478,9 @@ int32_t fv_index_free(struct fv_index *index);
 
 /**
  * Adds `n` floats at `vector` under `key`. `n` must equal the index's dims
- * (`FV_ERR_DIMENSION_MISMATCH`), every value finite (`FV_ERR_INVALID_ARGUMENT`);
- * `on_duplicate` is `FV_ON_DUPLICATE_ERROR` (`FV_ERR_DUPLICATE_KEY` for a live key) or
+ * (`FV_ERR_DIMENSION_MISMATCH`), every value finite and, on F16 / BF16 storage with L2SQ or
+ * INNER_PRODUCT, within the storage's range (`FV_ERR_INVALID_ARGUMENT`); `on_duplicate` is
+ * `FV_ON_DUPLICATE_ERROR` (`FV_ERR_DUPLICATE_KEY` for a live key) or
  * `FV_ON_DUPLICATE_REPLACE`. On failure the index is unchanged.
  *
  * @param vector borrowed for this call only (copied into the index).

@@ -277,9 +277,9 @@ private:
 
 /** An index's distance; smaller is closer. */
 enum class IndexMetric : int32_t {
-    Cosine = FV_INDEX_METRIC_COSINE,              ///< `1 - cos(a, b)` (f32 or i8 storage).
-    L2sq = FV_INDEX_METRIC_L2SQ,                  ///< Squared Euclidean (f32 or i8).
-    InnerProduct = FV_INDEX_METRIC_INNER_PRODUCT, ///< `1 - a . b` (f32 or i8).
+    Cosine = FV_INDEX_METRIC_COSINE,              ///< `1 - cos(a, b)` (f32, f16, bf16 or i8 storage).
+    L2sq = FV_INDEX_METRIC_L2SQ,                  ///< Squared Euclidean (f32, f16, bf16 or i8).
+    InnerProduct = FV_INDEX_METRIC_INNER_PRODUCT, ///< `1 - a . b` (f32, f16, bf16 or i8).
     Hamming = FV_INDEX_METRIC_HAMMING,            ///< Of the sign bits (b1 storage only).
     Jaccard = FV_INDEX_METRIC_JACCARD,            ///< Of the sign bits (b1 storage only).
 };
@@ -289,6 +289,12 @@ enum class Storage : int32_t {
     F32 = FV_STORAGE_F32,  ///< As given.
     I8 = FV_STORAGE_I8,    ///< 8-bit, one scale per vector.
     B1 = FV_STORAGE_B1,    ///< One sign bit per dimension.
+    /** IEEE half, each value rounded to nearest even (2 bytes per dimension); with L2sq or
+     *  InnerProduct a value that would round to infinity (|x| >= 65520) throws
+     *  (`FV_ERR_INVALID_ARGUMENT`). Files are format version 3. */
+    F16 = FV_STORAGE_F16,
+    /** bfloat16 (8 significant bits, f32's range), otherwise as F16. */
+    BF16 = FV_STORAGE_BF16,
 };
 
 /** What adding an existing key does. */

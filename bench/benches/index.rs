@@ -467,8 +467,8 @@ fn run(args: &Args) -> Result<(), BenchError> {
 
     // ---- quantized storage (information only)
     if args.quantized {
-        println!("ferrovec quantized storage (information; same HNSW parameters, recall against the f32 truth)");
-        for storage in [Storage::I8, Storage::B1] {
+        println!("ferrovec half-precision and quantized storage (information; same HNSW parameters, recall against the f32 truth)");
+        for storage in [Storage::F16, Storage::BF16, Storage::I8, Storage::B1] {
             let (q, qbuild) = build_ferrovec(&data, ferrovec_options(data.dims, storage))?;
             let mut q = q;
             let bytes = file_bytes_per_vector(&q).map_or("n/a".into(), |b| format!("{b:.0}"));

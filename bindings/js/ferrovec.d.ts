@@ -210,11 +210,15 @@ export declare class Ferrovec {
 
 /** Index metric codes (smaller distance is closer). */
 export declare const IndexMetric: Readonly<{ Cosine: 0; L2sq: 1; InnerProduct: 2; Hamming: 3; Jaccard: 4 }>;
-/** Index storage codes. */
-export declare const Storage: Readonly<{ F32: 0; I8: 1; B1: 2 }>;
+/**
+ * Index storage codes. F16 / BF16: 2 bytes per value, rounded to nearest even; with l2sq / ip
+ * a value that would round to infinity is refused (`InvalidArgument`); files are format
+ * version 3 (older readers: `UnsupportedVersion`).
+ */
+export declare const Storage: Readonly<{ F32: 0; I8: 1; B1: 2; F16: 3; BF16: 4 }>;
 
 export type IndexMetricName = 'cosine' | 'l2sq' | 'ip' | 'inner_product' | 'hamming' | 'jaccard';
-export type StorageName = 'f32' | 'i8' | 'b1';
+export type StorageName = 'f32' | 'f16' | 'bf16' | 'i8' | 'b1';
 /** A u64 key: a bigint, or a non-negative safe integer number. */
 export type Key = bigint | number;
 

@@ -575,8 +575,8 @@ export class Ferrovec {
   /**
    * A new, empty vector index in this module instance (see `FerrovecIndex`).
    * `options`: `dims` (required), `metric` ('cosine' (default), 'l2sq', 'ip', 'hamming',
-   * 'jaccard' or an `IndexMetric` code), `storage` ('f32' (default), 'i8', 'b1' or a
-   * `Storage` code), `hnsw` (absent/null/false: exact; true: HNSW defaults; or
+   * 'jaccard' or an `IndexMetric` code), `storage` ('f32' (default), 'f16', 'bf16', 'i8', 'b1'
+   * or a `Storage` code), `hnsw` (absent/null/false: exact; true: HNSW defaults; or
    * `{ m, efConstruction, efSearch, seed }`), `encoder` (an `Encoder`: attached, see
    * `FerrovecIndex.setEncoder`, with its model id recorded; `dims` then defaults to
    * `encoder.dims` and must equal it).
@@ -923,11 +923,11 @@ const HNSW_DEFAULTS = Object.freeze({ m: 16, efConstruction: 128, efSearch: 64, 
 
 /** Index metric codes (`IndexMetric as i32` in the core). Smaller distance is closer. */
 export const IndexMetric = Object.freeze({
-  /** `1 - cos(a, b)`; vectors are normalized on insert and query. f32 / i8 storage. */
+  /** `1 - cos(a, b)`; vectors are normalized on insert and query. f32 / f16 / bf16 / i8 storage. */
   Cosine: 0,
-  /** Squared Euclidean distance. f32 / i8 storage. */
+  /** Squared Euclidean distance. f32 / f16 / bf16 / i8 storage. */
   L2sq: 1,
-  /** `1 - a.b` (may be negative). f32 / i8 storage. */
+  /** `1 - a.b` (may be negative). f32 / f16 / bf16 / i8 storage. */
   InnerProduct: 2,
   /** Differing sign bits. b1 storage only. */
   Hamming: 3,
@@ -935,8 +935,14 @@ export const IndexMetric = Object.freeze({
   Jaccard: 4,
 });
 
-/** Index storage codes. */
-export const Storage = Object.freeze({ F32: 0, I8: 1, B1: 2 });
+/**
+ * Index storage codes. F16 (IEEE half) and BF16 (bfloat16) keep each value rounded to nearest
+ * even in 2 bytes (cosine: of the normalized vector); queries stay f32 and `get` returns the
+ * rounded values. With l2sq / ip a value that would round to infinity (f16: |x| >= 65520;
+ * bf16: past about 3.39e38) is refused (`InvalidArgument`, nothing added). Their files are
+ * format version 3: older modules and libraries refuse them (`UnsupportedVersion`).
+ */
+export const Storage = Object.freeze({ F32: 0, I8: 1, B1: 2, F16: 3, BF16: 4 });
 
 const INDEX_METRICS = new Map([
   ['cosine', 0],
@@ -950,6 +956,8 @@ const STORAGES = new Map([
   ['f32', 0],
   ['i8', 1],
   ['b1', 2],
+  ['f16', 3],
+  ['bf16', 4],
 ]);
 const U64 = { array: BigUint64Array, bytes: 8, name: 'BigUint64Array' };
 

@@ -24,6 +24,9 @@ const ENTRY: usize = 72;
 const MAX_LEVEL: usize = 76;
 const GRAPH_WORDS: usize = 80;
 const HEADER: usize = 88;
+/// v3 (f16 and bf16 rows): v1's header, the model id, the flags.
+const HEADER_V3: usize = 104;
+const FLAGS: usize = 96;
 
 /// Bit-at-a-time CRC-32C: an implementation independent of the one in core.
 fn crc32c(data: &[u8]) -> u32 {
@@ -84,7 +87,7 @@ impl Rng {
     }
 }
 
-const PAIRS: [(IndexMetric, Storage); 8] = [
+const PAIRS: [(IndexMetric, Storage); 12] = [
     (IndexMetric::Cosine, Storage::F32),
     (IndexMetric::L2sq, Storage::F32),
     (IndexMetric::InnerProduct, Storage::F32),
@@ -93,6 +96,10 @@ const PAIRS: [(IndexMetric, Storage); 8] = [
     (IndexMetric::InnerProduct, Storage::I8),
     (IndexMetric::Hamming, Storage::B1),
     (IndexMetric::Jaccard, Storage::B1),
+    (IndexMetric::Cosine, Storage::F16),
+    (IndexMetric::L2sq, Storage::F16),
+    (IndexMetric::InnerProduct, Storage::BF16),
+    (IndexMetric::L2sq, Storage::BF16),
 ];
 
 fn params() -> HnswParams {
@@ -295,7 +302,7 @@ fn ef_search_and_seed_survive() {
 fn small_files() -> Vec<Vec<u8>> {
     let mut files = Vec::new();
     for (i, options) in every_options(5).into_iter().enumerate() {
-        if i % 2 == 1 || i < 2 || i == 12 {
+        if i % 2 == 1 || i < 2 || i == 12 || i == 16 {
             let index = build(&options, 10, &mut Rng(i as u64));
             files.push(index.to_bytes().unwrap());
         }
@@ -374,8 +381,8 @@ fn bit_flips_in_a_bigger_file_are_corrupt() {
 #[test]
 fn wrong_version_and_bad_magic() {
     let bytes = small_files().swap_remove(1);
-    // 3: the first version after this build's (1 and 2); a newer reader's file.
-    for v in [0u32, 3, 4, 0xffff_ffff] {
+    // 4: the first version after this build's (1, 2 and 3); a newer reader's file.
+    for v in [0u32, 4, 5, 0xffff_ffff] {
         let mut b = bytes.clone();
         set_u32(&mut b, VERSION, v);
         reseal(&mut b);
@@ -401,10 +408,16 @@ fn wrong_version_and_bad_magic() {
 fn sections(b: &[u8]) -> (usize, usize, usize) {
     let n = get_u64(b, N) as usize;
     let dims = get_u32(b, DIMS) as usize;
-    let rows = HEADER + 8 * n + n.div_ceil(8);
+    let header = if get_u32(b, VERSION) == 3 {
+        HEADER_V3
+    } else {
+        HEADER
+    };
+    let rows = header + 8 * n + n.div_ceil(8);
     let row_bytes = match get_u32(b, STORAGE) {
         0 => 4 * dims * n,
         1 => (dims + 4) * n,
+        3 | 4 => 2 * dims * n,
         _ => dims.div_ceil(8) * n,
     };
     let levels = rows + row_bytes;
@@ -416,7 +429,14 @@ fn sections(b: &[u8]) -> (usize, usize, usize) {
 fn layout_matches_the_documentation() {
     for bytes in small_files() {
         assert_eq!(&bytes[..4], b"FVIX");
-        assert_eq!(get_u32(&bytes, VERSION), 1);
+        // The lowest version that holds the index: 3 for f16 and bf16 rows, else 1 (no
+        // model id here).
+        let half = matches!(get_u32(&bytes, STORAGE), 3 | 4);
+        assert_eq!(get_u32(&bytes, VERSION), if half { 3 } else { 1 });
+        if half {
+            assert_eq!(get_u64(&bytes, MODEL_ID), 0);
+            assert_eq!(get_u64(&bytes, FLAGS), 0);
+        }
         let (_, levels, lists) = sections(&bytes);
         let end = if get_u32(&bytes, KIND) == 1 {
             lists + 4 * get_u64(&bytes, GRAPH_WORDS) as usize
@@ -737,9 +757,13 @@ const MODEL: u64 = 0x0123_4567_89ab_cdef;
 
 /// Every kind x storage x metric with a model id: written as v2 (v1 + the id), reloads the
 /// same index with the same id, re-saves the same bytes; without an id it is still v1.
+/// (f16 and bf16 rows are always v3, which carries the id behind a flag: index_half.rs.)
 #[test]
 fn v2_model_id_round_trips_for_every_kind() {
     for (i, options) in every_options(6).into_iter().enumerate() {
+        if matches!(options.storage, Storage::F16 | Storage::BF16) {
+            continue;
+        }
         let mut index = build(&options, 40, &mut Rng(100 + i as u64));
         let v1 = index.to_bytes().unwrap();
         assert_eq!(get_u32(&v1, VERSION), 1, "no id: v1");
@@ -842,10 +866,14 @@ fn v2_corrupt_id_field_and_relabeled_versions() {
     set_u32(&mut b, VERSION, 1);
     reseal(&mut b);
     assert_corrupt(Index::from_bytes(&b), "v2 relabeled v1");
+    // v3 is for f16 and bf16 rows only.
     let mut b = v2.clone();
     set_u32(&mut b, VERSION, 3);
     reseal(&mut b);
-    assert_eq!(err_of(Index::from_bytes(&b)), Error::UnsupportedVersion(3));
+    assert_corrupt(Index::from_bytes(&b), "v2 relabeled v3");
+    set_u32(&mut b, VERSION, 4);
+    reseal(&mut b);
+    assert_eq!(err_of(Index::from_bytes(&b)), Error::UnsupportedVersion(4));
 }
 
 /// A v2 file written from FORMAT.md by hand (the pinned v1 exact file plus an id): loads

@@ -64,8 +64,26 @@ fn run(rows: &[f32], queries: &[f32]) -> Vec<(String, Vec<Vec<Match>>)> {
             IndexOptions::new(DIMS, IndexMetric::Jaccard).storage(Storage::B1),
         ),
         (
+            "exact cosine f16",
+            IndexOptions::new(DIMS, IndexMetric::Cosine).storage(Storage::F16),
+        ),
+        (
+            "exact l2sq bf16",
+            IndexOptions::new(DIMS, IndexMetric::L2sq).storage(Storage::BF16),
+        ),
+        (
+            "exact ip bf16",
+            IndexOptions::new(DIMS, IndexMetric::InnerProduct).storage(Storage::BF16),
+        ),
+        (
             "hnsw cosine f32",
             IndexOptions::new(DIMS, IndexMetric::Cosine).hnsw(HnswParams::default()),
+        ),
+        (
+            "hnsw l2sq f16",
+            IndexOptions::new(DIMS, IndexMetric::L2sq)
+                .storage(Storage::F16)
+                .hnsw(HnswParams::default()),
         ),
     ];
     configs

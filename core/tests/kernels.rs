@@ -4,7 +4,7 @@
 
 extern crate alloc;
 
-use ferrovec_core::kernels::{self, Isa, Kernels, Metric, MAX_B1_BYTES};
+use ferrovec_core::kernels::{self, Bf16, Isa, Kernels, Metric, F16, MAX_B1_BYTES};
 use ferrovec_core::Error;
 
 #[path = "support/scan_cases.rs"]
@@ -396,6 +396,212 @@ fn f32_special_values() {
             }
         }
     }
+}
+
+/// The half-precision kernels of one row type, for tests that run both.
+struct HalfOps<T> {
+    name: &'static str,
+    from_f32: fn(f32) -> T,
+    to_f32: fn(T) -> f32,
+    dot: fn(&Kernels, &[f32], &[T]) -> ferrovec_core::Result<f32>,
+    l2sq: fn(&Kernels, &[f32], &[T]) -> ferrovec_core::Result<f32>,
+    cosine: fn(&Kernels, &[f32], &[T]) -> ferrovec_core::Result<f32>,
+}
+
+const F16_OPS: HalfOps<F16> = HalfOps {
+    name: "f16",
+    from_f32: F16::from_f32,
+    to_f32: F16::to_f32,
+    dot: Kernels::dot_f16,
+    l2sq: Kernels::l2sq_f16,
+    cosine: Kernels::cosine_distance_f16,
+};
+
+const BF16_OPS: HalfOps<Bf16> = HalfOps {
+    name: "bf16",
+    from_f32: Bf16::from_f32,
+    to_f32: Bf16::to_f32,
+    dot: Kernels::dot_bf16,
+    l2sq: Kernels::l2sq_bf16,
+    cosine: Kernels::cosine_distance_bf16,
+};
+
+/// On every table, a half-precision kernel returns the bits of the same table's f32 kernel
+/// on the row's converted values (the module docs' promise), and both are within the f32
+/// bound of an f64 computation on the converted values.
+fn check_half_kernels<T: Copy + Default>(ops: &HalfOps<T>) {
+    let mut rng = Rng(11);
+    for k in all_variants() {
+        for n in lengths() {
+            let a = rng.f32s(n);
+            // Scaled so f16 keeps subnormal and large elements in play too.
+            let b: Vec<T> = rng
+                .f32s(n)
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| (ops.from_f32)(x * [1.0, 1e-6, 300.0][i % 3]))
+                .collect();
+            for off in OFFSETS {
+                let mut ba = vec![0.0f32; off];
+                ba.extend_from_slice(&a);
+                let mut bb = vec![T::default(); off];
+                bb.extend_from_slice(&b);
+                let (x, y) = (&ba[off..], &bb[off..]);
+                let yf: Vec<f32> = y.iter().map(|&v| (ops.to_f32)(v)).collect();
+                let ctx = |op: &str| format!("{} {}_{} n={n} off={off}", k.variant(), op, ops.name);
+
+                let got = (ops.dot)(k, x, y).unwrap();
+                assert_eq!(
+                    got.to_bits(),
+                    k.dot_f32(x, &yf).unwrap().to_bits(),
+                    "{}",
+                    ctx("dot")
+                );
+                let (dot, mag) = dot_ref(x, &yf);
+                assert_close(&ctx("dot"), got, dot, REL_TOL * mag + 1e-30);
+
+                let got = (ops.l2sq)(k, x, y).unwrap();
+                assert_eq!(
+                    got.to_bits(),
+                    k.l2sq_f32(x, &yf).unwrap().to_bits(),
+                    "{}",
+                    ctx("l2sq")
+                );
+                let l2 = l2sq_ref(x, &yf);
+                assert_close(&ctx("l2sq"), got, l2, REL_TOL * l2 + 1e-30);
+
+                let got = (ops.cosine)(k, x, y).unwrap();
+                let want = k.cosine_distance_f32(x, &yf).unwrap();
+                assert_eq!(got.to_bits(), want.to_bits(), "{}", ctx("cosine"));
+                assert_close(&ctx("cosine"), got, cosine_ref(x, &yf), COS_TOL);
+            }
+        }
+    }
+}
+
+#[test]
+fn f16_kernels_are_the_f32_kernels_on_converted_rows() {
+    check_half_kernels(&F16_OPS);
+}
+
+#[test]
+fn bf16_kernels_are_the_f32_kernels_on_converted_rows() {
+    check_half_kernels(&BF16_OPS);
+}
+
+/// NaN and infinity in a half-precision row (main loop and tail) follow the f32 rules.
+fn check_half_special_values<T: Copy>(ops: &HalfOps<T>, nan: T, inf: T) {
+    for k in all_variants() {
+        let v = format!("{} {}", k.variant(), ops.name);
+        assert_eq!((ops.dot)(k, &[], &[]).unwrap(), 0.0, "{v}");
+        assert_eq!((ops.l2sq)(k, &[], &[]).unwrap(), 0.0, "{v}");
+        assert_eq!((ops.cosine)(k, &[], &[]).unwrap(), 0.0, "{v}");
+        for n in [1, 7, 16, 33, 64, 100, 385] {
+            let ones = vec![1.0f32; n];
+            let half_ones = vec![(ops.from_f32)(1.0); n];
+            let half_zeros = vec![(ops.from_f32)(0.0); n];
+            assert_eq!(
+                (ops.cosine)(k, &ones, &half_zeros).unwrap(),
+                1.0,
+                "{v} n={n}"
+            );
+            assert_eq!(
+                (ops.cosine)(k, &vec![0.0; n], &half_zeros).unwrap(),
+                0.0,
+                "{v}"
+            );
+            assert_eq!(
+                (ops.dot)(k, &ones, &half_ones).unwrap(),
+                n as f32,
+                "{v} n={n}"
+            );
+            for pos in [0, n / 2, n - 1] {
+                let mut row = half_ones.clone();
+                row[pos] = nan;
+                assert!(
+                    (ops.dot)(k, &ones, &row).unwrap().is_nan(),
+                    "{v} n={n} pos={pos}"
+                );
+                assert!(
+                    (ops.l2sq)(k, &ones, &row).unwrap().is_nan(),
+                    "{v} n={n} pos={pos}"
+                );
+                assert!(
+                    (ops.cosine)(k, &ones, &row).unwrap().is_nan(),
+                    "{v} n={n} pos={pos}"
+                );
+                row[pos] = inf;
+                assert_eq!(
+                    (ops.dot)(k, &ones, &row).unwrap(),
+                    (ops.to_f32)(inf),
+                    "{v} n={n}"
+                );
+                assert_eq!(
+                    (ops.l2sq)(k, &ones, &row).unwrap(),
+                    f32::INFINITY,
+                    "{v} n={n}"
+                );
+                assert!((ops.cosine)(k, &ones, &row).unwrap().is_nan(), "{v} n={n}");
+                let mut zeros = vec![0.0f32; n];
+                assert!((ops.dot)(k, &zeros, &row).unwrap().is_nan(), "{v} n={n}");
+                // A NaN in the query propagates as well.
+                zeros[pos] = f32::NAN;
+                assert!(
+                    (ops.dot)(k, &zeros, &half_ones).unwrap().is_nan(),
+                    "{v} n={n}"
+                );
+            }
+        }
+        let e = Error::DimensionMismatch {
+            expected: 3,
+            actual: 2,
+        };
+        let two = [(ops.from_f32)(1.0); 2];
+        assert_eq!((ops.dot)(k, &[1.0; 3], &two).unwrap_err(), e, "{v}");
+        assert_eq!((ops.l2sq)(k, &[1.0; 3], &two).unwrap_err(), e, "{v}");
+        assert_eq!((ops.cosine)(k, &[1.0; 3], &two).unwrap_err(), e, "{v}");
+    }
+}
+
+#[test]
+fn f16_special_values() {
+    check_half_special_values(&F16_OPS, F16(0x7e00), F16(0x7c00));
+    // A signalling NaN too (the hardware conversions quiet it).
+    check_half_special_values(&F16_OPS, F16(0xfc01), F16(0xfc00));
+}
+
+#[test]
+fn bf16_special_values() {
+    check_half_special_values(&BF16_OPS, Bf16(0x7fc0), Bf16(0x7f80));
+    check_half_special_values(&BF16_OPS, Bf16(0xff81), Bf16(0xff80));
+}
+
+#[test]
+fn half_free_functions_use_the_active_table() {
+    let k = Kernels::active();
+    let a = [0.5f32, -1.0, 2.0];
+    let h = [F16::from_f32(1.5), F16::from_f32(0.25), F16::from_f32(-3.0)];
+    let b = [
+        Bf16::from_f32(1.5),
+        Bf16::from_f32(0.25),
+        Bf16::from_f32(-3.0),
+    ];
+    assert_eq!(
+        kernels::dot_f16(&a, &h).unwrap(),
+        k.dot_f16(&a, &h).unwrap()
+    );
+    assert_eq!(kernels::dot_f16(&a, &h).unwrap(), 0.75 - 0.25 - 6.0);
+    assert_eq!(kernels::l2sq_f16(&a, &h).unwrap(), 1.0 + 1.5625 + 25.0);
+    assert_eq!(
+        kernels::cosine_distance_f16(&a, &h).unwrap(),
+        k.cosine_distance_f16(&a, &h).unwrap()
+    );
+    assert_eq!(kernels::dot_bf16(&a, &b).unwrap(), 0.75 - 0.25 - 6.0);
+    assert_eq!(kernels::l2sq_bf16(&a, &b).unwrap(), 1.0 + 1.5625 + 25.0);
+    assert_eq!(
+        kernels::cosine_distance_bf16(&a, &b).unwrap(),
+        k.cosine_distance_bf16(&a, &b).unwrap()
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //!   runs, against the simsimd crate, a naive loop, and an AVX-512 "load bound" that only
 //!   loads the two vectors (the L1 load-bandwidth floor of any kernel that reads them).
 //! * i8 and binary kernels against simsimd (information only).
+//! * f32-query x f16 / bf16-row dot against the f32 dot of the same table (information only).
 //! * The one-to-many scan over rows that do not fit the caches, against the memory read
 //!   bandwidth measured over the same buffer in the same run (best of a few read loops).
 //!
@@ -27,7 +28,7 @@ use std::time::Duration;
 
 use common::*;
 use ferrovec::capi;
-use ferrovec_core::kernels::{Isa, Kernels, Metric};
+use ferrovec_core::kernels::{Bf16, Isa, Kernels, Metric, F16};
 use simsimd::{BinarySimilarity, SpatialSimilarity};
 
 const F32_DIMS: [usize; 4] = [128, 384, 768, 1536];
@@ -51,6 +52,7 @@ fn main() {
     bench_f32(&config, &mut verdicts);
     bench_normalize(&config);
     bench_bytes(&config);
+    bench_half(&config);
     for &bytes in &config.scan_bytes {
         bench_scan(&config, bytes, &mut verdicts);
     }
@@ -465,6 +467,50 @@ fn bench_normalize(config: &Config) {
     rows.insert(
         0,
         header_row("d", &columns, &["naive/avx2", "naive/avx512", "noise"]),
+    );
+    print_grid(&rows);
+}
+
+// ------------------------------------------------------------------------------ f16 and bf16
+
+const HALF_DIMS: [usize; 2] = [384, 1536];
+
+/// The dot of an f32 query with an f16 and a bf16 row (half the bytes of an f32 row), next to
+/// the f32 dot on the same table: ns per call, vectors in L1 (information only).
+fn bench_half(config: &Config) {
+    let tables = f32_tables();
+    let mut rng = Rng(0x0f16);
+    let columns = ["f32", "f16", "bf16"];
+    let mut rows = vec![header_row(
+        "table",
+        &columns,
+        &["f16/f32", "bf16/f32", "noise"],
+    )];
+    rows[0].insert(1, "d".to_string());
+    for d in HALF_DIMS {
+        let q = random_f32(d, &mut rng);
+        let b = random_f32(d, &mut rng);
+        let h = Aligned::new(d, || F16::from_f32(rng.unit_f32()));
+        let bf = Aligned::new(d, || Bf16::from_f32(rng.unit_f32()));
+        for &k in &tables {
+            let mut candidates = vec![
+                Candidate::new("f32", || k.dot_f32(black_box(q.get()), black_box(b.get()))),
+                Candidate::new("f16", || k.dot_f16(black_box(q.get()), black_box(h.get()))),
+                Candidate::new("bf16", || {
+                    k.dot_bf16(black_box(q.get()), black_box(bf.get()))
+                }),
+            ];
+            let t = time_round_robin(&mut candidates, config.samples, config.sample_time);
+            let mut row = vec![k.variant().to_string(), d.to_string()];
+            row.extend(columns.iter().map(|c| ns_cell(t.ns(c))));
+            row.push(ratio_cell(t.ns("f16"), t.ns("f32")));
+            row.push(ratio_cell(t.ns("bf16"), t.ns("f32")));
+            row.push(format!("{:.0}%", 100.0 * t.worst_spread()));
+            rows.push(row);
+        }
+    }
+    println!(
+        "\n== f32 query x half-precision row dot (information): ns per call, vectors in L1 =="
     );
     print_grid(&rows);
 }

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         let start = Instant::now();
         match run(path) {
             Ok((tables, names)) => println!(
-                "wasmi: {path}: the f64 solver, f32 encoder and f32 scan kernel checks passed on {tables} tables ({names}) in {} ms",
+                "wasmi: {path}: the f64 solver, f32 encoder, f32 scan and half-precision distance kernel checks passed on {tables} tables ({names}) in {} ms",
                 start.elapsed().as_millis()
             ),
             Err(failure) => {

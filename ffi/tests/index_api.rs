@@ -143,6 +143,11 @@ fn save_and_load_bytes_and_files_on_every_backend() {
                 "i8",
                 IndexOptions::new(DIMS, IndexMetric::Cosine).storage(Storage::I8),
             ),
+            (
+                "f16",
+                IndexOptions::new(DIMS, IndexMetric::L2sq).storage(Storage::F16),
+            ),
+            ("bf16", hnsw().storage(Storage::BF16)),
         ] {
             let (index, data) = filled(engine, options.clone());
             index.remove(key_of(4)).unwrap();

@@ -225,6 +225,73 @@ fn state_without_1000(index: &Index) -> (usize, Vec<Match>) {
     (index.len(), index.search(&[0.2; DIMS], 10).unwrap())
 }
 
+/// f16 / bf16 rows refuse values that would be stored as infinity, with the same error on
+/// every backend, one row or a batch, and nothing added; the largest finite values are kept.
+#[test]
+fn values_out_of_half_range() {
+    for (storage, big, name) in [
+        (Storage::F16, 65520.0f32, "f16"),
+        (Storage::F16, -1.0e9, "f16"),
+        (Storage::BF16, 3.4e38, "bf16"),
+    ] {
+        for metric in [IndexMetric::L2sq, IndexMetric::InnerProduct] {
+            let mut first: Option<Error> = None;
+            for (engine_name, engine) in engines() {
+                let what = format!("{engine_name} {storage:?} {metric:?} {big}");
+                let (index, _) = filled(&engine, IndexOptions::new(DIMS, metric).storage(storage));
+                let before = state(&index);
+                let bytes = index.to_bytes().unwrap();
+                let mut row = [0.25f32; DIMS];
+                row[6] = big;
+                let err = index.add(1, &row).unwrap_err();
+                match &err {
+                    Error::InvalidArgument(m) => assert!(
+                        m.contains(&format!("out of {name} range")) && m.contains("at 6"),
+                        "{what}: {m}"
+                    ),
+                    other => panic!("{what}: {other:?}"),
+                }
+                let mut rows = [0.5f32; 2 * DIMS];
+                rows[DIMS + 6] = big;
+                let batch = index
+                    .add_batch(&[1, 2], &rows, OnDuplicate::Error)
+                    .unwrap_err();
+                assert!(
+                    matches!(&batch, Error::InvalidArgument(m) if m.contains("vector 1")),
+                    "{what}: {batch:?}"
+                );
+                assert_eq!(state(&index), before, "{what}");
+                assert_eq!(index.to_bytes().unwrap(), bytes, "{what}");
+                match &first {
+                    None => first = Some(err),
+                    Some(expected) => assert_eq!(&err, expected, "{what}"),
+                }
+            }
+        }
+    }
+    for (engine_name, engine) in engines() {
+        let index = Index::new(
+            &engine,
+            IndexOptions::new(2, IndexMetric::L2sq).storage(Storage::F16),
+        )
+        .unwrap();
+        index.add(1, &[65504.0, -65519.0]).unwrap();
+        assert_eq!(index.get(1).unwrap(), [65504.0, -65504.0], "{engine_name}");
+        // Cosine stores the unit vector, which always fits.
+        let cos = Index::new(
+            &engine,
+            IndexOptions::new(2, IndexMetric::Cosine).storage(Storage::F16),
+        )
+        .unwrap();
+        cos.add(1, &[3.0e18, 4.0e18]).unwrap();
+        let got = cos.get(1).unwrap();
+        assert!(
+            (got[0] - 0.6).abs() < 1e-3 && (got[1] - 0.8).abs() < 1e-3,
+            "{engine_name}: {got:?}"
+        );
+    }
+}
+
 #[test]
 fn unsupported_metric_storage_pairs() {
     for (name, engine) in engines() {
@@ -234,6 +301,8 @@ fn unsupported_metric_storage_pairs() {
             (IndexMetric::Cosine, Storage::B1),
             (IndexMetric::L2sq, Storage::B1),
             (IndexMetric::InnerProduct, Storage::B1),
+            (IndexMetric::Hamming, Storage::F16),
+            (IndexMetric::Jaccard, Storage::BF16),
         ] {
             let err =
                 Index::new(&engine, IndexOptions::new(16, metric).storage(storage)).unwrap_err();

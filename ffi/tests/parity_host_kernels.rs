@@ -326,29 +326,39 @@ fn host_kernel_imports_need_the_option() {
 }
 
 /// The index runs in its own instances of the module (`interpreted_index.rs`), which link
-/// the host kernels too: an exact search gives the native index's keys and distances.
+/// the host kernels too: an exact search gives the native index's keys and distances, on f32
+/// rows and on the half rows (whose kernels the module runs itself).
 #[test]
 fn host_kernels_run_the_index() {
-    use ferrovec::{IndexMetric, IndexOptions, OnDuplicate};
+    use ferrovec::{IndexMetric, IndexOptions, OnDuplicate, Storage};
     let Some(host) = interpreted(HOST) else {
         return;
     };
     let native = Native::new();
-    let mut rng = Rng(3);
     let dims = 24;
-    let options = IndexOptions::new(dims, IndexMetric::Cosine);
-    let mut a = host.new_index(options.clone()).unwrap();
-    let mut b = native.new_index(options).unwrap();
-    for key in 0..50u64 {
-        let v = rng.f32s(dims);
-        a.add_with(key, &v, OnDuplicate::Error).unwrap();
-        b.add_with(key, &v, OnDuplicate::Error).unwrap();
-    }
-    let query = rng.f32s(dims);
-    let (x, y) = (a.search(&query, 5).unwrap(), b.search(&query, 5).unwrap());
-    assert_eq!(x.len(), 5);
-    for (p, q) in x.iter().zip(&y) {
-        assert_eq!(p.key, q.key);
-        assert!((p.distance - q.distance).abs() <= 2e-5, "{p:?} vs {q:?}");
+    for (metric, storage) in [
+        (IndexMetric::Cosine, Storage::F32),
+        (IndexMetric::Cosine, Storage::F16),
+        (IndexMetric::L2sq, Storage::BF16),
+    ] {
+        let mut rng = Rng(3);
+        let options = IndexOptions::new(dims, metric).storage(storage);
+        let mut a = host.new_index(options.clone()).unwrap();
+        let mut b = native.new_index(options).unwrap();
+        for key in 0..50u64 {
+            let v = rng.f32s(dims);
+            a.add_with(key, &v, OnDuplicate::Error).unwrap();
+            b.add_with(key, &v, OnDuplicate::Error).unwrap();
+        }
+        let query = rng.f32s(dims);
+        let (x, y) = (a.search(&query, 5).unwrap(), b.search(&query, 5).unwrap());
+        assert_eq!(x.len(), 5);
+        for (p, q) in x.iter().zip(&y) {
+            assert_eq!(p.key, q.key, "{storage:?}");
+            assert!(
+                (p.distance - q.distance).abs() <= 2e-5 * q.distance.abs().max(1.0),
+                "{storage:?}: {p:?} vs {q:?}"
+            );
+        }
     }
 }

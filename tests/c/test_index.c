@@ -3,7 +3,10 @@
  * SIMD module): every function checked against a brute-force C reference, save/load through
  * bytes and files, and misuse: NULL pointers, wrong dimension, NaN, k = 0, unknown keys,
  * unsupported metric/storage pairs, corrupt and truncated bytes, a double free. After every
- * failed call the index must be unchanged (same len, same search results). Also threads:
+ * failed call the index must be unchanged (same len, same search results). f16 and bf16
+ * storage: the stored values are the inputs rounded to nearest even (a C reference), searches
+ * rank by the rounded rows, files (format version 3) load on both backends, and values out of
+ * the storage's range are refused with FV_ERR_INVALID_ARGUMENT. Also threads:
  * readers search while a writer adds and removes. Built with -std=c11 -Wall -Wextra -Werror
  * and run under AddressSanitizer + UBSan by `make test` (target test-c):
  *
@@ -490,9 +493,10 @@ static void test_options(const fv_engine *engine, const char *backend) {
     static const int32_t metrics[] = {FV_INDEX_METRIC_COSINE, FV_INDEX_METRIC_L2SQ,
                                       FV_INDEX_METRIC_INNER_PRODUCT, FV_INDEX_METRIC_HAMMING,
                                       FV_INDEX_METRIC_JACCARD};
-    static const int32_t storages[] = {FV_STORAGE_F32, FV_STORAGE_I8, FV_STORAGE_B1};
+    static const int32_t storages[] = {FV_STORAGE_F32, FV_STORAGE_I8, FV_STORAGE_B1,
+                                       FV_STORAGE_F16, FV_STORAGE_BF16};
     for (size_t m = 0; m < 5; m++) {
-        for (size_t s = 0; s < 3; s++) {
+        for (size_t s = 0; s < 5; s++) {
             for (int32_t kind = FV_INDEX_EXACT; kind <= FV_INDEX_HNSW; kind++) {
                 fv_index_options o = fv_index_options_default();
                 o.dims = DIMS;
@@ -533,6 +537,155 @@ static void test_options(const fv_engine *engine, const char *backend) {
             }
         }
     }
+}
+
+/* ---- f16 and bf16 storage ---- */
+
+/* `x` rounded to nearest even with `bits` significant bits and no ulp below 2^min_ulp_exp
+ * (subnormals), in f64 where every step is exact: the value an f16 (11 bits, 2^-24) or bf16
+ * (8 bits, 2^-133) row holds, for finite `x` inside the storage's range. */
+static float round_to_bits(float x, int bits, int min_ulp_exp) {
+    if (x == 0.0f) return x;
+    int e;
+    frexp((double)x, &e); /* |x| in [2^(e-1), 2^e) */
+    int ulp_exp = e - bits;
+    if (ulp_exp < min_ulp_exp) ulp_exp = min_ulp_exp;
+    /* nearbyint rounds half to even in the default rounding mode */
+    return (float)ldexp(nearbyint(ldexp((double)x, -ulp_exp)), ulp_exp);
+}
+
+static float stored_value(int32_t storage, float x) {
+    return storage == FV_STORAGE_F16 ? round_to_bits(x, 11, -24) : round_to_bits(x, 8, -133);
+}
+
+static void test_half(const fv_engine *engine, const char *backend) {
+    static const int32_t halves[] = {FV_STORAGE_F16, FV_STORAGE_BF16};
+    static const char *half_names[] = {"f16", "bf16"};
+    char what[160];
+    fv_engine *native = NULL;
+    CHECK(fv_engine_new(FV_BACKEND_NATIVE, NULL, &native) == FV_OK && native,
+          "%s: native engine", backend);
+    dataset *d = calloc(1, sizeof *d);
+    dataset *rounded = calloc(1, sizeof *rounded);
+    for (size_t h = 0; h < 2 && native; h++) {
+        const int32_t storage = halves[h];
+        const char *name = half_names[h];
+        fv_index *index = new_index(engine, FV_INDEX_METRIC_L2SQ, storage, FV_INDEX_EXACT);
+        if (!index) continue;
+        for (size_t i = 0; i < N; i++) {
+            d->keys[i] = rounded->keys[i] = 500 + 3 * i;
+            d->live[i] = rounded->live[i] = true;
+        }
+        fill(d->rows, N * DIMS);
+        size_t changed = 0;
+        for (size_t i = 0; i < N * DIMS; i++) {
+            rounded->rows[i] = stored_value(storage, d->rows[i]);
+            changed += rounded->rows[i] != d->rows[i];
+        }
+        /* the inputs have 23-bit mantissas: almost all of them round */
+        CHECK(changed > N * DIMS / 2, "%s %s: only %zu of the inputs round", backend, name,
+              changed);
+        CHECK(fv_index_add_batch(index, d->keys, N, d->rows, N * DIMS, FV_ON_DUPLICATE_ERROR) ==
+                  FV_OK,
+              "%s %s: add_batch", backend, name);
+        float got[DIMS];
+        for (size_t i = 0; i < N; i += 37) {
+            CHECK(fv_index_get(index, d->keys[i], got, DIMS) == FV_OK &&
+                      memcmp(got, &rounded->rows[i * DIMS], sizeof got) == 0,
+                  "%s %s: get %zu is not the rounded input (%.9g vs %.9g)", backend, name, i,
+                  (double)got[0], (double)rounded->rows[i * DIMS]);
+        }
+        /* exact search ranks the rounded rows */
+        float queries[4 * DIMS];
+        fill(queries, 4 * DIMS);
+        uint64_t keys[K];
+        float dist[K];
+        size_t count = 0;
+        for (size_t q = 0; q < 4; q++) {
+            snprintf(what, sizeof what, "%s %s: search %zu", backend, name, q);
+            CHECK(fv_index_search(index, &queries[q * DIMS], DIMS, K, keys, dist, &count) ==
+                      FV_OK,
+                  "%s", what);
+            check_exact(what, rounded, &queries[q * DIMS], K, false, keys, dist, count);
+        }
+
+        /* out of range: refused with the documented status and message, nothing added */
+        float big[DIMS];
+        memcpy(big, probe, sizeof big);
+        big[2] = storage == FV_STORAGE_F16 ? 65520.0f : -3.4e38f;
+        char expected[32];
+        snprintf(expected, sizeof expected, "out of %s range", name);
+        REFUSED(index, FV_ERR_INVALID_ARGUMENT,
+                fv_index_add(index, 1, big, DIMS, FV_ON_DUPLICATE_ERROR), backend);
+        CHECK(strstr(fv_last_error_message(), expected) != NULL, "%s %s: message '%s'", backend,
+              name, fv_last_error_message());
+        {
+            uint64_t bk[2] = {1, 2};
+            float bv[2 * DIMS];
+            memcpy(bv, probe, sizeof probe);
+            memcpy(&bv[DIMS], big, sizeof big);
+            REFUSED(index, FV_ERR_INVALID_ARGUMENT,
+                    fv_index_add_batch(index, bk, 2, bv, 2 * DIMS, FV_ON_DUPLICATE_ERROR),
+                    backend);
+            CHECK(strstr(fv_last_error_message(), "vector 1") != NULL &&
+                      strstr(fv_last_error_message(), expected) != NULL,
+                  "%s %s: batch message '%s'", backend, name, fv_last_error_message());
+            int32_t found = -1;
+            CHECK(fv_index_contains(index, 1, &found) == FV_OK && found == 0,
+                  "%s %s: a refused batch added its first row", backend, name);
+        }
+        if (storage == FV_STORAGE_F16) {
+            /* the largest finite f16 and what rounds to it are kept */
+            big[2] = 65504.0f;
+            big[3] = -65519.0f;
+            CHECK(fv_index_add(index, 2, big, DIMS, FV_ON_DUPLICATE_ERROR) == FV_OK &&
+                      fv_index_get(index, 2, got, DIMS) == FV_OK && got[2] == 65504.0f &&
+                      got[3] == -65504.0f,
+                  "%s f16: 65504 / -65519 not kept as +-65504", backend);
+            CHECK(fv_index_remove(index, 2) == FV_OK, "%s f16: remove", backend);
+        }
+
+        /* save / load: format version 3, same results and bytes on both backends */
+        uint8_t *bytes = NULL;
+        size_t n_bytes = 0;
+        CHECK(fv_index_save_bytes(index, &bytes, &n_bytes) == FV_OK && bytes && n_bytes > 8,
+              "%s %s: save_bytes", backend, name);
+        if (bytes) {
+            uint32_t version = (uint32_t)bytes[4] | (uint32_t)bytes[5] << 8 |
+                               (uint32_t)bytes[6] << 16 | (uint32_t)bytes[7] << 24;
+            CHECK(version == 3, "%s %s: file version %u", backend, name, version);
+            snapshot original = snap(index);
+            const fv_engine *targets[2] = {engine, native};
+            for (size_t t = 0; t < 2; t++) {
+                fv_index *loaded = NULL;
+                CHECK(fv_index_load_bytes(targets[t], bytes, n_bytes, &loaded) == FV_OK && loaded,
+                      "%s %s: load_bytes %zu", backend, name, t);
+                if (!loaded) continue;
+                snapshot copy = snap(loaded);
+                snprintf(what, sizeof what, "%s %s: loaded (%zu)", backend, name, t);
+                if (t == 0) {
+                    CHECK(same(&original, &copy), "%s: searches differently", what);
+                } else {
+                    check_exact(what, rounded, probe, K, false, copy.keys, copy.dist, copy.count);
+                }
+                CHECK(fv_index_get(loaded, d->keys[5], got, DIMS) == FV_OK &&
+                          memcmp(got, &rounded->rows[5 * DIMS], sizeof got) == 0,
+                      "%s: get", what);
+                uint8_t *again = NULL;
+                size_t n_again = 0;
+                CHECK(fv_index_save_bytes(loaded, &again, &n_again) == FV_OK &&
+                          n_again == n_bytes && memcmp(again, bytes, n_bytes) == 0,
+                      "%s: re-saved bytes differ", what);
+                fv_bytes_free(again, n_again);
+                fv_index_free(loaded);
+            }
+            fv_bytes_free(bytes, n_bytes);
+        }
+        CHECK(fv_index_free(index) == FV_OK, "%s %s: free", backend, name);
+    }
+    free(rounded);
+    free(d);
+    fv_engine_free(native);
 }
 
 /* ---- HNSW: recall against exact search, ef_search, save/load ---- */
@@ -705,6 +858,7 @@ int main(int argc, char **argv) {
         if (!engine) continue;
         test_options(engine, names[b]);
         test_api(engine, names[b], tmp_dir);
+        test_half(engine, names[b]);
         test_hnsw(engine, names[b]);
         test_threads(engine, names[b]);
         fv_engine_free(engine);

@@ -1,7 +1,8 @@
 // The C++ index wrapper (ferrovec::Engine, ferrovec::Index in ferrovec.hpp) on the native
 // and the interpreted backend of the installed library: results against a brute-force
 // reference, filters (lambdas, including one that throws), batches, save/load through
-// bytes and files, errors as exceptions with the C status codes, moves, and threads.
+// bytes and files, errors as exceptions with the C status codes, moves, threads, and the
+// f16 / bf16 storages.
 // Run under ASan + UBSan by `make test-cpp`.
 #include <ferrovec.hpp>
 
@@ -224,6 +225,41 @@ void test_backend(const ferrovec::Engine& engine) {
     CHECK(bad.load() == 0);
 }
 
+// Storage::F16 / BF16 through the wrapper: values come back rounded to nearest even, the
+// nearest row is the query's own, an out-of-range value throws FV_ERR_INVALID_ARGUMENT
+// naming the storage, and the bytes (format version 3) load back identically.
+void test_half_storage(const ferrovec::Engine& engine) {
+    const std::pair<ferrovec::Storage, const char*> halves[] = {
+        {ferrovec::Storage::F16, "out of f16 range"}, {ferrovec::Storage::BF16, "out of bf16 range"}};
+    for (const auto& [storage, message] : halves) {
+        ferrovec::Index index(engine, ferrovec::IndexOptions(4, ferrovec::IndexMetric::L2sq).storage(storage));
+        // 1 + 2^-11 and 1 + 3 * 2^-11 are halfway between f16 neighbours (ties to even: 1 and
+        // 1 + 2^-9); bf16 keeps 8 bits, so 1.00146484375 rounds to 1 and 300.7 to 300.
+        index.add(1, std::vector<float>{1.00048828125f, 1.00146484375f, 300.7f, -0.5f});
+        index.add(2, std::vector<float>{0.0f, 2.0f, -4.0f, 8.0f});
+        auto got = index.get(1);
+        if (storage == ferrovec::Storage::F16) {
+            CHECK((got == std::vector<float>{1.0f, 1.001953125f, 300.75f, -0.5f}));
+        } else {
+            CHECK((got == std::vector<float>{1.0f, 1.0f, 300.0f, -0.5f}));
+        }
+        CHECK(index.search(std::vector<float>{1.0f, 1.0f, 300.0f, -0.5f}, 1).at(0).key == 1);
+        bool refused = false;
+        try {
+            index.add(3, std::vector<float>{0.0f, storage == ferrovec::Storage::F16 ? 65520.0f : 3.4e38f, 0.0f, 0.0f});
+        } catch (const ferrovec::Error& e) {
+            refused = e.code() == FV_ERR_INVALID_ARGUMENT && std::string(e.what()).find(message) != std::string::npos;
+        }
+        CHECK(refused);
+        CHECK(index.size() == 2 && !index.contains(3));
+        auto bytes = index.to_bytes();
+        CHECK(bytes.size() > 8 && bytes[4] == 3 && bytes[5] == 0);
+        auto copy = ferrovec::Index::from_bytes(engine, bytes);
+        CHECK(copy.get(1) == got);
+        CHECK(copy.to_bytes() == bytes);
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -231,11 +267,13 @@ int main() {
         auto native = ferrovec::Engine::native();
         CHECK(native.backend_name() == "native");
         test_backend(native);
+        test_half_storage(native);
     }
     {
         auto interpreted = ferrovec::Engine::interpreted();
         CHECK(interpreted.backend_name() == "interpreted");
         test_backend(interpreted);
+        test_half_storage(interpreted);
         // Indexes do not keep their engine alive.
         ferrovec::Engine temporary = ferrovec::Engine::interpreted();
         ferrovec::Index outlives(temporary, ferrovec::IndexOptions(4, ferrovec::IndexMetric::Cosine));

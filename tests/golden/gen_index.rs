@@ -4,9 +4,11 @@
 //! `cargo run -q -p ferrovec-wasm --example golden_index > tests/golden/index.json`
 //!
 //! Deterministic: fixed seeds, no clock, no environment. For f32 and b1 storage the expected
-//! neighbours are computed here in f64 from the exact inputs, independently of the index;
-//! for i8 storage (whose distances are defined by the quantization) they are the native
-//! core's exact search. Either way every case is then run through the native core's exact
+//! neighbours are computed here in f64 from the exact inputs, independently of the index; for
+//! f16 and bf16 storage in f64 from the inputs rounded to nearest even by the core's `F16` /
+//! `Bf16` conversions (what those rows hold), independently of the index's search; for
+//! i8 storage (whose distances are defined by the quantization) they are the native core's
+//! exact search. Either way every case is then run through the native core's exact
 //! index (must give exactly the expected keys, distances within `tol`) and HNSW index (must
 //! reach `min_hnsw_recall`), and the program fails (exit 1) otherwise, so a wrong
 //! expectation cannot be committed.
@@ -15,6 +17,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, Match, Storage};
+use ferrovec_core::kernels::{Bf16, F16};
 
 /// splitmix64, as in `gen.rs`.
 struct Rng(u64);
@@ -28,15 +31,25 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// `j / 64` with `j` uniform in -64..=64: exact in f32, and sums of products of up to
-    /// thousands of them stay exact too, so squared L2 and inner products come out exact in
-    /// any summation order (every kernel, every backend).
-    fn grid(&mut self) -> f32 {
-        ((self.next_u64() % 129) as i64 - 64) as f32 / 64.0
+    /// `j / steps` with `j` uniform in -steps..=steps (`steps` a power of two). With 64 steps
+    /// (the grid) sums of products of up to thousands of them stay exact in f32, so squared L2
+    /// and inner products come out exact in any summation order (every kernel, every
+    /// backend); the finer steps of the f16 and bf16 cases keep that for their `dims` (README).
+    fn value(&mut self, steps: u64) -> f32 {
+        ((self.next_u64() % (2 * steps + 1)) as i64 - steps as i64) as f32 / steps as f32
     }
 
-    fn vec(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.grid()).collect()
+    fn values(&mut self, n: usize, steps: u64) -> Vec<f32> {
+        (0..n).map(|_| self.value(steps)).collect()
+    }
+}
+
+/// What a row of `storage` holds for the input `x` (f16 / bf16: rounded to nearest even).
+fn stored(storage: Storage, x: f32) -> f32 {
+    match storage {
+        Storage::F16 => F16::from_f32(x).to_f32(),
+        Storage::BF16 => Bf16::from_f32(x).to_f32(),
+        _ => x,
     }
 }
 
@@ -121,6 +134,8 @@ struct Spec {
     /// Queries are resampled until the `k + 1` nearest are at least this far apart (0: ties
     /// are exact and broken by key, the same on every backend).
     gap: f64,
+    /// Vectors and queries are multiples of `1 / steps` in [-1, 1] (`Rng::value`).
+    steps: u64,
     seed: u64,
 }
 
@@ -146,6 +161,7 @@ fn specs() -> Vec<Spec> {
         remove_every: 0,
         tol: 1e-6,
         gap: 0.0,
+        steps: 64,
         seed: 1,
     };
     vec![
@@ -214,6 +230,28 @@ fn specs() -> Vec<Spec> {
             seed: 7,
             ..base
         },
+        // f16 keeps all 11 significant bits of these values; bf16 rounds the 9- and 10-bit
+        // ones (about half, many of them ties) to 8, so its expectations are those of the
+        // rounded rows. Both stay exact in f32 (README: "Why exact key equality is safe").
+        Spec {
+            name: "f16/ip/steps=1024/d=16/n=300/removed",
+            metric: IndexMetric::InnerProduct,
+            metric_name: "ip",
+            storage: Storage::F16,
+            storage_name: "f16",
+            remove_every: 9,
+            steps: 1024,
+            seed: 8,
+            ..base
+        },
+        Spec {
+            name: "bf16/l2sq/steps=512/d=16/n=300",
+            storage: Storage::BF16,
+            storage_name: "bf16",
+            steps: 512,
+            seed: 9,
+            ..base
+        },
     ]
 }
 
@@ -261,7 +299,9 @@ fn nearest(s: &Spec, exact: &Index, live: &[(u64, &[f32])], q: &[f32]) -> Vec<(u
 fn case(s: &Spec, out: &mut String) -> Result<(), String> {
     let mut rng = Rng(0xF00D_0000 + s.seed);
     let keys: Vec<u64> = (0..s.n as u64).map(|i| 1000 + 7 * i).collect();
-    let vectors = rng.vec(s.n * s.dims);
+    let vectors = rng.values(s.n * s.dims, s.steps);
+    // The rows as the storage holds them (the inputs themselves except for f16 / bf16).
+    let rows: Vec<f32> = vectors.iter().map(|&x| stored(s.storage, x)).collect();
     let removed: Vec<u64> = match s.remove_every {
         0 => Vec::new(),
         e => keys.iter().copied().step_by(e).collect(),
@@ -269,9 +309,12 @@ fn case(s: &Spec, out: &mut String) -> Result<(), String> {
     let live: Vec<(u64, &[f32])> = keys
         .iter()
         .copied()
-        .zip(vectors.chunks_exact(s.dims))
+        .zip(rows.chunks_exact(s.dims))
         .filter(|(k, _)| !removed.contains(k))
         .collect();
+    if s.storage == Storage::BF16 && rows == vectors {
+        return Err(format!("{}: bf16 rounds none of the values", s.name));
+    }
     let exact = build(s, false, &keys, &vectors, &removed);
     let hnsw = build(s, true, &keys, &vectors, &removed);
 
@@ -283,7 +326,7 @@ fn case(s: &Spec, out: &mut String) -> Result<(), String> {
         if tries > 10_000 {
             return Err(format!("{}: no query with gaps > {}", s.name, s.gap));
         }
-        let q = rng.vec(s.dims);
+        let q = rng.values(s.dims, s.steps);
         let near = nearest(s, &exact, &live, &q);
         if s.gap > 0.0 && near.windows(2).any(|w| w[1].1 - w[0].1 <= s.gap) {
             continue;

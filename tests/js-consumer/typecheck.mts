@@ -4,7 +4,7 @@
 // error" directive below is itself an error if its line type-checks (say, because the
 // imports fell back to `any`).
 
-import { ABI_VERSION, Encoder, Ferrovec, FerrovecError, type FerrovecIndex, type Graph, type Match, type SparseMatrix } from 'ferrovec';
+import { ABI_VERSION, Encoder, Ferrovec, FerrovecError, Storage, type FerrovecIndex, type Graph, type Match, type SparseMatrix } from 'ferrovec';
 
 const version: 3 = ABI_VERSION;
 const fv: Ferrovec = await Ferrovec.load();
@@ -17,8 +17,15 @@ const key: bigint = hits[0].key;
 const distance: number = hits[0].distance;
 const dot: number = scalar.dotF32(new Float32Array(3), new Float32Array(3));
 
+const half: FerrovecIndex = fv.newIndex({ dims: 3, metric: 'ip', storage: 'f16' });
+fv.newIndex({ dims: 3, storage: 'bf16' }).free();
+const bf16Code: 4 = Storage.BF16;
+half.free();
+
 // @ts-expect-error: not a metric
 fv.newIndex({ dims: 3, metric: 'euclid' });
+// @ts-expect-error: not a storage
+fv.newIndex({ dims: 3, storage: 'f8' });
 // @ts-expect-error: keys are bigints
 const wrongKey: string = hits[0].key;
 // @ts-expect-error: vectors are Float32Arrays, not number[]

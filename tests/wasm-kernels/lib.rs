@@ -1,8 +1,9 @@
 //! The checks of the f64 solver kernels (`core/tests/support/sparse_cases.rs`, the same ones
 //! `core/tests/sparse_kernels.rs` runs natively) and of the f32 encoder kernels
 //! (`core/tests/support/dense_cases.rs`, as `core/tests/dense_kernels.rs`: GEMM, softmax,
-//! LayerNorm, GELU) and of the f32 scan in both its loop shapes (`core/tests/support/scan_cases.rs`,
-//! as `core/tests/kernels.rs`) compiled into a wasm32 module, so that the
+//! LayerNorm, GELU), of the f32 scan in both its loop shapes (`core/tests/support/scan_cases.rs`,
+//! as `core/tests/kernels.rs`) and of the half-precision distance kernels (`core/tests/support/
+//! half_cases.rs`, as `core/tests/half_kernels.rs`) compiled into a wasm32 module, so that the
 //! tables a wasm build carries (scalar-wasm, or scalar and simd128) are tested where they
 //! run: `make test-wasm-kernels` builds the module twice (with and without simd128) and runs
 //! both in Node (`run.mjs`) and in wasmi (`cargo run -p ferrovec --example wasm_kernel_tests`).
@@ -31,6 +32,10 @@ mod cases;
 mod dense_cases;
 
 #[cfg(target_arch = "wasm32")]
+#[path = "../../core/tests/support/half_cases.rs"]
+mod half_cases;
+
+#[cfg(target_arch = "wasm32")]
 #[path = "../../core/tests/support/scan_cases.rs"]
 mod scan_cases;
 
@@ -41,7 +46,7 @@ mod module {
 
     use ferrovec_core::kernels::Kernels;
 
-    use super::{cases, dense_cases, scan_cases};
+    use super::{cases, dense_cases, half_cases, scan_cases};
 
     #[global_allocator]
     static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
@@ -92,6 +97,7 @@ mod module {
             let _ = write!(Writer, "while checking {}: ", k.variant());
             cases::all(k);
             dense_cases::all(k);
+            half_cases::all(k);
             scan_cases::all(k);
             tables += 1;
         }

@@ -3,7 +3,11 @@
 //! an earlier run, to time searches only), then prints recall@10 and queries/s per ef.
 //! Times are this thread's CPU time. Comparisons with usearch belong to `benches/index.rs`.
 //!
+//! `--storage f32,f16,bf16,i8` builds and measures one index per storage in this one run
+//! (cosine; recall against the f32 truth), with the index's memory per vector.
+//!
 //! Usage: hnsw_profile [--synthetic] [--save FILE | --load FILE] [--reps N] [--ef 16,32,..]
+//!        [--storage f32,f16,..] [--n-base N (with --synthetic)]
 
 use std::process::ExitCode;
 
@@ -11,17 +15,26 @@ use ferrovec_bench::{
     clock_kind, data_dir, debian_is_prepared, load_debian, mean_recall, synthetic, BenchError,
     CpuClock, DebianFiles, SyntheticSpec,
 };
-use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions};
+use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, Storage};
 
 const K: usize = 10;
 
 fn run() -> Result<(), BenchError> {
     let (mut save, mut load, mut reps, mut use_synthetic) = (None, None, 3usize, false);
     let mut efs = vec![16usize, 32, 64, 128];
+    let mut storages = vec![Storage::F32];
+    let mut spec = SyntheticSpec::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--synthetic" => use_synthetic = true,
+            "--n-base" => {
+                spec.n_base = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| BenchError::new("--n-base takes a positive number"))?
+            }
             "--save" => save = args.next(),
             "--load" => load = args.next(),
             "--reps" => {
@@ -38,11 +51,21 @@ fn run() -> Result<(), BenchError> {
                     .filter(|l: &Vec<usize>| !l.is_empty() && l.iter().all(|&e| e > 0))
                     .ok_or_else(|| BenchError::new("--ef takes a list like 16,32,64"))?
             }
+            "--storage" => {
+                storages = args
+                    .next()
+                    .map(|l| {
+                        l.split(',')
+                            .map(parse_storage)
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .ok_or_else(|| BenchError::new("--storage takes a list like f32,f16"))??
+            }
             other => return Err(BenchError::new(format!("unknown argument {other}"))),
         }
     }
     let data = if use_synthetic {
-        synthetic(SyntheticSpec::default())
+        synthetic(spec)
     } else {
         let files = DebianFiles::in_dir(&data_dir());
         if !debian_is_prepared(&files) {
@@ -52,19 +75,63 @@ fn run() -> Result<(), BenchError> {
         }
         load_debian(&files)?
     };
+    if load.is_some() && storages.len() > 1 {
+        return Err(BenchError::new(
+            "--load measures one saved index: no --storage list",
+        ));
+    }
+    for storage in storages {
+        if let Some(s) = storage_name(storage) {
+            println!("storage {s}");
+        }
+        measure(&data, storage, load.as_deref(), save.as_deref(), reps, &efs)?;
+    }
+    Ok(())
+}
+
+fn parse_storage(name: &str) -> Result<Storage, BenchError> {
+    Ok(match name {
+        "f32" => Storage::F32,
+        "f16" => Storage::F16,
+        "bf16" => Storage::BF16,
+        "i8" => Storage::I8,
+        other => return Err(BenchError::new(format!("unknown storage {other}"))),
+    })
+}
+
+fn storage_name(storage: Storage) -> Option<&'static str> {
+    Some(match storage {
+        Storage::F32 => "f32",
+        Storage::F16 => "f16",
+        Storage::BF16 => "bf16",
+        Storage::I8 => "i8",
+        _ => return None,
+    })
+}
+
+fn measure(
+    data: &ferrovec_bench::Dataset,
+    storage: Storage,
+    load: Option<&str>,
+    save: Option<&str>,
+    reps: usize,
+    efs: &[usize],
+) -> Result<(), BenchError> {
     let fv = |e: ferrovec_core::Error| BenchError::new(format!("ferrovec: {e}"));
-    let mut index = match &load {
+    let mut index = match load {
         Some(path) => {
             let bytes =
                 std::fs::read(path).map_err(|e| BenchError::new(format!("reading {path}: {e}")))?;
             Index::from_bytes(&bytes).map_err(fv)?
         }
         None => {
-            let options = IndexOptions::new(data.dims, IndexMetric::Cosine).hnsw(HnswParams {
-                m: 16,
-                ef_construction: 128,
-                ..HnswParams::default()
-            });
+            let options = IndexOptions::new(data.dims, IndexMetric::Cosine)
+                .storage(storage)
+                .hnsw(HnswParams {
+                    m: 16,
+                    ef_construction: 128,
+                    ..HnswParams::default()
+                });
             let mut index = Index::new(options).map_err(fv)?;
             index.reserve(data.n_base()).map_err(fv)?;
             let t = CpuClock::now();
@@ -81,11 +148,15 @@ fn run() -> Result<(), BenchError> {
             index
         }
     };
-    if let Some(path) = &save {
+    println!(
+        "memory: {:.0} bytes/vector (Index::memory_usage)",
+        index.memory_usage() as f64 / index.len().max(1) as f64
+    );
+    if let Some(path) = save {
         let bytes = index.to_bytes().map_err(fv)?;
         std::fs::write(path, bytes).map_err(|e| BenchError::new(format!("writing {path}: {e}")))?;
     }
-    for ef in efs {
+    for &ef in efs {
         index.set_ef_search(ef).map_err(fv)?;
         let mut best = f64::MAX;
         let mut recall = 0.0;
@@ -98,7 +169,7 @@ fn run() -> Result<(), BenchError> {
             }
             best = best.min(t.elapsed().as_secs_f64());
             if rep == 0 {
-                recall = mean_recall(&data, &out, K);
+                recall = mean_recall(data, &out, K);
             }
         }
         println!(

@@ -1,7 +1,8 @@
 // The vector index through the JS wrapper (FerrovecIndex over ABI v2 fv_index_*), on both
 // modules in V8: results against a brute force, HNSW recall, allow-lists, batches, bad input
 // leaving the index unchanged, save/load, and files saved by the *native* backend
-// (test/fixtures, written by fixtures/make_native.py) loading and searching identically.
+// (test/fixtures, written by fixtures/make_native.py) loading and searching identically;
+// f16 / bf16 storage: rounded rows, range errors, format version 3 files.
 
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { BatchMatches, Ferrovec, FerrovecError, ErrorCode, IndexMetric, NO_KEY } from '../ferrovec.mjs';
+import { BatchMatches, Ferrovec, FerrovecError, ErrorCode, IndexMetric, NO_KEY, Storage } from '../ferrovec.mjs';
 import { MODULES, moduleBytes } from './helpers.mjs';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -50,6 +51,25 @@ function bruteForce(data, keys, q, k, allowed = null) {
   }
   d.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
   return d.slice(0, k).map(([key]) => key);
+}
+
+/** Half-to-even rounding of a finite f64 `q` (exact: every step is). */
+function roundEven(q) {
+  const f = Math.floor(q);
+  const d = q - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+}
+
+/**
+ * The f32 `x` as an f16 ('f16': 11 significant bits, no ulp below 2^-24) or bf16 row holds
+ * it (8 bits, no ulp below 2^-133): rounded to nearest even, for values inside the range.
+ */
+function stored(x, storage) {
+  if (x === 0) return x;
+  const [bits, minUlp] = storage === 'f16' ? [11, -24] : [8, -133];
+  const exponent = Math.max(((new Uint32Array(Float32Array.of(x).buffer)[0] >>> 23) & 0xff) - 127, -126);
+  const ulp = 2 ** Math.max(exponent + 1 - bits, minUlp);
+  return roundEven(x / ulp) * ulp;
 }
 
 function filled(fv, n = 300, hnsw = null) {
@@ -210,6 +230,53 @@ for (const [name, file] of MODULES) {
       assert.throws(() => fv.newIndex({ dims: DIMS }).setEfSearch(8), (e) => e.variant === 'InvalidArgument');
     });
 
+    test('f16 / bf16 storage: rounded rows, searches on them, range errors, version 3 files', () => {
+      for (const [storage, big, hnsw] of [['f16', 65520, null], ['bf16', -3.4e38, { m: 8, seed: 3 }]]) {
+        const index = fv.newIndex({ dims: DIMS, metric: 'l2sq', storage, hnsw });
+        assert.equal(index.info().storage, Storage[storage.toUpperCase()]);
+        const n = 200;
+        const data = rows(n, 3);
+        const keys = BigUint64Array.from({ length: n }, (_, i) => 10n + BigInt(i));
+        index.addBatch(keys, data);
+        const rounded = data.map((x) => stored(x, storage));
+        assert.ok(rounded.filter((x, i) => x !== data[i]).length > data.length / 2, `${storage}: the inputs round`);
+        for (const i of [0, 17, 199]) assert.deepEqual([...index.get(keys[i])], [...row(rounded, i)], `${storage} get ${i}`);
+        const queries = rows(6, 4);
+        const before = [];
+        for (let q = 0; q < 6; q++) {
+          const got = index.search(row(queries, q), 10);
+          before.push(got);
+          if (hnsw === null) {
+            // Ranked by the stored (rounded) rows, not the inputs.
+            assert.deepEqual(got.map((m) => m.key), bruteForce(rounded, [...keys], row(queries, q), 10), `${storage} query ${q}`);
+          }
+        }
+        // Out of range: refused with the storage named, nothing added (one row or a batch).
+        const bytes = index.save();
+        const bad = new Float32Array(DIMS);
+        bad[3] = big;
+        assert.throws(() => index.add(1000, bad), (e) => e.variant === 'InvalidArgument' && e.message.includes(`out of ${storage} range`));
+        const batch = new Float32Array(2 * DIMS);
+        batch.set(row(data, 0));
+        batch.set(bad, DIMS);
+        assert.throws(() => index.addBatch([1000, 1001], batch), (e) => e.variant === 'InvalidArgument' && e.message.includes('vector 1'));
+        assert.equal(index.size, n);
+        assert.deepEqual(index.save(), bytes, `${storage}: a refused add changed the index`);
+        // Files: format version 3; they load and search the same, and save back the same.
+        assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true), 3);
+        const loaded = fv.loadIndex(bytes);
+        assert.equal(loaded.info().storage, Storage[storage.toUpperCase()]);
+        for (let q = 0; q < 6; q++) assert.deepEqual(loaded.search(row(queries, q), 10), before[q]);
+        assert.deepEqual(loaded.save(), bytes);
+        loaded.free();
+        index.free();
+      }
+      assert.equal(Storage.F16, 3);
+      assert.equal(Storage.BF16, 4);
+      assert.throws(() => fv.newIndex({ dims: DIMS, metric: 'hamming', storage: 'f16' }), (e) => e.variant === 'InvalidArgument');
+      assert.throws(() => fv.newIndex({ dims: DIMS, storage: 'f8' }), TypeError);
+    });
+
     test('save -> load gives identical results; corrupt and truncated bytes are refused', () => {
       const { index } = filled(fv, 200, true);
       const queries = rows(5, 8);
@@ -232,7 +299,7 @@ for (const [name, file] of MODULES) {
     test('files saved by the native backend load and search the same', () => {
       const doc = JSON.parse(readFileSync(path.join(FIXTURES, 'native.json'), 'utf8'));
       assert.equal(doc.format, 'ferrovec-native-index-fixtures');
-      assert.ok(doc.cases.length >= 4);
+      assert.ok(doc.cases.length >= 6);
       for (const c of doc.cases) {
         const bytes = readFileSync(path.join(FIXTURES, c.file));
         const index = fv.loadIndex(new Uint8Array(bytes));

@@ -26,7 +26,13 @@ _METRICS = {
     "hamming": IndexMetric.HAMMING,
     "jaccard": IndexMetric.JACCARD,
 }
-_STORAGES = {"f32": Storage.F32, "i8": Storage.I8, "b1": Storage.B1}
+_STORAGES = {
+    "f32": Storage.F32,
+    "f16": Storage.F16,
+    "bf16": Storage.BF16,
+    "i8": Storage.I8,
+    "b1": Storage.B1,
+}
 
 _default_engine: Optional[Engine] = None
 
@@ -196,8 +202,14 @@ class Index:
     [Match(key=1, distance=0.33...)]
 
     ``metric``: ``"cosine"`` (default), ``"l2sq"``, ``"ip"`` (``1 - a.b``), ``"hamming"``,
-    ``"jaccard"`` (the last two with ``storage="b1"``). ``storage``: ``"f32"``, ``"i8"``
-    (int8, a scale per vector), ``"b1"`` (sign bits). ``hnsw``: ``None`` for exact search,
+    ``"jaccard"`` (the last two with ``storage="b1"``). ``storage``: ``"f32"``, ``"f16"``
+    (IEEE half), ``"bf16"`` (bfloat16), ``"i8"`` (int8, a scale per vector), ``"b1"`` (sign
+    bits). f16 and bf16 keep 2 bytes per value, rounded to nearest even, and :meth:`get`
+    returns the rounded values; with ``"l2sq"`` / ``"ip"`` a value that would round to
+    infinity (f16: ``abs(x) >= 65520``; bf16: past about 3.39e38) raises
+    ``FerrovecError.InvalidArgument`` and nothing is added. Their files are format version 3,
+    which older ferrovec versions refuse (``UnsupportedVersion``). ``hnsw``: ``None`` for
+    exact search,
     ``True`` for HNSW with default parameters, or a dict / :class:`HnswConfig` with ``m``,
     ``ef_construction``, ``ef_search``, ``seed``. ``engine``: the backend (default: native).
 

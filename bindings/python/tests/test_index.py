@@ -256,6 +256,80 @@ def test_quantized_storages(index_engine):
         np.testing.assert_array_equal(b1.get(17), (rows[17] > 0).astype(np.float32))
 
 
+def half_round(x, storage):
+    """What an f16 / bf16 row holds for float32 `x`: rounded to nearest even (numpy's float16
+    conversion; bf16 as the top 16 bits of the float32 after adding half an ulp, ties to
+    even)."""
+    x = np.asarray(x, dtype=np.float32)
+    if storage == "f16":
+        return x.astype(np.float16).astype(np.float32)
+    bits = x.view(np.uint32).astype(np.uint64)
+    bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return bits.astype(np.uint32).view(np.float32)
+
+
+def test_half_round_reference():
+    # Ties go to even: 1 + 2^-11 -> 1 (f16), 1 + 3 * 2^-11 -> 1 + 2^-9; 1 + 2^-8 -> 1 and
+    # 1 + 3 * 2^-8 -> 1 + 2^-6 (bf16).
+    f16 = half_round([1 + 2**-11, 1 + 3 * 2**-11, 65504, 300.7], "f16")
+    np.testing.assert_array_equal(f16, np.array([1, 1 + 2**-9, 65504, 300.75], np.float32))
+    bf16 = half_round([1 + 2**-8, 1 + 3 * 2**-8, 300.7, -0.5], "bf16")
+    np.testing.assert_array_equal(bf16, np.array([1, 1 + 2**-6, 300, -0.5], np.float32))
+
+
+@pytest.mark.parametrize("storage", ["f16", "bf16"])
+def test_half_storages(index_engine, storage):
+    """f16 / bf16: get returns the rounded values, exact search ranks the rounded rows, HNSW
+    finds them, out-of-range values are refused with nothing added, and the files (format
+    version 3) load on both backends and save back to the same bytes."""
+    rows = data(200) * 100
+    keys = list(range(200))
+    stored = half_round(rows, storage)
+    assert (stored != rows).mean() > 0.5, "the inputs round"
+    queries = data(6, seed=4) * 100
+    with index_engine.index(DIMS, "l2sq", storage) as index:
+        assert index.config.storage == getattr(ferrovec.Storage, storage.upper())
+        assert f"storage={storage}" in repr(index)
+        index.add_batch(keys, rows)
+        np.testing.assert_array_equal(index.get(17), stored[17])
+        for q in queries:
+            got = index.search(q, 10)
+            want_keys, want_d = brute_force(stored, keys, q, 10, "l2sq")
+            assert [m.key for m in got] == want_keys
+            np.testing.assert_allclose([m.distance for m in got], want_d, rtol=1e-5)
+        blob = index.to_bytes()
+        assert int.from_bytes(blob[4:8], "little") == 3, "format version 3"
+
+        big = 65520.0 if storage == "f16" else -3.4e38
+        bad = np.zeros(DIMS, np.float32)
+        bad[5] = big
+        with pytest.raises(FerrovecError.InvalidArgument, match=f"out of {storage} range"):
+            index.add(1000, bad)
+        with pytest.raises(FerrovecError.InvalidArgument, match="vector 1 .*out of"):
+            index.add_batch([1000, 1001], np.stack([rows[0], bad]))
+        assert len(index) == 200 and 1000 not in index
+        assert index.to_bytes() == blob
+        if storage == "f16":
+            # The largest f16 and what rounds to it are kept.
+            index.add(2000, np.full(DIMS, 65519.0, np.float32))
+            np.testing.assert_array_equal(index.get(2000), np.full(DIMS, 65504.0, np.float32))
+
+    for engine in (Engine.native(), Engine.interpreted()):
+        with Index.from_bytes(blob, engine=engine) as loaded:
+            assert loaded.config.storage == getattr(ferrovec.Storage, storage.upper())
+            np.testing.assert_array_equal(loaded.get(17), stored[17])
+            want_keys, _ = brute_force(stored, keys, queries[0], 10, "l2sq")
+            assert [m.key for m in loaded.search(queries[0], 10)] == want_keys
+            assert loaded.to_bytes() == blob
+
+    # Cosine keeps the unit vector, rounded; HNSW finds each stored row first.
+    with index_engine.index(DIMS, "cosine", storage, hnsw=True) as cos:
+        cos.add_batch(keys, rows)
+        unit = rows[5] / np.linalg.norm(rows[5].astype(np.float64))
+        np.testing.assert_allclose(cos.get(5), unit, atol=2e-3 if storage == "f16" else 8e-3)
+        assert [cos.search(rows[i], 1)[0].key for i in range(0, 200, 20)] == list(range(0, 200, 20))
+
+
 def test_save_and_load_across_backends(tmp_path):
     native = Engine.native()
     interp = Engine.interpreted()

@@ -11,7 +11,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::hnsw::{max_neighbors, GraphHeader, Hnsw, MAX_LEVEL, NONE};
-use super::vectors::{b1_bytes, Rows, RowsRef, Vectors};
+use super::vectors::{b1_bytes, half_to_f32, Rows, RowsRef, Vectors};
 use super::{HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Storage, MAX_SLOTS};
 use crate::{Error, Result};
 
@@ -23,10 +23,18 @@ pub(crate) const VERSION_1: u32 = 1;
 /// The format version of an index that records the model id of its text encoder: v1's
 /// header followed by the u64 model id, the rest as in v1.
 pub(crate) const VERSION_2: u32 = 2;
+/// The format version of an index with f16 or bf16 rows (storage codes 3 and 4): v2's
+/// header followed by a u64 of flags (bit 0: the model id field holds an id), the rest as
+/// in v1 with rows of 2-byte values.
+pub(crate) const VERSION_3: u32 = 3;
 /// Bytes of the fixed header of a v1 file (magic and version included).
 pub(crate) const HEADER_LEN: usize = 88;
 /// Bytes of the fixed header of a v2 file: v1's, then the model id.
 pub(crate) const HEADER_LEN_V2: usize = HEADER_LEN + 8;
+/// Bytes of the fixed header of a v3 file: v2's, then the flags.
+pub(crate) const HEADER_LEN_V3: usize = HEADER_LEN_V2 + 8;
+/// v3 flags: the model id field holds the index's model id (else it is 0).
+const FLAG_MODEL_ID: u64 = 1;
 const KIND_EXACT: u32 = 0;
 const KIND_HNSW: u32 = 1;
 /// No quantization scale (f32 and b1 storage).
@@ -146,6 +154,14 @@ impl Writer {
         self.bytes(&v.to_le_bytes());
     }
 
+    fn u16s(&mut self, v: &[u16]) {
+        let dst = &mut self.buf[self.pos..self.pos + 2 * v.len()];
+        for (d, x) in dst.chunks_exact_mut(2).zip(v) {
+            d.copy_from_slice(&x.to_le_bytes());
+        }
+        self.pos += 2 * v.len();
+    }
+
     fn f32s(&mut self, v: &[f32]) {
         let dst = &mut self.buf[self.pos..self.pos + 4 * v.len()];
         for (d, x) in dst.chunks_exact_mut(4).zip(v) {
@@ -171,6 +187,7 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
         RowsRef::F32(f) => size(f.len(), 4, 0)?,
         RowsRef::I8(q, s) => size(s.len(), 4, q.len())?,
         RowsRef::B1(b) => b.len(),
+        RowsRef::Half(h) => size(h.len(), 2, 0)?,
     };
     let mut graph_words = 0usize;
     if let Some(g) = p.hnsw {
@@ -185,10 +202,12 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
         Some(_) => size(graph_words, 4, n)?,
         None => 0,
     };
-    let header_len = if p.model_id.is_some() {
-        HEADER_LEN_V2
-    } else {
-        HEADER_LEN
+    // The lowest version that holds the index (FORMAT.md, "Versioning").
+    let half = matches!(rows, RowsRef::Half(_));
+    let (version, header_len) = match (half, p.model_id.is_some()) {
+        (true, _) => (VERSION_3, HEADER_LEN_V3),
+        (false, true) => (VERSION_2, HEADER_LEN_V2),
+        (false, false) => (VERSION_1, HEADER_LEN),
     };
     let mut total = size(n, 8, header_len + 4)?;
     total = size(1, n.div_ceil(8), total)?;
@@ -201,11 +220,7 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
 
     // Header.
     w.bytes(&MAGIC);
-    w.u32(if p.model_id.is_some() {
-        VERSION_2
-    } else {
-        VERSION_1
-    });
+    w.u32(version);
     w.u32(o.dims as u32);
     w.u32(o.metric as i32 as u32);
     w.u32(o.storage as i32 as u32);
@@ -235,8 +250,15 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
     w.u32(h.entry);
     w.u32(h.max_level as u32);
     w.u64(graph_words as u64);
-    if let Some(id) = p.model_id {
-        w.u64(id);
+    if version >= VERSION_2 {
+        w.u64(p.model_id.unwrap_or(0));
+    }
+    if version == VERSION_3 {
+        w.u64(if p.model_id.is_some() {
+            FLAG_MODEL_ID
+        } else {
+            0
+        });
     }
     debug_assert_eq!(w.pos, header_len);
 
@@ -262,6 +284,7 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
             w.f32s(s);
         }
         RowsRef::B1(b) => w.bytes(b),
+        RowsRef::Half(h) => w.u16s(h),
     }
     if let Some(g) = p.hnsw {
         for slot in 0..n {
@@ -348,6 +371,28 @@ fn read_f32s(r: &mut Reader<'_>, count: u64, non_negative: bool, what: &str) -> 
     Ok(v)
 }
 
+/// Reads `count` 2-byte values; every one must be finite.
+fn read_halves(
+    r: &mut Reader<'_>,
+    count: u64,
+    to_f32: fn(u16) -> f32,
+    what: &str,
+) -> Result<Vec<u16>> {
+    let bytes = r.items(count, 2, what)?;
+    let mut v = with_room(bytes.len() / 2)?;
+    v.extend(
+        bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]])),
+    );
+    if let Some(i) = v.iter().position(|&x| !to_f32(x).is_finite()) {
+        return Err(Error::CorruptFile(format!(
+            "{what}: value {i} is not finite"
+        )));
+    }
+    Ok(v)
+}
+
 pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
     if bytes.len() < 4 {
         return Err(corrupt("truncated: shorter than the magic number"));
@@ -362,6 +407,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
     let header_len = match version {
         VERSION_1 => HEADER_LEN,
         VERSION_2 => HEADER_LEN_V2,
+        VERSION_3 => HEADER_LEN_V3,
         _ => return Err(Error::UnsupportedVersion(version)),
     };
     if bytes.len() < header_len + 4 {
@@ -382,8 +428,25 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
     let (m, ef_construction, ef_search) = (le32(28), le32(32), le32(36));
     let (seed, rng, n, live) = (le64(40), le64(48), le64(56), le64(64));
     let (entry, max_level, graph_words) = (le32(72), le32(76), le64(80));
-    // v2: the model id of the encoder that made the vectors (any u64 value).
-    let model_id = (version == VERSION_2).then(|| le64(HEADER_LEN));
+    // v2: the model id of the encoder that made the vectors (any u64 value); v3: the same
+    // field, holding an id when flag bit 0 says so (else 0).
+    let model_id = match version {
+        VERSION_2 => Some(le64(HEADER_LEN)),
+        VERSION_3 => {
+            let flags = le64(HEADER_LEN_V2);
+            if flags & !FLAG_MODEL_ID != 0 {
+                return Err(corrupt("unknown flags set in the header"));
+            }
+            if flags & FLAG_MODEL_ID != 0 {
+                Some(le64(HEADER_LEN))
+            } else if le64(HEADER_LEN) != 0 {
+                return Err(corrupt("model id set without its flag"));
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
     let mut r = Reader {
         buf: body,
         pos: header_len,
@@ -397,6 +460,15 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
         .ok()
         .and_then(|c| Storage::from_code(c).ok())
         .ok_or_else(|| corrupt("unknown storage code"))?;
+    // f16 and bf16 rows exist from v3 on, and v3 is written only for them.
+    let half = matches!(storage, Storage::F16 | Storage::BF16);
+    if half != (version == VERSION_3) {
+        return Err(corrupt(if half {
+            "unknown storage code (f16 and bf16 rows need format version 3)"
+        } else {
+            "a version 3 file holds f16 or bf16 rows"
+        }));
+    }
     let hnsw = match kind {
         KIND_EXACT => {
             if (m, ef_construction, ef_search, entry, max_level) != (0, 0, 0, NONE, 0)
@@ -499,6 +571,16 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
             b.extend_from_slice(raw);
             Rows::B1(b)
         }
+        Storage::F16 | Storage::BF16 => Rows::Half(read_halves(
+            &mut r,
+            n as u64 * dims as u64,
+            half_to_f32(storage),
+            if storage == Storage::F16 {
+                "f16 rows"
+            } else {
+                "bf16 rows"
+            },
+        )?),
     };
     let vecs = Vectors::import(dims, metric, storage, n, rows);
 

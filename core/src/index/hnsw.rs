@@ -94,7 +94,7 @@ pub(crate) struct Scratch {
     cands: BinaryHeap<Reverse<Item>>,
     pub results: BinaryHeap<Item>,
     buf: Vec<u32>,
-    // Insertion only.
+    // Insertion (and `best_results`).
     entries: Vec<Item>,
     sorted: Vec<Item>,
     rescored: Vec<Item>,
@@ -109,6 +109,22 @@ impl Scratch {
         self.visited.reset(n);
         self.cands.clear();
         self.results.clear();
+    }
+
+    /// Drains the walk's results and returns the `limit` closest (all of them if fewer), in
+    /// no particular order.
+    pub(crate) fn best_results(&mut self, limit: usize) -> &[Item] {
+        self.sorted.clear();
+        self.sorted.extend(self.results.drain());
+        if self.sorted.len() > limit {
+            if limit == 0 {
+                self.sorted.clear();
+            } else {
+                self.sorted.select_nth_unstable(limit - 1);
+                self.sorted.truncate(limit);
+            }
+        }
+        &self.sorted
     }
 }
 
@@ -470,7 +486,8 @@ impl Hnsw {
             return;
         }
         for &c in cands {
-            let dc = Dist::new(vecs, vecs.row_query(c.id));
+            let row = vecs.row_query(c.id);
+            let dc = Dist::new(vecs, row.as_ref());
             if out.iter().all(|s| dc.to(s.id) >= c.d) {
                 out.push(c);
                 if out.len() >= m {
@@ -507,10 +524,12 @@ impl Hnsw {
             self.max_level = level;
             return;
         }
-        let dist = Dist::new(vecs, vecs.row_query(slot));
-        // Like searches, walk on the i8 copies (when F32 rows have them) and choose the
-        // neighbors by exact distances: the heuristic and the pruning only ever see f32.
-        let walk_query = vecs.walk_query(vecs.row_query(slot));
+        let row = vecs.row_query(slot);
+        let dist = Dist::new(vecs, row.as_ref());
+        // Like searches, walk on the i8 copies (when the rows have them) and choose the
+        // neighbors by the stored rows' distances: the heuristic and the pruning never see
+        // the copies.
+        let walk_query = vecs.walk_query(row.as_ref());
         let walk = walk_query.as_ref().map(|w| Dist::new(vecs, w.as_ref()));
         let walk_dist = walk.as_ref().unwrap_or(&dist);
         let top = level.min(self.max_level) as usize;
@@ -583,7 +602,8 @@ impl Hnsw {
             store[start] = count as u32 + 1;
             return;
         }
-        let dist = Dist::new(vecs, vecs.row_query(node));
+        let row = vecs.row_query(node);
+        let dist = Dist::new(vecs, row.as_ref());
         let cands = &mut scratch.link_cands;
         cands.clear();
         cands.push(Item { d, id: new });

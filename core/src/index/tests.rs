@@ -167,6 +167,8 @@ fn unsupported_pairs_and_bad_options_are_refused() {
         (IndexMetric::Jaccard, Storage::I8),
         (IndexMetric::Cosine, Storage::B1),
         (IndexMetric::L2sq, Storage::B1),
+        (IndexMetric::Hamming, Storage::F16),
+        (IndexMetric::Jaccard, Storage::BF16),
     ] {
         let err = Index::new(IndexOptions::new(8, metric).storage(storage)).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
@@ -197,7 +199,10 @@ fn unsupported_pairs_and_bad_options_are_refused() {
         );
     }
     assert!(IndexMetric::from_code(5).is_err());
-    assert!(Storage::from_code(3).is_err());
+    assert_eq!(Storage::from_code(3).unwrap(), Storage::F16);
+    assert_eq!(Storage::from_code(4).unwrap(), Storage::BF16);
+    assert!(Storage::from_code(5).is_err());
+    assert!(Storage::from_code(-1).is_err());
 }
 
 fn snapshot(index: &Index, q: &[f32]) -> (usize, Vec<Match>) {

@@ -5,7 +5,7 @@ use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use super::{IndexMetric, Storage};
-use crate::kernels::{self, Kernels, RawKernels};
+use crate::kernels::{self, Bf16, Kernels, RawKernels, F16};
 
 /// Rows of one storage kind; only the vectors of that kind are non-empty.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,15 +24,20 @@ pub(crate) struct Vectors {
     pub(crate) sqnorms: Vec<f32>,
     /// B1: `bytes` per slot.
     pub(crate) bits: Vec<u8>,
+    /// F16 and BF16: the bits of `dims` values per slot (cosine: of the unit vector). One
+    /// vector for both keeps one copy of the code that moves them.
+    pub(crate) halves: Vec<u16>,
     pub(crate) slots: usize,
-    /// F32 for HNSW: every row also quantized like I8 storage into `i8s`, `scales` and
-    /// `sqnorms` (derived, never in files). Graph walks compare a query with those rows,
-    /// reading a quarter of the bytes of an f32 row (the walk is bound by memory traffic,
-    /// not arithmetic), and the final candidates are re-scored on the f32 rows.
+    /// F32, F16 and BF16 for HNSW: every row also quantized like I8 storage into `i8s`,
+    /// `scales` and `sqnorms` (derived, never in files). Graph walks compare a query with
+    /// those rows, reading a quarter (half) of the bytes of an f32 (f16) row (the walk is
+    /// bound by memory traffic, not arithmetic), and the final candidates are re-scored on
+    /// the stored rows.
     pub(crate) shadow: bool,
 }
 
-/// A query (or a stored row used as one) in the storage's own encoding.
+/// A query (or a stored row used as one) in the storage's own encoding (F16 and BF16:
+/// f32, compared with the rows by the half-precision kernels).
 #[derive(Clone, Copy)]
 pub(crate) enum QueryRef<'a> {
     F32(&'a [f32]),
@@ -54,6 +59,55 @@ impl Query {
             Query::I8(v, s, n) => QueryRef::I8(v, *s, *n),
             Query::B1(v) => QueryRef::B1(v),
         }
+    }
+}
+
+/// A stored row as a query: borrowed, or converted to f32 (half-precision rows).
+pub(crate) enum RowQuery<'a> {
+    Borrowed(QueryRef<'a>),
+    Converted(Vec<f32>),
+}
+
+impl RowQuery<'_> {
+    pub(crate) fn as_ref(&self) -> QueryRef<'_> {
+        match self {
+            RowQuery::Borrowed(q) => *q,
+            RowQuery::Converted(v) => QueryRef::F32(v),
+        }
+    }
+}
+
+/// Scales a finite vector to unit length (cosine rows and queries). A zero vector stays zero.
+/// When the squared length overflows f32 (values beyond about 1.8e19) or underflows to 0
+/// (values below about 1e-23), the kernel leaves the vector as it is; dividing by the
+/// largest magnitude first brings it into range, so every nonzero vector ends up unit length.
+pub(crate) fn normalize(x: &mut [f32]) {
+    let k = Kernels::active();
+    let norm = k.l2_normalize_f32(x);
+    if !(norm.is_finite() && norm > 0.0) {
+        let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        if max > 0.0 {
+            x.iter_mut().for_each(|v| *v /= max);
+            k.l2_normalize_f32(x);
+        }
+    }
+}
+
+/// The exact f32 value of a stored F16 or BF16 bit pattern (of `storage`).
+pub(crate) fn half_to_f32(storage: Storage) -> fn(u16) -> f32 {
+    if storage == Storage::F16 {
+        |h| F16::from_bits(h).to_f32()
+    } else {
+        |h| Bf16::from_bits(h).to_f32()
+    }
+}
+
+/// The F16 or BF16 bit pattern nearest to an f32 (ties to even).
+fn f32_to_half(storage: Storage) -> fn(f32) -> u16 {
+    if storage == Storage::F16 {
+        |x| F16::from_f32(x).to_bits()
+    } else {
+        |x| Bf16::from_f32(x).to_bits()
     }
 }
 
@@ -109,6 +163,7 @@ impl Vectors {
             scales: Vec::new(),
             sqnorms: Vec::new(),
             bits: Vec::new(),
+            halves: Vec::new(),
             slots: 0,
             shadow: false,
         }
@@ -121,10 +176,10 @@ impl Vectors {
         v
     }
 
-    /// Keeps an i8 copy of every F32 row for graph walks (see `shadow`); other storages
-    /// already are compact. On failure nothing changes.
+    /// Keeps an i8 copy of every F32, F16 or BF16 row for graph walks (see `shadow`); I8
+    /// and B1 rows are compact already. On failure nothing changes.
     pub(crate) fn enable_shadow(&mut self) -> Result<(), TryReserveError> {
-        if self.storage != Storage::F32 || self.shadow {
+        if !matches!(self.storage, Storage::F32 | Storage::F16 | Storage::BF16) || self.shadow {
             return Ok(());
         }
         let d = self.dims;
@@ -134,8 +189,9 @@ impl Vectors {
         scales.try_reserve_exact(self.slots)?;
         let mut sqnorms = Vec::new();
         sqnorms.try_reserve_exact(self.slots)?;
-        for row in self.f32s.chunks_exact(d) {
-            let (scale, sq) = quantize(row, &mut i8s);
+        let mut row = Vec::new();
+        for slot in 0..self.slots {
+            let (scale, sq) = quantize(self.row_f32(slot, &mut row), &mut i8s);
             scales.push(scale);
             sqnorms.push(sq);
         }
@@ -149,6 +205,7 @@ impl Vectors {
     /// The query a graph walk compares with the rows: the i8 encoding of `q` (an encoded
     /// F32 query) when rows have an i8 copy, else `None` (walk with `q` itself).
     pub(crate) fn walk_query(&self, q: QueryRef<'_>) -> Option<Query> {
+        // Every storage with a shadow takes f32 queries.
         match q {
             QueryRef::F32(x) if self.shadow => {
                 let mut out = Vec::with_capacity(x.len());
@@ -170,19 +227,41 @@ impl Vectors {
         }
     }
 
+    /// Row `slot` as f32 values: borrowed for F32, else converted into `buf`. Not for I8
+    /// or B1 rows (an empty slice).
+    pub(crate) fn row_f32<'a>(&'a self, slot: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        let d = self.dims;
+        let range = slot * d..(slot + 1) * d;
+        match self.storage {
+            Storage::F32 => return &self.f32s[range],
+            // One loop per type with the conversion inlined (it vectorizes): graph builds
+            // convert a row per neighbor candidate.
+            Storage::F16 => {
+                buf.clear();
+                let row = F16::slice_from_bits(&self.halves[range]);
+                buf.extend(row.iter().map(|h| h.to_f32()));
+            }
+            Storage::BF16 => {
+                buf.clear();
+                let row = Bf16::slice_from_bits(&self.halves[range]);
+                buf.extend(row.iter().map(|h| h.to_f32()));
+            }
+            Storage::I8 | Storage::B1 => buf.clear(),
+        }
+        buf
+    }
+
     /// Room for `additional` more rows, or nothing changes.
     pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
         let elems = additional.saturating_mul(self.row_len());
+        if self.shadow {
+            self.i8s.try_reserve(elems)?;
+            self.scales.try_reserve(additional)?;
+            self.sqnorms.try_reserve(additional)?;
+        }
         match self.storage {
-            Storage::F32 => {
-                self.f32s.try_reserve(elems)?;
-                if self.shadow {
-                    self.i8s.try_reserve(elems)?;
-                    self.scales.try_reserve(additional)?;
-                    self.sqnorms.try_reserve(additional)?;
-                }
-                Ok(())
-            }
+            Storage::F32 => self.f32s.try_reserve(elems),
+            Storage::F16 | Storage::BF16 => self.halves.try_reserve(elems),
             Storage::I8 => {
                 self.i8s.try_reserve(elems)?;
                 self.scales.try_reserve(additional)?;
@@ -195,16 +274,19 @@ impl Vectors {
     /// Rows that fit without reallocating.
     pub(crate) fn capacity(&self) -> usize {
         let row = self.row_len().max(1);
-        match self.storage {
-            Storage::F32 if self.shadow => (self.f32s.capacity() / row)
-                .min(self.i8s.capacity() / row)
-                .min(self.scales.capacity())
-                .min(self.sqnorms.capacity()),
+        let quantized = (self.i8s.capacity() / row)
+            .min(self.scales.capacity())
+            .min(self.sqnorms.capacity());
+        let rows = match self.storage {
             Storage::F32 => self.f32s.capacity() / row,
-            Storage::I8 => (self.i8s.capacity() / row)
-                .min(self.scales.capacity())
-                .min(self.sqnorms.capacity()),
-            Storage::B1 => self.bits.capacity() / row,
+            Storage::F16 | Storage::BF16 => self.halves.capacity() / row,
+            Storage::I8 => return quantized,
+            Storage::B1 => return self.bits.capacity() / row,
+        };
+        if self.shadow {
+            rows.min(quantized)
+        } else {
+            rows
         }
     }
 
@@ -217,7 +299,7 @@ impl Vectors {
                 let start = self.f32s.len();
                 self.f32s.extend_from_slice(x);
                 if self.metric == IndexMetric::Cosine {
-                    Kernels::active().l2_normalize_f32(&mut self.f32s[start..]);
+                    normalize(&mut self.f32s[start..]);
                 }
                 if self.shadow {
                     let (scale, sq) = quantize(&self.f32s[start..], &mut self.i8s);
@@ -228,13 +310,31 @@ impl Vectors {
             Storage::I8 => {
                 let (scale, sq) = if self.metric == IndexMetric::Cosine {
                     let mut tmp = x.to_vec();
-                    Kernels::active().l2_normalize_f32(&mut tmp);
+                    normalize(&mut tmp);
                     quantize(&tmp, &mut self.i8s)
                 } else {
                     quantize(x, &mut self.i8s)
                 };
                 self.scales.push(scale);
                 self.sqnorms.push(sq);
+            }
+            Storage::F16 | Storage::BF16 => {
+                let mut tmp = x.to_vec();
+                if self.metric == IndexMetric::Cosine {
+                    normalize(&mut tmp);
+                }
+                let (from_f32, to_f32) = (f32_to_half(self.storage), half_to_f32(self.storage));
+                for t in &mut tmp {
+                    let h = from_f32(*t);
+                    self.halves.push(h);
+                    // The copy quantizes the stored values, as one rebuilt on load does.
+                    *t = to_f32(h);
+                }
+                if self.shadow {
+                    let (scale, sq) = quantize(&tmp, &mut self.i8s);
+                    self.scales.push(scale);
+                    self.sqnorms.push(sq);
+                }
             }
             Storage::B1 => pack_bits(x, &mut self.bits),
         }
@@ -245,12 +345,14 @@ impl Vectors {
     pub(crate) fn push_from(&mut self, other: &Vectors, slot: usize) {
         let r = self.row_len();
         match self.storage {
-            Storage::F32 => {
-                self.f32s
-                    .extend_from_slice(&other.f32s[slot * r..(slot + 1) * r]);
+            Storage::F32 | Storage::F16 | Storage::BF16 => {
+                let range = slot * r..(slot + 1) * r;
+                match self.storage {
+                    Storage::F32 => self.f32s.extend_from_slice(&other.f32s[range.clone()]),
+                    _ => self.halves.extend_from_slice(&other.halves[range.clone()]),
+                }
                 if self.shadow {
-                    self.i8s
-                        .extend_from_slice(&other.i8s[slot * r..(slot + 1) * r]);
+                    self.i8s.extend_from_slice(&other.i8s[range]);
                     self.scales.push(other.scales[slot]);
                     self.sqnorms.push(other.sqnorms[slot]);
                 }
@@ -277,12 +379,18 @@ impl Vectors {
         }
     }
 
-    /// The stored vector of `slot`, dequantized: f32 as stored (unit length for cosine), i8
-    /// as `q * scale`, b1 as 1.0 for a set bit and 0.0 otherwise.
+    /// The stored vector of `slot`, dequantized: f32 as stored (unit length for cosine),
+    /// f16 and bf16 converted exactly, i8 as `q * scale`, b1 as 1.0 for a set bit and 0.0
+    /// otherwise.
     pub(crate) fn get(&self, slot: usize) -> Vec<f32> {
         let d = self.dims;
         match self.storage {
             Storage::F32 => self.f32s[slot * d..(slot + 1) * d].to_vec(),
+            Storage::F16 | Storage::BF16 => {
+                let mut buf = Vec::new();
+                self.row_f32(slot, &mut buf);
+                buf
+            }
             Storage::I8 => {
                 let s = self.scales[slot];
                 self.i8s[slot * d..(slot + 1) * d]
@@ -303,10 +411,10 @@ impl Vectors {
     /// Encodes a validated query the way rows are stored.
     pub(crate) fn encode_query(&self, x: &[f32]) -> Query {
         match self.storage {
-            Storage::F32 => {
+            Storage::F32 | Storage::F16 | Storage::BF16 => {
                 let mut v = x.to_vec();
                 if self.metric == IndexMetric::Cosine {
-                    Kernels::active().l2_normalize_f32(&mut v);
+                    normalize(&mut v);
                 }
                 Query::F32(v)
             }
@@ -314,7 +422,7 @@ impl Vectors {
                 let mut out = Vec::with_capacity(x.len());
                 let (scale, sq) = if self.metric == IndexMetric::Cosine {
                     let mut tmp = x.to_vec();
-                    Kernels::active().l2_normalize_f32(&mut tmp);
+                    normalize(&mut tmp);
                     quantize(&tmp, &mut out)
                 } else {
                     quantize(x, &mut out)
@@ -331,18 +439,23 @@ impl Vectors {
 
     /// Stored row `slot` as a query (for distances between two stored rows).
     #[inline]
-    pub(crate) fn row_query(&self, slot: u32) -> QueryRef<'_> {
+    pub(crate) fn row_query(&self, slot: u32) -> RowQuery<'_> {
         let s = slot as usize;
         let r = self.row_len();
-        match self.storage {
+        RowQuery::Borrowed(match self.storage {
             Storage::F32 => QueryRef::F32(&self.f32s[s * r..(s + 1) * r]),
+            Storage::F16 | Storage::BF16 => {
+                let mut buf = Vec::new();
+                self.row_f32(s, &mut buf);
+                return RowQuery::Converted(buf);
+            }
             Storage::I8 => QueryRef::I8(
                 &self.i8s[s * r..(s + 1) * r],
                 self.scales[s],
                 self.sqnorms[s],
             ),
             Storage::B1 => QueryRef::B1(&self.bits[s * r..(s + 1) * r]),
-        }
+        })
     }
 
     /// Hints the CPU to start loading row `slot`.
@@ -356,6 +469,10 @@ impl Vectors {
                 Storage::F32 => (
                     self.f32s.as_ptr().wrapping_add(s * self.dims) as *const i8,
                     self.dims * 4,
+                ),
+                Storage::F16 | Storage::BF16 => (
+                    self.halves.as_ptr().wrapping_add(s * self.dims) as *const i8,
+                    self.dims * 2,
                 ),
                 Storage::I8 => (self.i8s.as_ptr().wrapping_add(s * self.dims), self.dims),
                 Storage::B1 => {
@@ -401,10 +518,16 @@ impl<'a> Dist<'a> {
             let v = self.vecs;
             let s = slot as usize;
             let (ptr, bytes) = match self.q {
-                QueryRef::F32(_) => (
-                    v.f32s.as_ptr().wrapping_add(s * v.dims) as *const i8,
-                    v.dims * 4,
-                ),
+                QueryRef::F32(_) => match v.storage {
+                    Storage::F16 | Storage::BF16 => (
+                        v.halves.as_ptr().wrapping_add(s * v.dims) as *const i8,
+                        v.dims * 2,
+                    ),
+                    _ => (
+                        v.f32s.as_ptr().wrapping_add(s * v.dims) as *const i8,
+                        v.dims * 4,
+                    ),
+                },
                 QueryRef::I8(..) => (v.i8s.as_ptr().wrapping_add(s * v.dims), v.dims),
                 QueryRef::B1(q) => (
                     v.bits.as_ptr().wrapping_add(s * q.len()) as *const i8,
@@ -429,6 +552,7 @@ impl<'a> Dist<'a> {
         let v = self.vecs;
         let s = slot as usize;
         match self.q {
+            QueryRef::F32(q) if v.storage != Storage::F32 => self.to_half(q, s),
             QueryRef::F32(q) => {
                 let d = v.dims;
                 let row = &v.f32s[s * d..(s + 1) * d];
@@ -469,6 +593,32 @@ impl<'a> Dist<'a> {
     }
 }
 
+impl Dist<'_> {
+    /// [`to`](Self::to) for an f32 query and f16 or bf16 rows. Out of line: `to` is inlined
+    /// into every graph walk, which then carries one call here instead of four more kernel
+    /// calls (a few KB of wasm), and a call is cheap next to a row's distance.
+    #[inline(never)]
+    fn to_half(&self, q: &[f32], s: usize) -> f32 {
+        let v = self.vecs;
+        let r = s * v.dims..(s + 1) * v.dims;
+        let l2 = v.metric == IndexMetric::L2sq;
+        // SAFETY: the table came from `Kernels::active()` (this CPU runs it).
+        let x = unsafe {
+            match v.storage {
+                Storage::F16 if l2 => (self.k.l2sq_f16)(q, F16::slice_from_bits(&v.halves[r])),
+                Storage::F16 => (self.k.dot_f16)(q, F16::slice_from_bits(&v.halves[r])),
+                _ if l2 => (self.k.l2sq_bf16)(q, Bf16::slice_from_bits(&v.halves[r])),
+                _ => (self.k.dot_bf16)(q, Bf16::slice_from_bits(&v.halves[r])),
+            }
+        };
+        if l2 {
+            x
+        } else {
+            1.0 - x
+        }
+    }
+}
+
 // ---- serialization support (format.rs) ----
 // format.rs reads and writes rows only through the items below, so the file layout does
 // not depend on the in-memory one: a layout change only has to keep these working.
@@ -481,6 +631,8 @@ pub(crate) enum RowsRef<'a> {
     I8(&'a [i8], &'a [f32]),
     /// `ceil(dims / 8)` bytes per slot.
     B1(&'a [u8]),
+    /// `dims` f16 or bf16 bit patterns per slot.
+    Half(&'a [u16]),
 }
 
 /// Owned [`RowsRef`], as read from a file.
@@ -488,6 +640,7 @@ pub(crate) enum Rows {
     F32(Vec<f32>),
     I8(Vec<i8>, Vec<f32>),
     B1(Vec<u8>),
+    Half(Vec<u16>),
 }
 
 impl Vectors {
@@ -496,6 +649,7 @@ impl Vectors {
             Storage::F32 => RowsRef::F32(&self.f32s),
             Storage::I8 => RowsRef::I8(&self.i8s, &self.scales),
             Storage::B1 => RowsRef::B1(&self.bits),
+            Storage::F16 | Storage::BF16 => RowsRef::Half(&self.halves),
         }
     }
 
@@ -516,6 +670,7 @@ impl Vectors {
                 v.scales = s;
             }
             Rows::B1(b) => v.bits = b,
+            Rows::Half(h) => v.halves = h,
         }
         v.slots = slots;
         v.rebuild_derived();

@@ -21,6 +21,10 @@
 //! * Cosine with zero vectors: both zero gives 0 (identical); exactly one zero gives 1.
 //! * NaN in any f32 input gives NaN out of `dot`, `cosine`, `l2sq` and the scan; infinities
 //!   follow IEEE 754 (`inf * 0 = NaN`, `inf - inf = NaN`). No kernel clamps a NaN away.
+//! * Half-precision rows ([`F16`], [`Bf16`]) are compared with f32 queries: each element is
+//!   converted exactly to f32 and summed in the table's f32 order, so a half kernel returns
+//!   the same bits as the f32 kernel of its table on the converted row (and obeys the same
+//!   error bound and special-value rules: an f16 or bf16 NaN or infinity is one in f32).
 //! * i8 kernels are exact for `n <= 65536` (the dot fits `i32`, the squared L2 fits `u32`).
 //!   Longer inputs get the exact result reduced modulo 2^32 (two's-complement wrapping),
 //!   identically on every instruction set.
@@ -71,6 +75,7 @@
 pub mod dense;
 mod dispatch;
 mod generic;
+mod half;
 mod scalar;
 pub mod sparse;
 mod topk;
@@ -93,6 +98,7 @@ pub use dense::{
     QuantizedRows, I8_K_ALIGN, I8_MAX_K,
 };
 pub use dispatch::{active_isa, engine_hint, force, set_engine_hint, EngineHint};
+pub use half::{Bf16, F16};
 pub use sparse::{
     axpy2_f64, axpy_dot_f64, axpy_dots_f64, axpy_f64, axpy_jacobi_dots_f64, axpy_xpby_f64,
     bicgstab_p_f64, dot_f64, jacobi_csr_f64, nrm2_f64, pagerank_csr_f64, residual_csr_f64,
@@ -109,7 +115,7 @@ pub const MAX_B1_BYTES: usize = (u32::MAX / 8) as usize;
 pub enum Isa {
     /// Portable Rust, the reference every other path is tested against.
     Scalar,
-    /// x86_64 AVX2 with FMA.
+    /// x86_64 AVX2 with FMA and F16C.
     Avx2,
     /// x86_64 AVX-512 F/BW/VL, using VNNI and VPOPCNTDQ where the CPU has them.
     Avx512,
@@ -201,6 +207,10 @@ type F32PairFn = unsafe fn(&[f32], &[f32]) -> f32;
 type F32PartsFn = unsafe fn(&[f32], &[f32]) -> CosineParts;
 pub(crate) type F32NormalizeFn = unsafe fn(&mut [f32]) -> f32;
 type F32ScanFn = unsafe fn(Metric, &[f32], &[f32], &mut [f32]);
+type F16PairFn = unsafe fn(&[f32], &[F16]) -> f32;
+type F16PartsFn = unsafe fn(&[f32], &[F16]) -> CosineParts;
+type Bf16PairFn = unsafe fn(&[f32], &[Bf16]) -> f32;
+type Bf16PartsFn = unsafe fn(&[f32], &[Bf16]) -> CosineParts;
 type I8DotFn = unsafe fn(&[i8], &[i8]) -> i32;
 type I8L2sqFn = unsafe fn(&[i8], &[i8]) -> u32;
 type B1HammingFn = unsafe fn(&[u8], &[u8]) -> u64;
@@ -212,6 +222,10 @@ type B1JaccardFn = unsafe fn(&[u8], &[u8]) -> (u64, u64);
 pub(crate) struct RawKernels {
     pub dot_f32: F32PairFn,
     pub l2sq_f32: F32PairFn,
+    pub dot_f16: F16PairFn,
+    pub l2sq_f16: F16PairFn,
+    pub dot_bf16: Bf16PairFn,
+    pub l2sq_bf16: Bf16PairFn,
     pub dot_i8: I8DotFn,
     pub hamming_b1: B1HammingFn,
     pub jaccard_b1: B1JaccardFn,
@@ -310,6 +324,12 @@ pub struct Kernels {
     l2sq_f32: F32PairFn,
     l2_normalize_f32: F32NormalizeFn,
     scan_f32: F32ScanFn,
+    dot_f16: F16PairFn,
+    l2sq_f16: F16PairFn,
+    cosine_parts_f16: F16PartsFn,
+    dot_bf16: Bf16PairFn,
+    l2sq_bf16: Bf16PairFn,
+    cosine_parts_bf16: Bf16PartsFn,
     dot_i8: I8DotFn,
     l2sq_i8: I8L2sqFn,
     hamming_b1: B1HammingFn,
@@ -385,6 +405,10 @@ impl Kernels {
         RawKernels {
             dot_f32: self.dot_f32,
             l2sq_f32: self.l2sq_f32,
+            dot_f16: self.dot_f16,
+            l2sq_f16: self.l2sq_f16,
+            dot_bf16: self.dot_bf16,
+            l2sq_bf16: self.l2sq_bf16,
             dot_i8: self.dot_i8,
             hamming_b1: self.hamming_b1,
             jaccard_b1: self.jaccard_b1,
@@ -478,6 +502,56 @@ impl Kernels {
         Ok(())
     }
 
+    /// Inner product of an f32 query and an f16 row: the bits of [`dot_f32`](Self::dot_f32)
+    /// on the row's exact f32 values.
+    #[inline]
+    pub fn dot_f16(&self, a: &[f32], b: &[F16]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.dot_f16)(a, b) })
+    }
+
+    /// Squared Euclidean distance of an f32 query and an f16 row.
+    #[inline]
+    pub fn l2sq_f16(&self, a: &[f32], b: &[F16]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.l2sq_f16)(a, b) })
+    }
+
+    /// Cosine distance of an f32 query and an f16 row, in `[0, 2]`.
+    #[inline]
+    pub fn cosine_distance_f16(&self, a: &[f32], b: &[F16]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.cosine_parts_f16)(a, b) }.distance())
+    }
+
+    /// Inner product of an f32 query and a bf16 row: the bits of
+    /// [`dot_f32`](Self::dot_f32) on the row's exact f32 values.
+    #[inline]
+    pub fn dot_bf16(&self, a: &[f32], b: &[Bf16]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.dot_bf16)(a, b) })
+    }
+
+    /// Squared Euclidean distance of an f32 query and a bf16 row.
+    #[inline]
+    pub fn l2sq_bf16(&self, a: &[f32], b: &[Bf16]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.l2sq_bf16)(a, b) })
+    }
+
+    /// Cosine distance of an f32 query and a bf16 row, in `[0, 2]`.
+    #[inline]
+    pub fn cosine_distance_bf16(&self, a: &[f32], b: &[Bf16]) -> Result<f32> {
+        check_same_len(a.len(), b.len())?;
+        // SAFETY: `self` is a table this CPU supports.
+        Ok(unsafe { (self.cosine_parts_bf16)(a, b) }.distance())
+    }
+
     /// Inner product of i8 vectors, exact for `n <= 65536`, wrapping modulo 2^32 beyond.
     #[inline]
     pub fn dot_i8(&self, a: &[i8], b: &[i8]) -> Result<i32> {
@@ -565,6 +639,45 @@ pub fn l2_normalize_f32(x: &mut [f32]) -> f32 {
 #[inline]
 pub fn scan_f32(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) -> Result<()> {
     Kernels::active().scan_f32(metric, query, rows, out)
+}
+
+/// f32-by-f16 inner product on the active kernel table. See [`Kernels::dot_f16`].
+#[inline]
+pub fn dot_f16(a: &[f32], b: &[F16]) -> Result<f32> {
+    Kernels::active().dot_f16(a, b)
+}
+
+/// f32-by-f16 squared Euclidean distance on the active kernel table. See [`Kernels::l2sq_f16`].
+#[inline]
+pub fn l2sq_f16(a: &[f32], b: &[F16]) -> Result<f32> {
+    Kernels::active().l2sq_f16(a, b)
+}
+
+/// f32-by-f16 cosine distance on the active kernel table. See
+/// [`Kernels::cosine_distance_f16`].
+#[inline]
+pub fn cosine_distance_f16(a: &[f32], b: &[F16]) -> Result<f32> {
+    Kernels::active().cosine_distance_f16(a, b)
+}
+
+/// f32-by-bf16 inner product on the active kernel table. See [`Kernels::dot_bf16`].
+#[inline]
+pub fn dot_bf16(a: &[f32], b: &[Bf16]) -> Result<f32> {
+    Kernels::active().dot_bf16(a, b)
+}
+
+/// f32-by-bf16 squared Euclidean distance on the active kernel table. See
+/// [`Kernels::l2sq_bf16`].
+#[inline]
+pub fn l2sq_bf16(a: &[f32], b: &[Bf16]) -> Result<f32> {
+    Kernels::active().l2sq_bf16(a, b)
+}
+
+/// f32-by-bf16 cosine distance on the active kernel table. See
+/// [`Kernels::cosine_distance_bf16`].
+#[inline]
+pub fn cosine_distance_bf16(a: &[f32], b: &[Bf16]) -> Result<f32> {
+    Kernels::active().cosine_distance_bf16(a, b)
 }
 
 /// i8 inner product on the active kernel table. See [`Kernels::dot_i8`].

@@ -14,11 +14,12 @@ use crate::BackendKind;
 /// How distances are measured; smaller is always closer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum IndexMetric {
-    /// `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+    /// `1 - cos(a, b)` (vectors are normalized on insert and query). F32, F16, BF16 or I8
+    /// storage.
     Cosine,
-    /// Squared Euclidean distance. F32 or I8 storage.
+    /// Squared Euclidean distance. F32, F16, BF16 or I8 storage.
     L2sq,
-    /// `1 - a.b` (may be negative). F32 or I8 storage.
+    /// `1 - a.b` (may be negative). F32, F16, BF16 or I8 storage.
     InnerProduct,
     /// Number of differing sign bits. B1 storage only.
     Hamming,
@@ -35,6 +36,16 @@ pub enum Storage {
     I8,
     /// One sign bit per dimension (`x > 0`).
     B1,
+    /// IEEE 754 half precision: each value rounded to the nearest f16 (cosine: of the
+    /// normalized vector), half of F32's memory; `Index.get` returns the rounded values.
+    /// With L2sq or InnerProduct a value of magnitude 65520 or more (it would round to
+    /// infinity) is refused with `InvalidArgument` and nothing is added. Saved files are
+    /// format version 3, which readers older than this storage refuse (`UnsupportedVersion`).
+    F16,
+    /// bfloat16: the top 16 bits of the f32, rounded to nearest even (8 significant bits,
+    /// f32's range), half of F32's memory. As F16 otherwise; only values past bfloat16's
+    /// largest finite value (about 3.39e38) are out of range.
+    BF16,
 }
 
 /// HNSW parameters (the defaults are the core's).
@@ -151,6 +162,8 @@ impl IndexConfig {
             Storage::F32 => core_index::Storage::F32,
             Storage::I8 => core_index::Storage::I8,
             Storage::B1 => core_index::Storage::B1,
+            Storage::F16 => core_index::Storage::F16,
+            Storage::BF16 => core_index::Storage::BF16,
         };
         let options = core_index::IndexOptions::new(self.dims as usize, metric).storage(storage);
         Ok(match self.hnsw {
@@ -178,6 +191,8 @@ impl IndexConfig {
             core_index::Storage::F32 => Storage::F32,
             core_index::Storage::I8 => Storage::I8,
             core_index::Storage::B1 => Storage::B1,
+            core_index::Storage::F16 => Storage::F16,
+            core_index::Storage::BF16 => Storage::BF16,
             _ => return Err(unknown()),
         };
         // The core bounds dims, m and ef far below u32::MAX.

@@ -10,11 +10,11 @@ use super::engine::{engine_ref, fv_engine};
 use super::{c_slice, c_slice_mut, check_disjoint, check_out, guard_status, path_arg, Handles};
 use crate::index::{HnswParams, Index, IndexMetric, IndexOptions, Match, OnDuplicate, Storage};
 
-/// Index metric: cosine distance `1 - cos(a, b)` (f32 or i8 storage).
+/// Index metric: cosine distance `1 - cos(a, b)` (f32, f16, bf16 or i8 storage).
 pub const FV_INDEX_METRIC_COSINE: i32 = 0;
-/// Index metric: squared Euclidean distance (f32 or i8 storage).
+/// Index metric: squared Euclidean distance (f32, f16, bf16 or i8 storage).
 pub const FV_INDEX_METRIC_L2SQ: i32 = 1;
-/// Index metric: `1 - a.b` (f32 or i8 storage; smaller is closer).
+/// Index metric: `1 - a.b` (f32, f16, bf16 or i8 storage; smaller is closer).
 pub const FV_INDEX_METRIC_INNER_PRODUCT: i32 = 2;
 /// Index metric: Hamming distance of the sign bits (b1 storage only).
 pub const FV_INDEX_METRIC_HAMMING: i32 = 3;
@@ -27,6 +27,18 @@ pub const FV_STORAGE_F32: i32 = 0;
 pub const FV_STORAGE_I8: i32 = 1;
 /// Storage: one sign bit per dimension (`x > 0`).
 pub const FV_STORAGE_B1: i32 = 2;
+/// Storage: IEEE 754 half precision (2 bytes per dimension), each value rounded to the
+/// nearest f16 (cosine: of the normalized vector). Queries stay f32 and distances are f32
+/// sums over the stored values. With L2SQ or INNER_PRODUCT a value of magnitude 65520 or
+/// more (it would round to infinity) is `FV_ERR_INVALID_ARGUMENT` ("vector value ... is out
+/// of f16 range") and nothing is added. `fv_index_get` returns the rounded values. Saved as
+/// file format version 3, which readers older than this storage refuse with
+/// `FV_ERR_UNSUPPORTED_VERSION`.
+pub const FV_STORAGE_F16: i32 = 3;
+/// Storage: bfloat16 (2 bytes per dimension: the top 16 bits of the f32, rounded to nearest
+/// even; 8 significant bits, f32's range). As `FV_STORAGE_F16` otherwise; only values past
+/// bfloat16's largest finite value (about 3.39e38) are out of range.
+pub const FV_STORAGE_BF16: i32 = 4;
 
 /// Index kind: a flat, exact scan.
 pub const FV_INDEX_EXACT: i32 = 0;
@@ -69,8 +81,8 @@ pub struct fv_index_options {
     pub dims: usize,
     /// `FV_INDEX_METRIC_*`.
     pub metric: i32,
-    /// `FV_STORAGE_*`. Hamming and Jaccard need `FV_STORAGE_B1`, the others F32 or I8;
-    /// any other pair is `FV_ERR_INVALID_ARGUMENT`.
+    /// `FV_STORAGE_*`. Hamming and Jaccard need `FV_STORAGE_B1`, the others F32, F16, BF16
+    /// or I8; any other pair is `FV_ERR_INVALID_ARGUMENT`.
     pub storage: i32,
     /// `FV_INDEX_EXACT` or `FV_INDEX_HNSW`.
     pub kind: i32,
@@ -208,8 +220,9 @@ pub unsafe extern "C" fn fv_index_free(index: *mut fv_index) -> i32 {
 }
 
 /// Adds `n` floats at `vector` under `key`. `n` must equal the index's dims
-/// (`FV_ERR_DIMENSION_MISMATCH`), every value finite (`FV_ERR_INVALID_ARGUMENT`);
-/// `on_duplicate` is `FV_ON_DUPLICATE_ERROR` (`FV_ERR_DUPLICATE_KEY` for a live key) or
+/// (`FV_ERR_DIMENSION_MISMATCH`), every value finite and, on F16 / BF16 storage with L2SQ or
+/// INNER_PRODUCT, within the storage's range (`FV_ERR_INVALID_ARGUMENT`); `on_duplicate` is
+/// `FV_ON_DUPLICATE_ERROR` (`FV_ERR_DUPLICATE_KEY` for a live key) or
 /// `FV_ON_DUPLICATE_REPLACE`. On failure the index is unchanged.
 ///
 /// @param vector borrowed for this call only (copied into the index).

@@ -2352,17 +2352,18 @@ class IndexMetric(enum.Enum):
     
     COSINE = 0
     """
-    `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+    `1 - cos(a, b)` (vectors are normalized on insert and query). F32, F16, BF16 or I8
+    storage.
 """
     
     L2SQ = 1
     """
-    Squared Euclidean distance. F32 or I8 storage.
+    Squared Euclidean distance. F32, F16, BF16 or I8 storage.
 """
     
     INNER_PRODUCT = 2
     """
-    `1 - a.b` (may be negative). F32 or I8 storage.
+    `1 - a.b` (may be negative). F32, F16, BF16 or I8 storage.
 """
     
     HAMMING = 3
@@ -2447,6 +2448,22 @@ class Storage(enum.Enum):
     One sign bit per dimension (`x > 0`).
 """
     
+    F16 = 3
+    """
+    IEEE 754 half precision: each value rounded to the nearest f16 (cosine: of the
+    normalized vector), half of F32's memory; `Index.get` returns the rounded values.
+    With L2sq or InnerProduct a value of magnitude 65520 or more (it would round to
+    infinity) is refused with `InvalidArgument` and nothing is added. Saved files are
+    format version 3, which readers older than this storage refuse (`UnsupportedVersion`).
+"""
+    
+    BF16 = 4
+    """
+    bfloat16: the top 16 bits of the f32, rounded to nearest even (8 significant bits,
+    f32's range), half of F32's memory. As F16 otherwise; only values past bfloat16's
+    largest finite value (about 3.39e38) are out of range.
+"""
+    
 
 
 class _UniffiFfiConverterTypeStorage(_UniffiConverterRustBuffer):
@@ -2459,6 +2476,10 @@ class _UniffiFfiConverterTypeStorage(_UniffiConverterRustBuffer):
             return Storage.I8
         if variant == 3:
             return Storage.B1
+        if variant == 4:
+            return Storage.F16
+        if variant == 5:
+            return Storage.BF16
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2468,6 +2489,10 @@ class _UniffiFfiConverterTypeStorage(_UniffiConverterRustBuffer):
         if value == Storage.I8:
             return
         if value == Storage.B1:
+            return
+        if value == Storage.F16:
+            return
+        if value == Storage.BF16:
             return
         raise ValueError(value)
 
@@ -2479,6 +2504,10 @@ class _UniffiFfiConverterTypeStorage(_UniffiConverterRustBuffer):
             buf.write_i32(2)
         if value == Storage.B1:
             buf.write_i32(3)
+        if value == Storage.F16:
+            buf.write_i32(4)
+        if value == Storage.BF16:
+            buf.write_i32(5)
 
 
 

@@ -92,6 +92,12 @@ public extension HnswConfig {
 /// A vector index: `dims`-float vectors under `UInt64` keys, searched exactly (`hnsw: nil`)
 /// or with HNSW, on the backend of `engine`.
 ///
+/// Storage: `.f32` (default); `.f16` (IEEE half) or `.bf16` (bfloat16), half the memory,
+/// each value rounded to nearest even (`vector(for:)` returns the rounded values; with `.l2sq`
+/// or `.innerProduct` a value that would round to infinity throws `.InvalidArgument`; their
+/// files are format version 3, which older versions refuse); `.i8` (int8, a scale per
+/// vector); `.b1` (sign bits, for `.hamming` and `.jaccard`). Queries are always `Float`.
+///
 /// Thread-safe and `Sendable`: any number of tasks may search while one adds or removes (the
 /// Rust side locks). Every failure throws `FerrovecError` and leaves the index unchanged.
 ///

@@ -9,7 +9,7 @@ final class GoldenIndexTests: XCTestCase {
     private static let metrics: [String: IndexMetric] = [
         "cosine": .cosine, "l2sq": .l2sq, "ip": .innerProduct, "hamming": .hamming, "jaccard": .jaccard,
     ]
-    private static let storages: [String: Storage] = ["f32": .f32, "i8": .i8, "b1": .b1]
+    private static let storages: [String: Storage] = ["f32": .f32, "f16": .f16, "bf16": .bf16, "i8": .i8, "b1": .b1]
 
     private func goldenIndexCases(on backend: Backend) throws {
         let golden = try Golden.load("index.json")

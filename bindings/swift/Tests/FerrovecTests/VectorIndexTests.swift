@@ -176,6 +176,46 @@ final class VectorIndexTests: XCTestCase {
         }
     }
 
+    /// f16 / bf16: values come back rounded to nearest even, searches rank the rounded rows,
+    /// an out-of-range value throws `.InvalidArgument` naming the storage and adds nothing, and
+    /// the bytes (file format version 3) load on both backends and save back the same.
+    func testHalfStorages() throws {
+        // 1 + 2^-11 and 1 + 3 * 2^-11 are halfway between f16 neighbours (ties to even: 1 and
+        // 1 + 2^-9); bf16 keeps 8 significant bits.
+        let input: [Float] = [1.00048828125, 1.00146484375, 300.7, -0.5]
+        let cases: [(Storage, String, [Float], Float)] = [
+            (.f16, "f16", [1, 1.001953125, 300.75, -0.5], 65520),
+            (.bf16, "bf16", [1, 1, 300, -0.5], 3.4e38),
+        ]
+        for backend in Backend.forIndex {
+            for (storage, name, stored, big) in cases {
+                let what = "\(backend.rawValue) \(name)"
+                let index = try VectorIndex(dims: 4, metric: .l2sq, storage: storage, engine: try backend.engine())
+                try index.add(1, input)
+                try index.add(2, [0, 2, -4, 8])
+                XCTAssertEqual(index.config?.storage, storage, what)
+                XCTAssertEqual(try index.vector(for: 1), stored, what)
+                let hit = try XCTUnwrap(try index.search([1, 1, 300, -0.5], k: 1).first, what)
+                XCTAssertEqual(hit.key, 1, what)
+                // The distance is over the stored row.
+                let want = zip(stored, [Float(1), 1, 300, -0.5]).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+                XCTAssertEqual(hit.distance, want, accuracy: 1e-6, what)
+                XCTAssertThrowsError(try index.add(keys: [3, 4], vectors: [input, [0, big, 0, 0]])) { error in
+                    guard case FerrovecError.InvalidArgument(let message) = error else { return XCTFail("\(what): \(error)") }
+                    XCTAssertTrue(message.contains("out of \(name) range"), "\(what): \(message)")
+                }
+                XCTAssertEqual(index.count, 2, what)
+                let data = try index.data()
+                XCTAssertEqual(data[data.startIndex + 4], 3, "\(what): file format version")
+                for to in Backend.forIndex {
+                    let loaded = try VectorIndex.load(from: data, engine: try to.engine())
+                    XCTAssertEqual(try loaded.vector(for: 1), stored, "\(what) -> \(to.rawValue)")
+                    XCTAssertEqual(try loaded.data(), data, "\(what) -> \(to.rawValue): re-saved bytes")
+                }
+            }
+        }
+    }
+
     /// Saved bytes load on every backend and save back to the same bytes. On the backend that
     /// saved them, the loaded index answers bit for bit as the original; on the other, within
     /// the documented bound, keys equal except near-ties.

@@ -55,6 +55,12 @@ pub(super) static SIMD128: Kernels = Kernels {
     l2sq_f32: simd128::distance::l2sq_f32_simd128,
     l2_normalize_f32: simd128::distance::l2_normalize_f32_simd128,
     scan_f32: simd128::distance::scan_f32_simd128,
+    dot_f16: simd128::distance::dot_f16_simd128,
+    l2sq_f16: simd128::distance::l2sq_f16_simd128,
+    cosine_parts_f16: simd128::distance::cosine_parts_f16_simd128,
+    dot_bf16: simd128::distance::dot_bf16_simd128,
+    l2sq_bf16: simd128::distance::l2sq_bf16_simd128,
+    cosine_parts_bf16: simd128::distance::cosine_parts_bf16_simd128,
     dot_i8: simd128::distance::dot_i8_simd128,
     l2sq_i8: simd128::distance::l2sq_i8_simd128,
     hamming_b1: simd128::distance::hamming_b1_simd128,
@@ -76,6 +82,25 @@ pub(super) const ENCODER: super::dense::EncoderKernels = super::dense::EncoderKe
     scalar::distance::l2_normalize_f32_scalar,
 );
 
+/// The half-precision kernels of this module's own table, for the host-kernels table.
+#[cfg(feature = "host-kernels")]
+mod own_half {
+    #[cfg(target_feature = "simd128")]
+    pub(super) use super::simd128::distance::{
+        cosine_parts_bf16_simd128 as cosine_parts_bf16_own,
+        cosine_parts_f16_simd128 as cosine_parts_f16_own, dot_bf16_simd128 as dot_bf16_own,
+        dot_f16_simd128 as dot_f16_own, l2sq_bf16_simd128 as l2sq_bf16_own,
+        l2sq_f16_simd128 as l2sq_f16_own,
+    };
+    #[cfg(not(target_feature = "simd128"))]
+    pub(super) use crate::kernels::scalar::distance::{
+        cosine_parts_bf16_scalar as cosine_parts_bf16_own,
+        cosine_parts_f16_scalar as cosine_parts_f16_own, dot_bf16_scalar as dot_bf16_own,
+        dot_f16_scalar as dot_f16_own, l2sq_bf16_scalar as l2sq_bf16_own,
+        l2sq_f16_scalar as l2sq_f16_own,
+    };
+}
+
 #[cfg(feature = "host-kernels")]
 pub(super) static HOST: Kernels = Kernels {
     isa: if cfg!(target_feature = "simd128") {
@@ -90,6 +115,13 @@ pub(super) static HOST: Kernels = Kernels {
     l2sq_f32: host::l2sq_f32_host,
     l2_normalize_f32: host::l2_normalize_f32_host,
     scan_f32: host::scan_f32_host,
+    // The host ABI has no half-precision kernels: the module's own run.
+    dot_f16: own_half::dot_f16_own,
+    l2sq_f16: own_half::l2sq_f16_own,
+    cosine_parts_f16: own_half::cosine_parts_f16_own,
+    dot_bf16: own_half::dot_bf16_own,
+    l2sq_bf16: own_half::l2sq_bf16_own,
+    cosine_parts_bf16: own_half::cosine_parts_bf16_own,
     dot_i8: host::dot_i8_host,
     l2sq_i8: host::l2sq_i8_host,
     hamming_b1: host::hamming_b1_host,

@@ -1,4 +1,4 @@
-//! x86_64 kernel tables: AVX2+FMA, and AVX-512 with the optional VNNI / VPOPCNTDQ kernels.
+//! x86_64 kernel tables: AVX2+FMA+F16C, and AVX-512 with the optional VNNI / VPOPCNTDQ kernels.
 //!
 //! With the `std` feature each table checks the running CPU (`is_x86_feature_detected!`,
 //! itself cached by std); without it, the compile-time target features decide.
@@ -25,8 +25,10 @@ macro_rules! cpu_has {
     }};
 }
 
+/// F16C (the f16 loads) is a CPUID flag of its own, but every AVX2+FMA CPU has it (Intel
+/// from Ivy Bridge, AMD from Piledriver): requiring it costs no real machine a table.
 fn has_avx2() -> bool {
-    cpu_has!("avx2", "fma")
+    cpu_has!("avx2", "fma", "f16c")
 }
 
 fn has_avx512() -> bool {
@@ -54,6 +56,12 @@ pub(super) static AVX2: Kernels = Kernels {
     l2sq_f32: avx2::distance::l2sq_f32_avx2,
     l2_normalize_f32: avx2::distance::l2_normalize_f32_avx2,
     scan_f32: avx2::distance::scan_f32_avx2,
+    dot_f16: avx2::distance::dot_f16_avx2,
+    l2sq_f16: avx2::distance::l2sq_f16_avx2,
+    cosine_parts_f16: avx2::distance::cosine_parts_f16_avx2,
+    dot_bf16: avx2::distance::dot_bf16_avx2,
+    l2sq_bf16: avx2::distance::l2sq_bf16_avx2,
+    cosine_parts_bf16: avx2::distance::cosine_parts_bf16_avx2,
     dot_i8: avx2::distance::dot_i8_avx2,
     l2sq_i8: avx2::distance::l2sq_i8_avx2,
     hamming_b1: avx2::distance::hamming_b1_avx2,
@@ -78,6 +86,12 @@ const fn avx512_table(
         l2sq_f32: avx512::distance::l2sq_f32_avx512,
         l2_normalize_f32: avx512::distance::l2_normalize_f32_avx512,
         scan_f32: avx512::distance::scan_f32_avx512,
+        dot_f16: avx512::distance::dot_f16_avx512,
+        l2sq_f16: avx512::distance::l2sq_f16_avx512,
+        cosine_parts_f16: avx512::distance::cosine_parts_f16_avx512,
+        dot_bf16: avx512::distance::dot_bf16_avx512,
+        l2sq_bf16: avx512::distance::l2sq_bf16_avx512,
+        cosine_parts_bf16: avx512::distance::cosine_parts_bf16_avx512,
         dot_i8: if vnni {
             avx512::distance::dot_i8_avx512vnni
         } else {

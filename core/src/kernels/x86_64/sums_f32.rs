@@ -51,6 +51,31 @@ pub(super) trait F32Vector: Copy {
     unsafe fn reduce_add(self) -> f32;
 }
 
+/// Loading row elements of type `T` as f32 lanes, exactly: f32 itself, or a half-precision
+/// type converted on load, so a row of any type goes through the same loops and summation
+/// order (a half row's sums are the f32 sums of its converted values, bit for bit).
+pub(super) trait RowLoad<T>: F32Vector {
+    /// `LANES` elements from `p` as f32 (no alignment needed).
+    unsafe fn load_row(p: *const T) -> Self;
+    /// The first `r < LANES` elements from `p` as f32, the other lanes zero; reads nothing
+    /// past them.
+    unsafe fn load_row_first(p: *const T, r: usize) -> Self;
+}
+
+impl<V: F32Vector> RowLoad<f32> for V {
+    #[inline(always)]
+    unsafe fn load_row(p: *const f32) -> Self {
+        // SAFETY: the caller's contract is `load`'s.
+        unsafe { V::load(p) }
+    }
+
+    #[inline(always)]
+    unsafe fn load_row_first(p: *const f32, r: usize) -> Self {
+        // SAFETY: the caller's contract is `load_first`'s.
+        unsafe { V::load_first(p, r) }
+    }
+}
+
 /// `K` sums of one query against each of `R` rows of `n` elements, in the order of the module
 /// docs: `step(q, x, sums)` folds one chunk of the query (`q`) and of a row (`x`) into that
 /// row's `K` accumulators of the chunk's index.
@@ -59,9 +84,9 @@ pub(super) trait F32Vector: Copy {
 /// The CPU must support `V`'s instruction set; `query` and every `rows[r]` must have `n`
 /// readable elements.
 #[inline(always)]
-unsafe fn row_sums<V: F32Vector, const R: usize, const K: usize, const PREFETCH: bool>(
+unsafe fn row_sums<T, V: RowLoad<T>, const R: usize, const K: usize, const PREFETCH: bool>(
     query: *const f32,
-    rows: [*const f32; R],
+    rows: [*const T; R],
     n: usize,
     step: impl Fn(V, V, &mut [V; K]),
 ) -> [[f32; K]; R] {
@@ -78,15 +103,16 @@ unsafe fn row_sums<V: F32Vector, const R: usize, const K: usize, const PREFETCH:
                 // One prefetch per 64-byte line of the block, SCAN_PREFETCH_ELEMENTS ahead.
                 for row in rows {
                     let ahead = row.wrapping_add(i + SCAN_PREFETCH_ELEMENTS);
-                    for line in 0..ACCUMULATORS * w / 16 {
-                        _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(16 * line).cast());
+                    let per_line = 64 / core::mem::size_of::<T>();
+                    for line in 0..ACCUMULATORS * w / per_line {
+                        _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(per_line * line).cast());
                     }
                 }
             }
             for j in 0..ACCUMULATORS {
                 let q = V::load(query.add(i + j * w));
                 for (acc, row) in acc.iter_mut().zip(rows) {
-                    step(q, V::load(row.add(i + j * w)), &mut acc[j]);
+                    step(q, V::load_row(row.add(i + j * w)), &mut acc[j]);
                 }
             }
             i += ACCUMULATORS * w;
@@ -107,9 +133,9 @@ unsafe fn row_sums<V: F32Vector, const R: usize, const K: usize, const PREFETCH:
             };
             for (acc, row) in acc.iter_mut().zip(rows) {
                 let x = if r >= w {
-                    V::load(row.add(at))
+                    V::load_row(row.add(at))
                 } else {
-                    V::load_first(row.add(at), r)
+                    V::load_row_first(row.add(at), r)
                 };
                 step(q, x, &mut acc[j]);
             }
@@ -128,10 +154,10 @@ unsafe fn row_sums<V: F32Vector, const R: usize, const K: usize, const PREFETCH:
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn dot_f32<V: F32Vector>(a: &[f32], b: &[f32]) -> f32 {
+pub(super) unsafe fn dot<T, V: RowLoad<T>>(a: &[f32], b: &[T]) -> f32 {
     let n = a.len().min(b.len());
     // SAFETY: both slices have n readable elements; the caller vouches for the CPU.
-    let [[ab]] = unsafe { row_sums::<V, 1, 1, false>(a.as_ptr(), [b.as_ptr()], n, step_dot) };
+    let [[ab]] = unsafe { row_sums::<T, V, 1, 1, false>(a.as_ptr(), [b.as_ptr()], n, step_dot) };
     ab
 }
 
@@ -140,10 +166,10 @@ pub(super) unsafe fn dot_f32<V: F32Vector>(a: &[f32], b: &[f32]) -> f32 {
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn l2sq_f32<V: F32Vector>(a: &[f32], b: &[f32]) -> f32 {
+pub(super) unsafe fn l2sq<T, V: RowLoad<T>>(a: &[f32], b: &[T]) -> f32 {
     let n = a.len().min(b.len());
-    // SAFETY: as in `dot_f32`.
-    let [[dd]] = unsafe { row_sums::<V, 1, 1, false>(a.as_ptr(), [b.as_ptr()], n, step_l2sq) };
+    // SAFETY: as in `dot`.
+    let [[dd]] = unsafe { row_sums::<T, V, 1, 1, false>(a.as_ptr(), [b.as_ptr()], n, step_l2sq) };
     dd
 }
 
@@ -152,11 +178,11 @@ pub(super) unsafe fn l2sq_f32<V: F32Vector>(a: &[f32], b: &[f32]) -> f32 {
 /// # Safety
 /// The CPU must support `V`'s instruction set.
 #[inline(always)]
-pub(super) unsafe fn cosine_parts_f32<V: F32Vector>(a: &[f32], b: &[f32]) -> CosineParts {
+pub(super) unsafe fn cosine_parts<T, V: RowLoad<T>>(a: &[f32], b: &[T]) -> CosineParts {
     let n = a.len().min(b.len());
-    // SAFETY: as in `dot_f32`.
+    // SAFETY: as in `dot`.
     let [[ab, aa, bb]] = unsafe {
-        row_sums::<V, 1, 3, false>(a.as_ptr(), [b.as_ptr()], n, |q, x, [ab, aa, bb]| {
+        row_sums::<T, V, 1, 3, false>(a.as_ptr(), [b.as_ptr()], n, |q, x, [ab, aa, bb]| {
             *ab = q.mul_add(x, *ab);
             *aa = q.mul_add(q, *aa);
             *bb = x.mul_add(x, *bb);
@@ -218,7 +244,7 @@ unsafe fn scan_blocks<V: F32Vector, const R: usize, const K: usize>(
         let starts: [*const f32; R] =
             core::array::from_fn(|r| p.wrapping_add((r * per + i) * dims));
         // SAFETY: row r * per + i < n_rows has `dims` elements; the caller vouches for the CPU.
-        let sums = unsafe { row_sums::<V, R, K, true>(q, starts, dims, step) };
+        let sums = unsafe { row_sums::<f32, V, R, K, true>(q, starts, dims, step) };
         for (r, s) in sums.into_iter().enumerate() {
             out[r * per + i] = finish(s);
         }
@@ -226,7 +252,7 @@ unsafe fn scan_blocks<V: F32Vector, const R: usize, const K: usize>(
     let done = per * R;
     for (row, o) in rows[done * dims..].chunks_exact(dims).zip(&mut out[done..]) {
         // SAFETY: as above, for one row.
-        let [s] = unsafe { row_sums::<V, 1, K, true>(q, [row.as_ptr()], dims, step) };
+        let [s] = unsafe { row_sums::<f32, V, 1, K, true>(q, [row.as_ptr()], dims, step) };
         *o = finish(s);
     }
 }
@@ -256,8 +282,8 @@ pub(super) unsafe fn scan_f32<V: F32Vector, const R1: usize, const R2: usize>(
                 scan_blocks::<V, R1, 1>(query, rows, out, step_l2sq, |[dd]| dd);
             }
             Metric::Cosine => {
-                // The same sum, in the same order, as `cosine_parts_f32`'s `aa`.
-                let aa = dot_f32::<V>(query, query);
+                // The same sum, in the same order, as `cosine_parts`'s `aa`.
+                let aa = dot::<f32, V>(query, query);
                 scan_blocks::<V, R2, 2>(query, rows, out, step_cosine, |[ab, bb]| {
                     CosineParts { ab, aa, bb }.distance()
                 });

@@ -5623,15 +5623,16 @@ public func FfiConverterTypeBackendKind_lower(_ value: BackendKind) -> RustBuffe
 public enum IndexMetric: Equatable, Hashable {
     
     /**
-     * `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+     * `1 - cos(a, b)` (vectors are normalized on insert and query). F32, F16, BF16 or I8
+     * storage.
      */
     case cosine
     /**
-     * Squared Euclidean distance. F32 or I8 storage.
+     * Squared Euclidean distance. F32, F16, BF16 or I8 storage.
      */
     case l2sq
     /**
-     * `1 - a.b` (may be negative). F32 or I8 storage.
+     * `1 - a.b` (may be negative). F32, F16, BF16 or I8 storage.
      */
     case innerProduct
     /**
@@ -6373,6 +6374,20 @@ public enum Storage: Equatable, Hashable {
      * One sign bit per dimension (`x > 0`).
      */
     case b1
+    /**
+     * IEEE 754 half precision: each value rounded to the nearest f16 (cosine: of the
+     * normalized vector), half of F32's memory; `Index.get` returns the rounded values.
+     * With L2sq or InnerProduct a value of magnitude 65520 or more (it would round to
+     * infinity) is refused with `InvalidArgument` and nothing is added. Saved files are
+     * format version 3, which readers older than this storage refuse (`UnsupportedVersion`).
+     */
+    case f16
+    /**
+     * bfloat16: the top 16 bits of the f32, rounded to nearest even (8 significant bits,
+     * f32's range), half of F32's memory. As F16 otherwise; only values past bfloat16's
+     * largest finite value (about 3.39e38) are out of range.
+     */
+    case bf16
 
 
 
@@ -6400,6 +6415,10 @@ public struct FfiConverterTypeStorage: FfiConverterRustBuffer {
         
         case 3: return .b1
         
+        case 4: return .f16
+        
+        case 5: return .bf16
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6418,6 +6437,14 @@ public struct FfiConverterTypeStorage: FfiConverterRustBuffer {
         
         case .b1:
             writeInt(&buf, Int32(3))
+        
+        
+        case .f16:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .bf16:
+            writeInt(&buf, Int32(5))
         
         }
     }

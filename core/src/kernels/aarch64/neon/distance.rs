@@ -11,16 +11,65 @@ use core::arch::aarch64::*;
 use crate::kernels::scalar::distance::{
     dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit, scan_rows,
 };
-use crate::kernels::{CosineParts, Metric};
+use crate::kernels::{Bf16, CosineParts, Metric, F16};
 
-/// Loads 4 f32 from `chunk`, zero-padding when it is shorter (the tail of a vector).
+/// Row elements the f32 loops accept: f32 itself, or a half-precision type converted to f32
+/// (exactly) on load, so every row type goes through the same loop and summation order.
+trait RowElem: Copy + Default {
+    /// 4 elements from `p` as f32 lanes.
+    ///
+    /// # Safety
+    /// `p` must have 4 readable elements.
+    unsafe fn load4(p: *const Self) -> float32x4_t;
+}
+
+impl RowElem for f32 {
+    #[inline(always)]
+    unsafe fn load4(p: *const f32) -> float32x4_t {
+        // SAFETY: the caller vouches for 4 readable f32; NEON is baseline on aarch64.
+        unsafe { vld1q_f32(p) }
+    }
+}
+
+impl RowElem for F16 {
+    #[inline(always)]
+    unsafe fn load4(p: *const F16) -> float32x4_t {
+        // `fcvtl` widens 4 f16 lanes exactly. Its intrinsic (`vcvt_f32_f16`) needs Rust's
+        // unstable `f16` type, so it is written as the one instruction.
+        // SAFETY: the caller vouches for 4 readable elements (`F16` is a transparent u16);
+        // `fcvtl` only reads and writes the named registers.
+        unsafe {
+            let bits = vld1_u16(p.cast());
+            let out: float32x4_t;
+            core::arch::asm!(
+                "fcvtl {out:v}.4s, {bits:v}.4h",
+                bits = in(vreg) bits,
+                out = lateout(vreg) out,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+            out
+        }
+    }
+}
+
+impl RowElem for Bf16 {
+    #[inline(always)]
+    unsafe fn load4(p: *const Bf16) -> float32x4_t {
+        // SAFETY: the caller vouches for 4 readable elements (`Bf16` is a transparent u16).
+        // A bf16 is the top half of an f32: widen and shift.
+        unsafe { vreinterpretq_f32_u32(vshlq_n_u32::<16>(vmovl_u16(vld1_u16(p.cast())))) }
+    }
+}
+
+/// Loads 4 elements from `chunk` as f32, zero-padding when it is shorter (the tail of a
+/// vector).
 #[inline]
 #[target_feature(enable = "neon")]
-fn load_tail(chunk: &[f32]) -> float32x4_t {
-    let mut lanes = [0.0f32; 4];
+fn load_tail<T: RowElem>(chunk: &[T]) -> float32x4_t {
+    let mut lanes = [T::default(); 4];
     lanes[..chunk.len()].copy_from_slice(chunk);
-    // SAFETY: `lanes` is 4 readable f32.
-    unsafe { vld1q_f32(lanes.as_ptr()) }
+    // SAFETY: `lanes` is 4 readable elements.
+    unsafe { T::load4(lanes.as_ptr()) }
 }
 
 /// Runs `step(acc, x, y)` over the common prefix of `a` and `b` in the summation order of the
@@ -28,9 +77,9 @@ fn load_tail(chunk: &[f32]) -> float32x4_t {
 /// FMA latency), the last partial chunk zero-padded. Returns the 4 accumulators.
 #[inline]
 #[target_feature(enable = "neon")]
-fn fold_f32<A: Copy>(
+fn fold_f32<T: RowElem, A: Copy>(
     a: &[f32],
-    b: &[f32],
+    b: &[T],
     zero: A,
     step: impl Fn(&mut A, float32x4_t, float32x4_t),
 ) -> [A; 4] {
@@ -43,7 +92,7 @@ fn fold_f32<A: Copy>(
         while i + 16 <= n {
             for (j, lane) in acc.iter_mut().enumerate() {
                 let off = i + 4 * j;
-                step(lane, vld1q_f32(pa.add(off)), vld1q_f32(pb.add(off)));
+                step(lane, vld1q_f32(pa.add(off)), T::load4(pb.add(off)));
             }
             i += 16;
         }
@@ -51,8 +100,8 @@ fn fold_f32<A: Copy>(
     // At most 3 whole chunks and a partial one remain, for accumulators 0, 1, 2, 3.
     for (lane, (x, y)) in acc.iter_mut().zip(a[i..n].chunks(4).zip(b[i..n].chunks(4))) {
         if x.len() == 4 {
-            // SAFETY: both chunks are 4 readable f32.
-            unsafe { step(lane, vld1q_f32(x.as_ptr()), vld1q_f32(y.as_ptr())) };
+            // SAFETY: both chunks are 4 readable elements.
+            unsafe { step(lane, vld1q_f32(x.as_ptr()), T::load4(y.as_ptr())) };
         } else {
             step(lane, load_tail(x), load_tail(y));
         }
@@ -69,26 +118,26 @@ fn sum4(acc: [float32x4_t; 4]) -> f32 {
     ))
 }
 
-/// Inner product.
+#[inline]
 #[target_feature(enable = "neon")]
-pub(crate) fn dot_f32_neon(a: &[f32], b: &[f32]) -> f32 {
+fn dot<T: RowElem>(a: &[f32], b: &[T]) -> f32 {
     sum4(fold_f32(a, b, vdupq_n_f32(0.0), |acc, x, y| {
         *acc = vfmaq_f32(*acc, x, y)
     }))
 }
 
-/// Squared Euclidean distance.
+#[inline]
 #[target_feature(enable = "neon")]
-pub(crate) fn l2sq_f32_neon(a: &[f32], b: &[f32]) -> f32 {
+fn l2sq<T: RowElem>(a: &[f32], b: &[T]) -> f32 {
     sum4(fold_f32(a, b, vdupq_n_f32(0.0), |acc, x, y| {
         let d = vsubq_f32(x, y);
         *acc = vfmaq_f32(*acc, d, d);
     }))
 }
 
-/// The three sums of a cosine distance in one pass.
+#[inline]
 #[target_feature(enable = "neon")]
-pub(crate) fn cosine_parts_f32_neon(a: &[f32], b: &[f32]) -> CosineParts {
+fn cosine_parts<T: RowElem>(a: &[f32], b: &[T]) -> CosineParts {
     let zero = vdupq_n_f32(0.0);
     let acc = fold_f32(a, b, [zero; 3], |[ab, aa, bb], x, y| {
         *ab = vfmaq_f32(*ab, x, y);
@@ -102,6 +151,50 @@ pub(crate) fn cosine_parts_f32_neon(a: &[f32], b: &[f32]) -> CosineParts {
         bb: part(2),
     }
 }
+
+/// Inner product.
+#[target_feature(enable = "neon")]
+pub(crate) fn dot_f32_neon(a: &[f32], b: &[f32]) -> f32 {
+    dot(a, b)
+}
+
+/// Squared Euclidean distance.
+#[target_feature(enable = "neon")]
+pub(crate) fn l2sq_f32_neon(a: &[f32], b: &[f32]) -> f32 {
+    l2sq(a, b)
+}
+
+/// The three sums of a cosine distance in one pass.
+#[target_feature(enable = "neon")]
+pub(crate) fn cosine_parts_f32_neon(a: &[f32], b: &[f32]) -> CosineParts {
+    cosine_parts(a, b)
+}
+
+/// The half-precision kernels: the f32 loops over rows converted on load.
+macro_rules! half_kernels_neon {
+    ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
+        /// Inner product of an f32 query and a half-precision row.
+        #[target_feature(enable = "neon")]
+        pub(crate) fn $dot(a: &[f32], b: &[$t]) -> f32 {
+            dot(a, b)
+        }
+
+        /// Squared Euclidean distance of an f32 query and a half-precision row.
+        #[target_feature(enable = "neon")]
+        pub(crate) fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
+            l2sq(a, b)
+        }
+
+        /// The three sums of a cosine distance of an f32 query and a half-precision row.
+        #[target_feature(enable = "neon")]
+        pub(crate) fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
+            cosine_parts(a, b)
+        }
+    };
+}
+
+half_kernels_neon!(F16, dot_f16_neon, l2sq_f16_neon, cosine_parts_f16_neon);
+half_kernels_neon!(Bf16, dot_bf16_neon, l2sq_bf16_neon, cosine_parts_bf16_neon);
 
 /// Multiplies every element by `s`.
 #[inline]

@@ -38,7 +38,7 @@ use core::ptr::with_exposed_provenance;
 use crate::kernels::scalar::distance::{
     dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit,
 };
-use crate::kernels::{engine_hint, CosineParts, EngineHint, Metric};
+use crate::kernels::{engine_hint, Bf16, CosineParts, EngineHint, Metric, F16};
 
 /// Loads 4 f32 starting at `p`.
 ///
@@ -204,6 +204,178 @@ pub(crate) fn dot_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
     });
     reduce_f32(f32x4_add(acc0, acc1))
 }
+
+/// Half-precision row elements, converted exactly to f32 lanes on load.
+trait HalfElem: Copy + Default {
+    /// 4 elements from `p` as f32 lanes.
+    ///
+    /// # Safety
+    /// `p` must have 4 readable elements.
+    unsafe fn load4(p: *const Self) -> v128;
+}
+
+impl HalfElem for F16 {
+    #[inline(always)]
+    unsafe fn load4(p: *const F16) -> v128 {
+        // SAFETY: the caller vouches for 4 readable elements (`F16` is a transparent u16);
+        // the load is 1-aligned.
+        let h = unsafe { u32x4_load_extend_u16x4(p.cast()) };
+        // `F16::to_f32` lane-wise, in the same steps (so the same bits, NaNs included).
+        let shifted_exp = u32x4_splat(0x7c00 << 13);
+        let o = i32x4_shl(v128_and(h, u32x4_splat(0x7fff)), 13);
+        let exp = v128_and(o, shifted_exp);
+        let o = i32x4_add(o, u32x4_splat((127 - 15) << 23));
+        let inf_nan = i32x4_add(o, u32x4_splat((128 - 16) << 23));
+        let is_nan = v128_and(
+            i32x4_eq(exp, shifted_exp),
+            v128_not(i32x4_eq(
+                v128_and(inf_nan, u32x4_splat(0x7f_ffff)),
+                u32x4_splat(0),
+            )),
+        );
+        let inf_nan = v128_or(inf_nan, v128_and(is_nan, u32x4_splat(0x40_0000)));
+        let sub = f32x4_sub(
+            i32x4_add(o, u32x4_splat(1 << 23)),
+            f32x4_splat(f32::from_bits(113 << 23)),
+        );
+        let o = v128_bitselect(inf_nan, o, i32x4_eq(exp, shifted_exp));
+        let o = v128_bitselect(sub, o, i32x4_eq(exp, u32x4_splat(0)));
+        v128_or(o, i32x4_shl(v128_and(h, u32x4_splat(0x8000)), 16))
+    }
+}
+
+impl HalfElem for Bf16 {
+    #[inline(always)]
+    unsafe fn load4(p: *const Bf16) -> v128 {
+        // SAFETY: the caller vouches for 4 readable elements (`Bf16` is a transparent u16);
+        // the load is 1-aligned. A bf16 is the top half of an f32.
+        i32x4_shl(unsafe { u32x4_load_extend_u16x4(p.cast()) }, 16)
+    }
+}
+
+/// The first `r < 4` elements at `p`, zero-padded.
+#[inline(always)]
+fn load_half_tail<T: HalfElem>(chunk: &[T]) -> v128 {
+    let mut lanes = [T::default(); 4];
+    lanes[..chunk.len()].copy_from_slice(chunk);
+    // SAFETY: `lanes` is 4 readable elements.
+    unsafe { T::load4(lanes.as_ptr()) }
+}
+
+/// Elements per conversion block: a multiple of [`fold_f32`]'s 16, so that every element
+/// keeps its accumulator, lane and place in that lane's order.
+const HALF_BLOCK: usize = 64;
+
+/// Writes the f32 values of `src` (at most [`HALF_BLOCK`] elements) into `dst`.
+///
+/// Not inlined: one copy per element type, called once per block, instead of the conversion
+/// inside every kernel's loop (that cost 4.5 KB of wasm for six kernels).
+#[inline(never)]
+fn convert_block<T: HalfElem>(src: &[T], dst: &mut [f32; HALF_BLOCK]) {
+    let chunks = src.chunks_exact(4);
+    let tail = chunks.remainder();
+    let mut out = dst.chunks_exact_mut(4);
+    for (s, d) in chunks.zip(&mut out) {
+        // SAFETY: `s` is 4 readable elements, `d` 4 writable f32.
+        unsafe { v128_store(d.as_mut_ptr().cast(), T::load4(s.as_ptr())) };
+    }
+    if !tail.is_empty() {
+        if let Some(d) = out.next() {
+            // SAFETY: `d` is 4 writable f32.
+            unsafe { v128_store(d.as_mut_ptr().cast(), load_half_tail(tail)) };
+        }
+    }
+}
+
+/// [`fold_f32`] over `a` and the f32 values of the half-precision `b`, converted a block at a
+/// time and handed to `fold` (a [`fold_f32`] instance): the same accumulators, lanes and
+/// order, so the same bits as the f32 kernel on the converted row.
+#[inline(always)]
+fn fold_half<T: HalfElem, A>(
+    a: &[f32],
+    b: &[T],
+    mut acc: A,
+    fold: impl Fn(&[f32], &[f32], A) -> A,
+) -> A {
+    let n = a.len().min(b.len());
+    let mut buf = [0.0f32; HALF_BLOCK];
+    for (ca, cb) in a[..n].chunks(HALF_BLOCK).zip(b[..n].chunks(HALF_BLOCK)) {
+        convert_block(cb, &mut buf);
+        acc = fold(ca, &buf[..cb.len()], acc);
+    }
+    acc
+}
+
+// The folds the half kernels of both element types share (not inlined: one copy each).
+
+#[inline(never)]
+fn fold_dot_f32(a: &[f32], b: &[f32], acc: [v128; 2]) -> [v128; 2] {
+    fold_f32(a, b, acc, |acc, x, y| {
+        *acc = f32x4_add(*acc, f32x4_mul(x, y))
+    })
+}
+
+#[inline(never)]
+fn fold_l2sq_f32(a: &[f32], b: &[f32], acc: [v128; 2]) -> [v128; 2] {
+    fold_f32(a, b, acc, |acc, x, y| {
+        let d = f32x4_sub(x, y);
+        *acc = f32x4_add(*acc, f32x4_mul(d, d))
+    })
+}
+
+#[inline(never)]
+fn fold_cosine_f32(a: &[f32], b: &[f32], acc: [[v128; 3]; 2]) -> [[v128; 3]; 2] {
+    fold_f32(a, b, acc, |[ab, aa, bb], x, y| {
+        *ab = f32x4_add(*ab, f32x4_mul(x, y));
+        *aa = f32x4_add(*aa, f32x4_mul(x, x));
+        *bb = f32x4_add(*bb, f32x4_mul(y, y));
+    })
+}
+
+/// The half-precision kernels: the f32 kernels' arithmetic over rows converted a block at a
+/// time, so the same bits as the scalar kernels.
+macro_rules! half_kernels_simd128 {
+    ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
+        /// Inner product of an f32 query and a half-precision row.
+        #[inline]
+        pub(crate) fn $dot(a: &[f32], b: &[$t]) -> f32 {
+            let [acc0, acc1] = fold_half(a, b, [f32x4_splat(0.0); 2], fold_dot_f32);
+            reduce_f32(f32x4_add(acc0, acc1))
+        }
+
+        /// Squared Euclidean distance of an f32 query and a half-precision row.
+        #[inline]
+        pub(crate) fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
+            let [acc0, acc1] = fold_half(a, b, [f32x4_splat(0.0); 2], fold_l2sq_f32);
+            reduce_f32(f32x4_add(acc0, acc1))
+        }
+
+        /// The three sums of a cosine distance of an f32 query and a half-precision row.
+        #[inline]
+        pub(crate) fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
+            let [p0, p1] = fold_half(a, b, [[f32x4_splat(0.0); 3]; 2], fold_cosine_f32);
+            let part = |k: usize| reduce_f32(f32x4_add(p0[k], p1[k]));
+            CosineParts {
+                ab: part(0),
+                aa: part(1),
+                bb: part(2),
+            }
+        }
+    };
+}
+
+half_kernels_simd128!(
+    F16,
+    dot_f16_simd128,
+    l2sq_f16_simd128,
+    cosine_parts_f16_simd128
+);
+half_kernels_simd128!(
+    Bf16,
+    dot_bf16_simd128,
+    l2sq_bf16_simd128,
+    cosine_parts_bf16_simd128
+);
 
 /// Squared Euclidean distance.
 #[inline]

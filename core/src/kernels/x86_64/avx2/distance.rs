@@ -10,8 +10,8 @@ use core::arch::x86_64::*;
 use crate::kernels::scalar::distance::{
     dot_i8_scalar, l2sq_i8_scalar, popcount_with, scale_to_unit,
 };
-use crate::kernels::x86_64::sums_f32::{self, F32Vector};
-use crate::kernels::{CosineParts, Metric};
+use crate::kernels::x86_64::sums_f32::{self, F32Vector, RowLoad};
+use crate::kernels::{Bf16, CosineParts, Metric, F16};
 
 /// `MASK_TABLE[8 - r ..]` starts with `r` all-ones lanes followed by zeros.
 static MASK_TABLE: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -109,7 +109,7 @@ impl F32Vector for F32x8 {
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn dot_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    unsafe { sums_f32::dot_f32::<F32x8>(a, b) }
+    unsafe { sums_f32::dot::<f32, F32x8>(a, b) }
 }
 
 /// Squared Euclidean distance.
@@ -119,7 +119,7 @@ pub(crate) unsafe fn dot_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn l2sq_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    unsafe { sums_f32::l2sq_f32::<F32x8>(a, b) }
+    unsafe { sums_f32::l2sq::<f32, F32x8>(a, b) }
 }
 
 /// The three sums of a cosine distance in one pass.
@@ -129,8 +129,99 @@ pub(crate) unsafe fn l2sq_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn cosine_parts_f32_avx2(a: &[f32], b: &[f32]) -> CosineParts {
     // SAFETY: this function's own contract.
-    unsafe { sums_f32::cosine_parts_f32::<F32x8>(a, b) }
+    unsafe { sums_f32::cosine_parts::<f32, F32x8>(a, b) }
 }
+
+/// The first `r < 8` 16-bit elements at `p` in the low lanes of a register, the rest zero.
+/// AVX2 has no 16-bit masked load, and the tail is at most once per row: a copy will do.
+///
+/// # Safety
+/// `p` must have `r` readable elements.
+#[inline(always)]
+unsafe fn load_u16_first(p: *const u16, r: usize) -> __m128i {
+    let mut lanes = [0u16; 8];
+    // SAFETY: the caller vouches for `r` readable elements; `lanes` holds 8 >= r.
+    unsafe {
+        core::ptr::copy_nonoverlapping(p, lanes.as_mut_ptr(), r.min(8));
+        _mm_loadu_si128(lanes.as_ptr().cast())
+    }
+}
+
+/// f16 rows converted on load with F16C (exact).
+impl RowLoad<F16> for F32x8 {
+    #[inline(always)]
+    unsafe fn load_row(p: *const F16) -> Self {
+        // SAFETY: the caller vouches for AVX2 + F16C (the AVX2 table requires both) and 8
+        // readable elements; `F16` is a transparent `u16`.
+        F32x8(unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p.cast())) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_row_first(p: *const F16, r: usize) -> Self {
+        // SAFETY: as in `load_row`, for `r` elements.
+        F32x8(unsafe { _mm256_cvtph_ps(load_u16_first(p.cast(), r)) })
+    }
+}
+
+/// bf16 rows widened into the high half of each 32-bit lane (exact).
+#[inline(always)]
+unsafe fn bf16_to_ps(bits: __m128i) -> __m256 {
+    // SAFETY: the caller vouches for AVX2.
+    unsafe { _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(bits))) }
+}
+
+impl RowLoad<Bf16> for F32x8 {
+    #[inline(always)]
+    unsafe fn load_row(p: *const Bf16) -> Self {
+        // SAFETY: the caller vouches for AVX2 and 8 readable elements; `Bf16` is a
+        // transparent `u16`.
+        F32x8(unsafe { bf16_to_ps(_mm_loadu_si128(p.cast())) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_row_first(p: *const Bf16, r: usize) -> Self {
+        // SAFETY: as in `load_row`, for `r` elements.
+        F32x8(unsafe { bf16_to_ps(load_u16_first(p.cast(), r)) })
+    }
+}
+
+/// The half-precision kernels: the f32 loops over rows converted on load.
+macro_rules! half_kernels_avx2 {
+    ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
+        /// Inner product of an f32 query and a half-precision row.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2, FMA and F16C.
+        #[target_feature(enable = "avx2,fma,f16c")]
+        pub(crate) unsafe fn $dot(a: &[f32], b: &[$t]) -> f32 {
+            // SAFETY: this function's own contract.
+            unsafe { sums_f32::dot::<$t, F32x8>(a, b) }
+        }
+
+        /// Squared Euclidean distance of an f32 query and a half-precision row.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2, FMA and F16C.
+        #[target_feature(enable = "avx2,fma,f16c")]
+        pub(crate) unsafe fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
+            // SAFETY: this function's own contract.
+            unsafe { sums_f32::l2sq::<$t, F32x8>(a, b) }
+        }
+
+        /// The three sums of a cosine distance of an f32 query and a half-precision row.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2, FMA and F16C.
+        #[target_feature(enable = "avx2,fma,f16c")]
+        pub(crate) unsafe fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
+            // SAFETY: this function's own contract.
+            unsafe { sums_f32::cosine_parts::<$t, F32x8>(a, b) }
+        }
+    };
+}
+
+half_kernels_avx2!(F16, dot_f16_avx2, l2sq_f16_avx2, cosine_parts_f16_avx2);
+half_kernels_avx2!(Bf16, dot_bf16_avx2, l2sq_bf16_avx2, cosine_parts_bf16_avx2);
 
 /// Multiplies every element by `s`.
 #[inline]

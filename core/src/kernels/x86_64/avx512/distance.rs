@@ -10,8 +10,8 @@
 use core::arch::x86_64::*;
 
 use crate::kernels::scalar::distance::scale_to_unit;
-use crate::kernels::x86_64::sums_f32::{self, F32Vector};
-use crate::kernels::{CosineParts, Metric};
+use crate::kernels::x86_64::sums_f32::{self, F32Vector, RowLoad};
+use crate::kernels::{Bf16, CosineParts, Metric, F16};
 
 /// Mask of the first `r` lanes, `r < 16`.
 #[inline(always)]
@@ -98,7 +98,7 @@ impl F32Vector for F32x16 {
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn dot_f32_avx512(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    unsafe { sums_f32::dot_f32::<F32x16>(a, b) }
+    unsafe { sums_f32::dot::<f32, F32x16>(a, b) }
 }
 
 /// Squared Euclidean distance.
@@ -108,7 +108,7 @@ pub(crate) unsafe fn dot_f32_avx512(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn l2sq_f32_avx512(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: this function's own contract.
-    unsafe { sums_f32::l2sq_f32::<F32x16>(a, b) }
+    unsafe { sums_f32::l2sq::<f32, F32x16>(a, b) }
 }
 
 /// The three sums of a cosine distance in one pass.
@@ -118,8 +118,97 @@ pub(crate) unsafe fn l2sq_f32_avx512(a: &[f32], b: &[f32]) -> f32 {
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn cosine_parts_f32_avx512(a: &[f32], b: &[f32]) -> CosineParts {
     // SAFETY: this function's own contract.
-    unsafe { sums_f32::cosine_parts_f32::<F32x16>(a, b) }
+    unsafe { sums_f32::cosine_parts::<f32, F32x16>(a, b) }
 }
+
+/// f16 rows converted on load (`vcvtph2ps`, exact); the tail by a masked 16-bit load.
+impl RowLoad<F16> for F32x16 {
+    #[inline(always)]
+    unsafe fn load_row(p: *const F16) -> Self {
+        // SAFETY: the caller vouches for AVX-512F and 16 readable elements; `F16` is a
+        // transparent `u16`.
+        F32x16(unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(p.cast())) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_row_first(p: *const F16, r: usize) -> Self {
+        // SAFETY: the caller vouches for AVX-512F/BW/VL; the masked load reads only the
+        // first `r` elements.
+        F32x16(unsafe { _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask16(r), p.cast())) })
+    }
+}
+
+/// bf16 rows widened into the high half of each 32-bit lane (exact).
+#[inline(always)]
+unsafe fn bf16_to_ps(bits: __m256i) -> __m512 {
+    // SAFETY: the caller vouches for AVX-512F.
+    unsafe { _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(bits))) }
+}
+
+impl RowLoad<Bf16> for F32x16 {
+    #[inline(always)]
+    unsafe fn load_row(p: *const Bf16) -> Self {
+        // SAFETY: the caller vouches for AVX-512F and 16 readable elements; `Bf16` is a
+        // transparent `u16`.
+        F32x16(unsafe { bf16_to_ps(_mm256_loadu_si256(p.cast())) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_row_first(p: *const Bf16, r: usize) -> Self {
+        // SAFETY: as for `F16`, a masked load of the first `r` elements.
+        F32x16(unsafe { bf16_to_ps(_mm256_maskz_loadu_epi16(mask16(r), p.cast())) })
+    }
+}
+
+/// The half-precision kernels: the f32 loops over rows converted on load. (AVX-512 BF16's
+/// `vdpbf16ps` would need the query rounded to bf16 too, changing the results; the shift is
+/// exact and keeps the bits of the f32 kernel.)
+macro_rules! half_kernels_avx512 {
+    ($t:ty, $dot:ident, $l2sq:ident, $cosine:ident) => {
+        /// Inner product of an f32 query and a half-precision row.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F, BW and VL.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        pub(crate) unsafe fn $dot(a: &[f32], b: &[$t]) -> f32 {
+            // SAFETY: this function's own contract.
+            unsafe { sums_f32::dot::<$t, F32x16>(a, b) }
+        }
+
+        /// Squared Euclidean distance of an f32 query and a half-precision row.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F, BW and VL.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        pub(crate) unsafe fn $l2sq(a: &[f32], b: &[$t]) -> f32 {
+            // SAFETY: this function's own contract.
+            unsafe { sums_f32::l2sq::<$t, F32x16>(a, b) }
+        }
+
+        /// The three sums of a cosine distance of an f32 query and a half-precision row.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F, BW and VL.
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        pub(crate) unsafe fn $cosine(a: &[f32], b: &[$t]) -> CosineParts {
+            // SAFETY: this function's own contract.
+            unsafe { sums_f32::cosine_parts::<$t, F32x16>(a, b) }
+        }
+    };
+}
+
+half_kernels_avx512!(
+    F16,
+    dot_f16_avx512,
+    l2sq_f16_avx512,
+    cosine_parts_f16_avx512
+);
+half_kernels_avx512!(
+    Bf16,
+    dot_bf16_avx512,
+    l2sq_bf16_avx512,
+    cosine_parts_bf16_avx512
+);
 
 /// Multiplies every element by `s`.
 #[inline]

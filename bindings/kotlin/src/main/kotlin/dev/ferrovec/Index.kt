@@ -11,7 +11,13 @@ import java.nio.ByteOrder
 /** How an index measures distance; smaller is always closer. */
 typealias IndexMetric = dev.ferrovec.ffi.IndexMetric
 
-/** How an index stores vectors (queries are always f32). */
+/**
+ * How an index stores vectors (queries are always f32): `F32`; `F16` (IEEE half) or `BF16`
+ * (bfloat16), half the memory, each value rounded to nearest even (`get` returns the rounded
+ * values; with `L2SQ` or `INNER_PRODUCT` a value that would round to infinity throws
+ * `InvalidArgument`; their files are format version 3, which older versions refuse); `I8`
+ * (int8, a scale per vector); `B1` (sign bits, for `HAMMING` and `JACCARD`).
+ */
 typealias Storage = dev.ferrovec.ffi.Storage
 
 /** HNSW parameters: `HnswConfig()` for the defaults (m 16, efConstruction 128, efSearch 64). */

@@ -209,6 +209,56 @@ class IndexTest {
         }
     }
 
+    /**
+     * F16 / BF16: values come back rounded to nearest even, searches rank the rounded rows, an
+     * out-of-range value throws InvalidArgument naming the storage and adds nothing, and the
+     * bytes (file format version 3) load on both backends and save back the same.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = ["native", "interpreted-simd"])
+    fun halfStoragesRoundRefuseOutOfRangeAndRoundTrip(backend: String) {
+        // 1 + 2^-11 and 1 + 3 * 2^-11 are halfway between f16 neighbours (ties to even: 1 and
+        // 1 + 2^-9); bf16 keeps 8 significant bits.
+        val input = floatArrayOf(1.00048828125f, 1.00146484375f, 300.7f, -0.5f)
+        val cases = listOf(
+            Triple(Storage.F16, floatArrayOf(1f, 1.001953125f, 300.75f, -0.5f), 65520f),
+            Triple(Storage.BF16, floatArrayOf(1f, 1f, 300f, -0.5f), 3.4e38f),
+        )
+        val others = listOf(Engine.native(), Engine.interpreted())
+        EngineTest.engine(backend).use { e ->
+            for ((storage, stored, big) in cases) {
+                val name = storage.name.lowercase()
+                e.newIndex(4, IndexMetric.L2SQ, storage).use { index ->
+                    index.add(1, input)
+                    index.add(2, floatArrayOf(0f, 2f, -4f, 8f))
+                    assertEquals(storage, index.config.storage)
+                    assertArrayEquals(stored, index[1], name)
+                    val query = floatArrayOf(1f, 1f, 300f, -0.5f)
+                    val hit = index.search(query, 1)[0]
+                    assertEquals(1L, hit.key)
+                    // The distance is over the stored row.
+                    val want = stored.indices.sumOf { ((stored[it] - query[it]) * (stored[it] - query[it])).toDouble() }
+                    assertEquals(want, hit.distance.toDouble(), 1e-6, name)
+                    val err = assertThrows<FerrovecException.InvalidArgument> {
+                        index.addBatch(longArrayOf(3, 4), input + floatArrayOf(0f, big, 0f, 0f))
+                    }
+                    assertTrue(err.message!!.contains("out of $name range"), err.message)
+                    assertEquals(2, index.size)
+                    assertFalse(3L in index)
+                    val bytes = index.toBytes()
+                    assertEquals(3, bytes[4].toInt(), "file format version")
+                    for (other in others) {
+                        Index.fromBytes(bytes, other).use { loaded ->
+                            assertArrayEquals(stored, loaded[1], name)
+                            assertArrayEquals(bytes, loaded.toBytes())
+                        }
+                    }
+                }
+            }
+        }
+        others.forEach { it.close() }
+    }
+
     @Test
     fun saveAndLoadAcrossBackends() {
         val native = Engine.native()

@@ -7362,15 +7362,16 @@ public object FfiConverterTypeBackendKind: FfiConverterRustBuffer<BackendKind> {
 enum class IndexMetric {
     
     /**
-     * `1 - cos(a, b)` (vectors are normalized on insert and query). F32 or I8 storage.
+     * `1 - cos(a, b)` (vectors are normalized on insert and query). F32, F16, BF16 or I8
+     * storage.
      */
     COSINE,
     /**
-     * Squared Euclidean distance. F32 or I8 storage.
+     * Squared Euclidean distance. F32, F16, BF16 or I8 storage.
      */
     L2SQ,
     /**
-     * `1 - a.b` (may be negative). F32 or I8 storage.
+     * `1 - a.b` (may be negative). F32, F16, BF16 or I8 storage.
      */
     INNER_PRODUCT,
     /**
@@ -7868,7 +7869,21 @@ enum class Storage {
     /**
      * One sign bit per dimension (`x > 0`).
      */
-    B1;
+    B1,
+    /**
+     * IEEE 754 half precision: each value rounded to the nearest f16 (cosine: of the
+     * normalized vector), half of F32's memory; `Index.get` returns the rounded values.
+     * With L2sq or InnerProduct a value of magnitude 65520 or more (it would round to
+     * infinity) is refused with `InvalidArgument` and nothing is added. Saved files are
+     * format version 3, which readers older than this storage refuse (`UnsupportedVersion`).
+     */
+    F16,
+    /**
+     * bfloat16: the top 16 bits of the f32, rounded to nearest even (8 significant bits,
+     * f32's range), half of F32's memory. As F16 otherwise; only values past bfloat16's
+     * largest finite value (about 3.39e38) are out of range.
+     */
+    BF16;
 
     
 
