@@ -639,13 +639,13 @@ fn hnsw_large_allow_lists_walk_the_graph() {
 #[cfg(feature = "std")]
 #[test]
 fn concurrent_searches_share_the_scratch_pool() {
-    let (n, dims) = (sized(1200, 120), 16);
+    let (n, dims) = (sized(1200, 60), 16);
     let data = clustered(&mut Rng(41), n, dims, 12, 0.3);
     let index = build(
         IndexOptions::new(dims, IndexMetric::Cosine).hnsw(HNSW_TEST),
         &data,
     );
-    let queries = clustered(&mut Rng(42), sized(40, 4), dims, 12, 0.3);
+    let queries = clustered(&mut Rng(42), sized(40, 2), dims, 12, 0.3);
     let want: Vec<Vec<Match>> = queries
         .chunks_exact(dims)
         .map(|q| index.search(q, 10).unwrap())
@@ -653,10 +653,10 @@ fn concurrent_searches_share_the_scratch_pool() {
     std::thread::scope(|scope| {
         // More threads than the pool's 4 slots (some searches get a fresh scratch, some
         // returns free theirs), under Miri too.
-        for t in 0..sized(8, 6) {
+        for t in 0..sized(8, 5) {
             let (index, queries, want) = (&index, &queries, &want);
             scope.spawn(move || {
-                for round in 0..sized(20, 2) {
+                for round in 0..sized(20, 1) {
                     for (i, q) in queries.chunks_exact(dims).enumerate() {
                         let k = if (i + t + round) % 3 == 0 { 3 } else { 10 };
                         let got = index.search(q, k).unwrap();
