@@ -663,7 +663,9 @@ impl BertModel {
                     dst.iter_mut().for_each(|o| *o *= inv);
                 }
             }
-            kernels.l2_normalize_f32(dst);
+            // Also a vector whose squared length underflows f32 (tiny activations from
+            // hostile weights; fuzz finding 7) comes out unit length.
+            crate::kernels::normalize_to_unit(dst, |x| kernels.l2_normalize_f32(x));
             start += n;
         }
         Ok(())

@@ -77,20 +77,12 @@ impl RowQuery<'_> {
     }
 }
 
-/// Scales a finite vector to unit length (cosine rows and queries). A zero vector stays zero.
-/// When the squared length overflows f32 (values beyond about 1.8e19) or underflows to 0
-/// (values below about 1e-23), the kernel leaves the vector as it is; dividing by the
-/// largest magnitude first brings it into range, so every nonzero vector ends up unit length.
+/// Scales a finite vector to unit length (cosine rows and queries), also one whose squared
+/// length overflows or underflows f32 ([`kernels::normalize_to_unit`]). A zero vector stays
+/// zero.
 pub(crate) fn normalize(x: &mut [f32]) {
     let k = Kernels::active();
-    let norm = k.l2_normalize_f32(x);
-    if !(norm.is_finite() && norm > 0.0) {
-        let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        if max > 0.0 {
-            x.iter_mut().for_each(|v| *v /= max);
-            k.l2_normalize_f32(x);
-        }
-    }
+    kernels::normalize_to_unit(x, |x| k.l2_normalize_f32(x));
 }
 
 /// The exact f32 value of a stored F16 or BF16 bit pattern (of `storage`).

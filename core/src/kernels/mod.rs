@@ -635,6 +635,23 @@ pub fn l2_normalize_f32(x: &mut [f32]) -> f32 {
     Kernels::active().l2_normalize_f32(x)
 }
 
+/// Scales a vector of finite values to unit length with `normalize` (a table's
+/// `l2_normalize_f32`), also when its squared length overflows f32 (values beyond about
+/// 1.8e19) or underflows to 0 (below about 1e-23), which that kernel leaves alone: dividing
+/// by the largest magnitude first brings it into range. A zero vector stays zero; a vector
+/// holding a NaN or an infinity is left to `normalize`'s rules.
+pub(crate) fn normalize_to_unit(x: &mut [f32], normalize: impl Fn(&mut [f32]) -> f32) {
+    let norm = normalize(x);
+    if norm.is_finite() && norm > 0.0 {
+        return;
+    }
+    let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if max > 0.0 && max.is_finite() && x.iter().all(|v| v.is_finite()) {
+        x.iter_mut().for_each(|v| *v /= max);
+        normalize(x);
+    }
+}
+
 /// One-to-many scan on the active kernel table. See [`Kernels::scan_f32`].
 #[inline]
 pub fn scan_f32(metric: Metric, query: &[f32], rows: &[f32], out: &mut [f32]) -> Result<()> {
@@ -702,4 +719,44 @@ pub fn hamming_b1(a: &[u8], b: &[u8]) -> Result<u32> {
 #[inline]
 pub fn jaccard_b1(a: &[u8], b: &[u8]) -> Result<f32> {
     Kernels::active().jaccard_b1(a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{normalize_to_unit, Isa, Kernels};
+
+    /// Every table's normalization, wrapped, gives unit vectors for lengths whose square
+    /// overflows or underflows f32 (the kernels alone leave those unchanged), keeps zero and
+    /// non-finite vectors as the kernels do, and does not touch ordinary ones.
+    #[test]
+    fn normalize_to_unit_handles_extreme_lengths() {
+        for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
+            let k = Kernels::for_isa(isa).unwrap();
+            let norm = |x: &mut [f32]| k.l2_normalize_f32(x);
+            for scale in [1.0e30f32, 1.0e20, 1.0, 1.0e-25, 1.0e-38, 1.0e-44] {
+                let mut x = [3.0 * scale, 0.0, -4.0 * scale];
+                normalize_to_unit(&mut x, norm);
+                let len = x.iter().map(|v| v * v).sum::<f32>().sqrt();
+                assert!((len - 1.0).abs() < 1e-5, "{isa} {scale}: {x:?}");
+                assert!(
+                    (x[0] - 0.6).abs() < 1e-3 && (x[2] + 0.8).abs() < 1e-3,
+                    "{x:?}"
+                );
+            }
+            let mut plain = [1.0f32, 2.0, 2.0];
+            let mut reference = plain;
+            normalize_to_unit(&mut plain, norm);
+            k.l2_normalize_f32(&mut reference);
+            assert_eq!(
+                plain, reference,
+                "{isa}: an ordinary vector is the kernel's"
+            );
+            let mut zero = [0.0f32; 3];
+            normalize_to_unit(&mut zero, norm);
+            assert_eq!(zero, [0.0; 3]);
+            let mut inf = [f32::INFINITY, 1.0, 0.0];
+            normalize_to_unit(&mut inf, norm);
+            assert_eq!(inf, [f32::INFINITY, 1.0, 0.0], "{isa}");
+        }
+    }
 }
