@@ -7,6 +7,10 @@ use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, OnDupli
 use ferrovec_core::kernels::{self, Bf16, F16};
 use ferrovec_core::Error;
 
+#[path = "support/index_file.rs"]
+mod index_file;
+use index_file::{get_u32, get_u64, reseal, set_u32, set_u64};
+
 const VERSION: usize = 4;
 const STORAGE: usize = 16;
 const MODEL_ID: usize = 88;
@@ -45,43 +49,6 @@ impl Rng {
         }
         out
     }
-}
-
-fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn reseal(bytes: &mut [u8]) {
-    let n = bytes.len() - 4;
-    let sum = crc32c(&bytes[..n]);
-    bytes[n..].copy_from_slice(&sum.to_le_bytes());
-}
-
-fn get_u32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
-}
-
-fn get_u64(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
-}
-
-fn set_u32(b: &mut [u8], at: usize, v: u32) {
-    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
-}
-
-fn set_u64(b: &mut [u8], at: usize, v: u64) {
-    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
 }
 
 fn corrupt_message(bytes: &[u8]) -> String {
