@@ -17,38 +17,29 @@ const MODEL_ID: usize = 88;
 const FLAGS: usize = 96;
 const HEADER_V3: usize = 104;
 
-struct Rng(u64);
+extern crate alloc;
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+#[allow(dead_code)] // the Rng helpers this binary does not use
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
-    fn f32(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
+fn vecs(rng: &mut Rng, n: usize, dims: usize) -> Vec<f32> {
+    (0..n * dims).map(|_| rng.value() as f32).collect()
+}
 
-    fn vecs(&mut self, n: usize, dims: usize) -> Vec<f32> {
-        (0..n * dims).map(|_| self.f32()).collect()
-    }
-
-    /// `n` points around `centers` random centers: neighbors that an approximate search
-    /// can miss, unlike uniform noise.
-    fn clustered(&mut self, n: usize, dims: usize, centers: usize) -> Vec<f32> {
-        let c = self.vecs(centers, dims);
-        let mut out = Vec::with_capacity(n * dims);
-        for _ in 0..n {
-            let k = (self.next_u64() % centers as u64) as usize;
-            for j in 0..dims {
-                out.push(c[k * dims + j] + 0.4 * self.f32());
-            }
+/// `n` points around `centers` random centers: neighbors that an approximate search can
+/// miss, unlike uniform noise.
+fn clustered(rng: &mut Rng, n: usize, dims: usize, centers: usize) -> Vec<f32> {
+    let c = vecs(rng, centers, dims);
+    let mut out = Vec::with_capacity(n * dims);
+    for _ in 0..n {
+        let k = rng.below(centers);
+        for j in 0..dims {
+            out.push(c[k * dims + j] + 0.4 * rng.value() as f32);
         }
-        out
     }
+    out
 }
 
 fn corrupt_message(bytes: &[u8]) -> String {
@@ -76,7 +67,7 @@ fn stored_values_are_the_rounded_inputs() {
     for storage in HALVES {
         for metric in [IndexMetric::L2sq, IndexMetric::InnerProduct] {
             let mut index = Index::new(IndexOptions::new(dims, metric).storage(storage)).unwrap();
-            let rows: Vec<f32> = rng.vecs(50, dims).iter().map(|x| x * 300.0).collect();
+            let rows: Vec<f32> = vecs(&mut rng, 50, dims).iter().map(|x| x * 300.0).collect();
             let keys: Vec<u64> = (0..50).collect();
             index.add_batch(&keys, &rows, OnDuplicate::Error).unwrap();
             for (key, row) in keys.iter().zip(rows.chunks_exact(dims)) {
@@ -98,7 +89,7 @@ fn stored_values_are_the_rounded_inputs() {
         // Cosine stores the normalized vector.
         let mut index =
             Index::new(IndexOptions::new(dims, IndexMetric::Cosine).storage(storage)).unwrap();
-        let row = rng.vecs(1, dims);
+        let row = vecs(&mut rng, 1, dims);
         index.add(7, &row).unwrap();
         let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
         for (g, x) in index.get(7).unwrap().iter().zip(&row) {
@@ -120,9 +111,9 @@ fn exact_search_distances_are_the_f32_kernels_on_the_stored_rows() {
             let mut index = Index::new(IndexOptions::new(dims, metric).storage(storage)).unwrap();
             let keys: Vec<u64> = (100..400).collect();
             index
-                .add_batch(&keys, &rng.vecs(keys.len(), dims), OnDuplicate::Error)
+                .add_batch(&keys, &vecs(&mut rng, keys.len(), dims), OnDuplicate::Error)
                 .unwrap();
-            for q in rng.vecs(8, dims).chunks_exact(dims) {
+            for q in vecs(&mut rng, 8, dims).chunks_exact(dims) {
                 let mut want: Vec<(f32, u64)> = keys
                     .iter()
                     .map(|&k| {
@@ -212,7 +203,7 @@ fn values_beyond_the_storage_range_are_refused_and_nothing_changes() {
 #[test]
 fn half_storage_takes_half_the_row_memory() {
     let (dims, n) = (96, 2000);
-    let rows = Rng(3).vecs(n, dims);
+    let rows = vecs(&mut Rng(3), n, dims);
     let keys: Vec<u64> = (0..n as u64).collect();
     let usage = |storage: Storage| {
         let mut index =
@@ -260,8 +251,8 @@ fn recall(options: IndexOptions, rows: &[f32], queries: &[f32]) -> f64 {
 fn hnsw_recall_matches_f32() {
     let dims = 48;
     let mut rng = Rng(4);
-    let rows = rng.clustered(3000, dims, 30);
-    let queries = rng.clustered(60, dims, 30);
+    let rows = clustered(&mut rng, 3000, dims, 30);
+    let queries = clustered(&mut rng, 60, dims, 30);
     let base = recall(
         IndexOptions::new(dims, IndexMetric::Cosine),
         &rows,
@@ -294,7 +285,7 @@ fn half_file(storage: Storage, model_id: Option<u64>) -> Vec<u8> {
     .unwrap();
     let keys: Vec<u64> = (0..20).collect();
     index
-        .add_batch(&keys, &Rng(5).vecs(20, 5), OnDuplicate::Error)
+        .add_batch(&keys, &vecs(&mut Rng(5), 20, 5), OnDuplicate::Error)
         .unwrap();
     index.set_model_id(model_id).unwrap();
     index.to_bytes().unwrap()

@@ -101,6 +101,9 @@ pub(crate) struct Scratch {
     chosen: Vec<Item>,
     link_cands: Vec<Item>,
     link_kept: Vec<Item>,
+    /// Half-precision rows converted to f32 by `select` and `link`.
+    row: Vec<f32>,
+    candidate_row: Vec<f32>,
 }
 
 impl Scratch {
@@ -475,15 +478,20 @@ impl Hnsw {
     /// The heuristic of the HNSW paper (Algorithm 4, without extending the candidates):
     /// walk the candidates from the closest and keep one only if it is closer to the base
     /// than to every neighbor kept so far. Keeps at most `m`; `cands` is sorted ascending.
-    fn select(vecs: &Vectors, cands: &[Item], m: usize, out: &mut Vec<Item>) {
+    fn select(
+        vecs: &Vectors,
+        cands: &[Item],
+        m: usize,
+        out: &mut Vec<Item>,
+        row_buf: &mut Vec<f32>,
+    ) {
         out.clear();
         if cands.len() <= m {
             out.extend_from_slice(cands);
             return;
         }
         for &c in cands {
-            let row = vecs.row_query(c.id);
-            let dc = Dist::new(vecs, row.as_ref());
+            let dc = Dist::new(vecs, vecs.row_query(c.id, row_buf));
             if out.iter().all(|s| dc.to(s.id) >= c.d) {
                 out.push(c);
                 if out.len() >= m {
@@ -520,12 +528,13 @@ impl Hnsw {
             self.max_level = level;
             return;
         }
-        let row = vecs.row_query(slot);
-        let dist = Dist::new(vecs, row.as_ref());
+        let mut row_buf = Vec::new();
+        let row = vecs.row_query(slot, &mut row_buf);
+        let dist = Dist::new(vecs, row);
         // Like searches, walk on the i8 copies (when the rows have them) and choose the
         // neighbors by the stored rows' distances: the heuristic and the pruning never see
         // the copies.
-        let walk_query = vecs.walk_query(row.as_ref());
+        let walk_query = vecs.walk_query(row);
         let walk = walk_query.as_ref().map(|w| Dist::new(vecs, w.as_ref()));
         let walk_dist = walk.as_ref().unwrap_or(&dist);
         let top = level.min(self.max_level) as usize;
@@ -557,7 +566,7 @@ impl Hnsw {
             } else {
                 &sorted
             };
-            Self::select(vecs, exact, self.m, &mut chosen);
+            Self::select(vecs, exact, self.m, &mut chosen, &mut scratch.candidate_row);
             self.set_neighbors(slot, l, chosen.iter().map(|c| c.id));
             for c in &chosen {
                 self.link(vecs, c.id, slot, c.d, l, scratch);
@@ -598,8 +607,7 @@ impl Hnsw {
             store[start] = count as u32 + 1;
             return;
         }
-        let row = vecs.row_query(node);
-        let dist = Dist::new(vecs, row.as_ref());
+        let dist = Dist::new(vecs, vecs.row_query(node, &mut scratch.row));
         let cands = &mut scratch.link_cands;
         cands.clear();
         cands.push(Item { d, id: new });
@@ -608,7 +616,7 @@ impl Hnsw {
         }
         cands.sort_unstable();
         let kept = &mut scratch.link_kept;
-        Self::select(vecs, cands, cap, kept);
+        Self::select(vecs, cands, cap, kept, &mut scratch.candidate_row);
         self.set_neighbors(node, level, kept.iter().map(|c| c.id));
     }
 

@@ -62,21 +62,6 @@ impl Query {
     }
 }
 
-/// A stored row as a query: borrowed, or converted to f32 (half-precision rows).
-pub(crate) enum RowQuery<'a> {
-    Borrowed(QueryRef<'a>),
-    Converted(Vec<f32>),
-}
-
-impl RowQuery<'_> {
-    pub(crate) fn as_ref(&self) -> QueryRef<'_> {
-        match self {
-            RowQuery::Borrowed(q) => *q,
-            RowQuery::Converted(v) => QueryRef::F32(v),
-        }
-    }
-}
-
 /// Scales a finite vector to unit length (cosine rows and queries), also one whose squared
 /// length overflows or underflows f32 ([`kernels::normalize_to_unit`]). A zero vector stays
 /// zero.
@@ -429,25 +414,22 @@ impl Vectors {
         }
     }
 
-    /// Stored row `slot` as a query (for distances between two stored rows).
+    /// Stored row `slot` as a query (for distances between two stored rows); half-precision
+    /// rows are converted into `buf`, which graph builds reuse across candidates.
     #[inline]
-    pub(crate) fn row_query(&self, slot: u32) -> RowQuery<'_> {
+    pub(crate) fn row_query<'a>(&'a self, slot: u32, buf: &'a mut Vec<f32>) -> QueryRef<'a> {
         let s = slot as usize;
         let r = self.row_len();
-        RowQuery::Borrowed(match self.storage {
+        match self.storage {
             Storage::F32 => QueryRef::F32(&self.f32s[s * r..(s + 1) * r]),
-            Storage::F16 | Storage::BF16 => {
-                let mut buf = Vec::new();
-                self.row_f32(s, &mut buf);
-                return RowQuery::Converted(buf);
-            }
+            Storage::F16 | Storage::BF16 => QueryRef::F32(self.row_f32(s, buf)),
             Storage::I8 => QueryRef::I8(
                 &self.i8s[s * r..(s + 1) * r],
                 self.scales[s],
                 self.sqnorms[s],
             ),
             Storage::B1 => QueryRef::B1(&self.bits[s * r..(s + 1) * r]),
-        })
+        }
     }
 
     /// Hints the CPU to start loading row `slot`.
