@@ -934,8 +934,9 @@ test-fuzz-corpus: wasm
 	cd fuzz && $(FUZZ_STABLE) $(CARGO) test --locked
 
 # loom: the HNSW search's scratch pool (core/src/index/hnsw.rs, loom_tests), every
-# interleaving of two threads and of three threads up to three preemptions (about 10 s
-# after the build).
+# interleaving of two threads on the index's four-slot pool and of three threads on a
+# two-slot pool, and three threads on four slots up to three preemptions (about 100 s
+# after the build on a busy machine).
 test-loom: deps-native
 	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=$(CURDIR)/target/loom $(CARGO) test --locked \
 		-p ferrovec-core --release --lib loom_tests
