@@ -637,12 +637,18 @@ pub fn l2_normalize_f32(x: &mut [f32]) -> f32 {
 
 /// Scales a vector of finite values to unit length with `normalize` (a table's
 /// `l2_normalize_f32`), also when its squared length overflows f32 (values beyond about
-/// 1.8e19) or underflows to 0 (below about 1e-23), which that kernel leaves alone: dividing
-/// by the largest magnitude first brings it into range. A zero vector stays zero; a vector
-/// holding a NaN or an infinity is left to `normalize`'s rules.
+/// 1.8e19), underflows to 0 (below about 1e-23), which that kernel leaves alone, or lands
+/// among f32's subnormals, whose few significant bits make the kernel's length inexact (a
+/// vector of length 5e-20 came out 0.36% too long): dividing by the largest magnitude first
+/// brings it into range. A zero vector stays zero; a vector holding a NaN or an infinity is
+/// left to `normalize`'s rules.
 pub(crate) fn normalize_to_unit(x: &mut [f32], normalize: impl Fn(&mut [f32]) -> f32) {
+    // A length of at least 1e-15 has a squared length of at least 1e-30: rounding each of
+    // even a million squares to the nearest subnormal (steps of 1.4e-45) moves it by at
+    // most 1e-9 relative.
+    const SMALLEST_EXACT: f32 = 1.0e-15;
     let norm = normalize(x);
-    if norm.is_finite() && norm > 0.0 {
+    if norm.is_finite() && norm >= SMALLEST_EXACT {
         return;
     }
     let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -733,7 +739,9 @@ mod tests {
         for isa in Isa::ALL.into_iter().filter(|i| i.is_available()) {
             let k = Kernels::for_isa(isa).unwrap();
             let norm = |x: &mut [f32]| k.l2_normalize_f32(x);
-            for scale in [1.0e30f32, 1.0e20, 1.0, 1.0e-25, 1.0e-38, 1.0e-44] {
+            // 3e-20 and 1e-21: squares below f32's normal range (1.2e-38), with few significant
+            // bits, but not zero.
+            for scale in [1.0e30f32, 1.0e20, 1.0, 3.0e-20, 1.0e-21, 1.0e-25, 1.0e-38, 1.0e-44] {
                 let mut x = [3.0 * scale, 0.0, -4.0 * scale];
                 normalize_to_unit(&mut x, norm);
                 let len = x.iter().map(|v| v * v).sum::<f32>().sqrt();
