@@ -741,7 +741,9 @@ mod tests {
             let norm = |x: &mut [f32]| k.l2_normalize_f32(x);
             // 3e-20 and 1e-21: squares below f32's normal range (1.2e-38), with few significant
             // bits, but not zero.
-            for scale in [1.0e30f32, 1.0e20, 1.0, 3.0e-20, 1.0e-21, 1.0e-25, 1.0e-38, 1.0e-44] {
+            for scale in [
+                1.0e30f32, 1.0e20, 1.0, 3.0e-20, 1.0e-21, 1.0e-25, 1.0e-38, 1.0e-44,
+            ] {
                 let mut x = [3.0 * scale, 0.0, -4.0 * scale];
                 normalize_to_unit(&mut x, norm);
                 let len = x.iter().map(|v| v * v).sum::<f32>().sqrt();
