@@ -1,6 +1,6 @@
 """ferrovec's index against the strongest HNSW libraries, from Python, as a user choosing one
 would (issue 15): faiss-cpu (IndexHNSWFlat, IndexHNSWSQ8), hnswlib, usearch and ferrovec's
-wheel, one thread each, same data, same parameters (M = 16, ef_construction = 128, cosine),
+wheel (f32, f16 and i8 storage: `ferrovec`, `ferrovec-f16`, `ferrovec-i8`), one thread each, same data, same parameters (M = 16, ef_construction = 128, cosine),
 k = 10, ef_search swept.
 
     python bench/peers/index_peers.py [--data debian] [--data mixture] [--ef 16,32,...]
@@ -44,7 +44,9 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 M, EF_CONSTRUCTION, K = 16, 128, 10
-LIBS = ["faiss-hnsw-flat", "faiss-hnsw-sq8", "hnswlib", "usearch", "ferrovec"]
+# "ferrovec" stores f32 rows; "ferrovec-f16" and "ferrovec-i8" the storages of those names
+# (i8: the memory class of faiss HNSWSQ8).
+LIBS = ["faiss-hnsw-flat", "faiss-hnsw-sq8", "hnswlib", "usearch", "ferrovec", "ferrovec-f16", "ferrovec-i8"]
 DATA = pathlib.Path(os.environ.get("FERROVEC_DATA", pathlib.Path.home() / ".cache" / "ferrovec"))
 
 
@@ -141,10 +143,11 @@ class Lib:
 
             self.index = Index(ndim=dims, metric="ip", dtype="f32", connectivity=M,
                                expansion_add=EF_CONSTRUCTION, expansion_search=64)
-        elif name == "ferrovec":
+        elif name.startswith("ferrovec"):
             import ferrovec
 
-            self.index = ferrovec.Index(dims, "cosine", "f32",
+            storage = name.partition("-")[2] or "f32"
+            self.index = ferrovec.Index(dims, "cosine", storage,
                                         hnsw={"m": M, "ef_construction": EF_CONSTRUCTION, "ef_search": 64})
         else:
             raise SystemExit(f"unknown library {name}")
@@ -238,7 +241,7 @@ def run_one(lib_name, data_name, efs):
         "build_vps": len(base) / build_s, "rss_per_vec": grown / len(base),
         "file_per_vec": lib.file_bytes() / len(base), "points": points,
     }
-    if lib_name == "ferrovec":
+    if lib_name.startswith("ferrovec"):
         import ferrovec
 
         out["isa"] = str(ferrovec.active_isa())
@@ -284,22 +287,30 @@ def report(results, efs):
               + " | ".join(f"{libs[n]['rss_per_vec']:,.0f}" for n in names) + " |")
         print("| file (serialized index, B/vector) | "
               + " | ".join(f"{libs[n]['file_per_vec']:,.0f}" for n in names) + " |")
-        if "ferrovec" in libs:
+        ours_names = [n for n in names if n.startswith("ferrovec")]
+        peer_names = [n for n in names if not n.startswith("ferrovec")]
+        for mine in ours_names:
             print()
             for target in (0.95, 0.99):
-                ours = interpolate(libs["ferrovec"]["points"], target)
-                peers = {n: interpolate(libs[n]["points"], target) for n in names if n != "ferrovec"}
+                ours = interpolate(libs[mine]["points"], target)
+                peers = {n: interpolate(libs[n]["points"], target) for n in peer_names}
                 reached = {n: q for n, q in peers.items() if q is not None}
                 peer_txt = ", ".join(f"{n} {q:,.0f}" if q else f"{n} n/a" for n, q in peers.items())
                 if ours is None or not reached:
-                    print(f"recall {target}: ferrovec {'n/a' if ours is None else f'{ours:,.0f}'} QPS; "
+                    print(f"recall {target}: {mine} {'n/a' if ours is None else f'{ours:,.0f}'} QPS; "
                           f"peers: {peer_txt} (not reached within the ef sweep)")
                     continue
                 best = max(reached, key=reached.get)
-                print(f"recall {target}: ferrovec {ours:,.0f} QPS, best peer {best} {reached[best]:,.0f}: "
+                print(f"recall {target}: {mine} {ours:,.0f} QPS, best peer {best} {reached[best]:,.0f}: "
                       f"{ours / reached[best]:.2f}x (interpolated; {peer_txt})")
-            if "isa" in libs["ferrovec"]:
-                print(f"ferrovec kernels: {libs['ferrovec']['isa']}")
+            if "faiss-hnsw-sq8" in libs:
+                sq8 = libs["faiss-hnsw-sq8"]["rss_per_vec"]
+                print(f"memory: {mine} {libs[mine]['rss_per_vec']:,.0f} B/vector, faiss HNSWSQ8 {sq8:,.0f}: "
+                      f"{libs[mine]['rss_per_vec'] / sq8:.2f}x")
+        for mine in ours_names:
+            if "isa" in libs[mine]:
+                print(f"ferrovec kernels: {libs[mine]['isa']}")
+                break
 
 
 def main():
