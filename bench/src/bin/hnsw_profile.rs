@@ -122,7 +122,20 @@ fn measure(
         Some(path) => {
             let bytes =
                 std::fs::read(path).map_err(|e| BenchError::new(format!("reading {path}: {e}")))?;
-            Index::from_bytes(&bytes).map_err(fv)?
+            let index = Index::from_bytes(&bytes).map_err(fv)?;
+            // Recall is checked against this run's data set: a graph saved from another
+            // (say `--synthetic` without the same `--n-base`) would index rows it lacks.
+            if index.len() != data.n_base() || index.dims() != data.dims {
+                return Err(BenchError::new(format!(
+                    "{path} holds {} vectors of {} dims, the data set {} of {} \
+                     (pass the --n-base / data set it was saved with)",
+                    index.len(),
+                    index.dims(),
+                    data.n_base(),
+                    data.dims
+                )));
+            }
+            index
         }
         None => {
             let options = IndexOptions::new(data.dims, IndexMetric::Cosine)
