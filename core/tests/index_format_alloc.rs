@@ -8,6 +8,11 @@
 mod counting_alloc;
 use counting_alloc::peak_of;
 
+#[allow(dead_code)] // the field helpers this binary does not use
+#[path = "support/index_file.rs"]
+mod index_file;
+use index_file::{get_u32, reseal, set_u64};
+
 use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, OnDuplicate, Storage};
 
 /// Peak heap bytes allocated (beyond what was live before) while loading `bytes`.
@@ -16,25 +21,10 @@ fn peak_of_load(bytes: &[u8]) -> (usize, bool) {
     (peak, ok)
 }
 
-fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 fn bound(bytes: &[u8]) -> usize {
-    let kind = u32::from_le_bytes(bytes[20..24].try_into().unwrap());
+    let kind = get_u32(bytes, 20);
     let m = if kind == 1 {
-        u32::from_le_bytes(bytes[28..32].try_into().unwrap()) as usize
+        get_u32(bytes, 28) as usize
     } else {
         0
     };
@@ -113,9 +103,7 @@ fn loading_allocates_in_proportion_to_the_file() {
                 };
                 b[at] = next() as u8;
             }
-            let n = b.len() - 4;
-            let sum = crc32c(&b[..n]);
-            b[n..].copy_from_slice(&sum.to_le_bytes());
+            reseal(&mut b);
             let (peak, ok) = peak_of_load(&b);
             loaded += ok as usize;
             assert!(
@@ -139,10 +127,8 @@ fn hostile_counts_allocate_nothing_large() {
         (80, u64::MAX),
     ] {
         let mut b = file.clone();
-        b[at..at + 8].copy_from_slice(&value.to_le_bytes());
-        let n = b.len() - 4;
-        let sum = crc32c(&b[..n]);
-        b[n..].copy_from_slice(&sum.to_le_bytes());
+        set_u64(&mut b, at, value);
+        reseal(&mut b);
         let (peak, ok) = peak_of_load(&b);
         assert!(!ok);
         assert!(peak <= b.len() * 8, "offset {at} = {value}: peak {peak}");
