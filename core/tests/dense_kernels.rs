@@ -87,6 +87,20 @@ fn gemm_nt_i8_bad_shapes() {
 }
 
 #[test]
+fn gemm_nt_i8_scratch_is_reused() {
+    tables()
+        .into_iter()
+        .for_each(cases::gemm_nt_i8_scratch_is_reused);
+}
+
+#[test]
+fn quantize_rows_i8_same_bits() {
+    tables()
+        .into_iter()
+        .for_each(cases::quantize_rows_i8_same_bits);
+}
+
+#[test]
 fn quantize_i8_round_trips() {
     cases::quantize_i8_round_trips();
 }

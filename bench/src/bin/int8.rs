@@ -8,6 +8,8 @@
 //!     cargo run --release -p ferrovec-bench --bin int8
 //! ```
 //! Times are the best of several runs (thread CPU time); compare ratios within one run.
+//! With `FERROVEC_PROFILE_INT8=1` (and the model) it runs only the int8 forward pass on the
+//! active table for 8 s, for `perf record`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -15,8 +17,7 @@ use std::sync::Arc;
 use ferrovec_bench::CpuClock;
 use ferrovec_core::encoder::{BertModel, ModelBytes, WeightPrecision, Workspace};
 use ferrovec_core::kernels::{
-    i8_padded_len, quantize_rows_i8, quantize_weights_i8, GemmNt, GemmNtI8, Isa, Kernels,
-    QuantizedRows,
+    i8_padded_len, quantize_weights_i8, GemmNt, GemmNtI8, Isa, Kernels, QuantizedRows,
 };
 
 /// Best seconds per call of `f` over 5 runs of ~50 ms.
@@ -69,7 +70,8 @@ fn products(k: &Kernels) {
         quantize_weights_i8(&b, kk, &mut bq, ld, &mut bs, &mut bsum).unwrap();
         let (mut aq, mut as_, mut az) = (vec![0i8; m * ld], vec![0.0f32; m], vec![0i32; m]);
         let tq = best_time(|| {
-            quantize_rows_i8(&a, kk, &mut aq, ld, &mut as_, &mut az).unwrap();
+            k.quantize_rows_i8(&a, kk, &mut aq, ld, &mut as_, &mut az)
+                .unwrap();
             black_box(&aq);
         });
         let ti8 = best_time(|| {
@@ -116,6 +118,16 @@ fn model(dir: &std::path::Path) {
         .chain(std::iter::once(102))
         .collect();
     let mut out = vec![0.0f32; f32_model.dims()];
+    if std::env::var_os("FERROVEC_PROFILE_INT8").is_some() {
+        let int8 = f32_model.with_precision(WeightPrecision::Int8).unwrap();
+        let k = Kernels::active();
+        let mut ws = Workspace::new();
+        let t = std::time::Instant::now();
+        while t.elapsed().as_secs() < 8 {
+            int8.embed_ids(k, &[&ids], &mut out, &mut ws).unwrap();
+        }
+        std::process::exit(0);
+    }
     let mut times = Vec::new();
     for k in Kernels::variants().filter(|k| k.isa() != Isa::Scalar) {
         let mut ws = Workspace::new();
@@ -140,7 +152,9 @@ fn model(dir: &std::path::Path) {
 }
 
 fn main() {
-    for k in Kernels::variants().filter(|k| k.isa() != Isa::Scalar) {
+    for k in Kernels::variants()
+        .filter(|k| k.isa() != Isa::Scalar && std::env::var_os("FERROVEC_PROFILE_INT8").is_none())
+    {
         products(k);
     }
     if let Some(dir) = std::env::var_os("FERROVEC_MINILM_DIR") {

@@ -34,9 +34,7 @@ use alloc::vec::Vec;
 
 use super::config::{BertConfig, Pooling};
 use super::weights::{ModelBytes, WeightPrecision, Weights};
-use crate::kernels::{
-    i8_padded_len, quantize_rows_i8, EncoderKernels, GemmNt, GemmNtI8, GemmScratch, QuantizedRows,
-};
+use crate::kernels::{i8_padded_len, EncoderKernels, GemmNt, GemmNtI8, GemmScratch, QuantizedRows};
 use crate::{Error, Result};
 
 /// A BERT sentence encoder ready to run: its config, pooling and weights.
@@ -127,6 +125,7 @@ fn ensure<T: Copy + Default>(buf: &mut Vec<T>, len: usize, what: &str) -> Result
 /// Quantizes `x` (rows of `k`) into the workspace's int8 buffers (rows of
 /// `i8_padded_len(k)`, sized by `embed_ids`) and returns them.
 fn quantize<'w>(
+    kernels: &EncoderKernels,
     x: &[f32],
     k: usize,
     xq: &'w mut [i8],
@@ -136,7 +135,7 @@ fn quantize<'w>(
     let rows = x.len() / k;
     let ld = i8_padded_len(k);
     let (xq, scale, zero) = (&mut xq[..rows * ld], &mut scale[..rows], &mut zero[..rows]);
-    quantize_rows_i8(x, k, xq, ld, scale, zero)?;
+    kernels.quantize_rows_i8(x, k, xq, ld, scale, zero)?;
     Ok(QuantizedRows {
         values: xq,
         scale,
@@ -574,6 +573,7 @@ impl BertModel {
         // Q, K, V: one quantization of x, three products.
         {
             let xq = quantize(
+                kernels,
                 &ws.x[..th],
                 h,
                 &mut ws.xq,
@@ -589,7 +589,7 @@ impl BertModel {
                     bias: Some(bias),
                     ..GemmNtI8::new(total, h, kh, xq, weight.rows())
                 };
-                kernels.gemm_nt_i8(&op, dst, h)?;
+                kernels.gemm_nt_i8_in(&op, dst, h, &mut ws.gemm)?;
             }
         }
 
@@ -597,6 +597,7 @@ impl BertModel {
 
         // x = LayerNorm(x + ctx Woᵀ + bo).
         let cq = quantize(
+            kernels,
             &ws.ctx[..th],
             h,
             &mut ws.xq,
@@ -604,7 +605,7 @@ impl BertModel {
             &mut ws.xq_zero,
         )?;
         let x = &mut ws.x[..th];
-        kernels.gemm_nt_i8(
+        kernels.gemm_nt_i8_in(
             &GemmNtI8 {
                 bias: Some(w.attn_out_b),
                 accumulate: true,
@@ -612,13 +613,14 @@ impl BertModel {
             },
             x,
             h,
+            &mut ws.gemm,
         )?;
         kernels.layer_norm_rows_f32(x, w.attn_ln_g, w.attn_ln_b, cfg.layer_norm_eps)?;
 
         // Feed-forward: GELU fused into the first product, the second accumulates.
-        let xq = quantize(x, h, &mut ws.xq, &mut ws.xq_scale, &mut ws.xq_zero)?;
+        let xq = quantize(kernels, x, h, &mut ws.xq, &mut ws.xq_scale, &mut ws.xq_zero)?;
         let act = &mut ws.inter[..total * inter];
-        kernels.gemm_nt_i8(
+        kernels.gemm_nt_i8_in(
             &GemmNtI8 {
                 bias: Some(w.inter_b),
                 gelu: true,
@@ -626,9 +628,17 @@ impl BertModel {
             },
             act,
             inter,
+            &mut ws.gemm,
         )?;
-        let aq = quantize(act, inter, &mut ws.xq, &mut ws.xq_scale, &mut ws.xq_zero)?;
-        kernels.gemm_nt_i8(
+        let aq = quantize(
+            kernels,
+            act,
+            inter,
+            &mut ws.xq,
+            &mut ws.xq_scale,
+            &mut ws.xq_zero,
+        )?;
+        kernels.gemm_nt_i8_in(
             &GemmNtI8 {
                 bias: Some(w.out_b),
                 accumulate: true,
@@ -636,6 +646,7 @@ impl BertModel {
             },
             x,
             h,
+            &mut ws.gemm,
         )?;
         kernels.layer_norm_rows_f32(x, w.out_ln_g, w.out_ln_b, cfg.layer_norm_eps)
     }

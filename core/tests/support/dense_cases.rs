@@ -10,7 +10,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ferrovec_core::kernels::{
-    i8_padded_len, quantize_rows_i8, quantize_weights_i8, GemmNt, GemmNtI8, Kernels,
+    i8_padded_len, quantize_rows_i8, quantize_weights_i8, GemmNt, GemmNtI8, GemmScratch, Kernels,
 };
 use ferrovec_core::Error;
 
@@ -40,6 +40,8 @@ pub fn all(k: &Kernels) {
     gemm_nt_i8_matches_reference(k);
     gemm_nt_i8_extremes(k);
     gemm_nt_i8_bad_shapes(k);
+    gemm_nt_i8_scratch_is_reused(k);
+    quantize_rows_i8_same_bits(k);
     quantize_i8_round_trips();
 }
 
@@ -585,6 +587,8 @@ pub fn gemm_nt_i8_matches_reference(k: &Kernels) {
         (9, 13, 384),
         (17, 6, 1536),
         (24, 33, 384),
+        // More than one row block and a partial second panel in the VNNI kernel.
+        (140, 40, 1536),
     ];
     for (case, &(m, n, kk)) in SHAPES.iter().enumerate() {
         let wide = case % 2 == 1;
@@ -753,6 +757,109 @@ pub fn gemm_nt_i8_bad_shapes(k: &Kernels) {
 
 /// The quantizers: activations within half a step of the input (with 0 exact), weights
 /// within half a step and their sums, padding zeroed, zero and non-finite rows.
+/// `gemm_nt_i8_in` gives the bits of `gemm_nt_i8`, and a scratch that served a product
+/// serves it again (and a smaller one) without growing.
+pub fn gemm_nt_i8_scratch_is_reused(k: &Kernels) {
+    let mut rng = Rng(31);
+    let mut scratch = GemmScratch::new();
+    let mut held = None;
+    for &(m, n, kk) in &[(40, 70, 448), (40, 70, 448), (7, 33, 64)] {
+        let a = values_i8(&mut rng, m * kk);
+        let b = values_i8(&mut rng, n * kk);
+        let a_scale = values_f32(&mut rng, m, 0.1);
+        let a_zero: Vec<i32> = (0..m).map(|_| rng.below(255) as i32 - 127).collect();
+        let b_scale = values_f32(&mut rng, n, 0.01);
+        let b_sum: Vec<i32> = (0..n)
+            .map(|j| (0..kk).map(|p| b[j * kk + p] as i32).sum())
+            .collect();
+        let bias = values_f32(&mut rng, n, 1.0);
+        let op = GemmNtI8 {
+            bias: Some(&bias),
+            gelu: true,
+            ..GemmNtI8::new(
+                m,
+                n,
+                kk,
+                ferrovec_core::kernels::QuantizedRows {
+                    values: &a,
+                    scale: &a_scale,
+                    offset: &a_zero,
+                },
+                ferrovec_core::kernels::QuantizedRows {
+                    values: &b,
+                    scale: &b_scale,
+                    offset: &b_sum,
+                },
+            )
+        };
+        let mut want = vec![0.0f32; m * n];
+        k.gemm_nt_i8(&op, &mut want, n).unwrap();
+        let mut got = vec![f32::NAN; m * n];
+        k.gemm_nt_i8_in(&op, &mut got, n, &mut scratch).unwrap();
+        assert!(
+            want.iter()
+                .zip(&got)
+                .all(|(w, g)| w.to_bits() == g.to_bits()),
+            "{}: gemm_nt_i8_in differs from gemm_nt_i8 at {m}x{n}x{kk}",
+            k.variant()
+        );
+        match held {
+            None => held = Some(scratch.bytes()),
+            Some(bytes) => assert_eq!(
+                scratch.bytes(),
+                bytes,
+                "{}: the scratch grew for a product no larger than the first",
+                k.variant()
+            ),
+        }
+    }
+}
+
+/// A table's `quantize_rows_i8` writes the bits of the portable `quantize_rows_i8`, for
+/// widths below, at and past a vector's, rows of zeros, NaN, infinities and outliers; a bad
+/// shape is an error that writes nothing.
+pub fn quantize_rows_i8_same_bits(k: &Kernels) {
+    let mut rng = Rng(37);
+    for kk in [1usize, 7, 15, 16, 17, 33, 100, 384, 1536] {
+        let rows = 7;
+        let ld = i8_padded_len(kk);
+        let mut x = values_f32(&mut rng, rows * kk, 4.0);
+        x[kk..2 * kk].iter_mut().for_each(|v| *v = v.abs() + 0.25);
+        x[2 * kk..3 * kk].fill(0.0);
+        x[3 * kk + kk / 2] = f32::NAN;
+        x[4 * kk + kk / 3] = f32::INFINITY;
+        x[5 * kk + kk - 1] = -3.0e5;
+        x[6 * kk] = 1.0e-30;
+        type Quantize<'a> = &'a dyn Fn(&mut [i8], &mut [f32], &mut [i32]);
+        let run = |f: Quantize<'_>| {
+            let (mut q, mut scale, mut zero) =
+                (vec![55i8; rows * ld], vec![9.0f32; rows], vec![9i32; rows]);
+            f(&mut q, &mut scale, &mut zero);
+            (
+                q,
+                scale.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                zero,
+            )
+        };
+        let want = run(&|q, s, z| quantize_rows_i8(&x, kk, q, ld, s, z).unwrap());
+        let got = run(&|q, s, z| k.quantize_rows_i8(&x, kk, q, ld, s, z).unwrap());
+        assert!(
+            want == got,
+            "{}: quantize_rows_i8 bits differ at k = {kk}",
+            k.variant()
+        );
+    }
+    let x = [1.0f32; 10];
+    let (mut q, mut scale, mut zero) = (vec![3i8; 64], vec![2.0f32; 2], vec![5i32; 2]);
+    assert!(k
+        .quantize_rows_i8(&x, 4, &mut q, 64, &mut scale, &mut zero)
+        .is_err());
+    assert!(k
+        .quantize_rows_i8(&x, 5, &mut q, 32, &mut scale, &mut zero)
+        .is_err());
+    assert!(q.iter().all(|&v| v == 3) && scale == [2.0, 2.0] && zero == [5, 5]);
+}
+
 pub fn quantize_i8_round_trips() {
     let mut rng = Rng(29);
     let k = 100;

@@ -1030,7 +1030,8 @@ macro_rules! dense_kernels {
             softmax_rows_f32: $softmax:ident,
             layer_norm_rows_f32: $layer_norm:ident,
             gelu_f32: $gelu:ident,
-            gemm_nt_i8: $gemm_i8:ident $(,)?
+            gemm_nt_i8: $gemm_i8:ident,
+            quantize_rows_i8: $quant:ident $(,)?
         }
     ) => {
         use $crate::kernels::dense::{DenseKernels, GemmNt, GemmNtI8};
@@ -1045,6 +1046,7 @@ macro_rules! dense_kernels {
             layer_norm_rows_f32: $layer_norm,
             gelu_f32: $gelu,
             gemm_nt_i8: $gemm_i8,
+            quantize_rows_i8: $quant,
         };
 
         /// This instruction set's dense (encoder) kernels.
@@ -1052,7 +1054,7 @@ macro_rules! dense_kernels {
 
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$iattr])*
-            $gemm_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize)
+            $gemm_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize, _pack: &mut alloc::vec::Vec<f32>)
             => g_dense::gemm_nt_i8::<$d, $imr>(op, c, ldc, $gelu)
         );
 
@@ -1060,6 +1062,17 @@ macro_rules! dense_kernels {
             @fn $(#[$attr])*
             $gemm(op: &GemmNt<'_>, c: &mut [f32], ldc: usize, pack: &mut alloc::vec::Vec<f32>)
             => g_dense::gemm_nt::<$v, $mv, $nr>(op, c, ldc, pack, $gelu)
+        );
+        $crate::kernels::generic::dense_kernels!(
+            @fn $(#[$attr])*
+            $quant(
+                x: &[f32],
+                k: usize,
+                out: &mut [i8],
+                ld: usize,
+                scale: &mut [f32],
+                zero: &mut [i32],
+            ) => $crate::kernels::dense::quantize_rows_i8_unchecked(x, k, out, ld, scale, zero)
         );
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*

@@ -10,6 +10,7 @@ pub(crate) static DENSE: DenseKernels = DenseKernels {
     layer_norm_rows_f32: layer_norm_rows_f32_scalar,
     gelu_f32: gelu_f32_scalar,
     gemm_nt_i8: gemm_nt_i8_scalar,
+    quantize_rows_i8: crate::kernels::dense::quantize_rows_i8_unchecked,
 };
 
 /// `x/2 (1 + erf(x / sqrt 2))`.
@@ -109,7 +110,12 @@ impl I8Dot for I32Sum {
 ///
 /// # Safety
 /// Shapes checked by `Kernels::gemm_nt_i8`.
-pub(crate) unsafe fn gemm_nt_i8_scalar(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize) {
+pub(crate) unsafe fn gemm_nt_i8_scalar(
+    op: &GemmNtI8<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    _pack: &mut alloc::vec::Vec<f32>,
+) {
     // SAFETY: the caller checked the shapes; plain integers need no CPU feature.
     unsafe { crate::kernels::generic::dense::gemm_nt_i8::<I32Sum, 4>(op, c, ldc, gelu_f32_scalar) }
 }

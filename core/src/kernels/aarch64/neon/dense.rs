@@ -204,5 +204,6 @@ crate::kernels::generic::dense_kernels! {
         layer_norm_rows_f32: layer_norm_rows_f32_neon,
         gelu_f32: gelu_f32_neon,
         gemm_nt_i8: gemm_nt_i8_neon,
+        quantize_rows_i8: quantize_rows_i8_neon,
     }
 }

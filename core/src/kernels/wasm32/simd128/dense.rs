@@ -182,5 +182,6 @@ crate::kernels::generic::dense_kernels! {
         layer_norm_rows_f32: layer_norm_rows_f32_simd128,
         gelu_f32: gelu_f32_simd128,
         gemm_nt_i8: gemm_nt_i8_simd128,
+        quantize_rows_i8: quantize_rows_i8_simd128,
     }
 }

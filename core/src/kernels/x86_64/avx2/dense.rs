@@ -246,5 +246,6 @@ crate::kernels::generic::dense_kernels! {
         layer_norm_rows_f32: layer_norm_rows_f32_avx2,
         gelu_f32: gelu_f32_avx2,
         gemm_nt_i8: gemm_nt_i8_avx2,
+        quantize_rows_i8: quantize_rows_i8_avx2,
     }
 }

@@ -237,55 +237,10 @@ impl I8Dot for I32x16 {
     }
 }
 
-/// 16 i32 sums for the int8 GEMM with VNNI: `vpdpbusd` multiplies unsigned by signed bytes
-/// and sums groups of 4 into i32 lanes in one instruction, so `a` is biased by 128 (`a ^
-/// 0x80`) and the epilogue subtracts `128 * b_sum[j]` (`A_OFFSET`), exactly in wrapping
-/// i32.
-#[derive(Clone, Copy)]
-#[repr(transparent)]
-pub(crate) struct I32x16Vnni(__m512i);
-
-impl I8Dot for I32x16Vnni {
-    const STEP: usize = 64;
-    const A_OFFSET: i32 = 128;
-    type Data = __m512i;
-
-    #[inline(always)]
-    unsafe fn zero() -> Self {
-        // SAFETY: the caller vouches for AVX-512F (trait contract).
-        I32x16Vnni(unsafe { _mm512_setzero_si512() })
-    }
-    #[inline(always)]
-    unsafe fn load_a(p: *const i8) -> __m512i {
-        // SAFETY: the caller vouches for AVX-512F and 64 readable bytes at `p`.
-        unsafe { _mm512_xor_si512(_mm512_loadu_si512(p.cast()), _mm512_set1_epi8(-128)) }
-    }
-    #[inline(always)]
-    unsafe fn load_b(p: *const i8) -> __m512i {
-        // SAFETY: as in `load_a`.
-        unsafe { _mm512_loadu_si512(p.cast()) }
-    }
-    #[inline(always)]
-    unsafe fn madd(self, a: __m512i, b: __m512i) -> Self {
-        // SAFETY: register arithmetic; the caller vouches for AVX-512 VNNI.
-        I32x16Vnni(unsafe { _mm512_dpbusd_epi32(self.0, a, b) })
-    }
-    #[inline(always)]
-    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
-        // SAFETY: the caller vouches for AVX-512F.
-        unsafe { reduce4_epi32(v.map(|x| x.0)) }
-    }
-}
-
-crate::kernels::generic::dense_kernels!(
-    @fn #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
-    gemm_nt_i8_avx512vnni(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize)
-    => g_dense::gemm_nt_i8::<I32x16Vnni, 4>(op, c, ldc, gelu_f32_avx512)
-);
-
-/// The dense kernels of the AVX-512 tables with VNNI: the int8 GEMM by `vpdpbusd`.
+/// The dense kernels of the AVX-512 tables with VNNI: the int8 GEMM by `vpdpbusd`
+/// (`dense_vnni.rs`).
 pub(crate) static DENSE_VNNI: DenseKernels = DenseKernels {
-    gemm_nt_i8: gemm_nt_i8_avx512vnni,
+    gemm_nt_i8: super::dense_vnni::gemm_nt_i8_avx512vnni,
     ..DENSE_FNS
 };
 
@@ -300,5 +255,6 @@ crate::kernels::generic::dense_kernels! {
         layer_norm_rows_f32: layer_norm_rows_f32_avx512,
         gelu_f32: gelu_f32_avx512,
         gemm_nt_i8: gemm_nt_i8_avx512,
+        quantize_rows_i8: quantize_rows_i8_avx512,
     }
 }
