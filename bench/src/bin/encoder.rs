@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use ferrovec_bench::peak::peak_gflops;
 use ferrovec_core::encoder::tokenizer::{WordPieceOptions, WordPieceTokenizer};
-use ferrovec_core::encoder::{BertModel, ModelBytes, Workspace};
+use ferrovec_core::encoder::{BertModel, ModelBytes, WeightPrecision, Workspace};
 use ferrovec_core::kernels::{Isa, Kernels};
 
 type Error = Box<dyn std::error::Error>;
@@ -215,10 +215,51 @@ mod candle_peer {
     }
 }
 
-/// The slot for ferrovec's int8 weights (issue 13, another helper): `None` until the
-/// encoder has an int8 API; then its ms at 128 tokens and its embeddings of `seqs`.
-fn ferrovec_int8(_seqs: &[&[u32]]) -> Option<(f64, Vec<f32>)> {
-    None
+/// ferrovec's int8 encoder (`WeightPrecision::Int8`, quantized from the f32 checkpoint at
+/// load) on one table: its times and the cosine of its embeddings to the f32 ones.
+struct Int8Result {
+    variant: &'static str,
+    ms128: f64,
+    ms16: f64,
+    batch_ms: f64,
+    cos_mean: f64,
+    cos_min: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ferrovec_int8(
+    int8: &BertModel,
+    k: &Kernels,
+    seqs: [&[&[u32]]; 3],
+    f32_emb: [&[f32]; 3],
+    budget: Duration,
+    runs: usize,
+) -> Result<Int8Result, Error> {
+    let dims = int8.dims();
+    let mut ws = Workspace::new();
+    let mut ms = [0.0f64; 3];
+    let mut cos = Vec::new();
+    for ((seq, reference), ms) in seqs.iter().zip(f32_emb).zip(&mut ms) {
+        let mut out = vec![0.0f32; seq.len() * dims];
+        *ms = best_time(
+            || int8.embed_ids(k, seq, &mut out, &mut ws).unwrap(),
+            budget,
+            runs,
+        ) * 1e3;
+        cos.extend(
+            out.chunks_exact(dims)
+                .zip(reference.chunks_exact(dims))
+                .map(|(a, b)| cosine(a, b)),
+        );
+    }
+    Ok(Int8Result {
+        variant: k.variant(),
+        ms128: ms[0],
+        ms16: ms[1],
+        batch_ms: ms[2],
+        cos_mean: cos.iter().sum::<f64>() / cos.len() as f64,
+        cos_min: cos.iter().copied().fold(f64::INFINITY, f64::min),
+    })
 }
 
 fn main() -> Result<(), Error> {
@@ -429,14 +470,37 @@ fn main() -> Result<(), Error> {
         String::from("null")
     };
 
-    // ferrovec int8: the slot for the int8 helper's API.
-    let int8_json = match ferrovec_int8(&[&inp.seq128]) {
-        Some((ms, _)) => format!("{{\"ms128\":{ms}}}"),
-        None => {
-            println!("# ferrovec int8: skipped, the encoder has no int8 API yet (slot: ferrovec_int8 in bench/src/bin/encoder.rs)");
-            "null".to_string()
-        }
-    };
+    // ferrovec int8 on the best table of this CPU (the f32 tables above share their dense
+    // kernels across AVX-512 sub-variants; the int8 product does not: VNNI has its own).
+    let int8_model = BertModel::from_files(
+        bytes.clone(),
+        &config_json,
+        Some(&pooling_json),
+        Some(&sbert_json),
+    )?
+    .with_precision(WeightPrecision::Int8)?;
+    let int8 = ferrovec_int8(
+        &int8_model,
+        Kernels::active(),
+        [&[&inp.seq128], &[&inp.seq16], &batch],
+        [&emb128, &emb16, &emb_batch],
+        budget,
+        runs,
+    )?;
+    println!(
+        "ferrovec int8 ({}): {:.3} ms at 128 tokens, {:.3} ms at 16, batch {:.2} ms; cosine vs ferrovec f32: mean {:.5}, min {:.5} ({} sequences)",
+        int8.variant,
+        int8.ms128,
+        int8.ms16,
+        int8.batch_ms,
+        int8.cos_mean,
+        int8.cos_min,
+        2 + batch.len()
+    );
+    let int8_json = format!(
+        "{{\"variant\":\"{}\",\"ms128\":{},\"ms16\":{},\"batch_ms\":{},\"cos_mean\":{},\"cos_min\":{}}}",
+        int8.variant, int8.ms128, int8.ms16, int8.batch_ms, int8.cos_mean, int8.cos_min
+    );
 
     if let Some(path) = json_path {
         let mut j = String::from("{\n");
