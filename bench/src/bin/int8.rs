@@ -8,8 +8,8 @@
 //!     cargo run --release -p ferrovec-bench --bin int8
 //! ```
 //! Times are the best of several runs (thread CPU time); compare ratios within one run.
-//! With `FERROVEC_PROFILE_INT8=1` (and the model) it runs only the int8 forward pass on the
-//! active table for 8 s, for `perf record`.
+//! With `FERROVEC_PROFILE=int8` (or `f32`, and the model) it runs only that forward pass on
+//! the active table for 8 s, for `perf record`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -118,8 +118,12 @@ fn model(dir: &std::path::Path) {
         .chain(std::iter::once(102))
         .collect();
     let mut out = vec![0.0f32; f32_model.dims()];
-    if std::env::var_os("FERROVEC_PROFILE_INT8").is_some() {
-        let int8 = f32_model.with_precision(WeightPrecision::Int8).unwrap();
+    if let Some(which) = std::env::var_os("FERROVEC_PROFILE") {
+        let int8 = if which == "f32" {
+            f32_model
+        } else {
+            f32_model.with_precision(WeightPrecision::Int8).unwrap()
+        };
         let k = Kernels::active();
         let mut ws = Workspace::new();
         let t = std::time::Instant::now();
@@ -153,7 +157,7 @@ fn model(dir: &std::path::Path) {
 
 fn main() {
     for k in Kernels::variants()
-        .filter(|k| k.isa() != Isa::Scalar && std::env::var_os("FERROVEC_PROFILE_INT8").is_none())
+        .filter(|k| k.isa() != Isa::Scalar && std::env::var_os("FERROVEC_PROFILE").is_none())
     {
         products(k);
     }
