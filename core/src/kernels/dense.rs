@@ -540,7 +540,8 @@ pub(crate) struct DenseKernels {
     pub layer_norm_rows_f32: LayerNormRowsFn,
     pub gelu_f32: GeluFn,
     pub gemm_nt_i8: GemmNtI8Fn,
-    pub quantize_rows_i8: QuantizeRowsI8Fn,
+    /// `None`: the portable [`quantize_rows_i8`] (the same bits).
+    pub quantize_rows_i8: Option<QuantizeRowsI8Fn>,
 }
 
 impl DenseKernels {
@@ -617,9 +618,12 @@ impl DenseKernels {
         scale: &mut [f32],
         zero: &mut [i32],
     ) -> Result<()> {
+        let Some(quantize) = self.quantize_rows_i8 else {
+            return quantize_rows_i8(x, k, out, ld, scale, zero);
+        };
         check_quantize(x.len(), k, out.len(), ld, scale.len(), zero.len())?;
         // SAFETY: shapes checked above; `self` belongs to a table this CPU supports.
-        unsafe { (self.quantize_rows_i8)(x, k, out, ld, scale, zero) };
+        unsafe { quantize(x, k, out, ld, scale, zero) };
         Ok(())
     }
 

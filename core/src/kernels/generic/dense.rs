@@ -1031,7 +1031,7 @@ macro_rules! dense_kernels {
             layer_norm_rows_f32: $layer_norm:ident,
             gelu_f32: $gelu:ident,
             gemm_nt_i8: $gemm_i8:ident,
-            quantize_rows_i8: $quant:ident $(,)?
+            $(quantize_rows_i8: $quant:ident,)?
         }
     ) => {
         use $crate::kernels::dense::{DenseKernels, GemmNt, GemmNtI8};
@@ -1046,7 +1046,7 @@ macro_rules! dense_kernels {
             layer_norm_rows_f32: $layer_norm,
             gelu_f32: $gelu,
             gemm_nt_i8: $gemm_i8,
-            quantize_rows_i8: $quant,
+            quantize_rows_i8: $crate::kernels::generic::dense_kernels!(@quant $($quant)?),
         };
 
         /// This instruction set's dense (encoder) kernels.
@@ -1063,17 +1063,7 @@ macro_rules! dense_kernels {
             $gemm(op: &GemmNt<'_>, c: &mut [f32], ldc: usize, pack: &mut alloc::vec::Vec<f32>)
             => g_dense::gemm_nt::<$v, $mv, $nr>(op, c, ldc, pack, $gelu)
         );
-        $crate::kernels::generic::dense_kernels!(
-            @fn $(#[$attr])*
-            $quant(
-                x: &[f32],
-                k: usize,
-                out: &mut [i8],
-                ld: usize,
-                scale: &mut [f32],
-                zero: &mut [i32],
-            ) => $crate::kernels::dense::quantize_rows_i8_unchecked(x, k, out, ld, scale, zero)
-        );
+        $crate::kernels::generic::dense_kernels!(@quant_fn [$(#[$attr])*] $($quant)?);
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$attr])*
             $softmax(x: &mut [f32], width: usize)
@@ -1088,6 +1078,23 @@ macro_rules! dense_kernels {
             @fn $(#[$attr])*
             $gelu(x: &mut [f32])
             => g_dense::gelu_slice::<$v>(x)
+        );
+    };
+    // A table without its own quantizer uses the portable one (`quantize_rows_i8`).
+    (@quant) => { None };
+    (@quant $quant:ident) => { Some($quant) };
+    (@quant_fn [$($attr:tt)*]) => {};
+    (@quant_fn [$($attr:tt)*] $quant:ident) => {
+        $crate::kernels::generic::dense_kernels!(
+            @fn $($attr)*
+            $quant(
+                x: &[f32],
+                k: usize,
+                out: &mut [i8],
+                ld: usize,
+                scale: &mut [f32],
+                zero: &mut [i32],
+            ) => $crate::kernels::dense::quantize_rows_i8_unchecked(x, k, out, ld, scale, zero)
         );
     };
     (

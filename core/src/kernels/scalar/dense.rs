@@ -10,7 +10,8 @@ pub(crate) static DENSE: DenseKernels = DenseKernels {
     layer_norm_rows_f32: layer_norm_rows_f32_scalar,
     gelu_f32: gelu_f32_scalar,
     gemm_nt_i8: gemm_nt_i8_scalar,
-    quantize_rows_i8: crate::kernels::dense::quantize_rows_i8_unchecked,
+    // The portable `quantize_rows_i8` is this table's.
+    quantize_rows_i8: None,
 };
 
 /// `x/2 (1 + erf(x / sqrt 2))`.

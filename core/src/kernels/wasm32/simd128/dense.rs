@@ -171,6 +171,9 @@ impl I8Dot for I32x4 {
     }
 }
 
+// No quantizer of its own: the whole module is built with simd128, so the portable
+// `quantize_rows_i8` is this table's already, and the index modules (which link the tables but
+// not the encoder) do not carry a copy.
 crate::kernels::generic::dense_kernels! {
     vector: F32x4,
     tile: (2, 4),
@@ -182,6 +185,5 @@ crate::kernels::generic::dense_kernels! {
         layer_norm_rows_f32: layer_norm_rows_f32_simd128,
         gelu_f32: gelu_f32_simd128,
         gemm_nt_i8: gemm_nt_i8_simd128,
-        quantize_rows_i8: quantize_rows_i8_simd128,
     }
 }

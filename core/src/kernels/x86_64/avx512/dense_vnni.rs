@@ -25,7 +25,7 @@ use super::dense::gelu_f32_avx512;
 use crate::kernels::dense::GemmNtI8;
 
 /// Rows of `A` per register tile.
-const MR: usize = 6;
+const MR: usize = 8;
 /// Columns per register tile and per packed panel: two 16-lane registers.
 const NR: usize = 32;
 /// About this many bytes of `A` per row block, so a block stays in L2 while every panel
