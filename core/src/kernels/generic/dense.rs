@@ -892,6 +892,25 @@ pub(crate) trait I8Dot: Copy {
     unsafe fn madd(self, a: Self::Data, b: Self::Data) -> Self;
     /// The sums of four registers' lanes (wrapping).
     unsafe fn reduce4(v: [Self; 4]) -> [i32; 4];
+
+    /// The whole product on this instruction set: [`gemm_nt_i8`] with an `MR x 4` tile of
+    /// dot products, unless the instruction set has a better loop of its own (AVX2's packed
+    /// outer product). `pack` is the caller's scratch.
+    ///
+    /// # Safety
+    /// As [`gemm_nt_i8`].
+    #[inline(always)]
+    unsafe fn gemm<const MR: usize>(
+        op: &GemmNtI8<'_>,
+        c: &mut [f32],
+        ldc: usize,
+        pack: &mut Vec<f32>,
+        gelu_fn: GeluSliceFn,
+    ) {
+        let _ = pack;
+        // SAFETY: the caller's contract is `gemm_nt_i8`'s.
+        unsafe { gemm_nt_i8::<Self, MR>(op, c, ldc, gelu_fn) }
+    }
 }
 
 /// `C = [C +] act(sa sb (A - za) Bᵀ + bias)` of quantized rows (`Kernels::gemm_nt_i8`), with
@@ -1054,8 +1073,8 @@ macro_rules! dense_kernels {
 
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$iattr])*
-            $gemm_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize, _pack: &mut alloc::vec::Vec<f32>)
-            => g_dense::gemm_nt_i8::<$d, $imr>(op, c, ldc, $gelu)
+            $gemm_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize, pack: &mut alloc::vec::Vec<f32>)
+            => <$d as g_dense::I8Dot>::gemm::<$imr>(op, c, ldc, pack, $gelu)
         );
 
         $crate::kernels::generic::dense_kernels!(

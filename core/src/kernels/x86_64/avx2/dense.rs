@@ -221,6 +221,17 @@ impl I8Dot for I32x8 {
         }
     }
     #[inline(always)]
+    unsafe fn gemm<const MR: usize>(
+        op: &GemmNtI8<'_>,
+        c: &mut [f32],
+        ldc: usize,
+        pack: &mut alloc::vec::Vec<f32>,
+        gelu_fn: crate::kernels::generic::dense::GeluSliceFn,
+    ) {
+        // SAFETY: the caller's contract (AVX2, checked shapes) is the packed kernel's.
+        unsafe { super::dense_i8::gemm_nt_i8_packed(op, c, ldc, pack, gelu_fn) }
+    }
+    #[inline(always)]
     unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
         // SAFETY: register arithmetic; the caller vouches for AVX2.
         unsafe {
