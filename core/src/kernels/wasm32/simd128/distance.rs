@@ -443,35 +443,43 @@ pub(crate) fn scan_f32_simd128(metric: Metric, query: &[f32], rows: &[f32], out:
     let interpreted = engine_hint() == EngineHint::Interpreter;
     match metric {
         Metric::Dot if interpreted => scan_f32_with::<DotScan>(query, rows, out, ()),
-        Metric::Dot => scan_rows_with::<DotScan, 4, 2, 4>(query, rows, out, ()),
+        Metric::Dot => scan_rows_with::<DotScan, 2, 4>(query, rows, out, ()),
         Metric::L2sq if interpreted => scan_f32_with::<L2sqScan>(query, rows, out, ()),
-        Metric::L2sq => scan_rows_with::<L2sqScan, 4, 2, 4>(query, rows, out, ()),
+        Metric::L2sq => scan_rows_with::<L2sqScan, 2, 4>(query, rows, out, ()),
         Metric::Cosine => {
             let aa = dot_f32_simd128(query, query);
             match interpreted {
                 true => scan_f32_with::<CosineScan>(query, rows, out, aa),
-                false => scan_rows_with::<CosineScan, 2, 1, 4>(query, rows, out, aa),
+                false => scan_rows_with::<CosineScan, 2, 4>(query, rows, out, aa),
             }
         }
     }
 }
 
-/// The scan for a compiling engine: `R` rows at a time, walking the query 8 elements per
-/// step (one `v128.load` per query chunk, shared by the `R` rows), with every row's two
-/// partial-sum vectors in locals, which a JIT keeps in registers (`R` = 4 for dot and
-/// squared L2: 8 accumulators; 2 for cosine: 8 as well). The `2 R` independent add chains
-/// hide the add latency that a single row's two chains expose. Each row's last 1..=7
-/// elements, and the rows after the last whole group, go through [`fold_f32`].
+/// The scan for a compiling engine: `R` rows at a time (2 for every metric), walking the
+/// query 8 elements per step (one `v128.load` per query chunk, shared by the `R` rows), with
+/// every row's two partial-sum vectors in locals, which a JIT keeps in registers. The rows
+/// come from `STREAMS` streams `per` rows apart, each read front to back: row `i` of streams
+/// 0 and 1, then row `i` of streams 2 and 3, and so on. Each row's last 1..=7 elements, and
+/// the rows after the last whole group, go through [`fold_f32`].
 ///
-/// The `R` rows of a group are `per` rows apart (`R` streams through the rows, each read
-/// front to back), not `R` neighbours: in V8 the neighbour form ran 5-6x slower (20,000 x
-/// 384: dot 7.7-8.9 ms against 1.2-1.3 ms). `UNROLL` steps of 8 elements go per loop
-/// iteration: 2 ran as fast as 4 in V8 and keeps the module 1 KB smaller.
-/// Measured in Node 20 (`bindings/js/bench/scan.mjs`, `UNROLL` = 4), R = 4 for dot and
-/// squared L2 and R = 2 for cosine were fastest; R = 1 was 10-30% slower, cosine with R = 3
-/// or 4 no faster.
+/// What V8 (x64) needs, measured in Node 20 on hand-written loops and on this one (20,000 x
+/// 384 and, compute-bound, 1,000 x 384; `bindings/js/bench/scan.mjs`):
+///
+/// * One step per loop iteration, addresses as exposed integers bumped by 32 and loads with
+///   immediate offsets. V8 schedules a basic block's loads first, so unrolled steps (or 4
+///   rows at a time) keep more loaded vectors live than x64's 16 vector registers hold and
+///   spill the accumulators every iteration: cosine with 2 rows and 2 steps per iteration
+///   took 1.3-1.4 ms, with 1 step 0.95. (LLVM and V8 may still unroll the loop; their copies
+///   are separated by the exit test, which keeps the loads in their own step.)
+/// * 2 rows at a time beat 4 in V8 for every metric (dot 27 against 37-44 ns per row, squared
+///   L2 31 against 39-44, hand-written loops), and 4 streams beat 2 (cosine 36 against 45 ns
+///   per row at 20,000 rows, the same at 1,000): more rows in flight for the hardware
+///   prefetcher, with no more registers. Neighbouring rows instead of streams ran 5-6x slower.
+/// * Cosine finishes its rows a pair at a time, in batches ([`ScanMetric::PAIRS`],
+///   [`finish_pairs`]).
 #[inline(never)]
-fn scan_rows_with<M: ScanMetric, const R: usize, const UNROLL: usize, const STREAMS: usize>(
+fn scan_rows_with<M: ScanMetric, const R: usize, const STREAMS: usize>(
     query: &[f32],
     rows: &[f32],
     out: &mut [f32],
@@ -488,8 +496,6 @@ fn scan_rows_with<M: ScanMetric, const R: usize, const UNROLL: usize, const STRE
     let seg = per * dims;
     let steps = dims / 8;
     let done = steps * 8;
-    let iters = steps / UNROLL;
-    let wide = iters * UNROLL;
     // Pairs of rows whose distances are pending: their reduced sums and the first row's
     // index (the second is `per` rows later).
     let mut pending = [(f32x4_splat(0.0), 0); FINISH_BATCH];
@@ -508,40 +514,21 @@ fn scan_rows_with<M: ScanMetric, const R: usize, const UNROLL: usize, const STRE
                     .expose_provenance()
             });
             let mut qa = query.as_ptr().expose_provenance();
-            for _ in 0..iters {
-                for k in 0..UNROLL {
-                    // SAFETY: iteration `j` reads elements `8 (UNROLL j + k) .. + 8` of the
-                    // query and of each row, below `8 wide <= dims`.
-                    unsafe {
-                        let pq = with_exposed_provenance::<u8>(qa);
-                        let q0 = v128_load(pq.add(32 * k).cast());
-                        let q1 = v128_load(pq.add(32 * k + 16).cast());
-                        for (acc, &a) in acc.iter_mut().zip(&at) {
-                            let p = with_exposed_provenance::<u8>(a);
-                            M::step(&mut acc[0], q0, v128_load(p.add(32 * k).cast()));
-                            M::step(&mut acc[1], q1, v128_load(p.add(32 * k + 16).cast()));
-                        }
-                    }
-                }
-                qa = qa.wrapping_add(32 * UNROLL);
-                for a in &mut at {
-                    *a = a.wrapping_add(32 * UNROLL);
-                }
-            }
-            for step in wide..steps {
-                let off = 8 * step;
-                // SAFETY: `step < steps`, so elements `off .. off + 8 <= dims` of the query and
-                // of each row are in bounds.
+            for _ in 0..steps {
+                // SAFETY: step `j` reads elements `8 j .. 8 j + 8 <= done <= dims` of the query
+                // and of each row.
                 unsafe {
-                    let (q0, q1) = (
-                        load4(query.as_ptr().add(off)),
-                        load4(query.as_ptr().add(off + 4)),
-                    );
-                    for (r, acc) in acc.iter_mut().enumerate() {
-                        let p = rows.as_ptr().add((group * R + r) * seg + i * dims + off);
-                        M::step(&mut acc[0], q0, load4(p));
-                        M::step(&mut acc[1], q1, load4(p.add(4)));
+                    let pq = with_exposed_provenance::<u8>(qa);
+                    let (q0, q1) = (v128_load(pq.cast()), v128_load(pq.add(16).cast()));
+                    for (acc, &a) in acc.iter_mut().zip(&at) {
+                        let p = with_exposed_provenance::<u8>(a);
+                        M::step(&mut acc[0], q0, v128_load(p.cast()));
+                        M::step(&mut acc[1], q1, v128_load(p.add(16).cast()));
                     }
+                }
+                qa = qa.wrapping_add(32);
+                for a in &mut at {
+                    *a = a.wrapping_add(32);
                 }
             }
             if M::PAIRS && done == dims && R % 2 == 0 {
@@ -588,9 +575,11 @@ fn scan_rows_with<M: ScanMetric, const R: usize, const UNROLL: usize, const STRE
 const FINISH_BATCH: usize = 16;
 
 /// The distances of the `pending` pairs of rows (reduced sums, first row's index; the second
-/// row is `per` rows later), written to `out`. A batch of independent square roots and
-/// divisions (cosine) overlaps in the CPU, where one per pair of rows right after its loop
-/// stalled it: in V8 the finish per pair took 16% of the cosine scan, batched 5%.
+/// row is `per` rows later), written to `out`. The square roots and divisions of a batch
+/// are independent and overlap in the CPU, where the one chain right after each row's loop
+/// stalled it. In V8 (cosine, 20,000 x 384, one run): 0.91 ms finishing each row after its
+/// loop, 0.88 finishing each pair on an `f64x2`, 0.80-0.82 in batches, 0.75 with no finish
+/// at all.
 #[inline(never)]
 fn finish_pairs<M: ScanMetric>(
     pending: &[(v128, usize)],
