@@ -41,7 +41,7 @@ const DIMS: [usize; 30] = [
 ];
 
 /// Fewer rows than a group of 2 or 4, whole groups, and groups with every remainder; 70
-/// rows also fill the compiler shape's batch of pending cosine pairs (16) twice and leave 2.
+/// rows also fill the compiler shape's batch of pending cosine pairs (8) four times and leave 2.
 const ROWS: [usize; 15] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 17, 70];
 
 const METRICS: [Metric; 3] = [Metric::Dot, Metric::Cosine, Metric::L2sq];
