@@ -443,35 +443,43 @@ pub(crate) fn scan_f32_simd128(metric: Metric, query: &[f32], rows: &[f32], out:
     let interpreted = engine_hint() == EngineHint::Interpreter;
     match metric {
         Metric::Dot if interpreted => scan_f32_with::<DotScan>(query, rows, out, ()),
-        Metric::Dot => scan_rows_with::<DotScan, 4, 2>(query, rows, out, ()),
+        Metric::Dot => scan_rows_with::<DotScan, 2, 4>(query, rows, out, ()),
         Metric::L2sq if interpreted => scan_f32_with::<L2sqScan>(query, rows, out, ()),
-        Metric::L2sq => scan_rows_with::<L2sqScan, 4, 2>(query, rows, out, ()),
+        Metric::L2sq => scan_rows_with::<L2sqScan, 2, 4>(query, rows, out, ()),
         Metric::Cosine => {
             let aa = dot_f32_simd128(query, query);
             match interpreted {
                 true => scan_f32_with::<CosineScan>(query, rows, out, aa),
-                false => scan_rows_with::<CosineScan, 2, 2>(query, rows, out, aa),
+                false => scan_rows_with::<CosineScan, 2, 4>(query, rows, out, aa),
             }
         }
     }
 }
 
-/// The scan for a compiling engine: `R` rows at a time, walking the query 8 elements per
-/// step (one `v128.load` per query chunk, shared by the `R` rows), with every row's two
-/// partial-sum vectors in locals, which a JIT keeps in registers (`R` = 4 for dot and
-/// squared L2: 8 accumulators; 2 for cosine: 8 as well). The `2 R` independent add chains
-/// hide the add latency that a single row's two chains expose. Each row's last 1..=7
-/// elements, and the rows after the last whole group, go through [`fold_f32`].
+/// The scan for a compiling engine: `R` rows at a time (2 for every metric), walking the
+/// query 8 elements per step (one `v128.load` per query chunk, shared by the `R` rows), with
+/// every row's two partial-sum vectors in locals, which a JIT keeps in registers. The rows
+/// come from `STREAMS` streams `per` rows apart, each read front to back: row `i` of streams
+/// 0 and 1, then row `i` of streams 2 and 3, and so on. Each row's last 1..=7 elements, and
+/// the rows after the last whole group, go through [`fold_f32`].
 ///
-/// The `R` rows of a group are `per` rows apart (`R` streams through the rows, each read
-/// front to back), not `R` neighbours: in V8 the neighbour form ran 5-6x slower (20,000 x
-/// 384: dot 7.7-8.9 ms against 1.2-1.3 ms). `UNROLL` steps of 8 elements go per loop
-/// iteration: 2 ran as fast as 4 in V8 and keeps the module 1 KB smaller.
-/// Measured in Node 20 (`bindings/js/bench/scan.mjs`, `UNROLL` = 4), R = 4 for dot and
-/// squared L2 and R = 2 for cosine were fastest; R = 1 was 10-30% slower, cosine with R = 3
-/// or 4 no faster.
+/// What V8 (x64) needs, measured in Node 20 on hand-written loops and on this one (20,000 x
+/// 384 and, compute-bound, 1,000 x 384; `bindings/js/bench/scan.mjs`):
+///
+/// * One step per loop iteration, addresses as exposed integers bumped by 32 and loads with
+///   immediate offsets. V8 schedules a basic block's loads first, so unrolled steps (or 4
+///   rows at a time) keep more loaded vectors live than x64's 16 vector registers hold and
+///   spill the accumulators every iteration: cosine with 2 rows and 2 steps per iteration
+///   took 1.3-1.4 ms, with 1 step 0.95. (LLVM and V8 may still unroll the loop; their copies
+///   are separated by the exit test, which keeps the loads in their own step.)
+/// * 2 rows at a time beat 4 in V8 for every metric (dot 27 against 37-44 ns per row, squared
+///   L2 31 against 39-44, hand-written loops), and 4 streams beat 2 (cosine 36 against 45 ns
+///   per row at 20,000 rows, the same at 1,000): more rows in flight for the hardware
+///   prefetcher, with no more registers. Neighbouring rows instead of streams ran 5-6x slower.
+/// * Cosine finishes its rows a pair at a time, in batches ([`ScanMetric::PAIRS`],
+///   [`finish_pairs`]).
 #[inline(never)]
-fn scan_rows_with<M: ScanMetric, const R: usize, const UNROLL: usize>(
+fn scan_rows_with<M: ScanMetric, const R: usize, const STREAMS: usize>(
     query: &[f32],
     rows: &[f32],
     out: &mut [f32],
@@ -482,52 +490,108 @@ fn scan_rows_with<M: ScanMetric, const R: usize, const UNROLL: usize>(
         return;
     }
     let n_rows = out.len().min(rows.len() / dims);
-    // R streams of `per` consecutive rows each; the `tail` rows after them go one by one.
-    let per = n_rows / R;
-    let tail = per * R;
+    // STREAMS streams of `per` consecutive rows each; the `tail` rows after them go one by one.
+    let per = n_rows / STREAMS;
+    let tail = per * STREAMS;
     let seg = per * dims;
     let steps = dims / 8;
     let done = steps * 8;
-    // Whole iterations of `UNROLL` steps, then the last few steps one at a time.
-    let wide = steps / UNROLL * UNROLL;
-    let q = query.as_ptr();
+    // Pairs of rows whose distances are pending: their reduced sums and the first row's
+    // index (the second is `per` rows later).
+    let mut pending = [(f32x4_splat(0.0), 0); FINISH_BATCH];
+    let mut n_pending = 0;
     for i in 0..per {
-        let mut acc = [[M::ZERO; 2]; R];
-        // SAFETY: row `i` of stream 0 starts at `i * dims < seg <= rows.len()`.
-        let base = unsafe { rows.as_ptr().add(i * dims) };
-        // Adds elements `8 step .. 8 step + 8` of the query and of row `i` of each stream.
-        // SAFETY (of every call below): `step < steps`, so `8 step + 8 <= done <= dims`: those
-        // elements of the query and of rows `r * per + i` (r < R, so < n_rows) are in bounds.
-        let add_step = |acc: &mut [[M::Lane; 2]; R], step: usize| unsafe {
-            let at = 8 * step;
-            let (q0, q1) = (load4(q.add(at)), load4(q.add(at + 4)));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let p = base.add(r * seg + at);
-                M::step(&mut acc[0], q0, load4(p));
-                M::step(&mut acc[1], q1, load4(p.add(4)));
+        for group in 0..STREAMS / R {
+            let mut acc = [[M::ZERO; 2]; R];
+            // Row `i` of streams `group R .. group R + R`, and the query, as exposed addresses
+            // (see `Block`): the loads below take their offsets as immediates, and each
+            // iteration only bumps the `R + 1` addresses.
+            // SAFETY: row `i` of stream `s < STREAMS` starts at `s seg + i dims`, and its
+            // `dims` elements end at or before `tail * dims <= rows.len()`.
+            let mut at: [usize; R] = core::array::from_fn(|r| unsafe {
+                rows.as_ptr()
+                    .add((group * R + r) * seg + i * dims)
+                    .expose_provenance()
+            });
+            let mut qa = query.as_ptr().expose_provenance();
+            for _ in 0..steps {
+                // SAFETY: step `j` reads elements `8 j .. 8 j + 8 <= done <= dims` of the query
+                // and of each row.
+                unsafe {
+                    let pq = with_exposed_provenance::<u8>(qa);
+                    let (q0, q1) = (v128_load(pq.cast()), v128_load(pq.add(16).cast()));
+                    for (acc, &a) in acc.iter_mut().zip(&at) {
+                        let p = with_exposed_provenance::<u8>(a);
+                        M::step(&mut acc[0], q0, v128_load(p.cast()));
+                        M::step(&mut acc[1], q1, v128_load(p.add(16).cast()));
+                    }
+                }
+                qa = qa.wrapping_add(32);
+                for a in &mut at {
+                    *a = a.wrapping_add(32);
+                }
             }
-        };
-        for step in (0..wide).step_by(UNROLL) {
-            for k in 0..UNROLL {
-                add_step(&mut acc, step + k);
+            if M::PAIRS && done == dims && R % 2 == 0 {
+                for (r, pair) in acc.chunks_exact(2).enumerate() {
+                    if let Some(slot) = pending.get_mut(n_pending) {
+                        *slot = (
+                            M::reduce_pair([pair[0], pair[1]], ctx),
+                            (group * R + 2 * r) * per + i,
+                        );
+                    }
+                    n_pending += 1;
+                    if n_pending == FINISH_BATCH {
+                        finish_pairs::<M>(&pending, out, per, ctx);
+                        n_pending = 0;
+                    }
+                }
+                continue;
             }
-        }
-        for step in wide..steps {
-            add_step(&mut acc, step);
-        }
-        for (r, acc) in acc.into_iter().enumerate() {
-            let at = r * seg + i * dims;
-            out[r * per + i] = match done < dims {
-                true => fold_finish::<M>(&query[done..], &rows[at + done..at + dims], acc, ctx),
-                false => M::finish(acc, ctx),
-            };
+            for (r, acc) in acc.into_iter().enumerate() {
+                let row = (group * R + r) * per + i;
+                out[row] = match done < dims {
+                    true => fold_finish::<M>(
+                        &query[done..],
+                        &rows[row * dims + done..(row + 1) * dims],
+                        acc,
+                        ctx,
+                    ),
+                    false => M::finish(acc, ctx),
+                };
+            }
         }
     }
+    finish_pairs::<M>(&pending[..n_pending.min(FINISH_BATCH)], out, per, ctx);
     for (o, row) in out[tail..n_rows]
         .iter_mut()
         .zip(rows[tail * dims..].chunks_exact(dims))
     {
         *o = fold_finish::<M>(query, row, [M::ZERO; 2], ctx);
+    }
+}
+
+/// Pairs of rows [`scan_rows_with`] reduces before it computes their distances
+/// ([`finish_pairs`]). 8, 16 and 32 ran as fast in V8; LLVM unrolls the loop over a whole
+/// batch, so 8 is the smallest (16 took 0.8 KB more of the module, 32 2.4 KB).
+const FINISH_BATCH: usize = 8;
+
+/// The distances of the `pending` pairs of rows (reduced sums, first row's index; the second
+/// row is `per` rows later), written to `out`. The square roots and divisions of a batch
+/// are independent and overlap in the CPU, where the one chain right after each row's loop
+/// stalled it. In V8 (cosine, 20,000 x 384, one run): 0.91 ms finishing each row after its
+/// loop, 0.88 finishing each pair on an `f64x2`, 0.80-0.82 in batches, 0.75 with no finish
+/// at all.
+#[inline(never)]
+fn finish_pairs<M: ScanMetric>(
+    pending: &[(v128, usize)],
+    out: &mut [f32],
+    per: usize,
+    ctx: M::Ctx,
+) {
+    for &(sums, row) in pending {
+        let [a, b] = M::finish_pair(sums, ctx);
+        out[row] = a;
+        out[row + per] = b;
     }
 }
 
@@ -561,6 +625,20 @@ trait ScanMetric {
     fn step(lane: &mut Self::Lane, q: v128, x: v128);
     /// The distance from a row's even and odd sums.
     fn finish(acc: [Self::Lane; 2], ctx: Self::Ctx) -> f32;
+    /// Whether [`scan_rows_with`] computes this metric's distances a batch of pairs of rows
+    /// at a time ([`reduce_pair`](Self::reduce_pair), [`finish_pairs`]) rather than per row.
+    const PAIRS: bool = false;
+    /// What [`finish_pair`](Self::finish_pair) needs of two rows' sums, as one vector.
+    #[inline(always)]
+    fn reduce_pair([a, b]: [[Self::Lane; 2]; 2], ctx: Self::Ctx) -> v128 {
+        f32x4(Self::finish(a, ctx), Self::finish(b, ctx), 0.0, 0.0)
+    }
+    /// The two rows' distances (the bits of [`finish`](Self::finish)) from
+    /// [`reduce_pair`](Self::reduce_pair)'s vector.
+    #[inline(always)]
+    fn finish_pair(sums: v128, _ctx: Self::Ctx) -> [f32; 2] {
+        [f32x4_extract_lane::<0>(sums), f32x4_extract_lane::<1>(sums)]
+    }
 }
 
 struct DotScan;
@@ -614,6 +692,52 @@ impl ScanMetric for CosineScan {
             bb: reduce_f32(f32x4_add(bb0, bb1)),
         }
         .distance()
+    }
+    const PAIRS: bool = true;
+    /// Both rows' three sums reduced in one vector, `[ab_a, ab_b, bb_a, bb_b]`, each in
+    /// [`reduce_f32`]'s order.
+    #[inline(always)]
+    fn reduce_pair([[a0, a1], [b0, b1]]: [[[v128; 2]; 2]; 2], _aa: f32) -> v128 {
+        let (ab_a, bb_a) = (f32x4_add(a0[0], a1[0]), f32x4_add(a0[1], a1[1]));
+        let (ab_b, bb_b) = (f32x4_add(b0[0], b1[0]), f32x4_add(b0[1], b1[1]));
+        // `[v0 + v2, v1 + v3]` of each sum, then the sum of those two lanes.
+        let ta = f32x4_add(
+            i32x4_shuffle::<0, 1, 4, 5>(ab_a, bb_a),
+            i32x4_shuffle::<2, 3, 6, 7>(ab_a, bb_a),
+        );
+        let tb = f32x4_add(
+            i32x4_shuffle::<0, 1, 4, 5>(ab_b, bb_b),
+            i32x4_shuffle::<2, 3, 6, 7>(ab_b, bb_b),
+        );
+        f32x4_add(
+            i32x4_shuffle::<0, 4, 2, 6>(ta, tb),
+            i32x4_shuffle::<1, 5, 3, 7>(ta, tb),
+        )
+    }
+    /// [`CosineParts::distance`]'s f64 arithmetic for both rows on an `f64x2`: one square
+    /// root and one division per pair. The special cases (a NaN, a zero norm) take the
+    /// scalar path.
+    #[inline(always)]
+    fn finish_pair(sums: v128, aa: f32) -> [f32; 2] {
+        let ab = f64x2_promote_low_f32x4(sums);
+        let bb = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(sums, sums));
+        let zero = f64x2_splat(0.0);
+        // `aa > 0`, `bb > 0` and `ab == ab` rule out every special case of `distance`.
+        if aa > 0.0 && i64x2_all_true(v128_and(f64x2_gt(bb, zero), f64x2_eq(ab, ab))) {
+            let cos = f64x2_div(ab, f64x2_sqrt(f64x2_mul(f64x2_splat(aa as f64), bb)));
+            // `pmax(d, 0)` is `d < 0 ? 0 : d` and `pmin(d, 2)` is `2 < d ? 2 : d`: the
+            // clamp of `distance`, which lets a NaN through.
+            let d = f64x2_sub(f64x2_splat(1.0), cos);
+            let d = f64x2_pmin(f64x2_pmax(d, zero), f64x2_splat(2.0));
+            let d = f32x4_demote_f64x2_zero(d);
+            [f32x4_extract_lane::<0>(d), f32x4_extract_lane::<1>(d)]
+        } else {
+            let parts = |ab, bb| CosineParts { ab, aa, bb }.distance();
+            [
+                parts(f32x4_extract_lane::<0>(sums), f32x4_extract_lane::<2>(sums)),
+                parts(f32x4_extract_lane::<1>(sums), f32x4_extract_lane::<3>(sums)),
+            ]
+        }
     }
 }
 
