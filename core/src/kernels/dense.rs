@@ -20,6 +20,11 @@
 //! multiple of [`I8_K_ALIGN`] (the quantizers pad rows with zeros) and at most
 //! [`I8_MAX_K`] (so every sum fits an i32).
 //!
+//! The AVX-512 VNNI and AVX2 tables pack 16 or 32 columns of `B` at a time into a scratch
+//! buffer and multiply by outer products (no horizontal sums; `x86_64/avx512/dense_vnni.rs`,
+//! `x86_64/avx2/dense_i8.rs`); the other tables take dot products along `k`. A caller making
+//! many products passes its scratch to [`gemm_nt_i8_in`](Kernels::gemm_nt_i8_in).
+//!
 //! # Why `A Bᵀ`
 //!
 //! Checkpoints store a linear layer's weight as `[out_features, in_features]`, row-major: row
