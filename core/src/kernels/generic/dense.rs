@@ -1015,13 +1015,23 @@ pub(crate) unsafe fn gemm_nt_i8<D: I8Dot, const MR: usize>(
         ic = m_end;
     }
     if op.gelu && !op.accumulate {
-        // GELU over each finished row of `C`, one call per row (the accumulating case
-        // applied it per tile, before the add).
-        for i in 0..m {
-            // SAFETY: row `i < m` of `C` holds `n` columns at stride `ldc` (checked shapes);
-            // `gelu_fn` is this table's GELU.
-            unsafe { gelu_fn(core::slice::from_raw_parts_mut(pc.add(i * ldc), n)) };
-        }
+        // The accumulating case applied GELU per tile, before the add.
+        // SAFETY: `C` is `m x n` at stride `ldc` (checked shapes); this table's GELU.
+        unsafe { gelu_rows(pc, m, n, ldc, gelu_fn) };
+    }
+}
+
+/// GELU over each of the `m` finished rows of `C` (`n` columns, stride `ldc`), one call per
+/// row: the int8 products' last step when they do not accumulate.
+///
+/// # Safety
+/// `c` must hold `m` rows of `n` values at stride `ldc`; `gelu_fn` must be a GELU of a table
+/// this CPU supports.
+#[inline(always)]
+pub(crate) unsafe fn gelu_rows(c: *mut f32, m: usize, n: usize, ldc: usize, gelu_fn: GeluSliceFn) {
+    for i in 0..m {
+        // SAFETY: row `i < m` holds `n` values at `c + i * ldc` (the caller's contract).
+        unsafe { gelu_fn(core::slice::from_raw_parts_mut(c.add(i * ldc), n)) };
     }
 }
 

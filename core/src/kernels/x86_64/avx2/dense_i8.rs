@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use core::arch::x86_64::*;
 
 use crate::kernels::dense::GemmNtI8;
-use crate::kernels::generic::dense::GeluSliceFn;
+use crate::kernels::generic::dense::{gelu_rows, GeluSliceFn};
 
 /// Rows of `A` per register tile.
 const MR: usize = 4;
@@ -82,11 +82,8 @@ pub(crate) unsafe fn gemm_nt_i8_packed(
         ic = m_end;
     }
     if op.gelu && !op.accumulate {
-        for i in 0..m {
-            // SAFETY: row `i < m` of `C` holds `n` columns at stride `ldc` (checked shapes);
-            // `gelu_fn` is this table's GELU.
-            unsafe { gelu_fn(core::slice::from_raw_parts_mut(pc.add(i * ldc), n)) };
-        }
+        // SAFETY: `C` is `m x n` at stride `ldc` (checked shapes); this table's GELU.
+        unsafe { gelu_rows(pc, m, n, ldc, gelu_fn) };
     }
 }
 

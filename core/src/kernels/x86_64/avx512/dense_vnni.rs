@@ -23,6 +23,7 @@ use core::arch::x86_64::*;
 
 use super::dense::gelu_f32_avx512;
 use crate::kernels::dense::GemmNtI8;
+use crate::kernels::generic::dense::gelu_rows;
 
 /// Rows of `A` per register tile.
 const MR: usize = 8;
@@ -126,10 +127,8 @@ pub(crate) unsafe fn gemm_nt_i8_avx512vnni(
         ic = m_end;
     }
     if op.gelu && !op.accumulate {
-        for i in 0..m {
-            // SAFETY: row `i < m` of `C` holds `n` columns at stride `ldc` (checked shapes).
-            unsafe { gelu_f32_avx512(core::slice::from_raw_parts_mut(pc.add(i * ldc), n)) };
-        }
+        // SAFETY: `C` is `m x n` at stride `ldc` (checked shapes); this table's GELU.
+        unsafe { gelu_rows(pc, m, n, ldc, gelu_f32_avx512) };
     }
 }
 
