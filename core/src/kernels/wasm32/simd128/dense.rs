@@ -14,6 +14,7 @@ pub(crate) struct F32x4(v128);
 
 impl F32Vector for F32x4 {
     const LANES: usize = 4;
+    const ESTRIN: bool = true;
 
     #[inline(always)]
     unsafe fn zero() -> Self {
