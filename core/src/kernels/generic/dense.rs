@@ -40,6 +40,9 @@ use crate::kernels::dense::{GemmNt, GemmNtI8};
 pub(crate) trait F32Vector: Copy {
     /// f32 lanes per register.
     const LANES: usize;
+    /// Whether the polynomials of [`exp`] and [`gelu`] are evaluated by Estrin's scheme
+    /// (a dependency chain of about half the length, other roundings) rather than Horner's.
+    const ESTRIN: bool = false;
     /// All lanes `+0.0`.
     unsafe fn zero() -> Self;
     /// All lanes `v`.
@@ -245,13 +248,22 @@ pub(crate) unsafe fn exp<V: F32Vector>(x: V) -> V {
 unsafe fn exp_poly<V: F32Vector>(r: V) -> V {
     // SAFETY: register arithmetic only; the caller vouches for the CPU.
     unsafe {
-        let mut p = V::splat(1.987_569_1e-4);
-        p = p.mul_add(r, V::splat(1.398_199_9e-3));
-        p = p.mul_add(r, V::splat(8.333_452e-3));
-        p = p.mul_add(r, V::splat(4.166_579_6e-2));
-        p = p.mul_add(r, V::splat(1.666_666_5e-1));
-        p = p.mul_add(r, V::splat(0.5));
-        p.mul_add(r.mul(r), r).add(V::splat(1.0))
+        let r2 = r.mul(r);
+        let p = if V::ESTRIN {
+            let c = |hi: f32, lo: f32| V::splat(hi).mul_add(r, V::splat(lo));
+            let q0 = c(1.666_666_5e-1, 0.5);
+            let q1 = c(8.333_452e-3, 4.166_579_6e-2);
+            let q2 = c(1.987_569_1e-4, 1.398_199_9e-3);
+            q2.mul_add(r2.mul(r2), q1.mul_add(r2, q0))
+        } else {
+            let mut p = V::splat(1.987_569_1e-4);
+            p = p.mul_add(r, V::splat(1.398_199_9e-3));
+            p = p.mul_add(r, V::splat(8.333_452e-3));
+            p = p.mul_add(r, V::splat(4.166_579_6e-2));
+            p = p.mul_add(r, V::splat(1.666_666_5e-1));
+            p.mul_add(r, V::splat(0.5))
+        };
+        p.mul_add(r2, r).add(V::splat(1.0))
     }
 }
 
@@ -291,16 +303,30 @@ pub(crate) unsafe fn gelu<V: F32Vector>(x: V) -> V {
         let z = x.abs().mul(V::splat(core::f32::consts::FRAC_1_SQRT_2));
         let one = V::splat(1.0);
         let t = one.div(z.mul_add(V::splat(0.5), one));
-        let mut p = V::splat(0.170_872_77);
-        p = p.mul_add(t, V::splat(-0.822_152_23));
-        p = p.mul_add(t, V::splat(1.488_515_9));
-        p = p.mul_add(t, V::splat(-1.135_204));
-        p = p.mul_add(t, V::splat(0.278_868_07));
-        p = p.mul_add(t, V::splat(-0.186_288_06));
-        p = p.mul_add(t, V::splat(0.096_784_18));
-        p = p.mul_add(t, V::splat(0.374_091_96));
-        p = p.mul_add(t, V::splat(1.000_023_7));
-        p = p.mul_add(t, V::splat(-1.265_512_2));
+        let p = if V::ESTRIN {
+            let c = |hi: f32, lo: f32| V::splat(hi).mul_add(t, V::splat(lo));
+            let t2 = t.mul(t);
+            let t4 = t2.mul(t2);
+            let q0 = c(1.000_023_7, -1.265_512_2);
+            let q1 = c(0.096_784_18, 0.374_091_96);
+            let q2 = c(0.278_868_07, -0.186_288_06);
+            let q3 = c(1.488_515_9, -1.135_204);
+            let q4 = c(0.170_872_77, -0.822_152_23);
+            let r0 = q1.mul_add(t2, q0);
+            let r1 = q3.mul_add(t2, q2);
+            q4.mul_add(t4.mul(t4), r1.mul_add(t4, r0))
+        } else {
+            let mut p = V::splat(0.170_872_77);
+            p = p.mul_add(t, V::splat(-0.822_152_23));
+            p = p.mul_add(t, V::splat(1.488_515_9));
+            p = p.mul_add(t, V::splat(-1.135_204));
+            p = p.mul_add(t, V::splat(0.278_868_07));
+            p = p.mul_add(t, V::splat(-0.186_288_06));
+            p = p.mul_add(t, V::splat(0.096_784_18));
+            p = p.mul_add(t, V::splat(0.374_091_96));
+            p = p.mul_add(t, V::splat(1.000_023_7));
+            p.mul_add(t, V::splat(-1.265_512_2))
+        };
         let half_erfc = t.mul(exp_nonpositive(p.sub(z.mul(z)))).mul(V::splat(0.5));
         // erfc(z) < 1e-40 past z = 9.5 (|x| > 13.4): exactly 0 there, where the clamped
         // exponential would overstate it.
