@@ -482,7 +482,7 @@ pub fn quantize_weights_i8(
 }
 
 /// Scratch memory of [`Kernels::gemm_nt_f32_in`] and [`Kernels::gemm_nt_i8_in`]: the buffer
-/// a product packs blocks of `A` (f32) or columns of `B` (int8 with VNNI) into (at most about
+/// a product packs blocks of `A` (f32) or columns of `B` (int8, AVX-512 VNNI and AVX2) into (at most about
 /// 256 KiB for the shapes of an encoder), kept between products so that
 /// a caller making many of them (an encoder's forward pass makes dozens) allocates only for
 /// the first.
@@ -559,13 +559,10 @@ impl DenseKernels {
     /// [`Kernels::gemm_nt_f32`], on this table.
     #[inline]
     pub fn gemm_nt_f32(&self, op: &GemmNt<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
-        op.check(c.len(), ldc)?;
         let mut scratch = GemmScratch::take_cached();
-        // SAFETY: the shapes fit the slices (checked above) and `self` belongs to a table
-        // this CPU supports.
-        unsafe { (self.gemm_nt_f32)(op, c, ldc, &mut scratch.pack) };
+        let result = self.gemm_nt_f32_in(op, c, ldc, &mut scratch);
         scratch.put_cached();
-        Ok(())
+        result
     }
 
     /// [`Kernels::gemm_nt_f32_in`], on this table.
@@ -587,13 +584,10 @@ impl DenseKernels {
     /// [`Kernels::gemm_nt_i8`], on this table.
     #[inline]
     pub fn gemm_nt_i8(&self, op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize) -> Result<()> {
-        op.check(c.len(), ldc)?;
         let mut scratch = GemmScratch::take_cached();
-        // SAFETY: the shapes fit the slices (checked above) and `self` belongs to a table
-        // this CPU supports.
-        unsafe { (self.gemm_nt_i8)(op, c, ldc, &mut scratch.pack) };
+        let result = self.gemm_nt_i8_in(op, c, ldc, &mut scratch);
         scratch.put_cached();
-        Ok(())
+        result
     }
 
     /// [`Kernels::gemm_nt_i8_in`], on this table.
@@ -623,9 +617,7 @@ impl DenseKernels {
         scale: &mut [f32],
         zero: &mut [i32],
     ) -> Result<()> {
-        let Some(quantize) = self.quantize_rows_i8 else {
-            return quantize_rows_i8(x, k, out, ld, scale, zero);
-        };
+        let quantize = self.quantize_rows_i8.unwrap_or(quantize_rows_i8_unchecked);
         check_quantize(x.len(), k, out.len(), ld, scale.len(), zero.len())?;
         // SAFETY: shapes checked above; `self` belongs to a table this CPU supports.
         unsafe { quantize(x, k, out, ld, scale, zero) };
@@ -727,8 +719,8 @@ impl Kernels {
         self.dense.gemm_nt_i8(op, c, ldc)
     }
 
-    /// [`gemm_nt_i8`](Self::gemm_nt_i8) with the caller's scratch memory (the tables with
-    /// VNNI pack columns of `B` into it): once `scratch` has served a product of this `k`
+    /// [`gemm_nt_i8`](Self::gemm_nt_i8) with the caller's scratch memory (the AVX-512 VNNI
+    /// and AVX2 tables pack columns of `B` into it): once `scratch` has served a product of this `k`
     /// and `m` (or larger ones), no call allocates. The result is the same.
     #[inline]
     pub fn gemm_nt_i8_in(
