@@ -122,6 +122,12 @@ deps-node:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# binaryen from npm, for the relaxed-simd module only (see WASM_OPT_RELAXED).
+.PHONY: deps-binaryen
+deps-binaryen: deps-node
+	@[ "$$($(NODE) -p 'require("./$(BINARYEN_PKG)/node_modules/binaryen/package.json").version' 2>/dev/null)" \
+		= "$(BINARYEN_VERSION)" ] || { cd $(BINARYEN_PKG) && $(NPM_ENV) $(NPM) ci --silent; }
+
 deps-cbindgen:
 	@if [ "$$($(CBINDGEN) --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
 		echo "installing cbindgen $(CBINDGEN_VERSION)"; \
@@ -185,8 +191,9 @@ replace_if_changed = @cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1)
 # uses only one engine carries only that engine. They share the target dirs (std and the core
 # are built once); each build's output is optimized before the next overwrites it.
 WASM_SOLVER := --no-default-features --features solver
+comma := ,
 wasm_module = RUSTFLAGS="$(WASM_MODULE_RUSTFLAGS) $(1)" $(WASM_BUILD) $(2) --target-dir $(3) && \
-	$(WASM_OPT) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
+	$(or $(6),$(WASM_OPT)) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
 	{ cmp -s $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5) && rm $(WASM_DIR)/$(5).new || mv $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5); }
 # The text encoder modules (issue 13): the encoder alone (`--no-default-features --features
 # encoder`), checked for imports like the others, and for what the encoder's code adds to a
@@ -203,9 +210,27 @@ WASM_ENCODER := --no-default-features --features encoder
 ENCODER_GOAL_ADDED := 153600
 ENCODER_MAX_ADDED := 146432
 WASM_MODULES := ferrovec.wasm ferrovec-simd.wasm ferrovec-solver.wasm ferrovec-solver-simd.wasm
-ENCODER_MODULES := ferrovec-encoder.wasm ferrovec-encoder-simd.wasm
+ENCODER_MODULES := ferrovec-encoder.wasm ferrovec-encoder-simd.wasm ferrovec-encoder-relaxed.wasm
+# The encoder for engines with relaxed-simd (V8 in Chromium 114+, Node 22+; Node 20 behind
+# --experimental-wasm-relaxed-simd): simd128 plus `f32x4.relaxed_madd`, a fused multiply-add
+# where the CPU has one, as the native tables use (wasm/README.md "The relaxed-simd encoder").
+# The JS wrapper picks it where `WebAssembly.validate` accepts relaxed-simd. Debian 12's
+# binaryen 108 cannot parse the relaxed opcodes, so this one module is optimized by binaryen
+# 132 from npm (wasm/tools/binaryen, compiled to wasm and run by Node; deps-binaryen).
+BINARYEN_PKG := wasm/tools/binaryen
+BINARYEN_VERSION = $(shell sed -n 's/.*"binaryen": "\(.*\)".*/\1/p' $(BINARYEN_PKG)/package.json)
+WASM_OPT_RELAXED := $(NODE) $(BINARYEN_PKG)/node_modules/binaryen/bin/wasm-opt -O3 --strip-debug \
+	--strip-producers --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	--enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
+	--enable-simd --enable-relaxed-simd
+# A relaxed-simd build must contain fused multiply-adds: a build that silently lost the target
+# feature would otherwise pass every test as a plain simd128 module.
+WASM_DIS_RELAXED := $(NODE) $(BINARYEN_PKG)/node_modules/binaryen/bin/wasm-dis --all-features
+check_relaxed_madd = @n=$$($(WASM_DIS_RELAXED) $(1) | grep -c 'f32x4.relaxed_madd' || true); \
+	echo "$(1): $$n f32x4.relaxed_madd"; \
+	[ "$$n" -gt 0 ] || { echo "$(1) has no f32x4.relaxed_madd: not a relaxed-simd build"; exit 1; }
 
-wasm: deps-debian
+wasm: deps-debian deps-binaryen
 	@mkdir -p $(WASM_DIR)
 	$(call wasm_module,,,target/wasm-scalar,,ferrovec.wasm)
 	$(call wasm_module,-C target-feature=+simd128,,target/wasm-simd,--enable-simd,ferrovec-simd.wasm)
@@ -213,6 +238,8 @@ wasm: deps-debian
 	$(call wasm_module,-C target-feature=+simd128,$(WASM_SOLVER),target/wasm-simd,--enable-simd,ferrovec-solver-simd.wasm)
 	$(call wasm_module,,$(WASM_ENCODER),target/wasm-scalar,,ferrovec-encoder.wasm)
 	$(call wasm_module,-C target-feature=+simd128,$(WASM_ENCODER),target/wasm-simd,--enable-simd,ferrovec-encoder-simd.wasm)
+	$(call wasm_module,-C target-feature=+simd128$(comma)+relaxed-simd,$(WASM_ENCODER),target/wasm-relaxed,,ferrovec-encoder-relaxed.wasm,$(WASM_OPT_RELAXED))
+	$(call check_relaxed_madd,$(WASM_DIR)/ferrovec-encoder-relaxed.wasm)
 	@mkdir -p target/wasm-base
 	RUSTFLAGS="$(WASM_MODULE_RUSTFLAGS)" $(WASM_BUILD) --no-default-features --target-dir target/wasm-scalar
 	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o target/wasm-base/ferrovec-base.wasm
@@ -601,6 +628,8 @@ check-golden: tiny-model model
 # but keeping panic messages (a failed check's; not -Cpanic=immediate-abort, so target dirs of
 # their own) with and without simd128, then run in Node (V8) and in
 # wasmi (ffi/examples/wasm_kernel_tests.rs, with test-rust's features so nothing rebuilds).
+# A third build with relaxed-simd (the encoder's fused multiply-adds, ferrovec-encoder-relaxed.wasm)
+# runs in Node with the flag Node 20 needs for it.
 WASM_TESTS_DIR := target/wasm-tests
 WASM_KERNEL_TESTS := $(WASM_TESTS_DIR)/kernel-tests.wasm $(WASM_TESTS_DIR)/kernel-tests-simd.wasm
 WASM_KERNEL_TESTS_OUT := wasm32-unknown-unknown/wasm/ferrovec_wasm_kernel_tests.wasm
@@ -608,10 +637,15 @@ test-wasm-kernels: wasm deps-node
 	RUSTFLAGS="$(WASM_RUSTFLAGS)" $(WASM_BUILD_ANY) -p ferrovec-wasm-kernel-tests --target-dir target/wasm-tests-scalar
 	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128" $(WASM_BUILD_ANY) -p ferrovec-wasm-kernel-tests \
 		--target-dir target/wasm-tests-simd
+	RUSTFLAGS="$(WASM_RUSTFLAGS) -C target-feature=+simd128,+relaxed-simd" $(WASM_BUILD_ANY) \
+		-p ferrovec-wasm-kernel-tests --target-dir target/wasm-tests-relaxed
 	@mkdir -p $(WASM_TESTS_DIR)
 	cp target/wasm-tests-scalar/$(WASM_KERNEL_TESTS_OUT) $(WASM_TESTS_DIR)/kernel-tests.wasm
 	cp target/wasm-tests-simd/$(WASM_KERNEL_TESTS_OUT) $(WASM_TESTS_DIR)/kernel-tests-simd.wasm
+	cp target/wasm-tests-relaxed/$(WASM_KERNEL_TESTS_OUT) $(WASM_TESTS_DIR)/kernel-tests-relaxed.wasm
+	$(call check_relaxed_madd,$(WASM_TESTS_DIR)/kernel-tests-relaxed.wasm)
 	$(NODE) tests/wasm-kernels/run.mjs $(WASM_KERNEL_TESTS)
+	$(NODE) --experimental-wasm-relaxed-simd tests/wasm-kernels/run.mjs $(WASM_TESTS_DIR)/kernel-tests-relaxed.wasm
 	$(CARGO) run -q --release --locked -p ferrovec --features bundled-wasm --example wasm_kernel_tests -- \
 		$(WASM_KERNEL_TESTS)
 
@@ -619,6 +653,9 @@ test-wasm-kernels: wasm deps-node
 # the ABI checks (no imports, version, capabilities).
 test-js: wasm deps-node tiny-model
 	$(NODE) --test --test-reporter=spec bindings/js/test/*.test.mjs
+# Node 20 validates relaxed SIMD only behind a flag: the encoder tests again with it, so that
+# the relaxed-simd module (skipped above) runs its golden cases too.
+	$(NODE) --experimental-wasm-relaxed-simd --test --test-reporter=spec bindings/js/test/encoder.test.mjs
 
 # Swift on Linux: bindings/swift (package + XCTest) and the non-UI part of ios-example, built
 # with Debian trixie's swiftlang in a chroot cached in $(SWIFT_ROOT) (made once by
@@ -879,7 +916,7 @@ bench-index-synthetic: deps-native
 .PHONY: bench-encoder-wasm
 bench-encoder-wasm: wasm deps-node model
 	$(CARGO) run -q --release --locked -p ferrovec --features bundled-wasm --example encoder_wasm_bench -- $(MINILM_DIR)
-	$(NODE) bindings/js/bench/encoder.mjs $(MINILM_DIR)
+	$(NODE) --experimental-wasm-relaxed-simd bindings/js/bench/encoder.mjs $(MINILM_DIR)
 
 .PHONY: bench-solver-wasm
 bench-solver-wasm: wasm deps-node

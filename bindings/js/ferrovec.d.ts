@@ -15,6 +15,8 @@ export declare const CAP_ENCODER: 8;
 export declare const CAP_INDEX_MODEL_ID: 16;
 /** `capabilities` bit: the text encoder can hold int8 weights (`{ precision: 'int8' }`). */
 export declare const CAP_ENCODER_INT8: 32;
+/** `capabilities` bit: the module was built with relaxed-simd (`ferrovec-encoder-relaxed.wasm`). */
+export declare const CAP_RELAXED_SIMD: 64;
 
 /** Metric codes of `scanF32` (smaller is always closer). */
 export declare const Metric: Readonly<{
@@ -118,12 +120,17 @@ export declare class Ferrovec {
   static loadSolver(source?: ModuleSource): Promise<Ferrovec>;
   /** URL of `ferrovec-solver-simd.wasm` or `ferrovec-solver.wasm` in the package. */
   static bundledSolverModule(simd?: boolean): URL;
-  /** Loads a text encoder module (default: the shipped `ferrovec-encoder(-simd).wasm`). */
+  /** Loads a text encoder module (default: the shipped one the runtime runs fastest, see `bundledEncoderModule`). */
   static loadEncoder(source?: ModuleSource): Promise<Ferrovec>;
-  /** URL of `ferrovec-encoder-simd.wasm` or `ferrovec-encoder.wasm` in the package. */
-  static bundledEncoderModule(simd?: boolean): URL;
+  /**
+   * URL of `ferrovec-encoder-relaxed.wasm` (default where the engine has relaxed-simd),
+   * `ferrovec-encoder-simd.wasm` (WebAssembly SIMD) or `ferrovec-encoder.wasm` in the package.
+   */
+  static bundledEncoderModule(simd?: boolean, relaxed?: boolean): URL;
   /** Whether this runtime can run `ferrovec-simd.wasm` (WebAssembly SIMD). */
   static simdSupported(): boolean;
+  /** Whether this runtime can run `ferrovec-encoder-relaxed.wasm` (WebAssembly relaxed SIMD). */
+  static relaxedSimdSupported(): boolean;
   /** Wraps an instance (throws FerrovecError on a wrong ABI version). */
   constructor(instance: WebAssembly.Instance);
 
@@ -133,6 +140,8 @@ export declare class Ferrovec {
   readonly capabilities: number;
   /** Whether this is the simd128 build. */
   readonly simd: boolean;
+  /** Whether this is a relaxed-simd build (`ferrovec-encoder-relaxed.wasm`). */
+  readonly relaxedSimd: boolean;
   /** Whether this module has the kernels and the index. */
   readonly hasIndex: boolean;
   /** Whether this module has the sparse solver. */

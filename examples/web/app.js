@@ -78,7 +78,7 @@ async function main() {
   page.worker = worker;
   worker.onerror = (event) => fail(`The worker failed: ${event.message || 'it could not start (module workers unsupported?)'}`);
   worker.onmessage = ({ data }) => onWorkerMessage(data);
-  worker.postMessage({ type: 'init', site, scalar: params.get('scalar') === '1' });
+  worker.postMessage({ type: 'init', site, scalar: params.get('scalar') === '1', noRelaxed: params.get('relaxed') === '0' });
   if (params.get('mode') === 'hnsw') document.querySelector('input[name=mode][value=hnsw]').checked = true;
 }
 
@@ -125,7 +125,7 @@ function ready(info) {
   page.timings.ready = performance.now();
   const ms = (x) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
   $('wasm-status').textContent =
-    `${info.simd ? 'simd128' : 'scalar'} modules, ${info.streaming ? 'compiled while streaming (instantiateStreaming)' : 'compiled from the whole body (server not sending application/wasm)'}` +
+    `${info.relaxedSimd ? 'simd128 modules (encoder: relaxed-simd)' : info.simd ? 'simd128 modules' : 'scalar modules'}, ${info.streaming ? 'compiled while streaming (instantiateStreaming)' : 'compiled from the whole body (server not sending application/wasm)'}` +
     `${info.wasmFromCache ? ', from the cache' : ''}`;
   $('model-status').textContent = `model id ${info.modelId}, ${info.dims} dims, ${info.modelFromCache ? 'from the cache' : 'downloaded'} in ${ms(info.fetchMs)}`;
   $('index-status').textContent =

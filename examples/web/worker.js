@@ -5,7 +5,7 @@
 // by embedding the corpus in batches and building an exact and an HNSW index, which it then
 // saves to IndexedDB (ferrovec's portable index bytes). Then it answers searches.
 //
-// Messages in:  { type: 'init', site, scalar } | { type: 'search', id, query, mode, k }
+// Messages in:  { type: 'init', site, scalar, noRelaxed } | { type: 'search', id, query, mode, k }
 //               | { type: 'bench', texts, repeat }
 // Messages out: 'stage' | 'progress' | 'notice' | 'ready' | 'results' | 'bench' | 'error'
 //               (app.js shows them).
@@ -213,15 +213,18 @@ function dbRequest(db, mode, makeRequest) {
 
 // ---------------------------------------------------------------- start-up
 
-async function init({ site, scalar }) {
+async function init({ site, scalar, noRelaxed }) {
   const cache = await openAssetCache();
   const simd = !scalar && Ferrovec.simdSupported();
   const flavor = simd ? 'simd' : 'scalar';
+  // The encoder's relaxed-simd build (fused multiply-adds) where the engine validates it.
+  const relaxedSimd = simd && !noRelaxed && Ferrovec.relaxedSimdSupported();
+  const encoderFlavor = relaxedSimd ? 'relaxed' : flavor;
 
-  stage('wasm', `loading the ${simd ? 'simd128' : 'scalar'} wasm modules`);
+  stage('wasm', `loading the ${relaxedSimd ? 'simd128 + relaxed-simd' : simd ? 'simd128' : 'scalar'} wasm modules`);
   const [indexModule, encoderModule] = await Promise.all([
     wasmModule(cache, site.wasm.index[flavor], `the index module (${site.wasm.index[flavor].url})`),
-    wasmModule(cache, site.wasm.encoder[flavor], `the encoder module (${site.wasm.encoder[flavor].url})`),
+    wasmModule(cache, site.wasm.encoder[encoderFlavor], `the encoder module (${site.wasm.encoder[encoderFlavor].url})`),
   ]);
 
   // The model and the corpus: one progress bar over every byte.
@@ -283,6 +286,7 @@ async function init({ site, scalar }) {
     type: 'ready',
     info: {
       simd,
+      relaxedSimd,
       streaming: indexModule.streaming && encoderModule.streaming,
       wasmFromCache: indexModule.fromCache && encoderModule.fromCache,
       modelFromCache: fromCache,

@@ -59,6 +59,11 @@ pub const CAP_ENCODER: u32 = 1 << 3;
 /// without changing any existing export: a host checks this bit, not the version.
 pub const CAP_ENCODER_INT8: u32 = 1 << 5;
 
+/// `fv_capabilities()` bit: the module was built with `relaxed-simd` (with `simd128`): the
+/// encoder's multiply-adds are `f32x4.relaxed_madd`, so only engines with relaxed SIMD load it.
+/// Added to ABI version 3 without changing any export.
+pub const CAP_RELAXED_SIMD: u32 = 1 << 6;
+
 /// `fv_capabilities()` bit: the index records a model id (`fv_index_set_model_id`,
 /// `fv_index_model_id`; saved by `fv_index_save` in format v2). Set with [`CAP_INDEX`];
 /// added to ABI version 3 without changing anything else, so hosts check this bit.
@@ -67,7 +72,9 @@ pub const CAP_INDEX_MODEL_ID: u32 = 1 << 4;
 /// The capability bits of this build.
 pub const fn capabilities() -> u32 {
     let simd = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+    let relaxed = cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd"));
     (if simd { CAP_SIMD128 } else { 0 })
+        | (if relaxed { CAP_RELAXED_SIMD } else { 0 })
         | (if cfg!(feature = "index") {
             CAP_INDEX | CAP_INDEX_MODEL_ID
         } else {

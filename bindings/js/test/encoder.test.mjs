@@ -1,8 +1,10 @@
-// The text encoder (Encoder) in V8 through the wrapper, on both encoder modules, with the
+// The text encoder (Encoder) in V8 through the wrapper, on every encoder module, with the
 // tiny random model of `make tiny-model` (target/tiny-bert): the golden cases of
 // tests/golden/encoder.json (token ids exactly, embeddings within the file's abs_tol; the
 // all-MiniLM-L6-v2 cases too when `make model` has fetched it), loading from bytes and
-// from a directory, typed errors, and handle lifetimes.
+// from a directory, typed errors, and handle lifetimes. The relaxed-simd module runs where
+// this Node validates relaxed SIMD (Node 22+, or Node 20 with --experimental-wasm-relaxed-simd:
+// `make test-js` runs this file a second time so).
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { Encoder, Ferrovec, FerrovecError, ErrorCode, CAP_ENCODER, CAP_ENCODER_INT8, CAP_SIMD128 } from '../ferrovec.mjs';
+import {
+  Encoder, Ferrovec, FerrovecError, ErrorCode, CAP_ENCODER, CAP_ENCODER_INT8, CAP_RELAXED_SIMD, CAP_SIMD128,
+} from '../ferrovec.mjs';
 import { WASM_DIR } from './helpers.mjs';
 
 const root = path.resolve(WASM_DIR, '../..');
@@ -19,7 +23,14 @@ const MINILM = process.env.FERROVEC_MINILM ?? path.join(os.homedir(), '.cache/fe
 const ENCODER_MODULES = [
   ['ferrovec-encoder.wasm', path.join(WASM_DIR, 'ferrovec-encoder.wasm'), CAP_ENCODER | CAP_ENCODER_INT8],
   ['ferrovec-encoder-simd.wasm', path.join(WASM_DIR, 'ferrovec-encoder-simd.wasm'), CAP_ENCODER | CAP_ENCODER_INT8 | CAP_SIMD128],
+  [
+    'ferrovec-encoder-relaxed.wasm',
+    path.join(WASM_DIR, 'ferrovec-encoder-relaxed.wasm'),
+    CAP_ENCODER | CAP_ENCODER_INT8 | CAP_SIMD128 | CAP_RELAXED_SIMD,
+  ],
 ];
+const RELAXED = Ferrovec.relaxedSimdSupported();
+const NO_RELAXED = 'this Node has no relaxed SIMD (run it with --experimental-wasm-relaxed-simd)';
 
 const golden = JSON.parse(readFileSync(path.join(root, 'tests/golden/encoder.json'), 'utf8'));
 assert.equal(golden.format, 'ferrovec-golden-encoder');
@@ -35,8 +46,42 @@ function tinyFiles() {
   };
 }
 
+describe('choosing an encoder module', () => {
+  test('bundledEncoderModule: relaxed-simd where validated, then simd128, then scalar', () => {
+    const name = (url) => path.basename(url.pathname);
+    assert.equal(name(Ferrovec.bundledEncoderModule(true, true)), 'ferrovec-encoder-relaxed.wasm');
+    assert.equal(name(Ferrovec.bundledEncoderModule(true, false)), 'ferrovec-encoder-simd.wasm');
+    assert.equal(name(Ferrovec.bundledEncoderModule(false)), 'ferrovec-encoder.wasm');
+    assert.equal(
+      name(Ferrovec.bundledEncoderModule()),
+      RELAXED ? 'ferrovec-encoder-relaxed.wasm' : 'ferrovec-encoder-simd.wasm',
+    );
+    // The probe agrees with the engine on the real module.
+    const bytes = readFileSync(path.join(WASM_DIR, 'ferrovec-encoder-relaxed.wasm'));
+    assert.equal(WebAssembly.validate(bytes), RELAXED);
+  });
+
+  test('an engine without relaxed SIMD refuses the relaxed module at compile time', { skip: RELAXED && 'this Node has relaxed SIMD' }, async () => {
+    await assert.rejects(Ferrovec.loadEncoder(path.join(WASM_DIR, 'ferrovec-encoder-relaxed.wasm')), WebAssembly.CompileError);
+  });
+
+  test('relaxed-simd and simd128 embeddings agree within the golden tolerance', { skip: !RELAXED && NO_RELAXED }, async () => {
+    const texts = ['the weather is lovely today.', "it's so sunny outside!", 'he drove to the stadium.', ''];
+    const [a, b] = await Promise.all(
+      ['ferrovec-encoder-simd.wasm', 'ferrovec-encoder-relaxed.wasm'].map((m) => Encoder.fromDirectory(TINY, path.join(WASM_DIR, m))),
+    );
+    const [va, vb] = [a.embed(texts), b.embed(texts)];
+    let worst = 0;
+    va.forEach((x, k) => (worst = Math.max(worst, Math.abs(x - vb[k]))));
+    const tiny = golden.models.find((m) => m.name === 'tiny-bert');
+    assert.ok(worst <= tiny.abs_tol, `off by ${worst}`);
+    a.free();
+    b.free();
+  });
+});
+
 for (const [name, file, caps] of ENCODER_MODULES) {
-  describe(name, () => {
+  describe(name, { skip: (caps & CAP_RELAXED_SIMD) !== 0 && !RELAXED && NO_RELAXED }, () => {
     test('capabilities', async () => {
       const fv = await Ferrovec.loadEncoder(file);
       assert.equal(fv.capabilities, caps);

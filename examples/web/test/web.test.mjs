@@ -80,6 +80,8 @@ test('the web page in headless Chromium', { timeout: 110_000 }, async (t) => {
       assert.equal(info.indexSource, 'built');
       assert.equal(info.count, corpus.texts.length);
       assert.equal(info.simd, true, 'Chromium validates simd128');
+      assert.equal(info.relaxedSimd, true, 'Chromium validates relaxed-simd: the encoder is ferrovec-encoder-relaxed.wasm');
+      assert.match(await page.textContent('#wasm-status'), /encoder: relaxed-simd/);
       assert.equal(info.streaming, true, 'served as application/wasm: instantiateStreaming');
       assert.equal(info.modelFromCache, false);
       assertTopHit(await searchFor(page, corpus.texts[137]), 137);
@@ -155,8 +157,26 @@ test('the web page in headless Chromium', { timeout: 110_000 }, async (t) => {
         await waitReady(p);
         const info = await pageInfo(p);
         assert.equal(info.simd, false);
+        assert.equal(info.relaxedSimd, false);
         assert.equal(info.indexSource, 'built');
         assert.match(await p.textContent('#wasm-status'), /^scalar modules/);
+        assertTopHit(await searchFor(p, corpus.texts[137]), 137);
+        assertTopHit(await searchFor(p, corpus.texts[5], 'hnsw'), 5);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    await t.test('?relaxed=0: the plain simd128 encoder gives the same top hits', async () => {
+      const ctx = await browser.newContext();
+      try {
+        const p = await ctx.newPage();
+        await p.goto(`${server.url}?relaxed=0`);
+        await waitReady(p);
+        const info = await pageInfo(p);
+        assert.equal(info.simd, true);
+        assert.equal(info.relaxedSimd, false);
+        assert.match(await p.textContent('#wasm-status'), /^simd128 modules,/);
         assertTopHit(await searchFor(p, corpus.texts[137]), 137);
         assertTopHit(await searchFor(p, corpus.texts[5], 'hnsw'), 5);
       } finally {

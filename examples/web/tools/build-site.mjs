@@ -24,10 +24,11 @@ const root = path.resolve(webDir, '../..');
 
 /** The page's own files, served as they are (sw.js gets the build id). */
 export const STATIC_FILES = ['index.html', 'style.css', 'app.js', 'worker.js', 'sw.js'];
-/** The wasm modules the worker chooses from: [role, simd build, scalar build]. */
+/** The wasm modules the worker chooses from: [role, { build: file }] (the encoder also has a
+ *  relaxed-simd build, for engines that validate it). */
 export const WASM_MODULES = [
-  ['index', 'ferrovec-simd.wasm', 'ferrovec.wasm'],
-  ['encoder', 'ferrovec-encoder-simd.wasm', 'ferrovec-encoder.wasm'],
+  ['index', { simd: 'ferrovec-simd.wasm', scalar: 'ferrovec.wasm' }],
+  ['encoder', { relaxed: 'ferrovec-encoder-relaxed.wasm', simd: 'ferrovec-encoder-simd.wasm', scalar: 'ferrovec-encoder.wasm' }],
 ];
 /** A sentence-transformers directory: [key for Encoder.load, file, required]. */
 export const MODEL_FILES = [
@@ -113,9 +114,9 @@ async function main() {
   const versioned = (rel, bytes) => ({ url: `${rel}?v=${sha256(bytes).slice(0, 16)}`, bytes: bytes.length, sha256: sha256(bytes) });
 
   const wasm = {};
-  for (const [role, simd, scalar] of WASM_MODULES) {
+  for (const [role, builds] of WASM_MODULES) {
     wasm[role] = {};
-    for (const [kind, name] of [['simd', simd], ['scalar', scalar]]) {
+    for (const [kind, name] of Object.entries(builds)) {
       const bytes = await readFile(path.join(opts.wasm, name)).catch((err) => {
         throw new Error(`${name}: ${err.message} (run 'make wasm' first)`);
       });

@@ -70,7 +70,16 @@ impl F32Vector for F32x4 {
     }
     #[inline(always)]
     unsafe fn mul_add(self, b: Self, c: Self) -> Self {
-        F32x4(f32x4_add(f32x4_mul(self.0, b.0), c.0))
+        // With relaxed-simd (the JIT engines' encoder module): a fused multiply-add where the
+        // CPU has one, as the native tables use.
+        #[cfg(target_feature = "relaxed-simd")]
+        {
+            F32x4(f32x4_relaxed_madd(self.0, b.0, c.0))
+        }
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        {
+            F32x4(f32x4_add(f32x4_mul(self.0, b.0), c.0))
+        }
     }
     // The pseudo-minimum and -maximum: `self > o ? self : o` and `self < o ? self : o`, the
     // scalar table's convention (NaN or equal zeros: `o`). One `maxps` / `minps` in V8 on x64,
