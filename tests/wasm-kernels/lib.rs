@@ -6,7 +6,8 @@
 //! half_cases.rs`, as `core/tests/half_kernels.rs`) compiled into a wasm32 module, so that the
 //! tables a wasm build carries (scalar-wasm, or scalar and simd128) are tested where they
 //! run: `make test-wasm-kernels` builds the module twice (with and without simd128) and runs
-//! both in Node (`run.mjs`) and in wasmi (`cargo run -p ferrovec --example wasm_kernel_tests`).
+//! both in Node (`run.mjs`) and in wasmi (`cargo run -p ferrovec --example wasm_kernel_tests`),
+//! then a third time with relaxed-simd (the encoder module's build), run in Node.
 //!
 //! Exports (no imports):
 //!
@@ -98,12 +99,20 @@ mod module {
             cases::all(k);
             dense_cases::all(k);
             half_cases::all(k);
+            // Only the encoder module is shipped with relaxed-simd. There LLVM may also turn
+            // the `pmin`/`pmax` selects into `relaxed_min`/`relaxed_max`, whose result for a
+            // NaN is the engine's choice, so the scan's NaN cases (the scan and the
+            // single-vector kernel agree bit for bit) do not hold in such a build.
+            #[cfg(not(target_feature = "relaxed-simd"))]
             scan_cases::all(k);
             tables += 1;
         }
         clear();
         for (i, k) in Kernels::variants().enumerate() {
             let _ = write!(Writer, "{}{}", if i > 0 { ", " } else { "" }, k.variant());
+        }
+        if cfg!(target_feature = "relaxed-simd") {
+            let _ = write!(Writer, "; relaxed-simd build: no scan checks");
         }
         tables
     }

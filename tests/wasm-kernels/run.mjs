@@ -16,7 +16,7 @@ for (const path of process.argv.slice(2)) {
     const tables = e.fv_test_run();
     const ms = (performance.now() - start).toFixed(0);
     if (tables < 1) throw new Error("no kernel table was checked");
-    console.log(`node: ${path}: the f64 solver, f32 encoder, f32 scan and half-precision distance kernel checks passed on ${tables} tables (${message()}) in ${ms} ms`);
+    console.log(`node: ${path}: the kernel checks (f64 solver, f32 encoder, f32 scan, half-precision distances) passed on ${tables} tables (${message()}) in ${ms} ms`);
   } catch (err) {
     console.error(`node: ${path}: FAILED ${message()}\n  (${err})`);
     process.exitCode = 1;
