@@ -918,25 +918,6 @@ pub(crate) trait I8Dot: Copy {
     unsafe fn madd(self, a: Self::Data, b: Self::Data) -> Self;
     /// The sums of four registers' lanes (wrapping).
     unsafe fn reduce4(v: [Self; 4]) -> [i32; 4];
-
-    /// The whole product on this instruction set: [`gemm_nt_i8`] with an `MR x 4` tile of
-    /// dot products, unless the instruction set has a better loop of its own (AVX2's packed
-    /// outer product). `pack` is the caller's scratch.
-    ///
-    /// # Safety
-    /// As [`gemm_nt_i8`].
-    #[inline(always)]
-    unsafe fn gemm<const MR: usize>(
-        op: &GemmNtI8<'_>,
-        c: &mut [f32],
-        ldc: usize,
-        pack: &mut Vec<f32>,
-        gelu_fn: GeluSliceFn,
-    ) {
-        let _ = pack;
-        // SAFETY: the caller's contract is `gemm_nt_i8`'s.
-        unsafe { gemm_nt_i8::<Self, MR>(op, c, ldc, gelu_fn) }
-    }
 }
 
 /// `C = [C +] act(sa sb (A - za) Bᵀ + bias)` of quantized rows (`Kernels::gemm_nt_i8`), with
@@ -1070,7 +1051,9 @@ struct Cols<const NR: usize> {
 }
 
 /// Defines one instruction set's dense kernels over its [`F32Vector`] and register tile,
-/// and the table of them, `DENSE`.
+/// and the table of them, `DENSE`. `int8:` is `(I8Dot type, MR)` for the generic
+/// dot-product loop ([`gemm_nt_i8`]) or `{ path }` for the instruction set's own int8
+/// product, which gets the packing scratch too.
 ///
 /// The functions are `unsafe` on every instruction set: the loops rely on the shapes the
 /// `Kernels` methods check.
@@ -1078,7 +1061,7 @@ macro_rules! dense_kernels {
     (
         vector: $v:ty,
         tile: ($mv:literal, $nr:literal),
-        int8: ($d:ty, $imr:literal) $(#[$iattr:meta])*,
+        int8: $int8:tt $(#[$iattr:meta])*,
         $(#[$attr:meta])*
         fn {
             gemm_nt_f32: $gemm:ident,
@@ -1110,7 +1093,7 @@ macro_rules! dense_kernels {
         $crate::kernels::generic::dense_kernels!(
             @fn $(#[$iattr])*
             $gemm_i8(op: &GemmNtI8<'_>, c: &mut [f32], ldc: usize, pack: &mut alloc::vec::Vec<f32>)
-            => <$d as g_dense::I8Dot>::gemm::<$imr>(op, c, ldc, pack, $gelu)
+            => $crate::kernels::generic::dense_kernels!(@int8 $int8 op, c, ldc, pack, $gelu)
         );
 
         $crate::kernels::generic::dense_kernels!(
@@ -1134,6 +1117,16 @@ macro_rules! dense_kernels {
             $gelu(x: &mut [f32])
             => g_dense::gelu_slice::<$v>(x)
         );
+    };
+    // The int8 product: `(I8Dot type, MR)` for the generic dot-product loop
+    // (`gemm_nt_i8`), or `{ path }` for an instruction set's own loop with the same
+    // contract and the packing scratch (AVX2's packed outer product).
+    (@int8 ($d:ty, $imr:literal) $op:ident, $c:ident, $ldc:ident, $pack:ident, $gelu:ident) => {{
+        let _ = $pack;
+        g_dense::gemm_nt_i8::<$d, $imr>($op, $c, $ldc, $gelu)
+    }};
+    (@int8 { $own:path } $op:ident, $c:ident, $ldc:ident, $pack:ident, $gelu:ident) => {
+        $own($op, $c, $ldc, $pack, $gelu)
     };
     // A table without its own quantizer uses the portable one (`quantize_rows_i8`).
     (@quant) => { None };

@@ -4,7 +4,7 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernels::generic::dense::{F32Vector, I8Dot};
+use crate::kernels::generic::dense::F32Vector;
 
 /// `MASK32[8 - r ..][..8]` selects the first `r` of 8 f32 lanes.
 static MASK32: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -184,72 +184,11 @@ impl F32Vector for F32x8 {
     }
 }
 
-/// 8 i32 sums for the int8 GEMM: 32 i8 products per step by `vpmaddubsw` (unsigned by
-/// signed bytes into i16 pairs) with the sign trick (`|b|` by `a * sign(b)`: both within
-/// 127, so a pair is at most 2 * 127 * 127 and never saturates), then `vpmaddwd` by ones.
-#[derive(Clone, Copy)]
-#[repr(transparent)]
-pub(crate) struct I32x8(__m256i);
-
-impl I8Dot for I32x8 {
-    const STEP: usize = 32;
-    const A_OFFSET: i32 = 0;
-    type Data = __m256i;
-
-    #[inline(always)]
-    unsafe fn zero() -> Self {
-        // SAFETY: the caller vouches for AVX2 (trait contract).
-        I32x8(unsafe { _mm256_setzero_si256() })
-    }
-    #[inline(always)]
-    unsafe fn load_a(p: *const i8) -> __m256i {
-        // SAFETY: the caller vouches for AVX2 and 32 readable bytes at `p`.
-        unsafe { _mm256_loadu_si256(p.cast()) }
-    }
-    #[inline(always)]
-    unsafe fn load_b(p: *const i8) -> __m256i {
-        // SAFETY: as in `load_a`.
-        unsafe { _mm256_loadu_si256(p.cast()) }
-    }
-    #[inline(always)]
-    unsafe fn madd(self, a: __m256i, b: __m256i) -> Self {
-        // SAFETY: register arithmetic; the caller vouches for AVX2.
-        unsafe {
-            let pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(b), _mm256_sign_epi8(a, b));
-            let quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-            I32x8(_mm256_add_epi32(self.0, quads))
-        }
-    }
-    #[inline(always)]
-    unsafe fn gemm<const MR: usize>(
-        op: &GemmNtI8<'_>,
-        c: &mut [f32],
-        ldc: usize,
-        pack: &mut alloc::vec::Vec<f32>,
-        gelu_fn: crate::kernels::generic::dense::GeluSliceFn,
-    ) {
-        // SAFETY: the caller's contract (AVX2, checked shapes) is the packed kernel's.
-        unsafe { super::dense_i8::gemm_nt_i8_packed(op, c, ldc, pack, gelu_fn) }
-    }
-    #[inline(always)]
-    unsafe fn reduce4(v: [Self; 4]) -> [i32; 4] {
-        // SAFETY: register arithmetic; the caller vouches for AVX2.
-        unsafe {
-            let s01 = _mm256_hadd_epi32(v[0].0, v[1].0);
-            let s23 = _mm256_hadd_epi32(v[2].0, v[3].0);
-            let s = _mm256_hadd_epi32(s01, s23);
-            let s = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
-            let mut out = [0i32; 4];
-            _mm_storeu_si128(out.as_mut_ptr().cast(), s);
-            out
-        }
-    }
-}
-
 crate::kernels::generic::dense_kernels! {
     vector: F32x8,
     tile: (2, 6),
-    int8: (I32x8, 2) #[target_feature(enable = "avx2,fma")],
+    // The packed outer product of `dense_i8.rs`, not the generic dot-product loop.
+    int8: { super::dense_i8::gemm_nt_i8_packed } #[target_feature(enable = "avx2,fma")],
     #[target_feature(enable = "avx2,fma")]
     fn {
         gemm_nt_f32: gemm_nt_f32_avx2,
