@@ -191,9 +191,8 @@ replace_if_changed = @cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1)
 # uses only one engine carries only that engine. They share the target dirs (std and the core
 # are built once); each build's output is optimized before the next overwrites it.
 WASM_SOLVER := --no-default-features --features solver
-comma := ,
 wasm_module = RUSTFLAGS="$(WASM_MODULE_RUSTFLAGS) $(1)" $(WASM_BUILD) $(2) --target-dir $(3) && \
-	$(or $(6),$(WASM_OPT)) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
+	$(WASM_OPT) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
 	{ cmp -s $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5) && rm $(WASM_DIR)/$(5).new || mv $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5); }
 # The text encoder modules (issue 13): the encoder alone (`--no-default-features --features
 # encoder`), checked for imports like the others, and for what the encoder's code adds to a
@@ -226,9 +225,10 @@ WASM_OPT_RELAXED := $(NODE) $(BINARYEN_PKG)/node_modules/binaryen/bin/wasm-opt -
 # A relaxed-simd build must contain fused multiply-adds: a build that silently lost the target
 # feature would otherwise pass every test as a plain simd128 module.
 WASM_DIS_RELAXED := $(NODE) $(BINARYEN_PKG)/node_modules/binaryen/bin/wasm-dis --all-features
-check_relaxed_madd = @n=$$($(WASM_DIS_RELAXED) $(1) | grep -c 'f32x4.relaxed_madd' || true); \
+check_relaxed_madd_sh = { n=$$($(WASM_DIS_RELAXED) $(1) | grep -c 'f32x4.relaxed_madd' || true); \
 	echo "$(1): $$n f32x4.relaxed_madd"; \
-	[ "$$n" -gt 0 ] || { echo "$(1) has no f32x4.relaxed_madd: not a relaxed-simd build"; exit 1; }
+	[ "$$n" -gt 0 ] || { echo "$(1) has no f32x4.relaxed_madd: not a relaxed-simd build"; exit 1; }; }
+check_relaxed_madd = @$(call check_relaxed_madd_sh,$(1))
 
 wasm: deps-debian deps-binaryen
 	@mkdir -p $(WASM_DIR)
@@ -238,8 +238,20 @@ wasm: deps-debian deps-binaryen
 	$(call wasm_module,-C target-feature=+simd128,$(WASM_SOLVER),target/wasm-simd,--enable-simd,ferrovec-solver-simd.wasm)
 	$(call wasm_module,,$(WASM_ENCODER),target/wasm-scalar,,ferrovec-encoder.wasm)
 	$(call wasm_module,-C target-feature=+simd128,$(WASM_ENCODER),target/wasm-simd,--enable-simd,ferrovec-encoder-simd.wasm)
-	$(call wasm_module,-C target-feature=+simd128$(comma)+relaxed-simd,$(WASM_ENCODER),target/wasm-relaxed,,ferrovec-encoder-relaxed.wasm,$(WASM_OPT_RELAXED))
-	$(call check_relaxed_madd,$(WASM_DIR)/ferrovec-encoder-relaxed.wasm)
+	RUSTFLAGS="$(WASM_MODULE_RUSTFLAGS) -C target-feature=+simd128,+relaxed-simd" $(WASM_BUILD) $(WASM_ENCODER) \
+		--target-dir target/wasm-relaxed
+# binaryen from npm takes ~5 s of CPU: it runs only when cargo relinked (this target dir builds
+# one module, so an unchanged build leaves its output older than the stamp).
+	@if [ target/wasm-relaxed/$(WASM_OUT) -nt target/wasm-relaxed/optimized.stamp ] \
+		|| [ ! -e $(WASM_DIR)/ferrovec-encoder-relaxed.wasm ]; then \
+		echo "wasm-opt (binaryen $(BINARYEN_VERSION)) -> $(WASM_DIR)/ferrovec-encoder-relaxed.wasm"; \
+		$(WASM_OPT_RELAXED) target/wasm-relaxed/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new && \
+		$(call check_relaxed_madd_sh,$(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new) && \
+		{ cmp -s $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new $(WASM_DIR)/ferrovec-encoder-relaxed.wasm \
+			&& rm $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new \
+			|| mv $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new $(WASM_DIR)/ferrovec-encoder-relaxed.wasm; } && \
+		touch target/wasm-relaxed/optimized.stamp; \
+	fi
 	@mkdir -p target/wasm-base
 	RUSTFLAGS="$(WASM_MODULE_RUSTFLAGS)" $(WASM_BUILD) --no-default-features --target-dir target/wasm-scalar
 	$(WASM_OPT) target/wasm-scalar/$(WASM_OUT) -o target/wasm-base/ferrovec-base.wasm
