@@ -9,10 +9,12 @@
 //! `--npy PREFIX` measures on `PREFIX-base.npy` and `PREFIX-queries.npy` (f32, one row per
 //! vector), e.g. the `mixture` set of bench/peers/index_peers.py; the exact top-100 is computed
 //! once and cached as `PREFIX-gt.npy` and `PREFIX-gt-dist.npy`. `--queries N` keeps the first
-//! N queries (fixed work for `valgrind --tool=callgrind`).
+//! N queries (fixed work for `valgrind --tool=callgrind`). `--seed S` builds with the level
+//! generator seeded by S (the graph's variance between seeds).
 //!
 //! Usage: hnsw_profile [--synthetic | --npy PREFIX] [--save FILE | --load FILE] [--reps N]
 //!        [--ef 16,32,..] [--storage f32,f16,..] [--n-base N (with --synthetic)] [--queries N]
+//!        [--seed S]
 
 use std::process::ExitCode;
 
@@ -29,7 +31,7 @@ fn run() -> Result<(), BenchError> {
     let mut efs = vec![16usize, 32, 64, 128];
     let mut storages = vec![Storage::F32];
     let mut spec = SyntheticSpec::default();
-    let (mut npy_prefix, mut n_queries) = (None, None);
+    let (mut npy_prefix, mut n_queries, mut seed) = (None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -42,6 +44,13 @@ fn run() -> Result<(), BenchError> {
                     .ok_or_else(|| BenchError::new("--n-base takes a positive number"))?
             }
             "--npy" => npy_prefix = args.next(),
+            "--seed" => {
+                seed = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| BenchError::new("--seed takes a number"))?,
+                )
+            }
             "--queries" => {
                 n_queries = Some(
                     args.next()
@@ -105,7 +114,15 @@ fn run() -> Result<(), BenchError> {
         if let Some(s) = storage_name(storage) {
             println!("storage {s}");
         }
-        measure(&data, storage, load.as_deref(), save.as_deref(), reps, &efs)?;
+        measure(
+            &data,
+            storage,
+            load.as_deref(),
+            save.as_deref(),
+            reps,
+            &efs,
+            seed,
+        )?;
     }
     Ok(())
 }
@@ -178,6 +195,7 @@ fn measure(
     save: Option<&str>,
     reps: usize,
     efs: &[usize],
+    seed: Option<u64>,
 ) -> Result<(), BenchError> {
     let fv = |e: ferrovec_core::Error| BenchError::new(format!("ferrovec: {e}"));
     let mut index = match load {
@@ -205,6 +223,7 @@ fn measure(
                 .hnsw(HnswParams {
                     m: 16,
                     ef_construction: 128,
+                    seed: seed.unwrap_or(HnswParams::default().seed),
                     ..HnswParams::default()
                 });
             let mut index = Index::new(options).map_err(fv)?;
