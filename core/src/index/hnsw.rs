@@ -433,6 +433,7 @@ impl Hnsw {
                 }
             }
         }
+        let ahead = dist.prefetch_ahead();
         let mut bound = if results.len() >= ef {
             results.peek().map_or(f32::INFINITY, |w| w.d)
         } else {
@@ -453,11 +454,14 @@ impl Hnsw {
                     buf.push(nb);
                 }
             }
-            if let Some(&first) = buf.first() {
-                dist.prefetch(first);
+            // Rows are requested `ahead` neighbors before their distance: the walk waits on
+            // memory (the kernel's samples sit on its row loads), and one row ahead left most
+            // of each row's latency exposed.
+            for &nb in buf.iter().take(ahead) {
+                dist.prefetch(nb);
             }
             for i in 0..buf.len() {
-                if let Some(&next) = buf.get(i + 1) {
+                if let Some(&next) = buf.get(i + ahead) {
                     dist.prefetch(next);
                 }
                 let nb = buf[i];
