@@ -467,6 +467,11 @@ impl Hnsw {
                 let nb = buf[i];
                 let d = dist.to(nb);
                 if results.len() < ef || d < bound {
+                    // A new closest candidate is (most likely) the next one expanded: its
+                    // list then loads during the rest of this one.
+                    if cands.peek().is_none_or(|Reverse(top)| d < top.d) {
+                        self.prefetch_list(nb, level);
+                    }
                     cands.push(Reverse(Item { d, id: nb }));
                     if accept(nb) {
                         results.push(Item { d, id: nb });
