@@ -474,9 +474,13 @@ impl Hnsw {
                     }
                     cands.push(Reverse(Item { d, id: nb }));
                     if accept(nb) {
-                        results.push(Item { d, id: nb });
-                        if results.len() > ef {
-                            results.pop();
+                        let item = Item { d, id: nb };
+                        if results.len() < ef {
+                            results.push(item);
+                        } else if let Some(mut worst) = results.peek_mut() {
+                            // Full: `d < bound`, the worst's distance, so the new item
+                            // replaces the worst (one sift down instead of a push and a pop).
+                            *worst = item;
                         }
                         if results.len() >= ef {
                             bound = results.peek().map_or(f32::INFINITY, |w| w.d);
