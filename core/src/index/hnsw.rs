@@ -368,9 +368,20 @@ impl Hnsw {
 
     /// Greedy descent (ef = 1) on one level.
     fn greedy(&self, dist: &Dist<'_>, mut cur: Item, level: usize) -> Item {
+        let ahead = dist.prefetch_ahead();
         loop {
             let mut changed = false;
-            for &nb in self.neighbors(cur.id, level) {
+            // Rows ahead of their distances, as in `search_layer`: upper-level rows are
+            // mostly out of cache too, and the descent makes about a sixth of a search's
+            // distances at ef 16 (100k x 384).
+            let list = self.neighbors(cur.id, level);
+            for &nb in list.iter().take(ahead) {
+                dist.prefetch(nb);
+            }
+            for (i, &nb) in list.iter().enumerate() {
+                if let Some(&next) = list.get(i + ahead) {
+                    dist.prefetch(next);
+                }
                 let d = dist.to(nb);
                 if d < cur.d {
                     cur = Item { d, id: nb };
