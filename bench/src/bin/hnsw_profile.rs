@@ -6,14 +6,21 @@
 //! `--storage f32,f16,bf16,i8` builds and measures one index per storage in this one run
 //! (cosine; recall against the f32 truth), with the index's memory per vector.
 //!
-//! Usage: hnsw_profile [--synthetic] [--save FILE | --load FILE] [--reps N] [--ef 16,32,..]
-//!        [--storage f32,f16,..] [--n-base N (with --synthetic)]
+//! `--npy PREFIX` measures on `PREFIX-base.npy` and `PREFIX-queries.npy` (f32, one row per
+//! vector), e.g. the `mixture` set of bench/peers/index_peers.py; the exact top-100 is computed
+//! once and cached as `PREFIX-gt.npy` and `PREFIX-gt-dist.npy`. `--queries N` keeps the first
+//! N queries (fixed work for `valgrind --tool=callgrind`). `--seed S` builds with the level
+//! generator seeded by S (the graph's variance between seeds).
+//!
+//! Usage: hnsw_profile [--synthetic | --npy PREFIX] [--save FILE | --load FILE] [--reps N]
+//!        [--ef 16,32,..] [--storage f32,f16,..] [--n-base N (with --synthetic)] [--queries N]
+//!        [--seed S]
 
 use std::process::ExitCode;
 
 use ferrovec_bench::{
-    clock_kind, data_dir, debian_is_prepared, load_debian, mean_recall, synthetic, BenchError,
-    CpuClock, DebianFiles, SyntheticSpec,
+    clock_kind, data_dir, debian_is_prepared, ground_truth, load_debian, mean_recall, npy,
+    synthetic, BenchError, CpuClock, Dataset, DebianFiles, SyntheticSpec, GT_K,
 };
 use ferrovec_core::index::{HnswParams, Index, IndexMetric, IndexOptions, Storage};
 
@@ -24,6 +31,7 @@ fn run() -> Result<(), BenchError> {
     let mut efs = vec![16usize, 32, 64, 128];
     let mut storages = vec![Storage::F32];
     let mut spec = SyntheticSpec::default();
+    let (mut npy_prefix, mut n_queries, mut seed) = (None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -34,6 +42,22 @@ fn run() -> Result<(), BenchError> {
                     .and_then(|n| n.parse().ok())
                     .filter(|&n| n > 0)
                     .ok_or_else(|| BenchError::new("--n-base takes a positive number"))?
+            }
+            "--npy" => npy_prefix = args.next(),
+            "--seed" => {
+                seed = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| BenchError::new("--seed takes a number"))?,
+                )
+            }
+            "--queries" => {
+                n_queries = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|&n: &usize| n > 0)
+                        .ok_or_else(|| BenchError::new("--queries takes a positive number"))?,
+                )
             }
             "--save" => save = args.next(),
             "--load" => load = args.next(),
@@ -64,7 +88,9 @@ fn run() -> Result<(), BenchError> {
             other => return Err(BenchError::new(format!("unknown argument {other}"))),
         }
     }
-    let data = if use_synthetic {
+    let data = if let Some(prefix) = &npy_prefix {
+        load_npy_set(prefix)?
+    } else if use_synthetic {
         synthetic(spec)
     } else {
         let files = DebianFiles::in_dir(&data_dir());
@@ -75,6 +101,10 @@ fn run() -> Result<(), BenchError> {
         }
         load_debian(&files)?
     };
+    let data = match n_queries {
+        Some(nq) if nq < data.n_queries() => data.truncated(data.n_base(), nq),
+        _ => data,
+    };
     if load.is_some() && storages.len() > 1 {
         return Err(BenchError::new(
             "--load measures one saved index: no --storage list",
@@ -84,9 +114,58 @@ fn run() -> Result<(), BenchError> {
         if let Some(s) = storage_name(storage) {
             println!("storage {s}");
         }
-        measure(&data, storage, load.as_deref(), save.as_deref(), reps, &efs)?;
+        measure(
+            &data,
+            storage,
+            load.as_deref(),
+            save.as_deref(),
+            reps,
+            &efs,
+            seed,
+        )?;
     }
     Ok(())
+}
+
+/// `PREFIX-base.npy` and `PREFIX-queries.npy` with their exact top-`GT_K`, read from
+/// `PREFIX-gt.npy` / `PREFIX-gt-dist.npy` when they match, else computed and written there.
+fn load_npy_set(prefix: &str) -> Result<Dataset, BenchError> {
+    let path = |suffix: &str| std::path::PathBuf::from(format!("{prefix}-{suffix}.npy"));
+    let base = npy::read(&path("base"))?;
+    let queries = npy::read(&path("queries"))?;
+    if base.cols != queries.cols {
+        return Err(BenchError::new("base and queries differ in dimensions"));
+    }
+    let (dims, base, queries) = (base.cols, base.to_f32()?, queries.to_f32()?);
+    let nq = queries.len() / dims;
+    let cached = match (npy::read(&path("gt")), npy::read(&path("gt-dist"))) {
+        (Ok(gt), Ok(gd))
+            if gt.rows == nq && gd.rows == nq && gt.cols == GT_K && gd.cols == GT_K =>
+        {
+            Some((gt.to_u32()?, gd.to_f32()?))
+        }
+        _ => None,
+    };
+    let (gt, gt_dist) = match cached {
+        Some(c) => c,
+        None => {
+            let (gt, gd) = ground_truth(dims, &base, &queries, GT_K);
+            npy::write_u32(&path("gt"), nq, GT_K, &gt)?;
+            npy::write_f32(&path("gt-dist"), nq, GT_K, &gd)?;
+            (gt, gd)
+        }
+    };
+    if gt.iter().any(|&i| i as usize >= base.len() / dims) {
+        return Err(BenchError::new("ground truth index out of range"));
+    }
+    Ok(Dataset {
+        name: prefix.to_string(),
+        dims,
+        base,
+        queries,
+        gt,
+        gt_dist,
+    })
 }
 
 fn parse_storage(name: &str) -> Result<Storage, BenchError> {
@@ -110,12 +189,13 @@ fn storage_name(storage: Storage) -> Option<&'static str> {
 }
 
 fn measure(
-    data: &ferrovec_bench::Dataset,
+    data: &Dataset,
     storage: Storage,
     load: Option<&str>,
     save: Option<&str>,
     reps: usize,
     efs: &[usize],
+    seed: Option<u64>,
 ) -> Result<(), BenchError> {
     let fv = |e: ferrovec_core::Error| BenchError::new(format!("ferrovec: {e}"));
     let mut index = match load {
@@ -143,6 +223,7 @@ fn measure(
                 .hnsw(HnswParams {
                     m: 16,
                     ef_construction: 128,
+                    seed: seed.unwrap_or(HnswParams::default().seed),
                     ..HnswParams::default()
                 });
             let mut index = Index::new(options).map_err(fv)?;

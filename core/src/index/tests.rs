@@ -680,3 +680,41 @@ fn index_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Index>();
 }
+
+/// The vectorizable rounding of the i8 rows and walk queries equals `roundf` then clamp,
+/// ties and the neighbors of ties included (a differing code would change stored i8 rows).
+#[test]
+fn round_to_i8_matches_roundf() {
+    let check = |x: f32| {
+        let want = libm::roundf(x).clamp(-127.0, 127.0) as i8;
+        assert_eq!(vectors::round_to_i8(x), want, "x = {x:e}");
+    };
+    for k in -300i32..=300 {
+        let half = k as f32 * 0.5;
+        for x in [
+            half,
+            f32::from_bits(half.to_bits().wrapping_add(1)),
+            f32::from_bits(half.to_bits().wrapping_sub(1)),
+        ] {
+            check(x);
+        }
+    }
+    for x in [
+        0.0f32,
+        -0.0,
+        0.49999997,
+        -0.49999997,
+        126.5,
+        -126.5,
+        127.49999,
+        1e30,
+        -1e30,
+    ] {
+        check(x);
+    }
+    let mut rng = Rng(7);
+    for _ in 0..sized(200_000, 2_000) {
+        let u = (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
+        check((u - 0.5) * 300.0);
+    }
+}

@@ -102,13 +102,30 @@ fn quantize(x: &[f32], out: &mut Vec<i8>) -> (f32, f32) {
     }
     let scale = max / 127.0;
     let inv = 127.0 / max;
-    let mut sq = 0i64;
-    for &v in x {
-        let q = libm::roundf(v * inv).clamp(-127.0, 127.0) as i8;
-        sq += (q as i64) * (q as i64);
-        out.push(q);
+    let start = out.len();
+    out.resize(start + x.len(), 0);
+    for (q, &v) in out[start..].iter_mut().zip(x) {
+        *q = round_to_i8(v * inv);
     }
+    // |q| <= 127, so the squares of up to 2^17 values fit an i32 lane; longer rows (dims
+    // reach 65,536) sum in i64 chunks.
+    let sq: i64 = out[start..]
+        .chunks(1 << 16)
+        .map(|c| c.iter().map(|&q| q as i32 * q as i32).sum::<i32>() as i64)
+        .sum();
     (scale, sq as f32)
+}
+
+/// `libm::roundf(x).clamp(-127.0, 127.0) as i8` (half away from zero), bit for bit, in
+/// operations that vectorize: `roundf` is a call per value, which made quantizing the
+/// query ~4% of an HNSW search's instructions and quantizing the rows most of a load.
+/// `x - trunc(x)` is exact for every f32, so comparing it with 0.5 decides ties exactly.
+#[inline(always)]
+pub(crate) fn round_to_i8(x: f32) -> i8 {
+    let x = x.clamp(-127.0, 127.0);
+    let t = x as i32;
+    let frac = x - t as f32;
+    (t + (frac >= 0.5) as i32 - (frac <= -0.5) as i32) as i8
 }
 
 #[allow(dead_code)] // For the file loader (next commit).
@@ -517,6 +534,21 @@ impl<'a> Dist<'a> {
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = slot;
+    }
+
+    /// How many rows ahead of its distance a walk should [`prefetch`](Self::prefetch): about
+    /// 36 cache lines in flight. On 100,000 x 384 i8 rows (6 lines each; bench/README.md)
+    /// 3 to 6 rows ahead searched 8-15% faster than 1 ahead, all of a list at once (~90
+    /// lines) slower than 1.
+    #[inline]
+    pub(crate) fn prefetch_ahead(&self) -> usize {
+        let bytes = match self.q {
+            QueryRef::F32(_) if self.vecs.storage == Storage::F32 => self.vecs.dims * 4,
+            QueryRef::F32(_) => self.vecs.dims * 2,
+            QueryRef::I8(..) => self.vecs.dims,
+            QueryRef::B1(q) => q.len(),
+        };
+        (36 / bytes.div_ceil(64).clamp(1, 32)).clamp(1, 8)
     }
 
     /// Distance to stored slot `slot` (smaller is closer): cosine and inner product
