@@ -51,7 +51,7 @@ help:
 	@echo "make bench-gemm  GEMM per kernel table on the encoder's shapes vs the FMA peak and the gemm / matrixmultiply crates"
 	@echo "make bench-sparse  SpMV and the solvers' vector operations vs read bandwidth and scipy"
 	@echo "make bench-solver  the sparse solver vs scipy, networkx and the sublinear / ruvector-solver crates"
-	@echo "make wasm   build target/wasm/ferrovec{,-simd,-solver,-solver-simd,-host}.wasm (ABI: wasm/README.md)"
+	@echo "make wasm   build target/wasm/ferrovec{,-simd,-solver,-solver-simd,-encoder,-encoder-simd,-encoder-relaxed,-host}.wasm (ABI: wasm/README.md)"
 	@echo "make golden regenerate tests/golden/kernels.json, index.json and solver.json"
 	@echo "make bench-solver-wasm  the sparse solver natively, in wasmi and in V8: ratios"
 	@echo "make bench-encoder-wasm  the text encoder natively, in wasmi and in V8: ms per 128-token sequence"
