@@ -149,40 +149,30 @@ test('the web page in headless Chromium', { timeout: 110_000 }, async (t) => {
     assert.deepEqual(consoleErrors, []);
     await context.close();
 
-    await t.test('?scalar=1: the scalar modules give the same top hits', async () => {
-      const ctx = await browser.newContext();
-      try {
-        const p = await ctx.newPage();
-        await p.goto(`${server.url}?scalar=1`);
-        await waitReady(p);
-        const info = await pageInfo(p);
-        assert.equal(info.simd, false);
-        assert.equal(info.relaxedSimd, false);
-        assert.equal(info.indexSource, 'built');
-        assert.match(await p.textContent('#wasm-status'), /^scalar modules/);
-        assertTopHit(await searchFor(p, corpus.texts[137]), 137);
-        assertTopHit(await searchFor(p, corpus.texts[5], 'hnsw'), 5);
-      } finally {
-        await ctx.close();
-      }
-    });
-
-    await t.test('?relaxed=0: the plain simd128 encoder gives the same top hits', async () => {
-      const ctx = await browser.newContext();
-      try {
-        const p = await ctx.newPage();
-        await p.goto(`${server.url}?relaxed=0`);
-        await waitReady(p);
-        const info = await pageInfo(p);
-        assert.equal(info.simd, true);
-        assert.equal(info.relaxedSimd, false);
-        assert.match(await p.textContent('#wasm-status'), /^simd128 modules,/);
-        assertTopHit(await searchFor(p, corpus.texts[137]), 137);
-        assertTopHit(await searchFor(p, corpus.texts[5], 'hnsw'), 5);
-      } finally {
-        await ctx.close();
-      }
-    });
+    // The fallbacks a URL parameter forces give the same top hits: [parameter, what it
+    // loads, info.simd, the wasm status line].
+    for (const [param, what, simd, status] of [
+      ['scalar=1', 'the scalar modules', false, /^scalar modules/],
+      ['relaxed=0', 'the plain simd128 encoder', true, /^simd128 modules,/],
+    ]) {
+      await t.test(`?${param}: the same top hits with ${what}`, async () => {
+        const ctx = await browser.newContext();
+        try {
+          const p = await ctx.newPage();
+          await p.goto(`${server.url}?${param}`);
+          await waitReady(p);
+          const info = await pageInfo(p);
+          assert.equal(info.simd, simd);
+          assert.equal(info.relaxedSimd, false);
+          assert.equal(info.indexSource, 'built');
+          assert.match(await p.textContent('#wasm-status'), status);
+          assertTopHit(await searchFor(p, corpus.texts[137]), 137);
+          assertTopHit(await searchFor(p, corpus.texts[5], 'hnsw'), 5);
+        } finally {
+          await ctx.close();
+        }
+      });
+    }
 
     await t.test('a failed download is reported in the page', async () => {
       // The same site with model/config.json missing: the server answers 404.
