@@ -221,10 +221,7 @@ impl<const SLOTS: usize> core::fmt::Debug for ScratchPool<SLOTS> {
 /// splitmix64: the level generator.
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    super::keymap::mix64(*state)
 }
 
 /// The graph. Slots are the index's rows; every slot has a node (tombstoned ones included,

@@ -33,9 +33,10 @@
 
 mod format;
 mod hnsw;
+mod keymap;
 mod vectors;
 
-use alloc::collections::{BTreeMap, BinaryHeap};
+use alloc::collections::BinaryHeap;
 use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -43,6 +44,7 @@ use alloc::vec::Vec;
 use crate::kernels::{Kernels, Metric};
 use crate::{Error, Result};
 use hnsw::Hnsw;
+use keymap::KeyMap;
 use vectors::{Dist, QueryRef, Vectors};
 
 /// The largest dimension an index accepts (i8 dot products stay exact up to it).
@@ -308,8 +310,8 @@ pub struct Index {
     /// Whether each slot was removed (or replaced).
     dead: Vec<bool>,
     live: usize,
-    /// Live keys only.
-    map: BTreeMap<u64, u32>,
+    /// Live keys -> slots.
+    map: KeyMap,
     vecs: Vectors,
     hnsw: Option<Hnsw>,
     /// The model id of the text encoder that made the vectors, if the index records one.
@@ -427,7 +429,7 @@ impl Index {
             keys: Vec::new(),
             dead: Vec::new(),
             live: 0,
-            map: BTreeMap::new(),
+            map: KeyMap::default(),
             vecs,
             hnsw,
             model_id: None,
@@ -509,6 +511,9 @@ impl Index {
         }
         self.keys.try_reserve(additional).map_err(|_| oom("keys"))?;
         self.dead.try_reserve(additional).map_err(|_| oom("keys"))?;
+        self.map
+            .try_reserve(&self.keys, additional)
+            .map_err(|_| oom("keys"))?;
         self.vecs
             .try_reserve(additional)
             .map_err(|_| oom("vectors"))?;
@@ -561,7 +566,7 @@ impl Index {
         }
         if on_duplicate == OnDuplicate::Error {
             for &k in keys {
-                if self.map.contains_key(&k) {
+                if self.map.contains(&self.keys, k) {
                     return Err(Error::DuplicateKey(k));
                 }
             }
@@ -578,15 +583,14 @@ impl Index {
         }
         self.reserve(keys.len())?;
         for (&key, row) in keys.iter().zip(vectors.chunks_exact(dims)) {
-            if let Some(old) = self.map.get(&key).copied() {
-                self.dead[old as usize] = true;
-                self.live -= 1;
-            }
             let slot = self.keys.len() as u32;
             self.keys.push(key);
             self.dead.push(false);
             self.vecs.push(row);
-            self.map.insert(key, slot);
+            if let Some(old) = self.map.insert(&self.keys, slot) {
+                self.dead[old as usize] = true;
+                self.live -= 1;
+            }
             self.live += 1;
             if let Some(h) = &mut self.hnsw {
                 h.insert(&self.vecs, slot);
@@ -598,7 +602,10 @@ impl Index {
     /// Removes `key` ([`Error::KeyNotFound`] if absent). The slot becomes a tombstone: HNSW
     /// searches still route through it but never return it, until [`compact`](Self::compact).
     pub fn remove(&mut self, key: u64) -> Result<()> {
-        let slot = self.map.remove(&key).ok_or(Error::KeyNotFound(key))?;
+        let slot = self
+            .map
+            .remove(&self.keys, key)
+            .ok_or(Error::KeyNotFound(key))?;
         self.dead[slot as usize] = true;
         self.live -= 1;
         Ok(())
@@ -617,7 +624,7 @@ impl Index {
             keys: Vec::new(),
             dead: Vec::new(),
             live: 0,
-            map: BTreeMap::new(),
+            map: KeyMap::default(),
             vecs: self.vecs.empty_like(),
             hnsw: self.hnsw.as_ref().map(Hnsw::empty_like),
             model_id: self.model_id,
@@ -631,7 +638,7 @@ impl Index {
             next.keys.push(self.keys[slot]);
             next.dead.push(false);
             next.vecs.push_from(&self.vecs, slot);
-            next.map.insert(self.keys[slot], new_slot);
+            next.map.insert(&next.keys, new_slot);
             next.live += 1;
             if let Some(h) = &mut next.hnsw {
                 h.insert(&next.vecs, new_slot);
@@ -643,13 +650,16 @@ impl Index {
 
     /// Whether `key` is live in the index.
     pub fn contains(&self, key: u64) -> bool {
-        self.map.contains_key(&key)
+        self.map.contains(&self.keys, key)
     }
 
     /// The stored vector of `key`, dequantized (see [`Storage`]; cosine rows are stored
     /// normalized). [`Error::KeyNotFound`] if absent.
     pub fn get(&self, key: u64) -> Result<Vec<f32>> {
-        let slot = *self.map.get(&key).ok_or(Error::KeyNotFound(key))?;
+        let slot = self
+            .map
+            .get(&self.keys, key)
+            .ok_or(Error::KeyNotFound(key))?;
         Ok(self.vecs.get(slot as usize))
     }
 
@@ -658,7 +668,7 @@ impl Index {
         self.keys = Vec::new();
         self.dead = Vec::new();
         self.live = 0;
-        self.map = BTreeMap::new();
+        self.map = KeyMap::default();
         self.vecs.clear();
         if let Some(h) = &mut self.hnsw {
             *h = h.empty_like();
@@ -732,7 +742,7 @@ impl Index {
         self.check_query(query, k)?;
         let mut slots: Vec<u32> = allowed
             .iter()
-            .filter_map(|key| self.map.get(key).copied())
+            .filter_map(|&key| self.map.get(&self.keys, key))
             .collect();
         slots.sort_unstable();
         slots.dedup();
@@ -915,8 +925,8 @@ impl Index {
     }
 
     /// Approximate heap bytes the index holds: rows (with the i8 copy HNSW keeps of F32
-    /// rows), graph, keys and tombstones by allocated capacity, plus an estimate of 32 bytes
-    /// per live key for the key map. Search scratch buffers are not counted.
+    /// rows), graph, keys, tombstones and the key map by allocated capacity. Search scratch
+    /// buffers are not counted.
     pub fn memory_usage(&self) -> usize {
         fn bytes<T>(v: &Vec<T>) -> usize {
             v.capacity() * core::mem::size_of::<T>()
@@ -924,7 +934,7 @@ impl Index {
         let v = &self.vecs;
         let mut total = bytes(&self.keys)
             + bytes(&self.dead)
-            + self.map.len() * 32
+            + self.map.bytes()
             + bytes(&v.f32s)
             + bytes(&v.i8s)
             + bytes(&v.scales)
@@ -1000,9 +1010,12 @@ impl Index {
             vecs.enable_shadow()
                 .map_err(|_| Error::OutOfMemory("could not allocate the vectors".into()))?;
         }
-        let mut map = BTreeMap::new();
-        for (slot, (&key, &removed)) in keys.iter().zip(&dead).enumerate() {
-            if !removed && map.insert(key, slot as u32).is_some() {
+        let mut map = KeyMap::default();
+        let live = dead.iter().filter(|&&removed| !removed).count();
+        map.try_reserve(&keys, live)
+            .map_err(|_| Error::OutOfMemory("could not allocate the key map".into()))?;
+        for (slot, &key) in keys.iter().enumerate() {
+            if !dead[slot] && map.insert(&keys, slot as u32).is_some() {
                 return Err(Error::CorruptFile(format!(
                     "key {key} is live in two slots"
                 )));

@@ -19,8 +19,9 @@ pub(crate) struct Vectors {
     pub(crate) i8s: Vec<i8>,
     /// I8: the scale of each slot (`x ~ q * scale`).
     pub(crate) scales: Vec<f32>,
-    /// I8: `sum q_i^2` of each slot, for squared L2 between rows of different scales. Derived
-    /// from `i8s` (not stored in files).
+    /// I8, squared L2 only: `sum q_i^2` of each slot, for the distance between rows of
+    /// different scales (the other metrics never read it, so they keep none: 4 bytes per
+    /// vector). Derived from `i8s` (not stored in files).
     pub(crate) sqnorms: Vec<f32>,
     /// B1: `bytes` per slot.
     pub(crate) bits: Vec<u8>,
@@ -93,12 +94,13 @@ pub(crate) fn b1_bytes(dims: usize) -> usize {
     dims.div_ceil(8)
 }
 
-/// Symmetric scalar quantization: `scale = max|x| / 127`, `q = round(x / scale)`.
-fn quantize(x: &[f32], out: &mut Vec<i8>) -> (f32, f32) {
+/// Symmetric scalar quantization: `scale = max|x| / 127`, `q = round(x / scale)`; appends
+/// the codes to `out`, returns the scale.
+fn quantize(x: &[f32], out: &mut Vec<i8>) -> f32 {
     let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     if max == 0.0 {
         out.extend(core::iter::repeat_n(0i8, x.len()));
-        return (0.0, 0.0);
+        return 0.0;
     }
     let scale = max / 127.0;
     let inv = 127.0 / max;
@@ -107,13 +109,31 @@ fn quantize(x: &[f32], out: &mut Vec<i8>) -> (f32, f32) {
     for (q, &v) in out[start..].iter_mut().zip(x) {
         *q = round_to_i8(v * inv);
     }
-    // |q| <= 127, so the squares of up to 2^17 values fit an i32 lane; longer rows (dims
-    // reach 65,536) sum in i64 chunks.
-    let sq: i64 = out[start..]
-        .chunks(1 << 16)
-        .map(|c| c.iter().map(|&q| q as i32 * q as i32).sum::<i32>() as i64)
-        .sum();
-    (scale, sq as f32)
+    scale
+}
+
+/// Quantizes `x` onto the end of i8 rows: the codes, the scale and, for squared L2 (the only
+/// metric that reads it), the codes' squared norm.
+fn push_quantized(
+    x: &[f32],
+    l2: bool,
+    i8s: &mut Vec<i8>,
+    scales: &mut Vec<f32>,
+    sqnorms: &mut Vec<f32>,
+) {
+    let start = i8s.len();
+    scales.push(quantize(x, i8s));
+    if l2 {
+        sqnorms.push(sqnorm_i8(&i8s[start..]));
+    }
+}
+
+/// An i8 query: the codes, the scale and the squared norm.
+fn quantize_query(x: &[f32]) -> Query {
+    let mut out = Vec::with_capacity(x.len());
+    let scale = quantize(x, &mut out);
+    let sq = sqnorm_i8(&out);
+    Query::I8(out, scale, sq)
 }
 
 /// `libm::roundf(x).clamp(-127.0, 127.0) as i8` (half away from zero), bit for bit, in
@@ -128,9 +148,12 @@ pub(crate) fn round_to_i8(x: f32) -> i8 {
     (t + (frac >= 0.5) as i32 - (frac <= -0.5) as i32) as i8
 }
 
-#[allow(dead_code)] // For the file loader (next commit).
+/// `sum q_i^2` of a row of codes. |q| <= 127, so the squares of up to 2^17 values fit an
+/// i32 lane (which vectorizes); longer rows (dims reach 65,536) sum in i64 chunks.
 fn sqnorm_i8(row: &[i8]) -> f32 {
-    row.iter().map(|&q| (q as i64) * (q as i64)).sum::<i64>() as f32
+    row.chunks(1 << 16)
+        .map(|c| c.iter().map(|&q| q as i32 * q as i32).sum::<i32>() as i64)
+        .sum::<i64>() as f32
 }
 
 /// Sign bits, bit `i` of the row in byte `i / 8`, bit `i % 8` (LSB first); padding is 0.
@@ -182,12 +205,14 @@ impl Vectors {
         let mut scales = Vec::new();
         scales.try_reserve_exact(self.slots)?;
         let mut sqnorms = Vec::new();
-        sqnorms.try_reserve_exact(self.slots)?;
+        let l2 = self.keeps_sqnorms();
+        if l2 {
+            sqnorms.try_reserve_exact(self.slots)?;
+        }
         let mut row = Vec::new();
         for slot in 0..self.slots {
-            let (scale, sq) = quantize(self.row_f32(slot, &mut row), &mut i8s);
-            scales.push(scale);
-            sqnorms.push(sq);
+            let x = self.row_f32(slot, &mut row);
+            push_quantized(x, l2, &mut i8s, &mut scales, &mut sqnorms);
         }
         self.i8s = i8s;
         self.scales = scales;
@@ -201,17 +226,29 @@ impl Vectors {
     pub(crate) fn walk_query(&self, q: QueryRef<'_>) -> Option<Query> {
         // Every storage with a shadow takes f32 queries.
         match q {
-            QueryRef::F32(x) if self.shadow => {
-                let mut out = Vec::with_capacity(x.len());
-                let (scale, sq) = quantize(x, &mut out);
-                Some(Query::I8(out, scale, sq))
-            }
+            QueryRef::F32(x) if self.shadow => Some(quantize_query(x)),
             _ => None,
         }
     }
 
     pub(crate) fn clear(&mut self) {
         *self = self.empty_like();
+    }
+
+    /// Whether the i8 rows (stored or the walk's copy) keep [`sqnorms`](Self::sqnorms).
+    fn keeps_sqnorms(&self) -> bool {
+        self.metric == IndexMetric::L2sq
+    }
+
+    /// The squared norm of i8 row `slot`; 0 where none is kept (no metric but squared L2
+    /// reads it).
+    #[inline(always)]
+    fn sqnorm(&self, slot: usize) -> f32 {
+        if self.keeps_sqnorms() {
+            self.sqnorms[slot]
+        } else {
+            0.0
+        }
     }
 
     fn row_len(&self) -> usize {
@@ -248,19 +285,18 @@ impl Vectors {
     /// Room for `additional` more rows, or nothing changes.
     pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
         let elems = additional.saturating_mul(self.row_len());
-        if self.shadow {
+        let i8_rows = self.shadow || self.storage == Storage::I8;
+        if i8_rows {
             self.i8s.try_reserve(elems)?;
             self.scales.try_reserve(additional)?;
-            self.sqnorms.try_reserve(additional)?;
+            if self.keeps_sqnorms() {
+                self.sqnorms.try_reserve(additional)?;
+            }
         }
         match self.storage {
             Storage::F32 => self.f32s.try_reserve(elems),
             Storage::F16 | Storage::BF16 => self.halves.try_reserve(elems),
-            Storage::I8 => {
-                self.i8s.try_reserve(elems)?;
-                self.scales.try_reserve(additional)?;
-                self.sqnorms.try_reserve(additional)
-            }
+            Storage::I8 => Ok(()),
             Storage::B1 => self.bits.try_reserve(elems),
         }
     }
@@ -268,9 +304,14 @@ impl Vectors {
     /// Rows that fit without reallocating.
     pub(crate) fn capacity(&self) -> usize {
         let row = self.row_len().max(1);
+        let sqnorms = if self.keeps_sqnorms() {
+            self.sqnorms.capacity()
+        } else {
+            usize::MAX
+        };
         let quantized = (self.i8s.capacity() / row)
             .min(self.scales.capacity())
-            .min(self.sqnorms.capacity());
+            .min(sqnorms);
         let rows = match self.storage {
             Storage::F32 => self.f32s.capacity() / row,
             Storage::F16 | Storage::BF16 => self.halves.capacity() / row,
@@ -288,6 +329,8 @@ impl Vectors {
     /// this cannot fail.
     pub(crate) fn push(&mut self, x: &[f32]) {
         debug_assert_eq!(x.len(), self.dims);
+        let l2 = self.keeps_sqnorms();
+        let (i8s, scales, sqnorms) = (&mut self.i8s, &mut self.scales, &mut self.sqnorms);
         match self.storage {
             Storage::F32 => {
                 let start = self.f32s.len();
@@ -296,21 +339,17 @@ impl Vectors {
                     normalize(&mut self.f32s[start..]);
                 }
                 if self.shadow {
-                    let (scale, sq) = quantize(&self.f32s[start..], &mut self.i8s);
-                    self.scales.push(scale);
-                    self.sqnorms.push(sq);
+                    push_quantized(&self.f32s[start..], l2, i8s, scales, sqnorms);
                 }
             }
             Storage::I8 => {
-                let (scale, sq) = if self.metric == IndexMetric::Cosine {
+                if self.metric == IndexMetric::Cosine {
                     let mut tmp = x.to_vec();
                     normalize(&mut tmp);
-                    quantize(&tmp, &mut self.i8s)
+                    push_quantized(&tmp, l2, i8s, scales, sqnorms);
                 } else {
-                    quantize(x, &mut self.i8s)
-                };
-                self.scales.push(scale);
-                self.sqnorms.push(sq);
+                    push_quantized(x, l2, i8s, scales, sqnorms);
+                }
             }
             Storage::F16 | Storage::BF16 => {
                 let mut tmp = x.to_vec();
@@ -325,9 +364,7 @@ impl Vectors {
                     *t = to_f32(h);
                 }
                 if self.shadow {
-                    let (scale, sq) = quantize(&tmp, &mut self.i8s);
-                    self.scales.push(scale);
-                    self.sqnorms.push(sq);
+                    push_quantized(&tmp, l2, i8s, scales, sqnorms);
                 }
             }
             Storage::B1 => pack_bits(x, &mut self.bits),
@@ -346,17 +383,10 @@ impl Vectors {
                     _ => self.halves.extend_from_slice(&other.halves[range.clone()]),
                 }
                 if self.shadow {
-                    self.i8s.extend_from_slice(&other.i8s[range]);
-                    self.scales.push(other.scales[slot]);
-                    self.sqnorms.push(other.sqnorms[slot]);
+                    self.push_i8_from(other, slot);
                 }
             }
-            Storage::I8 => {
-                self.i8s
-                    .extend_from_slice(&other.i8s[slot * r..(slot + 1) * r]);
-                self.scales.push(other.scales[slot]);
-                self.sqnorms.push(other.sqnorms[slot]);
-            }
+            Storage::I8 => self.push_i8_from(other, slot),
             Storage::B1 => self
                 .bits
                 .extend_from_slice(&other.bits[slot * r..(slot + 1) * r]),
@@ -364,10 +394,20 @@ impl Vectors {
         self.slots += 1;
     }
 
+    /// Appends i8 row `slot` of `other` (same shape), the stored one or the walk's copy.
+    fn push_i8_from(&mut self, other: &Vectors, slot: usize) {
+        let d = self.dims;
+        self.i8s
+            .extend_from_slice(&other.i8s[slot * d..(slot + 1) * d]);
+        self.scales.push(other.scales[slot]);
+        if self.keeps_sqnorms() {
+            self.sqnorms.push(other.sqnorms[slot]);
+        }
+    }
+
     /// Recomputes the derived per-row data after loading raw rows.
-    #[allow(dead_code)] // For the file loader (next commit).
     pub(crate) fn rebuild_derived(&mut self) {
-        if self.storage == Storage::I8 {
+        if self.storage == Storage::I8 && self.keeps_sqnorms() {
             let d = self.dims;
             self.sqnorms = self.i8s.chunks_exact(d).map(sqnorm_i8).collect();
         }
@@ -412,17 +452,12 @@ impl Vectors {
                 }
                 Query::F32(v)
             }
-            Storage::I8 => {
-                let mut out = Vec::with_capacity(x.len());
-                let (scale, sq) = if self.metric == IndexMetric::Cosine {
-                    let mut tmp = x.to_vec();
-                    normalize(&mut tmp);
-                    quantize(&tmp, &mut out)
-                } else {
-                    quantize(x, &mut out)
-                };
-                Query::I8(out, scale, sq)
+            Storage::I8 if self.metric == IndexMetric::Cosine => {
+                let mut tmp = x.to_vec();
+                normalize(&mut tmp);
+                quantize_query(&tmp)
             }
+            Storage::I8 => quantize_query(x),
             Storage::B1 => {
                 let mut out = Vec::with_capacity(b1_bytes(x.len()));
                 pack_bits(x, &mut out);
@@ -443,7 +478,7 @@ impl Vectors {
             Storage::I8 => QueryRef::I8(
                 &self.i8s[s * r..(s + 1) * r],
                 self.scales[s],
-                self.sqnorms[s],
+                self.sqnorm(s),
             ),
             Storage::B1 => QueryRef::B1(&self.bits[s * r..(s + 1) * r]),
         }
