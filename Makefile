@@ -184,7 +184,8 @@ WASM_OPT := $(WASM_OPT_BIN) -O3 --strip-debug --strip-producers --enable-bulk-me
 
 # A module is replaced only when its bytes changed: the library embeds them (bundled-wasm),
 # and a new timestamp alone would rebuild it on every make.
-replace_if_changed = @cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1)
+replace_if_changed_sh = { cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1); }
+replace_if_changed = @$(call replace_if_changed_sh,$(1))
 
 # The solver modules (ABI v3, wasm/README.md "Modules"): the same kernels with the sparse
 # solver instead of the index (`--no-default-features --features solver`), so an app that
@@ -193,7 +194,7 @@ replace_if_changed = @cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1)
 WASM_SOLVER := --no-default-features --features solver
 wasm_module = RUSTFLAGS="$(WASM_MODULE_RUSTFLAGS) $(1)" $(WASM_BUILD) $(2) --target-dir $(3) && \
 	$(WASM_OPT) $(4) $(3)/$(WASM_OUT) -o $(WASM_DIR)/$(5).new && \
-	{ cmp -s $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5) && rm $(WASM_DIR)/$(5).new || mv $(WASM_DIR)/$(5).new $(WASM_DIR)/$(5); }
+	$(call replace_if_changed_sh,$(WASM_DIR)/$(5))
 # The text encoder modules (issue 13): the encoder alone (`--no-default-features --features
 # encoder`), checked for imports like the others, and for what the encoder's code adds to a
 # module with no engine at all (`--no-default-features`: allocation and last error only,
@@ -247,9 +248,7 @@ wasm: deps-debian deps-binaryen
 		echo "wasm-opt (binaryen $(BINARYEN_VERSION)) -> $(WASM_DIR)/ferrovec-encoder-relaxed.wasm"; \
 		$(WASM_OPT_RELAXED) target/wasm-relaxed/$(WASM_OUT) -o $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new && \
 		$(call check_relaxed_madd_sh,$(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new) && \
-		{ cmp -s $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new $(WASM_DIR)/ferrovec-encoder-relaxed.wasm \
-			&& rm $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new \
-			|| mv $(WASM_DIR)/ferrovec-encoder-relaxed.wasm.new $(WASM_DIR)/ferrovec-encoder-relaxed.wasm; } && \
+		$(call replace_if_changed_sh,$(WASM_DIR)/ferrovec-encoder-relaxed.wasm) && \
 		touch target/wasm-relaxed/optimized.stamp; \
 	fi
 	@mkdir -p target/wasm-base

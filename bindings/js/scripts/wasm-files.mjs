@@ -5,10 +5,11 @@
 // (they are build products, never committed). Before copying, each module is checked: it
 // instantiates with no imports, implements the ABI version ferrovec.mjs speaks, and the SIMD
 // build says so in its capabilities (the scalar one does not). The relaxed-simd module is
-// instantiated in a child Node with `--experimental-wasm-relaxed-simd` where this Node's
-// engine does not validate relaxed SIMD by default (Node 20).
+// described by this script run again in a child Node with `--experimental-wasm-relaxed-simd`
+// where this Node's engine does not validate relaxed SIMD by default (Node 20).
 //
 //   node scripts/wasm-files.mjs copy | clean
+//   node scripts/wasm-files.mjs describe FILE   (prints [ABI version, capabilities] as JSON)
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +20,8 @@ import {
   CAP_SOLVER, Ferrovec,
 } from '../ferrovec.mjs';
 
-const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const self = fileURLToPath(import.meta.url);
+const pkg = path.resolve(path.dirname(self), '..');
 const from = process.env.FERROVEC_WASM_DIR
   ? path.resolve(process.env.FERROVEC_WASM_DIR)
   : path.resolve(pkg, '../../target/wasm');
@@ -38,10 +40,8 @@ const MODULES = [
 // without imports.
 async function describeModule(src, bytes, relaxed) {
   if (relaxed && !Ferrovec.relaxedSimdSupported()) {
-    const script = `const b = require('node:fs').readFileSync(${JSON.stringify(src)});
-      WebAssembly.instantiate(b, {}).then(({ instance: { exports: x } }) => console.log(JSON.stringify([
-        typeof x.fv_abi_version === 'function' ? x.fv_abi_version() >>> 0 : null, x.fv_capabilities() >>> 0])));`;
-    const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '-e', script], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', self, 'describe', src],
+      { encoding: 'utf8' });
     return JSON.parse(out);
   }
   const x = (await WebAssembly.instantiate(bytes, {})).instance.exports;
@@ -87,4 +87,7 @@ function clean() {
 const command = process.argv[2];
 if (command === 'copy') await copy();
 else if (command === 'clean') clean();
-else fail(`usage: node scripts/wasm-files.mjs copy | clean (got ${command})`);
+else if (command === 'describe') {
+  const src = process.argv[3];
+  console.log(JSON.stringify(await describeModule(src, readFileSync(src), false)));
+} else fail(`usage: node scripts/wasm-files.mjs copy | clean | describe FILE (got ${command})`);
