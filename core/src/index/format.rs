@@ -11,6 +11,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::hnsw::{max_neighbors, GraphHeader, Hnsw, MAX_LEVEL, NONE};
+use super::tombstones::Tombstones;
 use super::vectors::{b1_bytes, half_to_f32, Rows, RowsRef, Vectors};
 use super::{HnswParams, Index, IndexKind, IndexMetric, IndexOptions, Storage, MAX_SLOTS};
 use crate::{Error, Result};
@@ -246,7 +247,7 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
     w.u64(h.seed);
     w.u64(h.rng);
     w.u64(n as u64);
-    w.u64(p.dead.iter().filter(|&&d| !d).count() as u64);
+    w.u64((p.dead.len() - p.dead.removed()) as u64);
     w.u32(h.entry);
     w.u32(h.max_level as u32);
     w.u64(graph_words as u64);
@@ -266,12 +267,8 @@ pub(crate) fn to_bytes(index: &Index) -> Result<Vec<u8>> {
     for &k in p.keys {
         w.u64(k);
     }
-    for chunk in p.dead.chunks(8) {
-        let mut byte = 0u8;
-        for (i, &d) in chunk.iter().enumerate() {
-            byte |= (d as u8) << i;
-        }
-        w.bytes(&[byte]);
+    for i in 0..n.div_ceil(8) {
+        w.bytes(&[p.dead.bitmap_byte(i)]);
     }
     match rows {
         RowsRef::F32(f) => w.f32s(f),
@@ -526,15 +523,19 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Index> {
 
     // Removed slots: a bitmap, LSB first.
     let raw = r.items(n.div_ceil(8) as u64, 1, "removed-slot bitmap")?;
-    let mut dead = with_room::<bool>(n)?;
+    let mut dead = Tombstones::default();
+    dead.try_reserve(n)
+        .map_err(|_| Error::OutOfMemory("could not allocate memory for the loaded index".into()))?;
     for (i, &byte) in raw.iter().enumerate() {
         let valid = (n - i * 8).min(8);
         if valid < 8 && byte >> valid != 0 {
             return Err(corrupt("padding bits set in the removed-slot bitmap"));
         }
-        dead.extend((0..valid).map(|b| (byte >> b) & 1 == 1));
+        for b in 0..valid {
+            dead.push((byte >> b) & 1 == 1);
+        }
     }
-    let removed = dead.iter().filter(|&&d| d).count() as u64;
+    let removed = dead.removed() as u64;
     if removed + live != n as u64 {
         return Err(corrupt("live count does not match the removed-slot bitmap"));
     }

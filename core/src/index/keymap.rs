@@ -1,8 +1,10 @@
 //! The key -> slot map of an index: an open-addressing hash table (linear probing) of slot
 //! numbers only. A key is read from the index's slot -> key array when a probe meets its
-//! slot, so a live key costs 4.6-9.1 bytes here, where a `BTreeMap<u64, u32>` took about
-//! 22 (issue 15: an i8 index's memory per vector is compared with faiss HNSWSQ8's, which
-//! keeps no keys at all).
+//! slot, so a live key costs 4.6 bytes here after a batch add (up to 9.1 while growing one
+//! key at a time), where a `BTreeMap<u64, u32>` took about 22 (issue 15: an i8 index's
+//! memory per vector is compared with faiss HNSWSQ8's, which keeps no keys at all). The
+//! table length is not a power of two: a key's home is `hash * len >> 64` (Lemire's
+//! multiply-shift range reduction), so a reservation sizes the table exactly.
 //!
 //! Not the solver's `NodeMap`: that one stores its keys (u32 node ids) and never deletes,
 //! where here the keys already live in the slot -> key array and removal is common.
@@ -31,16 +33,16 @@ pub(crate) fn mix64(x: u64) -> u64 {
 /// `keys[slot]` is the key of every slot the map holds.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct KeyMap {
-    /// Length 0 or a power of two, at most 7/8 full: [`EMPTY`] or a slot, each slot at its
-    /// key's home position or after it with no empty entry between.
+    /// At most 7/8 full: [`EMPTY`] or a slot, each slot at its key's home position or after
+    /// it (cyclically) with no empty entry between.
     table: Vec<u32>,
     len: usize,
 }
 
 /// The keys a table of `cap` entries holds: 7/8 of it keeps a missing key's probe sequence
-/// short (about 32 entries at the most, 2.3 at half full) at 4.6-9.1 bytes per key.
+/// short (about 32 entries at the most, 2.3 at half full) at 4.6 bytes per key.
 fn max_len(cap: usize) -> usize {
-    cap / 8 * 7
+    cap - cap.div_ceil(8)
 }
 
 impl KeyMap {
@@ -55,14 +57,33 @@ impl KeyMap {
 
     #[inline]
     fn home(&self, key: u64) -> usize {
-        mix64(key) as usize & (self.table.len() - 1)
+        ((mix64(key) as u128 * self.table.len() as u128) >> 64) as usize
+    }
+
+    /// The entry after `i`, cyclically.
+    #[inline]
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.table.len() {
+            0
+        } else {
+            i + 1
+        }
+    }
+
+    /// How many steps after `from` entry `to` is, cyclically.
+    #[inline]
+    fn steps(&self, from: usize, to: usize) -> usize {
+        if to >= from {
+            to - from
+        } else {
+            to + self.table.len() - from
+        }
     }
 
     /// The entry holding `key`'s slot (`Ok`), or the empty entry where it would go (`Err`).
     /// The table must not be empty.
     #[inline]
     fn find(&self, keys: &[u64], key: u64) -> Result<usize, usize> {
-        let mask = self.table.len() - 1;
         let mut i = self.home(key);
         loop {
             let slot = self.table[i];
@@ -72,7 +93,7 @@ impl KeyMap {
             if keys[slot as usize] == key {
                 return Ok(i);
             }
-            i = (i + 1) & mask;
+            i = self.next(i);
         }
     }
 
@@ -89,16 +110,18 @@ impl KeyMap {
         self.get(keys, key).is_some()
     }
 
-    /// The table length that holds `need` keys: a power of two, at least 8.
+    /// The table length for `need` keys: the smallest that holds them, and at least twice the
+    /// current one, so that growing one key at a time rehashes O(log n) times (`Vec`'s rule).
     fn capacity_for(&self, need: usize) -> usize {
-        let mut cap = self.table.len().max(8);
+        let exact = need.saturating_add(need.div_ceil(7)).max(8);
+        let mut cap = exact.max(self.table.len().saturating_mul(2));
         while max_len(cap) < need {
-            cap = cap.saturating_mul(2);
+            cap += 1;
         }
         cap
     }
 
-    /// Moves every slot into `table` (all [`EMPTY`], a power of two that holds them).
+    /// Moves every slot into `table` (all [`EMPTY`], long enough to hold them).
     fn rehash(&mut self, keys: &[u64], table: Vec<u32>) {
         let old = core::mem::replace(&mut self.table, table);
         for slot in old.into_iter().filter(|&s| s != EMPTY) {
@@ -156,17 +179,16 @@ impl KeyMap {
         }
         let mut hole = self.find(keys, key).ok()?;
         let slot = self.table[hole];
-        let mask = self.table.len() - 1;
         let mut i = hole;
         loop {
-            i = (i + 1) & mask;
+            i = self.next(i);
             let s = self.table[i];
             if s == EMPTY {
                 break;
             }
             // `s` may fill the hole if the hole is not before its home in the probe order.
             let home = self.home(keys[s as usize]);
-            if i.wrapping_sub(home) & mask >= i.wrapping_sub(hole) & mask {
+            if self.steps(home, i) >= self.steps(hole, i) {
                 self.table[hole] = s;
                 hole = i;
             }
@@ -216,13 +238,12 @@ mod tests {
             }
             // Every stored slot sits in its key's probe run: no empty entry between its
             // home and it (what `find` relies on).
-            let mask = map.table.len() - 1;
             for (i, &s) in map.table.iter().enumerate() {
                 if s != EMPTY {
                     let mut j = map.home(keys[s as usize]);
                     while j != i {
                         assert_ne!(map.table[j], EMPTY, "gap before entry {i}");
-                        j = (j + 1) & mask;
+                        j = map.next(j);
                     }
                 }
             }
@@ -235,7 +256,9 @@ mod tests {
         let mut map = KeyMap::default();
         map.try_reserve(&keys, keys.len()).unwrap();
         let cap = map.table.len();
-        assert_eq!(cap, 2_048);
+        // Sized exactly: 1,000 keys at most 7/8 full.
+        assert_eq!(cap, 1_143);
+        assert_eq!(max_len(cap), 1_000);
         for slot in 0..keys.len() as u32 {
             assert_eq!(map.insert(&keys, slot), None);
         }

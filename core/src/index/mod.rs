@@ -34,6 +34,7 @@
 mod format;
 mod hnsw;
 mod keymap;
+mod tombstones;
 mod vectors;
 
 use alloc::collections::BinaryHeap;
@@ -45,6 +46,7 @@ use crate::kernels::{Kernels, Metric};
 use crate::{Error, Result};
 use hnsw::Hnsw;
 use keymap::KeyMap;
+use tombstones::Tombstones;
 use vectors::{Dist, QueryRef, Vectors};
 
 /// The largest dimension an index accepts (i8 dot products stay exact up to it).
@@ -308,7 +310,7 @@ pub struct Index {
     /// The key of every slot.
     keys: Vec<u64>,
     /// Whether each slot was removed (or replaced).
-    dead: Vec<bool>,
+    dead: Tombstones,
     live: usize,
     /// Live keys -> slots.
     map: KeyMap,
@@ -427,7 +429,7 @@ impl Index {
         Ok(Index {
             options,
             keys: Vec::new(),
-            dead: Vec::new(),
+            dead: Tombstones::default(),
             live: 0,
             map: KeyMap::default(),
             vecs,
@@ -588,7 +590,7 @@ impl Index {
             self.dead.push(false);
             self.vecs.push(row);
             if let Some(old) = self.map.insert(&self.keys, slot) {
-                self.dead[old as usize] = true;
+                self.dead.remove(old as usize);
                 self.live -= 1;
             }
             self.live += 1;
@@ -606,7 +608,7 @@ impl Index {
             .map
             .remove(&self.keys, key)
             .ok_or(Error::KeyNotFound(key))?;
-        self.dead[slot as usize] = true;
+        self.dead.remove(slot as usize);
         self.live -= 1;
         Ok(())
     }
@@ -622,7 +624,7 @@ impl Index {
         let mut next = Index {
             options: self.options.clone(),
             keys: Vec::new(),
-            dead: Vec::new(),
+            dead: Tombstones::default(),
             live: 0,
             map: KeyMap::default(),
             vecs: self.vecs.empty_like(),
@@ -631,7 +633,7 @@ impl Index {
         };
         next.reserve(self.live)?;
         for slot in 0..self.keys.len() {
-            if self.dead[slot] {
+            if self.dead.is_removed(slot) {
                 continue;
             }
             let new_slot = next.keys.len() as u32;
@@ -666,7 +668,7 @@ impl Index {
     /// Removes everything (options, including the seed, stay; the level generator restarts).
     pub fn clear(&mut self) {
         self.keys = Vec::new();
-        self.dead = Vec::new();
+        self.dead = Tombstones::default();
         self.live = 0;
         self.map = KeyMap::default();
         self.vecs.clear();
@@ -826,7 +828,7 @@ impl Index {
         let q = encoded.unwrap_or_else(|| self.vecs.encode_query(query));
         let dead = &self.dead;
         let accept_live =
-            |slot: u32| !dead[slot as usize] && accept.is_none_or(|accept| accept(slot));
+            |slot: u32| !dead.is_removed(slot as usize) && accept.is_none_or(|accept| accept(slot));
         match &self.hnsw {
             None => self.exact(q.as_ref(), k, &accept_live),
             Some(h) => self.hnsw_search(h, q.as_ref(), k, &accept_live),
@@ -933,7 +935,7 @@ impl Index {
         }
         let v = &self.vecs;
         let mut total = bytes(&self.keys)
-            + bytes(&self.dead)
+            + self.dead.bytes()
             + self.map.bytes()
             + bytes(&v.f32s)
             + bytes(&v.i8s)
@@ -974,7 +976,7 @@ pub(crate) struct Parts<'a> {
     /// The key of every slot (removed ones included).
     pub keys: &'a [u64],
     /// Whether each slot was removed.
-    pub dead: &'a [bool],
+    pub dead: &'a Tombstones,
     pub vecs: &'a Vectors,
     pub hnsw: Option<&'a Hnsw>,
     /// The text encoder's model id (v2 files only).
@@ -999,7 +1001,7 @@ impl Index {
     pub(crate) fn import_parts(
         options: IndexOptions,
         keys: Vec<u64>,
-        dead: Vec<bool>,
+        dead: Tombstones,
         vecs: Vectors,
         hnsw: Option<Hnsw>,
         model_id: Option<u64>,
@@ -1011,11 +1013,11 @@ impl Index {
                 .map_err(|_| Error::OutOfMemory("could not allocate the vectors".into()))?;
         }
         let mut map = KeyMap::default();
-        let live = dead.iter().filter(|&&removed| !removed).count();
+        let live = dead.len() - dead.removed();
         map.try_reserve(&keys, live)
             .map_err(|_| Error::OutOfMemory("could not allocate the key map".into()))?;
         for (slot, &key) in keys.iter().enumerate() {
-            if !dead[slot] && map.insert(&keys, slot as u32).is_some() {
+            if !dead.is_removed(slot) && map.insert(&keys, slot as u32).is_some() {
                 return Err(Error::CorruptFile(format!(
                     "key {key} is live in two slots"
                 )));
