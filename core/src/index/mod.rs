@@ -96,10 +96,10 @@ impl IndexMetric {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Storage {
     /// 32-bit floats, as given (cosine: normalized). An HNSW index also keeps an i8 copy
-    /// of every row (quantized like [`Storage::I8`], `dims + 8` bytes per vector, rebuilt on
-    /// load, not in files): graph walks compare on the copies, which reads a quarter of the
-    /// memory, and the candidates a walk finds are re-scored on the f32 rows, so results and
-    /// distances are f32.
+    /// of every row (quantized like [`Storage::I8`], `dims + 4` bytes per vector, `dims + 8`
+    /// with L2sq, rebuilt on load, not in files): graph walks compare on the copies, which
+    /// reads a quarter of the memory, and the candidates a walk finds are re-scored on the
+    /// f32 rows, so results and distances are f32.
     F32 = 0,
     /// Symmetric scalar quantization with one f32 scale per vector: `scale = max|x| / 127`,
     /// `q_i = round(x_i / scale)` in -127..=127 (cosine: of the normalized vector). Distances
