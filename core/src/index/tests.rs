@@ -549,6 +549,74 @@ fn hnsw_removals_and_compaction_keep_results_correct() {
     assert!(exact.set_ef_search(16).is_err());
 }
 
+/// Level-0 lists fill up and take the one-step pruning of `Hnsw::link` (a small `m`, rows in
+/// general position): on every storage (i8 copies for f32 and f16, i8 and bit rows
+/// themselves) every list stays within its capacity, holds no duplicate and no self link,
+/// the graph validates, the last node (no later node could link to it) keeps more than `m`
+/// neighbors on level 0 (a new node gets up to 2M), and the results are still good.
+#[test]
+fn hnsw_pruned_lists_stay_within_capacity() {
+    let (n, dims, nq) = (sized(1200, 150), 32, sized(40, 6));
+    let m = 4;
+    let data: Vec<f32> = {
+        let mut rng = Rng(31);
+        (0..n * dims).map(|_| rng.gauss()).collect()
+    };
+    let queries: Vec<f32> = {
+        let mut rng = Rng(32);
+        (0..nq * dims).map(|_| rng.gauss()).collect()
+    };
+    // Measured 0.91-0.93 on each storage.
+    for (metric, storage) in [
+        (IndexMetric::Cosine, Storage::F32),
+        (IndexMetric::L2sq, Storage::F16),
+        (IndexMetric::InnerProduct, Storage::I8),
+        (IndexMetric::Hamming, Storage::B1),
+    ] {
+        let params = HnswParams {
+            m,
+            ef_construction: sized(64, 24),
+            ef_search: 64,
+            seed: 3,
+        };
+        let index = build(
+            IndexOptions::new(dims, metric)
+                .storage(storage)
+                .hnsw(params),
+            &data,
+        );
+        let g = index.hnsw.as_ref().unwrap();
+        g.validate(n).unwrap();
+        let mut full = 0;
+        for slot in 0..n {
+            for level in 0..=g.levels[slot] as usize {
+                let list = g.neighbors(slot as u32, level);
+                let cap = super::hnsw::max_neighbors(m, level);
+                assert!(list.len() <= cap, "{storage:?} slot {slot} level {level}");
+                full += usize::from(list.len() == cap);
+                assert!(!list.contains(&(slot as u32)), "{storage:?} self link");
+                let mut sorted = list.to_vec();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(sorted.len(), list.len(), "{storage:?} duplicate neighbor");
+            }
+        }
+        assert!(full > n / 4, "{storage:?}: only {full} full lists");
+        assert!(
+            g.neighbors(n as u32 - 1, 0).len() > m,
+            "{storage:?}: the last node keeps {:?}",
+            g.neighbors(n as u32 - 1, 0)
+        );
+        let exact = build(IndexOptions::new(dims, metric).storage(storage), &data);
+        let mut total = 0.0;
+        for q in queries.chunks_exact(dims) {
+            total += recall(&index.search(q, 10).unwrap(), &exact.search(q, 10).unwrap());
+        }
+        let r = total / nq as f64;
+        assert!(r >= 0.85, "{storage:?}: recall@10 {r}");
+    }
+}
+
 #[test]
 fn hnsw_f32_walks_the_i8_copy_but_returns_f32_distances() {
     let (n, dims) = (sized(800, 120), 20);

@@ -231,6 +231,21 @@ impl Vectors {
         }
     }
 
+    /// The i8 copy of stored row `slot` as a query, when the rows have one (F32, F16 and
+    /// BF16 with a shadow) or are i8 themselves; `None` otherwise.
+    #[inline]
+    pub(crate) fn shadow_row_query(&self, slot: u32) -> Option<QueryRef<'_>> {
+        if !(self.shadow || self.storage == Storage::I8) {
+            return None;
+        }
+        let (s, d) = (slot as usize, self.dims);
+        Some(QueryRef::I8(
+            &self.i8s[s * d..(s + 1) * d],
+            self.scales[s],
+            self.sqnorms[s],
+        ))
+    }
+
     pub(crate) fn clear(&mut self) {
         *self = self.empty_like();
     }
