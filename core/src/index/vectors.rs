@@ -238,12 +238,18 @@ impl Vectors {
         if !(self.shadow || self.storage == Storage::I8) {
             return None;
         }
-        let (s, d) = (slot as usize, self.dims);
-        Some(QueryRef::I8(
+        Some(self.i8_row_query(slot as usize))
+    }
+
+    /// I8 row `s` (the stored one or the walk's copy) as a query.
+    #[inline]
+    fn i8_row_query(&self, s: usize) -> QueryRef<'_> {
+        let d = self.dims;
+        QueryRef::I8(
             &self.i8s[s * d..(s + 1) * d],
             self.scales[s],
-            self.sqnorms[s],
-        ))
+            self.sqnorm(s),
+        )
     }
 
     pub(crate) fn clear(&mut self) {
@@ -490,11 +496,7 @@ impl Vectors {
         match self.storage {
             Storage::F32 => QueryRef::F32(&self.f32s[s * r..(s + 1) * r]),
             Storage::F16 | Storage::BF16 => QueryRef::F32(self.row_f32(s, buf)),
-            Storage::I8 => QueryRef::I8(
-                &self.i8s[s * r..(s + 1) * r],
-                self.scales[s],
-                self.sqnorm(s),
-            ),
+            Storage::I8 => self.i8_row_query(s),
             Storage::B1 => QueryRef::B1(&self.bits[s * r..(s + 1) * r]),
         }
     }
