@@ -371,13 +371,8 @@ impl Hnsw {
             // mostly out of cache too, and the descent makes about a sixth of a search's
             // distances at ef 16 (100k x 384).
             let list = self.neighbors(cur.id, level);
-            for &nb in list.iter().take(ahead) {
-                dist.prefetch(nb);
-            }
             for (i, &nb) in list.iter().enumerate() {
-                if let Some(&next) = list.get(i + ahead) {
-                    dist.prefetch(next);
-                }
+                dist.prefetch_for(list, i, ahead);
                 let d = dist.to(nb);
                 if d < cur.d {
                     cur = Item { d, id: nb };
@@ -461,16 +456,8 @@ impl Hnsw {
                     buf.push(nb);
                 }
             }
-            // Rows are requested `ahead` neighbors before their distance: the walk waits on
-            // memory (the kernel's samples sit on its row loads), and one row ahead left most
-            // of each row's latency exposed.
-            for &nb in buf.iter().take(ahead) {
-                dist.prefetch(nb);
-            }
             for i in 0..buf.len() {
-                if let Some(&next) = buf.get(i + ahead) {
-                    dist.prefetch(next);
-                }
+                dist.prefetch_for(buf, i, ahead);
                 let nb = buf[i];
                 let d = dist.to(nb);
                 if results.len() < ef || d < bound {

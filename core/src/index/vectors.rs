@@ -603,6 +603,22 @@ impl<'a> Dist<'a> {
         (36 / bytes.div_ceil(64).clamp(1, 32)).clamp(1, 8)
     }
 
+    /// Before the distance to `ids[i]` in a walk over `ids`: requests the row `ahead` ids on
+    /// (at `i == 0` the first `ahead` rows too). Graph walks wait on memory (the kernel's
+    /// samples sit on its row loads), and one row ahead left most of each row's latency
+    /// exposed; `ahead` is [`prefetch_ahead`](Self::prefetch_ahead).
+    #[inline(always)]
+    pub(crate) fn prefetch_for(&self, ids: &[u32], i: usize, ahead: usize) {
+        if i == 0 {
+            for &id in ids.iter().take(ahead) {
+                self.prefetch(id);
+            }
+        }
+        if let Some(&next) = ids.get(i + ahead) {
+            self.prefetch(next);
+        }
+    }
+
     /// Distance to stored slot `slot` (smaller is closer): cosine and inner product
     /// `1 - a.b`, squared L2, hamming (bit count) or jaccard.
     #[inline(always)]
