@@ -611,11 +611,13 @@ impl Hnsw {
     /// step of the heuristic instead of a re-run over all its members: `new` is dropped if
     /// a closer member is closer to it than `node` is, members farther than `new` that
     /// `new` occludes that way are dropped, and if the list is still over capacity its
-    /// farthest goes. That is the heuristic's own outcome on a list it had already pruned,
-    /// for `2 * cap` distances (all of them from the two rows `node` and `new`, on their i8
-    /// copies when they have them) instead of up to `cap^2` (a full re-run on f32 rows made
-    /// the build 2.9x slower once new nodes keep 2M neighbors; this one is faster than the
-    /// M-neighbor build with full re-runs was).
+    /// farthest goes. On a list the heuristic had already pruned that is the outcome of a
+    /// re-run (back-links appended while the list had room are not re-checked against each
+    /// other), for `2 * cap` distances, all from the two rows `node` and `new` and on their
+    /// i8 copies when they have them, instead of up to `cap^2`. With new nodes keeping 2M
+    /// neighbors, full re-runs on f32 rows built 2.9x slower than the M-neighbor build
+    /// (mixture 100k x 384); this step builds f32 rows about as fast as that build, i8 rows
+    /// about 20% slower (longer lists to walk), and reached the same recall as full re-runs.
     fn link(
         &mut self,
         vecs: &Vectors,
