@@ -4,8 +4,8 @@
 #
 #   $DATA/debian.txt    ~60k unique Debian package short descriptions (apt-cache dumpavail)
 #   $DATA/debian.npy    their all-MiniLM-L6-v2 embeddings, (n, 384) f32, unit rows, by
-#                       ferrovec's own encoder (ffi/examples/embed_file.rs; 4-9 min on 2
-#                       cores the first time; the model from `make model`)
+#                       ferrovec's own encoder (ffi/examples/embed_file.rs; 82 s on 2
+#                       cores the first time, 2026-12-05; the model from `make model`)
 #   $DATA/debian-{base,queries,rows,gt,gt-dist}.npy
 #                       1,000 held-out queries (deterministic: rows ordered by a splitmix64
 #                       hash), the base without them, exact top-100 by cosine (f64), written
@@ -41,8 +41,8 @@ if [ ! -s "$DATA/debian.npy" ]; then
         mv "$DATA/debian.partial.txt" "$DATA/debian.txt"
     fi
 
-    # Embedded by ferrovec's own encoder on every core (ffi/examples/embed_file.rs; about 4
-    # to 9 min for 60k descriptions on 2 cores, where the numpy reference took 15-25 min).
+    # Embedded by ferrovec's own encoder on every core (ffi/examples/embed_file.rs; 82 s for
+    # 60k descriptions on 2 cores on 2026-12-05, where the numpy reference took 15-25 min).
     [ -f "$MODEL/model.safetensors" ] || {
         echo "prepare: no all-MiniLM-L6-v2 in $MODEL: run \`make model\` (or set FERROVEC_MINILM_DIR)" >&2
         exit 1
