@@ -506,11 +506,7 @@ impl Hnsw {
             return;
         }
         for &c in cands {
-            let q = match vecs.shadow_row_query(c.id) {
-                Some(q) => q,
-                None => vecs.row_query(c.id, row_buf),
-            };
-            let dc = Dist::new(vecs, q);
+            let dc = Dist::new(vecs, vecs.pair_query(c.id, row_buf));
             if out.iter().all(|s| dc.to(s.id) >= c.d) {
                 out.push(c);
                 if out.len() >= m {
@@ -640,15 +636,8 @@ impl Hnsw {
             store[start] = count as u32 + 1;
             return;
         }
-        let q_node = match vecs.shadow_row_query(node) {
-            Some(q) => q,
-            None => vecs.row_query(node, &mut scratch.row),
-        };
-        let q_new = match vecs.shadow_row_query(new) {
-            Some(q) => q,
-            None => vecs.row_query(new, &mut scratch.candidate_row),
-        };
-        let (to_node, to_new) = (Dist::new(vecs, q_node), Dist::new(vecs, q_new));
+        let to_node = Dist::new(vecs, vecs.pair_query(node, &mut scratch.row));
+        let to_new = Dist::new(vecs, vecs.pair_query(new, &mut scratch.candidate_row));
         let added = Item { d, id: new };
         let kept = &mut scratch.link_kept;
         kept.clear();
@@ -675,10 +664,7 @@ impl Hnsw {
                 kept.swap_remove(far);
             }
         }
-        for (i, m) in kept.iter().enumerate() {
-            store[start + 1 + i] = m.id;
-        }
-        store[start] = kept.len() as u32;
+        self.set_neighbors(node, level, kept.iter().map(|c| c.id));
     }
 
     /// Checks the structure of a graph read from a file: sizes, offsets, levels and every

@@ -234,11 +234,22 @@ impl Vectors {
     /// The i8 copy of stored row `slot` as a query, when the rows have one (F32, F16 and
     /// BF16 with a shadow) or are i8 themselves; `None` otherwise.
     #[inline]
-    pub(crate) fn shadow_row_query(&self, slot: u32) -> Option<QueryRef<'_>> {
+    fn shadow_row_query(&self, slot: u32) -> Option<QueryRef<'_>> {
         if !(self.shadow || self.storage == Storage::I8) {
             return None;
         }
         Some(self.i8_row_query(slot as usize))
+    }
+
+    /// Stored row `slot` as a query for distances between two stored rows in graph builds:
+    /// its i8 copy when it has one ([`shadow_row_query`](Self::shadow_row_query)), else the
+    /// row itself ([`row_query`](Self::row_query), half-precision rows converted into `buf`).
+    #[inline]
+    pub(crate) fn pair_query<'a>(&'a self, slot: u32, buf: &'a mut Vec<f32>) -> QueryRef<'a> {
+        match self.shadow_row_query(slot) {
+            Some(q) => q,
+            None => self.row_query(slot, buf),
+        }
     }
 
     /// I8 row `s` (the stored one or the walk's copy) as a query.
